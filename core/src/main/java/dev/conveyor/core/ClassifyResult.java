@@ -1,0 +1,69 @@
+package dev.conveyor.core;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import java.util.List;
+
+/**
+ * The outcome for one request: its predictions, or an error with a code. This is the one result
+ * type; every sink writes it as the JSON that {@code conveyor classify} prints.
+ *
+ * @param id the request's id
+ * @param source the request's source
+ * @param status {@code ok} or {@code error}
+ * @param model the model's name, when a model was reached
+ * @param predictions top-k, best first; empty on error
+ * @param error the error, on error
+ * @param host the worker's host name
+ * @param latencyMs from the request entering Conveyor to its result
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record ClassifyResult(
+    String id,
+    String source,
+    Status status,
+    String model,
+    List<Prediction> predictions,
+    Error error,
+    String host,
+    @JsonProperty("latency_ms") Double latencyMs) {
+
+  /** Whether a result carries predictions or an error. */
+  public enum Status {
+    @JsonProperty("ok")
+    OK,
+    @JsonProperty("error")
+    ERROR
+  }
+
+  /** An error's code and its message for people. */
+  public record Error(ErrorCode code, String message) {}
+
+  public static ClassifyResult ok(
+      ImageRequest request, String model, List<Prediction> predictions, String host, double ms) {
+    return new ClassifyResult(
+        request.id(), request.source(), Status.OK, model, predictions, null, host, ms);
+  }
+
+  public static ClassifyResult error(
+      ImageRequest request, ErrorCode code, String message, String host, double ms) {
+    return new ClassifyResult(
+        request.id(),
+        request.source(),
+        Status.ERROR,
+        null,
+        null,
+        new Error(code, message),
+        host,
+        ms);
+  }
+
+  public boolean isOk() {
+    return status == Status.OK;
+  }
+
+  /** The best prediction, or {@code null} for an error result. */
+  public Prediction top() {
+    return predictions == null || predictions.isEmpty() ? null : predictions.get(0);
+  }
+}

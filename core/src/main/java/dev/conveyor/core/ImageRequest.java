@@ -1,0 +1,41 @@
+package dev.conveyor.core;
+
+import java.util.Objects;
+import java.util.UUID;
+
+/**
+ * One image to classify: an id, where it came from, and either its bytes or a key to fetch them by.
+ *
+ * @param id unique id; results carry it back
+ * @param source a name for people and logs: a file path, an object key, an upload's file name
+ * @param bytes the encoded image, or {@code null} when {@code source} is a key to fetch it by
+ * @param contentType the MIME type if the producer knows it, else {@code null}
+ * @param enqueuedNanos {@link System#nanoTime()} when the request entered Conveyor, for latency
+ */
+public record ImageRequest(
+    String id, String source, byte[] bytes, String contentType, long enqueuedNanos) {
+
+  public ImageRequest {
+    Objects.requireNonNull(id, "id");
+    Objects.requireNonNull(source, "source");
+  }
+
+  /** A request carrying the image bytes, with a fresh random id. */
+  public static ImageRequest ofBytes(String source, byte[] bytes, String contentType) {
+    return new ImageRequest(newId(), source, bytes, contentType, System.nanoTime());
+  }
+
+  /** A request whose bytes are fetched by key (for example a file path) when a worker takes it. */
+  public static ImageRequest ofKey(String key) {
+    return new ImageRequest(newId(), key, null, null, System.nanoTime());
+  }
+
+  /** Whether the bytes travel with the request, as opposed to being fetched by key. */
+  public boolean hasBytes() {
+    return bytes != null;
+  }
+
+  public static String newId() {
+    return UUID.randomUUID().toString();
+  }
+}

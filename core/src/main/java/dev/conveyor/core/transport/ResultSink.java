@@ -1,0 +1,17 @@
+package dev.conveyor.core.transport;
+
+import dev.conveyor.core.ClassifyResult;
+import java.util.List;
+
+/** Where results go: a waiting caller, a Redis key or stream, a Kafka topic, a table. */
+public interface ResultSink extends AutoCloseable {
+
+  /**
+   * Stores results. Returning normally means they are stored and their requests may be
+   * acknowledged; throwing means none may be.
+   */
+  void deliver(List<ClassifyResult> results) throws Exception;
+
+  @Override
+  default void close() {}
+}

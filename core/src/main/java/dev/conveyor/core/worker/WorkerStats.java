@@ -1,0 +1,58 @@
+package dev.conveyor.core.worker;
+
+import dev.conveyor.core.ClassifyResult;
+import java.util.List;
+import java.util.concurrent.atomic.LongAdder;
+
+/** Counters a worker keeps: results, errors, batches and time in the model. */
+public final class WorkerStats {
+  private final LongAdder ok = new LongAdder();
+  private final LongAdder errors = new LongAdder();
+  private final LongAdder batches = new LongAdder();
+  private final LongAdder batchedImages = new LongAdder();
+  private final LongAdder modelNanos = new LongAdder();
+  private final LongAdder inferenceFailures = new LongAdder();
+
+  void recordBatch(int images, long nanos) {
+    batches.increment();
+    batchedImages.add(images);
+    modelNanos.add(nanos);
+  }
+
+  void recordInferenceFailure() {
+    inferenceFailures.increment();
+  }
+
+  void recordResults(List<ClassifyResult> results) {
+    for (ClassifyResult r : results) {
+      (r.isOk() ? ok : errors).increment();
+    }
+  }
+
+  public long ok() {
+    return ok.sum();
+  }
+
+  public long errors() {
+    return errors.sum();
+  }
+
+  public long batches() {
+    return batches.sum();
+  }
+
+  public long inferenceFailures() {
+    return inferenceFailures.sum();
+  }
+
+  /** Mean images per model call. */
+  public double meanBatchSize() {
+    long b = batches.sum();
+    return b == 0 ? 0 : (double) batchedImages.sum() / b;
+  }
+
+  /** Seconds spent inside the model. */
+  public double modelSeconds() {
+    return modelNanos.sum() / 1e9;
+  }
+}
