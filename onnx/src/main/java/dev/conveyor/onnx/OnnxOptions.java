@@ -1,0 +1,17 @@
+package dev.conveyor.onnx;
+
+/**
+ * How ONNX Runtime runs a model.
+ *
+ * @param intraOpThreads threads inside one operator (0: ONNX Runtime's default, one per core)
+ * @param interOpThreads threads across independent operators (0: default)
+ */
+public record OnnxOptions(int intraOpThreads, int interOpThreads) {
+  public static final OnnxOptions DEFAULT = new OnnxOptions(0, 0);
+
+  public OnnxOptions {
+    if (intraOpThreads < 0 || interOpThreads < 0) {
+      throw new IllegalArgumentException("thread counts must be 0 (default) or more");
+    }
+  }
+}
