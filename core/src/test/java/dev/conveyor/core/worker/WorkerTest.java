@@ -1,0 +1,183 @@
+package dev.conveyor.core.worker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.conveyor.core.ClassifyResult;
+import dev.conveyor.core.ErrorCode;
+import dev.conveyor.core.ImageRequest;
+import dev.conveyor.core.classify.Labels;
+import dev.conveyor.core.classify.ScoreMode;
+import dev.conveyor.core.classify.TopK;
+import dev.conveyor.core.image.ImageDecoder;
+import dev.conveyor.core.image.ImageLimits;
+import dev.conveyor.core.preprocess.Preprocessing;
+import dev.conveyor.core.preprocess.Preprocessor;
+import dev.conveyor.core.preprocess.Preset;
+import dev.conveyor.core.testing.MeanColourClassifier;
+import dev.conveyor.core.testing.TestImages;
+import dev.conveyor.core.transport.EmbeddedTransport;
+import dev.conveyor.core.transport.ResultSink;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntPredicate;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+class WorkerTest {
+  private final List<AutoCloseable> open = new ArrayList<>();
+
+  @AfterEach
+  void close() throws Exception {
+    for (AutoCloseable c : open) {
+      c.close();
+    }
+  }
+
+  private Worker worker(
+      EmbeddedTransport transport, ResultSink sink, MeanColourClassifier model, int batch) {
+    Preprocessing spec =
+        Preset.IMAGENET
+            .builder()
+            .optResize(dev.conveyor.core.preprocess.Resize.exact(32, 32))
+            .optCrop(0, 0)
+            .build();
+    Worker w =
+        new Worker(
+            WorkerConfig.defaults().withBatchSize(batch).withLinger(Duration.ofMillis(20)),
+            model,
+            new Preprocessor(spec, new ImageDecoder(ImageLimits.DEFAULT)),
+            new TopK(2, ScoreMode.SOFTMAX, Labels.of(model.spec().labels())),
+            transport,
+            sink,
+            new FileFetcher());
+    open.add(w);
+    return w.start();
+  }
+
+  private static ClassifyResult await(CompletableFuture<ClassifyResult> f) throws Exception {
+    return f.get(30, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void goodOddAndBrokenImagesEachGetOneResult() throws Exception {
+    EmbeddedTransport transport = new EmbeddedTransport(64, 3);
+    worker(transport, transport, new MeanColourClassifier(32, 32), 4);
+    String[] names = {
+      "cmyk-red.jpg", "rgb16-green.png", "palette-blue.png", "animated-red-then-blue.gif",
+      "empty.jpg", "truncated.jpg", "not-an-image.txt", "exif-rotated.jpg"
+    };
+    List<CompletableFuture<ClassifyResult>> futures = new ArrayList<>();
+    for (String name : names) {
+      futures.add(transport.submit(ImageRequest.ofBytes(name, TestImages.bytes(name), null)));
+    }
+    List<ClassifyResult> results = new ArrayList<>();
+    for (CompletableFuture<ClassifyResult> f : futures) {
+      results.add(await(f));
+    }
+    assertThat(results.get(0).top().label()).isEqualTo("red");
+    assertThat(results.get(1).top().label()).isEqualTo("green");
+    assertThat(results.get(2).top().label()).isEqualTo("blue");
+    assertThat(results.get(3).top().label()).isEqualTo("red");
+    assertThat(results.get(4).error().code()).isEqualTo(ErrorCode.EMPTY);
+    assertThat(results.get(5).error().code()).isEqualTo(ErrorCode.CORRUPT);
+    assertThat(results.get(6).error().code()).isEqualTo(ErrorCode.UNSUPPORTED_FORMAT);
+    assertThat(results.get(7).isOk()).isTrue();
+    for (int i = 0; i < names.length; i++) {
+      assertThat(results.get(i).source()).isEqualTo(names[i]);
+      assertThat(results.get(i).host()).isNotBlank();
+      assertThat(results.get(i).latencyMs()).isPositive();
+    }
+    assertThat(results.get(0).model()).isEqualTo("mean-colour");
+    assertThat(results.get(0).predictions()).hasSize(2);
+  }
+
+  @Test
+  void requestsByKeyAreFetchedByTheWorker() throws Exception {
+    EmbeddedTransport transport = new EmbeddedTransport(8, 3);
+    worker(transport, transport, new MeanColourClassifier(32, 32), 2);
+    String path = TestImages.folder().resolve("palette-blue.png").toString();
+    assertThat(await(transport.submit(ImageRequest.ofKey(path))).top().label()).isEqualTo("blue");
+    ClassifyResult missing = await(transport.submit(ImageRequest.ofKey("/no/such/file.jpg")));
+    assertThat(missing.error().code()).isEqualTo(ErrorCode.FETCH_FAILED);
+    assertThat(missing.error().message()).contains("/no/such/file.jpg");
+  }
+
+  @Test
+  void requestsArriveTogetherAreBatchedUpToTheMaximum() throws Exception {
+    EmbeddedTransport transport = new EmbeddedTransport(64, 3);
+    MeanColourClassifier model = new MeanColourClassifier(32, 32);
+    List<CompletableFuture<ClassifyResult>> futures = new ArrayList<>();
+    byte[] red = TestImages.bytes("cmyk-red.jpg");
+    for (int i = 0; i < 24; i++) {
+      futures.add(transport.submit(ImageRequest.ofBytes("r" + i, red, null)));
+    }
+    worker(transport, transport, model, 8);
+    for (CompletableFuture<ClassifyResult> f : futures) {
+      assertThat(await(f).top().label()).isEqualTo("red");
+    }
+    assertThat(model.batchSizes()).allMatch(n -> n <= 8);
+    assertThat(model.batchSizes()).contains(8);
+  }
+
+  @Test
+  void aFailingModelCallIsRetriedAndTheWorkerKeepsGoing() throws Exception {
+    EmbeddedTransport transport = new EmbeddedTransport(64, 3);
+    IntPredicate failFirst = call -> call == 1;
+    worker(transport, transport, new MeanColourClassifier(32, 32, failFirst), 4);
+    ClassifyResult r =
+        await(transport.submit(ImageRequest.ofBytes("a", TestImages.bytes("cmyk-red.jpg"), null)));
+    assertThat(r.isOk()).isTrue();
+    assertThat(r.top().label()).isEqualTo("red");
+  }
+
+  @Test
+  void aModelThatAlwaysFailsEndsInDeadLetterResults() throws Exception {
+    EmbeddedTransport transport = new EmbeddedTransport(64, 3);
+    worker(transport, transport, new MeanColourClassifier(32, 32, call -> true), 4);
+    ClassifyResult r =
+        await(transport.submit(ImageRequest.ofBytes("a", TestImages.bytes("cmyk-red.jpg"), null)));
+    assertThat(r.error().code()).isEqualTo(ErrorCode.DEAD_LETTER);
+    assertThat(r.error().message()).contains("3 deliveries").contains("the model failed");
+  }
+
+  @Test
+  void resultsAreAcknowledgedOnlyAfterTheSinkStoresThem() throws Exception {
+    EmbeddedTransport transport = new EmbeddedTransport(64, 5);
+    AtomicInteger attempts = new AtomicInteger();
+    ResultSink flaky =
+        results -> {
+          if (attempts.incrementAndGet() == 1) {
+            throw new java.io.IOException("store unavailable");
+          }
+          transport.deliver(results);
+        };
+    worker(transport, flaky, new MeanColourClassifier(32, 32), 4);
+    ClassifyResult r =
+        await(
+            transport.submit(
+                ImageRequest.ofBytes("a", TestImages.bytes("palette-blue.png"), null)));
+    assertThat(r.top().label()).isEqualTo("blue");
+    assertThat(attempts.get()).isEqualTo(2);
+  }
+
+  @Test
+  void stoppingFinishesTheBatchesAlreadyTaken() throws Exception {
+    EmbeddedTransport transport = new EmbeddedTransport(64, 3);
+    Worker w = worker(transport, transport, new MeanColourClassifier(32, 32), 4);
+    List<CompletableFuture<ClassifyResult>> futures = new ArrayList<>();
+    for (int i = 0; i < 12; i++) {
+      futures.add(
+          transport.submit(ImageRequest.ofBytes("r" + i, TestImages.bytes("yellow.bmp"), null)));
+    }
+    Thread.sleep(30);
+    w.stop(10_000);
+    long done = futures.stream().filter(CompletableFuture::isDone).count();
+    long waiting = transport.depth();
+    assertThat(done + waiting).as("every request is either answered or still queued").isEqualTo(12);
+    assertThat(w.stats().ok()).isEqualTo(done);
+  }
+}
