@@ -3,9 +3,15 @@ package dev.conveyor.core.testing;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.net.URI;
 import java.net.URISyntaxException;
+import java.nio.file.FileSystem;
+import java.nio.file.FileSystems;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.Objects;
+import java.util.stream.Stream;
 
 /**
  * The image fixtures under {@code src/test/resources/images}, made by scripts/make-test-images.sh.
@@ -23,13 +29,38 @@ public final class TestImages {
     }
   }
 
-  /** The folder holding the fixtures, for tests that walk files. */
-  public static Path folder() {
+  private static Path unpacked;
+
+  /**
+   * The folder holding the fixtures, for tests that walk files. Inside a jar (other modules use
+   * core's test-jar) they are copied to a temporary folder once.
+   */
+  public static synchronized Path folder() {
     try {
-      return Path.of(TestImages.class.getResource("/images/plasma-640x480.jpg").toURI())
-          .getParent();
-    } catch (URISyntaxException e) {
-      throw new IllegalStateException(e);
+      URI uri = TestImages.class.getResource("/images/plasma-640x480.jpg").toURI();
+      if (!uri.getScheme().equals("jar")) {
+        return Path.of(uri).getParent();
+      }
+      if (unpacked == null) {
+        unpacked = unpack(uri);
+      }
+      return unpacked;
+    } catch (URISyntaxException | IOException e) {
+      throw new IllegalStateException("cannot reach the image fixtures", e);
     }
+  }
+
+  private static Path unpack(URI uri) throws IOException {
+    Path target = Files.createTempDirectory("conveyor-test-images");
+    target.toFile().deleteOnExit();
+    try (FileSystem jar = FileSystems.newFileSystem(uri, Map.of());
+        Stream<Path> files = Files.list(jar.getPath("/images"))) {
+      for (Path f : files.toList()) {
+        Path copy = target.resolve(f.getFileName().toString());
+        Files.copy(f, copy);
+        copy.toFile().deleteOnExit();
+      }
+    }
+    return target;
   }
 }

@@ -1,0 +1,81 @@
+package dev.conveyor.cli;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.HdrHistogram.HistogramIterationValue;
+import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.CategoryChart;
+import org.knowm.xchart.CategoryChartBuilder;
+import org.knowm.xchart.XYChart;
+import org.knowm.xchart.XYChartBuilder;
+import org.knowm.xchart.internal.chartpart.Chart;
+import org.knowm.xchart.style.Styler;
+
+/** The PNG of a bench run: throughput per stage beside the latency distribution. */
+final class BenchChart {
+  private BenchChart() {}
+
+  static void write(BenchResult r, Path png) {
+    CategoryChart throughput =
+        new CategoryChartBuilder()
+            .width(640)
+            .height(420)
+            .title(
+                "%s, batch %d: pipeline at %.0f%% of the model"
+                    .formatted(r.model(), r.batch(), 100 * r.ratio()))
+            .yAxisTitle("images / s")
+            .build();
+    throughput.getStyler().setLegendVisible(false);
+    throughput.getStyler().setLabelsVisible(true);
+    throughput.getStyler().setChartBackgroundColor(java.awt.Color.WHITE);
+    throughput.addSeries(
+        "images/s",
+        List.of("raw model", "preprocess", "preprocess 1t", "pipeline"),
+        List.of(r.rawIps(), r.preprocessIps(), r.preprocessIpsOneThread(), r.pipelineIps()));
+
+    XYChart latency =
+        new XYChartBuilder()
+            .width(640)
+            .height(420)
+            .title(
+                "pipeline latency: p50 %.1f ms, p99 %.1f ms"
+                    .formatted(r.latencyMs(50), r.latencyMs(99)))
+            .xAxisTitle("percentile")
+            .yAxisTitle("ms")
+            .build();
+    latency.getStyler().setLegendVisible(false);
+    latency
+        .getStyler()
+        .setDefaultSeriesRenderStyle(org.knowm.xchart.XYSeries.XYSeriesRenderStyle.Line);
+    latency.getStyler().setMarkerSize(0);
+    latency.getStyler().setChartBackgroundColor(java.awt.Color.WHITE);
+    latency.getStyler().setLegendPosition(Styler.LegendPosition.InsideNW);
+    List<Double> pct = new ArrayList<>();
+    List<Double> ms = new ArrayList<>();
+    for (HistogramIterationValue v : r.latency().percentiles(5)) {
+      if (v.getPercentileLevelIteratedTo() > 99.9) {
+        break;
+      }
+      pct.add(v.getPercentileLevelIteratedTo());
+      ms.add(v.getValueIteratedTo() / 1000.0);
+    }
+    if (pct.isEmpty()) {
+      pct.add(0.0);
+      ms.add(0.0);
+    }
+    latency.addSeries("latency", pct, ms);
+    try {
+      if (png.getParent() != null) {
+        Files.createDirectories(png.getParent());
+      }
+      List<Chart<?, ?>> charts = List.of(throughput, latency);
+      BitmapEncoder.saveBitmap(charts, 1, 2, png.toString(), BitmapEncoder.BitmapFormat.PNG);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write the chart " + png + ": " + e.getMessage(), e);
+    }
+  }
+}

@@ -1,0 +1,309 @@
+package dev.conveyor.cli;
+
+import dev.conveyor.core.ClassifyResult;
+import dev.conveyor.core.ConveyorException;
+import dev.conveyor.core.ImageRequest;
+import dev.conveyor.core.Json;
+import dev.conveyor.core.image.OpenCv;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.LongAdder;
+import org.HdrHistogram.Recorder;
+import org.opencv.core.Core;
+import org.opencv.core.CvType;
+import org.opencv.core.Mat;
+import org.opencv.core.MatOfByte;
+import org.opencv.core.MatOfInt;
+import org.opencv.core.Size;
+import org.opencv.imgcodecs.Imgcodecs;
+import org.opencv.imgproc.Imgproc;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code conveyor bench}: measures, in one run, the model's raw throughput on tensors already in
+ * memory (the limit), decode+preprocess throughput, and the end-to-end embedded pipeline with its
+ * latency, and reports the pipeline as a fraction of the limit.
+ */
+@Command(
+    name = "bench",
+    header = "Measure throughput and latency against the raw model limit.",
+    mixinStandardHelpOptions = true,
+    sortOptions = false,
+    description = {
+      "Measures how close the pipeline runs to the limit of the hardware, in one run:",
+      "  raw         the model alone on tensors already in memory, same threads and batch size (the limit)",
+      "  preprocess  decode + resize + normalize, on the worker's preprocessing threads and on one",
+      "  pipeline    end to end through the embedded transport: bytes in, results out",
+      "Prints a markdown table, writes a PNG chart, and with --json one JSON line.",
+      ""
+    })
+final class BenchCommand implements Callable<Integer> {
+  @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+  @Mixin ModelOptions model;
+
+  @Mixin BatchOptions batch;
+
+  @Option(
+      names = "--images",
+      paramLabel = "DIR",
+      description = "Images to use (read into memory first). Default: 64 generated 640x480 JPEGs.")
+  Path images;
+
+  @Option(
+      names = "--seconds",
+      paramLabel = "S",
+      defaultValue = "10",
+      description = "Seconds per measurement. Default: ${DEFAULT-VALUE}.")
+  double seconds;
+
+  @Option(
+      names = "--chart",
+      paramLabel = "PNG",
+      description = "Where to write the chart. Default: conveyor-bench-MODEL.png.")
+  Path chart;
+
+  @Option(names = "--json", description = "Also print the results as one JSON line.")
+  boolean json;
+
+  @Override
+  public Integer call() throws Exception {
+    PrintWriter out = spec.commandLine().getOut();
+    try (Engine engine = Engine.load(model, spec.commandLine())) {
+      List<byte[]> corpus = images != null ? readImages(images) : generateImages(64);
+      int n = batch.batch;
+      BenchResult.Builder result =
+          new BenchResult.Builder(engine.classifier.spec().name(), n, corpus.size());
+      result.threads(model.threads, batch.preprocessThreads);
+      Phase.say("warming up");
+      measureRaw(engine, corpus, n, Math.min(2, seconds), null);
+      result.raw(measureRaw(engine, corpus, n, seconds, new Phase("raw model", seconds)));
+      result.preprocess(
+          measurePreprocess(
+              engine, corpus, batch.preprocessThreads, seconds, new Phase("preprocess", seconds)));
+      result.preprocessOneThread(
+          measurePreprocess(
+              engine, corpus, 1, seconds / 2, new Phase("preprocess, 1 thread", seconds / 2)));
+      measurePipeline(engine, corpus, result);
+      BenchResult r = result.build();
+      out.println(r.markdown());
+      Path png = chart != null ? chart : Path.of("conveyor-bench-" + r.model() + ".png");
+      BenchChart.write(r, png);
+      out.println("chart: " + png);
+      if (json) {
+        out.println(Json.write(r.json()));
+      }
+    }
+    out.flush();
+    return 0;
+  }
+
+  private static List<byte[]> readImages(Path dir) throws IOException {
+    List<byte[]> all = new ArrayList<>();
+    for (Path file : Inputs.expand(List.of(dir))) {
+      all.add(Files.readAllBytes(file));
+    }
+    if (all.isEmpty()) {
+      throw new ConveyorException(
+          dev.conveyor.core.ErrorCode.FETCH_FAILED, "no files under " + dir);
+    }
+    return all;
+  }
+
+  /** Photo-like JPEGs: blurred noise at several scales, deterministic. */
+  static List<byte[]> generateImages(int count) {
+    OpenCv.load();
+    Core.setRNGSeed(1234);
+    List<byte[]> out = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      Mat coarse = new Mat(30, 40, CvType.CV_8UC3);
+      Core.randu(coarse, 0, 255);
+      Mat image = new Mat();
+      Imgproc.resize(coarse, image, new Size(640, 480), 0, 0, Imgproc.INTER_CUBIC);
+      Mat fine = new Mat(480, 640, CvType.CV_8UC3);
+      Core.randn(fine, 0, 12);
+      Core.add(image, fine, image);
+      MatOfByte jpeg = new MatOfByte();
+      Imgcodecs.imencode(".jpg", image, jpeg, new MatOfInt(Imgcodecs.IMWRITE_JPEG_QUALITY, 90));
+      out.add(jpeg.toArray());
+      for (Mat m : List.of(coarse, image, fine, jpeg)) {
+        m.release();
+      }
+    }
+    return out;
+  }
+
+  private static FloatBuffer direct(int floats) {
+    return ByteBuffer.allocateDirect(floats * Float.BYTES)
+        .order(ByteOrder.nativeOrder())
+        .asFloatBuffer();
+  }
+
+  /** Images per second through the model alone, on a batch of real preprocessed images. */
+  private static double measureRaw(
+      Engine engine, List<byte[]> corpus, int n, double seconds, Phase phase) {
+    int size = engine.preprocessor.tensorSize();
+    FloatBuffer input = direct(n * size);
+    FloatBuffer output = direct(n * engine.classifier.spec().classes());
+    int filled = 0;
+    for (int i = 0; filled < n && i < corpus.size() * 2; i++) {
+      try {
+        engine.preprocessor.preprocess(corpus.get(i % corpus.size()), input, filled);
+        filled++;
+      } catch (ConveyorException e) {
+        // an unreadable file in the corpus: the slot is filled by the next one
+      }
+    }
+    if (filled < n) {
+      throw new ConveyorException(
+          dev.conveyor.core.ErrorCode.CORRUPT, "too few decodable images to fill a batch");
+    }
+    long end = System.nanoTime() + (long) (seconds * 1e9);
+    long start = System.nanoTime();
+    long images = 0;
+    do {
+      engine.classifier.run(input, n, output);
+      images += n;
+      if (phase != null) {
+        phase.tick();
+      }
+    } while (System.nanoTime() < end);
+    if (phase != null) {
+      phase.done();
+    }
+    return images / ((System.nanoTime() - start) / 1e9);
+  }
+
+  /** Images per second decoded and preprocessed by {@code threads} threads. */
+  private static double measurePreprocess(
+      Engine engine, List<byte[]> corpus, int threads, double seconds, Phase phase)
+      throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    LongAdder done = new LongAdder();
+    AtomicBoolean stop = new AtomicBoolean();
+    List<Future<?>> tasks = new ArrayList<>();
+    long start = System.nanoTime();
+    for (int t = 0; t < threads; t++) {
+      int offset = t;
+      tasks.add(
+          pool.submit(
+              () -> {
+                FloatBuffer slot = direct(engine.preprocessor.tensorSize());
+                for (int i = offset; !stop.get(); i++) {
+                  try {
+                    engine.preprocessor.preprocess(corpus.get(i % corpus.size()), slot, 0);
+                  } catch (ConveyorException e) {
+                    // a broken image is work done too: it was read and refused
+                  }
+                  done.increment();
+                }
+              }));
+    }
+    long end = start + (long) (seconds * 1e9);
+    while (System.nanoTime() < end) {
+      Thread.sleep(50);
+      phase.tick();
+    }
+    stop.set(true);
+    for (Future<?> f : tasks) {
+      f.get();
+    }
+    double elapsed = (System.nanoTime() - start) / 1e9;
+    pool.shutdown();
+    phase.done();
+    return done.sum() / elapsed;
+  }
+
+  /** End to end through the embedded transport, with latency from submit to result. */
+  private void measurePipeline(Engine engine, List<byte[]> corpus, BenchResult.Builder result)
+      throws Exception {
+    Phase phase = new Phase("pipeline", seconds + 1);
+    Recorder latency = new Recorder(3);
+    LongAdder completed = new LongAdder();
+    Semaphore inFlight = new Semaphore(batch.batch * 4);
+    AtomicBoolean measuring = new AtomicBoolean();
+    try (Engine.Embedded running = engine.startEmbedded(batch, model)) {
+      long warmupEnd = System.nanoTime() + 1_000_000_000L;
+      long start = 0;
+      long end = Long.MAX_VALUE;
+      for (int i = 0; System.nanoTime() < end; i++) {
+        long now = System.nanoTime();
+        if (start == 0 && now >= warmupEnd) {
+          start = now;
+          end = start + (long) (seconds * 1e9);
+          latency.reset();
+          completed.reset();
+          measuring.set(true);
+        }
+        inFlight.acquire();
+        ImageRequest request =
+            ImageRequest.ofBytes("bench-" + i, corpus.get(i % corpus.size()), null);
+        running
+            .transport()
+            .submit(request, Duration.ofMinutes(1))
+            .whenComplete(
+                (ClassifyResult r, Throwable t) -> {
+                  inFlight.release();
+                  if (r != null && measuring.get()) {
+                    latency.recordValue(Math.max(1, (long) (r.latencyMs() * 1000)));
+                    completed.increment();
+                  }
+                });
+        phase.tick();
+      }
+      double elapsed = (System.nanoTime() - start) / 1e9;
+      measuring.set(false);
+      result.pipeline(
+          completed.sum() / elapsed,
+          latency.getIntervalHistogram(),
+          running.worker().stats().meanBatchSize());
+    }
+    phase.done();
+  }
+
+  /** A progress bar on stderr for one timed measurement. */
+  static final class Phase {
+    private final me.tongfei.progressbar.ProgressBar bar;
+    private final long start = System.nanoTime();
+
+    Phase(String name, double seconds) {
+      bar =
+          new me.tongfei.progressbar.ProgressBarBuilder()
+              .setTaskName(name)
+              .setInitialMax(Math.round(seconds * 10))
+              .setUnit("s", 10)
+              .setConsumer(new me.tongfei.progressbar.ConsoleProgressBarConsumer(System.err))
+              .build();
+    }
+
+    static void say(String what) {
+      System.err.println(what + " …");
+    }
+
+    void tick() {
+      bar.stepTo(Math.min(bar.getMax(), (System.nanoTime() - start) / 100_000_000L));
+    }
+
+    void done() {
+      bar.stepTo(bar.getMax());
+      bar.close();
+    }
+  }
+}

@@ -1,0 +1,58 @@
+package dev.conveyor.cli;
+
+import dev.conveyor.core.ConveyorException;
+import java.io.PrintWriter;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Spec;
+
+/** The {@code conveyor} command. */
+@Command(
+    name = "conveyor",
+    mixinStandardHelpOptions = true,
+    versionProvider = Main.Version.class,
+    description = {
+      "Classifies streams of images: decode, preprocess, batch, run an ONNX model, deliver results.",
+      ""
+    },
+    subcommands = {ClassifyCommand.class, BenchCommand.class, CommandLine.HelpCommand.class},
+    footer = {"", "Run 'conveyor COMMAND --help' for a command's options."})
+public final class Main implements Runnable {
+  @Spec CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(spec.commandLine().getOut());
+  }
+
+  public static void main(String[] args) {
+    System.exit(
+        execute(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+  }
+
+  /** Runs the command line with the given output streams; returns the exit code. */
+  public static int execute(String[] args, PrintWriter out, PrintWriter err) {
+    CommandLine cmd = new CommandLine(new Main());
+    cmd.setCaseInsensitiveEnumValuesAllowed(true);
+    cmd.setOut(out);
+    cmd.setErr(err);
+    cmd.setExecutionExceptionHandler(
+        (e, commandLine, parseResult) -> {
+          if (e instanceof ConveyorException ce) {
+            commandLine.getErr().println("conveyor: " + ce.getMessage());
+            return 1;
+          }
+          throw e;
+        });
+    return cmd.execute(args);
+  }
+
+  /** The version from the jar's manifest. */
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      String v = Main.class.getPackage().getImplementationVersion();
+      return new String[] {"conveyor " + (v != null ? v : "(development build)")};
+    }
+  }
+}
