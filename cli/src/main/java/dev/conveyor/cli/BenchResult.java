@@ -1,6 +1,7 @@
 package dev.conveyor.cli;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
+import dev.conveyor.core.image.ImageDecoder;
 import java.util.Locale;
 import org.HdrHistogram.Histogram;
 
@@ -39,7 +40,8 @@ record BenchResult(
         Math.round(ratio() * 1000) / 1000.0,
         round(latencyMs(50)),
         round(latencyMs(99)),
-        round(meanBatch));
+        round(meanBatch),
+        ImageDecoder.jpegDecoderName());
   }
 
   record Json(
@@ -53,7 +55,8 @@ record BenchResult(
       double ratio,
       @JsonProperty("p50_ms") double p50Ms,
       @JsonProperty("p99_ms") double p99Ms,
-      @JsonProperty("mean_batch") double meanBatch) {}
+      @JsonProperty("mean_batch") double meanBatch,
+      @JsonProperty("jpeg_decoder") String jpegDecoder) {}
 
   private static double round(double v) {
     return Math.round(v * 10) / 10.0;

@@ -7,23 +7,29 @@ import java.awt.image.BufferedImage;
 import java.awt.image.DataBufferByte;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.ServiceLoader;
 import javax.imageio.ImageIO;
 import org.opencv.core.CvType;
 import org.opencv.core.Mat;
-import org.opencv.core.MatOfByte;
-import org.opencv.imgcodecs.Imgcodecs;
 import org.opencv.imgproc.Imgproc;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * Decodes encoded images to 8-bit BGR or grayscale OpenCV matrices, safely: the header is checked
- * against {@link ImageLimits} first, EXIF orientation is applied, and every failure becomes a
- * {@link ConveyorException} with a code. Large JPEGs are decoded at 1/2, 1/4 or 1/8 size by
- * libjpeg-turbo's DCT scaling when the caller needs fewer pixels than that.
+ * Decodes encoded images to upright 8-bit BGR or grayscale OpenCV matrices, safely: the header is
+ * checked against {@link ImageLimits} first, EXIF orientation is applied, and every failure becomes
+ * a {@link ConveyorException} with a code. Large JPEGs are decoded at 1/2, 1/4 or 1/8 size by DCT
+ * scaling when the caller needs fewer pixels.
  *
  * <p>The caller owns the returned {@link Mat} and must {@link Mat#release() release} it.
  */
 public final class ImageDecoder {
+  private static final Logger LOG = LoggerFactory.getLogger(ImageDecoder.class);
   private static final int[] REDUCTIONS = {8, 4, 2};
+  private static final List<JpegDecoder> JPEG_DECODERS = jpegDecoders();
 
   private final ImageLimits limits;
 
@@ -36,6 +42,28 @@ public final class ImageDecoder {
     return limits;
   }
 
+  /** The JPEG decoder tried first: TurboJPEG when installed, else OpenCV. */
+  public static String jpegDecoderName() {
+    return JPEG_DECODERS.get(0).name();
+  }
+
+  private static List<JpegDecoder> jpegDecoders() {
+    List<JpegDecoder> found = new ArrayList<>();
+    for (var provider : ServiceLoader.load(JpegDecoder.class).stream().toList()) {
+      try {
+        found.add(provider.get());
+      } catch (java.util.ServiceConfigurationError | LinkageError e) {
+        LOG.warn(
+            "the JPEG decoder {} is not usable here: {}",
+            provider.type().getName(),
+            e.getMessage());
+      }
+    }
+    found.add(new OpenCvJpegDecoder());
+    found.sort(Comparator.comparingInt(JpegDecoder::priority).reversed());
+    return List.copyOf(found);
+  }
+
   /**
    * Decodes an image.
    *
@@ -46,14 +74,28 @@ public final class ImageDecoder {
    */
   public Mat decode(byte[] bytes, boolean gray, int minShorterSide) {
     ImageHeader header = ImageHeader.read(bytes, limits);
-    return switch (header.format()) {
-      case GIF -> decodeWithImageIo(bytes, gray);
-      case JPEG -> {
-        JpegStructure.check(bytes);
-        yield decodeWithOpenCv(bytes, flags(gray, reduction(header, minShorterSide)), header);
+    Mat stored =
+        switch (header.format()) {
+          case GIF -> decodeWithImageIo(bytes, gray);
+          case JPEG -> decodeJpeg(bytes, header, gray, reduction(header, minShorterSide));
+          default -> OpenCvJpegDecoder.decode(bytes, header, OpenCvJpegDecoder.flags(gray, 1));
+        };
+    Mat upright = ExifOrientation.apply(stored, header.orientation());
+    if (upright != stored) {
+      stored.release();
+    }
+    return upright;
+  }
+
+  private static Mat decodeJpeg(byte[] bytes, ImageHeader header, boolean gray, int reduction) {
+    for (JpegDecoder decoder : JPEG_DECODERS) {
+      Mat image = decoder.decode(bytes, header, gray, reduction);
+      if (image != null) {
+        return image;
       }
-      default -> decodeWithOpenCv(bytes, flags(gray, 1), header);
-    };
+    }
+    throw new ConveyorException(
+        ErrorCode.UNSUPPORTED_FORMAT, "no decoder handles this JPEG's colour space");
   }
 
   /**
@@ -72,32 +114,6 @@ public final class ImageDecoder {
       }
     }
     return 1;
-  }
-
-  private static int flags(boolean gray, int reduction) {
-    return switch (reduction) {
-      case 2 -> gray ? Imgcodecs.IMREAD_REDUCED_GRAYSCALE_2 : Imgcodecs.IMREAD_REDUCED_COLOR_2;
-      case 4 -> gray ? Imgcodecs.IMREAD_REDUCED_GRAYSCALE_4 : Imgcodecs.IMREAD_REDUCED_COLOR_4;
-      case 8 -> gray ? Imgcodecs.IMREAD_REDUCED_GRAYSCALE_8 : Imgcodecs.IMREAD_REDUCED_COLOR_8;
-      default -> gray ? Imgcodecs.IMREAD_GRAYSCALE : Imgcodecs.IMREAD_COLOR;
-    };
-  }
-
-  private static Mat decodeWithOpenCv(byte[] bytes, int flags, ImageHeader header) {
-    MatOfByte encoded = new MatOfByte(bytes);
-    try {
-      Mat image = Imgcodecs.imdecode(encoded, flags);
-      if (image.empty()) {
-        image.release();
-        throw new ConveyorException(
-            ErrorCode.CORRUPT,
-            "the %s image (%dx%d) is truncated or damaged and cannot be decoded"
-                .formatted(header.format(), header.width(), header.height()));
-      }
-      return image;
-    } finally {
-      encoded.release();
-    }
   }
 
   private static Mat decodeWithImageIo(byte[] bytes, boolean gray) {
