@@ -159,13 +159,15 @@ final class BenchCommand implements Callable<Integer> {
   /** Images per second through the model alone, on a batch of real preprocessed images. */
   private static double measureRaw(
       Engine engine, List<byte[]> corpus, int n, double seconds, Phase phase) {
-    int size = engine.preprocessor.tensorSize();
-    FloatBuffer input = direct(n * size);
+    ByteBuffer inputBytes =
+        ByteBuffer.allocateDirect(n * engine.preprocessor.tensorBytes())
+            .order(ByteOrder.nativeOrder());
+    FloatBuffer input = inputBytes.asFloatBuffer();
     FloatBuffer output = direct(n * engine.classifier.spec().classes());
     int filled = 0;
     for (int i = 0; filled < n && i < corpus.size() * 2; i++) {
       try {
-        engine.preprocessor.preprocess(corpus.get(i % corpus.size()), input, filled);
+        engine.preprocessor.preprocess(corpus.get(i % corpus.size()), inputBytes, filled);
         filled++;
       } catch (ConveyorException e) {
         // an unreadable file in the corpus: the slot is filled by the next one
@@ -205,7 +207,9 @@ final class BenchCommand implements Callable<Integer> {
       tasks.add(
           pool.submit(
               () -> {
-                FloatBuffer slot = direct(engine.preprocessor.tensorSize());
+                ByteBuffer slot =
+                    ByteBuffer.allocateDirect(engine.preprocessor.tensorBytes())
+                        .order(ByteOrder.nativeOrder());
                 for (int i = offset; !stop.get(); i++) {
                   try {
                     engine.preprocessor.preprocess(corpus.get(i % corpus.size()), slot, 0);

@@ -55,7 +55,8 @@ final class Engine implements AutoCloseable {
       throw new ParameterException(cmd, hint + ": pass --model PATH to an .onnx file");
     }
     OnnxClassifier classifier =
-        OnnxClassifier.open(model, new OnnxOptions(options.threads, options.threads > 0 ? 1 : 0));
+        OnnxClassifier.open(
+            model, new OnnxOptions(options.threads, options.threads > 0 ? 1 : 0, options.spin));
     try {
       ModelSpec spec = classifier.spec();
       Preprocessing preprocessing = preprocessing(options, spec, cmd);

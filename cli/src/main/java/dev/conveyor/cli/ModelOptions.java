@@ -89,6 +89,12 @@ public final class ModelOptions {
   int threads;
 
   @Option(
+      names = "--spin",
+      description =
+          "Let idle ONNX Runtime threads spin for work: faster model calls, fewer cycles left for preprocessing.")
+  boolean spin;
+
+  @Option(
       names = "--max-bytes",
       paramLabel = "N",
       description = "Largest encoded image accepted. Default: 20 MiB.")

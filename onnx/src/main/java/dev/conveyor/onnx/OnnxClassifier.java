@@ -61,6 +61,9 @@ public final class OnnxClassifier implements Classifier {
       if (options.interOpThreads() > 0) {
         opts.setInterOpNumThreads(options.interOpThreads());
       }
+      String spin = options.spinning() ? "1" : "0";
+      opts.addConfigEntry("session.intra_op.allow_spinning", spin);
+      opts.addConfigEntry("session.inter_op.allow_spinning", spin);
       session = OrtEnvironment.getEnvironment().createSession(model.toString(), opts);
       return describe(session, model);
     } catch (OrtException e) {

@@ -73,7 +73,7 @@ class OnnxClassifierTest {
   @Test
   void readsNameShapeLayoutAndLabelsFromTheModel() {
     Path file = TestModels.writeColour(dir.resolve("colours.onnx"), Colour.imagenetSized());
-    try (OnnxClassifier classifier = OnnxClassifier.open(file, new OnnxOptions(1, 1))) {
+    try (OnnxClassifier classifier = OnnxClassifier.open(file, new OnnxOptions(1, 1, true))) {
       ModelSpec spec = classifier.spec();
       assertThat(spec.name()).isEqualTo("colours");
       assertThat(spec.layout()).isEqualTo(Layout.NCHW);

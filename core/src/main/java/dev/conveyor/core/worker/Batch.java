@@ -15,6 +15,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * Preprocessing threads claim slots only for images that decoded, so the tensors are packed.
  */
 final class Batch {
+  final ByteBuffer inputBytes;
   final FloatBuffer input;
   final FloatBuffer output;
   final float[] scores;
@@ -27,7 +28,10 @@ final class Batch {
 
   Batch(int capacity, int tensorSize, int classes) {
     this.capacity = capacity;
-    this.input = directFloats(capacity * tensorSize);
+    this.inputBytes =
+        ByteBuffer.allocateDirect(capacity * tensorSize * Float.BYTES)
+            .order(ByteOrder.nativeOrder());
+    this.input = inputBytes.asFloatBuffer();
     this.output = directFloats(capacity * classes);
     this.scores = new float[capacity * classes];
     this.slotOf = new int[capacity];

@@ -137,7 +137,7 @@ public final class Worker implements AutoCloseable {
               : fetcher.fetch(request.source(), preprocessor.decoder().limits().maxBytes());
       var pixels = preprocessor.decode(bytes);
       try {
-        preprocessor.write(pixels, batch.input, batch.claimSlot(i));
+        preprocessor.write(pixels, batch.inputBytes, batch.claimSlot(i));
       } finally {
         pixels.release();
       }
