@@ -35,7 +35,9 @@ final class BenchChart {
     throughput.addSeries(
         "images/s",
         List.of("raw model", "preprocess", "preprocess 1t", "pipeline"),
-        List.of(r.rawIps(), r.preprocessIps(), r.preprocessIpsOneThread(), r.pipelineIps()));
+        List.of(r.rawIps(), r.preprocessIps(), r.preprocessIpsOneThread(), r.pipelineIps()).stream()
+            .map(v -> (double) Math.round(v))
+            .toList());
 
     XYChart latency =
         new XYChartBuilder()

@@ -241,7 +241,9 @@ final class BenchCommand implements Callable<Integer> {
     Phase phase = new Phase("pipeline", seconds + 1);
     Recorder latency = new Recorder(3);
     LongAdder completed = new LongAdder();
-    Semaphore inFlight = new Semaphore(batch.batch * 4);
+    // enough requests to keep every pipeline stage busy, and no more: latency is then the
+    // pipeline's
+    Semaphore inFlight = new Semaphore(batch.batch * batch.workerConfig(model).pipelineDepth());
     AtomicBoolean measuring = new AtomicBoolean();
     try (Engine.Embedded running = engine.startEmbedded(batch, model)) {
       long warmupEnd = System.nanoTime() + 1_000_000_000L;

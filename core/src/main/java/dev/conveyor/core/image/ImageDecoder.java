@@ -9,7 +9,9 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.Iterator;
 import java.util.List;
+import java.util.ServiceConfigurationError;
 import java.util.ServiceLoader;
 import javax.imageio.ImageIO;
 import org.opencv.core.CvType;
@@ -47,21 +49,32 @@ public final class ImageDecoder {
     return JPEG_DECODERS.get(0).name();
   }
 
+  /** Every JpegDecoder that loads here, best first; one whose library is missing is skipped. */
   private static List<JpegDecoder> jpegDecoders() {
     List<JpegDecoder> found = new ArrayList<>();
-    for (var provider : ServiceLoader.load(JpegDecoder.class).stream().toList()) {
+    Iterator<JpegDecoder> providers = ServiceLoader.load(JpegDecoder.class).iterator();
+    while (true) {
       try {
-        found.add(provider.get());
-      } catch (java.util.ServiceConfigurationError | LinkageError e) {
-        LOG.warn(
-            "the JPEG decoder {} is not usable here: {}",
-            provider.type().getName(),
-            e.getMessage());
+        if (!providers.hasNext()) {
+          break;
+        }
+        found.add(providers.next());
+      } catch (ServiceConfigurationError | LinkageError | IllegalStateException e) {
+        LOG.info("a JPEG decoder is not usable here, skipped: {}", rootMessage(e));
       }
     }
     found.add(new OpenCvJpegDecoder());
     found.sort(Comparator.comparingInt(JpegDecoder::priority).reversed());
+    LOG.info("JPEG decoder: {}", found.get(0).name());
     return List.copyOf(found);
+  }
+
+  private static String rootMessage(Throwable e) {
+    Throwable root = e;
+    while (root.getCause() != null) {
+      root = root.getCause();
+    }
+    return root.toString();
   }
 
   /**

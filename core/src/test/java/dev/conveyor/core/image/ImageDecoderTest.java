@@ -47,6 +47,15 @@ class ImageDecoderTest {
   }
 
   @Test
+  void aJpegDecoderThatCannotLoadIsSkippedForOpenCv() {
+    // UnloadableJpegDecoder is listed as a service in these tests and fails to construct
+    assertThat(ImageDecoder.jpegDecoderName()).isIn("OpenCV", "TurboJPEG");
+    Mat m = decoder.decode(TestImages.bytes("plasma-640x480.jpg"), false, 0);
+    assertThat(m.cols()).isEqualTo(640);
+    m.release();
+  }
+
+  @Test
   void alphaIsDroppedLeavingTheColourAsPilConvertRgbDoes() {
     Mat m = decoder.decode(TestImages.bytes("alpha-orange.png"), false, 0);
     double[] bgr = meanBgr(m);
