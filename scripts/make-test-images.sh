@@ -27,6 +27,7 @@ $im -size 32x32 xc:'rgb(30,40,210)' -type Palette "${strip[@]}" "PNG8:$out/palet
 $im -size 40x30 xc:'rgba(200,100,50,0.5)' "${strip[@]}" "PNG32:$out/alpha-orange.png"
 $im -size 50x40 xc:'rgb(250,10,10)' -size 50x40 xc:'rgb(10,10,250)' -loop 0 -delay 10 "${strip[@]}" "$out/animated-red-then-blue.gif"
 $im -size 60x40 xc:'rgb(240,240,20)' "${strip[@]}" "BMP3:$out/yellow.bmp"
+$im -size 30x20 xc:'rgb(90,160,220)' "${strip[@]}" "TIFF:$out/sky.tif"
 $im -size 10x6 xc:'rgb(128,128,128)' "${strip[@]}" "$out/tiny-gray.png"
 # stored 200x100, left half red, right half blue; EXIF orientation 6 shows it rotated 90° clockwise:
 # 100x200, red on top

@@ -47,11 +47,11 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     sortOptions = false,
     description = {
-      "Measures how close the pipeline runs to the limit of the hardware, in one run:",
-      "  raw         the model alone on tensors already in memory, same threads and batch size (the limit)",
-      "  preprocess  decode + resize + normalize, on the worker's preprocessing threads and on one",
+      "Measures, in one run, how close the pipeline comes to the model's limit:",
+      "  raw         the model alone on tensors in memory (same threads and batch)",
+      "  preprocess  decode, resize, normalize: all preprocessing threads, then one",
       "  pipeline    end to end through the embedded transport: bytes in, results out",
-      "Prints a markdown table, writes a PNG chart, and with --json one JSON line.",
+      "Prints a markdown table and writes a PNG chart; --json adds one JSON line.",
       ""
     })
 final class BenchCommand implements Callable<Integer> {

@@ -26,12 +26,12 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     sortOptions = false,
     description = {
-      "Classifies image files and prints one JSON object per file to stdout, in input order:",
-      "  {\"id\":…,\"source\":\"photos/cat.jpg\",\"status\":\"ok\",\"model\":…,"
-          + "\"predictions\":[{\"index\":281,\"label\":\"tabby\",\"score\":0.91}],\"latency_ms\":12.3}",
-      "A file that is not a readable image gets \"status\":\"error\" with a code"
-          + " (EMPTY, TOO_LARGE, UNSUPPORTED_FORMAT, CORRUPT, FETCH_FAILED) and a message;"
-          + " the exit status is non-zero only for usage errors.",
+      "Classifies images and prints one JSON object per file to stdout, in input order:",
+      "  {\"id\":\"…\",\"source\":\"photos/cat.jpg\",\"status\":\"ok\",\"model\":\"…\",",
+      "   \"predictions\":[{\"index\":281,\"label\":\"tabby\",\"score\":0.91}],\"latency_ms\":12.3}",
+      "A file that is not a readable image gets \"status\":\"error\" with a code (EMPTY,",
+      "TOO_LARGE, UNSUPPORTED_FORMAT, CORRUPT, FETCH_FAILED) and a message; the exit",
+      "status is non-zero only for usage errors.",
       ""
     })
 final class ClassifyCommand implements Callable<Integer> {

@@ -30,6 +30,7 @@ class ImageDecoderTest {
     "rgb16-green.png,              20,  200, 40",
     "palette-blue.png,             30,  40,  210",
     "yellow.bmp,                   240, 240, 20",
+    "sky.tif,                      90,  160, 220",
     "animated-red-then-blue.gif,   250, 10,  10",
     "tiny-gray.png,                128, 128, 128",
   })
