@@ -296,6 +296,7 @@ final class BenchCommand implements Callable<Integer> {
               .setInitialMax(Math.round(seconds * 10))
               .setUnit("s", 10)
               .setConsumer(new me.tongfei.progressbar.ConsoleProgressBarConsumer(System.err))
+              .setStyle(Progress.style())
               .build();
     }
 

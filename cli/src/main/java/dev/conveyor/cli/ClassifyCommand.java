@@ -112,6 +112,7 @@ final class ClassifyCommand implements Callable<Integer> {
         .setUnit(" img", 1)
         .showSpeed()
         .setConsumer(new me.tongfei.progressbar.ConsoleProgressBarConsumer(System.err))
+        .setStyle(Progress.style())
         .build();
   }
 }

@@ -60,6 +60,8 @@ final class Engine implements AutoCloseable {
     try {
       ModelSpec spec = classifier.spec();
       Preprocessing preprocessing = preprocessing(options, spec, cmd);
+      classifier.fitImageSize(
+          preprocessing.channels(), preprocessing.outputHeight(), preprocessing.outputWidth());
       ImageDecoder decoder = new ImageDecoder(new ImageLimits(options.maxBytes, options.maxPixels));
       Labels labels = Labels.choose(options.labels, spec);
       LOG.info(

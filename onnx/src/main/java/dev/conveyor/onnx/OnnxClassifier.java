@@ -31,7 +31,7 @@ public final class OnnxClassifier implements Classifier {
   private final String outputName;
   private final InputShape input;
   private final int inputRank;
-  private final ModelSpec spec;
+  private ModelSpec spec;
   private FloatBuffer padIn;
   private FloatBuffer padOut;
 
@@ -138,24 +138,51 @@ public final class OnnxClassifier implements Classifier {
     return input.layout();
   }
 
+  /**
+   * Fixes the image size of a model whose input leaves height, width or channels open, so that it
+   * can run on the preprocessing's output. Dimensions the model fixes must match.
+   */
+  public void fitImageSize(int channels, int height, int width) {
+    if (!fits(spec.channels(), channels)
+        || !fits(spec.height(), height)
+        || !fits(spec.width(), width)) {
+      throw new IllegalArgumentException(
+          "the model %s takes %dx%dx%d images, not %dx%dx%d"
+              .formatted(
+                  spec.name(),
+                  spec.channels(),
+                  spec.height(),
+                  spec.width(),
+                  channels,
+                  height,
+                  width));
+    }
+    spec =
+        new ModelSpec(
+            spec.name(),
+            spec.layout(),
+            channels,
+            height,
+            width,
+            spec.fixedBatch(),
+            spec.classes(),
+            spec.labels());
+  }
+
+  private static boolean fits(int modelDim, int dim) {
+    return modelDim <= 0 || modelDim == dim;
+  }
+
   @Override
-  public void run(FloatBuffer batch, int count, FloatBuffer output) {
+  public synchronized void run(FloatBuffer batch, int count, FloatBuffer output) {
     int c = spec.channels();
     int h = spec.height();
     int w = spec.width();
     if (c <= 0 || h <= 0 || w <= 0) {
       throw new ConveyorException(
-          ErrorCode.INTERNAL, "the model leaves its image size open; run it through runWithSize");
+          ErrorCode.INFERENCE_FAILED,
+          "the model leaves its image size open; call fitImageSize first");
     }
-    runWithSize(batch, count, output, c, h, w);
-  }
-
-  /**
-   * Runs {@code count} images of {@code c} x {@code h} x {@code w}, for models whose input size is
-   * not fixed.
-   */
-  public synchronized void runWithSize(
-      FloatBuffer batch, int count, FloatBuffer output, int c, int h, int w) {
     int imageSize = c * h * w;
     int classes = spec.classes();
     try {

@@ -114,6 +114,30 @@ class OnnxClassifierTest {
   }
 
   @Test
+  void aModelWithAnOpenImageSizeRunsAtTheSizeItIsGiven() {
+    Path file =
+        TestModels.writeColour(dir.resolve("open.onnx"), Colour.imagenetSized().withSize(0, 0));
+    try (OnnxClassifier classifier = OnnxClassifier.open(file, OnnxOptions.DEFAULT)) {
+      assertThat(classifier.spec().height()).isEqualTo(-1);
+      FloatBuffer out = direct(3);
+      assertThatThrownBy(() -> classifier.run(direct(3 * 8 * 8), 1, out))
+          .hasMessageContaining("fitImageSize");
+      classifier.fitImageSize(3, 20, 10);
+      assertThat(classifier.spec().height()).isEqualTo(20);
+      Colour sized = Colour.imagenetSized().withSize(20, 10);
+      FloatBuffer images = randomImages(2, sized, 7);
+      FloatBuffer scores = direct(6);
+      classifier.run(images, 2, scores);
+      float[] expected = expectedScores(images, 2, sized);
+      for (int i = 0; i < 6; i++) {
+        assertThat(scores.get(i)).isCloseTo(expected[i], within(1e-4f));
+      }
+      assertThatThrownBy(() -> classifier.fitImageSize(1, 20, 10))
+          .hasMessageContaining("takes 3x20x10");
+    }
+  }
+
+  @Test
   void aMissingModelSaysWhatToPass() {
     assertThatThrownBy(() -> OnnxClassifier.open(dir.resolve("nope.onnx"), OnnxOptions.DEFAULT))
         .isInstanceOf(ConveyorException.class)

@@ -157,14 +157,14 @@ public final class TestModels {
     return a;
   }
 
-  /** A float tensor's type; a dimension of 0 or less is left open ("N"). */
+  /** A float tensor's type; a dimension of 0 or less is left open, named by its position. */
   private static ValueInfoProto valueInfo(String name, long[] dims) {
     TensorShapeProto.Builder shape = TensorShapeProto.newBuilder();
-    for (long d : dims) {
+    for (int i = 0; i < dims.length; i++) {
       shape.addDim(
-          d > 0
-              ? TensorShapeProto.Dimension.newBuilder().setDimValue(d)
-              : TensorShapeProto.Dimension.newBuilder().setDimParam("N"));
+          dims[i] > 0
+              ? TensorShapeProto.Dimension.newBuilder().setDimValue(dims[i])
+              : TensorShapeProto.Dimension.newBuilder().setDimParam(i == 0 ? "N" : "d" + i));
     }
     return ValueInfoProto.newBuilder()
         .setName(name)
