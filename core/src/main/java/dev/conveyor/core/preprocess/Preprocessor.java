@@ -73,7 +73,7 @@ public final class Preprocessor {
    *     corrupt; the buffer is then left untouched
    */
   public void preprocess(byte[] encoded, ByteBuffer batch, int slot) {
-    Mat pixels = decode(encoded);
+    Mat pixels = pixels(encoded);
     try {
       write(pixels, batch, slot);
     } finally {
@@ -91,10 +91,10 @@ public final class Preprocessor {
   }
 
   /**
-   * Decodes, resizes and crops: everything up to the tensor. The returned 8-bit image is
-   * outputWidth x outputHeight, BGR or gray; the caller releases it.
+   * Decodes, resizes and crops: the 8-bit pixels of the tensor, outputWidth x outputHeight, BGR or
+   * gray. The caller releases them.
    */
-  public Mat decode(byte[] encoded) {
+  public Mat pixels(byte[] encoded) {
     boolean gray = spec.color() == ColorOrder.GRAY;
     Mat decoded = decoder.decode(encoded, gray, spec.resize().minimumSourceSide());
     try {

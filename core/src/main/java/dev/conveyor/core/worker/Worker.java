@@ -29,6 +29,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class Worker implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Worker.class);
+  private static final long MAX_BACKOFF_MILLIS = 5_000;
 
   private final WorkerConfig config;
   private final Classifier classifier;
@@ -105,10 +106,25 @@ public final class Worker implements AutoCloseable {
   }
 
   private void takeLoop() {
+    long backoffMillis = 0;
     try {
       while (running) {
         Batch batch = free.take();
-        List<Delivery> deliveries = transport.take(config.batchSize(), config.linger());
+        List<Delivery> deliveries;
+        try {
+          deliveries = transport.take(config.batchSize(), config.linger());
+          backoffMillis = 0;
+        } catch (RuntimeException e) {
+          free.put(batch);
+          backoffMillis = Math.min(MAX_BACKOFF_MILLIS, Math.max(100, backoffMillis * 2));
+          LOG.warn(
+              "taking from {} failed, retrying in {} ms: {}",
+              transport.describe(),
+              backoffMillis,
+              e.toString());
+          Thread.sleep(backoffMillis);
+          continue;
+        }
         if (deliveries.isEmpty()) {
           free.put(batch);
           continue;
@@ -121,8 +137,6 @@ public final class Worker implements AutoCloseable {
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-    } catch (RuntimeException e) {
-      LOG.error("taking from {} failed; the worker stops taking", transport.describe(), e);
     } finally {
       takerDone = true;
     }
@@ -135,7 +149,7 @@ public final class Worker implements AutoCloseable {
           request.hasBytes()
               ? request.bytes()
               : fetcher.fetch(request.source(), preprocessor.decoder().limits().maxBytes());
-      var pixels = preprocessor.decode(bytes);
+      var pixels = preprocessor.pixels(bytes);
       try {
         preprocessor.write(pixels, batch.inputBytes, batch.claimSlot(i));
       } finally {
@@ -157,10 +171,20 @@ public final class Worker implements AutoCloseable {
     try {
       while (!(takerDone && ready.isEmpty() && free.size() == config.pipelineDepth())) {
         Batch batch = ready.poll(100, TimeUnit.MILLISECONDS);
-        if (batch != null) {
-          process(batch);
-          free.put(batch);
+        if (batch == null) {
+          continue;
         }
+        try {
+          process(batch);
+        } catch (RuntimeException e) {
+          // the transport failed to take the batch back: it redelivers what it never saw acked
+          LOG.error(
+              "settling a batch of {} with {} failed",
+              batch.deliveries().size(),
+              transport.describe(),
+              e);
+        }
+        free.put(batch);
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

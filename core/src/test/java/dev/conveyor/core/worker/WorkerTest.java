@@ -15,8 +15,10 @@ import dev.conveyor.core.preprocess.Preprocessor;
 import dev.conveyor.core.preprocess.Preset;
 import dev.conveyor.core.testing.MeanColourClassifier;
 import dev.conveyor.core.testing.TestImages;
+import dev.conveyor.core.transport.Delivery;
 import dev.conveyor.core.transport.EmbeddedTransport;
 import dev.conveyor.core.transport.ResultSink;
+import dev.conveyor.core.transport.Transport;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -162,6 +164,59 @@ class WorkerTest {
                 ImageRequest.ofBytes("a", TestImages.bytes("palette-blue.png"), null)));
     assertThat(r.top().label()).isEqualTo("blue");
     assertThat(attempts.get()).isEqualTo(2);
+  }
+
+  @Test
+  void aTransportThatFailsForAWhileDoesNotStopTheWorker() throws Exception {
+    EmbeddedTransport inner = new EmbeddedTransport(64, 3);
+    AtomicInteger failures = new AtomicInteger();
+    Transport flaky =
+        new Transport() {
+          @Override
+          public List<Delivery> take(int max, Duration linger) throws InterruptedException {
+            if (failures.incrementAndGet() <= 2) {
+              throw new IllegalStateException("connection refused");
+            }
+            return inner.take(max, linger);
+          }
+
+          @Override
+          public void ack(List<Delivery> deliveries) {
+            inner.ack(deliveries);
+          }
+
+          @Override
+          public void release(List<Delivery> deliveries, String reason) {
+            inner.release(deliveries, reason);
+          }
+
+          @Override
+          public String describe() {
+            return "flaky";
+          }
+        };
+    Preprocessing spec =
+        Preset.IMAGENET
+            .builder()
+            .optResize(dev.conveyor.core.preprocess.Resize.exact(32, 32))
+            .optCrop(0, 0)
+            .build();
+    MeanColourClassifier model = new MeanColourClassifier(32, 32);
+    Worker w =
+        new Worker(
+            WorkerConfig.defaults(),
+            model,
+            new Preprocessor(spec, new ImageDecoder(ImageLimits.DEFAULT)),
+            new TopK(1, ScoreMode.SOFTMAX, Labels.of(model.spec().labels())),
+            flaky,
+            inner,
+            new FileFetcher());
+    open.add(w);
+    w.start();
+    ClassifyResult r =
+        await(inner.submit(ImageRequest.ofBytes("a", TestImages.bytes("palette-blue.png"), null)));
+    assertThat(r.top().label()).isEqualTo("blue");
+    assertThat(failures.get()).isGreaterThan(2);
   }
 
   @Test
