@@ -59,17 +59,12 @@ final class Engine implements AutoCloseable {
             model, new OnnxOptions(options.threads, options.threads > 0 ? 1 : 0, options.spin));
     try {
       ModelSpec spec = classifier.spec();
-      Preprocessing preprocessing = preprocessing(options, spec, cmd);
+      Preprocessing preprocessing = preprocessing(options, spec);
       classifier.fitImageSize(
           preprocessing.channels(), preprocessing.outputHeight(), preprocessing.outputWidth());
       ImageDecoder decoder = new ImageDecoder(new ImageLimits(options.maxBytes, options.maxPixels));
       Labels labels = Labels.choose(options.labels, spec);
-      LOG.info(
-          "model {}: {} classes, input {}; preprocessing {}",
-          spec.name(),
-          spec.classes(),
-          spec,
-          preprocessing);
+      LOG.info("model {}; preprocessing {}", classifier.spec(), preprocessing);
       return new Engine(
           classifier,
           new Preprocessor(preprocessing, decoder),
@@ -85,8 +80,7 @@ final class Engine implements AutoCloseable {
     return home != null ? Path.of(home, DEFAULT_MODEL) : Path.of(DEFAULT_MODEL);
   }
 
-  private static Preprocessing preprocessing(
-      ModelOptions options, ModelSpec spec, picocli.CommandLine cmd) {
+  private static Preprocessing preprocessing(ModelOptions options, ModelSpec spec) {
     Map<String, String> settings = new LinkedHashMap<>();
     String preset = options.preset;
     if (preset.equalsIgnoreCase("auto")) {
