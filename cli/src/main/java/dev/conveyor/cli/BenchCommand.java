@@ -290,14 +290,7 @@ final class BenchCommand implements Callable<Integer> {
     private final long start = System.nanoTime();
 
     Phase(String name, double seconds) {
-      bar =
-          new me.tongfei.progressbar.ProgressBarBuilder()
-              .setTaskName(name)
-              .setInitialMax(Math.round(seconds * 10))
-              .setUnit("s", 10)
-              .setConsumer(new me.tongfei.progressbar.ConsoleProgressBarConsumer(System.err))
-              .setStyle(Progress.style())
-              .build();
+      bar = Progress.bar(name, Math.round(seconds * 10), "s", 10, false);
     }
 
     static void say(String what) {

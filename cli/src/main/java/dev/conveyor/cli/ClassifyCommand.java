@@ -106,13 +106,6 @@ final class ClassifyCommand implements Callable<Integer> {
     if (noProgress || files <= PROGRESS_THRESHOLD) {
       return null;
     }
-    return new me.tongfei.progressbar.ProgressBarBuilder()
-        .setTaskName("classify")
-        .setInitialMax(files)
-        .setUnit(" img", 1)
-        .showSpeed()
-        .setConsumer(new me.tongfei.progressbar.ConsoleProgressBarConsumer(System.err))
-        .setStyle(Progress.style())
-        .build();
+    return Progress.bar("classify", files, " img", 1, true);
   }
 }

@@ -1,14 +1,33 @@
 package dev.conveyor.cli;
 
+import me.tongfei.progressbar.ConsoleProgressBarConsumer;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
 
-/** How progress bars look: coloured on a terminal, plain ASCII in logs and pipes. */
+/** Progress bars on stderr: coloured on a terminal, plain ASCII in logs and pipes. */
 final class Progress {
   private Progress() {}
 
-  static ProgressBarStyle style() {
-    return System.console() != null
-        ? ProgressBarStyle.COLORFUL_UNICODE_BLOCK
-        : ProgressBarStyle.ASCII;
+  /**
+   * A bar counting to {@code max} steps, shown in {@code unit}s of {@code unitSize} steps.
+   *
+   * @param speed whether to show the rate
+   */
+  static ProgressBar bar(String task, long max, String unit, long unitSize, boolean speed) {
+    ProgressBarBuilder builder =
+        new ProgressBarBuilder()
+            .setTaskName(task)
+            .setInitialMax(max)
+            .setUnit(unit, unitSize)
+            .setConsumer(new ConsoleProgressBarConsumer(System.err))
+            .setStyle(
+                System.console() != null
+                    ? ProgressBarStyle.COLORFUL_UNICODE_BLOCK
+                    : ProgressBarStyle.ASCII);
+    if (speed) {
+      builder.showSpeed();
+    }
+    return builder.build();
   }
 }

@@ -40,7 +40,7 @@ class WorkerTest {
   }
 
   private Worker worker(
-      EmbeddedTransport transport, ResultSink sink, MeanColourClassifier model, int batch) {
+      Transport transport, ResultSink sink, MeanColourClassifier model, int batch) {
     Preprocessing spec =
         Preset.IMAGENET
             .builder()
@@ -195,24 +195,7 @@ class WorkerTest {
             return "flaky";
           }
         };
-    Preprocessing spec =
-        Preset.IMAGENET
-            .builder()
-            .optResize(dev.conveyor.core.preprocess.Resize.exact(32, 32))
-            .optCrop(0, 0)
-            .build();
-    MeanColourClassifier model = new MeanColourClassifier(32, 32);
-    Worker w =
-        new Worker(
-            WorkerConfig.defaults(),
-            model,
-            new Preprocessor(spec, new ImageDecoder(ImageLimits.DEFAULT)),
-            new TopK(1, ScoreMode.SOFTMAX, Labels.of(model.spec().labels())),
-            flaky,
-            inner,
-            new FileFetcher());
-    open.add(w);
-    w.start();
+    worker(flaky, inner, new MeanColourClassifier(32, 32), 4);
     ClassifyResult r =
         await(inner.submit(ImageRequest.ofBytes("a", TestImages.bytes("palette-blue.png"), null)));
     assertThat(r.top().label()).isEqualTo("blue");
