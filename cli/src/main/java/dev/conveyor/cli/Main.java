@@ -15,7 +15,12 @@ import picocli.CommandLine.Spec;
       "Classifies streams of images: decode, preprocess, batch, run an ONNX model, deliver results.",
       ""
     },
-    subcommands = {ClassifyCommand.class, BenchCommand.class, CommandLine.HelpCommand.class},
+    subcommands = {
+      ClassifyCommand.class,
+      BenchCommand.class,
+      TrainCommand.class,
+      CommandLine.HelpCommand.class
+    },
     footer = {"", "Run 'conveyor COMMAND --help' for a command's options."})
 public final class Main implements Runnable {
   @Spec CommandLine.Model.CommandSpec spec;
