@@ -18,7 +18,9 @@ import picocli.CommandLine.Spec;
     subcommands = {
       ClassifyCommand.class,
       BenchCommand.class,
+      EvalCommand.class,
       TrainCommand.class,
+      DatasetCommand.class,
       CommandLine.HelpCommand.class
     },
     footer = {"", "Run 'conveyor COMMAND --help' for a command's options."})

@@ -142,8 +142,18 @@ final class TrainCommand implements Callable<Integer> {
     r.put("per_class_accuracy", e.perClass());
     r.put("classes", e.classes());
     r.put("confusion", e.confusion());
-    r.put("history", history);
+    r.put("history", history.stream().map(TrainCommand::epoch).toList());
     return r;
+  }
+
+  private static Map<String, Object> epoch(FashionTrainer.Epoch e) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("epoch", e.epoch());
+    m.put("loss", e.loss());
+    m.put("train_accuracy", e.trainAccuracy());
+    m.put("test_accuracy", e.testAccuracy());
+    m.put("seconds", e.seconds());
+    return m;
   }
 
   static String stem(Path onnx) {

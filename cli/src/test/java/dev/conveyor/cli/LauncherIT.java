@@ -68,6 +68,22 @@ class LauncherIT {
   }
 
   @Test
+  void classifiesWithTheBundledModelWhenNoModelIsGiven() throws Exception {
+    Path png = dir.resolve("trouser.png");
+    java.nio.file.Files.write(
+        png,
+        dev.conveyor.train.PngExport.png(
+            dev.conveyor.train.FashionMnist.load(
+                    dev.conveyor.train.FashionMnist.DEFAULT_DIR,
+                    dev.conveyor.train.FashionMnist.Split.TEST)
+                .head(3),
+            2));
+    Run run = conveyor("classify", png.toString());
+    assertThat(run.code()).as(run.err()).isZero();
+    assertThat(run.out()).contains("\"model\":\"fashion-mnist\"").contains("\"label\":\"Trouser\"");
+  }
+
+  @Test
   void aMissingDefaultModelIsAUsageErrorWithTheFix() throws Exception {
     Path absent = dir.resolve("nothing.onnx");
     Run run = conveyor("classify", "--model", absent.toString(), "x.jpg");

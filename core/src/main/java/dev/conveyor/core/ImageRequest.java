@@ -10,10 +10,16 @@ import java.util.UUID;
  * @param source a name for people and logs: a file path, an object key, an upload's file name
  * @param bytes the encoded image, or {@code null} when {@code source} is a key to fetch it by
  * @param contentType the MIME type if the producer knows it, else {@code null}
- * @param enqueuedNanos {@link System#nanoTime()} when the request entered Conveyor, for latency
+ * @param replyTo where the producer waits for the result (a Redis list, say), or {@code null}
+ * @param enqueuedNanos {@link System#nanoTime()} when the request entered this process, for latency
  */
 public record ImageRequest(
-    String id, String source, byte[] bytes, String contentType, long enqueuedNanos) {
+    String id,
+    String source,
+    byte[] bytes,
+    String contentType,
+    String replyTo,
+    long enqueuedNanos) {
 
   public ImageRequest {
     Objects.requireNonNull(id, "id");
@@ -22,12 +28,12 @@ public record ImageRequest(
 
   /** A request carrying the image bytes, with a fresh random id. */
   public static ImageRequest ofBytes(String source, byte[] bytes, String contentType) {
-    return new ImageRequest(newId(), source, bytes, contentType, System.nanoTime());
+    return new ImageRequest(newId(), source, bytes, contentType, null, System.nanoTime());
   }
 
   /** A request whose bytes are fetched by key (for example a file path) when a worker takes it. */
   public static ImageRequest ofKey(String key) {
-    return new ImageRequest(newId(), key, null, null, System.nanoTime());
+    return new ImageRequest(newId(), key, null, null, null, System.nanoTime());
   }
 
   /** Whether the bytes travel with the request, as opposed to being fetched by key. */

@@ -11,10 +11,12 @@ import java.util.Map;
 public final class Evaluation {
   private final List<String> classes;
   private final long[][] confusion;
+  private final long[] unanswered;
 
   public Evaluation(List<String> classes) {
     this.classes = List.copyOf(classes);
     this.confusion = new long[classes.size()][classes.size()];
+    this.unanswered = new long[classes.size()];
   }
 
   /** The network's accuracy on {@code data}, in inference mode. */
@@ -41,8 +43,13 @@ public final class Evaluation {
     return best;
   }
 
+  /** Counts one image; a {@code predicted} of -1 (no prediction) counts as wrong. */
   public synchronized void add(int actual, int predicted) {
-    confusion[actual][predicted]++;
+    if (predicted < 0) {
+      unanswered[actual]++;
+    } else {
+      confusion[actual][predicted]++;
+    }
   }
 
   public List<String> classes() {
@@ -57,10 +64,12 @@ public final class Evaluation {
     return copy;
   }
 
+  /** Images counted, including those that got no prediction. */
   public synchronized long total() {
     long n = 0;
-    for (long[] row : confusion) {
-      for (long v : row) {
+    for (int i = 0; i < confusion.length; i++) {
+      n += unanswered[i];
+      for (long v : confusion[i]) {
         n += v;
       }
     }
@@ -80,7 +89,7 @@ public final class Evaluation {
   public synchronized Map<String, Double> perClass() {
     Map<String, Double> out = new LinkedHashMap<>();
     for (int i = 0; i < confusion.length; i++) {
-      long row = 0;
+      long row = unanswered[i];
       for (long v : confusion[i]) {
         row += v;
       }

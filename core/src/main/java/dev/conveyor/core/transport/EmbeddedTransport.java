@@ -134,7 +134,7 @@ public final class EmbeddedTransport implements Transport, ResultSink {
   }
 
   @Override
-  public void deliver(List<ClassifyResult> results) {
+  public void deliver(List<ImageRequest> requests, List<ClassifyResult> results) {
     results.forEach(this::complete);
   }
 

@@ -1,6 +1,7 @@
 package dev.conveyor.core.transport;
 
 import dev.conveyor.core.ClassifyResult;
+import dev.conveyor.core.ImageRequest;
 import java.util.List;
 
 /** Where results go: a waiting caller, a Redis key or stream, a Kafka topic, a table. */
@@ -9,8 +10,11 @@ public interface ResultSink extends AutoCloseable {
   /**
    * Stores results. Returning normally means they are stored and their requests may be
    * acknowledged; throwing means none may be.
+   *
+   * @param requests the request of each result, in the same order, for routing (such as {@link
+   *     ImageRequest#replyTo()})
    */
-  void deliver(List<ClassifyResult> results) throws Exception;
+  void deliver(List<ImageRequest> requests, List<ClassifyResult> results) throws Exception;
 
   @Override
   default void close() {}

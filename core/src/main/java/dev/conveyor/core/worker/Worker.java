@@ -212,7 +212,7 @@ public final class Worker implements AutoCloseable {
       results.add(result(batch, i));
     }
     try {
-      sink.deliver(results);
+      sink.deliver(deliveries.stream().map(Delivery::request).toList(), results);
       transport.ack(deliveries);
       stats.recordResults(results);
     } catch (Exception e) {

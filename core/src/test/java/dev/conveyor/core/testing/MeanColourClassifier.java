@@ -20,6 +20,7 @@ public final class MeanColourClassifier implements Classifier {
   private final IntPredicate failOnCall;
   private final AtomicInteger calls = new AtomicInteger();
   private final List<Integer> batchSizes = new java.util.concurrent.CopyOnWriteArrayList<>();
+  private volatile long delayMillis;
 
   public MeanColourClassifier(int height, int width, IntPredicate failOnCall) {
     this.spec =
@@ -32,6 +33,12 @@ public final class MeanColourClassifier implements Classifier {
     this(height, width, call -> false);
   }
 
+  /** Makes every model call take at least this long, as a large model would. */
+  public MeanColourClassifier slow(long millis) {
+    this.delayMillis = millis;
+    return this;
+  }
+
   @Override
   public ModelSpec spec() {
     return spec;
@@ -41,6 +48,13 @@ public final class MeanColourClassifier implements Classifier {
   public void run(FloatBuffer input, int count, FloatBuffer output) {
     int call = calls.incrementAndGet();
     batchSizes.add(count);
+    if (delayMillis > 0) {
+      try {
+        Thread.sleep(delayMillis);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
     if (failOnCall.test(call)) {
       throw new ConveyorException(
           ErrorCode.INFERENCE_FAILED, "failing on call " + call + " as told");

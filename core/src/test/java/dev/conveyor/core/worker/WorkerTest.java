@@ -5,16 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.conveyor.core.ClassifyResult;
 import dev.conveyor.core.ErrorCode;
 import dev.conveyor.core.ImageRequest;
-import dev.conveyor.core.classify.Labels;
-import dev.conveyor.core.classify.ScoreMode;
-import dev.conveyor.core.classify.TopK;
-import dev.conveyor.core.image.ImageDecoder;
-import dev.conveyor.core.image.ImageLimits;
-import dev.conveyor.core.preprocess.Preprocessing;
-import dev.conveyor.core.preprocess.Preprocessor;
-import dev.conveyor.core.preprocess.Preset;
 import dev.conveyor.core.testing.MeanColourClassifier;
 import dev.conveyor.core.testing.TestImages;
+import dev.conveyor.core.testing.TestWorkers;
 import dev.conveyor.core.transport.Delivery;
 import dev.conveyor.core.transport.EmbeddedTransport;
 import dev.conveyor.core.transport.ResultSink;
@@ -41,23 +34,9 @@ class WorkerTest {
 
   private Worker worker(
       Transport transport, ResultSink sink, MeanColourClassifier model, int batch) {
-    Preprocessing spec =
-        Preset.IMAGENET
-            .builder()
-            .optResize(dev.conveyor.core.preprocess.Resize.exact(32, 32))
-            .optCrop(0, 0)
-            .build();
-    Worker w =
-        new Worker(
-            WorkerConfig.defaults().withBatchSize(batch).withLinger(Duration.ofMillis(20)),
-            model,
-            new Preprocessor(spec, new ImageDecoder(ImageLimits.DEFAULT)),
-            new TopK(2, ScoreMode.SOFTMAX, Labels.of(model.spec().labels())),
-            transport,
-            sink,
-            new FileFetcher());
+    Worker w = TestWorkers.colour(transport, sink, model, batch);
     open.add(w);
-    return w.start();
+    return w;
   }
 
   private static ClassifyResult await(CompletableFuture<ClassifyResult> f) throws Exception {
@@ -151,11 +130,11 @@ class WorkerTest {
     EmbeddedTransport transport = new EmbeddedTransport(64, 5);
     AtomicInteger attempts = new AtomicInteger();
     ResultSink flaky =
-        results -> {
+        (requests, results) -> {
           if (attempts.incrementAndGet() == 1) {
             throw new java.io.IOException("store unavailable");
           }
-          transport.deliver(results);
+          transport.deliver(requests, results);
         };
     worker(transport, flaky, new MeanColourClassifier(32, 32), 4);
     ClassifyResult r =

@@ -1,0 +1,92 @@
+package dev.conveyor.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.conveyor.core.Json;
+import dev.conveyor.train.FashionMnist;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The Fashion-MNIST commands on Debian's dataset (./run-tests installs dataset-fashion-mnist), and
+ * the model shipped in models/ as Conveyor's default.
+ */
+class FashionMnistCommandsTest {
+  @TempDir Path dir;
+
+  @Test
+  void aShortTrainingRunWritesAModelAndReportThatClassifyUses() throws Exception {
+    Path model = dir.resolve("small.onnx");
+    CliRun train =
+        CliRun.of(
+            "train",
+            "--limit",
+            "1500",
+            "--epochs",
+            "1",
+            "--batch",
+            "64",
+            "--out",
+            model.toString());
+    assertThat(train.exitCode()).as(train.err()).isZero();
+    assertThat(train.err()).contains("epoch 1/1");
+    for (String suffix :
+        new String[] {".labels.txt", ".report.json", ".curve.png", ".confusion.png"}) {
+      assertThat(dir.resolve("small" + suffix)).exists();
+    }
+    JsonNode report = Json.mapper().readTree(dir.resolve("small.report.json").toFile());
+    assertThat(report.get("test_accuracy").asDouble())
+        .as("far above chance (0.1)")
+        .isGreaterThan(0.5);
+    assertThat(report.get("per_class_accuracy").size()).isEqualTo(10);
+    assertThat(report.get("history")).hasSize(1);
+
+    Path pngs = dir.resolve("png");
+    assertThat(
+            CliRun.of("dataset", "export-png", "--split", "test", "--out", pngs.toString())
+                .exitCode())
+        .isZero();
+    CliRun classify =
+        CliRun.of(
+            "classify",
+            "--model",
+            model.toString(),
+            pngs.resolve("Trouser").resolve("00002.png").toString());
+    JsonNode line = classify.jsonLines().get(0);
+    assertThat(line.get("status").asText()).isEqualTo("ok");
+    assertThat(FashionMnist.CLASSES).contains(line.at("/predictions/0/label").asText());
+  }
+
+  @Test
+  void theShippedModelIsTheDefaultAndReaches92PercentThroughPngFiles() throws Exception {
+    Path pngs = dir.resolve("png");
+    CliRun export = CliRun.of("dataset", "export-png", "--split", "test", "--out", pngs.toString());
+    assertThat(export.exitCode()).as(export.err()).isZero();
+    assertThat(export.out()).contains("wrote 10000 PNG files");
+
+    String report = dir.resolve("shipped").toString();
+    CliRun eval = CliRun.of("eval", "--data", pngs.toString(), "--report", report);
+    assertThat(eval.exitCode()).as(eval.err()).isZero();
+    JsonNode json = Json.mapper().readTree(Path.of(report + ".json").toFile());
+    assertThat(json.get("images").asInt()).isEqualTo(10_000);
+    assertThat(json.get("accuracy").asDouble()).isGreaterThanOrEqualTo(0.92);
+    assertThat(json.get("model").asText()).isEqualTo("fashion-mnist");
+    assertThat(Files.size(Path.of(report + ".confusion.png"))).isGreaterThan(10_000);
+
+    // the IDX path encodes the same pixels as PNG in memory: the same answer
+    CliRun idx = CliRun.of("eval", "--report", dir.resolve("idx").toString());
+    JsonNode idxJson = Json.mapper().readTree(dir.resolve("idx.json").toFile());
+    assertThat(idx.exitCode()).isZero();
+    assertThat(idxJson.get("accuracy").asDouble()).isEqualTo(json.get("accuracy").asDouble());
+  }
+
+  @Test
+  void aMissingDatasetIsAUsageErrorThatSaysHowToGetIt() {
+    CliRun run = CliRun.of("eval", "--data", dir.resolve("nowhere").toString());
+    assertThat(run.exitCode()).isEqualTo(2);
+    assertThat(run.err()).contains("apt-get install dataset-fashion-mnist");
+  }
+}

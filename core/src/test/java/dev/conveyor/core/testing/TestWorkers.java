@@ -1,0 +1,38 @@
+package dev.conveyor.core.testing;
+
+import dev.conveyor.core.classify.Labels;
+import dev.conveyor.core.classify.ScoreMode;
+import dev.conveyor.core.classify.TopK;
+import dev.conveyor.core.image.ImageDecoder;
+import dev.conveyor.core.image.ImageLimits;
+import dev.conveyor.core.preprocess.Preprocessing;
+import dev.conveyor.core.preprocess.Preprocessor;
+import dev.conveyor.core.preprocess.Preset;
+import dev.conveyor.core.preprocess.Resize;
+import dev.conveyor.core.transport.ResultSink;
+import dev.conveyor.core.transport.Transport;
+import dev.conveyor.core.worker.FileFetcher;
+import dev.conveyor.core.worker.Worker;
+import dev.conveyor.core.worker.WorkerConfig;
+import java.time.Duration;
+
+/** Workers for tests: a {@link MeanColourClassifier} on 32x32 images, behind any transport. */
+public final class TestWorkers {
+  private TestWorkers() {}
+
+  /** A started worker; top-2 softmax predictions, linger 20 ms. */
+  public static Worker colour(
+      Transport transport, ResultSink sink, MeanColourClassifier model, int batch) {
+    Preprocessing spec =
+        Preset.IMAGENET.builder().optResize(Resize.exact(32, 32)).optCrop(0, 0).build();
+    return new Worker(
+            WorkerConfig.defaults().withBatchSize(batch).withLinger(Duration.ofMillis(20)),
+            model,
+            new Preprocessor(spec, new ImageDecoder(ImageLimits.DEFAULT)),
+            new TopK(2, ScoreMode.SOFTMAX, Labels.of(model.spec().labels())),
+            transport,
+            sink,
+            new FileFetcher())
+        .start();
+  }
+}

@@ -1,0 +1,89 @@
+package dev.conveyor.redis;
+
+import dev.conveyor.core.ClassifyResult;
+import dev.conveyor.core.Json;
+import io.lettuce.core.KeyValue;
+import io.lettuce.core.StreamMessage;
+import io.lettuce.core.XReadArgs;
+import io.lettuce.core.pubsub.RedisPubSubAdapter;
+import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
+import java.time.Duration;
+import java.util.List;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
+
+/** Reads results back from Redis: one by id, by waiting on a reply list, or as they come. */
+public final class RedisResults implements AutoCloseable {
+  private final RedisAddress address;
+  private final RedisConnections redis;
+
+  public RedisResults(RedisAddress address) {
+    this.address = address;
+    this.redis = new RedisConnections(address);
+  }
+
+  /** The stored result of a request, or null when there is none (yet, or any more). */
+  public ClassifyResult get(String id) {
+    byte[] json = redis.sync().get(RequestCodec.bytes(address.resultPrefix() + id));
+    return json == null ? null : Json.read(RequestCodec.string(json), ClassifyResult.class);
+  }
+
+  /** Blocks on a reply list until a result arrives there or the timeout passes (then null). */
+  public ClassifyResult awaitReply(String replyTo, Duration timeout) {
+    KeyValue<byte[], byte[]> popped =
+        redis
+            .blocking()
+            .blpop(Math.max(0.01, timeout.toMillis() / 1000.0), RequestCodec.bytes(replyTo));
+    return popped == null || !popped.hasValue()
+        ? null
+        : Json.read(RequestCodec.string(popped.getValue()), ClassifyResult.class);
+  }
+
+  /**
+   * Hands every result as JSON to {@code sink}: from the start of the results stream, or only new
+   * ones with {@code fromNow}; while {@code running} holds. In Pub/Sub mode results are seen only
+   * while subscribed.
+   */
+  public void follow(boolean fromNow, BooleanSupplier running, Consumer<String> sink)
+      throws InterruptedException {
+    if (address.mode() == RedisAddress.Mode.PUBSUB) {
+      try (StatefulRedisPubSubConnection<byte[], byte[]> sub = redis.pubSub()) {
+        sub.addListener(
+            new RedisPubSubAdapter<>() {
+              @Override
+              public void message(byte[] channel, byte[] message) {
+                sink.accept(RequestCodec.string(message));
+              }
+            });
+        sub.sync().subscribe(RequestCodec.bytes(address.results()));
+        while (running.getAsBoolean()) {
+          Thread.sleep(100);
+        }
+      }
+      return;
+    }
+    byte[] stream = RequestCodec.bytes(address.results());
+    String last = fromNow ? "$" : "0-0";
+    while (running.getAsBoolean()) {
+      List<StreamMessage<byte[], byte[]>> batch =
+          redis
+              .blocking()
+              .xread(
+                  XReadArgs.Builder.block(500).count(500),
+                  XReadArgs.StreamOffset.from(stream, last));
+      for (StreamMessage<byte[], byte[]> m : batch) {
+        last = m.getId();
+        for (var field : m.getBody().entrySet()) {
+          if ("result".equals(RequestCodec.string(field.getKey()))) {
+            sink.accept(RequestCodec.string(field.getValue()));
+          }
+        }
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    redis.close();
+  }
+}

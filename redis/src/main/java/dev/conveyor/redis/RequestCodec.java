@@ -1,0 +1,123 @@
+package dev.conveyor.redis;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.conveyor.core.ImageRequest;
+import dev.conveyor.core.Json;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The wire format of requests. In a list or a channel a request is one JSON string: {@code
+ * {"id":…,"image":"<base64>","content_type":…,"reply_to":…,"source":…}} (only {@code image} is
+ * required, which also accepts seed 003's {@code {"id":…,"image":…}}). In a stream a request is an
+ * entry whose fields are {@code id}, {@code image} (the raw bytes), and optionally {@code
+ * content_type}, {@code reply_to}, {@code source}; an entry with a single field holding the JSON
+ * form is read too.
+ */
+public final class RequestCodec {
+  static final String ID = "id";
+  static final String IMAGE = "image";
+  static final String CONTENT_TYPE = "content_type";
+  static final String REPLY_TO = "reply_to";
+  static final String SOURCE = "source";
+
+  private RequestCodec() {}
+
+  public static byte[] toJson(ImageRequest r) {
+    ObjectNode node = Json.mapper().createObjectNode();
+    node.put(ID, r.id());
+    node.put(SOURCE, r.source());
+    if (r.contentType() != null) {
+      node.put(CONTENT_TYPE, r.contentType());
+    }
+    if (r.replyTo() != null) {
+      node.put(REPLY_TO, r.replyTo());
+    }
+    node.put(IMAGE, Base64.getEncoder().encodeToString(r.bytes()));
+    return Json.write(node).getBytes(StandardCharsets.UTF_8);
+  }
+
+  /**
+   * @throws IllegalArgumentException saying what is wrong with the message
+   */
+  public static ImageRequest fromJson(byte[] message) {
+    JsonNode node;
+    try {
+      node = Json.mapper().readTree(message);
+    } catch (IOException e) {
+      throw new IllegalArgumentException("not a JSON request: " + e.getMessage());
+    }
+    if (node == null || !node.isObject() || !node.hasNonNull(IMAGE)) {
+      throw new IllegalArgumentException(
+          "a request is a JSON object with an \"image\" (base64) field");
+    }
+    byte[] image;
+    try {
+      image = Base64.getDecoder().decode(node.get(IMAGE).asText());
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(
+          "the request's \"image\" is not base64: " + e.getMessage());
+    }
+    return request(
+        text(node, ID), image, text(node, CONTENT_TYPE), text(node, REPLY_TO), text(node, SOURCE));
+  }
+
+  public static Map<byte[], byte[]> toFields(ImageRequest r) {
+    Map<byte[], byte[]> fields = new LinkedHashMap<>();
+    fields.put(bytes(ID), bytes(r.id()));
+    fields.put(bytes(SOURCE), bytes(r.source()));
+    if (r.contentType() != null) {
+      fields.put(bytes(CONTENT_TYPE), bytes(r.contentType()));
+    }
+    if (r.replyTo() != null) {
+      fields.put(bytes(REPLY_TO), bytes(r.replyTo()));
+    }
+    fields.put(bytes(IMAGE), r.bytes());
+    return fields;
+  }
+
+  /**
+   * @throws IllegalArgumentException saying what is wrong with the entry
+   */
+  public static ImageRequest fromFields(Map<byte[], byte[]> raw) {
+    Map<String, byte[]> fields = new LinkedHashMap<>();
+    raw.forEach((k, v) -> fields.put(new String(k, StandardCharsets.UTF_8), v));
+    if (fields.containsKey(IMAGE)) {
+      return request(
+          string(fields.get(ID)),
+          fields.get(IMAGE),
+          string(fields.get(CONTENT_TYPE)),
+          string(fields.get(REPLY_TO)),
+          string(fields.get(SOURCE)));
+    }
+    if (fields.size() == 1) {
+      return fromJson(fields.values().iterator().next());
+    }
+    throw new IllegalArgumentException(
+        "a stream request has an \"image\" field; this entry has " + fields.keySet());
+  }
+
+  private static ImageRequest request(
+      String id, byte[] image, String contentType, String replyTo, String source) {
+    String requestId = id != null && !id.isBlank() ? id : ImageRequest.newId();
+    String name = source != null && !source.isBlank() ? source : requestId;
+    return new ImageRequest(requestId, name, image, contentType, replyTo, System.nanoTime());
+  }
+
+  private static String text(JsonNode node, String field) {
+    JsonNode v = node.get(field);
+    return v == null || v.isNull() ? null : v.asText();
+  }
+
+  static byte[] bytes(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+
+  static String string(byte[] b) {
+    return b == null ? null : new String(b, StandardCharsets.UTF_8);
+  }
+}

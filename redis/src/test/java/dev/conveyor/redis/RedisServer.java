@@ -1,0 +1,96 @@
+package dev.conveyor.redis;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Assumptions;
+
+/**
+ * A real redis-server (Debian's package) on a free loopback port, with its files in a folder of the
+ * test's. It can be restarted on the same port and folder, with its append-only file on.
+ */
+final class RedisServer implements AutoCloseable {
+  private static final Path BINARY = Path.of("/usr/bin/redis-server");
+  private final Path dir;
+  private final int port;
+  private final boolean appendOnly;
+  private Process process;
+
+  private RedisServer(Path dir, int port, boolean appendOnly) {
+    this.dir = dir;
+    this.port = port;
+    this.appendOnly = appendOnly;
+  }
+
+  static RedisServer start(Path dir, boolean appendOnly) throws IOException, InterruptedException {
+    Assumptions.assumeTrue(
+        Files.isExecutable(BINARY),
+        "redis-server is not installed: apt-get install redis-server (./run-tests installs it)");
+    RedisServer server = new RedisServer(dir, freePort(), appendOnly);
+    server.launch();
+    return server;
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+
+  private void launch() throws IOException, InterruptedException {
+    List<String> command =
+        new ArrayList<>(
+            List.of(BINARY.toString(), "--port", Integer.toString(port), "--bind", "127.0.0.1"));
+    command.addAll(
+        List.of(
+            "--dir", dir.toString(), "--save", "", "--daemonize", "no", "--protected-mode", "no"));
+    command.addAll(List.of("--appendonly", appendOnly ? "yes" : "no", "--appendfsync", "always"));
+    process =
+        new ProcessBuilder(command)
+            .redirectErrorStream(true)
+            .redirectOutput(dir.resolve("redis.log").toFile())
+            .start();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (System.nanoTime() < deadline) {
+      try (Socket s = new Socket("127.0.0.1", port)) {
+        return;
+      } catch (IOException notYet) {
+        Thread.sleep(20);
+      }
+    }
+    throw new IllegalStateException(
+        "redis-server did not start on port " + port + "; see " + dir.resolve("redis.log"));
+  }
+
+  int port() {
+    return port;
+  }
+
+  /** A Redis URI for this server, with query settings such as {@code mode=stream}. */
+  String uri(String query) {
+    return "redis://127.0.0.1:" + port + (query.isEmpty() ? "" : "?" + query);
+  }
+
+  /** Stops Redis as a restart does (it writes its append-only file), then starts it again. */
+  void restart() throws IOException, InterruptedException {
+    stop();
+    launch();
+  }
+
+  private void stop() throws InterruptedException {
+    process.destroy();
+    if (!process.waitFor(10, TimeUnit.SECONDS)) {
+      process.destroyForcibly().waitFor();
+    }
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    stop();
+  }
+}
