@@ -8,6 +8,8 @@ import dev.conveyor.core.image.ImageLimits;
 import dev.conveyor.core.preprocess.Preprocessing;
 import dev.conveyor.core.preprocess.Preprocessor;
 import dev.conveyor.core.transport.EmbeddedTransport;
+import dev.conveyor.core.transport.ResultSink;
+import dev.conveyor.core.transport.Transport;
 import dev.conveyor.core.worker.FileFetcher;
 import dev.conveyor.core.worker.Worker;
 import dev.conveyor.onnx.OnnxClassifier;
@@ -109,16 +111,20 @@ final class Engine implements AutoCloseable {
   /** Starts a worker on a new embedded transport. */
   Embedded startEmbedded(BatchOptions batch, ModelOptions model) {
     EmbeddedTransport transport = new EmbeddedTransport(batch.queue, 3);
-    Worker worker =
-        new Worker(
+    return new Embedded(transport, startWorker(transport, transport, batch, model));
+  }
+
+  /** Starts a worker taking from {@code transport} and delivering to {@code sink}. */
+  Worker startWorker(Transport transport, ResultSink sink, BatchOptions batch, ModelOptions model) {
+    return new Worker(
             batch.workerConfig(model),
             classifier,
             preprocessor,
             topK,
             transport,
-            transport,
-            new FileFetcher());
-    return new Embedded(transport, worker.start());
+            sink,
+            new FileFetcher())
+        .start();
   }
 
   /** A running worker and the in-memory transport that feeds it. */

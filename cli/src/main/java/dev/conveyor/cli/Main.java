@@ -19,6 +19,9 @@ import picocli.CommandLine.Spec;
       ClassifyCommand.class,
       BenchCommand.class,
       EvalCommand.class,
+      ProduceCommand.class,
+      WorkerCommand.class,
+      ResultsCommand.class,
       TrainCommand.class,
       DatasetCommand.class,
       CommandLine.HelpCommand.class

@@ -73,11 +73,39 @@ public final class RedisResults implements AutoCloseable {
                   XReadArgs.StreamOffset.from(stream, last));
       for (StreamMessage<byte[], byte[]> m : batch) {
         last = m.getId();
-        for (var field : m.getBody().entrySet()) {
-          if ("result".equals(RequestCodec.string(field.getKey()))) {
-            sink.accept(RequestCodec.string(field.getValue()));
-          }
+        resultOf(m, sink);
+      }
+    }
+  }
+
+  /** Hands every result in the results stream to {@code sink}, oldest first. */
+  public void stored(Consumer<String> sink) {
+    byte[] stream = RequestCodec.bytes(address.results());
+    String from = "-";
+    while (true) {
+      List<StreamMessage<byte[], byte[]>> page =
+          redis
+              .sync()
+              .xrange(
+                  stream,
+                  io.lettuce.core.Range.create(from, "+"),
+                  io.lettuce.core.Limit.from(1000));
+      for (StreamMessage<byte[], byte[]> m : page) {
+        if (!m.getId().equals(from)) {
+          resultOf(m, sink);
         }
+      }
+      if (page.size() < 1000) {
+        return;
+      }
+      from = page.get(page.size() - 1).getId();
+    }
+  }
+
+  private static void resultOf(StreamMessage<byte[], byte[]> m, Consumer<String> sink) {
+    for (var field : m.getBody().entrySet()) {
+      if ("result".equals(RequestCodec.string(field.getKey()))) {
+        sink.accept(RequestCodec.string(field.getValue()));
       }
     }
   }

@@ -1,0 +1,91 @@
+package dev.conveyor.cli;
+
+import dev.conveyor.core.worker.Worker;
+import dev.conveyor.redis.Redis;
+import dev.conveyor.redis.RedisAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code conveyor worker}: classifies requests from a broker until stopped. */
+@Command(
+    name = "worker",
+    header = "Classify requests from a broker until stopped.",
+    mixinStandardHelpOptions = true,
+    sortOptions = false,
+    description = {
+      "Takes requests from --from in batches, classifies them and stores each result (see",
+      "'conveyor results'). Runs until stopped; on SIGTERM or Ctrl-C it takes no more, finishes",
+      "the batches it holds, stores their results, hands back anything not started, and exits.",
+      ""
+    })
+final class WorkerCommand implements Callable<Integer> {
+  private static final Logger LOG = LoggerFactory.getLogger(WorkerCommand.class);
+
+  @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+  @Option(
+      names = "--from",
+      paramLabel = "URI",
+      required = true,
+      description =
+          "redis://host:port[/db]?mode=list|pubsub|stream (see the README for every setting).")
+  String from;
+
+  @Option(
+      names = "--workers",
+      paramLabel = "N",
+      defaultValue = "1",
+      description = "Workers in this process, sharing the model. Default: ${DEFAULT-VALUE}.")
+  int workers;
+
+  @Mixin ModelOptions model;
+
+  @Mixin BatchOptions batch;
+
+  @Override
+  public Integer call() throws Exception {
+    RedisAddress address = Brokers.redis(spec, from);
+    CountDownLatch stopped = new CountDownLatch(1);
+    try (Engine engine = Engine.load(model, spec.commandLine())) {
+      List<AutoCloseable> running = new ArrayList<>();
+      for (int i = 0; i < workers; i++) {
+        var transport = Redis.transport(address);
+        var sink = Redis.sink(address);
+        Worker worker = engine.startWorker(transport, sink, batch, model);
+        running.add(sink);
+        running.add(transport);
+        running.add(worker);
+      }
+      spec.commandLine()
+          .getErr()
+          .printf(
+              "conveyor worker: %d worker(s) on %s, model %s%n",
+              workers, address.describe(), engine.classifier.spec().name());
+      spec.commandLine().getErr().flush();
+      Thread shutdown =
+          new Thread(
+              () -> {
+                for (int i = running.size() - 1; i >= 0; i--) {
+                  try {
+                    running.get(i).close();
+                  } catch (Exception e) {
+                    LOG.warn("stopping: {}", e.toString());
+                  }
+                }
+                stopped.countDown();
+              },
+              "conveyor-shutdown");
+      Runtime.getRuntime().addShutdownHook(shutdown);
+      stopped.await();
+    }
+    return 0;
+  }
+}
