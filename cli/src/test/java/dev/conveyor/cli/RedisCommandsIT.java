@@ -1,0 +1,132 @@
+package dev.conveyor.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.conveyor.train.FashionMnist;
+import dev.conveyor.train.PngExport;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code conveyor worker}, {@code produce} and {@code results} as processes, on a real Redis. */
+class RedisCommandsIT {
+  private static final Path ROOT =
+      Path.of(System.getProperty("conveyor.root", "..")).toAbsolutePath().normalize();
+
+  @TempDir Path dir;
+  private Process redis;
+  private Process worker;
+
+  @AfterEach
+  void stop() throws Exception {
+    for (Process p : new Process[] {worker, redis}) {
+      if (p != null) {
+        p.destroyForcibly().waitFor();
+      }
+    }
+  }
+
+  private int startRedis() throws Exception {
+    Assumptions.assumeTrue(
+        Files.isExecutable(Path.of("/usr/bin/redis-server")),
+        "redis-server is not installed: apt-get install redis-server");
+    int port;
+    try (ServerSocket s = new ServerSocket(0)) {
+      port = s.getLocalPort();
+    }
+    redis =
+        new ProcessBuilder(
+                "redis-server",
+                "--port",
+                Integer.toString(port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--dir",
+                dir.toString())
+            .redirectOutput(dir.resolve("redis.log").toFile())
+            .redirectErrorStream(true)
+            .start();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (true) {
+      try (Socket s = new Socket("127.0.0.1", port)) {
+        return port;
+      } catch (IOException e) {
+        assertThat(System.nanoTime()).isLessThan(deadline);
+        Thread.sleep(20);
+      }
+    }
+  }
+
+  @Test
+  void aWorkerProcessServesProducersAndStopsCleanlyOnSigterm() throws Exception {
+    String uri = "redis://127.0.0.1:" + startRedis() + "?mode=list";
+    worker =
+        new ProcessBuilder(ROOT.resolve("conveyor").toString(), "worker", "--from", uri)
+            .redirectOutput(dir.resolve("worker.out").toFile())
+            .redirectError(dir.resolve("worker.err").toFile())
+            .start();
+
+    FashionMnist test =
+        FashionMnist.load(FashionMnist.DEFAULT_DIR, FashionMnist.Split.TEST).head(30);
+    Path images = Files.createDirectories(dir.resolve("images"));
+    for (int i = 0; i < test.count(); i++) {
+      Files.write(images.resolve("%02d.png".formatted(i)), PngExport.png(test, i));
+    }
+    CliRun produce =
+        CliRun.of("produce", "--to", uri, "--wait", "--timeout", "60", images.toString());
+    assertThat(produce.exitCode()).as(produce.err()).isZero();
+    List<JsonNode> results = produce.jsonLines();
+    assertThat(results)
+        .hasSize(30)
+        .allSatisfy(r -> assertThat(r.get("status").asText()).isEqualTo("ok"));
+    long right =
+        results.stream()
+            .filter(
+                r -> {
+                  int i =
+                      Integer.parseInt(
+                          Path.of(r.get("source").asText())
+                              .getFileName()
+                              .toString()
+                              .substring(0, 2));
+                  return r.at("/predictions/0/index").asInt() == test.label(i);
+                })
+            .count();
+    assertThat(right)
+        .as("the bundled model is right about most of them")
+        .isGreaterThanOrEqualTo(26);
+
+    CliRun stored = CliRun.of("results", "--from", uri);
+    assertThat(stored.jsonLines()).hasSize(30);
+    CliRun one = CliRun.of("results", "--from", uri, "--id", results.get(0).get("id").asText());
+    assertThat(one.jsonLines())
+        .singleElement()
+        .satisfies(r -> assertThat(r.get("id")).isEqualTo(results.get(0).get("id")));
+
+    worker.destroy(); // SIGTERM
+    assertThat(worker.waitFor(20, TimeUnit.SECONDS)).as("the worker exits after SIGTERM").isTrue();
+    assertThat(Files.readString(dir.resolve("worker.err")))
+        .contains("conveyor worker: 1 worker(s)");
+  }
+
+  @Test
+  void aBadBrokerUriIsAUsageError() {
+    CliRun run = CliRun.of("produce", "--to", "kafka-ish://nowhere", "x.png");
+    assertThat(run.exitCode()).isEqualTo(2);
+    assertThat(run.err()).contains("redis://host:port?mode=list|pubsub|stream");
+    CliRun mode = CliRun.of("worker", "--from", "redis://127.0.0.1:1?mode=queue");
+    assertThat(mode.exitCode()).isEqualTo(2);
+    assertThat(mode.err()).contains("mode must be list, pubsub or stream");
+  }
+}
