@@ -37,6 +37,7 @@ public final class ListTransport implements Transport {
   private static final Logger LOG = LoggerFactory.getLogger(ListTransport.class);
   static final Duration HEARTBEAT_TTL = Duration.ofSeconds(10);
   private static final Duration HEARTBEAT_EVERY = Duration.ofSeconds(3);
+  private static final Duration BLOCK_MARGIN = Duration.ofSeconds(2);
   private static final String REQUEUE =
       "redis.call('LREM', KEYS[1], 1, ARGV[1]); return redis.call('LPUSH', KEYS[2], ARGV[1])";
   private static final String RECOVER =
@@ -175,8 +176,7 @@ public final class ListTransport implements Transport {
 
   @Override
   public List<Delivery> take(int max, Duration linger) {
-    RedisCommands<byte[], byte[]> blocking = redis.blocking();
-    byte[] first = blocking.blmove(images, processing, LMoveArgs.Builder.leftRight(), 0.2);
+    byte[] first = move(0.2);
     if (first == null) {
       return List.of();
     }
@@ -192,7 +192,7 @@ public final class ListTransport implements Transport {
           if (remaining < 0.001) {
             break;
           }
-          next = blocking.blmove(images, processing, LMoveArgs.Builder.leftRight(), remaining);
+          next = move(remaining);
           if (next == null) {
             break;
           }
@@ -206,6 +206,13 @@ public final class ListTransport implements Transport {
       raw.forEach(m -> inFlight.remove(ByteBuffer.wrap(m)));
       throw e;
     }
+  }
+
+  /** BLMOVE from the queue to this worker's processing list, waiting up to {@code seconds}. */
+  private byte[] move(double seconds) {
+    return redis.block(
+        c -> c.blmove(images, processing, LMoveArgs.Builder.leftRight(), seconds),
+        BLOCK_MARGIN.plusMillis((long) (seconds * 1000)));
   }
 
   private List<Delivery> deliveries(List<byte[]> raw) {

@@ -2,13 +2,21 @@ package dev.conveyor.redis;
 
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisCommandTimeoutException;
+import io.lettuce.core.RedisException;
+import io.lettuce.core.RedisFuture;
 import io.lettuce.core.SocketOptions;
 import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.lettuce.core.api.sync.RedisCommands;
 import io.lettuce.core.codec.ByteArrayCodec;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import java.time.Duration;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
 
 /**
  * The Redis client of one transport, sink or producer: a connection for ordinary commands and, when
@@ -42,12 +50,52 @@ final class RedisConnections implements AutoCloseable {
     return main;
   }
 
-  /** A connection of its own for blocking commands (BLMOVE, XREADGROUP BLOCK, BLPOP). */
-  synchronized RedisCommands<byte[], byte[]> blocking() {
+  /** The connection of its own for blocking commands (BLMOVE, XREADGROUP BLOCK, BLPOP). */
+  private synchronized StatefulRedisConnection<byte[], byte[]> blockingConnection() {
     if (blocking == null) {
       blocking = client.connect(ByteArrayCodec.INSTANCE);
     }
-    return blocking.sync();
+    return blocking;
+  }
+
+  /**
+   * Runs a blocking command on the blocking connection and waits for it at most {@code max}: past
+   * that (a command cut off by a restart can hang on a reconnected connection) it is cancelled and
+   * the connection replaced. Any failure also replaces the connection.
+   */
+  <T> T block(Function<RedisAsyncCommands<byte[], byte[]>, RedisFuture<T>> command, Duration max) {
+    RedisFuture<T> future;
+    try {
+      future = command.apply(blockingConnection().async());
+    } catch (RuntimeException e) {
+      resetBlocking();
+      throw e;
+    }
+    try {
+      return future.get(max.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (TimeoutException e) {
+      future.cancel(true);
+      resetBlocking();
+      throw new RedisCommandTimeoutException("no answer from Redis within " + max);
+    } catch (ExecutionException e) {
+      resetBlocking();
+      throw e.getCause() instanceof RuntimeException r ? r : new RedisException(e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      future.cancel(true);
+      throw new RedisException("interrupted", e);
+    }
+  }
+
+  /**
+   * Drops the blocking connection after a failure, so the next blocking command gets a fresh one: a
+   * blocking command cut off by a restart can leave a reconnected connection stuck.
+   */
+  synchronized void resetBlocking() {
+    if (blocking != null) {
+      blocking.closeAsync();
+      blocking = null;
+    }
   }
 
   StatefulRedisPubSubConnection<byte[], byte[]> pubSub() {

@@ -31,9 +31,9 @@ public final class RedisResults implements AutoCloseable {
   /** Blocks on a reply list until a result arrives there or the timeout passes (then null). */
   public ClassifyResult awaitReply(String replyTo, Duration timeout) {
     KeyValue<byte[], byte[]> popped =
-        redis
-            .blocking()
-            .blpop(Math.max(0.01, timeout.toMillis() / 1000.0), RequestCodec.bytes(replyTo));
+        redis.block(
+            c -> c.blpop(Math.max(0.01, timeout.toMillis() / 1000.0), RequestCodec.bytes(replyTo)),
+            timeout.plusSeconds(2));
     return popped == null || !popped.hasValue()
         ? null
         : Json.read(RequestCodec.string(popped.getValue()), ClassifyResult.class);
@@ -65,17 +65,20 @@ public final class RedisResults implements AutoCloseable {
     byte[] stream = RequestCodec.bytes(address.results());
     String last = fromNow ? "$" : "0-0";
     while (running.getAsBoolean()) {
-      List<StreamMessage<byte[], byte[]>> batch =
-          redis
-              .blocking()
-              .xread(
-                  XReadArgs.Builder.block(500).count(500),
-                  XReadArgs.StreamOffset.from(stream, last));
+      List<StreamMessage<byte[], byte[]>> batch = readFrom(stream, last);
       for (StreamMessage<byte[], byte[]> m : batch) {
         last = m.getId();
         resultOf(m, sink);
       }
     }
+  }
+
+  private List<StreamMessage<byte[], byte[]>> readFrom(byte[] stream, String last) {
+    return redis.block(
+        c ->
+            c.xread(
+                XReadArgs.Builder.block(500).count(500), XReadArgs.StreamOffset.from(stream, last)),
+        Duration.ofMillis(2500));
   }
 
   /** Hands every result in the results stream to {@code sink}, oldest first. */

@@ -60,25 +60,37 @@ public final class StreamTransport implements Transport {
         return deliveries(claimed.getMessages(), true);
       }
     }
-    RedisCommands<byte[], byte[]> blocking = redis.blocking();
+    return read(max, linger);
+  }
+
+  private List<Delivery> read(int max, Duration linger) {
     List<StreamMessage<byte[], byte[]>> messages =
-        blocking.xreadgroup(
-            consumer,
-            XReadArgs.Builder.count(max).block(200),
-            XReadArgs.StreamOffset.lastConsumed(stream));
+        redis.block(
+            c ->
+                c.xreadgroup(
+                    consumer,
+                    XReadArgs.Builder.count(max).block(200),
+                    XReadArgs.StreamOffset.lastConsumed(stream)),
+            Duration.ofMillis(2200));
     if (messages.isEmpty()) {
       return List.of();
     }
     if (messages.size() < max && !linger.isZero()) {
       List<StreamMessage<byte[], byte[]>> all = new ArrayList<>(messages);
-      all.addAll(
-          blocking.xreadgroup(
-              consumer,
-              XReadArgs.Builder.count(max - messages.size()).block(Math.max(1, linger.toMillis())),
-              XReadArgs.StreamOffset.lastConsumed(stream)));
+      all.addAll(readMore(max - messages.size(), Math.max(1, linger.toMillis())));
       messages = all;
     }
     return deliveries(messages, false);
+  }
+
+  private List<StreamMessage<byte[], byte[]>> readMore(int count, long blockMillis) {
+    return redis.block(
+        c ->
+            c.xreadgroup(
+                consumer,
+                XReadArgs.Builder.count(count).block(blockMillis),
+                XReadArgs.StreamOffset.lastConsumed(stream)),
+        Duration.ofMillis(2000 + blockMillis));
   }
 
   private List<Delivery> deliveries(List<StreamMessage<byte[], byte[]>> messages, boolean claimed) {

@@ -293,8 +293,6 @@ class RedisTransportIT {
   }
 
   @Test
-  @org.junit.jupiter.api.Disabled(
-      "passes alone, but within the whole class a worker can stall after the restart; being fixed")
   void redisRestartedMidRunLosesNothing() throws Exception {
     RedisServer server = redis(true);
     RedisAddress address = RedisAddress.parse(server.uri("mode=list"));

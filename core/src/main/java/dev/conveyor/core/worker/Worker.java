@@ -30,6 +30,7 @@ import org.slf4j.LoggerFactory;
 public final class Worker implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Worker.class);
   private static final long MAX_BACKOFF_MILLIS = 5_000;
+  private static final java.time.Duration SETTLE_PATIENCE = java.time.Duration.ofMinutes(1);
 
   private final WorkerConfig config;
   private final Classifier classifier;
@@ -213,11 +214,52 @@ public final class Worker implements AutoCloseable {
     }
     try {
       sink.deliver(deliveries.stream().map(Delivery::request).toList(), results);
-      transport.ack(deliveries);
-      stats.recordResults(results);
     } catch (Exception e) {
       LOG.warn("storing {} results failed; releasing them for redelivery", results.size(), e);
-      transport.release(deliveries, "storing the result failed: " + e.getMessage());
+      settle(
+          "releasing",
+          () -> transport.release(deliveries, "storing the result failed: " + e.getMessage()));
+      return;
+    }
+    settle("acknowledging", () -> transport.ack(deliveries));
+    stats.recordResults(results);
+  }
+
+  /**
+   * Acknowledges or releases a batch, retrying with backoff while the broker is away (for at most
+   * {@link #SETTLE_PATIENCE}): a batch left unsettled would be neither redelivered nor done.
+   */
+  private void settle(String what, Runnable action) {
+    long deadline = System.nanoTime() + SETTLE_PATIENCE.toNanos();
+    long backoffMillis = 100;
+    while (true) {
+      try {
+        action.run();
+        return;
+      } catch (RuntimeException e) {
+        if (System.nanoTime() > deadline) {
+          LOG.error(
+              "{} a batch with {} failed for {}; giving up",
+              what,
+              transport.describe(),
+              SETTLE_PATIENCE,
+              e);
+          return;
+        }
+        LOG.warn(
+            "{} a batch with {} failed, retrying in {} ms: {}",
+            what,
+            transport.describe(),
+            backoffMillis,
+            e.toString());
+        try {
+          Thread.sleep(backoffMillis);
+        } catch (InterruptedException interrupted) {
+          Thread.currentThread().interrupt();
+          return;
+        }
+        backoffMillis = Math.min(MAX_BACKOFF_MILLIS, backoffMillis * 2);
+      }
     }
   }
 
