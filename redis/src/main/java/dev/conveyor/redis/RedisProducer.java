@@ -3,6 +3,7 @@ package dev.conveyor.redis;
 import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.ErrorCode;
 import dev.conveyor.core.ImageRequest;
+import io.lettuce.core.RedisException;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.XAddArgs;
 import java.time.Duration;
@@ -14,7 +15,8 @@ import org.slf4j.LoggerFactory;
  * stream is added to only while fewer than half of {@code max-length} entries wait or are being
  * processed (the stream is trimmed at {@code max-length}, so trimming never reaches a request not
  * yet done). A full queue makes {@link #send} wait, and answers {@code BUSY} when the wait runs
- * out. Pub/Sub has no queue to bound: a request published while no worker listens is lost.
+ * out. While Redis is unreachable (a restart), sending is retried with backoff for as long. Pub/Sub
+ * has no queue to bound: a request published while no worker listens is lost.
  */
 public final class RedisProducer implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(RedisProducer.class);
@@ -49,15 +51,33 @@ public final class RedisProducer implements AutoCloseable {
   public void send(ImageRequest request, Duration maxWait) throws InterruptedException {
     long deadline = System.nanoTime() + maxWait.toNanos();
     long backoffMillis = 1;
-    while (!trySend(request)) {
+    RuntimeException unreachable = null;
+    while (true) {
+      try {
+        if (trySend(request)) {
+          return;
+        }
+        unreachable = null;
+      } catch (RedisException e) {
+        // Redis is away (restarting, say): the client reconnects by itself; wait and send again
+        unreachable = e;
+        backoffMillis = Math.max(backoffMillis, 100);
+      }
       if (System.nanoTime() > deadline) {
+        if (unreachable != null) {
+          throw new ConveyorException(
+              ErrorCode.TIMEOUT,
+              "Redis at %s did not answer within %s: %s"
+                  .formatted(address.describe(), maxWait, unreachable.getMessage()),
+              unreachable);
+        }
         throw new ConveyorException(
             ErrorCode.BUSY,
             "%s is full (%d requests waiting); try again later"
                 .formatted(address.images(), address.maxLength()));
       }
       Thread.sleep(backoffMillis);
-      backoffMillis = Math.min(50, backoffMillis * 2);
+      backoffMillis = Math.min(unreachable != null ? 2_000 : 50, backoffMillis * 2);
     }
   }
 

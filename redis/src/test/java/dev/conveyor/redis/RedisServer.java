@@ -78,8 +78,22 @@ final class RedisServer implements AutoCloseable {
 
   /** Stops Redis as a restart does (it writes its append-only file), then starts it again. */
   void restart() throws IOException, InterruptedException {
+    restartAfter(java.time.Duration.ZERO);
+  }
+
+  /** Like {@link #restart()}, with Redis down for {@code down} in between. */
+  void restartAfter(java.time.Duration down) throws IOException, InterruptedException {
     stop();
+    Thread.sleep(down.toMillis());
     launch();
+  }
+
+  boolean running() {
+    try (Socket s = new Socket("127.0.0.1", port)) {
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
   }
 
   private void stop() throws InterruptedException {
