@@ -5,6 +5,13 @@ import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.ImageRequest;
 import dev.conveyor.core.Json;
 import dev.conveyor.core.image.OpenCv;
+import dev.conveyor.core.transport.Transport;
+import dev.conveyor.core.worker.Worker;
+import dev.conveyor.redis.Redis;
+import dev.conveyor.redis.RedisAddress;
+import dev.conveyor.redis.RedisProducer;
+import dev.conveyor.redis.RedisResultSink;
+import dev.conveyor.redis.RedisResults;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.ByteBuffer;
@@ -15,7 +22,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -80,6 +90,14 @@ final class BenchCommand implements Callable<Integer> {
       description = "Where to write the chart. Default: conveyor-bench-MODEL.png.")
   Path chart;
 
+  @Option(
+      names = "--transport",
+      paramLabel = "URI",
+      description =
+          "Run the pipeline stage through a broker, e.g. redis://127.0.0.1:6379?mode=stream: a producer,"
+              + " a worker and a result reader in this process. Default: the embedded transport.")
+  String transport;
+
   @Option(names = "--json", description = "Also print the results as one JSON line.")
   boolean json;
 
@@ -101,7 +119,11 @@ final class BenchCommand implements Callable<Integer> {
       result.preprocessOneThread(
           measurePreprocess(
               engine, corpus, 1, seconds / 2, new Phase("preprocess, 1 thread", seconds / 2)));
-      measurePipeline(engine, corpus, result);
+      if (transport == null) {
+        measurePipeline(engine, corpus, result);
+      } else {
+        measureBrokerPipeline(engine, corpus, result, Brokers.redis(spec, transport));
+      }
       BenchResult r = result.build();
       out.println(r.markdown());
       Path png = chart != null ? chart : Path.of("conveyor-bench-" + r.model() + ".png");
@@ -277,9 +299,85 @@ final class BenchCommand implements Callable<Integer> {
       double elapsed = (System.nanoTime() - start) / 1e9;
       measuring.set(false);
       result.pipeline(
+          "embedded",
           completed.sum() / elapsed,
           latency.getIntervalHistogram(),
           running.worker().stats().meanBatchSize());
+    }
+    phase.done();
+  }
+
+  /**
+   * End to end through Redis: requests sent with a reply list, a worker on the Redis transport,
+   * results read back from the reply list; latency from send to result.
+   */
+  private void measureBrokerPipeline(
+      Engine engine, List<byte[]> corpus, BenchResult.Builder result, RedisAddress address)
+      throws Exception {
+    Phase phase = new Phase("pipeline", seconds + 1);
+    Recorder latency = new Recorder(3);
+    LongAdder completed = new LongAdder();
+    Semaphore inFlight = new Semaphore(batch.batch * batch.workerConfig(model).pipelineDepth());
+    AtomicBoolean measuring = new AtomicBoolean();
+    AtomicBoolean reading = new AtomicBoolean(true);
+    Map<String, Long> sentAt = new ConcurrentHashMap<>();
+    String replyTo = "conveyor:bench:" + UUID.randomUUID();
+    Transport redisTransport = Redis.transport(address);
+    RedisResultSink sink = Redis.sink(address);
+    Worker worker = engine.startWorker(redisTransport, sink, batch, model);
+    try (RedisProducer producer = Redis.producer(address);
+        RedisResults results = Redis.results(address)) {
+      Thread reader =
+          new Thread(
+              () -> {
+                while (reading.get()) {
+                  ClassifyResult r = results.awaitReply(replyTo, Duration.ofMillis(500));
+                  if (r == null) {
+                    continue;
+                  }
+                  Long sent = sentAt.remove(r.id());
+                  inFlight.release();
+                  if (sent != null && measuring.get()) {
+                    latency.recordValue(Math.max(1, (System.nanoTime() - sent) / 1000));
+                    completed.increment();
+                  }
+                }
+              },
+              "conveyor-bench-results");
+      reader.start();
+      long warmupEnd = System.nanoTime() + 1_000_000_000L;
+      long start = 0;
+      long end = Long.MAX_VALUE;
+      for (int i = 0; System.nanoTime() < end; i++) {
+        long now = System.nanoTime();
+        if (start == 0 && now >= warmupEnd) {
+          start = now;
+          end = start + (long) (seconds * 1e9);
+          latency.reset();
+          completed.reset();
+          measuring.set(true);
+        }
+        inFlight.acquire();
+        ImageRequest r = ImageRequest.ofBytes("bench-" + i, corpus.get(i % corpus.size()), null);
+        sentAt.put(r.id(), System.nanoTime());
+        producer.send(
+            new ImageRequest(r.id(), r.source(), r.bytes(), null, replyTo, r.enqueuedNanos()),
+            Duration.ofMinutes(1));
+        phase.tick();
+      }
+      double elapsed = (System.nanoTime() - start) / 1e9;
+      measuring.set(false);
+      reading.set(false);
+      reader.join();
+      result.pipeline(
+          "redis " + address.mode().name().toLowerCase(java.util.Locale.ROOT),
+          completed.sum() / elapsed,
+          latency.getIntervalHistogram(),
+          worker.stats().meanBatchSize());
+    } finally {
+      worker.close();
+      redisTransport.close();
+      sink.close();
     }
     phase.done();
   }

@@ -17,7 +17,8 @@ record BenchResult(
     double preprocessIpsOneThread,
     double pipelineIps,
     double meanBatch,
-    Histogram latency) {
+    Histogram latency,
+    String pipelineName) {
 
   double ratio() {
     return pipelineIps / rawIps;
@@ -72,7 +73,7 @@ record BenchResult(
     row(s, "raw model: tensors in memory, batch %d, %s threads".formatted(batch, threads), rawIps);
     row(s, "decode + preprocess, %d threads".formatted(preprocessThreads), preprocessIps);
     row(s, "decode + preprocess, 1 thread", preprocessIpsOneThread);
-    row(s, "**pipeline: embedded, end to end**", pipelineIps);
+    row(s, "**pipeline: %s, end to end**".formatted(pipelineName), pipelineIps);
     s.append(
         "%nlatency p50 %.1f ms, p90 %.1f ms, p99 %.1f ms; mean batch %.1f; %d distinct images%n"
             .formatted(latencyMs(50), latencyMs(90), latencyMs(99), meanBatch, images));
@@ -96,6 +97,7 @@ record BenchResult(
     private double pipeline;
     private double meanBatch;
     private Histogram latency;
+    private String pipelineName = "embedded";
 
     Builder(String model, int batch, int images) {
       this.model = model;
@@ -120,7 +122,8 @@ record BenchResult(
       preprocessOne = ips;
     }
 
-    void pipeline(double ips, Histogram latency, double meanBatch) {
+    void pipeline(String name, double ips, Histogram latency, double meanBatch) {
+      this.pipelineName = name;
       this.pipeline = ips;
       this.latency = latency;
       this.meanBatch = meanBatch;
@@ -138,7 +141,8 @@ record BenchResult(
           preprocessOne,
           pipeline,
           meanBatch,
-          latency);
+          latency,
+          pipelineName);
     }
   }
 }

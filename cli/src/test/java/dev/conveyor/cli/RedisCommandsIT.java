@@ -121,6 +121,34 @@ class RedisCommandsIT {
   }
 
   @Test
+  void benchRunsItsPipelineThroughARedisMode() throws Exception {
+    String uri = "redis://127.0.0.1:" + startRedis() + "?mode=stream";
+    Path model =
+        dev.conveyor.onnx.testing.TestModels.writeColour(
+            dir.resolve("colours.onnx"),
+            dev.conveyor.onnx.testing.TestModels.Colour.imagenetSized());
+    CliRun run =
+        CliRun.of(
+            "bench",
+            "--model",
+            model.toString(),
+            "--transport",
+            uri,
+            "--seconds",
+            "0.5",
+            "--batch",
+            "4",
+            "--chart",
+            dir.resolve("bench.png").toString(),
+            "--json");
+    assertThat(run.exitCode()).as(run.err()).isZero();
+    assertThat(run.out()).contains("pipeline: redis stream, end to end");
+    JsonNode json = run.jsonLines().get(0);
+    assertThat(json.get("pipeline_ips").asDouble()).isPositive();
+    assertThat(json.get("p99_ms").asDouble()).isGreaterThanOrEqualTo(json.get("p50_ms").asDouble());
+  }
+
+  @Test
   void aBadBrokerUriIsAUsageError() {
     CliRun run = CliRun.of("produce", "--to", "kafka-ish://nowhere", "x.png");
     assertThat(run.exitCode()).isEqualTo(2);
