@@ -1,0 +1,75 @@
+package dev.conveyor.redis;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.conveyor.core.ImageRequest;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class RequestCodecTest {
+  private static final byte[] IMAGE = {(byte) 0xFF, (byte) 0xD8, 0, 1, 2, (byte) 0x80, (byte) 0xFF};
+
+  private static ImageRequest request() {
+    return new ImageRequest("id-1", "cat.jpg", IMAGE, "image/jpeg", "reply:1", 0);
+  }
+
+  @Test
+  void jsonRoundTripKeepsEveryFieldAndTheBytes() {
+    ImageRequest back = RequestCodec.fromJson(RequestCodec.toJson(request()));
+    assertThat(back.id()).isEqualTo("id-1");
+    assertThat(back.source()).isEqualTo("cat.jpg");
+    assertThat(back.bytes()).isEqualTo(IMAGE);
+    assertThat(back.contentType()).isEqualTo("image/jpeg");
+    assertThat(back.replyTo()).isEqualTo("reply:1");
+  }
+
+  @Test
+  void streamFieldsCarryRawBytes() {
+    Map<byte[], byte[]> fields = RequestCodec.toFields(request());
+    ImageRequest back = RequestCodec.fromFields(fields);
+    assertThat(back.bytes()).isEqualTo(IMAGE);
+    assertThat(back.replyTo()).isEqualTo("reply:1");
+  }
+
+  @Test
+  void seed003sJsonFormIsAccepted() {
+    String json =
+        "{\"id\":\"k\",\"image\":\"" + java.util.Base64.getEncoder().encodeToString(IMAGE) + "\"}";
+    ImageRequest r = RequestCodec.fromJson(json.getBytes(StandardCharsets.UTF_8));
+    assertThat(r.id()).isEqualTo("k");
+    assertThat(r.bytes()).isEqualTo(IMAGE);
+    assertThat(r.replyTo()).isNull();
+  }
+
+  @Test
+  void aStreamEntryHoldingTheJsonFormIsAccepted() {
+    Map<byte[], byte[]> fields = new LinkedHashMap<>();
+    fields.put("data".getBytes(StandardCharsets.UTF_8), RequestCodec.toJson(request()));
+    assertThat(RequestCodec.fromFields(fields).bytes()).isEqualTo(IMAGE);
+  }
+
+  @Test
+  void aMissingIdGetsOne() {
+    String json = "{\"image\":\"AAEC\"}";
+    assertThat(RequestCodec.fromJson(json.getBytes(StandardCharsets.UTF_8)).id()).isNotBlank();
+  }
+
+  @Test
+  void whatIsNotARequestSaysWhy() {
+    assertThatThrownBy(() -> RequestCodec.fromJson("hello".getBytes(StandardCharsets.UTF_8)))
+        .hasMessageContaining("not a JSON request");
+    assertThatThrownBy(() -> RequestCodec.fromJson("{\"id\":1}".getBytes(StandardCharsets.UTF_8)))
+        .hasMessageContaining("\"image\"");
+    assertThatThrownBy(
+            () -> RequestCodec.fromJson("{\"image\":\"@@@\"}".getBytes(StandardCharsets.UTF_8)))
+        .hasMessageContaining("not base64");
+    Map<byte[], byte[]> fields = new LinkedHashMap<>();
+    fields.put("a".getBytes(StandardCharsets.UTF_8), new byte[] {1});
+    fields.put("b".getBytes(StandardCharsets.UTF_8), new byte[] {2});
+    assertThatThrownBy(() -> RequestCodec.fromFields(fields))
+        .hasMessageContaining("has an \"image\" field");
+  }
+}
