@@ -29,10 +29,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
-import org.HdrHistogram.Recorder;
 import org.opencv.core.Core;
 import org.opencv.core.CvType;
 import org.opencv.core.Mat;
@@ -257,70 +255,49 @@ final class BenchCommand implements Callable<Integer> {
     return done.sum() / elapsed;
   }
 
+  private int inFlight() {
+    return batch.batch * batch.workerConfig(model).pipelineDepth();
+  }
+
   /** End to end through the embedded transport, with latency from submit to result. */
   private void measurePipeline(Engine engine, List<byte[]> corpus, BenchResult.Builder result)
       throws Exception {
     Phase phase = new Phase("pipeline", seconds + 1);
-    Recorder latency = new Recorder(3);
-    LongAdder completed = new LongAdder();
-    // enough requests to keep every pipeline stage busy, and no more: latency is then the
-    // pipeline's
-    Semaphore inFlight = new Semaphore(batch.batch * batch.workerConfig(model).pipelineDepth());
-    AtomicBoolean measuring = new AtomicBoolean();
+    PipelineLoad load = new PipelineLoad(inFlight());
     try (Engine.Embedded running = engine.startEmbedded(batch, model)) {
-      long warmupEnd = System.nanoTime() + 1_000_000_000L;
-      long start = 0;
-      long end = Long.MAX_VALUE;
-      for (int i = 0; System.nanoTime() < end; i++) {
-        long now = System.nanoTime();
-        if (start == 0 && now >= warmupEnd) {
-          start = now;
-          end = start + (long) (seconds * 1e9);
-          latency.reset();
-          completed.reset();
-          measuring.set(true);
-        }
-        inFlight.acquire();
-        ImageRequest request =
-            ImageRequest.ofBytes("bench-" + i, corpus.get(i % corpus.size()), null);
-        running
-            .transport()
-            .submit(request, Duration.ofMinutes(1))
-            .whenComplete(
-                (ClassifyResult r, Throwable t) -> {
-                  inFlight.release();
-                  if (r != null && measuring.get()) {
-                    latency.recordValue(Math.max(1, (long) (r.latencyMs() * 1000)));
-                    completed.increment();
-                  }
-                });
-        phase.tick();
-      }
-      double elapsed = (System.nanoTime() - start) / 1e9;
-      measuring.set(false);
-      result.pipeline(
-          "embedded",
-          completed.sum() / elapsed,
-          latency.getIntervalHistogram(),
-          running.worker().stats().meanBatchSize());
+      double ips =
+          load.run(
+              corpus,
+              seconds,
+              phase,
+              request ->
+                  running
+                      .transport()
+                      .submit(request, Duration.ofMinutes(1))
+                      .whenComplete(
+                          (r, t) -> {
+                            if (r != null) {
+                              load.done(System.nanoTime() - request.enqueuedNanos());
+                            } else {
+                              load.failed();
+                            }
+                          }));
+      result.pipeline("embedded", ips, load.latency(), running.worker().stats().meanBatchSize());
     }
     phase.done();
   }
 
   /**
    * End to end through Redis: requests sent with a reply list, a worker on the Redis transport,
-   * results read back from the reply list; latency from send to result.
+   * results read back from the reply list; latency from making a request to reading its result.
    */
   private void measureBrokerPipeline(
       Engine engine, List<byte[]> corpus, BenchResult.Builder result, RedisAddress address)
       throws Exception {
     Phase phase = new Phase("pipeline", seconds + 1);
-    Recorder latency = new Recorder(3);
-    LongAdder completed = new LongAdder();
-    Semaphore inFlight = new Semaphore(batch.batch * batch.workerConfig(model).pipelineDepth());
-    AtomicBoolean measuring = new AtomicBoolean();
+    PipelineLoad load = new PipelineLoad(inFlight());
     AtomicBoolean reading = new AtomicBoolean(true);
-    Map<String, Long> sentAt = new ConcurrentHashMap<>();
+    Map<String, Long> madeAt = new ConcurrentHashMap<>();
     String replyTo = "conveyor:bench:" + UUID.randomUUID();
     Transport redisTransport = Redis.transport(address);
     RedisResultSink sink = Redis.sink(address);
@@ -332,48 +309,35 @@ final class BenchCommand implements Callable<Integer> {
               () -> {
                 while (reading.get()) {
                   ClassifyResult r = results.awaitReply(replyTo, Duration.ofMillis(500));
-                  if (r == null) {
-                    continue;
-                  }
-                  Long sent = sentAt.remove(r.id());
-                  inFlight.release();
-                  if (sent != null && measuring.get()) {
-                    latency.recordValue(Math.max(1, (System.nanoTime() - sent) / 1000));
-                    completed.increment();
+                  Long made = r == null ? null : madeAt.remove(r.id());
+                  if (made != null) {
+                    load.done(System.nanoTime() - made);
                   }
                 }
               },
               "conveyor-bench-results");
       reader.start();
-      long warmupEnd = System.nanoTime() + 1_000_000_000L;
-      long start = 0;
-      long end = Long.MAX_VALUE;
-      for (int i = 0; System.nanoTime() < end; i++) {
-        long now = System.nanoTime();
-        if (start == 0 && now >= warmupEnd) {
-          start = now;
-          end = start + (long) (seconds * 1e9);
-          latency.reset();
-          completed.reset();
-          measuring.set(true);
-        }
-        inFlight.acquire();
-        ImageRequest r = ImageRequest.ofBytes("bench-" + i, corpus.get(i % corpus.size()), null);
-        sentAt.put(r.id(), System.nanoTime());
-        producer.send(
-            new ImageRequest(r.id(), r.source(), r.bytes(), null, replyTo, r.enqueuedNanos()),
-            Duration.ofMinutes(1));
-        phase.tick();
-      }
-      double elapsed = (System.nanoTime() - start) / 1e9;
-      measuring.set(false);
+      double ips =
+          load.run(
+              corpus,
+              seconds,
+              phase,
+              request -> {
+                madeAt.put(request.id(), request.enqueuedNanos());
+                producer.send(
+                    new ImageRequest(
+                        request.id(),
+                        request.source(),
+                        request.bytes(),
+                        null,
+                        replyTo,
+                        request.enqueuedNanos()),
+                    Duration.ofMinutes(1));
+              });
       reading.set(false);
       reader.join();
-      result.pipeline(
-          "redis " + address.mode().name().toLowerCase(java.util.Locale.ROOT),
-          completed.sum() / elapsed,
-          latency.getIntervalHistogram(),
-          worker.stats().meanBatchSize());
+      String mode = address.mode().name().toLowerCase(java.util.Locale.ROOT);
+      result.pipeline("redis " + mode, ips, load.latency(), worker.stats().meanBatchSize());
     } finally {
       worker.close();
       redisTransport.close();

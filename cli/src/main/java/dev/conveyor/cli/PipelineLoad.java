@@ -1,0 +1,73 @@
+package dev.conveyor.cli;
+
+import dev.conveyor.core.ImageRequest;
+import java.util.List;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.LongAdder;
+import org.HdrHistogram.Histogram;
+import org.HdrHistogram.Recorder;
+
+/**
+ * Drives a pipeline at full load for {@code bench}: sends requests cycling through the images with
+ * a fixed number in flight (enough to keep every stage busy, and no more, so that latency is the
+ * pipeline's own), one second of warm-up, then the measured window.
+ */
+final class PipelineLoad {
+  /** Hands one request to the pipeline; its result must come back through {@link #done}. */
+  interface Sender {
+    void send(ImageRequest request) throws Exception;
+  }
+
+  private final Recorder latency = new Recorder(3);
+  private final LongAdder completed = new LongAdder();
+  private final AtomicBoolean measuring = new AtomicBoolean();
+  private final Semaphore inFlight;
+
+  PipelineLoad(int inFlight) {
+    this.inFlight = new Semaphore(inFlight);
+  }
+
+  /** Runs the load; returns results per second in the measured window. */
+  double run(List<byte[]> corpus, double seconds, BenchCommand.Phase phase, Sender sender)
+      throws Exception {
+    long warmupEnd = System.nanoTime() + 1_000_000_000L;
+    long start = 0;
+    long end = Long.MAX_VALUE;
+    for (int i = 0; System.nanoTime() < end; i++) {
+      long now = System.nanoTime();
+      if (start == 0 && now >= warmupEnd) {
+        start = now;
+        end = start + (long) (seconds * 1e9);
+        latency.reset();
+        completed.reset();
+        measuring.set(true);
+      }
+      inFlight.acquire();
+      sender.send(ImageRequest.ofBytes("bench-" + i, corpus.get(i % corpus.size()), null));
+      phase.tick();
+    }
+    double elapsed = (System.nanoTime() - start) / 1e9;
+    measuring.set(false);
+    return completed.sum() / elapsed;
+  }
+
+  /** A result came back, {@code nanos} after its request was made. */
+  void done(long nanos) {
+    inFlight.release();
+    if (measuring.get()) {
+      latency.recordValue(Math.max(1, nanos / 1000));
+      completed.increment();
+    }
+  }
+
+  /** A request failed without a result. */
+  void failed() {
+    inFlight.release();
+  }
+
+  /** Latencies in the measured window, in microseconds. */
+  Histogram latency() {
+    return latency.getIntervalHistogram();
+  }
+}
