@@ -64,26 +64,20 @@ public final class StreamTransport implements Transport {
   }
 
   private List<Delivery> read(int max, Duration linger) {
-    List<StreamMessage<byte[], byte[]>> messages =
-        redis.block(
-            c ->
-                c.xreadgroup(
-                    consumer,
-                    XReadArgs.Builder.count(max).block(200),
-                    XReadArgs.StreamOffset.lastConsumed(stream)),
-            Duration.ofMillis(2200));
+    List<StreamMessage<byte[], byte[]>> messages = readGroup(max, 200);
     if (messages.isEmpty()) {
       return List.of();
     }
     if (messages.size() < max && !linger.isZero()) {
       List<StreamMessage<byte[], byte[]>> all = new ArrayList<>(messages);
-      all.addAll(readMore(max - messages.size(), Math.max(1, linger.toMillis())));
+      all.addAll(readGroup(max - messages.size(), Math.max(1, linger.toMillis())));
       messages = all;
     }
     return deliveries(messages, false);
   }
 
-  private List<StreamMessage<byte[], byte[]>> readMore(int count, long blockMillis) {
+  /** XREADGROUP of new entries, blocking up to {@code blockMillis} (never 0, which is forever). */
+  private List<StreamMessage<byte[], byte[]>> readGroup(int count, long blockMillis) {
     return redis.block(
         c ->
             c.xreadgroup(
