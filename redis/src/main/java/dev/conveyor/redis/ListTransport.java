@@ -15,7 +15,6 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -56,12 +55,7 @@ public final class ListTransport implements Transport {
   public ListTransport(RedisAddress address) {
     this.address = address;
     this.redis = new RedisConnections(address);
-    this.worker =
-        dev.conveyor.core.worker.HostName.get()
-            + "-"
-            + ProcessHandle.current().pid()
-            + "-"
-            + UUID.randomUUID().toString().substring(0, 8);
+    this.worker = WorkerNames.next();
     this.images = RequestCodec.bytes(address.images());
     this.processing = RequestCodec.bytes(processingKey(address, worker));
     this.attempts = RequestCodec.bytes(address.images() + ":deliveries");

@@ -15,7 +15,6 @@ import io.lettuce.core.models.stream.PendingMessage;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.UUID;
 
 /**
  * Requests from a Redis stream through a consumer group: {@code XREADGROUP COUNT batch BLOCK},
@@ -34,12 +33,7 @@ public final class StreamTransport implements Transport {
     this.address = address;
     this.redis = new RedisConnections(address);
     this.stream = RequestCodec.bytes(address.images());
-    String name =
-        dev.conveyor.core.worker.HostName.get()
-            + "-"
-            + ProcessHandle.current().pid()
-            + "-"
-            + UUID.randomUUID().toString().substring(0, 8);
+    String name = WorkerNames.next();
     this.consumer = Consumer.from(RequestCodec.bytes(address.group()), RequestCodec.bytes(name));
     Streams.ensureGroup(redis.sync(), address);
   }
