@@ -1,0 +1,168 @@
+package dev.conveyor.kafka;
+
+import dev.conveyor.core.transport.Delivery;
+import dev.conveyor.core.transport.Transport;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+
+/**
+ * Requests from a Kafka topic through a consumer group; a poll is a batch. Offsets are committed
+ * only up to the lowest record not yet acknowledged in each partition (acknowledged once its result
+ * is written), before each poll and when partitions are revoked, so neither a crash nor a rebalance
+ * loses a request. The consumer is used only from the thread that calls {@link #take}. A record
+ * whose processing failed is sent again with its attempt count, and to the dead-letter topic with
+ * the error once it has failed {@code max-deliveries} times.
+ */
+public final class KafkaTransport implements Transport {
+  private final KafkaAddress address;
+  private final KafkaConsumer<String, byte[]> consumer;
+  private final KafkaProducer<String, byte[]> retries;
+  private final Map<TopicPartition, TreeSet<Long>> unacked = new HashMap<>();
+  private final Map<TopicPartition, Long> nextOffset = new HashMap<>();
+  private final ConcurrentLinkedQueue<ConsumerRecord<String, byte[]>> acked =
+      new ConcurrentLinkedQueue<>();
+
+  public KafkaTransport(KafkaAddress address, int maxBatch) {
+    this.address = address;
+    Topics.ensure(address);
+    Properties c = address.properties();
+    c.put("group.id", address.group());
+    c.put("enable.auto.commit", "false");
+    c.put("auto.offset.reset", "earliest");
+    c.put("max.poll.records", Integer.toString(maxBatch));
+    c.put("key.deserializer", StringDeserializer.class.getName());
+    c.put("value.deserializer", ByteArrayDeserializer.class.getName());
+    this.consumer = new KafkaConsumer<>(c);
+    this.retries = new KafkaProducer<>(KafkaRequests.producerProperties(address));
+    consumer.subscribe(
+        List.of(address.topic()),
+        new ConsumerRebalanceListener() {
+          @Override
+          public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+            commitAcked();
+            partitions.forEach(
+                p -> {
+                  unacked.remove(p);
+                  nextOffset.remove(p);
+                });
+          }
+
+          @Override
+          public void onPartitionsAssigned(Collection<TopicPartition> partitions) {}
+        });
+  }
+
+  @Override
+  public List<Delivery> take(int max, Duration linger) {
+    commitAcked();
+    List<Delivery> out = new ArrayList<>();
+    for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(200))) {
+      TopicPartition tp = new TopicPartition(record.topic(), record.partition());
+      unacked.computeIfAbsent(tp, k -> new TreeSet<>()).add(record.offset());
+      nextOffset.merge(tp, record.offset() + 1, Math::max);
+      out.add(new Delivery(Records.fromRecord(record), Records.attempt(record), record));
+    }
+    return out;
+  }
+
+  /** Commits, for each partition, everything below its lowest unacknowledged record. */
+  private void commitAcked() {
+    ConsumerRecord<String, byte[]> r;
+    boolean any = false;
+    while ((r = acked.poll()) != null) {
+      TreeSet<Long> pending = unacked.get(new TopicPartition(r.topic(), r.partition()));
+      if (pending != null) {
+        pending.remove(r.offset());
+        any = true;
+      }
+    }
+    if (!any) {
+      return;
+    }
+    Map<TopicPartition, OffsetAndMetadata> commit = new HashMap<>();
+    for (var e : unacked.entrySet()) {
+      long upTo = e.getValue().isEmpty() ? nextOffset.get(e.getKey()) : e.getValue().first();
+      commit.put(e.getKey(), new OffsetAndMetadata(upTo));
+    }
+    consumer.commitSync(commit);
+  }
+
+  @Override
+  public void ack(List<Delivery> deliveries) {
+    for (Delivery d : deliveries) {
+      @SuppressWarnings("unchecked")
+      ConsumerRecord<String, byte[]> record = (ConsumerRecord<String, byte[]>) d.receipt();
+      acked.add(record);
+    }
+  }
+
+  /** Sends each record again (or to the dead-letter topic), then acknowledges the original. */
+  @Override
+  public void release(List<Delivery> deliveries, String reason) {
+    List<java.util.concurrent.Future<?>> sent = new ArrayList<>();
+    for (Delivery d : deliveries) {
+      @SuppressWarnings("unchecked")
+      ConsumerRecord<String, byte[]> original = (ConsumerRecord<String, byte[]>) d.receipt();
+      boolean dead = d.attempt() >= address.maxDeliveries();
+      ProducerRecord<String, byte[]> again =
+          new ProducerRecord<>(
+              dead ? address.deadLetter() : address.topic(), original.key(), original.value());
+      original
+          .headers()
+          .forEach(
+              h -> {
+                if (!h.key().equals(Records.ATTEMPT)) {
+                  again.headers().add(h);
+                }
+              });
+      again.headers().add(Records.ATTEMPT, Records.utf8(Integer.toString(d.attempt() + 1)));
+      if (dead) {
+        again
+            .headers()
+            .add(
+                Records.ERROR,
+                Records.utf8("gave up after %d deliveries: %s".formatted(d.attempt(), reason)));
+      }
+      sent.add(retries.send(again));
+    }
+    for (var f : sent) {
+      try {
+        f.get();
+      } catch (Exception e) {
+        throw new IllegalStateException("cannot send a failed request again: " + e.getMessage(), e);
+      }
+    }
+    ack(deliveries);
+  }
+
+  @Override
+  public String describe() {
+    return address.describe();
+  }
+
+  @Override
+  public void close() {
+    try {
+      commitAcked();
+    } finally {
+      consumer.close();
+      retries.close();
+    }
+  }
+}

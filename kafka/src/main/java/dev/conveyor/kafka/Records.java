@@ -1,0 +1,67 @@
+package dev.conveyor.kafka;
+
+import dev.conveyor.core.ImageRequest;
+import java.nio.charset.StandardCharsets;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.header.Headers;
+
+/**
+ * The record format of requests: key = id, value = the encoded image, headers {@code content-type}
+ * and optional {@code reply-to}. With a {@code content-ref} header the value is instead a reference
+ * to the image (a file path), fetched by the worker. Conveyor adds {@code conveyor-attempt} when it
+ * sends a record again after a failure.
+ */
+final class Records {
+  static final String CONTENT_TYPE = "content-type";
+  static final String REPLY_TO = "reply-to";
+  static final String CONTENT_REF = "content-ref";
+  static final String ATTEMPT = "conveyor-attempt";
+  static final String ERROR = "conveyor-error";
+
+  private Records() {}
+
+  static ProducerRecord<String, byte[]> toRecord(String topic, ImageRequest r) {
+    ProducerRecord<String, byte[]> record = new ProducerRecord<>(topic, r.id(), r.bytes());
+    if (r.contentType() != null) {
+      record.headers().add(CONTENT_TYPE, utf8(r.contentType()));
+    }
+    if (r.replyTo() != null) {
+      record.headers().add(REPLY_TO, utf8(r.replyTo()));
+    }
+    return record;
+  }
+
+  /** The request a record carries; a record without a key gets a fresh id. */
+  static ImageRequest fromRecord(ConsumerRecord<String, byte[]> record) {
+    String id =
+        record.key() != null && !record.key().isBlank() ? record.key() : ImageRequest.newId();
+    String contentType = header(record.headers(), CONTENT_TYPE);
+    String replyTo = header(record.headers(), REPLY_TO);
+    if (header(record.headers(), CONTENT_REF) != null) {
+      String path = new String(record.value(), StandardCharsets.UTF_8);
+      return new ImageRequest(id, path, null, contentType, replyTo, System.nanoTime());
+    }
+    String source = record.topic() + "/" + record.partition() + "@" + record.offset();
+    return new ImageRequest(id, source, record.value(), contentType, replyTo, System.nanoTime());
+  }
+
+  static int attempt(ConsumerRecord<String, byte[]> record) {
+    String a = header(record.headers(), ATTEMPT);
+    try {
+      return a == null ? 1 : Integer.parseInt(a);
+    } catch (NumberFormatException e) {
+      return 1;
+    }
+  }
+
+  static String header(Headers headers, String name) {
+    Header h = headers.lastHeader(name);
+    return h == null || h.value() == null ? null : new String(h.value(), StandardCharsets.UTF_8);
+  }
+
+  static byte[] utf8(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+}
