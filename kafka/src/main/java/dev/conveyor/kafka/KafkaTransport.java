@@ -30,6 +30,7 @@ import org.apache.kafka.common.serialization.StringDeserializer;
  * the error once it has failed {@code max-deliveries} times.
  */
 public final class KafkaTransport implements Transport {
+  private static final Duration REVOKE_WAIT = Duration.ofSeconds(10);
   private final KafkaAddress address;
   private final KafkaConsumer<String, byte[]> consumer;
   private final KafkaProducer<String, byte[]> retries;
@@ -37,6 +38,7 @@ public final class KafkaTransport implements Transport {
   private final Map<TopicPartition, Long> nextOffset = new HashMap<>();
   private final ConcurrentLinkedQueue<ConsumerRecord<String, byte[]>> acked =
       new ConcurrentLinkedQueue<>();
+  private boolean uncommitted;
 
   public KafkaTransport(KafkaAddress address, int maxBatch) {
     this.address = address;
@@ -55,6 +57,7 @@ public final class KafkaTransport implements Transport {
         new ConsumerRebalanceListener() {
           @Override
           public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+            awaitAcks(partitions);
             commitAcked();
             partitions.forEach(
                 p -> {
@@ -81,8 +84,35 @@ public final class KafkaTransport implements Transport {
     return out;
   }
 
-  /** Commits, for each partition, everything below its lowest unacknowledged record. */
-  private void commitAcked() {
+  /**
+   * Before giving partitions up, waits (at most {@link #REVOKE_WAIT}) for the records of theirs in
+   * flight to be acknowledged, so that the next owner does not process them again.
+   */
+  private void awaitAcks(Collection<TopicPartition> partitions) {
+    long deadline = System.nanoTime() + REVOKE_WAIT.toNanos();
+    while (System.nanoTime() < deadline) {
+      drainAcked();
+      boolean settled = true;
+      for (TopicPartition p : partitions) {
+        TreeSet<Long> pending = unacked.get(p);
+        if (pending != null && !pending.isEmpty()) {
+          settled = false;
+        }
+      }
+      if (settled) {
+        return;
+      }
+      try {
+        Thread.sleep(10);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
+  }
+
+  /** Takes the acknowledgements the workers' threads queued; returns whether there were any. */
+  private boolean drainAcked() {
     ConsumerRecord<String, byte[]> r;
     boolean any = false;
     while ((r = acked.poll()) != null) {
@@ -92,7 +122,14 @@ public final class KafkaTransport implements Transport {
         any = true;
       }
     }
-    if (!any) {
+    uncommitted |= any;
+    return any;
+  }
+
+  /** Commits, for each partition, everything below its lowest unacknowledged record. */
+  private void commitAcked() {
+    drainAcked();
+    if (!uncommitted) {
       return;
     }
     Map<TopicPartition, OffsetAndMetadata> commit = new HashMap<>();
@@ -101,6 +138,7 @@ public final class KafkaTransport implements Transport {
       commit.put(e.getKey(), new OffsetAndMetadata(upTo));
     }
     consumer.commitSync(commit);
+    uncommitted = false;
   }
 
   @Override

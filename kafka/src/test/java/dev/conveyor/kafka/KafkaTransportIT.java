@@ -66,6 +66,30 @@ class KafkaTransportIT {
             keep(new KafkaTransport(address, 4)), keep(new KafkaResultSink(address)), model, 4));
   }
 
+  /** Waits until the group has {@code n} members, each with partitions assigned. */
+  private static void awaitMembers(KafkaAddress address, int n) throws Exception {
+    try (var admin = org.apache.kafka.clients.admin.Admin.create(address.properties())) {
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      while (true) {
+        var group =
+            admin
+                .describeConsumerGroups(List.of(address.group()))
+                .all()
+                .get(10, TimeUnit.SECONDS)
+                .get(address.group());
+        long assigned =
+            group.members().stream()
+                .filter(m -> !m.assignment().topicPartitions().isEmpty())
+                .count();
+        if (assigned >= n) {
+          return;
+        }
+        assertThat(System.nanoTime()).as("%d members with partitions", n).isLessThan(deadline);
+        Thread.sleep(100);
+      }
+    }
+  }
+
   private static List<String> produce(KafkaAddress address, int n) {
     List<String> ids = new ArrayList<>();
     try (KafkaRequests requests = new KafkaRequests(address)) {
@@ -112,6 +136,7 @@ class KafkaTransportIT {
     MeanColourClassifier b = new MeanColourClassifier(32, 32);
     worker(address, a);
     worker(address, b);
+    awaitMembers(address, 2);
     List<String> ids = produce(address, 60);
     List<ConsumerRecord<String, byte[]>> results =
         readAll(address, address.results(), 60, Duration.ofSeconds(60));
@@ -137,6 +162,103 @@ class KafkaTransportIT {
     }
     assertThat(a.batchSizes()).as("both workers took part").isNotEmpty();
     assertThat(b.batchSizes()).isNotEmpty();
+  }
+
+  /** Results per request id, read from the results topic until every id has one. */
+  private static Map<String, Integer> resultsPerId(
+      KafkaAddress address, List<String> ids, Duration timeout) {
+    Map<String, Integer> perId = new HashMap<>();
+    Properties p = address.properties();
+    p.put("key.deserializer", StringDeserializer.class.getName());
+    p.put("value.deserializer", ByteArrayDeserializer.class.getName());
+    try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(p)) {
+      List<TopicPartition> parts = new ArrayList<>();
+      for (PartitionInfo info : c.partitionsFor(address.results())) {
+        parts.add(new TopicPartition(address.results(), info.partition()));
+      }
+      c.assign(parts);
+      c.seekToBeginning(parts);
+      long deadline = System.nanoTime() + timeout.toNanos();
+      while (!perId.keySet().containsAll(ids) && System.nanoTime() < deadline) {
+        c.poll(Duration.ofMillis(200)).forEach(r -> perId.merge(r.key(), 1, Integer::sum));
+      }
+      // a little longer, to see duplicates that are still on their way
+      long settle = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+      while (System.nanoTime() < settle) {
+        c.poll(Duration.ofMillis(200)).forEach(r -> perId.merge(r.key(), 1, Integer::sum));
+      }
+    }
+    return perId;
+  }
+
+  private static final String FAST_GROUP = "&session.timeout.ms=6000&heartbeat.interval.ms=1000";
+
+  @Test
+  void aWorkerKilledMidBatchLosesNothing() throws Exception {
+    String uri = broker.uri("topic=images-k&results=results-k&group=g-k" + FAST_GROUP);
+    KafkaAddress address = KafkaAddress.parse(uri);
+    Topics.ensure(address);
+    List<String> ids = produce(address, 40);
+    Process victim = startWorkerProcess(uri, 4, 400);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (readAll(address, address.results(), 4, Duration.ofMillis(500)).size() < 4) {
+      assertThat(System.nanoTime()).as("the victim produced results").isLessThan(deadline);
+    }
+    victim.destroyForcibly().waitFor();
+    int doneByVictim = readAll(address, address.results(), 40, Duration.ofSeconds(1)).size();
+    assertThat(doneByVictim).as("killed before finishing").isLessThan(40);
+    worker(address, new MeanColourClassifier(32, 32));
+    Map<String, Integer> perId = resultsPerId(address, ids, Duration.ofSeconds(90));
+    assertThat(perId.keySet()).containsAll(ids);
+    long duplicates = perId.values().stream().mapToInt(n -> n - 1).sum();
+    System.out.printf(
+        "kill -9: %d of 40 done by the killed worker, %d duplicates%n", doneByVictim, duplicates);
+  }
+
+  @Test
+  void aWorkerJoiningMidRunLosesNothing() throws Exception {
+    KafkaAddress address =
+        KafkaAddress.parse(broker.uri("topic=images-j&results=results-j&group=g-j" + FAST_GROUP));
+    worker(address, new MeanColourClassifier(32, 32).slow(250));
+    List<String> ids = produce(address, 60);
+    Thread.sleep(1000);
+    MeanColourClassifier late = new MeanColourClassifier(32, 32);
+    worker(address, late);
+    Map<String, Integer> perId = resultsPerId(address, ids, Duration.ofSeconds(90));
+    assertThat(perId.keySet()).containsAll(ids);
+    long duplicates = perId.values().stream().mapToInt(n -> n - 1).sum();
+    System.out.printf(
+        "rebalance: %d duplicates of 60; the late worker ran %d batches%n",
+        duplicates, late.batchSizes().size());
+    assertThat(late.batchSizes())
+        .as("the late worker took over partitions and worked")
+        .isNotEmpty();
+    assertThat(duplicates).as("a rebalance repeats no whole batch").isLessThan(4);
+  }
+
+  private Process startWorkerProcess(String uri, int batch, int delayMillis) throws Exception {
+    Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+    Process p =
+        new ProcessBuilder(
+                java.toString(),
+                "-cp",
+                System.getProperty("java.class.path"),
+                KafkaTestWorkerMain.class.getName(),
+                uri,
+                Integer.toString(batch),
+                Integer.toString(delayMillis))
+            .redirectErrorStream(true)
+            .start();
+    keep(() -> p.destroyForcibly().waitFor());
+    var out =
+        new java.io.BufferedReader(
+            new java.io.InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+    String line;
+    while ((line = out.readLine()) != null && !line.equals("ready")) {
+      // the worker's log
+    }
+    assertThat(line).as("the worker process started").isEqualTo("ready");
+    return p;
   }
 
   @Test
