@@ -1,21 +1,118 @@
 package dev.conveyor.cli;
 
+import dev.conveyor.core.ImageRequest;
+import dev.conveyor.core.transport.ResultSink;
+import dev.conveyor.core.transport.Transport;
+import dev.conveyor.kafka.KafkaAddress;
+import dev.conveyor.kafka.KafkaRequests;
+import dev.conveyor.kafka.KafkaResultSink;
+import dev.conveyor.kafka.KafkaTransport;
+import dev.conveyor.redis.Redis;
 import dev.conveyor.redis.RedisAddress;
+import dev.conveyor.redis.RedisProducer;
+import java.time.Duration;
+import java.util.function.Function;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.ParameterException;
 
-/** Reads the broker URIs that commands take, turning bad ones into usage errors. */
+/** Reads the broker URIs commands take (redis://, kafka://), turning bad ones into usage errors. */
 final class Brokers {
+  private static final String KINDS =
+      "redis://host:port?mode=list|pubsub|stream or kafka://host:port?topic=…";
+
   private Brokers() {}
+
+  /** What a worker needs of a broker. */
+  interface Endpoint {
+    Transport transport(int batch);
+
+    ResultSink sink();
+
+    String describe();
+  }
+
+  /** Sends requests; closing waits until the broker has them all. */
+  interface Sender extends AutoCloseable {
+    void send(ImageRequest request, Duration maxWait) throws InterruptedException;
+
+    @Override
+    void close();
+  }
+
+  static Endpoint endpoint(CommandSpec spec, String uri) {
+    if (KafkaAddress.handles(uri)) {
+      KafkaAddress k = kafka(spec, uri);
+      return new Endpoint() {
+        public Transport transport(int batch) {
+          return new KafkaTransport(k, batch);
+        }
+
+        public ResultSink sink() {
+          return new KafkaResultSink(k);
+        }
+
+        public String describe() {
+          return k.describe();
+        }
+      };
+    }
+    RedisAddress r = redis(spec, uri);
+    return new Endpoint() {
+      public Transport transport(int batch) {
+        return Redis.transport(r);
+      }
+
+      public ResultSink sink() {
+        return Redis.sink(r);
+      }
+
+      public String describe() {
+        return r.describe();
+      }
+    };
+  }
+
+  static Sender sender(CommandSpec spec, String uri) {
+    if (KafkaAddress.handles(uri)) {
+      KafkaRequests requests = new KafkaRequests(kafka(spec, uri));
+      return new Sender() {
+        public void send(ImageRequest request, Duration maxWait) {
+          requests.send(request);
+        }
+
+        public void close() {
+          requests.flush();
+          requests.close();
+        }
+      };
+    }
+    RedisProducer producer = Redis.producer(redis(spec, uri));
+    return new Sender() {
+      public void send(ImageRequest request, Duration maxWait) throws InterruptedException {
+        producer.send(request, maxWait);
+      }
+
+      public void close() {
+        producer.close();
+      }
+    };
+  }
 
   static RedisAddress redis(CommandSpec spec, String uri) {
     if (!RedisAddress.handles(uri)) {
       throw new ParameterException(
-          spec.commandLine(),
-          "unsupported broker URI '" + uri + "': use redis://host:port?mode=list|pubsub|stream");
+          spec.commandLine(), "unsupported broker URI '" + uri + "': use " + KINDS);
     }
+    return parse(spec, uri, RedisAddress::parse);
+  }
+
+  static KafkaAddress kafka(CommandSpec spec, String uri) {
+    return parse(spec, uri, KafkaAddress::parse);
+  }
+
+  private static <T> T parse(CommandSpec spec, String uri, Function<String, T> parser) {
     try {
-      return RedisAddress.parse(uri);
+      return parser.apply(uri);
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), e.getMessage());
     }

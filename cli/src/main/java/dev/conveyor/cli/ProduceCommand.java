@@ -5,7 +5,6 @@ import dev.conveyor.core.ImageRequest;
 import dev.conveyor.core.Json;
 import dev.conveyor.redis.Redis;
 import dev.conveyor.redis.RedisAddress;
-import dev.conveyor.redis.RedisProducer;
 import dev.conveyor.redis.RedisResults;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -64,7 +63,12 @@ final class ProduceCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    RedisAddress address = Brokers.redis(spec, to);
+    if (await && !RedisAddress.handles(to)) {
+      throw new picocli.CommandLine.ParameterException(
+          spec.commandLine(),
+          "--wait needs Redis (list or stream mode); with Kafka, follow the results topic with 'conveyor results --follow'");
+    }
+    RedisAddress address = await ? Brokers.redis(spec, to) : null;
     if (await && address.mode() == RedisAddress.Mode.PUBSUB) {
       throw new picocli.CommandLine.ParameterException(
           spec.commandLine(), "--wait needs list or stream mode: Pub/Sub results are not stored");
@@ -73,7 +77,7 @@ final class ProduceCommand implements Callable<Integer> {
     String replyTo = await ? "conveyor:reply:" + UUID.randomUUID() : null;
     Duration timeout = Duration.ofSeconds(timeoutSeconds);
     long start = System.nanoTime();
-    try (RedisProducer producer = Redis.producer(address);
+    try (Brokers.Sender producer = Brokers.sender(spec, to);
         ProgressBar bar = Progress.bar("produce", files.size(), " img", 1, true)) {
       for (Path file : files) {
         ImageRequest r = ImageRequest.ofBytes(file.toString(), Files.readAllBytes(file), null);
@@ -87,7 +91,7 @@ final class ProduceCommand implements Callable<Integer> {
     PrintWriter err = spec.commandLine().getErr();
     err.printf(
         "sent %d images to %s in %.1f s (%.0f images/s)%n",
-        files.size(), address.describe(), seconds, files.size() / seconds);
+        files.size(), to, seconds, files.size() / seconds);
     err.flush();
     if (await) {
       PrintWriter out = spec.commandLine().getOut();

@@ -2,6 +2,8 @@ package dev.conveyor.cli;
 
 import dev.conveyor.core.ClassifyResult;
 import dev.conveyor.core.Json;
+import dev.conveyor.kafka.KafkaAddress;
+import dev.conveyor.kafka.KafkaResults;
 import dev.conveyor.redis.Redis;
 import dev.conveyor.redis.RedisAddress;
 import dev.conveyor.redis.RedisResults;
@@ -45,6 +47,9 @@ final class ResultsCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    if (KafkaAddress.handles(from)) {
+      return kafka(Brokers.kafka(spec, from));
+    }
     RedisAddress address = Brokers.redis(spec, from);
     PrintWriter out = spec.commandLine().getOut();
     try (RedisResults results = Redis.results(address)) {
@@ -70,6 +75,32 @@ final class ResultsCommand implements Callable<Integer> {
       if (follow) {
         results.follow(
             false,
+            running::get,
+            line -> {
+              out.println(line);
+              out.flush();
+            });
+      } else {
+        results.stored(out::println);
+      }
+    }
+    out.flush();
+    return 0;
+  }
+
+  /** The results topic: all of it, or with --follow what comes from now on. */
+  private int kafka(KafkaAddress address) {
+    if (id != null) {
+      throw new picocli.CommandLine.ParameterException(
+          spec.commandLine(),
+          "--id needs Redis: Kafka keeps results as a log, read it with or without --follow");
+    }
+    PrintWriter out = spec.commandLine().getOut();
+    AtomicBoolean running = new AtomicBoolean(true);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> running.set(false)));
+    try (KafkaResults results = new KafkaResults(address)) {
+      if (follow) {
+        results.follow(
             running::get,
             line -> {
               out.println(line);

@@ -1,8 +1,6 @@
 package dev.conveyor.cli;
 
 import dev.conveyor.core.worker.Worker;
-import dev.conveyor.redis.Redis;
-import dev.conveyor.redis.RedisAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -36,7 +34,7 @@ final class WorkerCommand implements Callable<Integer> {
       paramLabel = "URI",
       required = true,
       description =
-          "redis://host:port[/db]?mode=list|pubsub|stream (see the README for every setting).")
+          "redis://host:port[/db]?mode=list|pubsub|stream or kafka://host:port?topic=… (see the README).")
   String from;
 
   @Option(
@@ -52,13 +50,13 @@ final class WorkerCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    RedisAddress address = Brokers.redis(spec, from);
+    Brokers.Endpoint address = Brokers.endpoint(spec, from);
     CountDownLatch stopped = new CountDownLatch(1);
     try (Engine engine = Engine.load(model, spec.commandLine())) {
       List<AutoCloseable> running = new ArrayList<>();
       for (int i = 0; i < workers; i++) {
-        var transport = Redis.transport(address);
-        var sink = Redis.sink(address);
+        var transport = address.transport(batch.batch);
+        var sink = address.sink();
         Worker worker = engine.startWorker(transport, sink, batch, model);
         running.add(sink);
         running.add(transport);

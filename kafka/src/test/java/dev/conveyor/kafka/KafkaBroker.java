@@ -13,7 +13,7 @@ import org.apache.kafka.common.Uuid;
  * A real Kafka broker in KRaft mode (broker and controller in one process), started from Kafka's
  * jars on the test class path in a JVM of its own, on free loopback ports.
  */
-final class KafkaBroker implements AutoCloseable {
+public final class KafkaBroker implements AutoCloseable {
   private final Process process;
   private final int port;
 
@@ -22,7 +22,7 @@ final class KafkaBroker implements AutoCloseable {
     this.port = port;
   }
 
-  static KafkaBroker start(Path dir) throws Exception {
+  public static KafkaBroker start(Path dir) throws Exception {
     int port = freePort();
     int controller = freePort();
     Path config = dir.resolve("server.properties");
@@ -93,7 +93,7 @@ final class KafkaBroker implements AutoCloseable {
   }
 
   /** A Kafka URI for this broker, with query settings. */
-  String uri(String query) {
+  public String uri(String query) {
     return "kafka://127.0.0.1:" + port + (query.isEmpty() ? "" : "?" + query);
   }
 

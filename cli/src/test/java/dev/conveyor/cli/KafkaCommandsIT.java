@@ -1,0 +1,79 @@
+package dev.conveyor.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.conveyor.kafka.KafkaBroker;
+import dev.conveyor.train.FashionMnist;
+import dev.conveyor.train.PngExport;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code conveyor worker}, {@code produce} and {@code results} on a real Kafka broker. */
+class KafkaCommandsIT {
+  private static final Path ROOT =
+      Path.of(System.getProperty("conveyor.root", "..")).toAbsolutePath().normalize();
+
+  @TempDir Path dir;
+  private KafkaBroker broker;
+  private Process worker;
+
+  @AfterEach
+  void stop() throws Exception {
+    if (worker != null) {
+      worker.destroyForcibly().waitFor();
+    }
+    if (broker != null) {
+      broker.close();
+    }
+  }
+
+  @Test
+  void aWorkerProcessServesAProducerThroughAFourPartitionTopic() throws Exception {
+    broker = KafkaBroker.start(Files.createDirectories(dir.resolve("kafka")));
+    String uri = broker.uri("topic=fashion-images&results=fashion-results");
+    FashionMnist test =
+        FashionMnist.load(FashionMnist.DEFAULT_DIR, FashionMnist.Split.TEST).head(30);
+    Path images = Files.createDirectories(dir.resolve("images"));
+    for (int i = 0; i < test.count(); i++) {
+      Files.write(images.resolve("%02d.png".formatted(i)), PngExport.png(test, i));
+    }
+    CliRun produce = CliRun.of("produce", "--to", uri, images.toString());
+    assertThat(produce.exitCode()).as(produce.err()).isZero();
+    assertThat(produce.err()).contains("sent 30 images");
+
+    worker =
+        new ProcessBuilder(ROOT.resolve("conveyor").toString(), "worker", "--from", uri)
+            .redirectOutput(dir.resolve("worker.out").toFile())
+            .redirectError(dir.resolve("worker.err").toFile())
+            .start();
+    List<JsonNode> results = List.of();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+    while (results.size() < 30 && System.nanoTime() < deadline) {
+      Thread.sleep(500);
+      results = CliRun.of("results", "--from", uri).jsonLines();
+    }
+    assertThat(results)
+        .hasSize(30)
+        .allSatisfy(r -> assertThat(r.get("status").asText()).isEqualTo("ok"));
+    assertThat(results)
+        .allSatisfy(r -> assertThat(r.get("model").asText()).isEqualTo("fashion-mnist"));
+
+    worker.destroy(); // SIGTERM
+    assertThat(worker.waitFor(30, TimeUnit.SECONDS)).as("the worker exits after SIGTERM").isTrue();
+    assertThat(Files.readString(dir.resolve("worker.err")))
+        .contains("conveyor worker: 1 worker(s) on kafka://");
+  }
+
+  @Test
+  void waitingForResultsIsARedisFeature() {
+    CliRun run = CliRun.of("produce", "--to", "kafka://127.0.0.1:1", "--wait", "x.png");
+    assertThat(run.exitCode()).isEqualTo(2);
+    assertThat(run.err()).contains("conveyor results --follow");
+  }
+}

@@ -1,0 +1,66 @@
+package dev.conveyor.kafka;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+
+/** Reads the results topic (without joining the workers' group): all of it, or as results come. */
+public final class KafkaResults implements AutoCloseable {
+  private final KafkaAddress address;
+  private final KafkaConsumer<String, byte[]> consumer;
+  private final List<TopicPartition> partitions = new ArrayList<>();
+
+  public KafkaResults(KafkaAddress address) {
+    this.address = address;
+    Properties p = address.properties();
+    p.put("key.deserializer", StringDeserializer.class.getName());
+    p.put("value.deserializer", ByteArrayDeserializer.class.getName());
+    p.put("enable.auto.commit", "false");
+    this.consumer = new KafkaConsumer<>(p);
+    for (PartitionInfo info : consumer.partitionsFor(address.results())) {
+      partitions.add(new TopicPartition(address.results(), info.partition()));
+    }
+    consumer.assign(partitions);
+  }
+
+  /** Hands every result stored in the results topic to {@code sink}, then returns. */
+  public void stored(Consumer<String> sink) {
+    consumer.seekToBeginning(partitions);
+    Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+    while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p))) {
+      consumer
+          .poll(Duration.ofMillis(200))
+          .forEach(r -> sink.accept(new String(r.value(), StandardCharsets.UTF_8)));
+    }
+  }
+
+  /** Hands every result written from now on to {@code sink}, while {@code running} holds. */
+  public void follow(BooleanSupplier running, Consumer<String> sink) {
+    consumer.seekToEnd(partitions);
+    partitions.forEach(consumer::position);
+    while (running.getAsBoolean()) {
+      consumer
+          .poll(Duration.ofMillis(200))
+          .forEach(r -> sink.accept(new String(r.value(), StandardCharsets.UTF_8)));
+    }
+  }
+
+  public String describe() {
+    return address.describe();
+  }
+
+  @Override
+  public void close() {
+    consumer.close();
+  }
+}
