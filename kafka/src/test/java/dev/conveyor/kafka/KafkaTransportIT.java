@@ -262,6 +262,45 @@ class KafkaTransportIT {
   }
 
   @Test
+  void aProducerThatIsNotConveyorIsServed() throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeTrue(
+        java.nio.file.Files.isExecutable(Path.of("/usr/bin/kcat")),
+        "kcat is not installed: apt-get install kcat (./run-tests installs it)");
+    KafkaAddress address =
+        KafkaAddress.parse(broker.uri("topic=images-kcat&results=results-kcat&group=g-kcat"));
+    worker(address, new MeanColourClassifier(32, 32));
+    Path image = dir.resolve("blue.png");
+    java.nio.file.Files.write(image, TestImages.bytes("palette-blue.png"));
+    Path list = dir.resolve("list.txt");
+    java.nio.file.Files.writeString(list, image.toString());
+    // the README's form: key = id, value = the image file, header content-type
+    Process kcat =
+        new ProcessBuilder(
+                "kcat",
+                "-P",
+                "-b",
+                address.bootstrap(),
+                "-t",
+                address.topic(),
+                "-k",
+                "from-kcat",
+                "-H",
+                "content-type=image/png",
+                image.toString())
+            .redirectErrorStream(true)
+            .start();
+    String out = new String(kcat.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(kcat.waitFor()).as(out).isZero();
+    List<ConsumerRecord<String, byte[]>> results =
+        readAll(address, address.results(), 1, Duration.ofSeconds(60));
+    assertThat(results).hasSize(1);
+    ClassifyResult r =
+        Json.read(new String(results.get(0).value(), StandardCharsets.UTF_8), ClassifyResult.class);
+    assertThat(r.id()).isEqualTo("from-kcat");
+    assertThat(r.top().label()).isEqualTo("blue");
+  }
+
+  @Test
   void aRecordThatFailsEveryTimeEndsInTheDeadLetterTopicWithItsError() throws Exception {
     KafkaAddress address =
         KafkaAddress.parse(
