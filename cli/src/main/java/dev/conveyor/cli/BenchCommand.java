@@ -7,6 +7,11 @@ import dev.conveyor.core.Json;
 import dev.conveyor.core.image.OpenCv;
 import dev.conveyor.core.transport.Transport;
 import dev.conveyor.core.worker.Worker;
+import dev.conveyor.kafka.KafkaAddress;
+import dev.conveyor.kafka.KafkaRequests;
+import dev.conveyor.kafka.KafkaResultSink;
+import dev.conveyor.kafka.KafkaResults;
+import dev.conveyor.kafka.KafkaTransport;
 import dev.conveyor.redis.Redis;
 import dev.conveyor.redis.RedisAddress;
 import dev.conveyor.redis.RedisProducer;
@@ -92,7 +97,7 @@ final class BenchCommand implements Callable<Integer> {
       names = "--transport",
       paramLabel = "URI",
       description =
-          "Run the pipeline stage through a broker, e.g. redis://127.0.0.1:6379?mode=stream: a producer,"
+          "Run the pipeline stage through a broker, e.g. redis://127.0.0.1:6379?mode=stream or kafka://127.0.0.1:9092: a producer,"
               + " a worker and a result reader in this process. Default: the embedded transport.")
   String transport;
 
@@ -119,6 +124,8 @@ final class BenchCommand implements Callable<Integer> {
               engine, corpus, 1, seconds / 2, new Phase("preprocess, 1 thread", seconds / 2)));
       if (transport == null) {
         measurePipeline(engine, corpus, result);
+      } else if (KafkaAddress.handles(transport)) {
+        measureKafkaPipeline(engine, corpus, result, Brokers.kafka(spec, transport));
       } else {
         measureBrokerPipeline(engine, corpus, result, Brokers.redis(spec, transport));
       }
@@ -341,6 +348,58 @@ final class BenchCommand implements Callable<Integer> {
     } finally {
       worker.close();
       redisTransport.close();
+      sink.close();
+    }
+    phase.done();
+  }
+
+  /**
+   * End to end through Kafka: requests sent to the topic, a worker in the consumer group, results
+   * read from the results topic; latency from making a request to reading its result.
+   */
+  private void measureKafkaPipeline(
+      Engine engine, List<byte[]> corpus, BenchResult.Builder result, KafkaAddress address)
+      throws Exception {
+    Phase phase = new Phase("pipeline", seconds + 1);
+    PipelineLoad load = new PipelineLoad(inFlight());
+    AtomicBoolean reading = new AtomicBoolean(true);
+    Map<String, Long> madeAt = new ConcurrentHashMap<>();
+    KafkaTransport kafkaTransport = new KafkaTransport(address, batch.batch);
+    KafkaResultSink sink = new KafkaResultSink(address);
+    Worker worker = engine.startWorker(kafkaTransport, sink, batch, model);
+    try (KafkaRequests requests = new KafkaRequests(address);
+        KafkaResults results = new KafkaResults(address)) {
+      results.fromNow();
+      Thread reader =
+          new Thread(
+              () -> {
+                while (reading.get()) {
+                  results.poll(
+                      json -> {
+                        Long made = madeAt.remove(Json.read(json, ClassifyResult.class).id());
+                        if (made != null) {
+                          load.done(System.nanoTime() - made);
+                        }
+                      });
+                }
+              },
+              "conveyor-bench-results");
+      reader.start();
+      double ips =
+          load.run(
+              corpus,
+              seconds,
+              phase,
+              request -> {
+                madeAt.put(request.id(), request.enqueuedNanos());
+                requests.send(request);
+              });
+      reading.set(false);
+      reader.join();
+      result.pipeline("kafka", ips, load.latency(), worker.stats().meanBatchSize());
+    } finally {
+      worker.close();
+      kafkaTransport.close();
       sink.close();
     }
     phase.done();

@@ -71,6 +71,32 @@ class KafkaCommandsIT {
   }
 
   @Test
+  void benchRunsItsPipelineThroughKafka() throws Exception {
+    broker = KafkaBroker.start(Files.createDirectories(dir.resolve("kafka")));
+    Path model =
+        dev.conveyor.onnx.testing.TestModels.writeColour(
+            dir.resolve("colours.onnx"),
+            dev.conveyor.onnx.testing.TestModels.Colour.imagenetSized());
+    CliRun run =
+        CliRun.of(
+            "bench",
+            "--model",
+            model.toString(),
+            "--transport",
+            broker.uri("topic=bench&results=bench-results"),
+            "--seconds",
+            "0.5",
+            "--batch",
+            "4",
+            "--chart",
+            dir.resolve("bench.png").toString(),
+            "--json");
+    assertThat(run.exitCode()).as(run.err()).isZero();
+    assertThat(run.out()).contains("pipeline: kafka, end to end");
+    assertThat(run.jsonLines().get(0).get("pipeline_ips").asDouble()).isPositive();
+  }
+
+  @Test
   void waitingForResultsIsARedisFeature() {
     CliRun run = CliRun.of("produce", "--to", "kafka://127.0.0.1:1", "--wait", "x.png");
     assertThat(run.exitCode()).isEqualTo(2);

@@ -46,13 +46,23 @@ public final class KafkaResults implements AutoCloseable {
 
   /** Hands every result written from now on to {@code sink}, while {@code running} holds. */
   public void follow(BooleanSupplier running, Consumer<String> sink) {
+    fromNow();
+    while (running.getAsBoolean()) {
+      poll(sink);
+    }
+  }
+
+  /** Positions the reader at the end of the results topic: only results written later are read. */
+  public void fromNow() {
     consumer.seekToEnd(partitions);
     partitions.forEach(consumer::position);
-    while (running.getAsBoolean()) {
-      consumer
-          .poll(Duration.ofMillis(200))
-          .forEach(r -> sink.accept(new String(r.value(), StandardCharsets.UTF_8)));
-    }
+  }
+
+  /** Hands the results that arrived (waiting up to 200 ms for some) to {@code sink}. */
+  public void poll(Consumer<String> sink) {
+    consumer
+        .poll(Duration.ofMillis(200))
+        .forEach(r -> sink.accept(new String(r.value(), StandardCharsets.UTF_8)));
   }
 
   public String describe() {

@@ -301,6 +301,30 @@ class KafkaTransportIT {
   }
 
   @Test
+  void aRecordMayCarryAReferenceToTheImageInsteadOfItsBytes() throws Exception {
+    KafkaAddress address =
+        KafkaAddress.parse(broker.uri("topic=images-ref&results=results-ref&group=g-ref"));
+    worker(address, new MeanColourClassifier(32, 32));
+    Path image = dir.resolve("red.jpg");
+    java.nio.file.Files.write(image, TestImages.bytes("cmyk-red.jpg"));
+    Properties p = KafkaRequests.producerProperties(address);
+    try (var producer = new org.apache.kafka.clients.producer.KafkaProducer<String, byte[]>(p)) {
+      var record =
+          new org.apache.kafka.clients.producer.ProducerRecord<String, byte[]>(
+              address.topic(), "by-ref", image.toString().getBytes(StandardCharsets.UTF_8));
+      record.headers().add(Records.CONTENT_REF, "file".getBytes(StandardCharsets.UTF_8));
+      producer.send(record).get();
+    }
+    List<ConsumerRecord<String, byte[]>> results =
+        readAll(address, address.results(), 1, Duration.ofSeconds(60));
+    ClassifyResult r =
+        Json.read(new String(results.get(0).value(), StandardCharsets.UTF_8), ClassifyResult.class);
+    assertThat(r.id()).isEqualTo("by-ref");
+    assertThat(r.source()).isEqualTo(image.toString());
+    assertThat(r.top().label()).isEqualTo("red");
+  }
+
+  @Test
   void aRecordThatFailsEveryTimeEndsInTheDeadLetterTopicWithItsError() throws Exception {
     KafkaAddress address =
         KafkaAddress.parse(
