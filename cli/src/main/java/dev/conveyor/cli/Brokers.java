@@ -98,6 +98,17 @@ final class Brokers {
     };
   }
 
+  /**
+   * A Kafka URI with its {@code partitions} setting replaced, for the {@code --partitions} option.
+   */
+  static String withPartitions(String uri, Integer partitions) {
+    if (partitions == null || !KafkaAddress.handles(uri)) {
+      return uri;
+    }
+    String without = uri.replaceAll("([?&])partitions=[^&]*&?", "$1").replaceAll("[?&]$", "");
+    return without + (without.contains("?") ? "&" : "?") + "partitions=" + partitions;
+  }
+
   static RedisAddress redis(CommandSpec spec, String uri) {
     if (!RedisAddress.handles(uri)) {
       throw new ParameterException(

@@ -43,6 +43,12 @@ final class ProduceCommand implements Callable<Integer> {
   String to;
 
   @Option(
+      names = "--partitions",
+      paramLabel = "N",
+      description = "Kafka: partitions of the topics Conveyor creates when missing. Default: 4.")
+  Integer partitions;
+
+  @Option(
       names = "--wait",
       description = "Wait for every result and print it (list and stream modes).")
   boolean await;
@@ -77,7 +83,7 @@ final class ProduceCommand implements Callable<Integer> {
     String replyTo = await ? "conveyor:reply:" + UUID.randomUUID() : null;
     Duration timeout = Duration.ofSeconds(timeoutSeconds);
     long start = System.nanoTime();
-    try (Brokers.Sender producer = Brokers.sender(spec, to);
+    try (Brokers.Sender producer = Brokers.sender(spec, Brokers.withPartitions(to, partitions));
         ProgressBar bar = Progress.bar("produce", files.size(), " img", 1, true)) {
       for (Path file : files) {
         ImageRequest r = ImageRequest.ofBytes(file.toString(), Files.readAllBytes(file), null);

@@ -38,6 +38,12 @@ final class WorkerCommand implements Callable<Integer> {
   String from;
 
   @Option(
+      names = "--partitions",
+      paramLabel = "N",
+      description = "Kafka: partitions of the topics Conveyor creates when missing. Default: 4.")
+  Integer partitions;
+
+  @Option(
       names = "--workers",
       paramLabel = "N",
       defaultValue = "1",
@@ -50,7 +56,7 @@ final class WorkerCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    Brokers.Endpoint address = Brokers.endpoint(spec, from);
+    Brokers.Endpoint address = Brokers.endpoint(spec, Brokers.withPartitions(from, partitions));
     CountDownLatch stopped = new CountDownLatch(1);
     try (Engine engine = Engine.load(model, spec.commandLine())) {
       List<AutoCloseable> running = new ArrayList<>();

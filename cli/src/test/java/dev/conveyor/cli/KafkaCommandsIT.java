@@ -43,7 +43,7 @@ class KafkaCommandsIT {
     for (int i = 0; i < test.count(); i++) {
       Files.write(images.resolve("%02d.png".formatted(i)), PngExport.png(test, i));
     }
-    CliRun produce = CliRun.of("produce", "--to", uri, images.toString());
+    CliRun produce = CliRun.of("produce", "--to", uri, "--partitions", "4", images.toString());
     assertThat(produce.exitCode()).as(produce.err()).isZero();
     assertThat(produce.err()).contains("sent 30 images");
 
@@ -94,6 +94,16 @@ class KafkaCommandsIT {
     assertThat(run.exitCode()).as(run.err()).isZero();
     assertThat(run.out()).contains("pipeline: kafka, end to end");
     assertThat(run.jsonLines().get(0).get("pipeline_ips").asDouble()).isPositive();
+  }
+
+  @Test
+  void partitionsReplaceTheUrisSetting() {
+    assertThat(Brokers.withPartitions("kafka://h:1?topic=t&partitions=2&group=g", 6))
+        .isEqualTo("kafka://h:1?topic=t&group=g&partitions=6");
+    assertThat(Brokers.withPartitions("kafka://h:1", 3)).isEqualTo("kafka://h:1?partitions=3");
+    assertThat(Brokers.withPartitions("kafka://h:1?partitions=2", 5))
+        .isEqualTo("kafka://h:1?partitions=5");
+    assertThat(Brokers.withPartitions("redis://h:1", 5)).isEqualTo("redis://h:1");
   }
 
   @Test
