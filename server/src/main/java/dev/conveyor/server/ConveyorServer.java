@@ -1,0 +1,211 @@
+package dev.conveyor.server;
+
+import dev.conveyor.core.ClassifyResult;
+import dev.conveyor.core.ConveyorException;
+import dev.conveyor.core.ErrorCode;
+import dev.conveyor.core.ImageRequest;
+import dev.conveyor.core.Json;
+import dev.conveyor.core.Prediction;
+import io.javalin.Javalin;
+import io.javalin.http.Context;
+import io.javalin.http.UploadedFile;
+import io.javalin.json.JavalinJackson;
+import java.io.IOException;
+import java.io.InputStream;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * Conveyor's HTTP API: seed 003's {@code POST /predict}, {@code POST /v1/classify} for one or
+ * several images, and health checks. Every error is JSON with a message and the status that says
+ * what happened: 400 undecodable image, 401 missing token, 413 too large, 415 not an image, 429
+ * (with {@code Retry-After}) when the pipeline is full, 504 when a result does not come in time.
+ */
+public final class ConveyorServer implements AutoCloseable {
+  private final ServerConfig config;
+  private final Classify classify;
+  private final Javalin app;
+
+  public ConveyorServer(ServerConfig config, Classify classify) {
+    this.config = config;
+    this.classify = classify;
+    this.app =
+        Javalin.create(
+            c -> {
+              c.showJavalinBanner = false;
+              c.http.maxRequestSize = config.maxRequestBytes();
+              c.jetty.defaultHost = config.bind();
+              c.jsonMapper(new JavalinJackson(Json.mapper(), false));
+            });
+    app.before(this::authorize);
+    app.post("/predict", this::predict);
+    app.post("/v1/classify", this::classifyImages);
+    app.get("/v2/health/live", ctx -> ctx.json(Map.of("live", true)));
+    app.get("/v2/health/ready", ctx -> ctx.json(Map.of("ready", true, "model", classify.model())));
+    app.exception(HttpError.class, (e, ctx) -> answer(ctx, e));
+  }
+
+  public ConveyorServer start() {
+    app.start(config.port());
+    return this;
+  }
+
+  /** The port it listens on (the one chosen when the configured port is 0). */
+  public int port() {
+    return app.port();
+  }
+
+  private void authorize(Context ctx) {
+    if (config.token() == null || ctx.path().startsWith("/v2/health")) {
+      return;
+    }
+    String given = ctx.header("Authorization");
+    if (given == null || !given.equals("Bearer " + config.token())) {
+      throw new HttpError(401, "UNAUTHORIZED", "this server needs 'Authorization: Bearer TOKEN'");
+    }
+  }
+
+  /** Seed 003's form: {@code -F image=@file} → {@code {"success":true,"predictions":[...]}}. */
+  private void predict(Context ctx) {
+    checkSize(ctx);
+    UploadedFile file = ctx.isMultipartFormData() ? ctx.uploadedFile("image") : null;
+    if (file == null) {
+      throw new HttpError(
+          400,
+          "NO_IMAGE",
+          "send the image as multipart form field 'image': curl -F image=@photo.jpg …/predict");
+    }
+    ClassifyResult result = await(submit(request(file)));
+    if (!result.isOk()) {
+      throw fromResult(result);
+    }
+    List<Map<String, Object>> predictions = new ArrayList<>();
+    for (Prediction p : result.predictions()) {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("label", p.label());
+      m.put("probability", p.score());
+      predictions.add(m);
+    }
+    ctx.json(Map.of("success", true, "predictions", predictions));
+  }
+
+  /** One or several images, multipart (any field names) or one raw body → classify's JSON. */
+  private void classifyImages(Context ctx) {
+    checkSize(ctx);
+    List<ImageRequest> requests = new ArrayList<>();
+    if (ctx.isMultipartFormData()) {
+      for (UploadedFile f : ctx.uploadedFiles()) {
+        requests.add(request(f));
+      }
+    } else {
+      String type = ctx.contentType();
+      if (type == null
+          || !(type.startsWith("image/") || type.startsWith("application/octet-stream"))) {
+        throw new HttpError(
+            415,
+            "UNSUPPORTED_MEDIA_TYPE",
+            "send images as multipart/form-data, or one image as the body with Content-Type image/*");
+      }
+      requests.add(ImageRequest.ofBytes("body", ctx.bodyAsBytes(), type));
+    }
+    if (requests.isEmpty()) {
+      throw new HttpError(400, "NO_IMAGE", "the request holds no image");
+    }
+    List<CompletableFuture<ClassifyResult>> futures = new ArrayList<>();
+    for (ImageRequest r : requests) {
+      futures.add(submit(r));
+    }
+    List<ClassifyResult> results = new ArrayList<>();
+    for (CompletableFuture<ClassifyResult> f : futures) {
+      results.add(await(f));
+    }
+    if (results.size() == 1) {
+      ClassifyResult only = results.get(0);
+      if (!only.isOk()) {
+        HttpError e = fromResult(only);
+        ctx.status(e.status).json(only);
+        return;
+      }
+      ctx.json(only);
+    } else {
+      ctx.json(results);
+    }
+  }
+
+  private void checkSize(Context ctx) {
+    if (ctx.contentLength() > config.maxRequestBytes()) {
+      throw new HttpError(
+          413,
+          "TOO_LARGE",
+          "the upload is %d bytes, over the limit of %d"
+              .formatted(ctx.contentLength(), config.maxRequestBytes()));
+    }
+  }
+
+  private static ImageRequest request(UploadedFile file) {
+    try (InputStream in = file.content()) {
+      return ImageRequest.ofBytes(file.filename(), in.readAllBytes(), file.contentType());
+    } catch (IOException e) {
+      throw new HttpError(400, "UNREADABLE", "the upload could not be read: " + e.getMessage());
+    }
+  }
+
+  private CompletableFuture<ClassifyResult> submit(ImageRequest request) {
+    try {
+      return classify.submit(request);
+    } catch (ConveyorException e) {
+      if (e.code() == ErrorCode.BUSY) {
+        throw new HttpError(429, "BUSY", e.getMessage(), Map.of("Retry-After", "1"));
+      }
+      throw new HttpError(503, e.code().name(), e.getMessage());
+    }
+  }
+
+  private ClassifyResult await(CompletableFuture<ClassifyResult> future) {
+    Duration timeout = config.resultTimeout();
+    try {
+      return future.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (TimeoutException e) {
+      throw new HttpError(504, "TIMEOUT", "no result within " + timeout.toSeconds() + " s");
+    } catch (ExecutionException e) {
+      throw new HttpError(
+          503, "UNAVAILABLE", "classification stopped: " + e.getCause().getMessage());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new HttpError(503, "UNAVAILABLE", "interrupted");
+    }
+  }
+
+  /** The status for an error result: 413 too large, 415 not an image, 400 otherwise. */
+  private static HttpError fromResult(ClassifyResult r) {
+    ErrorCode code = r.error().code();
+    int status =
+        switch (code) {
+          case TOO_LARGE -> 413;
+          case UNSUPPORTED_FORMAT -> 415;
+          case BUSY -> 429;
+          case TIMEOUT -> 504;
+          case EMPTY, CORRUPT, FETCH_FAILED -> 400;
+          default -> 500;
+        };
+    return new HttpError(status, code.name(), r.error().message());
+  }
+
+  private static void answer(Context ctx, HttpError e) {
+    e.headers.forEach(ctx::header);
+    ctx.status(e.status)
+        .json(Map.of("success", false, "error", Map.of("code", e.code, "message", e.getMessage())));
+  }
+
+  @Override
+  public void close() {
+    app.stop();
+  }
+}
