@@ -16,6 +16,7 @@ import picocli.CommandLine.Spec;
       ""
     },
     subcommands = {
+      ServeCommand.class,
       ClassifyCommand.class,
       BenchCommand.class,
       EvalCommand.class,

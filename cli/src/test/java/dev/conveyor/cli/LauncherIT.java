@@ -84,6 +84,63 @@ class LauncherIT {
   }
 
   @Test
+  void serveAnswersSeed003sPredictFormWithTheBundledModel() throws Exception {
+    Process server =
+        new ProcessBuilder(ROOT.resolve("conveyor").toString(), "serve", "--port", "0")
+            .redirectErrorStream(true)
+            .start();
+    try {
+      var out =
+          new java.io.BufferedReader(
+              new java.io.InputStreamReader(
+                  server.getInputStream(), java.nio.charset.StandardCharsets.UTF_8));
+      String line;
+      int port = -1;
+      while ((line = out.readLine()) != null) {
+        var m =
+            java.util.regex.Pattern.compile("conveyor serve: http://[^:]+:(\\d+)/").matcher(line);
+        if (m.find()) {
+          port = Integer.parseInt(m.group(1));
+          break;
+        }
+      }
+      assertThat(port).as("the server said where it listens").isPositive();
+      byte[] png =
+          dev.conveyor.train.PngExport.png(
+              dev.conveyor.train.FashionMnist.load(
+                      dev.conveyor.train.FashionMnist.DEFAULT_DIR,
+                      dev.conveyor.train.FashionMnist.Split.TEST)
+                  .head(3),
+              2);
+      String boundary = "b0undary";
+      java.io.ByteArrayOutputStream body = new java.io.ByteArrayOutputStream();
+      body.writeBytes(
+          ("--"
+                  + boundary
+                  + "\r\nContent-Disposition: form-data; name=\"image\"; filename=\"trouser.png\"\r\nContent-Type: image/png\r\n\r\n")
+              .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      body.writeBytes(png);
+      body.writeBytes(
+          ("\r\n--" + boundary + "--\r\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      var response =
+          java.net.http.HttpClient.newHttpClient()
+              .send(
+                  java.net.http.HttpRequest.newBuilder(
+                          java.net.URI.create("http://127.0.0.1:" + port + "/predict"))
+                      .header("Content-Type", "multipart/form-data; boundary=" + boundary)
+                      .POST(
+                          java.net.http.HttpRequest.BodyPublishers.ofByteArray(body.toByteArray()))
+                      .build(),
+                  java.net.http.HttpResponse.BodyHandlers.ofString());
+      assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+      assertThat(response.body()).startsWith("{\"success\":true").contains("\"label\":\"Trouser\"");
+    } finally {
+      server.destroy();
+      assertThat(server.waitFor(20, TimeUnit.SECONDS)).as("stops on SIGTERM").isTrue();
+    }
+  }
+
+  @Test
   void aMissingDefaultModelIsAUsageErrorWithTheFix() throws Exception {
     Path absent = dir.resolve("nothing.onnx");
     Run run = conveyor("classify", "--model", absent.toString(), "x.jpg");
