@@ -47,8 +47,8 @@ public final class ConveyorServer implements AutoCloseable {
     app.before(this::authorize);
     app.post("/predict", this::predict);
     app.post("/v1/classify", this::classifyImages);
-    app.get("/v2/health/live", ctx -> ctx.json(Map.of("live", true)));
-    app.get("/v2/health/ready", ctx -> ctx.json(Map.of("ready", true, "model", classify.model())));
+    app.get("/v2/health/live", ctx -> ctx.json(ordered("live", true)));
+    app.get("/v2/health/ready", ctx -> ctx.json(ordered("ready", true, "model", classify.model())));
     app.exception(HttpError.class, (e, ctx) -> answer(ctx, e));
   }
 
@@ -93,7 +93,7 @@ public final class ConveyorServer implements AutoCloseable {
       m.put("probability", p.score());
       predictions.add(m);
     }
-    ctx.json(Map.of("success", true, "predictions", predictions));
+    ctx.json(ordered("success", true, "predictions", predictions));
   }
 
   /** One or several images, multipart (any field names) or one raw body → classify's JSON. */
@@ -201,7 +201,17 @@ public final class ConveyorServer implements AutoCloseable {
   private static void answer(Context ctx, HttpError e) {
     e.headers.forEach(ctx::header);
     ctx.status(e.status)
-        .json(Map.of("success", false, "error", Map.of("code", e.code, "message", e.getMessage())));
+        .json(
+            ordered("success", false, "error", ordered("code", e.code, "message", e.getMessage())));
+  }
+
+  /** A JSON object whose keys keep the order given (Map.of's order changes from run to run). */
+  private static Map<String, Object> ordered(Object... keysAndValues) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    for (int i = 0; i + 1 < keysAndValues.length; i += 2) {
+      m.put((String) keysAndValues[i], keysAndValues[i + 1]);
+    }
+    return m;
   }
 
   @Override

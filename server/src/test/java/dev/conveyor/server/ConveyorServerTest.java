@@ -112,6 +112,9 @@ class ConveyorServerTest {
     HttpResponse<String> r = postImages(server(), "/predict", "image", "cmyk-red.jpg");
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
     JsonNode body = json(r);
+    assertThat(r.body())
+        .as("seed 003's shape, success first")
+        .startsWith("{\"success\":true,\"predictions\":[");
     assertThat(body.get("success").asBoolean()).isTrue();
     assertThat(body.at("/predictions/0/label").asText()).isEqualTo("red");
     assertThat(body.at("/predictions/0/probability").asDouble()).isBetween(0.0, 1.0);
