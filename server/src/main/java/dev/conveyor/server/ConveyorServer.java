@@ -32,6 +32,7 @@ public final class ConveyorServer implements AutoCloseable {
   private final ServerConfig config;
   private final Classify classify;
   private final Javalin app;
+  private final Jobs jobs = new Jobs(10_000, Duration.ofHours(1));
 
   public ConveyorServer(ServerConfig config, Classify classify) {
     this.config = config;
@@ -47,6 +48,8 @@ public final class ConveyorServer implements AutoCloseable {
     app.before(this::authorize);
     app.post("/predict", this::predict);
     app.post("/v1/classify", this::classifyImages);
+    app.post("/v1/jobs", this::submitJob);
+    app.get("/v1/jobs/{id}", this::job);
     app.get("/v2/health/live", ctx -> ctx.json(ordered("live", true)));
     app.get("/v2/health/ready", ctx -> ctx.json(ordered("ready", true, "model", classify.model())));
     app.exception(HttpError.class, (e, ctx) -> answer(ctx, e));
@@ -137,6 +140,55 @@ public final class ConveyorServer implements AutoCloseable {
     } else {
       ctx.json(results);
     }
+  }
+
+  /** Accepts one image and answers its job id at once (202); the result comes from GET. */
+  private void submitJob(Context ctx) {
+    checkSize(ctx);
+    ImageRequest request;
+    if (ctx.isMultipartFormData()) {
+      List<UploadedFile> files = ctx.uploadedFiles();
+      if (files.size() != 1) {
+        throw new HttpError(
+            400, "ONE_IMAGE", "a job is one image; this request holds " + files.size());
+      }
+      request = request(files.get(0));
+    } else {
+      String type = ctx.contentType();
+      if (type == null
+          || !(type.startsWith("image/") || type.startsWith("application/octet-stream"))) {
+        throw new HttpError(
+            415,
+            "UNSUPPORTED_MEDIA_TYPE",
+            "send the image as multipart/form-data, or as the body with Content-Type image/*");
+      }
+      request = ImageRequest.ofBytes("body", ctx.bodyAsBytes(), type);
+    }
+    CompletableFuture<ClassifyResult> result = submit(request);
+    if (!jobs.add(request.id(), result)) {
+      throw new HttpError(
+          429, "BUSY", "too many jobs are waiting to be collected", Map.of("Retry-After", "1"));
+    }
+    ctx.status(202)
+        .json(
+            ordered("id", request.id(), "status", "pending", "result", "/v1/jobs/" + request.id()));
+  }
+
+  /** A job's result when ready (200), its state while not (202), or 404 for an unknown id. */
+  private void job(Context ctx) {
+    String id = ctx.pathParam("id");
+    CompletableFuture<ClassifyResult> result = jobs.get(id);
+    if (result == null) {
+      throw new HttpError(
+          404,
+          "NO_SUCH_JOB",
+          "no job " + id + " (unknown, or collected more than an hour after it was made)");
+    }
+    if (!result.isDone()) {
+      ctx.status(202).json(ordered("id", id, "status", "pending"));
+      return;
+    }
+    ctx.json(await(result));
   }
 
   private void checkSize(Context ctx) {

@@ -237,6 +237,35 @@ class ConveyorServerTest {
   }
 
   @Test
+  void aJobAnswersAnIdAtOnceAndItsResultWhenReady() throws Exception {
+    ConveyorServer s =
+        server(ServerConfig.defaults(), new MeanColourClassifier(32, 32).slow(300), 64);
+    HttpResponse<String> submitted = postImages(s, "/v1/jobs", "image", "palette-blue.png");
+    assertThat(submitted.statusCode()).as(submitted.body()).isEqualTo(202);
+    String id = json(submitted).get("id").asText();
+    URI job = URI.create("http://127.0.0.1:" + s.port() + "/v1/jobs/" + id);
+    HttpResponse<String> pending =
+        http.send(HttpRequest.newBuilder(job).build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(pending.statusCode()).isEqualTo(202);
+    assertThat(json(pending).get("status").asText()).isEqualTo("pending");
+    HttpResponse<String> done;
+    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    do {
+      Thread.sleep(50);
+      done = http.send(HttpRequest.newBuilder(job).build(), HttpResponse.BodyHandlers.ofString());
+    } while (done.statusCode() == 202 && System.nanoTime() < deadline);
+    assertThat(done.statusCode()).isEqualTo(200);
+    assertThat(json(done).get("id").asText()).isEqualTo(id);
+    assertThat(json(done).at("/predictions/0/label").asText()).isEqualTo("blue");
+    HttpResponse<String> unknown =
+        http.send(
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + s.port() + "/v1/jobs/nope"))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(unknown.statusCode()).isEqualTo(404);
+  }
+
+  @Test
   void healthReportsTheModel() throws Exception {
     ConveyorServer s = server();
     HttpResponse<String> r =
