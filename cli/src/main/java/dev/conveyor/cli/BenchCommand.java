@@ -5,6 +5,7 @@ import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.ImageRequest;
 import dev.conveyor.core.Json;
 import dev.conveyor.core.image.OpenCv;
+import dev.conveyor.core.transport.ResultSink;
 import dev.conveyor.core.transport.Transport;
 import dev.conveyor.core.worker.Worker;
 import dev.conveyor.kafka.KafkaAddress;
@@ -15,7 +16,6 @@ import dev.conveyor.kafka.KafkaTransport;
 import dev.conveyor.redis.Redis;
 import dev.conveyor.redis.RedisAddress;
 import dev.conveyor.redis.RedisProducer;
-import dev.conveyor.redis.RedisResultSink;
 import dev.conveyor.redis.RedisResults;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -36,6 +36,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Consumer;
 import org.opencv.core.Core;
 import org.opencv.core.CvType;
 import org.opencv.core.Mat;
@@ -294,89 +295,120 @@ final class BenchCommand implements Callable<Integer> {
     phase.done();
   }
 
-  /**
-   * End to end through Redis: requests sent with a reply list, a worker on the Redis transport,
-   * results read back from the reply list; latency from making a request to reading its result.
-   */
+  /** The bench's side of a broker: sending requests and seeing which results came back. */
+  private interface BrokerClient extends AutoCloseable {
+    void send(ImageRequest request) throws Exception;
+
+    /** Waits a little for results and hands on the request id of each. */
+    void poll(Consumer<String> ids);
+
+    @Override
+    void close();
+  }
+
+  /** Through Redis: requests carry a reply list, from which the results are read. */
   private void measureBrokerPipeline(
       Engine engine, List<byte[]> corpus, BenchResult.Builder result, RedisAddress address)
       throws Exception {
-    Phase phase = new Phase("pipeline", seconds + 1);
-    PipelineLoad load = new PipelineLoad(inFlight());
-    AtomicBoolean reading = new AtomicBoolean(true);
-    Map<String, Long> madeAt = new ConcurrentHashMap<>();
     String replyTo = "conveyor:bench:" + UUID.randomUUID();
-    Transport redisTransport = Redis.transport(address);
-    RedisResultSink sink = Redis.sink(address);
-    Worker worker = engine.startWorker(redisTransport, sink, batch, model);
-    try (RedisProducer producer = Redis.producer(address);
-        RedisResults results = Redis.results(address)) {
-      Thread reader =
-          new Thread(
-              () -> {
-                while (reading.get()) {
-                  ClassifyResult r = results.awaitReply(replyTo, Duration.ofMillis(500));
-                  Long made = r == null ? null : madeAt.remove(r.id());
-                  if (made != null) {
-                    load.done(System.nanoTime() - made);
-                  }
-                }
-              },
-              "conveyor-bench-results");
-      reader.start();
-      double ips =
-          load.run(
-              corpus,
-              seconds,
-              phase,
-              request -> {
-                madeAt.put(request.id(), request.enqueuedNanos());
-                producer.send(
-                    new ImageRequest(
-                        request.id(),
-                        request.source(),
-                        request.bytes(),
-                        null,
-                        replyTo,
-                        request.enqueuedNanos()),
-                    Duration.ofMinutes(1));
-              });
-      reading.set(false);
-      reader.join();
-      String mode = address.mode().name().toLowerCase(java.util.Locale.ROOT);
-      result.pipeline("redis " + mode, ips, load.latency(), worker.stats().meanBatchSize());
-    } finally {
-      worker.close();
-      redisTransport.close();
-      sink.close();
-    }
-    phase.done();
+    RedisProducer producer = Redis.producer(address);
+    RedisResults results = Redis.results(address);
+    BrokerClient client =
+        new BrokerClient() {
+          @Override
+          public void send(ImageRequest r) throws Exception {
+            producer.send(
+                new ImageRequest(r.id(), r.source(), r.bytes(), null, replyTo, r.enqueuedNanos()),
+                Duration.ofMinutes(1));
+          }
+
+          @Override
+          public void poll(Consumer<String> ids) {
+            ClassifyResult r = results.awaitReply(replyTo, Duration.ofMillis(500));
+            if (r != null) {
+              ids.accept(r.id());
+            }
+          }
+
+          @Override
+          public void close() {
+            producer.close();
+            results.close();
+          }
+        };
+    String mode = address.mode().name().toLowerCase(java.util.Locale.ROOT);
+    measureThroughBroker(
+        engine,
+        corpus,
+        result,
+        "redis " + mode,
+        Redis.transport(address),
+        Redis.sink(address),
+        client);
+  }
+
+  /** Through Kafka: results are read from the results topic, from before the first request. */
+  private void measureKafkaPipeline(
+      Engine engine, List<byte[]> corpus, BenchResult.Builder result, KafkaAddress address)
+      throws Exception {
+    KafkaRequests requests = new KafkaRequests(address);
+    KafkaResults results = new KafkaResults(address);
+    results.fromNow();
+    BrokerClient client =
+        new BrokerClient() {
+          @Override
+          public void send(ImageRequest r) {
+            requests.send(r);
+          }
+
+          @Override
+          public void poll(Consumer<String> ids) {
+            results.poll(json -> ids.accept(Json.read(json, ClassifyResult.class).id()));
+          }
+
+          @Override
+          public void close() {
+            requests.close();
+            results.close();
+          }
+        };
+    measureThroughBroker(
+        engine,
+        corpus,
+        result,
+        "kafka",
+        new KafkaTransport(address, batch.batch),
+        new KafkaResultSink(address),
+        client);
   }
 
   /**
-   * End to end through Kafka: requests sent to the topic, a worker in the consumer group, results
-   * read from the results topic; latency from making a request to reading its result.
+   * End to end through a broker: a worker in this process on {@code transport} and {@code sink},
+   * requests sent and results read through {@code client}; latency from making a request to reading
+   * its result.
    */
-  private void measureKafkaPipeline(
-      Engine engine, List<byte[]> corpus, BenchResult.Builder result, KafkaAddress address)
+  private void measureThroughBroker(
+      Engine engine,
+      List<byte[]> corpus,
+      BenchResult.Builder result,
+      String name,
+      Transport transport,
+      ResultSink sink,
+      BrokerClient client)
       throws Exception {
     Phase phase = new Phase("pipeline", seconds + 1);
     PipelineLoad load = new PipelineLoad(inFlight());
     AtomicBoolean reading = new AtomicBoolean(true);
     Map<String, Long> madeAt = new ConcurrentHashMap<>();
-    KafkaTransport kafkaTransport = new KafkaTransport(address, batch.batch);
-    KafkaResultSink sink = new KafkaResultSink(address);
-    Worker worker = engine.startWorker(kafkaTransport, sink, batch, model);
-    try (KafkaRequests requests = new KafkaRequests(address);
-        KafkaResults results = new KafkaResults(address)) {
-      results.fromNow();
+    Worker worker = engine.startWorker(transport, sink, batch, model);
+    try (client) {
       Thread reader =
           new Thread(
               () -> {
                 while (reading.get()) {
-                  results.poll(
-                      json -> {
-                        Long made = madeAt.remove(Json.read(json, ClassifyResult.class).id());
+                  client.poll(
+                      id -> {
+                        Long made = madeAt.remove(id);
                         if (made != null) {
                           load.done(System.nanoTime() - made);
                         }
@@ -392,14 +424,14 @@ final class BenchCommand implements Callable<Integer> {
               phase,
               request -> {
                 madeAt.put(request.id(), request.enqueuedNanos());
-                requests.send(request);
+                client.send(request);
               });
       reading.set(false);
       reader.join();
-      result.pipeline("kafka", ips, load.latency(), worker.stats().meanBatchSize());
+      result.pipeline(name, ips, load.latency(), worker.stats().meanBatchSize());
     } finally {
       worker.close();
-      kafkaTransport.close();
+      transport.close();
       sink.close();
     }
     phase.done();
