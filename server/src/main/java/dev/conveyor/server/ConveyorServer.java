@@ -108,15 +108,7 @@ public final class ConveyorServer implements AutoCloseable {
         requests.add(request(f));
       }
     } else {
-      String type = ctx.contentType();
-      if (type == null
-          || !(type.startsWith("image/") || type.startsWith("application/octet-stream"))) {
-        throw new HttpError(
-            415,
-            "UNSUPPORTED_MEDIA_TYPE",
-            "send images as multipart/form-data, or one image as the body with Content-Type image/*");
-      }
-      requests.add(ImageRequest.ofBytes("body", ctx.bodyAsBytes(), type));
+      requests.add(bodyRequest(ctx));
     }
     if (requests.isEmpty()) {
       throw new HttpError(400, "NO_IMAGE", "the request holds no image");
@@ -154,15 +146,7 @@ public final class ConveyorServer implements AutoCloseable {
       }
       request = request(files.get(0));
     } else {
-      String type = ctx.contentType();
-      if (type == null
-          || !(type.startsWith("image/") || type.startsWith("application/octet-stream"))) {
-        throw new HttpError(
-            415,
-            "UNSUPPORTED_MEDIA_TYPE",
-            "send the image as multipart/form-data, or as the body with Content-Type image/*");
-      }
-      request = ImageRequest.ofBytes("body", ctx.bodyAsBytes(), type);
+      request = bodyRequest(ctx);
     }
     CompletableFuture<ClassifyResult> result = submit(request);
     if (!jobs.add(request.id(), result)) {
@@ -189,6 +173,19 @@ public final class ConveyorServer implements AutoCloseable {
       return;
     }
     ctx.json(await(result));
+  }
+
+  /** One image sent as the request body, which must be typed image/* (or octet-stream). */
+  private static ImageRequest bodyRequest(Context ctx) {
+    String type = ctx.contentType();
+    if (type == null
+        || !(type.startsWith("image/") || type.startsWith("application/octet-stream"))) {
+      throw new HttpError(
+          415,
+          "UNSUPPORTED_MEDIA_TYPE",
+          "send images as multipart/form-data, or one image as the body with Content-Type image/*");
+    }
+    return ImageRequest.ofBytes("body", ctx.bodyAsBytes(), type);
   }
 
   private void checkSize(Context ctx) {
