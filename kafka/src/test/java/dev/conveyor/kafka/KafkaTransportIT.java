@@ -7,6 +7,7 @@ import dev.conveyor.core.ImageRequest;
 import dev.conveyor.core.Json;
 import dev.conveyor.core.testing.MeanColourClassifier;
 import dev.conveyor.core.testing.TestImages;
+import dev.conveyor.core.testing.TestProcesses;
 import dev.conveyor.core.testing.TestWorkers;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -237,27 +238,10 @@ class KafkaTransportIT {
   }
 
   private Process startWorkerProcess(String uri, int batch, int delayMillis) throws Exception {
-    Path java = Path.of(System.getProperty("java.home"), "bin", "java");
     Process p =
-        new ProcessBuilder(
-                java.toString(),
-                "-cp",
-                System.getProperty("java.class.path"),
-                KafkaTestWorkerMain.class.getName(),
-                uri,
-                Integer.toString(batch),
-                Integer.toString(delayMillis))
-            .redirectErrorStream(true)
-            .start();
+        TestProcesses.startJava(
+            KafkaTestWorkerMain.class, uri, Integer.toString(batch), Integer.toString(delayMillis));
     keep(() -> p.destroyForcibly().waitFor());
-    var out =
-        new java.io.BufferedReader(
-            new java.io.InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
-    String line;
-    while ((line = out.readLine()) != null && !line.equals("ready")) {
-      // the worker's log
-    }
-    assertThat(line).as("the worker process started").isEqualTo("ready");
     return p;
   }
 

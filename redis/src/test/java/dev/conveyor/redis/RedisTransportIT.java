@@ -8,12 +8,11 @@ import dev.conveyor.core.ImageRequest;
 import dev.conveyor.core.Json;
 import dev.conveyor.core.testing.MeanColourClassifier;
 import dev.conveyor.core.testing.TestImages;
+import dev.conveyor.core.testing.TestProcesses;
 import dev.conveyor.core.testing.TestWorkers;
 import dev.conveyor.core.worker.Worker;
 import io.lettuce.core.Range;
 import io.lettuce.core.StreamMessage;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -220,26 +219,10 @@ class RedisTransportIT {
   }
 
   private Process startWorkerProcess(String uri, int batch, int delayMillis) throws Exception {
-    Path java = Path.of(System.getProperty("java.home"), "bin", "java");
     Process p =
-        new ProcessBuilder(
-                java.toString(),
-                "-cp",
-                System.getProperty("java.class.path"),
-                TestWorkerMain.class.getName(),
-                uri,
-                Integer.toString(batch),
-                Integer.toString(delayMillis))
-            .redirectErrorStream(true)
-            .start();
+        TestProcesses.startJava(
+            TestWorkerMain.class, uri, Integer.toString(batch), Integer.toString(delayMillis));
     keep(() -> p.destroyForcibly().waitFor());
-    BufferedReader out =
-        new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
-    String line;
-    while ((line = out.readLine()) != null && !line.equals("ready")) {
-      // the worker's log
-    }
-    assertThat(line).as("the worker process started").isEqualTo("ready");
     return p;
   }
 
