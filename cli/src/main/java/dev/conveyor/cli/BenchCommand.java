@@ -1,22 +1,11 @@
 package dev.conveyor.cli;
 
-import dev.conveyor.core.ClassifyResult;
 import dev.conveyor.core.ConveyorException;
-import dev.conveyor.core.ImageRequest;
 import dev.conveyor.core.Json;
 import dev.conveyor.core.image.OpenCv;
 import dev.conveyor.core.transport.ResultSink;
 import dev.conveyor.core.transport.Transport;
 import dev.conveyor.core.worker.Worker;
-import dev.conveyor.kafka.KafkaAddress;
-import dev.conveyor.kafka.KafkaRequests;
-import dev.conveyor.kafka.KafkaResultSink;
-import dev.conveyor.kafka.KafkaResults;
-import dev.conveyor.kafka.KafkaTransport;
-import dev.conveyor.redis.Redis;
-import dev.conveyor.redis.RedisAddress;
-import dev.conveyor.redis.RedisProducer;
-import dev.conveyor.redis.RedisResults;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.ByteBuffer;
@@ -28,7 +17,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
@@ -36,7 +24,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.function.Consumer;
 import org.opencv.core.Core;
 import org.opencv.core.CvType;
 import org.opencv.core.Mat;
@@ -125,10 +112,8 @@ final class BenchCommand implements Callable<Integer> {
               engine, corpus, 1, seconds / 2, new Phase("preprocess, 1 thread", seconds / 2)));
       if (transport == null) {
         measurePipeline(engine, corpus, result);
-      } else if (KafkaAddress.handles(transport)) {
-        measureKafkaPipeline(engine, corpus, result, Brokers.kafka(spec, transport));
       } else {
-        measureBrokerPipeline(engine, corpus, result, Brokers.redis(spec, transport));
+        measureThroughBroker(engine, corpus, result, transport);
       }
       BenchResult r = result.build();
       out.println(r.markdown());
@@ -295,107 +280,17 @@ final class BenchCommand implements Callable<Integer> {
     phase.done();
   }
 
-  /** The bench's side of a broker: sending requests and seeing which results came back. */
-  private interface BrokerClient extends AutoCloseable {
-    void send(ImageRequest request) throws Exception;
-
-    /** Waits a little for results and hands on the request id of each. */
-    void poll(Consumer<String> ids);
-
-    @Override
-    void close();
-  }
-
-  /** Through Redis: requests carry a reply list, from which the results are read. */
-  private void measureBrokerPipeline(
-      Engine engine, List<byte[]> corpus, BenchResult.Builder result, RedisAddress address)
-      throws Exception {
-    String replyTo = "conveyor:bench:" + UUID.randomUUID();
-    RedisProducer producer = Redis.producer(address);
-    RedisResults results = Redis.results(address);
-    BrokerClient client =
-        new BrokerClient() {
-          @Override
-          public void send(ImageRequest r) throws Exception {
-            producer.send(
-                new ImageRequest(r.id(), r.source(), r.bytes(), null, replyTo, r.enqueuedNanos()),
-                Duration.ofMinutes(1));
-          }
-
-          @Override
-          public void poll(Consumer<String> ids) {
-            ClassifyResult r = results.awaitReply(replyTo, Duration.ofMillis(500));
-            if (r != null) {
-              ids.accept(r.id());
-            }
-          }
-
-          @Override
-          public void close() {
-            producer.close();
-            results.close();
-          }
-        };
-    String mode = address.mode().name().toLowerCase(java.util.Locale.ROOT);
-    measureThroughBroker(
-        engine,
-        corpus,
-        result,
-        "redis " + mode,
-        Redis.transport(address),
-        Redis.sink(address),
-        client);
-  }
-
-  /** Through Kafka: results are read from the results topic, from before the first request. */
-  private void measureKafkaPipeline(
-      Engine engine, List<byte[]> corpus, BenchResult.Builder result, KafkaAddress address)
-      throws Exception {
-    KafkaRequests requests = new KafkaRequests(address);
-    KafkaResults results = new KafkaResults(address);
-    results.fromNow();
-    BrokerClient client =
-        new BrokerClient() {
-          @Override
-          public void send(ImageRequest r) {
-            requests.send(r);
-          }
-
-          @Override
-          public void poll(Consumer<String> ids) {
-            results.poll(json -> ids.accept(Json.read(json, ClassifyResult.class).id()));
-          }
-
-          @Override
-          public void close() {
-            requests.close();
-            results.close();
-          }
-        };
-    measureThroughBroker(
-        engine,
-        corpus,
-        result,
-        "kafka",
-        new KafkaTransport(address, batch.batch),
-        new KafkaResultSink(address),
-        client);
-  }
-
   /**
    * End to end through a broker: a worker in this process on {@code transport} and {@code sink},
    * requests sent and results read through {@code client}; latency from making a request to reading
    * its result.
    */
   private void measureThroughBroker(
-      Engine engine,
-      List<byte[]> corpus,
-      BenchResult.Builder result,
-      String name,
-      Transport transport,
-      ResultSink sink,
-      BrokerClient client)
-      throws Exception {
+      Engine engine, List<byte[]> corpus, BenchResult.Builder result, String uri) throws Exception {
+    Brokers.Endpoint endpoint = Brokers.endpoint(spec, uri);
+    Transport transport = endpoint.transport(batch.batch);
+    ResultSink sink = endpoint.sink();
+    Brokers.Client client = Brokers.client(spec, uri);
     Phase phase = new Phase("pipeline", seconds + 1);
     PipelineLoad load = new PipelineLoad(inFlight());
     AtomicBoolean reading = new AtomicBoolean(true);
@@ -407,8 +302,8 @@ final class BenchCommand implements Callable<Integer> {
               () -> {
                 while (reading.get()) {
                   client.poll(
-                      id -> {
-                        Long made = madeAt.remove(id);
+                      r -> {
+                        Long made = madeAt.remove(r.id());
                         if (made != null) {
                           load.done(System.nanoTime() - made);
                         }
@@ -424,11 +319,11 @@ final class BenchCommand implements Callable<Integer> {
               phase,
               request -> {
                 madeAt.put(request.id(), request.enqueuedNanos());
-                client.send(request);
+                client.send(request, Duration.ofMinutes(1));
               });
       reading.set(false);
       reader.join();
-      result.pipeline(name, ips, load.latency(), worker.stats().meanBatchSize());
+      result.pipeline(client.name(), ips, load.latency(), worker.stats().meanBatchSize());
     } finally {
       worker.close();
       transport.close();

@@ -1,16 +1,23 @@
 package dev.conveyor.cli;
 
+import dev.conveyor.core.ClassifyResult;
 import dev.conveyor.core.ImageRequest;
+import dev.conveyor.core.Json;
 import dev.conveyor.core.transport.ResultSink;
 import dev.conveyor.core.transport.Transport;
 import dev.conveyor.kafka.KafkaAddress;
 import dev.conveyor.kafka.KafkaRequests;
 import dev.conveyor.kafka.KafkaResultSink;
+import dev.conveyor.kafka.KafkaResults;
 import dev.conveyor.kafka.KafkaTransport;
 import dev.conveyor.redis.Redis;
 import dev.conveyor.redis.RedisAddress;
 import dev.conveyor.redis.RedisProducer;
+import dev.conveyor.redis.RedisResults;
 import java.time.Duration;
+import java.util.Locale;
+import java.util.UUID;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.ParameterException;
@@ -34,6 +41,24 @@ final class Brokers {
   /** Sends requests; closing waits until the broker has them all. */
   interface Sender extends AutoCloseable {
     void send(ImageRequest request, Duration maxWait) throws InterruptedException;
+
+    @Override
+    void close();
+  }
+
+  /**
+   * A producer that waits for its results: each request names where its result goes (Redis: a reply
+   * list of this client's; Kafka: the results topic, read from when the client was made).
+   */
+  interface Client extends AutoCloseable {
+    /** Sends one request; BUSY when the broker's backlog stays full for {@code maxWait}. */
+    void send(ImageRequest request, Duration maxWait) throws InterruptedException;
+
+    /** Waits a little (at most about half a second) for results and hands each on. */
+    void poll(Consumer<ClassifyResult> results);
+
+    /** For people: {@code redis list}, {@code kafka}… */
+    String name();
 
     @Override
     void close();
@@ -94,6 +119,60 @@ final class Brokers {
 
       public void close() {
         producer.close();
+      }
+    };
+  }
+
+  static Client client(CommandSpec spec, String uri) {
+    if (KafkaAddress.handles(uri)) {
+      KafkaRequests requests = new KafkaRequests(kafka(spec, uri));
+      KafkaResults results = new KafkaResults(kafka(spec, uri));
+      results.fromNow();
+      return new Client() {
+        public void send(ImageRequest request, Duration maxWait) {
+          requests.send(request);
+        }
+
+        public void poll(Consumer<ClassifyResult> sink) {
+          results.poll(json -> sink.accept(Json.read(json, ClassifyResult.class)));
+        }
+
+        public String name() {
+          return "kafka";
+        }
+
+        public void close() {
+          requests.close();
+          results.close();
+        }
+      };
+    }
+    RedisAddress address = redis(spec, uri);
+    String replyTo = address.resultPrefix() + "replies:" + UUID.randomUUID();
+    RedisProducer producer = Redis.producer(address);
+    RedisResults results = Redis.results(address);
+    return new Client() {
+      public void send(ImageRequest r, Duration maxWait) throws InterruptedException {
+        producer.send(
+            new ImageRequest(
+                r.id(), r.source(), r.bytes(), r.contentType(), replyTo, r.enqueuedNanos()),
+            maxWait);
+      }
+
+      public void poll(Consumer<ClassifyResult> sink) {
+        ClassifyResult r = results.awaitReply(replyTo, Duration.ofMillis(500));
+        if (r != null) {
+          sink.accept(r);
+        }
+      }
+
+      public String name() {
+        return "redis " + address.mode().name().toLowerCase(Locale.ROOT);
+      }
+
+      public void close() {
+        producer.close();
+        results.close();
       }
     };
   }

@@ -110,8 +110,33 @@ final class Engine implements AutoCloseable {
 
   /** Starts a worker on a new embedded transport. */
   Embedded startEmbedded(BatchOptions batch, ModelOptions model) {
+    return startEmbedded(batch, model, 1);
+  }
+
+  /** Starts {@code n} workers, sharing the model, on a new embedded transport. */
+  Embedded startEmbedded(BatchOptions batch, ModelOptions model, int n) {
     EmbeddedTransport transport = new EmbeddedTransport(batch.queue, 3);
-    return new Embedded(transport, startWorker(transport, transport, batch, model));
+    List<Worker> workers = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      workers.add(startWorker(transport, transport, batch, model));
+    }
+    return new Embedded(transport, workers);
+  }
+
+  /** Starts {@code n} workers on a broker, each with its own connections. */
+  Running startWorkers(Brokers.Endpoint broker, int n, BatchOptions batch, ModelOptions model) {
+    List<Worker> workers = new ArrayList<>();
+    List<AutoCloseable> open = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      Transport transport = broker.transport(batch.batch);
+      ResultSink sink = broker.sink();
+      open.add(sink);
+      open.add(transport);
+      Worker worker = startWorker(transport, sink, batch, model);
+      open.add(worker);
+      workers.add(worker);
+    }
+    return new Running(workers, open);
   }
 
   /** Starts a worker taking from {@code transport} and delivering to {@code sink}. */
@@ -127,12 +152,30 @@ final class Engine implements AutoCloseable {
         .start();
   }
 
-  /** A running worker and the in-memory transport that feeds it. */
-  record Embedded(EmbeddedTransport transport, Worker worker) implements AutoCloseable {
+  /** Running workers and the in-memory transport that feeds them. */
+  record Embedded(EmbeddedTransport transport, List<Worker> workers) implements AutoCloseable {
+    Worker worker() {
+      return workers.get(0);
+    }
+
     @Override
     public void close() {
-      worker.close();
+      workers.forEach(Worker::close);
       transport.close();
+    }
+  }
+
+  /** Workers on a broker and their connections, closed in the reverse order of opening. */
+  record Running(List<Worker> workers, List<AutoCloseable> open) implements AutoCloseable {
+    @Override
+    public void close() {
+      for (int i = open.size() - 1; i >= 0; i--) {
+        try {
+          open.get(i).close();
+        } catch (Exception e) {
+          LOG.warn("stopping: {}", e.toString());
+        }
+      }
     }
   }
 

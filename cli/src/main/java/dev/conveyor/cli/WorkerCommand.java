@@ -1,8 +1,5 @@
 package dev.conveyor.cli;
 
-import dev.conveyor.core.worker.Worker;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
@@ -59,15 +56,7 @@ final class WorkerCommand implements Callable<Integer> {
     Brokers.Endpoint address = Brokers.endpoint(spec, Brokers.withPartitions(from, partitions));
     CountDownLatch stopped = new CountDownLatch(1);
     try (Engine engine = Engine.load(model, spec.commandLine())) {
-      List<AutoCloseable> running = new ArrayList<>();
-      for (int i = 0; i < workers; i++) {
-        var transport = address.transport(batch.batch);
-        var sink = address.sink();
-        Worker worker = engine.startWorker(transport, sink, batch, model);
-        running.add(sink);
-        running.add(transport);
-        running.add(worker);
-      }
+      Engine.Running running = engine.startWorkers(address, workers, batch, model);
       spec.commandLine()
           .getErr()
           .printf(
@@ -77,13 +66,7 @@ final class WorkerCommand implements Callable<Integer> {
       Thread shutdown =
           new Thread(
               () -> {
-                for (int i = running.size() - 1; i >= 0; i--) {
-                  try {
-                    running.get(i).close();
-                  } catch (Exception e) {
-                    LOG.warn("stopping: {}", e.toString());
-                  }
-                }
+                running.close();
                 stopped.countDown();
               },
               "conveyor-shutdown");

@@ -2,9 +2,13 @@ package dev.conveyor.server;
 
 import dev.conveyor.core.ClassifyResult;
 import dev.conveyor.core.ImageRequest;
+import dev.conveyor.core.worker.WorkerStats;
 import java.util.concurrent.CompletableFuture;
 
-/** What the server needs of the pipeline behind it. */
+/**
+ * What the server needs of the pipeline behind it: workers in this process on the embedded
+ * transport, or a broker that workers elsewhere take requests from.
+ */
 public interface Classify {
   /**
    * Hands a request to the workers.
@@ -15,4 +19,22 @@ public interface Classify {
 
   /** The model's name, for the health and model endpoints. */
   String model();
+
+  /** Where requests go, for people: {@code embedded}, or the broker's address. */
+  String transport();
+
+  /** Predictions per result. */
+  int top();
+
+  /** Requests waiting for a worker now; with a broker, this server's requests not yet answered. */
+  int queueDepth();
+
+  /** The most requests that may wait at once (more get 429). */
+  int queueCapacity();
+
+  /**
+   * Has {@code listener} told of every model call of the workers in this process; workers elsewhere
+   * are not seen.
+   */
+  void onBatch(WorkerStats.BatchListener listener);
 }

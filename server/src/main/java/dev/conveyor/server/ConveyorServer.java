@@ -9,6 +9,7 @@ import dev.conveyor.core.Prediction;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 import io.javalin.http.UploadedFile;
+import io.javalin.http.staticfiles.Location;
 import io.javalin.json.JavalinJackson;
 import java.io.IOException;
 import java.io.InputStream;
@@ -23,20 +24,36 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * Conveyor's HTTP API: seed 003's {@code POST /predict}, {@code POST /v1/classify} for one or
- * several images, and health checks. Every error is JSON with a message and the status that says
- * what happened: 400 undecodable image, 401 missing token, 413 too large, 415 not an image, 429
- * (with {@code Retry-After}) when the pipeline is full, 504 when a result does not come in time.
+ * Conveyor's HTTP API and web page: seed 003's {@code POST /predict}, {@code POST /v1/classify} for
+ * one or several images, asynchronous jobs, the KServe v2 protocol, Prometheus metrics at {@code
+ * /metrics}, and the page at {@code /} with its dashboard data ({@code /v1/stats}, {@code
+ * /v1/recent}). Every error is JSON with a message and the status that says what happened: 400
+ * undecodable image, 401 missing token, 413 too large, 415 not an image, 429 (with {@code
+ * Retry-After}) when the pipeline is full, 504 when a result does not come in time.
  */
 public final class ConveyorServer implements AutoCloseable {
+  static final String VERSION = "0.1.0";
+
+  private static final String START = "conveyor.start";
+
   private final ServerConfig config;
   private final Classify classify;
   private final Javalin app;
   private final Jobs jobs = new Jobs(10_000, Duration.ofHours(1));
+  private final Dashboard dashboard;
+  private final ServerMetrics metrics;
 
   public ConveyorServer(ServerConfig config, Classify classify) {
     this.config = config;
     this.classify = classify;
+    this.dashboard = new Dashboard(classify);
+    this.metrics = new ServerMetrics(classify.model(), classify::queueDepth, dashboard::inFlight);
+    classify.onBatch(
+        (images, nanos) -> {
+          dashboard.batch(images);
+          metrics.batch(images, nanos);
+        });
+    KServeV2 kserve = new KServeV2(classify, this::classifyAll);
     this.app =
         Javalin.create(
             c -> {
@@ -44,14 +61,27 @@ public final class ConveyorServer implements AutoCloseable {
               c.http.maxRequestSize = config.maxRequestBytes();
               c.jetty.defaultHost = config.bind();
               c.jsonMapper(new JavalinJackson(Json.mapper(), false));
+              c.staticFiles.add("/web", Location.CLASSPATH);
+              c.staticFiles.enableWebjars();
             });
     app.before(this::authorize);
+    app.after(this::record);
     app.post("/predict", this::predict);
     app.post("/v1/classify", this::classifyImages);
     app.post("/v1/jobs", this::submitJob);
     app.get("/v1/jobs/{id}", this::job);
+    app.get("/v1/info", this::info);
+    app.get("/v1/stats", ctx -> ctx.json(dashboard.stats()));
+    app.get("/v1/recent", this::recent);
+    app.get("/v1/recent/{id}/image", this::recentImage);
+    app.get(
+        "/metrics", ctx -> ctx.contentType(ServerMetrics.CONTENT_TYPE).result(metrics.scrape()));
     app.get("/v2/health/live", ctx -> ctx.json(ordered("live", true)));
     app.get("/v2/health/ready", ctx -> ctx.json(ordered("ready", true, "model", classify.model())));
+    app.get("/v2", kserve::server);
+    app.get("/v2/models/{name}", kserve::model);
+    app.get("/v2/models/{name}/ready", kserve::ready);
+    app.post("/v2/models/{name}/infer", kserve::infer);
     app.exception(HttpError.class, (e, ctx) -> answer(ctx, e));
   }
 
@@ -65,14 +95,80 @@ public final class ConveyorServer implements AutoCloseable {
     return app.port();
   }
 
+  /** With a token set, everything but the page, its assets, health checks and info needs it. */
   private void authorize(Context ctx) {
-    if (config.token() == null || ctx.path().startsWith("/v2/health")) {
+    ctx.attribute(START, System.nanoTime());
+    if (config.token() == null || !needsToken(ctx.path())) {
       return;
     }
     String given = ctx.header("Authorization");
     if (given == null || !given.equals("Bearer " + config.token())) {
       throw new HttpError(401, "UNAUTHORIZED", "this server needs 'Authorization: Bearer TOKEN'");
     }
+  }
+
+  private static boolean needsToken(String path) {
+    if (path.startsWith("/v2/health") || path.equals("/v1/info")) {
+      return false;
+    }
+    return path.startsWith("/v1/")
+        || path.startsWith("/v2")
+        || path.equals("/predict")
+        || path.equals("/metrics");
+  }
+
+  /** Counts and times every API request (not the page's files). */
+  private void record(Context ctx) {
+    Long start = ctx.attribute(START);
+    String endpoint = ctx.endpointHandlerPath();
+    if (start == null || !needsTokenOrHealth(ctx.path()) || endpoint.equals("/metrics")) {
+      return;
+    }
+    metrics.http(endpoint, ctx.statusCode(), System.nanoTime() - start);
+  }
+
+  private static boolean needsTokenOrHealth(String path) {
+    return needsToken(path) || path.startsWith("/v2/health") || path.equals("/v1/info");
+  }
+
+  /** What the page needs to know before it starts. */
+  private void info(Context ctx) {
+    ctx.json(
+        ordered(
+            "name",
+            "conveyor",
+            "version",
+            VERSION,
+            "model",
+            classify.model(),
+            "transport",
+            classify.transport(),
+            "top",
+            classify.top(),
+            "token_required",
+            config.token() != null));
+  }
+
+  /** The latest results, newest first, each with the address of its image when it was kept. */
+  private void recent(Context ctx) {
+    List<Map<String, Object>> list = new ArrayList<>();
+    for (Dashboard.Recent r : dashboard.recent()) {
+      Map<String, Object> m = Json.mapper().convertValue(r.result(), Map.class);
+      m.put("time_ms", r.timeMs());
+      m.put("image", r.image() == null ? null : "/v1/recent/" + r.result().id() + "/image");
+      list.add(m);
+    }
+    ctx.json(ordered("results", list));
+  }
+
+  private void recentImage(Context ctx) {
+    Dashboard.Recent r = dashboard.recent(ctx.pathParam("id"));
+    if (r == null || r.image() == null) {
+      throw new HttpError(404, "NO_SUCH_IMAGE", "that image is no longer among the recent ones");
+    }
+    ctx.contentType(r.contentType() != null ? r.contentType() : "application/octet-stream")
+        .header("Cache-Control", "private, max-age=3600")
+        .result(r.image());
   }
 
   /** Seed 003's form: {@code -F image=@file} → {@code {"success":true,"predictions":[...]}}. */
@@ -113,14 +209,7 @@ public final class ConveyorServer implements AutoCloseable {
     if (requests.isEmpty()) {
       throw new HttpError(400, "NO_IMAGE", "the request holds no image");
     }
-    List<CompletableFuture<ClassifyResult>> futures = new ArrayList<>();
-    for (ImageRequest r : requests) {
-      futures.add(submit(r));
-    }
-    List<ClassifyResult> results = new ArrayList<>();
-    for (CompletableFuture<ClassifyResult> f : futures) {
-      results.add(await(f));
-    }
+    List<ClassifyResult> results = classifyAll(requests);
     if (results.size() == 1) {
       ClassifyResult only = results.get(0);
       if (!only.isOk()) {
@@ -206,15 +295,43 @@ public final class ConveyorServer implements AutoCloseable {
     }
   }
 
+  /** Submits all, then waits for each: the results in the requests' order. */
+  private List<ClassifyResult> classifyAll(List<ImageRequest> requests) {
+    List<CompletableFuture<ClassifyResult>> futures = new ArrayList<>();
+    for (ImageRequest r : requests) {
+      futures.add(submit(r));
+    }
+    List<ClassifyResult> results = new ArrayList<>();
+    for (CompletableFuture<ClassifyResult> f : futures) {
+      results.add(await(f));
+    }
+    return results;
+  }
+
   private CompletableFuture<ClassifyResult> submit(ImageRequest request) {
+    long start = System.nanoTime();
+    dashboard.submitted();
+    CompletableFuture<ClassifyResult> future;
     try {
-      return classify.submit(request);
+      future = classify.submit(request);
     } catch (ConveyorException e) {
+      dashboard.refused(e.code().name());
+      metrics.refused(e.code().name());
       if (e.code() == ErrorCode.BUSY) {
         throw new HttpError(429, "BUSY", e.getMessage(), Map.of("Retry-After", "1"));
       }
       throw new HttpError(503, e.code().name(), e.getMessage());
     }
+    return future.whenComplete(
+        (r, failure) -> {
+          if (r != null) {
+            dashboard.result(request, r, System.nanoTime() - start);
+            metrics.result(r, System.nanoTime() - start);
+          } else {
+            dashboard.refused("UNAVAILABLE");
+            metrics.refused("UNAVAILABLE");
+          }
+        });
   }
 
   private ClassifyResult await(CompletableFuture<ClassifyResult> future) {
@@ -222,6 +339,7 @@ public final class ConveyorServer implements AutoCloseable {
     try {
       return future.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
     } catch (TimeoutException e) {
+      metrics.refused("TIMEOUT");
       throw new HttpError(504, "TIMEOUT", "no result within " + timeout.toSeconds() + " s");
     } catch (ExecutionException e) {
       throw new HttpError(
@@ -247,11 +365,16 @@ public final class ConveyorServer implements AutoCloseable {
     return new HttpError(status, code.name(), r.error().message());
   }
 
+  /** Errors as {@code {"success":false,"error":{code,message}}}; KServe's {@code {"error":…}}. */
   private static void answer(Context ctx, HttpError e) {
     e.headers.forEach(ctx::header);
-    ctx.status(e.status)
-        .json(
-            ordered("success", false, "error", ordered("code", e.code, "message", e.getMessage())));
+    ctx.status(e.status);
+    if (ctx.path().startsWith("/v2/models")) {
+      ctx.json(ordered("error", e.getMessage()));
+      return;
+    }
+    ctx.json(
+        ordered("success", false, "error", ordered("code", e.code, "message", e.getMessage())));
   }
 
   /** A JSON object whose keys keep the order given (Map.of's order changes from run to run). */
@@ -266,5 +389,6 @@ public final class ConveyorServer implements AutoCloseable {
   @Override
   public void close() {
     app.stop();
+    dashboard.close();
   }
 }

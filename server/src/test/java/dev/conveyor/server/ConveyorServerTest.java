@@ -1,25 +1,29 @@
 package dev.conveyor.server;
 
+import static java.nio.ByteOrder.LITTLE_ENDIAN;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.conveyor.core.ClassifyResult;
-import dev.conveyor.core.ImageRequest;
 import dev.conveyor.core.Json;
 import dev.conveyor.core.testing.MeanColourClassifier;
 import dev.conveyor.core.testing.TestImages;
 import dev.conveyor.core.testing.TestWorkers;
 import dev.conveyor.core.transport.EmbeddedTransport;
+import dev.conveyor.core.worker.Worker;
 import java.io.ByteArrayOutputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -39,21 +43,12 @@ class ConveyorServerTest {
   private ConveyorServer server(ServerConfig config, MeanColourClassifier model, int capacity) {
     EmbeddedTransport transport = new EmbeddedTransport(capacity, 3);
     open.add(transport);
-    open.add(TestWorkers.colour(transport, transport, model, 4));
+    Worker worker = TestWorkers.colour(transport, transport, model, 4);
+    open.add(worker);
     ConveyorServer server =
         new ConveyorServer(
                 config.withPort(0),
-                new Classify() {
-                  @Override
-                  public CompletableFuture<ClassifyResult> submit(ImageRequest request) {
-                    return transport.submit(request);
-                  }
-
-                  @Override
-                  public String model() {
-                    return model.spec().name();
-                  }
-                })
+                new EmbeddedClassify(transport, List.of(worker), model.spec().name(), 2))
             .start();
     open.add(server);
     return server;
@@ -101,6 +96,16 @@ class ConveyorServerTest {
   private HttpResponse<String> postImages(
       ConveyorServer s, String path, String field, String... names) throws Exception {
     return post(s, path, "multipart/form-data; boundary=" + boundary, multipart(field, names));
+  }
+
+  private HttpResponse<String> get(ConveyorServer s, String path, String... headers)
+      throws Exception {
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + s.port() + path));
+    for (int i = 0; i + 1 < headers.length; i += 2) {
+      b.header(headers[i], headers[i + 1]);
+    }
+    return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
   }
 
   private static JsonNode json(HttpResponse<String> r) throws Exception {
@@ -275,5 +280,180 @@ class ConveyorServerTest {
             HttpResponse.BodyHandlers.ofString());
     assertThat(r.statusCode()).isEqualTo(200);
     assertThat(json(r).get("model").asText()).isEqualTo("mean-colour");
+  }
+
+  private static String b64(String image) {
+    return Base64.getEncoder().encodeToString(TestImages.bytes(image));
+  }
+
+  @Test
+  void kserveV2DescribesTheModelAndInfersBase64Images() throws Exception {
+    ConveyorServer s = server();
+    HttpResponse<String> meta = get(s, "/v2/models/mean-colour");
+    assertThat(meta.statusCode()).as(meta.body()).isEqualTo(200);
+    assertThat(json(meta).at("/inputs/0/name").asText()).isEqualTo("image");
+    assertThat(json(meta).at("/inputs/0/datatype").asText()).isEqualTo("BYTES");
+    assertThat(json(meta).at("/outputs/1/name").asText()).isEqualTo("score");
+    assertThat(json(get(s, "/v2/models/mean-colour/ready")).get("ready").asBoolean()).isTrue();
+
+    String request =
+        """
+        {"id": "req-7", "inputs": [{"name": "image", "datatype": "BYTES", "shape": [2],
+          "data": ["%s", "%s"]}]}
+        """
+            .formatted(b64("cmyk-red.jpg"), b64("palette-blue.png"));
+    HttpResponse<String> r =
+        post(s, "/v2/models/mean-colour/infer", "application/json", request.getBytes());
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    JsonNode body = json(r);
+    assertThat(body.get("id").asText()).isEqualTo("req-7");
+    assertThat(body.get("model_name").asText()).isEqualTo("mean-colour");
+    JsonNode labels = body.at("/outputs/0");
+    assertThat(labels.get("name").asText()).isEqualTo("label");
+    assertThat(labels.get("shape").toString()).isEqualTo("[2,2]");
+    assertThat(labels.at("/data/0").asText()).isEqualTo("red");
+    assertThat(labels.at("/data/2").asText()).isEqualTo("blue");
+    assertThat(body.at("/outputs/1/data/0").asDouble())
+        .isGreaterThanOrEqualTo(body.at("/outputs/1/data/1").asDouble());
+  }
+
+  @Test
+  void kserveV2TakesTheBinaryTensorExtension() throws Exception {
+    ConveyorServer s = server();
+    byte[] red = TestImages.bytes("cmyk-red.jpg");
+    byte[] green = TestImages.bytes("rgb16-green.png");
+    ByteBuffer data = ByteBuffer.allocate(8 + red.length + green.length).order(LITTLE_ENDIAN);
+    data.putInt(red.length).put(red).putInt(green.length).put(green);
+    byte[] header =
+        ("{\"inputs\":[{\"name\":\"image\",\"datatype\":\"BYTES\",\"shape\":[2],"
+                + "\"parameters\":{\"binary_data_size\":"
+                + data.capacity()
+                + "}}]}")
+            .getBytes(StandardCharsets.UTF_8);
+    ByteArrayOutputStream body = new ByteArrayOutputStream();
+    body.writeBytes(header);
+    body.writeBytes(data.array());
+    HttpResponse<String> r =
+        post(
+            s,
+            "/v2/models/mean-colour/infer",
+            "application/octet-stream",
+            body.toByteArray(),
+            "Inference-Header-Content-Length",
+            Integer.toString(header.length));
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    assertThat(json(r).at("/outputs/0/data/0").asText()).isEqualTo("red");
+    assertThat(json(r).at("/outputs/0/data/2").asText()).isEqualTo("green");
+  }
+
+  @Test
+  void kserveV2ErrorsAreItsOwnJson() throws Exception {
+    ConveyorServer s = server();
+    HttpResponse<String> unknown = get(s, "/v2/models/resnet50");
+    assertThat(unknown.statusCode()).isEqualTo(404);
+    assertThat(json(unknown).get("error").asText()).contains("mean-colour");
+
+    String corrupt =
+        "{\"inputs\":[{\"name\":\"image\",\"datatype\":\"BYTES\",\"shape\":[1],\"data\":[\"%s\"]}]}"
+            .formatted(b64("truncated.jpg"));
+    HttpResponse<String> bad =
+        post(s, "/v2/models/mean-colour/infer", "application/json", corrupt.getBytes());
+    assertThat(bad.statusCode()).isEqualTo(400);
+    assertThat(json(bad).get("error").asText()).startsWith("image 0:");
+
+    HttpResponse<String> wrongShape =
+        post(
+            s,
+            "/v2/models/mean-colour/infer",
+            "application/json",
+            corrupt.replace("[1]", "[3]").getBytes());
+    assertThat(wrongShape.statusCode()).isEqualTo(400);
+    assertThat(json(wrongShape).get("error").asText()).contains("holds 1 images");
+
+    HttpResponse<String> notJson =
+        post(s, "/v2/models/mean-colour/infer", "application/json", "{oops".getBytes());
+    assertThat(notJson.statusCode()).isEqualTo(400);
+  }
+
+  @Test
+  void metricsCountRequestsLatencyBatchesAndErrorsByCodeInPrometheusFormat() throws Exception {
+    ConveyorServer s = server();
+    postImages(s, "/v1/classify", "images", "cmyk-red.jpg", "rgb16-green.png", "yellow.bmp");
+    postImages(s, "/predict", "image", "truncated.jpg");
+    HttpResponse<String> r = get(s, "/metrics");
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(r.headers().firstValue("Content-Type").orElse("")).startsWith("text/plain");
+    String m = r.body();
+    assertThat(m)
+        .contains(
+            "conveyor_http_requests_total{endpoint=\"/v1/classify\",model=\"mean-colour\","
+                + "status=\"200\"} 1")
+        .contains(
+            "conveyor_http_requests_total{endpoint=\"/predict\",model=\"mean-colour\","
+                + "status=\"400\"} 1")
+        .contains("conveyor_errors_total{code=\"CORRUPT\",model=\"mean-colour\"} 1")
+        .contains("conveyor_result_latency_seconds_count{model=\"mean-colour\"} 4")
+        .contains("conveyor_http_request_duration_seconds_bucket{endpoint=\"/predict\"")
+        .contains("conveyor_queue_depth{model=\"mean-colour\"} 0")
+        .contains("conveyor_in_flight{model=\"mean-colour\"} 0");
+    assertThat(m)
+        .containsPattern(
+            "conveyor_results_total\\{model=\"mean-colour\",status=\"ok\",worker=\"[^\"]+\"} 3");
+    Matcher batches =
+        Pattern.compile("conveyor_batch_size_sum\\{model=\"mean-colour\"} ([0-9.]+)").matcher(m);
+    assertThat(batches.find()).as(m).isTrue();
+    assertThat(Double.parseDouble(batches.group(1)))
+        .as("the three decodable images reached the model, the corrupt one did not")
+        .isEqualTo(3.0);
+  }
+
+  @Test
+  void thePageItsAssetsAndTheDashboardDataAreServed() throws Exception {
+    ConveyorServer s =
+        server(ServerConfig.defaults().withToken("s3cret"), new MeanColourClassifier(32, 32), 64);
+    HttpResponse<String> page = get(s, "/");
+    assertThat(page.statusCode()).isEqualTo(200);
+    assertThat(page.body()).contains("Conveyor").contains("chart.umd.js");
+    assertThat(get(s, "/app.js").statusCode()).isEqualTo(200);
+    assertThat(get(s, "/webjars/chart.js/4.4.7/dist/chart.umd.js").statusCode()).isEqualTo(200);
+    JsonNode info = json(get(s, "/v1/info"));
+    assertThat(info.get("model").asText()).isEqualTo("mean-colour");
+    assertThat(info.get("token_required").asBoolean()).isTrue();
+    assertThat(get(s, "/v1/stats").statusCode()).as("the data needs the token").isEqualTo(401);
+    assertThat(get(s, "/metrics").statusCode()).isEqualTo(401);
+    assertThat(get(s, "/v2/models/mean-colour").statusCode()).isEqualTo(401);
+
+    String[] auth = {"Authorization", "Bearer s3cret"};
+    post(
+        s,
+        "/v1/classify",
+        "multipart/form-data; boundary=" + boundary,
+        multipart("images", "palette-blue.png", "corrupt.jpg"),
+        auth);
+    JsonNode stats = json(get(s, "/v1/stats", auth));
+    assertThat(stats.at("/totals/requests").asLong()).isEqualTo(2);
+    assertThat(stats.at("/totals/ok").asLong()).isEqualTo(1);
+    assertThat(stats.at("/totals/errors").asLong()).isEqualTo(1);
+    assertThat(stats.at("/totals/queue_capacity").asInt()).isEqualTo(64);
+    assertThat(stats.at("/errors_by_code/CORRUPT").asLong()).isEqualTo(1);
+    assertThat(stats.at("/workers/0/results").asLong()).isEqualTo(2);
+    assertThat(stats.at("/batch_sizes").size()).isPositive();
+    Thread.sleep(1_300);
+    JsonNode series = json(get(s, "/v1/stats", auth)).get("series");
+    assertThat(series.get("t").size()).isPositive();
+    assertThat(series.get("throughput").size()).isEqualTo(series.get("t").size());
+
+    JsonNode recent = json(get(s, "/v1/recent", auth)).get("results");
+    assertThat(recent).hasSize(2);
+    JsonNode blue =
+        recent.get(0).get("status").asText().equals("ok") ? recent.get(0) : recent.get(1);
+    assertThat(blue.at("/predictions/0/label").asText()).isEqualTo("blue");
+    HttpRequest imageRequest =
+        HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + s.port() + blue.get("image").asText()))
+            .header(auth[0], auth[1])
+            .build();
+    byte[] image = http.send(imageRequest, HttpResponse.BodyHandlers.ofByteArray()).body();
+    assertThat(image).isEqualTo(TestImages.bytes("palette-blue.png"));
   }
 }

@@ -2,6 +2,7 @@ package dev.conveyor.core.worker;
 
 import dev.conveyor.core.ClassifyResult;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.LongAdder;
 
 /** Counters a worker keeps: results, errors, batches and time in the model. */
@@ -12,11 +13,25 @@ public final class WorkerStats {
   private final LongAdder batchedImages = new LongAdder();
   private final LongAdder modelNanos = new LongAdder();
   private final LongAdder inferenceFailures = new LongAdder();
+  private final List<BatchListener> listeners = new CopyOnWriteArrayList<>();
+
+  /** Told of every model call, on the inference thread: keep it quick. */
+  public interface BatchListener {
+    void batch(int images, long modelNanos);
+  }
+
+  /** Adds a listener told of every batch from now on (e.g. to feed a histogram). */
+  public void addBatchListener(BatchListener listener) {
+    listeners.add(listener);
+  }
 
   void recordBatch(int images, long nanos) {
     batches.increment();
     batchedImages.add(images);
     modelNanos.add(nanos);
+    for (BatchListener l : listeners) {
+      l.batch(images, nanos);
+    }
   }
 
   void recordInferenceFailure() {

@@ -1,0 +1,226 @@
+package dev.conveyor.server;
+
+import dev.conveyor.core.ClassifyResult;
+import dev.conveyor.core.ImageRequest;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+import org.HdrHistogram.Histogram;
+import org.HdrHistogram.Recorder;
+
+/**
+ * What the web page's dashboard shows: totals, one point a second for the last two minutes
+ * (throughput, latency p50/p99, mean batch size, queue depth, errors), results per worker, the
+ * batch-size distribution, and a gallery of the latest results with their images.
+ */
+final class Dashboard implements AutoCloseable {
+  static final int SECONDS = 120;
+  static final int RECENT = 24;
+  static final int MAX_IMAGE_BYTES = 1 << 20;
+
+  private record Point(
+      long epochSecond, long results, Double p50, Double p99, Double batch, int depth, long errs) {}
+
+  /** A recent result and, when small enough to keep, its image. */
+  record Recent(ClassifyResult result, long timeMs, byte[] image, String contentType) {}
+
+  private final Classify classify;
+  private final long startNanos = System.nanoTime();
+  private final LongAdder requests = new LongAdder();
+  private final LongAdder ok = new LongAdder();
+  private final LongAdder errors = new LongAdder();
+  private final AtomicInteger inFlight = new AtomicInteger();
+  private final Map<String, LongAdder> errorsByCode = new ConcurrentSkipListMap<>();
+  private final Map<String, LongAdder> perWorker = new ConcurrentSkipListMap<>();
+  private final Map<Integer, LongAdder> batchSizes = new ConcurrentHashMap<>();
+  private final LongAdder batches = new LongAdder();
+  private final LongAdder batchedImages = new LongAdder();
+  private final Recorder latencyMicros = new Recorder(3);
+  private final Deque<Point> series = new ArrayDeque<>();
+  private final Deque<Recent> recent = new ArrayDeque<>();
+  private final ScheduledExecutorService ticker;
+  private long lastResults;
+  private long lastErrors;
+  private long lastBatches;
+  private long lastBatchedImages;
+  private Histogram interval;
+
+  Dashboard(Classify classify) {
+    this.classify = classify;
+    this.ticker =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "conveyor-dashboard");
+              t.setDaemon(true);
+              return t;
+            });
+    ticker.scheduleAtFixedRate(this::tick, 1, 1, TimeUnit.SECONDS);
+  }
+
+  void submitted() {
+    requests.increment();
+    inFlight.incrementAndGet();
+  }
+
+  /** A request that never reached a worker (refused or failed to send). */
+  void refused(String code) {
+    inFlight.decrementAndGet();
+    errorsByCode.computeIfAbsent(code, k -> new LongAdder()).increment();
+    errors.increment();
+  }
+
+  void result(ImageRequest request, ClassifyResult r, long nanos) {
+    inFlight.decrementAndGet();
+    latencyMicros.recordValue(Math.max(1, nanos / 1000));
+    if (r.isOk()) {
+      ok.increment();
+    } else {
+      errors.increment();
+      errorsByCode.computeIfAbsent(r.error().code().name(), k -> new LongAdder()).increment();
+    }
+    perWorker.computeIfAbsent(r.host() == null ? "?" : r.host(), k -> new LongAdder()).increment();
+    byte[] image =
+        request.bytes() != null && request.bytes().length <= MAX_IMAGE_BYTES
+            ? request.bytes()
+            : null;
+    synchronized (recent) {
+      recent.addFirst(new Recent(r, System.currentTimeMillis(), image, request.contentType()));
+      while (recent.size() > RECENT) {
+        recent.removeLast();
+      }
+    }
+  }
+
+  void batch(int images) {
+    batches.increment();
+    batchedImages.add(images);
+    batchSizes.computeIfAbsent(images, k -> new LongAdder()).increment();
+  }
+
+  int inFlight() {
+    return inFlight.get();
+  }
+
+  /** Closes the last second: one new point in the series. */
+  private void tick() {
+    long results = ok.sum() + errors.sum();
+    long errs = errors.sum();
+    long b = batches.sum();
+    long images = batchedImages.sum();
+    interval = latencyMicros.getIntervalHistogram(interval);
+    boolean any = interval.getTotalCount() > 0;
+    Point p =
+        new Point(
+            System.currentTimeMillis() / 1000,
+            results - lastResults,
+            any ? interval.getValueAtPercentile(50) / 1000.0 : null,
+            any ? interval.getValueAtPercentile(99) / 1000.0 : null,
+            b > lastBatches ? (double) (images - lastBatchedImages) / (b - lastBatches) : null,
+            Math.max(0, classify.queueDepth()),
+            errs - lastErrors);
+    lastResults = results;
+    lastErrors = errs;
+    lastBatches = b;
+    lastBatchedImages = images;
+    synchronized (series) {
+      series.addLast(p);
+      while (series.size() > SECONDS) {
+        series.removeFirst();
+      }
+    }
+  }
+
+  /** The {@code GET /v1/stats} answer. */
+  Map<String, Object> stats() {
+    Map<String, Object> totals = new LinkedHashMap<>();
+    totals.put("requests", requests.sum());
+    totals.put("ok", ok.sum());
+    totals.put("errors", errors.sum());
+    totals.put("in_flight", inFlight.get());
+    totals.put("queue_depth", classify.queueDepth());
+    totals.put("queue_capacity", classify.queueCapacity());
+    List<Map<String, Object>> workers = new ArrayList<>();
+    perWorker.forEach(
+        (name, n) -> {
+          Map<String, Object> w = new LinkedHashMap<>();
+          w.put("name", name);
+          w.put("results", n.sum());
+          workers.add(w);
+        });
+    Map<String, Object> s = new LinkedHashMap<>();
+    s.put("t", new ArrayList<Long>());
+    s.put("throughput", new ArrayList<Long>());
+    s.put("p50_ms", new ArrayList<Double>());
+    s.put("p99_ms", new ArrayList<Double>());
+    s.put("batch_size", new ArrayList<Double>());
+    s.put("queue_depth", new ArrayList<Integer>());
+    s.put("errors", new ArrayList<Long>());
+    synchronized (series) {
+      for (Point p : series) {
+        add(s, "t", p.epochSecond);
+        add(s, "throughput", p.results);
+        add(s, "p50_ms", p.p50);
+        add(s, "p99_ms", p.p99);
+        add(s, "batch_size", p.batch);
+        add(s, "queue_depth", p.depth);
+        add(s, "errors", p.errs);
+      }
+    }
+    Map<String, Long> sizes = new TreeMap<>();
+    new TreeMap<>(batchSizes).forEach((size, n) -> sizes.put(Integer.toString(size), n.sum()));
+    Map<String, Long> codes = new LinkedHashMap<>();
+    errorsByCode.forEach((code, n) -> codes.put(code, n.sum()));
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("model", classify.model());
+    m.put("transport", classify.transport());
+    m.put("uptime_s", Math.round((System.nanoTime() - startNanos) / 1e8) / 10.0);
+    m.put("totals", totals);
+    m.put("errors_by_code", codes);
+    m.put("workers", workers);
+    m.put("series", s);
+    m.put("batch_sizes", sizes);
+    return m;
+  }
+
+  @SuppressWarnings("unchecked")
+  private static void add(Map<String, Object> series, String name, Object value) {
+    ((List<Object>) series.get(name)).add(value);
+  }
+
+  /** The latest results, newest first. */
+  List<Recent> recent() {
+    synchronized (recent) {
+      return new ArrayList<>(recent);
+    }
+  }
+
+  /** A recent result's kept image, or null. */
+  Recent recent(String id) {
+    synchronized (recent) {
+      for (Iterator<Recent> it = recent.iterator(); it.hasNext(); ) {
+        Recent r = it.next();
+        if (r.result().id().equals(id)) {
+          return r;
+        }
+      }
+    }
+    return null;
+  }
+
+  @Override
+  public void close() {
+    ticker.shutdownNow();
+  }
+}
