@@ -337,6 +337,8 @@
         x: { beginAtZero: true, ticks: { precision: 0, maxTicksLimit: 6 } },
         y: { grid: { display: false } },
       };
+    } else {
+      options.scales.x.ticks = { maxRotation: 0, autoSkip: true }; // one tick per batch size when they fit
     }
     return new Chart($(canvasId), {
       type: 'bar',
@@ -516,8 +518,8 @@
     if (Number.isFinite(result.latency_ms)) meta.push(formatMs(result.latency_ms));
     if (result.host) meta.push(result.host);
     const metaLine = el('div', 'g-meta', meta.join(' · '));
-    const title = [result.source, result.error && result.error.message].filter(Boolean).join(': ');
-    item.title = title;
+    const detail = [result.source, result.error && result.error.message].filter(Boolean).join(': ');
+    item.title = [detail, meta.join(' · ')].filter(Boolean).join('\n');
     item.append(thumb, caption, metaLine);
     return item;
   }
