@@ -18,7 +18,8 @@ public final class BatchOptions {
       paramLabel = "MS",
       defaultValue = "5",
       description =
-          "How long a batch waits for more images after its first. Default: ${DEFAULT-VALUE}.")
+          "How long a batch waits for more images after its first while the model is busy"
+              + " (an idle one starts at once). Default: ${DEFAULT-VALUE}.")
   int lingerMs;
 
   @Option(

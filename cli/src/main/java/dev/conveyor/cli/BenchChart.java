@@ -32,12 +32,17 @@ final class BenchChart {
     throughput.getStyler().setLegendVisible(false);
     throughput.getStyler().setLabelsVisible(true);
     throughput.getStyler().setChartBackgroundColor(java.awt.Color.WHITE);
+    List<String> stages =
+        new ArrayList<>(List.of("raw model", "preprocess", "preprocess 1t", "pipeline"));
+    List<Double> ips =
+        new ArrayList<>(
+            List.of(r.rawIps(), r.preprocessIps(), r.preprocessIpsOneThread(), r.pipelineIps()));
+    for (BenchResult.HttpLoad h : r.http()) {
+      stages.add("HTTP c" + h.concurrency());
+      ips.add(h.ips());
+    }
     throughput.addSeries(
-        "images/s",
-        List.of("raw model", "preprocess", "preprocess 1t", "pipeline"),
-        List.of(r.rawIps(), r.preprocessIps(), r.preprocessIpsOneThread(), r.pipelineIps()).stream()
-            .map(v -> (double) Math.round(v))
-            .toList());
+        "images/s", stages, ips.stream().map(v -> (double) Math.round(v)).toList());
 
     XYChart latency =
         new XYChartBuilder()

@@ -6,8 +6,16 @@ import dev.conveyor.core.image.OpenCv;
 import dev.conveyor.core.transport.ResultSink;
 import dev.conveyor.core.transport.Transport;
 import dev.conveyor.core.worker.Worker;
+import dev.conveyor.core.worker.WorkerStats;
+import dev.conveyor.server.ConveyorServer;
+import dev.conveyor.server.EmbeddedClassify;
+import dev.conveyor.server.ServerConfig;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
@@ -89,6 +97,15 @@ final class BenchCommand implements Callable<Integer> {
               + " a worker and a result reader in this process. Default: the embedded transport.")
   String transport;
 
+  @Option(
+      names = "--http",
+      paramLabel = "C",
+      split = ",",
+      description =
+          "Also load the HTTP server (POST /v1/classify, embedded workers) with C callers at once,"
+              + " each waiting for its answer, for each C given: e.g. --http 1,8,32.")
+  List<Integer> http = List.of();
+
   @Option(names = "--json", description = "Also print the results as one JSON line.")
   boolean json;
 
@@ -114,6 +131,9 @@ final class BenchCommand implements Callable<Integer> {
         measurePipeline(engine, corpus, result);
       } else {
         measureThroughBroker(engine, corpus, result, transport);
+      }
+      if (!http.isEmpty()) {
+        measureHttp(engine, corpus, result);
       }
       BenchResult r = result.build();
       out.println(r.markdown());
@@ -278,6 +298,60 @@ final class BenchCommand implements Callable<Integer> {
       result.pipeline("embedded", ips, load.latency(), running.worker().stats().meanBatchSize());
     }
     phase.done();
+  }
+
+  /**
+   * Through the HTTP server on a free port, over embedded workers: for each concurrency, that many
+   * callers each post one image and wait for its answer before posting the next.
+   */
+  private void measureHttp(Engine engine, List<byte[]> corpus, BenchResult.Builder result)
+      throws Exception {
+    try (Engine.Embedded running = engine.startEmbedded(batch, model);
+        ConveyorServer server =
+            new ConveyorServer(
+                    ServerConfig.defaults().withPort(0).withMaxRequestBytes(model.maxBytes),
+                    new EmbeddedClassify(
+                        running.transport(),
+                        running.workers(),
+                        engine.classifier.spec().name(),
+                        model.top))
+                .start()) {
+      HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+      URI uri = URI.create("http://127.0.0.1:" + server.port() + "/v1/classify");
+      WorkerStats stats = running.worker().stats();
+      for (int callers : http) {
+        Phase phase = new Phase("HTTP, " + callers + " callers", seconds + 1);
+        PipelineLoad load = new PipelineLoad(callers);
+        long batchesBefore = stats.batches();
+        double imagesBefore = stats.meanBatchSize() * batchesBefore;
+        double ips =
+            load.run(
+                corpus,
+                seconds,
+                phase,
+                request -> {
+                  HttpRequest post =
+                      HttpRequest.newBuilder(uri)
+                          .header("Content-Type", "application/octet-stream")
+                          .POST(HttpRequest.BodyPublishers.ofByteArray(request.bytes()))
+                          .build();
+                  client
+                      .sendAsync(post, HttpResponse.BodyHandlers.discarding())
+                      .whenComplete(
+                          (response, failure) -> {
+                            if (response != null && response.statusCode() == 200) {
+                              load.done(System.nanoTime() - request.enqueuedNanos());
+                            } else {
+                              load.failed();
+                            }
+                          });
+                });
+        long batches = stats.batches() - batchesBefore;
+        double images = stats.meanBatchSize() * stats.batches() - imagesBefore;
+        result.http(callers, ips, load.latency(), batches == 0 ? 0 : images / batches);
+        phase.done();
+      }
+    }
   }
 
   /**

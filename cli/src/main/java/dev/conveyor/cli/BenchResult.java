@@ -1,7 +1,10 @@
 package dev.conveyor.cli;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.conveyor.core.image.ImageDecoder;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import org.HdrHistogram.Histogram;
 
@@ -18,7 +21,17 @@ record BenchResult(
     double pipelineIps,
     double meanBatch,
     Histogram latency,
-    String pipelineName) {
+    String pipelineName,
+    List<HttpLoad> http) {
+
+  /** The HTTP server loaded by {@code concurrency} callers, each waiting for its answer. */
+  record HttpLoad(
+      int concurrency,
+      @JsonProperty("ips") double ips,
+      @JsonProperty("ratio") double ratio,
+      @JsonProperty("p50_ms") double p50Ms,
+      @JsonProperty("p99_ms") double p99Ms,
+      @JsonProperty("mean_batch") double meanBatch) {}
 
   double ratio() {
     return pipelineIps / rawIps;
@@ -42,7 +55,8 @@ record BenchResult(
         round(latencyMs(50)),
         round(latencyMs(99)),
         round(meanBatch),
-        ImageDecoder.jpegDecoderName());
+        ImageDecoder.jpegDecoderName(),
+        http.isEmpty() ? null : http);
   }
 
   record Json(
@@ -57,7 +71,8 @@ record BenchResult(
       @JsonProperty("p50_ms") double p50Ms,
       @JsonProperty("p99_ms") double p99Ms,
       @JsonProperty("mean_batch") double meanBatch,
-      @JsonProperty("jpeg_decoder") String jpegDecoder) {}
+      @JsonProperty("jpeg_decoder") String jpegDecoder,
+      @JsonInclude(JsonInclude.Include.NON_NULL) List<HttpLoad> http) {}
 
   private static double round(double v) {
     return Math.round(v * 10) / 10.0;
@@ -77,6 +92,24 @@ record BenchResult(
     s.append(
         "%nlatency p50 %.1f ms, p90 %.1f ms, p99 %.1f ms; mean batch %.1f; %d distinct images%n"
             .formatted(latencyMs(50), latencyMs(90), latencyMs(99), meanBatch, images));
+    if (!http.isEmpty()) {
+      s.append(
+          "%n### HTTP: POST /v1/classify, each caller waiting for its answer%n%n"
+              + "| callers | images/s | × raw model | p50 ms | p99 ms | mean batch |%n"
+              + "|---:|---:|---:|---:|---:|---:|%n");
+      for (HttpLoad h : http) {
+        s.append(
+            String.format(
+                Locale.ROOT,
+                "| %d | %.1f | %.2f | %.1f | %.1f | %.1f |%n",
+                h.concurrency(),
+                h.ips(),
+                h.ratio(),
+                h.p50Ms(),
+                h.p99Ms(),
+                h.meanBatch()));
+      }
+    }
     return s.toString();
   }
 
@@ -98,6 +131,7 @@ record BenchResult(
     private double meanBatch;
     private Histogram latency;
     private String pipelineName = "embedded";
+    private final List<HttpLoad> http = new ArrayList<>();
 
     Builder(String model, int batch, int images) {
       this.model = model;
@@ -129,6 +163,17 @@ record BenchResult(
       this.meanBatch = meanBatch;
     }
 
+    void http(int concurrency, double ips, Histogram latency, double meanBatch) {
+      http.add(
+          new HttpLoad(
+              concurrency,
+              round(ips),
+              Math.round(ips / raw * 1000) / 1000.0,
+              round(latency.getValueAtPercentile(50) / 1000.0),
+              round(latency.getValueAtPercentile(99) / 1000.0),
+              round(meanBatch)));
+    }
+
     BenchResult build() {
       return new BenchResult(
           model,
@@ -142,7 +187,8 @@ record BenchResult(
           pipeline,
           meanBatch,
           latency,
-          pipelineName);
+          pipelineName,
+          List.copyOf(http));
     }
   }
 }

@@ -3,14 +3,20 @@ package dev.conveyor.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.conveyor.core.Json;
 import dev.conveyor.train.FashionMnist;
 import dev.conveyor.train.PngExport;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
@@ -25,10 +31,11 @@ class RedisCommandsIT {
   @TempDir Path dir;
   private Process redis;
   private Process worker;
+  private Process server;
 
   @AfterEach
   void stop() throws Exception {
-    for (Process p : new Process[] {worker, redis}) {
+    for (Process p : new Process[] {server, worker, redis}) {
       if (p != null) {
         p.destroyForcibly().waitFor();
       }
@@ -156,5 +163,85 @@ class RedisCommandsIT {
     CliRun mode = CliRun.of("worker", "--from", "redis://127.0.0.1:1?mode=queue");
     assertThat(mode.exitCode()).isEqualTo(2);
     assertThat(mode.err()).contains("mode must be list, pubsub or stream");
+  }
+
+  @Test
+  void serveOverRedisAnswersOnceAWorkerElsewhereHasStoredTheResult() throws Exception {
+    String uri = "redis://127.0.0.1:" + startRedis() + "?mode=stream";
+    int port;
+    try (ServerSocket s = new ServerSocket(0)) {
+      port = s.getLocalPort();
+    }
+    server =
+        new ProcessBuilder(
+                ROOT.resolve("conveyor").toString(),
+                "serve",
+                "--transport",
+                uri,
+                "--port",
+                Integer.toString(port),
+                "--timeout",
+                "30")
+            .redirectOutput(dir.resolve("serve.out").toFile())
+            .redirectError(dir.resolve("serve.err").toFile())
+            .start();
+    HttpClient http = HttpClient.newHttpClient();
+    String base = "http://127.0.0.1:" + port;
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (true) {
+      try {
+        if (http.send(
+                    HttpRequest.newBuilder(URI.create(base + "/v2/health/ready")).build(),
+                    HttpResponse.BodyHandlers.ofString())
+                .statusCode()
+            == 200) {
+          break;
+        }
+      } catch (IOException notYet) {
+        assertThat(server.isAlive()).as(Files.readString(dir.resolve("serve.err"))).isTrue();
+        assertThat(System.nanoTime()).isLessThan(deadline);
+        Thread.sleep(200);
+      }
+    }
+    assertThat(Files.readString(dir.resolve("serve.err"))).contains("0 worker(s) in this process");
+
+    FashionMnist test =
+        FashionMnist.load(FashionMnist.DEFAULT_DIR, FashionMnist.Split.TEST).head(8);
+    HttpRequest.Builder post =
+        HttpRequest.newBuilder(URI.create(base + "/v1/classify"))
+            .header("Content-Type", "image/png")
+            .POST(HttpRequest.BodyPublishers.ofByteArray(PngExport.png(test, 0)));
+    // sent before any worker runs: it waits in the stream and is answered once one starts
+    CompletableFuture<HttpResponse<String>> early =
+        http.sendAsync(post.build(), HttpResponse.BodyHandlers.ofString());
+    Thread.sleep(500);
+    assertThat(early).isNotDone();
+    worker =
+        new ProcessBuilder(ROOT.resolve("conveyor").toString(), "worker", "--from", uri)
+            .redirectOutput(dir.resolve("worker.out").toFile())
+            .redirectError(dir.resolve("worker.err").toFile())
+            .start();
+    HttpResponse<String> first = early.get(60, TimeUnit.SECONDS);
+    assertThat(first.statusCode()).as(first.body()).isEqualTo(200);
+    JsonNode result = Json.mapper().readTree(first.body());
+    assertThat(result.at("/predictions/0/index").asInt()).isEqualTo(test.label(0));
+
+    for (int i = 1; i < test.count(); i++) {
+      HttpResponse<String> r =
+          http.send(
+              post.POST(HttpRequest.BodyPublishers.ofByteArray(PngExport.png(test, i))).build(),
+              HttpResponse.BodyHandlers.ofString());
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    }
+    JsonNode stats =
+        Json.mapper()
+            .readTree(
+                http.send(
+                        HttpRequest.newBuilder(URI.create(base + "/v1/stats")).build(),
+                        HttpResponse.BodyHandlers.ofString())
+                    .body());
+    assertThat(stats.at("/totals/ok").asLong()).isEqualTo(8);
+    assertThat(stats.get("transport").asText()).contains("stream");
+    assertThat(stats.at("/workers/0/results").asLong()).isEqualTo(8);
   }
 }
