@@ -6,8 +6,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.conveyor.kafka.KafkaBroker;
 import dev.conveyor.train.FashionMnist;
 import dev.conveyor.train.PngExport;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -111,5 +114,46 @@ class KafkaCommandsIT {
     CliRun run = CliRun.of("produce", "--to", "kafka://127.0.0.1:1", "--wait", "x.png");
     assertThat(run.exitCode()).isEqualTo(2);
     assertThat(run.err()).contains("conveyor results --follow");
+  }
+
+  @Test
+  void serveOverKafkaWithItsOwnWorkerAnswersKServeAndSeed003Calls() throws Exception {
+    broker = KafkaBroker.start(Files.createDirectories(dir.resolve("kafka")));
+    String uri = broker.uri("topic=serve-images&results=serve-results");
+    try (ServeProcess serve =
+        ServeProcess.start(ROOT, dir, "--transport", uri, "--workers", "1", "--timeout", "60")) {
+      assertThat(Files.readString(serve.err)).contains("1 worker(s) in this process");
+      FashionMnist test =
+          FashionMnist.load(FashionMnist.DEFAULT_DIR, FashionMnist.Split.TEST).head(6);
+      int right = 0;
+      for (int i = 0; i < test.count(); i++) {
+        String b64 = Base64.getEncoder().encodeToString(PngExport.png(test, i));
+        String infer =
+            "{\"inputs\":[{\"name\":\"image\",\"datatype\":\"BYTES\",\"shape\":[1],"
+                + "\"data\":[\""
+                + b64
+                + "\"]}]}";
+        HttpResponse<String> r =
+            serve.http.send(
+                serve.post(
+                    "/v2/models/fashion-mnist/infer",
+                    "application/json",
+                    infer.getBytes(StandardCharsets.UTF_8)),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        JsonNode body = dev.conveyor.core.Json.mapper().readTree(r.body());
+        if (body.at("/outputs/2/data/0").asInt() == test.label(i)) {
+          right++;
+        }
+      }
+      assertThat(right)
+          .as("the bundled model through Kafka is right about most")
+          .isGreaterThanOrEqualTo(5);
+      JsonNode stats = serve.getJson("/v1/stats");
+      assertThat(stats.at("/totals/ok").asLong()).isEqualTo(6);
+      assertThat(stats.get("batch_sizes").size())
+          .as("the worker in this process reports batches")
+          .isPositive();
+    }
   }
 }

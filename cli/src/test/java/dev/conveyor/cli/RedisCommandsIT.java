@@ -9,9 +9,6 @@ import dev.conveyor.train.PngExport;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.Socket;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -168,52 +165,17 @@ class RedisCommandsIT {
   @Test
   void serveOverRedisAnswersOnceAWorkerElsewhereHasStoredTheResult() throws Exception {
     String uri = "redis://127.0.0.1:" + startRedis() + "?mode=stream";
-    int port;
-    try (ServerSocket s = new ServerSocket(0)) {
-      port = s.getLocalPort();
-    }
-    server =
-        new ProcessBuilder(
-                ROOT.resolve("conveyor").toString(),
-                "serve",
-                "--transport",
-                uri,
-                "--port",
-                Integer.toString(port),
-                "--timeout",
-                "30")
-            .redirectOutput(dir.resolve("serve.out").toFile())
-            .redirectError(dir.resolve("serve.err").toFile())
-            .start();
-    HttpClient http = HttpClient.newHttpClient();
-    String base = "http://127.0.0.1:" + port;
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    while (true) {
-      try {
-        if (http.send(
-                    HttpRequest.newBuilder(URI.create(base + "/v2/health/ready")).build(),
-                    HttpResponse.BodyHandlers.ofString())
-                .statusCode()
-            == 200) {
-          break;
-        }
-      } catch (IOException notYet) {
-        assertThat(server.isAlive()).as(Files.readString(dir.resolve("serve.err"))).isTrue();
-        assertThat(System.nanoTime()).isLessThan(deadline);
-        Thread.sleep(200);
-      }
-    }
-    assertThat(Files.readString(dir.resolve("serve.err"))).contains("0 worker(s) in this process");
+    ServeProcess serve = ServeProcess.start(ROOT, dir, "--transport", uri, "--timeout", "30");
+    server = serve.process;
+    assertThat(Files.readString(serve.err)).contains("0 worker(s) in this process");
 
     FashionMnist test =
         FashionMnist.load(FashionMnist.DEFAULT_DIR, FashionMnist.Split.TEST).head(8);
-    HttpRequest.Builder post =
-        HttpRequest.newBuilder(URI.create(base + "/v1/classify"))
-            .header("Content-Type", "image/png")
-            .POST(HttpRequest.BodyPublishers.ofByteArray(PngExport.png(test, 0)));
     // sent before any worker runs: it waits in the stream and is answered once one starts
     CompletableFuture<HttpResponse<String>> early =
-        http.sendAsync(post.build(), HttpResponse.BodyHandlers.ofString());
+        serve.http.sendAsync(
+            serve.post("/v1/classify", "image/png", PngExport.png(test, 0)),
+            HttpResponse.BodyHandlers.ofString());
     Thread.sleep(500);
     assertThat(early).isNotDone();
     worker =
@@ -228,18 +190,12 @@ class RedisCommandsIT {
 
     for (int i = 1; i < test.count(); i++) {
       HttpResponse<String> r =
-          http.send(
-              post.POST(HttpRequest.BodyPublishers.ofByteArray(PngExport.png(test, i))).build(),
+          serve.http.send(
+              serve.post("/v1/classify", "image/png", PngExport.png(test, i)),
               HttpResponse.BodyHandlers.ofString());
       assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
     }
-    JsonNode stats =
-        Json.mapper()
-            .readTree(
-                http.send(
-                        HttpRequest.newBuilder(URI.create(base + "/v1/stats")).build(),
-                        HttpResponse.BodyHandlers.ofString())
-                    .body());
+    JsonNode stats = serve.getJson("/v1/stats");
     assertThat(stats.at("/totals/ok").asLong()).isEqualTo(8);
     assertThat(stats.get("transport").asText()).contains("stream");
     assertThat(stats.at("/workers/0/results").asLong()).isEqualTo(8);
