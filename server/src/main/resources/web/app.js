@@ -320,7 +320,13 @@
           backgroundColor: withAlpha(s.color, 0.12),
           fill: series.length === 1 ? 'origin' : false,
           borderWidth: 2,
-          pointRadius: 0,
+          // a value with no neighbours (one busy second) draws no line: show it as a dot
+          pointRadius: (ctx) => {
+            const d = ctx.dataset.data;
+            const i = ctx.dataIndex;
+            return d[i] != null && d[i - 1] == null && d[i + 1] == null ? 3 : 0;
+          },
+          pointBackgroundColor: s.color,
           pointHitRadius: 6,
           tension: 0.25,
         })),

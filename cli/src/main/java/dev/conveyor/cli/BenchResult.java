@@ -94,9 +94,9 @@ record BenchResult(
             .formatted(latencyMs(50), latencyMs(90), latencyMs(99), meanBatch, images));
     if (!http.isEmpty()) {
       s.append(
-          "%n### HTTP: POST /v1/classify, each caller waiting for its answer%n%n"
-              + "| callers | images/s | × raw model | p50 ms | p99 ms | mean batch |%n"
-              + "|---:|---:|---:|---:|---:|---:|%n");
+          "\n### HTTP: POST /v1/classify, each caller waiting for its answer\n\n"
+              + "| callers | images/s | × raw model | p50 ms | p99 ms | mean batch |\n"
+              + "|---:|---:|---:|---:|---:|---:|\n");
       for (HttpLoad h : http) {
         s.append(
             String.format(
