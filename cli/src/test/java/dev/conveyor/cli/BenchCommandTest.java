@@ -79,7 +79,8 @@ class BenchCommandTest {
     assertThat(http.get(1).get("concurrency").asInt()).isEqualTo(4);
     for (JsonNode level : http) {
       assertThat(level.get("ips").asDouble()).as("answered calls per second").isPositive();
-      assertThat(level.get("p99_ms").asDouble()).isGreaterThanOrEqualTo(level.get("p50_ms").asDouble());
+      assertThat(level.get("p99_ms").asDouble())
+          .isGreaterThanOrEqualTo(level.get("p50_ms").asDouble());
     }
     assertThat(http.get(0).get("mean_batch").asDouble())
         .as("one caller at a time: batches of one")

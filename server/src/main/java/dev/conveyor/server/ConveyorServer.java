@@ -107,28 +107,36 @@ public final class ConveyorServer implements AutoCloseable {
     }
   }
 
-  private static boolean needsToken(String path) {
-    if (path.startsWith("/v2/health") || path.equals("/v1/info")) {
-      return false;
-    }
+  /** The API: everything but the page and its files. */
+  private static boolean isApi(String path) {
     return path.startsWith("/v1/")
         || path.startsWith("/v2")
         || path.equals("/predict")
         || path.equals("/metrics");
   }
 
-  /** Counts and times every API request (not the page's files). */
-  private void record(Context ctx) {
-    Long start = ctx.attribute(START);
-    String endpoint = ctx.endpointHandlerPath();
-    if (start == null || !needsTokenOrHealth(ctx.path()) || endpoint.equals("/metrics")) {
-      return;
-    }
-    metrics.http(endpoint, ctx.statusCode(), System.nanoTime() - start);
+  private static boolean needsToken(String path) {
+    return isApi(path) && !path.startsWith("/v2/health") && !path.equals("/v1/info");
   }
 
-  private static boolean needsTokenOrHealth(String path) {
-    return needsToken(path) || path.startsWith("/v2/health") || path.equals("/v1/info");
+  /** Counts and times every API request but the scrapes of /metrics itself. */
+  private void record(Context ctx) {
+    Long start = ctx.attribute(START);
+    if (start == null || !isApi(ctx.path()) || ctx.path().equals("/metrics")) {
+      return;
+    }
+    metrics.http(endpoint(ctx), ctx.statusCode(), System.nanoTime() - start);
+  }
+
+  /** The route that answered ({@code /v1/jobs/{id}}), or "unmatched": few label values. */
+  private static String endpoint(Context ctx) {
+    try {
+      String route = ctx.endpointHandlerPath();
+      // for a path no route matched, Javalin gives a sentence instead of a route
+      return route != null && route.startsWith("/") ? route : "unmatched";
+    } catch (RuntimeException noRoute) {
+      return "unmatched";
+    }
   }
 
   /** What the page needs to know before it starts. */

@@ -380,6 +380,7 @@ class ConveyorServerTest {
     ConveyorServer s = server();
     postImages(s, "/v1/classify", "images", "cmyk-red.jpg", "rgb16-green.png", "yellow.bmp");
     postImages(s, "/predict", "image", "truncated.jpg");
+    assertThat(get(s, "/v1/no-such-thing").statusCode()).isEqualTo(404);
     HttpResponse<String> r = get(s, "/metrics");
     assertThat(r.statusCode()).isEqualTo(200);
     assertThat(r.headers().firstValue("Content-Type").orElse("")).startsWith("text/plain");
@@ -395,7 +396,10 @@ class ConveyorServerTest {
         .contains("conveyor_result_latency_seconds_count{model=\"mean-colour\"} 4")
         .contains("conveyor_http_request_duration_seconds_bucket{endpoint=\"/predict\"")
         .contains("conveyor_queue_depth{model=\"mean-colour\"} 0")
-        .contains("conveyor_in_flight{model=\"mean-colour\"} 0");
+        .contains("conveyor_in_flight{model=\"mean-colour\"} 0")
+        .as("unknown paths share one label value")
+        .contains("endpoint=\"unmatched\",model=\"mean-colour\",status=\"404\"} 1")
+        .doesNotContain("no-such-thing");
     assertThat(m)
         .containsPattern(
             "conveyor_results_total\\{model=\"mean-colour\",status=\"ok\",worker=\"[^\"]+\"} 3");
