@@ -27,16 +27,18 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     sortOptions = false,
     description = {
-      "Starts the HTTP server with workers in this process and the bundled model, then open",
-      "http://127.0.0.1:8080/ for the web page and live dashboard, or:",
-      "  curl -X POST -F image=@photo.png http://127.0.0.1:8080/predict",
-      "  curl -X POST -F a=@one.png -F b=@two.png http://127.0.0.1:8080/v1/classify",
-      "  curl -X POST -H 'Content-Type: image/png' --data-binary @photo.png http://127.0.0.1:8080/v1/jobs",
-      "  curl http://127.0.0.1:8080/v2/models/fashion-mnist     (KServe v2: …/infer)",
-      "  curl http://127.0.0.1:8080/metrics                     (Prometheus)",
-      "With --transport redis://… or kafka://… each request goes through the broker and the",
-      "answer comes when a worker (`conveyor worker`, anywhere) has stored its result.",
-      "When --queue requests are waiting, more get 429 with Retry-After. Stops on SIGTERM or Ctrl-C.",
+      "Starts the HTTP server with workers in this process and the bundled model.",
+      "Open http://127.0.0.1:8080/ for the web page and live dashboard, or:",
+      "  curl -F image=@photo.png http://127.0.0.1:8080/predict",
+      "  curl -F a=@one.png -F b=@two.png http://127.0.0.1:8080/v1/classify",
+      "  curl -H 'Content-Type: image/png' --data-binary @photo.png \\",
+      "       http://127.0.0.1:8080/v1/jobs             (then GET /v1/jobs/ID)",
+      "  curl http://127.0.0.1:8080/v2/models/fashion-mnist   (KServe v2; …/infer)",
+      "  curl http://127.0.0.1:8080/metrics                   (Prometheus)",
+      "With --transport redis://… or kafka://… each request goes through the broker,",
+      "answered once a worker (`conveyor worker`, anywhere) has stored its result.",
+      "When --queue requests wait, more get 429 with Retry-After.",
+      "Stops on SIGTERM or Ctrl-C.",
       ""
     })
 final class ServeCommand implements Callable<Integer> {
@@ -60,10 +62,10 @@ final class ServeCommand implements Callable<Integer> {
       names = "--transport",
       paramLabel = "URI",
       defaultValue = "embedded",
-      description = {
-        "Where requests go: embedded (workers in this process), redis://host:port?mode=list|stream|pubsub",
-        "or kafka://host:port?topic=…, the same URI `conveyor worker --from` takes. Default: ${DEFAULT-VALUE}."
-      })
+      description =
+          "Where requests go: embedded (workers in this process),"
+              + " redis://host:port?mode=list|stream|pubsub or kafka://host:port?topic=…,"
+              + " the URI `conveyor worker --from` takes. Default: ${DEFAULT-VALUE}.")
   String transport;
 
   @Option(
