@@ -169,12 +169,17 @@ final class Engine implements AutoCloseable {
   record Running(List<Worker> workers, List<AutoCloseable> open) implements AutoCloseable {
     @Override
     public void close() {
-      for (int i = open.size() - 1; i >= 0; i--) {
-        try {
-          open.get(i).close();
-        } catch (Exception e) {
-          LOG.warn("stopping: {}", e.toString());
-        }
+      closeAll(open);
+    }
+  }
+
+  /** Closes each, last opened first, carrying on past failures (logged). */
+  static void closeAll(List<AutoCloseable> open) {
+    for (int i = open.size() - 1; i >= 0; i--) {
+      try {
+        open.get(i).close();
+      } catch (Exception e) {
+        LOG.warn("stopping: {}", e.toString());
       }
     }
   }

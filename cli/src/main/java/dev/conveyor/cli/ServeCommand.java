@@ -159,14 +159,14 @@ final class ServeCommand implements Callable<Integer> {
           .addShutdownHook(
               new Thread(
                   () -> {
-                    closeAll(open);
+                    Engine.closeAll(open);
                     stopped.countDown();
                   },
                   "conveyor-shutdown"));
       stopped.await();
       return 0;
     } catch (RuntimeException e) {
-      closeAll(open);
+      Engine.closeAll(open);
       throw e;
     }
   }
@@ -176,16 +176,5 @@ final class ServeCommand implements Callable<Integer> {
     Path path = model.model != null ? model.model : Path.of(Engine.DEFAULT_MODEL);
     String file = path.getFileName().toString();
     return file.endsWith(".onnx") ? file.substring(0, file.length() - 5) : file;
-  }
-
-  private static void closeAll(List<AutoCloseable> open) {
-    for (int i = open.size() - 1; i >= 0; i--) {
-      try {
-        open.get(i).close();
-      } catch (Exception e) {
-        System.err.println("conveyor serve: stopping: " + e);
-      }
-    }
-    open.clear();
   }
 }

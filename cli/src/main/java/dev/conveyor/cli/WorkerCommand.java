@@ -2,8 +2,6 @@ package dev.conveyor.cli;
 
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -22,7 +20,6 @@ import picocli.CommandLine.Spec;
       ""
     })
 final class WorkerCommand implements Callable<Integer> {
-  private static final Logger LOG = LoggerFactory.getLogger(WorkerCommand.class);
 
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
