@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -74,6 +75,12 @@ public final class PubSubTransport implements Transport {
   @Override
   public List<Delivery> take(int max, Duration linger) throws InterruptedException {
     return Batching.take(received, max, linger);
+  }
+
+  @Override
+  public List<Delivery> take(int max, Duration linger, BooleanSupplier keepLingering)
+      throws InterruptedException {
+    return Batching.take(received, max, linger, keepLingering);
   }
 
   @Override

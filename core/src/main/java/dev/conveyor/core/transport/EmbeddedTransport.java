@@ -13,6 +13,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingDeque;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 
 /**
  * The in-memory transport and result sink: Conveyor's default when there is no broker, and a test
@@ -96,6 +97,12 @@ public final class EmbeddedTransport implements Transport, ResultSink {
   @Override
   public List<Delivery> take(int max, Duration linger) throws InterruptedException {
     return Batching.take(queue, max, linger);
+  }
+
+  @Override
+  public List<Delivery> take(int max, Duration linger, BooleanSupplier keepLingering)
+      throws InterruptedException {
+    return Batching.take(queue, max, linger, keepLingering);
   }
 
   @Override

@@ -2,6 +2,7 @@ package dev.conveyor.core.transport;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.function.BooleanSupplier;
 
 /**
  * Where workers take requests from. Delivery is at least once wherever the broker allows it: a
@@ -16,6 +17,17 @@ public interface Transport extends AutoCloseable {
    * {@code max}. Returns an empty list when nothing came.
    */
   List<Delivery> take(int max, Duration linger) throws InterruptedException;
+
+  /**
+   * Like {@link #take(int, Duration)}, but lingers only while {@code keepLingering} holds: a worker
+   * passes "the model is still busy with earlier batches", so a batch grows while it could not run
+   * anyway and starts as soon as the model is free. Transports that cannot stop early linger the
+   * whole time.
+   */
+  default List<Delivery> take(int max, Duration linger, BooleanSupplier keepLingering)
+      throws InterruptedException {
+    return take(max, linger);
+  }
 
   /** The results of these deliveries are stored; they must not be delivered again. */
   void ack(List<Delivery> deliveries);

@@ -113,7 +113,12 @@ public final class Worker implements AutoCloseable {
         Batch batch = free.take();
         List<Delivery> deliveries;
         try {
-          deliveries = transport.take(config.batchSize(), config.linger());
+          // linger for more only while other batches hold the model: an idle one starts at once
+          deliveries =
+              transport.take(
+                  config.batchSize(),
+                  config.linger(),
+                  () -> free.size() < config.pipelineDepth() - 1);
           backoffMillis = 0;
         } catch (RuntimeException e) {
           free.put(batch);

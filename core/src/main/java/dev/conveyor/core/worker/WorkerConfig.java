@@ -7,8 +7,9 @@ import java.time.Duration;
  * How a {@link Worker} batches and post-processes.
  *
  * @param batchSize the most images the model sees at once
- * @param linger how long a batch waits for more images after its first (Triton's {@code
- *     max_queue_delay}, Kafka's {@code linger.ms})
+ * @param linger how long a batch may wait for more images after its first (Triton's {@code
+ *     max_queue_delay}, Kafka's {@code linger.ms}); on transports that can stop early it waits only
+ *     while earlier batches still hold the model, so a request to an idle worker starts at once
  * @param preprocessThreads threads decoding and preprocessing, in parallel with inference
  * @param pipelineDepth batches in flight at once: one in the model, the rest being preprocessed
  * @param topK predictions per result

@@ -23,10 +23,20 @@ public final class TestWorkers {
   /** A started worker; top-2 softmax predictions, linger 20 ms. */
   public static Worker colour(
       Transport transport, ResultSink sink, MeanColourClassifier model, int batch) {
+    return colour(
+        transport,
+        sink,
+        model,
+        WorkerConfig.defaults().withBatchSize(batch).withLinger(Duration.ofMillis(20)));
+  }
+
+  /** A started worker with the given batching, classifying by mean colour. */
+  public static Worker colour(
+      Transport transport, ResultSink sink, MeanColourClassifier model, WorkerConfig config) {
     Preprocessing spec =
         Preset.IMAGENET.builder().optResize(Resize.exact(32, 32)).optCrop(0, 0).build();
     return new Worker(
-            WorkerConfig.defaults().withBatchSize(batch).withLinger(Duration.ofMillis(20)),
+            config,
             model,
             new Preprocessor(spec, new ImageDecoder(ImageLimits.DEFAULT)),
             new TopK(2, ScoreMode.SOFTMAX, Labels.of(model.spec().labels())),

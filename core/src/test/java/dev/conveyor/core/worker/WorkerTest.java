@@ -105,6 +105,37 @@ class WorkerTest {
   }
 
   @Test
+  void anIdleWorkerStartsAtOnceAndABusyOneGathersABatch() throws Exception {
+    EmbeddedTransport transport = new EmbeddedTransport(64, 3);
+    MeanColourClassifier model = new MeanColourClassifier(32, 32).slow(300);
+    byte[] red = TestImages.bytes("cmyk-red.jpg");
+    open.add(
+        TestWorkers.colour(
+            transport,
+            transport,
+            model,
+            WorkerConfig.defaults().withBatchSize(8).withLinger(Duration.ofSeconds(5))));
+    long start = System.nanoTime();
+    CompletableFuture<ClassifyResult> lone =
+        transport.submit(ImageRequest.ofBytes("lone", red, null));
+    Thread.sleep(100); // the lone image is in the model now
+    List<CompletableFuture<ClassifyResult>> more = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      more.add(transport.submit(ImageRequest.ofBytes("r" + i, red, null)));
+    }
+    await(lone);
+    for (CompletableFuture<ClassifyResult> f : more) {
+      await(f);
+    }
+    assertThat(Duration.ofNanos(System.nanoTime() - start))
+        .as("nobody waited out the 5 s linger: the model was idle, then became free")
+        .isLessThan(Duration.ofSeconds(3));
+    assertThat(model.batchSizes())
+        .as("the lone image went alone; the rest gathered while the model was busy")
+        .containsExactly(1, 5);
+  }
+
+  @Test
   void aFailingModelCallIsRetriedAndTheWorkerKeepsGoing() throws Exception {
     EmbeddedTransport transport = new EmbeddedTransport(64, 3);
     IntPredicate failFirst = call -> call == 1;
