@@ -323,7 +323,7 @@ final class BenchCommand implements Callable<Integer> {
         Phase phase = new Phase("HTTP, " + callers + " callers", seconds + 1);
         PipelineLoad load = new PipelineLoad(callers);
         long batchesBefore = stats.batches();
-        double imagesBefore = stats.meanBatchSize() * batchesBefore;
+        long imagesBefore = stats.batchedImages();
         double ips =
             load.run(
                 corpus,
@@ -347,8 +347,8 @@ final class BenchCommand implements Callable<Integer> {
                           });
                 });
         long batches = stats.batches() - batchesBefore;
-        double images = stats.meanBatchSize() * stats.batches() - imagesBefore;
-        result.http(callers, ips, load.latency(), batches == 0 ? 0 : images / batches);
+        long images = stats.batchedImages() - imagesBefore;
+        result.http(callers, ips, load.latency(), batches == 0 ? 0 : (double) images / batches);
         phase.done();
       }
     }

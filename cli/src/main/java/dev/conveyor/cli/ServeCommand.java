@@ -1,6 +1,7 @@
 package dev.conveyor.cli;
 
 import dev.conveyor.core.worker.Worker;
+import dev.conveyor.onnx.OnnxClassifier;
 import dev.conveyor.server.Classify;
 import dev.conveyor.server.ConveyorServer;
 import dev.conveyor.server.EmbeddedClassify;
@@ -173,8 +174,7 @@ final class ServeCommand implements Callable<Integer> {
 
   /** With a broker and no workers here, the model is named by --model's file (not loaded). */
   private String modelName() {
-    Path path = model.model != null ? model.model : Path.of(Engine.DEFAULT_MODEL);
-    String file = path.getFileName().toString();
-    return file.endsWith(".onnx") ? file.substring(0, file.length() - 5) : file;
+    return OnnxClassifier.modelName(
+        model.model != null ? model.model : Path.of(Engine.DEFAULT_MODEL));
   }
 }

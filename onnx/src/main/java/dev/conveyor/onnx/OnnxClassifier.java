@@ -106,11 +106,9 @@ public final class OnnxClassifier implements Classifier {
           "the model's output has shape %s; a classifier gives [N, classes]"
               .formatted(java.util.Arrays.toString(outShape)));
     }
-    String file = model.getFileName().toString();
-    String name = file.endsWith(".onnx") ? file.substring(0, file.length() - 5) : file;
     ModelSpec spec =
         new ModelSpec(
-            name,
+            modelName(model),
             shape.layout(),
             shape.channels(),
             shape.height(),
@@ -126,6 +124,12 @@ public final class OnnxClassifier implements Classifier {
       return t;
     }
     throw new ConveyorException(ErrorCode.INTERNAL, "the model's " + what + " is not a tensor");
+  }
+
+  /** The name a model file is known by: its file name without {@code .onnx}. */
+  public static String modelName(Path model) {
+    String file = model.getFileName().toString();
+    return file.endsWith(".onnx") ? file.substring(0, file.length() - 5) : file;
   }
 
   @Override

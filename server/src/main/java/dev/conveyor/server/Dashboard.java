@@ -5,7 +5,6 @@ import dev.conveyor.core.ImageRequest;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -209,8 +208,7 @@ final class Dashboard implements AutoCloseable {
   /** A recent result's kept image, or null. */
   Recent recent(String id) {
     synchronized (recent) {
-      for (Iterator<Recent> it = recent.iterator(); it.hasNext(); ) {
-        Recent r = it.next();
+      for (Recent r : recent) {
         if (r.result().id().equals(id)) {
           return r;
         }

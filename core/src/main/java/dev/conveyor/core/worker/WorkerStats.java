@@ -60,6 +60,11 @@ public final class WorkerStats {
     return inferenceFailures.sum();
   }
 
+  /** Images that reached the model. */
+  public long batchedImages() {
+    return batchedImages.sum();
+  }
+
   /** Mean images per model call. */
   public double meanBatchSize() {
     long b = batches.sum();
