@@ -1,30 +1,45 @@
 package dev.conveyor.core;
 
 /**
- * Why a request produced an error result. Each code says whether sending the same request again
- * could succeed, so transports know whether to redeliver.
+ * Conveyor's one vocabulary of failures: every error result, refusal and usage error carries one
+ * of these codes. Each says whether the same request may succeed if tried again ({@link
+ * #retriable()}): a worker hands a request that failed with a retriable code back to its transport
+ * for redelivery, and gives an error result at once for the others.
  */
 public enum ErrorCode {
   /** The request carried no bytes at all. */
   EMPTY(false),
   /** The input is over the byte limit, or its header declares more pixels than allowed. */
   TOO_LARGE(false),
-  /** The bytes are not an image format Conveyor decodes (JPEG, PNG, BMP, GIF, WebP, TIFF). */
+  /** The bytes (or the declared content type) are not an image format Conveyor decodes. */
   UNSUPPORTED_FORMAT(false),
   /** The bytes look like an image but are truncated or damaged. */
   CORRUPT(false),
-  /** The image could not be fetched by its key (missing file, unreachable store). */
-  FETCH_FAILED(true),
+  /** What an HTTP call names does not exist: a job, a kept image, a model. */
+  NOT_FOUND(false),
+  /**
+   * The image could not be fetched by its key: no such file or object, or the store refused it
+   * (fetchers retry passing store failures themselves before giving this).
+   */
+  FETCH_FAILED(false),
   /** The model failed on the batch this image was in. */
   INFERENCE_FAILED(true),
   /** The request was delivered too many times without producing a result. */
   DEAD_LETTER(false),
+  /** The request cannot be read: no image in it, a malformed field or message. */
+  BAD_REQUEST(false),
+  /** A setting is unknown or invalid, or the model it names cannot be used. */
+  INVALID_SETTING(false),
+  /** The caller did not give the token this server needs. */
+  UNAUTHORIZED(false),
   /** The queue is full; try again later. */
   BUSY(true),
   /** No result arrived in time. */
   TIMEOUT(true),
+  /** A broker or store cannot be reached for now, or Conveyor is shutting down. */
+  UNAVAILABLE(true),
   /** An unexpected failure inside Conveyor. */
-  INTERNAL(true);
+  INTERNAL(false);
 
   private final boolean retriable;
 
