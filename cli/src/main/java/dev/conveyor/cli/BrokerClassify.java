@@ -4,9 +4,9 @@ import dev.conveyor.core.ClassifyResult;
 import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.ErrorCode;
 import dev.conveyor.core.ImageRequest;
+import dev.conveyor.core.pipeline.PipelineListener;
 import dev.conveyor.core.worker.HostName;
 import dev.conveyor.core.worker.Worker;
-import dev.conveyor.core.worker.WorkerStats;
 import dev.conveyor.server.Classify;
 import java.time.Duration;
 import java.util.Iterator;
@@ -162,9 +162,16 @@ final class BrokerClassify implements Classify, AutoCloseable {
   }
 
   @Override
-  public void onBatch(WorkerStats.BatchListener listener) {
+  public void onBatch(PipelineListener listener) {
+    PipelineListener batches =
+        new PipelineListener() {
+          @Override
+          public void batch(int images, long modelNanos) {
+            listener.batch(images, modelNanos);
+          }
+        };
     for (Worker w : workers) {
-      w.stats().addBatchListener(listener);
+      w.listen(batches);
     }
   }
 

@@ -1,8 +1,8 @@
 package dev.conveyor.core;
 
 /**
- * Conveyor's one vocabulary of failures: every error result, refusal and usage error carries one
- * of these codes. Each says whether the same request may succeed if tried again ({@link
+ * Conveyor's one vocabulary of failures: every error result, refusal and usage error carries one of
+ * these codes. Each says whether the same request may succeed if tried again ({@link
  * #retriable()}): a worker hands a request that failed with a retriable code back to its transport
  * for redelivery, and gives an error result at once for the others.
  */

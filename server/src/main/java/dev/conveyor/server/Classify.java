@@ -2,7 +2,7 @@ package dev.conveyor.server;
 
 import dev.conveyor.core.ClassifyResult;
 import dev.conveyor.core.ImageRequest;
-import dev.conveyor.core.worker.WorkerStats;
+import dev.conveyor.core.pipeline.PipelineListener;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -33,8 +33,9 @@ public interface Classify {
   int queueCapacity();
 
   /**
-   * Has {@code listener} told of every model call of the workers in this process; workers elsewhere
-   * are not seen.
+   * Has {@code listener} told of every model call ({@link PipelineListener#batch}) of the workers
+   * in this process; workers elsewhere are not seen. Requests and results are the server's to
+   * report.
    */
-  void onBatch(WorkerStats.BatchListener listener);
+  void onBatch(PipelineListener listener);
 }

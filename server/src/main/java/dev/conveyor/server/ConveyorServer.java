@@ -49,9 +49,12 @@ public final class ConveyorServer implements AutoCloseable {
     this.dashboard = new Dashboard(classify);
     this.metrics = new ServerMetrics(classify.model(), classify::queueDepth, dashboard::inFlight);
     classify.onBatch(
-        (images, nanos) -> {
-          dashboard.batch(images);
-          metrics.batch(images, nanos);
+        new dev.conveyor.core.pipeline.PipelineListener() {
+          @Override
+          public void batch(int images, long nanos) {
+            dashboard.batch(images);
+            metrics.batch(images, nanos);
+          }
         });
     KServeV2 kserve = new KServeV2(classify, this::classifyAll);
     this.app =

@@ -2,9 +2,9 @@ package dev.conveyor.server;
 
 import dev.conveyor.core.ClassifyResult;
 import dev.conveyor.core.ImageRequest;
+import dev.conveyor.core.pipeline.PipelineListener;
 import dev.conveyor.core.transport.EmbeddedTransport;
 import dev.conveyor.core.worker.Worker;
-import dev.conveyor.core.worker.WorkerStats;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
@@ -54,9 +54,16 @@ public final class EmbeddedClassify implements Classify {
   }
 
   @Override
-  public void onBatch(WorkerStats.BatchListener listener) {
+  public void onBatch(PipelineListener listener) {
+    PipelineListener batches =
+        new PipelineListener() {
+          @Override
+          public void batch(int images, long modelNanos) {
+            listener.batch(images, modelNanos);
+          }
+        };
     for (Worker w : workers) {
-      w.stats().addBatchListener(listener);
+      w.listen(batches);
     }
   }
 }

@@ -6,6 +6,8 @@ import dev.conveyor.core.ErrorCode;
 import dev.conveyor.core.ImageRequest;
 import dev.conveyor.core.classify.Classifier;
 import dev.conveyor.core.classify.TopK;
+import dev.conveyor.core.pipeline.PipelineEvents;
+import dev.conveyor.core.pipeline.PipelineListener;
 import dev.conveyor.core.preprocess.Preprocessor;
 import dev.conveyor.core.transport.Delivery;
 import dev.conveyor.core.transport.ResultSink;
@@ -45,6 +47,7 @@ public final class Worker implements AutoCloseable {
   private final BlockingQueue<Batch> ready;
   private final ExecutorService preprocessPool;
   private final WorkerStats stats = new WorkerStats();
+  private final PipelineEvents events = new PipelineEvents().add(stats);
   private final Thread taker;
   private final Thread inference;
   private volatile boolean running;
@@ -104,6 +107,12 @@ public final class Worker implements AutoCloseable {
 
   public WorkerStats stats() {
     return stats;
+  }
+
+  /** Tells {@code listener} of this worker's model calls and results from now on. */
+  public Worker listen(PipelineListener listener) {
+    events.add(listener);
+    return this;
   }
 
   private void takeLoop() {
@@ -205,10 +214,10 @@ public final class Worker implements AutoCloseable {
         long start = System.nanoTime();
         classifier.run(batch.input, n, batch.output);
         batch.output.get(0, batch.scores, 0, n * classes);
-        stats.recordBatch(n, System.nanoTime() - start);
+        events.batch(n, System.nanoTime() - start);
       } catch (RuntimeException e) {
         LOG.warn("the model failed on a batch of {}; releasing it for redelivery", n, e);
-        stats.recordInferenceFailure();
+        events.batchFailed(n);
         transport.release(deliveries, "the model failed: " + e.getMessage());
         return;
       }
@@ -227,7 +236,11 @@ public final class Worker implements AutoCloseable {
       return;
     }
     settle("acknowledging", () -> transport.ack(deliveries));
-    stats.recordResults(results);
+    long now = System.nanoTime();
+    for (int i = 0; i < results.size(); i++) {
+      ImageRequest request = deliveries.get(i).request();
+      events.result(request, results.get(i), now - request.enqueuedNanos());
+    }
   }
 
   /**
