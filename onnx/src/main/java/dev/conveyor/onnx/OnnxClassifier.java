@@ -10,13 +10,13 @@ import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.ErrorCode;
 import dev.conveyor.core.classify.Classifier;
 import dev.conveyor.core.classify.ModelSpec;
-import dev.conveyor.core.preprocess.Layout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.function.UnaryOperator;
 
 /**
  * A {@link Classifier} running an ONNX model with ONNX Runtime. The input's name, shape and layout
@@ -31,7 +31,7 @@ public final class OnnxClassifier implements Classifier {
   private final String outputName;
   private final InputShape input;
   private final int inputRank;
-  private ModelSpec spec;
+  private final ModelSpec spec;
   private FloatBuffer padIn;
   private FloatBuffer padOut;
 
@@ -45,11 +45,22 @@ public final class OnnxClassifier implements Classifier {
     this.outputName = session.getOutputNames().iterator().next();
   }
 
-  /** Loads a model file. */
+  /** Loads a model file, to run at the image size the model fixes. */
   public static OnnxClassifier open(Path model, OnnxOptions options) {
+    return open(model, options, spec -> spec);
+  }
+
+  /**
+   * Loads a model file. {@code fit} is given the model's own spec and answers the one to run with:
+   * the same, or with the dimensions the model leaves open (height, width, channels) fixed, as the
+   * preprocessing chosen for it produces them. Dimensions the model fixes cannot change.
+   *
+   * @throws ConveyorException {@code INVALID_SETTING} when the file is missing or not a model
+   *     Conveyor can run
+   */
+  public static OnnxClassifier open(Path model, OnnxOptions options, UnaryOperator<ModelSpec> fit) {
     if (!Files.isReadable(model)) {
-      throw new ConveyorException(
-          ErrorCode.INTERNAL, "no model at " + model + ": give --model PATH to an .onnx file");
+      throw new ConveyorException(ErrorCode.INVALID_SETTING, "no model file at " + model);
     }
     OrtSession session = null;
     try (OrtSession.SessionOptions opts = new OrtSession.SessionOptions()) {
@@ -65,13 +76,13 @@ public final class OnnxClassifier implements Classifier {
       opts.addConfigEntry("session.intra_op.allow_spinning", spin);
       opts.addConfigEntry("session.inter_op.allow_spinning", spin);
       session = OrtEnvironment.getEnvironment().createSession(model.toString(), opts);
-      return describe(session, model);
+      return describe(session, model, fit);
     } catch (OrtException e) {
       if (session != null) {
         closeQuietly(session);
       }
       throw new ConveyorException(
-          ErrorCode.INTERNAL, "cannot load the model " + model + ": " + e.getMessage(), e);
+          ErrorCode.INVALID_SETTING, "cannot load the model " + model + ": " + e.getMessage(), e);
     } catch (RuntimeException e) {
       if (session != null) {
         closeQuietly(session);
@@ -80,18 +91,20 @@ public final class OnnxClassifier implements Classifier {
     }
   }
 
-  private static OnnxClassifier describe(OrtSession session, Path model) throws OrtException {
+  private static OnnxClassifier describe(
+      OrtSession session, Path model, UnaryOperator<ModelSpec> fit) throws OrtException {
     Map<String, NodeInfo> inputs = session.getInputInfo();
     if (inputs.size() != 1) {
       throw new ConveyorException(
-          ErrorCode.INTERNAL,
+          ErrorCode.INVALID_SETTING,
           "the model takes %d inputs %s; an image classifier takes one"
               .formatted(inputs.size(), inputs.keySet()));
     }
     TensorInfo in = tensorInfo(inputs.values().iterator().next(), "input");
     if (in.type != ai.onnxruntime.OnnxJavaType.FLOAT) {
       throw new ConveyorException(
-          ErrorCode.INTERNAL, "the model's input is " + in.type + "; Conveyor feeds float32");
+          ErrorCode.INVALID_SETTING,
+          "the model's input is " + in.type + "; Conveyor feeds float32");
     }
     InputShape shape = InputShape.of(in.getShape());
     TensorInfo out = tensorInfo(session.getOutputInfo().values().iterator().next(), "output");
@@ -102,7 +115,7 @@ public final class OnnxClassifier implements Classifier {
     }
     if (outShape.length < 2 || classes <= 0) {
       throw new ConveyorException(
-          ErrorCode.INTERNAL,
+          ErrorCode.INVALID_SETTING,
           "the model's output has shape %s; a classifier gives [N, classes]"
               .formatted(java.util.Arrays.toString(outShape)));
     }
@@ -116,14 +129,15 @@ public final class OnnxClassifier implements Classifier {
             Math.max(shape.batch(), 0),
             (int) classes,
             ModelLabels.read(session.getMetadata().getCustomMetadata()));
-    return new OnnxClassifier(session, spec, shape, in.getShape().length);
+    return new OnnxClassifier(session, fitted(spec, fit.apply(spec)), shape, in.getShape().length);
   }
 
   private static TensorInfo tensorInfo(NodeInfo node, String what) {
     if (node.getInfo() instanceof TensorInfo t) {
       return t;
     }
-    throw new ConveyorException(ErrorCode.INTERNAL, "the model's " + what + " is not a tensor");
+    throw new ConveyorException(
+        ErrorCode.INVALID_SETTING, "the model's " + what + " is not a tensor");
   }
 
   /** The name a model file is known by: its file name without {@code .onnx}. */
@@ -137,40 +151,32 @@ public final class OnnxClassifier implements Classifier {
     return spec;
   }
 
-  /** The input layout the preprocessing must produce; the model's own when it fixes one. */
-  public Layout layout() {
-    return input.layout();
-  }
-
-  /**
-   * Fixes the image size of a model whose input leaves height, width or channels open, so that it
-   * can run on the preprocessing's output. Dimensions the model fixes must match.
-   */
-  public void fitImageSize(int channels, int height, int width) {
-    if (!fits(spec.channels(), channels)
-        || !fits(spec.height(), height)
-        || !fits(spec.width(), width)) {
-      throw new IllegalArgumentException(
+  /** The model's spec with its open dimensions fixed as {@code to} has them, checked. */
+  private static ModelSpec fitted(ModelSpec model, ModelSpec to) {
+    if (!fits(model.channels(), to.channels())
+        || !fits(model.height(), to.height())
+        || !fits(model.width(), to.width())) {
+      throw new ConveyorException(
+          ErrorCode.INVALID_SETTING,
           "the model %s takes %dx%dx%d images, not %dx%dx%d"
               .formatted(
-                  spec.name(),
-                  spec.channels(),
-                  spec.height(),
-                  spec.width(),
-                  channels,
-                  height,
-                  width));
+                  model.name(),
+                  model.channels(),
+                  model.height(),
+                  model.width(),
+                  to.channels(),
+                  to.height(),
+                  to.width()));
     }
-    spec =
-        new ModelSpec(
-            spec.name(),
-            spec.layout(),
-            channels,
-            height,
-            width,
-            spec.fixedBatch(),
-            spec.classes(),
-            spec.labels());
+    return new ModelSpec(
+        model.name(),
+        model.layout(),
+        to.channels(),
+        to.height(),
+        to.width(),
+        model.fixedBatch(),
+        model.classes(),
+        model.labels());
   }
 
   private static boolean fits(int modelDim, int dim) {
@@ -185,7 +191,7 @@ public final class OnnxClassifier implements Classifier {
     if (c <= 0 || h <= 0 || w <= 0) {
       throw new ConveyorException(
           ErrorCode.INFERENCE_FAILED,
-          "the model leaves its image size open; call fitImageSize first");
+          "the model leaves its image size open; open it with the size to run at");
     }
     int imageSize = c * h * w;
     int classes = spec.classes();

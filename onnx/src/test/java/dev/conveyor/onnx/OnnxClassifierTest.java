@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import dev.conveyor.core.ConveyorException;
+import dev.conveyor.core.ErrorCode;
 import dev.conveyor.core.classify.ModelSpec;
 import dev.conveyor.core.preprocess.Layout;
 import dev.conveyor.onnx.testing.TestModels;
@@ -117,12 +118,14 @@ class OnnxClassifierTest {
   void aModelWithAnOpenImageSizeRunsAtTheSizeItIsGiven() {
     Path file =
         TestModels.writeColour(dir.resolve("open.onnx"), Colour.imagenetSized().withSize(0, 0));
-    try (OnnxClassifier classifier = OnnxClassifier.open(file, OnnxOptions.DEFAULT)) {
-      assertThat(classifier.spec().height()).isEqualTo(-1);
+    try (OnnxClassifier open = OnnxClassifier.open(file, OnnxOptions.DEFAULT)) {
+      assertThat(open.spec().height()).isEqualTo(-1);
       FloatBuffer out = direct(3);
-      assertThatThrownBy(() -> classifier.run(direct(3 * 8 * 8), 1, out))
-          .hasMessageContaining("fitImageSize");
-      classifier.fitImageSize(3, 20, 10);
+      assertThatThrownBy(() -> open.run(direct(3 * 8 * 8), 1, out))
+          .hasMessageContaining("image size open");
+    }
+    try (OnnxClassifier classifier =
+        OnnxClassifier.open(file, OnnxOptions.DEFAULT, spec -> withImage(spec, 3, 20, 10))) {
       assertThat(classifier.spec().height()).isEqualTo(20);
       Colour sized = Colour.imagenetSized().withSize(20, 10);
       FloatBuffer images = randomImages(2, sized, 7);
@@ -132,17 +135,31 @@ class OnnxClassifierTest {
       for (int i = 0; i < 6; i++) {
         assertThat(scores.get(i)).isCloseTo(expected[i], within(1e-4f));
       }
-      assertThatThrownBy(() -> classifier.fitImageSize(1, 20, 10))
-          .hasMessageContaining("takes 3x20x10");
     }
   }
 
   @Test
-  void aMissingModelSaysWhatToPass() {
+  void aModelCannotBeFittedToAnImageSizeItFixes() {
+    Path file =
+        TestModels.writeColour(dir.resolve("fixed.onnx"), Colour.imagenetSized().withSize(20, 10));
+    assertThatThrownBy(
+            () ->
+                OnnxClassifier.open(file, OnnxOptions.DEFAULT, spec -> withImage(spec, 1, 20, 10)))
+        .hasMessageContaining("takes 3x20x10");
+  }
+
+  private static ModelSpec withImage(ModelSpec s, int c, int h, int w) {
+    return new ModelSpec(s.name(), s.layout(), c, h, w, s.fixedBatch(), s.classes(), s.labels());
+  }
+
+  @Test
+  void aMissingModelIsAnInvalidSettingNamingThePath() {
     assertThatThrownBy(() -> OnnxClassifier.open(dir.resolve("nope.onnx"), OnnxOptions.DEFAULT))
         .isInstanceOf(ConveyorException.class)
-        .hasMessageContaining("no model at")
-        .hasMessageContaining("--model");
+        .hasMessageContaining("no model file at")
+        .hasMessageContaining("nope.onnx")
+        .satisfies(
+            e -> assertThat(((ConveyorException) e).code()).isEqualTo(ErrorCode.INVALID_SETTING));
   }
 
   @Test

@@ -13,7 +13,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingDeque;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 
 /**
  * The in-memory transport and result sink: Conveyor's default when there is no broker, and a test
@@ -95,14 +94,8 @@ public final class EmbeddedTransport implements Transport, ResultSink {
   }
 
   @Override
-  public List<Delivery> take(int max, Duration linger) throws InterruptedException {
-    return Batching.take(queue, max, linger);
-  }
-
-  @Override
-  public List<Delivery> take(int max, Duration linger, BooleanSupplier keepLingering)
-      throws InterruptedException {
-    return Batching.take(queue, max, linger, keepLingering);
+  public List<Delivery> poll(int max, Duration timeout) throws InterruptedException {
+    return QueuePoll.poll(queue, max, timeout);
   }
 
   @Override

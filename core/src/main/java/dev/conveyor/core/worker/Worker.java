@@ -2,16 +2,15 @@ package dev.conveyor.core.worker;
 
 import dev.conveyor.core.ClassifyResult;
 import dev.conveyor.core.ConveyorException;
-import dev.conveyor.core.ErrorCode;
 import dev.conveyor.core.ImageRequest;
-import dev.conveyor.core.classify.Classifier;
-import dev.conveyor.core.classify.TopK;
+import dev.conveyor.core.pipeline.Batch;
+import dev.conveyor.core.pipeline.Pipeline;
 import dev.conveyor.core.pipeline.PipelineEvents;
 import dev.conveyor.core.pipeline.PipelineListener;
-import dev.conveyor.core.preprocess.Preprocessor;
 import dev.conveyor.core.transport.Delivery;
 import dev.conveyor.core.transport.ResultSink;
 import dev.conveyor.core.transport.Transport;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -24,27 +23,29 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Takes batches from a transport, preprocesses their images in parallel, runs the model, and
- * delivers one result per request to the sink; acknowledges a batch only after its results are
- * stored. While one batch is in the model the next ones are being preprocessed, so the model does
- * not wait for pixels. A bad image becomes an error result; nothing an image does stops the worker.
+ * Drives a {@link Pipeline} over a transport: takes batches, preprocesses their images on a thread
+ * pool while the model runs the previous batch, and delivers one result per request to the sink,
+ * acknowledging a batch only after its results are stored. It is the one place that batches: a
+ * batch lingers for more requests only while earlier batches hold the model, so a lone request to
+ * an idle worker starts at once and batches grow under load. A request that failed with a retriable
+ * error, or whose batch the model failed on, goes back to the transport for redelivery.
  */
 public final class Worker implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Worker.class);
-  private static final long MAX_BACKOFF_MILLIS = 5_000;
-  private static final java.time.Duration SETTLE_PATIENCE = java.time.Duration.ofMinutes(1);
+
+  /** How long one poll waits for a first request, so that a stop is noticed quickly. */
+  static final Duration IDLE_WAIT = Duration.ofMillis(200);
+
+  /** How often a lingering batch checks whether the model has become free. */
+  private static final long LINGER_STEP_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
 
   private final WorkerConfig config;
-  private final Classifier classifier;
-  private final Preprocessor preprocessor;
+  private final Pipeline pipeline;
   private final Transport transport;
+  private final Settle settle;
   private final ResultSink sink;
-  private final Fetcher fetcher;
-  private final TopK topK;
-  private final String modelName;
-  private final int classes;
-  private final BlockingQueue<Batch> free;
-  private final BlockingQueue<Batch> ready;
+  private final BlockingQueue<Slot> free;
+  private final BlockingQueue<Slot> ready;
   private final ExecutorService preprocessPool;
   private final WorkerStats stats = new WorkerStats();
   private final PipelineEvents events = new PipelineEvents().add(stats);
@@ -53,27 +54,26 @@ public final class Worker implements AutoCloseable {
   private volatile boolean running;
   private volatile boolean takerDone;
 
-  public Worker(
-      WorkerConfig config,
-      Classifier classifier,
-      Preprocessor preprocessor,
-      TopK topK,
-      Transport transport,
-      ResultSink sink,
-      Fetcher fetcher) {
+  /** A batch's buffers and the deliveries it holds now. */
+  private static final class Slot {
+    final Batch batch;
+    List<Delivery> deliveries = List.of();
+
+    Slot(Batch batch) {
+      this.batch = batch;
+    }
+  }
+
+  public Worker(WorkerConfig config, Pipeline pipeline, Transport transport, ResultSink sink) {
     this.config = config;
-    this.classifier = classifier;
-    this.preprocessor = preprocessor;
-    this.topK = topK;
+    this.pipeline = pipeline;
     this.transport = transport;
+    this.settle = new Settle(transport);
     this.sink = sink;
-    this.fetcher = fetcher;
-    this.modelName = classifier.spec().name();
-    this.classes = classifier.spec().classes();
     this.free = new ArrayBlockingQueue<>(config.pipelineDepth());
     this.ready = new ArrayBlockingQueue<>(config.pipelineDepth());
     for (int i = 0; i < config.pipelineDepth(); i++) {
-      free.add(new Batch(config.batchSize(), preprocessor.tensorSize(), classes));
+      free.add(new Slot(pipeline.newBatch(config.batchSize())));
     }
     AtomicInteger n = new AtomicInteger();
     this.preprocessPool =
@@ -97,7 +97,7 @@ public final class Worker implements AutoCloseable {
     inference.start();
     LOG.info(
         "worker started: model {} from {}, batch {}, linger {} ms, {} preprocessing threads",
-        modelName,
+        pipeline.model().name(),
         transport.describe(),
         config.batchSize(),
         config.linger().toMillis(),
@@ -119,19 +119,14 @@ public final class Worker implements AutoCloseable {
     long backoffMillis = 0;
     try {
       while (running) {
-        Batch batch = free.take();
+        Slot slot = free.take();
         List<Delivery> deliveries;
         try {
-          // linger for more only while other batches hold the model: an idle one starts at once
-          deliveries =
-              transport.take(
-                  config.batchSize(),
-                  config.linger(),
-                  () -> free.size() < config.pipelineDepth() - 1);
+          deliveries = gather();
           backoffMillis = 0;
         } catch (RuntimeException e) {
-          free.put(batch);
-          backoffMillis = Math.min(MAX_BACKOFF_MILLIS, Math.max(100, backoffMillis * 2));
+          free.put(slot);
+          backoffMillis = Settle.nextBackoff(backoffMillis);
           LOG.warn(
               "taking from {} failed, retrying in {} ms: {}",
               transport.describe(),
@@ -141,13 +136,19 @@ public final class Worker implements AutoCloseable {
           continue;
         }
         if (deliveries.isEmpty()) {
-          free.put(batch);
+          free.put(slot);
           continue;
         }
-        batch.reset(deliveries);
+        slot.deliveries = deliveries;
+        slot.batch.reset(deliveries.stream().map(Delivery::request).toList());
         for (int i = 0; i < deliveries.size(); i++) {
           int index = i;
-          preprocessPool.execute(() -> prepare(batch, index));
+          preprocessPool.execute(
+              () -> {
+                if (pipeline.prepare(slot.batch, index)) {
+                  ready.add(slot);
+                }
+              });
         }
       }
     } catch (InterruptedException e) {
@@ -157,140 +158,118 @@ public final class Worker implements AutoCloseable {
     }
   }
 
-  private void prepare(Batch batch, int i) {
-    ImageRequest request = batch.deliveries().get(i).request();
-    try {
-      byte[] bytes =
-          request.hasBytes()
-              ? request.bytes()
-              : fetcher.fetch(request.source(), preprocessor.decoder().limits().maxBytes());
-      var pixels = preprocessor.pixels(bytes);
-      try {
-        preprocessor.write(pixels, batch.inputBytes, batch.claimSlot(i));
-      } finally {
-        pixels.release();
+  /**
+   * The next batch: the first requests that come, then more while the model is still busy with
+   * earlier batches, for at most the linger, up to the batch size.
+   */
+  private List<Delivery> gather() throws InterruptedException {
+    int max = config.batchSize();
+    List<Delivery> batch = new ArrayList<>(transport.poll(max, IDLE_WAIT));
+    long deadline = System.nanoTime() + config.linger().toNanos();
+    while (!batch.isEmpty() && batch.size() < max && modelBusy()) {
+      long remaining = deadline - System.nanoTime();
+      if (remaining <= 0) {
+        break;
       }
-    } catch (ConveyorException e) {
-      batch.fail(i, e);
-    } catch (Throwable t) {
-      LOG.warn("unexpected failure preprocessing {}", request.source(), t);
-      batch.fail(i, new ConveyorException(ErrorCode.INTERNAL, "preprocessing failed: " + t));
-    } finally {
-      if (batch.settle()) {
-        ready.add(batch);
+      try {
+        batch.addAll(
+            transport.poll(
+                max - batch.size(), Duration.ofNanos(Math.min(remaining, LINGER_STEP_NANOS))));
+      } catch (RuntimeException e) {
+        LOG.warn(
+            "polling {} for more failed; going with {}: {}",
+            transport.describe(),
+            batch.size(),
+            e.toString());
+        break;
       }
     }
+    return batch;
+  }
+
+  /** Whether other batches are being preprocessed or run: a new one could not start yet. */
+  private boolean modelBusy() {
+    return free.size() < config.pipelineDepth() - 1;
   }
 
   private void inferenceLoop() {
     try {
       while (!(takerDone && ready.isEmpty() && free.size() == config.pipelineDepth())) {
-        Batch batch = ready.poll(100, TimeUnit.MILLISECONDS);
-        if (batch == null) {
+        Slot slot = ready.poll(100, TimeUnit.MILLISECONDS);
+        if (slot == null) {
           continue;
         }
         try {
-          process(batch);
+          process(slot);
         } catch (RuntimeException e) {
           // the transport failed to take the batch back: it redelivers what it never saw acked
           LOG.error(
               "settling a batch of {} with {} failed",
-              batch.deliveries().size(),
+              slot.deliveries.size(),
               transport.describe(),
               e);
         }
-        free.put(batch);
+        free.put(slot);
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
   }
 
-  private void process(Batch batch) {
-    List<Delivery> deliveries = batch.deliveries();
-    int n = batch.filled();
-    if (n > 0) {
-      try {
-        long start = System.nanoTime();
-        classifier.run(batch.input, n, batch.output);
-        batch.output.get(0, batch.scores, 0, n * classes);
-        events.batch(n, System.nanoTime() - start);
-      } catch (RuntimeException e) {
-        LOG.warn("the model failed on a batch of {}; releasing it for redelivery", n, e);
-        events.batchFailed(n);
-        transport.release(deliveries, "the model failed: " + e.getMessage());
+  private void process(Slot slot) {
+    List<Delivery> deliveries = slot.deliveries;
+    List<ClassifyResult> results;
+    long start = System.nanoTime();
+    try {
+      results = pipeline.finish(slot.batch);
+      events.batch(slot.batch.requests().size(), System.nanoTime() - start);
+    } catch (ConveyorException e) {
+      if (e.retriable()) {
+        LOG.warn(
+            "the model failed on a batch of {}; releasing it for redelivery", deliveries.size(), e);
+        events.batchFailed(deliveries.size());
+        settle.release(deliveries, "the model failed: " + e.getMessage());
         return;
       }
+      results = pipeline.failAll(slot.batch, e);
     }
-    List<ClassifyResult> results = new ArrayList<>(deliveries.size());
+    List<Delivery> done = new ArrayList<>(deliveries.size());
+    List<ClassifyResult> stored = new ArrayList<>(results.size());
+    List<Delivery> again = new ArrayList<>();
+    String reason = null;
     for (int i = 0; i < deliveries.size(); i++) {
-      results.add(result(batch, i));
+      ConveyorException error = slot.batch.error(i);
+      if (error != null && error.retriable()) {
+        again.add(deliveries.get(i));
+        reason = error.getMessage();
+      } else {
+        done.add(deliveries.get(i));
+        stored.add(results.get(i));
+      }
     }
-    try {
-      sink.deliver(deliveries.stream().map(Delivery::request).toList(), results);
-    } catch (Exception e) {
-      LOG.warn("storing {} results failed; releasing them for redelivery", results.size(), e);
-      settle(
-          "releasing",
-          () -> transport.release(deliveries, "storing the result failed: " + e.getMessage()));
+    if (!again.isEmpty()) {
+      settle.release(again, reason);
+    }
+    deliver(done, stored);
+  }
+
+  private void deliver(List<Delivery> deliveries, List<ClassifyResult> results) {
+    if (deliveries.isEmpty()) {
       return;
     }
-    settle("acknowledging", () -> transport.ack(deliveries));
+    List<ImageRequest> requests = deliveries.stream().map(Delivery::request).toList();
+    try {
+      sink.deliver(requests, results);
+    } catch (Exception e) {
+      LOG.warn("storing {} results failed; releasing them for redelivery", results.size(), e);
+      settle.release(deliveries, "storing the result failed: " + e.getMessage());
+      return;
+    }
+    settle.ack(deliveries);
     long now = System.nanoTime();
     for (int i = 0; i < results.size(); i++) {
-      ImageRequest request = deliveries.get(i).request();
-      events.result(request, results.get(i), now - request.enqueuedNanos());
+      events.result(requests.get(i), results.get(i), now - requests.get(i).enqueuedNanos());
     }
-  }
-
-  /**
-   * Acknowledges or releases a batch, retrying with backoff while the broker is away (for at most
-   * {@link #SETTLE_PATIENCE}): a batch left unsettled would be neither redelivered nor done.
-   */
-  private void settle(String what, Runnable action) {
-    long deadline = System.nanoTime() + SETTLE_PATIENCE.toNanos();
-    long backoffMillis = 100;
-    while (true) {
-      try {
-        action.run();
-        return;
-      } catch (RuntimeException e) {
-        if (System.nanoTime() > deadline) {
-          LOG.error(
-              "{} a batch with {} failed for {}; giving up",
-              what,
-              transport.describe(),
-              SETTLE_PATIENCE,
-              e);
-          return;
-        }
-        LOG.warn(
-            "{} a batch with {} failed, retrying in {} ms: {}",
-            what,
-            transport.describe(),
-            backoffMillis,
-            e.toString());
-        try {
-          Thread.sleep(backoffMillis);
-        } catch (InterruptedException interrupted) {
-          Thread.currentThread().interrupt();
-          return;
-        }
-        backoffMillis = Math.min(MAX_BACKOFF_MILLIS, backoffMillis * 2);
-      }
-    }
-  }
-
-  private ClassifyResult result(Batch batch, int i) {
-    ImageRequest request = batch.deliveries().get(i).request();
-    double ms = (System.nanoTime() - request.enqueuedNanos()) / 1e6;
-    int slot = batch.slotOf(i);
-    if (slot < 0) {
-      ConveyorException e = batch.error(i);
-      return ClassifyResult.error(request, e.code(), e.getMessage(), config.host(), ms);
-    }
-    return ClassifyResult.ok(
-        request, modelName, topK.select(batch.scores, slot * classes, classes), config.host(), ms);
   }
 
   /**

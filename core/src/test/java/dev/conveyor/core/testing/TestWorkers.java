@@ -5,6 +5,7 @@ import dev.conveyor.core.classify.ScoreMode;
 import dev.conveyor.core.classify.TopK;
 import dev.conveyor.core.image.ImageDecoder;
 import dev.conveyor.core.image.ImageLimits;
+import dev.conveyor.core.pipeline.Pipeline;
 import dev.conveyor.core.preprocess.Preprocessing;
 import dev.conveyor.core.preprocess.Preprocessor;
 import dev.conveyor.core.preprocess.Preset;
@@ -12,6 +13,7 @@ import dev.conveyor.core.preprocess.Resize;
 import dev.conveyor.core.transport.ResultSink;
 import dev.conveyor.core.transport.Transport;
 import dev.conveyor.core.worker.FileFetcher;
+import dev.conveyor.core.worker.HostName;
 import dev.conveyor.core.worker.Worker;
 import dev.conveyor.core.worker.WorkerConfig;
 import java.time.Duration;
@@ -33,16 +35,19 @@ public final class TestWorkers {
   /** A started worker with the given batching, classifying by mean colour. */
   public static Worker colour(
       Transport transport, ResultSink sink, MeanColourClassifier model, WorkerConfig config) {
+    return new Worker(config, pipeline(model, config.batchSize()), transport, sink).start();
+  }
+
+  /** The pipeline of {@link #colour}: 32x32 images, top-2 softmax predictions. */
+  public static Pipeline pipeline(MeanColourClassifier model, int batch) {
     Preprocessing spec =
         Preset.IMAGENET.builder().optResize(Resize.exact(32, 32)).optCrop(0, 0).build();
-    return new Worker(
-            config,
-            model,
-            new Preprocessor(spec, new ImageDecoder(ImageLimits.DEFAULT)),
-            new TopK(2, ScoreMode.SOFTMAX, Labels.of(model.spec().labels())),
-            transport,
-            sink,
-            new FileFetcher())
-        .start();
+    return new Pipeline(
+        model,
+        new Preprocessor(spec, new ImageDecoder(ImageLimits.DEFAULT)),
+        new TopK(2, ScoreMode.SOFTMAX, Labels.of(model.spec().labels())),
+        new FileFetcher(),
+        HostName.get(),
+        batch);
   }
 }

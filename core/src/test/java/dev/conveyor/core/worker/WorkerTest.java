@@ -183,11 +183,11 @@ class WorkerTest {
     Transport flaky =
         new Transport() {
           @Override
-          public List<Delivery> take(int max, Duration linger) throws InterruptedException {
+          public List<Delivery> poll(int max, Duration timeout) throws InterruptedException {
             if (failures.incrementAndGet() <= 2) {
               throw new IllegalStateException("connection refused");
             }
-            return inner.take(max, linger);
+            return inner.poll(max, timeout);
           }
 
           @Override

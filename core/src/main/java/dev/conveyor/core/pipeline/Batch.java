@@ -1,7 +1,7 @@
-package dev.conveyor.core.worker;
+package dev.conveyor.core.pipeline;
 
 import dev.conveyor.core.ConveyorException;
-import dev.conveyor.core.transport.Delivery;
+import dev.conveyor.core.ImageRequest;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
@@ -10,19 +10,20 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * One batch in flight, reused from batch to batch: direct, native-order input and output buffers
- * that the model reads and writes without copies, and which delivery went to which slot.
- * Preprocessing threads claim slots only for images that decoded, so the tensors are packed.
+ * One batch's buffers, reused from batch to batch: direct, native-order input and output that the
+ * model reads and writes without copies, and which request went to which slot. Images are packed:
+ * only those that decoded claim a slot. Made by {@link Pipeline#newBatch}; used by one batch at a
+ * time.
  */
-final class Batch {
+public final class Batch {
   final ByteBuffer inputBytes;
   final FloatBuffer input;
   final FloatBuffer output;
   final float[] scores;
   private final int capacity;
-  private List<Delivery> deliveries = List.of();
-  private int[] slotOf;
-  private ConveyorException[] errors;
+  private List<ImageRequest> requests = List.of();
+  private final int[] slotOf;
+  private final ConveyorException[] errors;
   private final AtomicInteger nextSlot = new AtomicInteger();
   private final AtomicInteger pending = new AtomicInteger();
 
@@ -32,35 +33,41 @@ final class Batch {
         ByteBuffer.allocateDirect(capacity * tensorSize * Float.BYTES)
             .order(ByteOrder.nativeOrder());
     this.input = inputBytes.asFloatBuffer();
-    this.output = directFloats(capacity * classes);
+    this.output =
+        ByteBuffer.allocateDirect(capacity * classes * Float.BYTES)
+            .order(ByteOrder.nativeOrder())
+            .asFloatBuffer();
     this.scores = new float[capacity * classes];
     this.slotOf = new int[capacity];
     this.errors = new ConveyorException[capacity];
   }
 
-  private static FloatBuffer directFloats(int n) {
-    return ByteBuffer.allocateDirect(n * Float.BYTES)
-        .order(ByteOrder.nativeOrder())
-        .asFloatBuffer();
+  /** The most requests it holds. */
+  public int capacity() {
+    return capacity;
   }
 
-  /** Starts a new batch of deliveries; every one must then be settled exactly once. */
-  void reset(List<Delivery> next) {
+  /** Starts a new batch of requests; each must then be {@link Pipeline#prepare prepared} once. */
+  public void reset(List<ImageRequest> next) {
     if (next.size() > capacity) {
       throw new IllegalArgumentException("batch of " + next.size() + " over capacity " + capacity);
     }
-    deliveries = next;
+    requests = next;
     Arrays.fill(slotOf, -1);
     Arrays.fill(errors, null);
     nextSlot.set(0);
     pending.set(next.size());
   }
 
-  List<Delivery> deliveries() {
-    return deliveries;
+  public List<ImageRequest> requests() {
+    return requests;
   }
 
-  /** Claims the next packed slot for delivery {@code i}. */
+  /** The error that request {@code i} failed with before the model, or {@code null}. */
+  public ConveyorException error(int i) {
+    return errors[i];
+  }
+
   int claimSlot(int i) {
     int slot = nextSlot.getAndIncrement();
     slotOf[i] = slot;
@@ -71,7 +78,7 @@ final class Batch {
     errors[i] = error;
   }
 
-  /** Marks delivery {@code i} settled; returns true for the last one, whose caller hands on. */
+  /** Marks one request prepared; true for the last one, whose caller hands the batch on. */
   boolean settle() {
     return pending.decrementAndGet() == 0;
   }
@@ -83,9 +90,5 @@ final class Batch {
 
   int slotOf(int i) {
     return slotOf[i];
-  }
-
-  ConveyorException error(int i) {
-    return errors[i];
   }
 }

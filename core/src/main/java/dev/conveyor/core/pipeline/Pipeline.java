@@ -1,0 +1,190 @@
+package dev.conveyor.core.pipeline;
+
+import dev.conveyor.core.ClassifyResult;
+import dev.conveyor.core.ConveyorException;
+import dev.conveyor.core.ErrorCode;
+import dev.conveyor.core.ImageRequest;
+import dev.conveyor.core.classify.Classifier;
+import dev.conveyor.core.classify.ModelSpec;
+import dev.conveyor.core.classify.TopK;
+import dev.conveyor.core.preprocess.Preprocessor;
+import dev.conveyor.core.worker.Fetcher;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The classification pipeline: fetch bytes by key when needed, decode and preprocess into a batch's
+ * direct buffer, run the model, pick the top-k, and make one result per request. {@link #classify}
+ * does it all synchronously, for engines and tests; a {@link dev.conveyor.core.worker.Worker}
+ * drives the same steps on its threads. A bad image becomes an error result, never an exception.
+ * Thread-safe: buffers are reused through a pool, and the model runs one batch at a time.
+ */
+public final class Pipeline implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(Pipeline.class);
+
+  private final Classifier classifier;
+  private final Preprocessor preprocessor;
+  private final TopK topK;
+  private final Fetcher fetcher;
+  private final String host;
+  private final int batchSize;
+  private final ConcurrentLinkedQueue<Batch> pool = new ConcurrentLinkedQueue<>();
+
+  /**
+   * @param batchSize the most images per model call in {@link #classify}
+   * @param host the host name results report
+   */
+  public Pipeline(
+      Classifier classifier,
+      Preprocessor preprocessor,
+      TopK topK,
+      Fetcher fetcher,
+      String host,
+      int batchSize) {
+    if (batchSize < 1) {
+      throw new IllegalArgumentException("batchSize must be at least 1");
+    }
+    this.classifier = classifier;
+    this.preprocessor = preprocessor;
+    this.topK = topK;
+    this.fetcher = fetcher;
+    this.host = host;
+    this.batchSize = batchSize;
+  }
+
+  public ModelSpec model() {
+    return classifier.spec();
+  }
+
+  public Preprocessor preprocessor() {
+    return preprocessor;
+  }
+
+  public Classifier classifier() {
+    return classifier;
+  }
+
+  public int batchSize() {
+    return batchSize;
+  }
+
+  /** Classifies the requests, in batches of {@link #batchSize()}: one result each, in order. */
+  public List<ClassifyResult> classify(List<ImageRequest> requests) {
+    List<ClassifyResult> results = new ArrayList<>(requests.size());
+    Batch batch = pool.poll();
+    if (batch == null) {
+      batch = newBatch(batchSize);
+    }
+    try {
+      for (int from = 0; from < requests.size(); from += batchSize) {
+        batch.reset(requests.subList(from, Math.min(requests.size(), from + batchSize)));
+        for (int i = 0; i < batch.requests().size(); i++) {
+          prepare(batch, i);
+        }
+        try {
+          results.addAll(finish(batch));
+        } catch (ConveyorException e) {
+          results.addAll(failAll(batch, e));
+        }
+      }
+    } finally {
+      pool.add(batch);
+    }
+    return results;
+  }
+
+  /** Buffers for batches of up to {@code capacity} images. */
+  public Batch newBatch(int capacity) {
+    return new Batch(capacity, preprocessor.tensorSize(), classifier.spec().classes());
+  }
+
+  /**
+   * Fetches, decodes and preprocesses request {@code i} of the batch into its slot; a failure is
+   * kept as that request's error. Requests of one batch may be prepared on different threads.
+   *
+   * @return true for the last request of the batch to be prepared
+   */
+  public boolean prepare(Batch batch, int i) {
+    ImageRequest request = batch.requests().get(i);
+    try {
+      byte[] bytes =
+          request.hasBytes()
+              ? request.bytes()
+              : fetcher.fetch(request.source(), preprocessor.decoder().limits().maxBytes());
+      var pixels = preprocessor.pixels(bytes);
+      try {
+        preprocessor.write(pixels, batch.inputBytes, batch.claimSlot(i));
+      } finally {
+        pixels.release();
+      }
+    } catch (ConveyorException e) {
+      batch.fail(i, e);
+    } catch (Throwable t) {
+      LOG.warn("unexpected failure preprocessing {}", request.source(), t);
+      batch.fail(i, new ConveyorException(ErrorCode.INTERNAL, "preprocessing failed: " + t));
+    }
+    return batch.settle();
+  }
+
+  /**
+   * Runs the model on the prepared images and makes each request's result.
+   *
+   * @throws ConveyorException when the model fails: no result is made
+   */
+  public List<ClassifyResult> finish(Batch batch) {
+    int n = batch.filled();
+    int classes = classifier.spec().classes();
+    if (n > 0) {
+      try {
+        classifier.run(batch.input, n, batch.output);
+      } catch (ConveyorException e) {
+        throw e;
+      } catch (RuntimeException e) {
+        throw new ConveyorException(ErrorCode.INFERENCE_FAILED, e.toString(), e);
+      }
+      batch.output.get(0, batch.scores, 0, n * classes);
+    }
+    List<ClassifyResult> results = new ArrayList<>(batch.requests().size());
+    for (int i = 0; i < batch.requests().size(); i++) {
+      results.add(result(batch, i, classes));
+    }
+    return results;
+  }
+
+  /** One error result per request of the batch, for a model failure that will not pass. */
+  public List<ClassifyResult> failAll(Batch batch, ConveyorException e) {
+    List<ClassifyResult> results = new ArrayList<>();
+    for (ImageRequest r : batch.requests()) {
+      results.add(ClassifyResult.error(r, e.code(), e.getMessage(), host, millisSince(r)));
+    }
+    return results;
+  }
+
+  private ClassifyResult result(Batch batch, int i, int classes) {
+    ImageRequest request = batch.requests().get(i);
+    int slot = batch.slotOf(i);
+    if (slot < 0) {
+      ConveyorException e = batch.error(i);
+      return ClassifyResult.error(request, e.code(), e.getMessage(), host, millisSince(request));
+    }
+    return ClassifyResult.ok(
+        request,
+        classifier.spec().name(),
+        topK.select(batch.scores, slot * classes, classes),
+        host,
+        millisSince(request));
+  }
+
+  private static double millisSince(ImageRequest request) {
+    return (System.nanoTime() - request.enqueuedNanos()) / 1e6;
+  }
+
+  /** Closes the model. */
+  @Override
+  public void close() {
+    classifier.close();
+  }
+}

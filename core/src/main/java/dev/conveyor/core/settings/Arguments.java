@@ -1,0 +1,65 @@
+package dev.conveyor.core.settings;
+
+import dev.conveyor.core.ConveyorException;
+import dev.conveyor.core.ErrorCode;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Turns the forms settings arrive in into name-value strings: job arguments ({@code --batch 16
+ * --spin}, as Flink's {@code ParameterTool} and {@code spark-submit} hand them over) and a URI's
+ * query ({@code redis://host?mode=stream&group=g}).
+ */
+public final class Arguments {
+  private Arguments() {}
+
+  /**
+   * Reads {@code --key value}, {@code --key=value} and bare {@code --flag} (true) arguments.
+   *
+   * @throws ConveyorException {@code INVALID_SETTING} for anything that is not such an argument
+   */
+  public static Map<String, String> fromArgs(String... args) {
+    Map<String, String> map = new LinkedHashMap<>();
+    for (int i = 0; i < args.length; i++) {
+      String a = args[i];
+      if (!a.startsWith("--") || a.length() == 2) {
+        throw new ConveyorException(
+            ErrorCode.INVALID_SETTING, "expected --name value, not '" + a + "'");
+      }
+      int eq = a.indexOf('=');
+      if (eq > 0) {
+        map.put(a.substring(2, eq), a.substring(eq + 1));
+      } else if (i + 1 < args.length && !args[i + 1].startsWith("--")) {
+        map.put(a.substring(2), args[++i]);
+      } else {
+        map.put(a.substring(2), "true");
+      }
+    }
+    return map;
+  }
+
+  /** A URI split at its query: what comes before the {@code ?}, and the decoded parameters. */
+  public record Query(String base, Map<String, String> params) {}
+
+  public static Query query(String uri) {
+    int q = uri.indexOf('?');
+    Map<String, String> params = new LinkedHashMap<>();
+    if (q >= 0) {
+      for (String pair : uri.substring(q + 1).split("&")) {
+        if (pair.isEmpty()) {
+          continue;
+        }
+        int eq = pair.indexOf('=');
+        String key = decode(eq < 0 ? pair : pair.substring(0, eq));
+        params.put(key, eq < 0 ? "" : decode(pair.substring(eq + 1)));
+      }
+    }
+    return new Query(q < 0 ? uri : uri.substring(0, q), params);
+  }
+
+  private static String decode(String s) {
+    return URLDecoder.decode(s, StandardCharsets.UTF_8);
+  }
+}

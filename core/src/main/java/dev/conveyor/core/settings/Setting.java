@@ -1,0 +1,166 @@
+package dev.conveyor.core.settings;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.function.Function;
+import java.util.function.Predicate;
+
+/**
+ * One setting, declared once: its name, how its text is read and checked, its default and a line of
+ * documentation. The same declaration becomes a command-line option ({@code --name}), a URI query
+ * parameter ({@code ?name=…}), a job argument and a row of the README's settings table.
+ *
+ * @param name lower-case words joined by hyphens: {@code linger-ms}, {@code max-deliveries}
+ * @param label what the value looks like in help: {@code N}, {@code PATH}, {@code rgb|bgr|gray}
+ * @param doc one line for people
+ * @param defaultText the default as people read it ({@code one per core}), or {@code null} for none
+ * @param defaultValue the default, or {@code null} for none
+ * @param parse reads the text; throws {@link IllegalArgumentException} saying what is allowed
+ * @param allowed what values are allowed, for error messages
+ * @param flag whether it is a switch: given without a value on the command line
+ */
+public record Setting<T>(
+    String name,
+    String label,
+    String doc,
+    String defaultText,
+    T defaultValue,
+    Function<String, T> parse,
+    String allowed,
+    boolean flag) {
+
+  public Setting {
+    Objects.requireNonNull(name, "name");
+    Objects.requireNonNull(doc, "doc");
+    if (!name.matches("[a-z][a-z0-9]*(-[a-z0-9]+)*")) {
+      throw new IllegalArgumentException("setting names are lower-case-with-hyphens: " + name);
+    }
+  }
+
+  /** Reads and checks {@code text}, or fails naming this setting and what it allows. */
+  public T read(String text) {
+    try {
+      return parse.apply(text.trim());
+    } catch (RuntimeException e) {
+      throw new IllegalArgumentException(
+          "invalid value '%s' for setting '%s': %s".formatted(text, name, allowed), e);
+    }
+  }
+
+  /** The same setting with another default. */
+  public Setting<T> withDefault(T value, String text) {
+    return new Setting<>(name, label, doc, text, value, parse, allowed, flag);
+  }
+
+  public static Setting<String> text(String name, String defaultValue, String doc) {
+    return new Setting<>(
+        name,
+        "TEXT",
+        doc,
+        defaultValue,
+        defaultValue,
+        checked(s -> !s.isEmpty(), s -> s),
+        "some text",
+        false);
+  }
+
+  /** Text checked by {@code valid} (for values another class parses), {@code null} by default. */
+  public static Setting<String> text(
+      String name, String label, String doc, Predicate<String> valid, String allowed) {
+    return new Setting<>(name, label, doc, null, null, checked(valid, s -> s), allowed, false);
+  }
+
+  public static Setting<String> secret(String name, String doc) {
+    return new Setting<>(name, "TEXT", doc, null, null, s -> s, "some text", false);
+  }
+
+  public static Setting<Integer> integer(String name, int defaultValue, int min, String doc) {
+    return new Setting<>(
+        name,
+        "N",
+        doc,
+        Integer.toString(defaultValue),
+        defaultValue,
+        checked(n -> n >= min, Integer::parseInt),
+        "a whole number, at least " + min,
+        false);
+  }
+
+  public static Setting<Long> longInteger(String name, long defaultValue, long min, String doc) {
+    return new Setting<>(
+        name,
+        "N",
+        doc,
+        Long.toString(defaultValue),
+        defaultValue,
+        checked(n -> n >= min, Long::parseLong),
+        "a whole number, at least " + min,
+        false);
+  }
+
+  /** A duration given in whole seconds. */
+  public static Setting<Duration> seconds(String name, long defaultSeconds, String doc) {
+    return new Setting<>(
+        name,
+        "S",
+        doc,
+        Long.toString(defaultSeconds),
+        Duration.ofSeconds(defaultSeconds),
+        checked(d -> !d.isNegative() && !d.isZero(), s -> Duration.ofSeconds(Long.parseLong(s))),
+        "a whole number of seconds, at least 1",
+        false);
+  }
+
+  public static Setting<Boolean> flag(String name, String doc) {
+    return new Setting<>(name, "", doc, "off", false, Setting::bool, "true or false", true);
+  }
+
+  public static Setting<Path> path(String name, String label, String doc) {
+    return new Setting<>(
+        name,
+        label,
+        doc,
+        null,
+        null,
+        checked(p -> !p.toString().isEmpty(), Path::of),
+        "a file path",
+        false);
+  }
+
+  /** One of a few words, case-insensitive; the value is the word in lower case. */
+  public static Setting<String> choice(
+      String name, String defaultValue, String doc, String... words) {
+    List<String> allowed = Arrays.asList(words);
+    return new Setting<>(
+        name,
+        String.join("|", words),
+        doc,
+        defaultValue,
+        defaultValue,
+        checked(allowed::contains, s -> s.toLowerCase(Locale.ROOT)),
+        "one of " + String.join(", ", words),
+        false);
+  }
+
+  private static boolean bool(String s) {
+    return switch (s.toLowerCase(Locale.ROOT)) {
+      case "true", "yes", "on", "1", "" -> true;
+      case "false", "no", "off", "0" -> false;
+      default -> throw new IllegalArgumentException("not a boolean");
+    };
+  }
+
+  private static <T> Function<String, T> checked(Predicate<T> valid, Function<String, T> parse) {
+    return s -> {
+      T value = parse.apply(s);
+      if (!valid.test(value)) {
+        throw new IllegalArgumentException("out of range");
+      }
+      return value;
+    };
+  }
+}
