@@ -2,6 +2,14 @@ package dev.conveyor.cli;
 
 import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.Json;
+import dev.conveyor.core.broker.Broker;
+import dev.conveyor.core.broker.ReplyClient;
+import dev.conveyor.core.pipeline.Pipeline;
+import dev.conveyor.core.settings.SettingGroup;
+import dev.conveyor.core.settings.Settings;
+import dev.conveyor.pipeline.LocalWorkers;
+import dev.conveyor.pipeline.PipelineSettings;
+import dev.conveyor.pipeline.Pipelines;
 import dev.conveyor.core.image.OpenCv;
 import dev.conveyor.core.transport.ResultSink;
 import dev.conveyor.core.transport.Transport;
@@ -41,7 +49,6 @@ import org.opencv.core.Size;
 import org.opencv.imgcodecs.Imgcodecs;
 import org.opencv.imgproc.Imgproc;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -63,12 +70,15 @@ import picocli.CommandLine.Spec;
       "Prints a markdown table and writes a PNG chart; --json adds one JSON line.",
       ""
     })
-final class BenchCommand implements Callable<Integer> {
+final class BenchCommand implements Callable<Integer>, SettingOptions.Taking {
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
-  @Mixin ModelOptions model;
+  @Override
+  public SettingGroup[] settings() {
+    return CommandSettings.PIPELINE;
+  }
 
-  @Mixin BatchOptions batch;
+  private Settings settings;
 
   @Option(
       names = "--images",
@@ -112,18 +122,19 @@ final class BenchCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
-    try (Engine engine = Engine.load(model, spec.commandLine())) {
+    settings = CommandSettings.pipeline(spec);
+    try (Pipeline engine = CommandSettings.open(spec, settings)) {
       List<byte[]> corpus = images != null ? readImages(images) : generateImages(64);
-      int n = batch.batch;
-      BenchResult.Builder result =
-          new BenchResult.Builder(engine.classifier.spec().name(), n, corpus.size());
-      result.threads(model.threads, batch.preprocessThreads);
+      int n = engine.batchSize();
+      BenchResult.Builder result = new BenchResult.Builder(engine.model().name(), n, corpus.size());
+      int preprocessThreads = settings.get(PipelineSettings.PREPROCESS_THREADS);
+      result.threads(settings.get(PipelineSettings.THREADS), preprocessThreads);
       Phase.say("warming up");
       measureRaw(engine, corpus, n, Math.min(2, seconds), null);
       result.raw(measureRaw(engine, corpus, n, seconds, new Phase("raw model", seconds)));
       result.preprocess(
           measurePreprocess(
-              engine, corpus, batch.preprocessThreads, seconds, new Phase("preprocess", seconds)));
+              engine, corpus, preprocessThreads, seconds, new Phase("preprocess", seconds)));
       result.preprocessOneThread(
           measurePreprocess(
               engine, corpus, 1, seconds / 2, new Phase("preprocess, 1 thread", seconds / 2)));
@@ -191,16 +202,16 @@ final class BenchCommand implements Callable<Integer> {
 
   /** Images per second through the model alone, on a batch of real preprocessed images. */
   private static double measureRaw(
-      Engine engine, List<byte[]> corpus, int n, double seconds, Phase phase) {
+      Pipeline engine, List<byte[]> corpus, int n, double seconds, Phase phase) {
     ByteBuffer inputBytes =
-        ByteBuffer.allocateDirect(n * engine.preprocessor.tensorBytes())
+        ByteBuffer.allocateDirect(n * engine.preprocessor().tensorBytes())
             .order(ByteOrder.nativeOrder());
     FloatBuffer input = inputBytes.asFloatBuffer();
-    FloatBuffer output = direct(n * engine.classifier.spec().classes());
+    FloatBuffer output = direct(n * engine.model().classes());
     int filled = 0;
     for (int i = 0; filled < n && i < corpus.size() * 2; i++) {
       try {
-        engine.preprocessor.preprocess(corpus.get(i % corpus.size()), inputBytes, filled);
+        engine.preprocessor().preprocess(corpus.get(i % corpus.size()), inputBytes, filled);
         filled++;
       } catch (ConveyorException e) {
         // an unreadable file in the corpus: the slot is filled by the next one
@@ -214,7 +225,7 @@ final class BenchCommand implements Callable<Integer> {
     long start = System.nanoTime();
     long images = 0;
     do {
-      engine.classifier.run(input, n, output);
+      engine.classifier().run(input, n, output);
       images += n;
       if (phase != null) {
         phase.tick();
@@ -228,7 +239,7 @@ final class BenchCommand implements Callable<Integer> {
 
   /** Images per second decoded and preprocessed by {@code threads} threads. */
   private static double measurePreprocess(
-      Engine engine, List<byte[]> corpus, int threads, double seconds, Phase phase)
+      Pipeline engine, List<byte[]> corpus, int threads, double seconds, Phase phase)
       throws Exception {
     ExecutorService pool = Executors.newFixedThreadPool(threads);
     LongAdder done = new LongAdder();
@@ -241,11 +252,11 @@ final class BenchCommand implements Callable<Integer> {
           pool.submit(
               () -> {
                 ByteBuffer slot =
-                    ByteBuffer.allocateDirect(engine.preprocessor.tensorBytes())
+                    ByteBuffer.allocateDirect(engine.preprocessor().tensorBytes())
                         .order(ByteOrder.nativeOrder());
                 for (int i = offset; !stop.get(); i++) {
                   try {
-                    engine.preprocessor.preprocess(corpus.get(i % corpus.size()), slot, 0);
+                    engine.preprocessor().preprocess(corpus.get(i % corpus.size()), slot, 0);
                   } catch (ConveyorException e) {
                     // a broken image is work done too: it was read and refused
                   }
@@ -269,15 +280,15 @@ final class BenchCommand implements Callable<Integer> {
   }
 
   private int inFlight() {
-    return batch.batch * batch.workerConfig(model).pipelineDepth();
+    return settings.get(PipelineSettings.BATCH) * Pipelines.workerConfig(settings).pipelineDepth();
   }
 
   /** End to end through the embedded transport, with latency from submit to result. */
-  private void measurePipeline(Engine engine, List<byte[]> corpus, BenchResult.Builder result)
+  private void measurePipeline(Pipeline engine, List<byte[]> corpus, BenchResult.Builder result)
       throws Exception {
     Phase phase = new Phase("pipeline", seconds + 1);
     PipelineLoad load = new PipelineLoad(inFlight());
-    try (Engine.Embedded running = engine.startEmbedded(batch, model)) {
+    try (LocalWorkers running = LocalWorkers.embedded(engine, settings, 1)) {
       double ips =
           load.run(
               corpus,
@@ -285,7 +296,7 @@ final class BenchCommand implements Callable<Integer> {
               phase,
               request ->
                   running
-                      .transport()
+                      .embedded()
                       .submit(request, Duration.ofMinutes(1))
                       .whenComplete(
                           (r, t) -> {
@@ -295,7 +306,7 @@ final class BenchCommand implements Callable<Integer> {
                               load.failed();
                             }
                           }));
-      result.pipeline("embedded", ips, load.latency(), running.worker().stats().meanBatchSize());
+      result.pipeline("embedded", ips, load.latency(), running.workers().get(0).stats().meanBatchSize());
     }
     phase.done();
   }
@@ -304,21 +315,23 @@ final class BenchCommand implements Callable<Integer> {
    * Through the HTTP server on a free port, over embedded workers: for each concurrency, that many
    * callers each post one image and wait for its answer before posting the next.
    */
-  private void measureHttp(Engine engine, List<byte[]> corpus, BenchResult.Builder result)
+  private void measureHttp(Pipeline engine, List<byte[]> corpus, BenchResult.Builder result)
       throws Exception {
-    try (Engine.Embedded running = engine.startEmbedded(batch, model);
+    try (LocalWorkers running = LocalWorkers.embedded(engine, settings, 1);
         ConveyorServer server =
             new ConveyorServer(
-                    ServerConfig.defaults().withPort(0).withMaxRequestBytes(model.maxBytes),
+                    ServerConfig.defaults()
+                        .withPort(0)
+                        .withMaxRequestBytes(settings.get(PipelineSettings.MAX_BYTES)),
                     new EmbeddedClassify(
-                        running.transport(),
+                        running.embedded(),
                         running.workers(),
-                        engine.classifier.spec().name(),
-                        model.top))
+                        engine.model().name(),
+                        settings.get(PipelineSettings.TOP)))
                 .start()) {
       HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
       URI uri = URI.create("http://127.0.0.1:" + server.port() + "/v1/classify");
-      WorkerStats stats = running.worker().stats();
+      WorkerStats stats = running.workers().get(0).stats();
       for (int callers : http) {
         Phase phase = new Phase("HTTP, " + callers + " callers", seconds + 1);
         PipelineLoad load = new PipelineLoad(callers);
@@ -360,16 +373,17 @@ final class BenchCommand implements Callable<Integer> {
    * its result.
    */
   private void measureThroughBroker(
-      Engine engine, List<byte[]> corpus, BenchResult.Builder result, String uri) throws Exception {
-    Brokers.Endpoint endpoint = Brokers.endpoint(spec, uri);
-    Transport transport = endpoint.transport(batch.batch);
-    ResultSink sink = endpoint.sink();
-    Brokers.Client client = Brokers.client(spec, uri);
+      Pipeline engine, List<byte[]> corpus, BenchResult.Builder result, String uri) throws Exception {
+    Broker broker = CommandSettings.broker(spec, uri, Map.of());
+    Transport transport = broker.transport(engine.batchSize());
+    ResultSink sink = broker.sink();
+    ReplyClient client = broker.client();
     Phase phase = new Phase("pipeline", seconds + 1);
     PipelineLoad load = new PipelineLoad(inFlight());
     AtomicBoolean reading = new AtomicBoolean(true);
     Map<String, Long> madeAt = new ConcurrentHashMap<>();
-    Worker worker = engine.startWorker(transport, sink, batch, model);
+    Worker worker =
+        new Worker(Pipelines.workerConfig(settings), engine, transport, sink).start();
     try (client) {
       Thread reader =
           new Thread(

@@ -4,6 +4,10 @@ import dev.conveyor.core.ClassifyResult;
 import dev.conveyor.core.ErrorCode;
 import dev.conveyor.core.ImageRequest;
 import dev.conveyor.core.Json;
+import dev.conveyor.core.pipeline.Pipeline;
+import dev.conveyor.core.settings.SettingGroup;
+import dev.conveyor.core.settings.Settings;
+import dev.conveyor.pipeline.LocalWorkers;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -15,7 +19,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import me.tongfei.progressbar.ProgressBar;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
@@ -34,14 +37,15 @@ import picocli.CommandLine.Spec;
       "status is non-zero only for usage errors.",
       ""
     })
-final class ClassifyCommand implements Callable<Integer> {
+final class ClassifyCommand implements Callable<Integer>, SettingOptions.Taking {
   private static final int PROGRESS_THRESHOLD = 20;
 
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
-  @Mixin ModelOptions model;
-
-  @Mixin BatchOptions batch;
+  @Override
+  public SettingGroup[] settings() {
+    return CommandSettings.PIPELINE;
+  }
 
   @picocli.CommandLine.Option(
       names = "--no-progress",
@@ -61,11 +65,12 @@ final class ClassifyCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     List<Path> files = Inputs.expand(inputs);
     PrintWriter out = spec.commandLine().getOut();
-    try (Engine engine = Engine.load(model, spec.commandLine());
-        Engine.Embedded running = engine.startEmbedded(batch, model);
+    Settings settings = CommandSettings.pipeline(spec);
+    try (Pipeline pipeline = CommandSettings.open(spec, settings);
+        LocalWorkers running = LocalWorkers.embedded(pipeline, settings, 1);
         ProgressBar progress = progress(files.size())) {
       Deque<CompletableFuture<ClassifyResult>> inFlight = new ArrayDeque<>();
-      int window = Math.max(2 * batch.batch * 3, 64);
+      int window = Math.max(2 * pipeline.batchSize() * 3, 64);
       for (Path file : files) {
         ImageRequest request = ImageRequest.ofKey(file.toString());
         inFlight.add(submit(running, request));
@@ -81,9 +86,9 @@ final class ClassifyCommand implements Callable<Integer> {
     return 0;
   }
 
-  private static CompletableFuture<ClassifyResult> submit(Engine.Embedded running, ImageRequest r)
+  private static CompletableFuture<ClassifyResult> submit(LocalWorkers running, ImageRequest r)
       throws InterruptedException {
-    return running.transport().submit(r, Duration.ofDays(1));
+    return running.embedded().submit(r, Duration.ofDays(1));
   }
 
   private static void print(

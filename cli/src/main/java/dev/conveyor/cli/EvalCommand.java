@@ -15,11 +15,14 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import dev.conveyor.core.pipeline.Pipeline;
+import dev.conveyor.core.settings.SettingGroup;
+import dev.conveyor.core.settings.Settings;
+import dev.conveyor.pipeline.LocalWorkers;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import me.tongfei.progressbar.ProgressBar;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -40,12 +43,13 @@ import picocli.CommandLine.Spec;
       "Writes REPORT.json (with the confusion matrix) and REPORT.confusion.png.",
       ""
     })
-final class EvalCommand implements Callable<Integer> {
+final class EvalCommand implements Callable<Integer>, SettingOptions.Taking {
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
-  @Mixin ModelOptions model;
-
-  @Mixin BatchOptions batch;
+  @Override
+  public SettingGroup[] settings() {
+    return CommandSettings.PIPELINE;
+  }
 
   @Option(
       names = "--data",
@@ -71,23 +75,22 @@ final class EvalCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    try (Engine engine = Engine.load(model, spec.commandLine())) {
+    Settings settings = CommandSettings.pipeline(spec);
+    try (Pipeline pipeline = CommandSettings.open(spec, settings)) {
       List<String> classes =
-          engine.classifier.spec().labels().isEmpty()
-              ? FashionMnist.CLASSES
-              : engine.classifier.spec().labels();
+          pipeline.model().labels().isEmpty() ? FashionMnist.CLASSES : pipeline.model().labels();
       List<Sample> samples = samples(classes);
       Evaluation evaluation = new Evaluation(classes);
       long start;
       double seconds;
-      try (Engine.Embedded running = engine.startEmbedded(batch, model);
+      try (LocalWorkers running = LocalWorkers.embedded(pipeline, settings, 1);
           ProgressBar bar = Progress.bar("eval", samples.size(), " img", 1, true)) {
         List<CompletableFuture<Void>> done = new ArrayList<>(samples.size());
         start = System.nanoTime();
         for (Sample s : samples) {
           done.add(
               running
-                  .transport()
+                  .embedded()
                   .submit(s.request(), Duration.ofDays(1))
                   .thenAccept(
                       r -> {
@@ -98,16 +101,16 @@ final class EvalCommand implements Callable<Integer> {
         CompletableFuture.allOf(done.toArray(CompletableFuture[]::new)).join();
         seconds = (System.nanoTime() - start) / 1e9;
       }
-      print(evaluation, samples.size() / seconds, engine.classifier.spec().name());
-      String prefix = report != null ? report : "conveyor-eval-" + engine.classifier.spec().name();
+      print(evaluation, samples.size() / seconds, pipeline.model().name());
+      String prefix = report != null ? report : "conveyor-eval-" + pipeline.model().name();
       Files.writeString(
           Path.of(prefix + ".json"),
-          Json.write(json(evaluation, samples.size() / seconds, engine)) + "\n");
+          Json.write(json(evaluation, samples.size() / seconds, pipeline)) + "\n");
       TrainCharts.confusion(
           evaluation,
           "%s on %s: %.2f%% top-1"
               .formatted(
-                  engine.classifier.spec().name(), data.getFileName(), 100 * evaluation.accuracy()),
+                  pipeline.model().name(), data.getFileName(), 100 * evaluation.accuracy()),
           Path.of(prefix + ".confusion.png"));
       spec.commandLine().getOut().printf("wrote %s.json and %s.confusion.png%n", prefix, prefix);
       spec.commandLine().getOut().flush();
@@ -163,9 +166,9 @@ final class EvalCommand implements Callable<Integer> {
     out.println();
   }
 
-  private Map<String, Object> json(Evaluation e, double ips, Engine engine) {
+  private Map<String, Object> json(Evaluation e, double ips, Pipeline pipeline) {
     Map<String, Object> r = new LinkedHashMap<>();
-    r.put("model", engine.classifier.spec().name());
+    r.put("model", pipeline.model().name());
     r.put("data", data.toString());
     r.put("images", e.total());
     r.put("accuracy", e.accuracy());

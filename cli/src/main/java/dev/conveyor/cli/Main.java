@@ -1,6 +1,7 @@
 package dev.conveyor.cli;
 
 import dev.conveyor.core.ConveyorException;
+import dev.conveyor.core.ErrorCode;
 import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -44,6 +45,11 @@ public final class Main implements Runnable {
   /** Runs the command line with the given output streams; returns the exit code. */
   public static int execute(String[] args, PrintWriter out, PrintWriter err) {
     CommandLine cmd = new CommandLine(new Main());
+    for (CommandLine sub : cmd.getSubcommands().values()) {
+      if (sub.getCommand() instanceof SettingOptions.Taking taking) {
+        SettingOptions.add(sub.getCommandSpec(), taking.settings());
+      }
+    }
     cmd.setCaseInsensitiveEnumValuesAllowed(true);
     cmd.setOut(out);
     cmd.setErr(err);
@@ -51,7 +57,7 @@ public final class Main implements Runnable {
         (e, commandLine, parseResult) -> {
           if (e instanceof ConveyorException ce) {
             commandLine.getErr().println("conveyor: " + ce.getMessage());
-            return 1;
+            return ce.code() == ErrorCode.INVALID_SETTING ? 2 : 1;
           }
           throw e;
         });

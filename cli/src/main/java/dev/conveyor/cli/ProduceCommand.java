@@ -1,18 +1,22 @@
 package dev.conveyor.cli;
 
 import dev.conveyor.core.ClassifyResult;
+import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.ImageRequest;
 import dev.conveyor.core.Json;
-import dev.conveyor.redis.Redis;
-import dev.conveyor.redis.RedisAddress;
-import dev.conveyor.redis.RedisResults;
+import dev.conveyor.core.broker.Broker;
+import dev.conveyor.core.broker.Producer;
+import dev.conveyor.core.broker.ReplyClient;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
-import java.util.UUID;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ConcurrentHashMap;
 import me.tongfei.progressbar.ProgressBar;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -39,7 +43,8 @@ final class ProduceCommand implements Callable<Integer> {
       names = "--to",
       paramLabel = "URI",
       required = true,
-      description = "redis://host:port[/db]?mode=list|pubsub|stream")
+      description =
+          "The broker: redis://host:port[/db]?mode=list|pubsub|stream or kafka://host:port?topic=….")
   String to;
 
   @Option(
@@ -50,7 +55,7 @@ final class ProduceCommand implements Callable<Integer> {
 
   @Option(
       names = "--wait",
-      description = "Wait for every result and print it (list and stream modes).")
+      description = "Wait for every result and print it, in the order they come.")
   boolean await;
 
   @Option(
@@ -69,52 +74,138 @@ final class ProduceCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    if (await && !RedisAddress.handles(to)) {
-      throw new picocli.CommandLine.ParameterException(
-          spec.commandLine(),
-          "--wait needs Redis (list or stream mode); with Kafka, follow the results topic with 'conveyor results --follow'");
-    }
-    RedisAddress address = await ? Brokers.redis(spec, to) : null;
-    if (await && address.mode() == RedisAddress.Mode.PUBSUB) {
-      throw new picocli.CommandLine.ParameterException(
-          spec.commandLine(), "--wait needs list or stream mode: Pub/Sub results are not stored");
-    }
+    Broker broker = CommandSettings.broker(spec, to, partitions(partitions));
     List<Path> files = Inputs.expand(inputs);
-    String replyTo = await ? "conveyor:reply:" + UUID.randomUUID() : null;
     Duration timeout = Duration.ofSeconds(timeoutSeconds);
+    PrintWriter err = spec.commandLine().getErr();
     long start = System.nanoTime();
-    try (Brokers.Sender producer = Brokers.sender(spec, Brokers.withPartitions(to, partitions));
+    List<Producer.Failure> failed = new ArrayList<>();
+    try (Sender sender =
+            await
+                ? new Replies(broker.client(), ConcurrentHashMap.newKeySet())
+                : new Plain(broker.producer());
         ProgressBar bar = Progress.bar("produce", files.size(), " img", 1, true)) {
-      for (Path file : files) {
+      for (int i = 0; i < files.size(); i++) {
+        Path file = files.get(i);
         ImageRequest r = ImageRequest.ofBytes(file.toString(), Files.readAllBytes(file), null);
-        producer.send(
-            new ImageRequest(r.id(), r.source(), r.bytes(), null, replyTo, r.enqueuedNanos()),
-            timeout);
+        try {
+          sender.send(r, timeout);
+        } catch (ConveyorException e) {
+          // the broker stayed full or away for the whole wait: the rest would fare the same
+          failed.add(new Producer.Failure(r, e));
+          for (Path rest : files.subList(i + 1, files.size())) {
+            failed.add(new Producer.Failure(ImageRequest.ofKey(rest.toString()), e));
+          }
+          break;
+        }
         bar.step();
       }
-    }
-    double seconds = (System.nanoTime() - start) / 1e9;
-    PrintWriter err = spec.commandLine().getErr();
-    err.printf(
-        "sent %d images to %s in %.1f s (%.0f images/s)%n",
-        files.size(), to, seconds, files.size() / seconds);
-    err.flush();
-    if (await) {
-      PrintWriter out = spec.commandLine().getOut();
-      try (RedisResults results = Redis.results(address)) {
-        for (int i = 0; i < files.size(); i++) {
-          ClassifyResult r = results.awaitReply(replyTo, timeout);
-          if (r == null) {
-            err.printf(
-                "conveyor: no result within %d s; %d of %d came%n",
-                timeoutSeconds, i, files.size());
-            return 1;
-          }
-          out.println(Json.write(r));
+      failed.addAll(sender.flush(timeout));
+      int sent = files.size() - failed.size();
+      double seconds = (System.nanoTime() - start) / 1e9;
+      err.printf(
+          "sent %d images to %s in %.1f s (%.0f images/s)%n",
+          sent, broker.describe(), seconds, sent / seconds);
+      if (!failed.isEmpty()) {
+        err.printf("conveyor: could not send %d of %d images:%n", failed.size(), files.size());
+        for (Producer.Failure f : failed) {
+          err.printf("  %s: %s%n", f.request().source(), f.error().getMessage());
         }
+        err.flush();
+        return 1;
+      }
+      if (await && !awaitAll(sender, sent, timeout)) {
+        return 1;
+      }
+    }
+    err.flush();
+    return 0;
+  }
+
+  /** Prints results as they come until {@code n} came; false when one took over {@code timeout}. */
+  private boolean awaitAll(Sender sender, int n, Duration timeout) {
+    PrintWriter out = spec.commandLine().getOut();
+    int printed = 0;
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (printed < n) {
+      List<ClassifyResult> came = sender.poll();
+      for (ClassifyResult r : came) {
+        out.println(Json.write(r));
+        printed++;
       }
       out.flush();
+      if (!came.isEmpty()) {
+        deadline = System.nanoTime() + timeout.toNanos();
+      } else if (System.nanoTime() > deadline) {
+        spec.commandLine()
+            .getErr()
+            .printf("conveyor: no result within %d s; %d of %d came%n", timeoutSeconds, printed, n);
+        return false;
+      }
     }
-    return 0;
+    return true;
+  }
+
+  /** The {@code --partitions} option as a URI setting, when given. */
+  static Map<String, String> partitions(Integer partitions) {
+    return partitions == null ? Map.of() : Map.of("partitions", partitions.toString());
+  }
+
+  /** Sends requests: plainly, or as a client that then waits for their results. */
+  private interface Sender extends AutoCloseable {
+    void send(ImageRequest request, Duration maxWait) throws InterruptedException;
+
+    List<Producer.Failure> flush(Duration maxWait) throws InterruptedException;
+
+    /** Results that came (waiting a little for some). */
+    List<ClassifyResult> poll();
+
+    @Override
+    void close();
+  }
+
+  private record Plain(Producer producer) implements Sender {
+    public void send(ImageRequest request, Duration maxWait) throws InterruptedException {
+      producer.send(request, maxWait);
+    }
+
+    public List<Producer.Failure> flush(Duration maxWait) throws InterruptedException {
+      return producer.flush(maxWait);
+    }
+
+    public List<ClassifyResult> poll() {
+      return List.of();
+    }
+
+    public void close() {
+      producer.close();
+    }
+  }
+
+  /** Sends through a reply client, keeping the results of this run's requests only. */
+  private record Replies(ReplyClient client, Set<String> mine) implements Sender {
+    public void send(ImageRequest request, Duration maxWait) throws InterruptedException {
+      mine.add(request.id());
+      client.send(request, maxWait);
+    }
+
+    public List<Producer.Failure> flush(Duration maxWait) {
+      return List.of();
+    }
+
+    public List<ClassifyResult> poll() {
+      List<ClassifyResult> came = new ArrayList<>();
+      client.poll(
+          r -> {
+            if (mine.remove(r.id())) {
+              came.add(r);
+            }
+          });
+      return came;
+    }
+
+    public void close() {
+      client.close();
+    }
   }
 }

@@ -2,12 +2,10 @@ package dev.conveyor.cli;
 
 import dev.conveyor.core.ClassifyResult;
 import dev.conveyor.core.Json;
-import dev.conveyor.kafka.KafkaAddress;
-import dev.conveyor.kafka.KafkaResults;
-import dev.conveyor.redis.Redis;
-import dev.conveyor.redis.RedisAddress;
-import dev.conveyor.redis.RedisResults;
+import dev.conveyor.core.broker.Broker;
+import dev.conveyor.core.broker.ResultReader;
 import java.io.PrintWriter;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicBoolean;
 import picocli.CommandLine.Command;
@@ -33,7 +31,8 @@ final class ResultsCommand implements Callable<Integer> {
       names = "--from",
       paramLabel = "URI",
       required = true,
-      description = "redis://host:port[/db]?mode=list|pubsub|stream")
+      description =
+          "The broker: redis://host:port[/db]?mode=list|pubsub|stream or kafka://host:port?topic=….")
   String from;
 
   @Option(names = "--follow", description = "Keep printing new results until stopped.")
@@ -47,14 +46,11 @@ final class ResultsCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    if (KafkaAddress.handles(from)) {
-      return kafka(Brokers.kafka(spec, from));
-    }
-    RedisAddress address = Brokers.redis(spec, from);
+    Broker broker = CommandSettings.broker(spec, from, Map.of());
     PrintWriter out = spec.commandLine().getOut();
-    try (RedisResults results = Redis.results(address)) {
+    try (ResultReader results = broker.results()) {
       if (id != null) {
-        ClassifyResult r = results.get(id);
+        ClassifyResult r = CommandSettings.usage(spec, () -> results.get(id));
         if (r == null) {
           spec.commandLine()
               .getErr()
@@ -65,41 +61,9 @@ final class ResultsCommand implements Callable<Integer> {
         out.flush();
         return 0;
       }
-      if (!follow && address.mode() == RedisAddress.Mode.PUBSUB) {
-        throw new picocli.CommandLine.ParameterException(
-            spec.commandLine(),
-            "Pub/Sub keeps no results: use --follow to print them as they are published");
-      }
-      AtomicBoolean running = new AtomicBoolean(true);
-      Runtime.getRuntime().addShutdownHook(new Thread(() -> running.set(false)));
       if (follow) {
-        results.follow(
-            false,
-            running::get,
-            line -> {
-              out.println(line);
-              out.flush();
-            });
-      } else {
-        results.stored(out::println);
-      }
-    }
-    out.flush();
-    return 0;
-  }
-
-  /** The results topic: all of it, or with --follow what comes from now on. */
-  private int kafka(KafkaAddress address) {
-    if (id != null) {
-      throw new picocli.CommandLine.ParameterException(
-          spec.commandLine(),
-          "--id needs Redis: Kafka keeps results as a log, read it with or without --follow");
-    }
-    PrintWriter out = spec.commandLine().getOut();
-    AtomicBoolean running = new AtomicBoolean(true);
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> running.set(false)));
-    try (KafkaResults results = new KafkaResults(address)) {
-      if (follow) {
+        AtomicBoolean running = new AtomicBoolean(true);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> running.set(false)));
         results.follow(
             running::get,
             line -> {
@@ -107,7 +71,12 @@ final class ResultsCommand implements Callable<Integer> {
               out.flush();
             });
       } else {
-        results.stored(out::println);
+        CommandSettings.usage(
+            spec,
+            () -> {
+              results.stored(out::println);
+              return null;
+            });
       }
     }
     out.flush();

@@ -1,19 +1,25 @@
 package dev.conveyor.cli;
 
+import dev.conveyor.core.broker.Broker;
+import dev.conveyor.core.pipeline.Pipeline;
+import dev.conveyor.core.settings.SettingGroup;
+import dev.conveyor.core.settings.Settings;
 import dev.conveyor.core.worker.Worker;
-import dev.conveyor.onnx.OnnxClassifier;
+import dev.conveyor.pipeline.LocalWorkers;
+import dev.conveyor.pipeline.PipelineSettings;
+import dev.conveyor.pipeline.Pipelines;
+import dev.conveyor.server.BrokerClassify;
 import dev.conveyor.server.Classify;
 import dev.conveyor.server.ConveyorServer;
 import dev.conveyor.server.EmbeddedClassify;
 import dev.conveyor.server.ServerConfig;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
@@ -42,7 +48,7 @@ import picocli.CommandLine.Spec;
       "Stops on SIGTERM or Ctrl-C.",
       ""
     })
-final class ServeCommand implements Callable<Integer> {
+final class ServeCommand implements Callable<Integer>, SettingOptions.Taking {
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
   @Option(
@@ -92,9 +98,10 @@ final class ServeCommand implements Callable<Integer> {
           "Seconds a caller waits for its result (504 beyond). Default: ${DEFAULT-VALUE}.")
   int timeoutSeconds;
 
-  @Mixin ModelOptions model;
-
-  @Mixin BatchOptions batch;
+  @Override
+  public SettingGroup[] settings() {
+    return CommandSettings.PIPELINE;
+  }
 
   @Override
   public Integer call() throws Exception {
@@ -105,48 +112,18 @@ final class ServeCommand implements Callable<Integer> {
           spec.commandLine(),
           "--workers must be at least 1 on the embedded transport, 0 or more with a broker");
     }
-    Brokers.Endpoint broker = embedded ? null : Brokers.endpoint(spec, transport);
+    Settings settings = CommandSettings.pipeline(spec);
+    Broker broker = embedded ? null : CommandSettings.broker(spec, transport, Map.of());
     ServerConfig config =
         ServerConfig.defaults()
             .withBind(bind)
             .withPort(port)
             .withToken(token)
-            .withMaxRequestBytes(model.maxBytes)
+            .withMaxRequestBytes(settings.get(PipelineSettings.MAX_BYTES))
             .withResultTimeout(Duration.ofSeconds(timeoutSeconds));
     List<AutoCloseable> open = new ArrayList<>();
     try {
-      Classify classify;
-      if (embedded) {
-        Engine engine = Engine.load(model, spec.commandLine());
-        open.add(engine);
-        Engine.Embedded running = engine.startEmbedded(batch, model, n);
-        open.add(running);
-        classify =
-            new EmbeddedClassify(
-                running.transport(), running.workers(), engine.classifier.spec().name(), model.top);
-      } else {
-        String name = modelName();
-        List<Worker> local = List.of();
-        if (n > 0) {
-          Engine engine = Engine.load(model, spec.commandLine());
-          open.add(engine);
-          Engine.Running running = engine.startWorkers(broker, n, batch, model);
-          open.add(running);
-          local = running.workers();
-          name = engine.classifier.spec().name();
-        }
-        BrokerClassify through =
-            new BrokerClassify(
-                Brokers.client(spec, transport),
-                broker.describe(),
-                name,
-                model.top,
-                batch.queue,
-                config.resultTimeout().plusSeconds(5),
-                local);
-        open.add(through);
-        classify = through;
-      }
+      Classify classify = embedded ? embedded(settings, n, open) : throughBroker(settings, broker, n, config, open);
       ConveyorServer server = new ConveyorServer(config, classify).start();
       open.add(server);
       spec.commandLine()
@@ -160,21 +137,55 @@ final class ServeCommand implements Callable<Integer> {
           .addShutdownHook(
               new Thread(
                   () -> {
-                    Engine.closeAll(open);
+                    LocalWorkers.closeAll(open);
                     stopped.countDown();
                   },
                   "conveyor-shutdown"));
       stopped.await();
       return 0;
     } catch (RuntimeException e) {
-      Engine.closeAll(open);
+      LocalWorkers.closeAll(open);
       throw e;
     }
   }
 
-  /** With a broker and no workers here, the model is named by --model's file (not loaded). */
-  private String modelName() {
-    return OnnxClassifier.modelName(
-        model.model != null ? model.model : Path.of(Engine.DEFAULT_MODEL));
+  /** Workers in this process on the in-memory transport. */
+  private Classify embedded(Settings settings, int n, List<AutoCloseable> open) {
+    Pipeline pipeline = CommandSettings.open(spec, settings);
+    open.add(pipeline);
+    LocalWorkers running = LocalWorkers.embedded(pipeline, settings, n);
+    open.add(running);
+    return new EmbeddedClassify(
+        running.embedded(),
+        running.workers(),
+        pipeline.model().name(),
+        settings.get(PipelineSettings.TOP));
+  }
+
+  /** A front for workers anywhere; with {@code n > 0}, some of them in this process. */
+  private Classify throughBroker(
+      Settings settings, Broker broker, int n, ServerConfig config, List<AutoCloseable> open) {
+    // with no workers here the model is not loaded: it is named by its file
+    String name = Pipelines.modelName(settings);
+    List<Worker> local = List.of();
+    if (n > 0) {
+      Pipeline pipeline = CommandSettings.open(spec, settings);
+      open.add(pipeline);
+      LocalWorkers running = LocalWorkers.onBroker(pipeline, broker, settings, n);
+      open.add(running);
+      local = running.workers();
+      name = pipeline.model().name();
+    }
+    BrokerClassify through =
+        new BrokerClassify(
+            broker.client(),
+            broker.describe(),
+            name,
+            settings.get(PipelineSettings.TOP),
+            settings.get(PipelineSettings.QUEUE),
+            config.resultTimeout().plusSeconds(5),
+            local);
+    open.add(through);
+    return through;
   }
 }

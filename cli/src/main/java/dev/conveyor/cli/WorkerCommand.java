@@ -1,9 +1,13 @@
 package dev.conveyor.cli;
 
+import dev.conveyor.core.broker.Broker;
+import dev.conveyor.core.pipeline.Pipeline;
+import dev.conveyor.core.settings.SettingGroup;
+import dev.conveyor.core.settings.Settings;
+import dev.conveyor.pipeline.LocalWorkers;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -19,7 +23,7 @@ import picocli.CommandLine.Spec;
       "the batches it holds, stores their results, hands back anything not started, and exits.",
       ""
     })
-final class WorkerCommand implements Callable<Integer> {
+final class WorkerCommand implements Callable<Integer>, SettingOptions.Taking {
 
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
@@ -28,7 +32,8 @@ final class WorkerCommand implements Callable<Integer> {
       paramLabel = "URI",
       required = true,
       description =
-          "redis://host:port[/db]?mode=list|pubsub|stream or kafka://host:port?topic=… (see the README).")
+          "The broker: redis://host:port[/db]?mode=list|pubsub|stream, kafka://host:port?topic=…"
+              + " (see the README for each one's settings).")
   String from;
 
   @Option(
@@ -44,21 +49,23 @@ final class WorkerCommand implements Callable<Integer> {
       description = "Workers in this process, sharing the model. Default: ${DEFAULT-VALUE}.")
   int workers;
 
-  @Mixin ModelOptions model;
-
-  @Mixin BatchOptions batch;
+  @Override
+  public SettingGroup[] settings() {
+    return CommandSettings.PIPELINE;
+  }
 
   @Override
   public Integer call() throws Exception {
-    Brokers.Endpoint address = Brokers.endpoint(spec, Brokers.withPartitions(from, partitions));
+    Broker broker = CommandSettings.broker(spec, from, ProduceCommand.partitions(partitions));
+    Settings settings = CommandSettings.pipeline(spec);
     CountDownLatch stopped = new CountDownLatch(1);
-    try (Engine engine = Engine.load(model, spec.commandLine())) {
-      Engine.Running running = engine.startWorkers(address, workers, batch, model);
+    try (Pipeline pipeline = CommandSettings.open(spec, settings)) {
+      LocalWorkers running = LocalWorkers.onBroker(pipeline, broker, settings, workers);
       spec.commandLine()
           .getErr()
           .printf(
               "conveyor worker: %d worker(s) on %s, model %s%n",
-              workers, address.describe(), engine.classifier.spec().name());
+              workers, broker.describe(), pipeline.model().name());
       spec.commandLine().getErr().flush();
       Thread shutdown =
           new Thread(

@@ -1,7 +1,9 @@
 package dev.conveyor.kafka;
 
-import java.net.URLDecoder;
-import java.nio.charset.StandardCharsets;
+import dev.conveyor.core.ConveyorException;
+import dev.conveyor.core.ErrorCode;
+import dev.conveyor.core.settings.Arguments;
+import dev.conveyor.core.settings.Settings;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Properties;
@@ -9,9 +11,9 @@ import java.util.Properties;
 /**
  * Where and how Conveyor uses Kafka, from a URI: {@code
  * kafka://host:port[,host:port]?topic=conveyor-images&results=conveyor-results&group=conveyor}.
- * Conveyor's own settings: {@code topic}, {@code results}, {@code group}, {@code partitions} (when
- * the topic is created, default 4) and {@code max-deliveries} (default 3). Every other setting is
- * passed to the Kafka clients as a property, such as {@code security.protocol=SASL_SSL}.
+ * Conveyor's own settings are declared in {@link KafkaSettings}; settings for the Kafka clients
+ * come with the prefix {@code kafka.} ({@code kafka.security.protocol=SASL_SSL}). Anything else is
+ * an error naming it.
  */
 public record KafkaAddress(
     String bootstrap,
@@ -27,60 +29,40 @@ public record KafkaAddress(
   }
 
   public static KafkaAddress parse(String text) {
+    return parse(text, Map.of());
+  }
+
+  /**
+   * Reads a Kafka URI; {@code overrides} win over its query.
+   *
+   * @throws ConveyorException {@code INVALID_SETTING} naming what is wrong
+   */
+  public static KafkaAddress parse(String text, Map<String, String> overrides) {
     if (!handles(text)) {
-      throw new IllegalArgumentException(
+      throw new ConveyorException(
+          ErrorCode.INVALID_SETTING,
           "not a Kafka URI: '%s'; expected kafka://host:port?topic=…".formatted(text));
     }
-    String rest = text.substring("kafka://".length());
-    int q = rest.indexOf('?');
-    String hosts = q < 0 ? rest : rest.substring(0, q);
+    Arguments.Query query = Arguments.query(text);
+    String hosts = query.base().substring("kafka://".length());
     if (hosts.endsWith("/")) {
       hosts = hosts.substring(0, hosts.length() - 1);
     }
     if (hosts.isBlank()) {
-      throw new IllegalArgumentException("the Kafka URI names no broker: " + text);
+      throw new ConveyorException(
+          ErrorCode.INVALID_SETTING, "the Kafka URI names no broker: " + text);
     }
-    Map<String, String> query = new LinkedHashMap<>();
-    if (q >= 0) {
-      for (String pair : rest.substring(q + 1).split("&")) {
-        if (pair.isEmpty()) {
-          continue;
-        }
-        int eq = pair.indexOf('=');
-        query.put(
-            eq < 0 ? pair : pair.substring(0, eq),
-            eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
-      }
-    }
-    String topic = query.remove("topic");
-    String results = query.remove("results");
-    String group = query.remove("group");
-    int partitions = positive(query.remove("partitions"), 4, "partitions");
-    int maxDeliveries = positive(query.remove("max-deliveries"), 3, "max-deliveries");
+    Map<String, String> given = new LinkedHashMap<>(query.params());
+    given.putAll(overrides);
+    Settings s = Settings.read(given, "Kafka URI", KafkaSettings.ALL);
     return new KafkaAddress(
         hosts,
-        topic != null ? topic : "conveyor-images",
-        results != null ? results : "conveyor-results",
-        group != null ? group : "conveyor",
-        partitions,
-        maxDeliveries,
-        Map.copyOf(query));
-  }
-
-  private static int positive(String value, int fallback, String name) {
-    if (value == null) {
-      return fallback;
-    }
-    try {
-      int n = Integer.parseInt(value);
-      if (n > 0) {
-        return n;
-      }
-    } catch (NumberFormatException e) {
-      // reported below
-    }
-    throw new IllegalArgumentException(
-        name + " must be a positive whole number, not '" + value + "'");
+        s.get(KafkaSettings.TOPIC),
+        s.get(KafkaSettings.RESULTS),
+        s.get(KafkaSettings.GROUP),
+        s.get(KafkaSettings.PARTITIONS),
+        s.get(KafkaSettings.MAX_DELIVERIES),
+        Map.copyOf(s.passedThrough()));
   }
 
   /** The dead-letter topic: {@code TOPIC-dlq}. */
@@ -94,6 +76,12 @@ public record KafkaAddress(
     p.put("bootstrap.servers", bootstrap);
     p.putAll(clientProperties);
     return p;
+  }
+
+  /** Without the client properties, which may hold credentials. */
+  @Override
+  public String toString() {
+    return describe();
   }
 
   public String describe() {

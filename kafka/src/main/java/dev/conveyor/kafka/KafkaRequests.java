@@ -3,26 +3,31 @@ package dev.conveyor.kafka;
 import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.ErrorCode;
 import dev.conveyor.core.ImageRequest;
+import dev.conveyor.core.broker.Producer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Properties;
-import java.util.concurrent.Future;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
 /**
  * Sends requests to the topic with an idempotent producer ({@code acks=all}). Back-pressure is
  * Kafka's own: a send waits while the producer's buffer is full of unacknowledged records, up to
- * {@code max.block.ms}, and then fails; nothing is dropped silently.
+ * the send's {@code maxWait}. Every record Kafka does not acknowledge (the broker is down, the wait
+ * ran out) is reported by {@link #flush}; nothing is dropped silently. The topics are created, when
+ * missing, on the first send.
  */
-public final class KafkaRequests implements AutoCloseable {
+public final class KafkaRequests implements Producer {
   private final KafkaAddress address;
-  private final KafkaProducer<String, byte[]> producer;
+  private final ConcurrentLinkedQueue<Failure> failures = new ConcurrentLinkedQueue<>();
+  private KafkaProducer<String, byte[]> producer;
 
   public KafkaRequests(KafkaAddress address) {
     this.address = address;
-    Topics.ensure(address);
-    this.producer = new KafkaProducer<>(producerProperties(address));
   }
 
   static Properties producerProperties(KafkaAddress address) {
@@ -37,23 +42,72 @@ public final class KafkaRequests implements AutoCloseable {
     return p;
   }
 
-  /** Sends a request; the future completes when Kafka has it. */
-  public Future<RecordMetadata> send(ImageRequest request) {
+  /**
+   * Hands a request to the producer; Kafka's acknowledgement comes later, and a record it refuses
+   * is reported by {@link #flush}.
+   *
+   * @throws ConveyorException {@code UNAVAILABLE} when Kafka cannot be reached to create the topics
+   */
+  @Override
+  public void send(ImageRequest request, Duration maxWait) {
+    if (producer == null) {
+      open(maxWait);
+    }
     try {
-      return producer.send(Records.toRecord(address.topic(), request));
-    } catch (org.apache.kafka.common.KafkaException e) {
-      throw new ConveyorException(
-          ErrorCode.BUSY, "Kafka did not take the request: " + e.getMessage(), e);
+      producer.send(
+          Records.toRecord(address.topic(), request),
+          (metadata, e) -> {
+            if (e != null) {
+              failures.add(
+                  new Failure(
+                      request,
+                      new ConveyorException(
+                          ErrorCode.UNAVAILABLE, "Kafka did not take it: " + e.getMessage(), e)));
+            }
+          });
+    } catch (KafkaException e) {
+      failures.add(
+          new Failure(
+              request,
+              new ConveyorException(
+                  ErrorCode.BUSY, "Kafka did not take it: " + e.getMessage(), e)));
     }
   }
 
-  /** Waits until every request sent so far is acknowledged. */
-  public void flush() {
-    producer.flush();
+  /** Creates the topics when missing, and a producer whose sends give up after {@code maxWait}. */
+  private void open(Duration maxWait) {
+    Topics.ensure(address, maxWait);
+    Properties p = producerProperties(address);
+    long wait = Math.max(1000, maxWait.toMillis());
+    p.put("max.block.ms", Long.toString(wait));
+    p.putIfAbsent("request.timeout.ms", Long.toString(Math.min(30_000, wait)));
+    p.putIfAbsent("delivery.timeout.ms", Long.toString(wait + 5_000));
+    producer = new KafkaProducer<>(p);
+  }
+
+  /** Waits until every record sent so far is acknowledged or has failed; returns the failures. */
+  @Override
+  public List<Failure> flush(Duration maxWait) {
+    if (producer != null) {
+      producer.flush();
+    }
+    return failures();
+  }
+
+  /** The records that failed so far, without waiting for those still in flight. */
+  List<Failure> failures() {
+    List<Failure> failed = new ArrayList<>();
+    Failure f;
+    while ((f = failures.poll()) != null) {
+      failed.add(f);
+    }
+    return failed;
   }
 
   @Override
   public void close() {
-    producer.close();
+    if (producer != null) {
+      producer.close();
+    }
   }
 }

@@ -1,5 +1,9 @@
 package dev.conveyor.kafka;
 
+import dev.conveyor.core.ClassifyResult;
+import dev.conveyor.core.ConveyorException;
+import dev.conveyor.core.ErrorCode;
+import dev.conveyor.core.broker.ResultReader;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -15,7 +19,7 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 
 /** Reads the results topic (without joining the workers' group): all of it, or as results come. */
-public final class KafkaResults implements AutoCloseable {
+public final class KafkaResults implements ResultReader {
   private final KafkaAddress address;
   private final KafkaConsumer<String, byte[]> consumer;
   private final List<TopicPartition> partitions = new ArrayList<>();
@@ -33,7 +37,20 @@ public final class KafkaResults implements AutoCloseable {
     consumer.assign(partitions);
   }
 
+  /**
+   * Kafka keeps results as a log, not by id.
+   *
+   * @throws ConveyorException {@code INVALID_SETTING} always, saying what to do instead
+   */
+  @Override
+  public ClassifyResult get(String id) {
+    throw new ConveyorException(
+        ErrorCode.INVALID_SETTING,
+        "Kafka keeps results as a log, not by id: read them all, or follow them as they come");
+  }
+
   /** Hands every result stored in the results topic to {@code sink}, then returns. */
+  @Override
   public void stored(Consumer<String> sink) {
     consumer.seekToBeginning(partitions);
     Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
@@ -45,6 +62,7 @@ public final class KafkaResults implements AutoCloseable {
   }
 
   /** Hands every result written from now on to {@code sink}, while {@code running} holds. */
+  @Override
   public void follow(BooleanSupplier running, Consumer<String> sink) {
     fromNow();
     while (running.getAsBoolean()) {
@@ -63,10 +81,6 @@ public final class KafkaResults implements AutoCloseable {
     consumer
         .poll(Duration.ofMillis(200))
         .forEach(r -> sink.accept(new String(r.value(), StandardCharsets.UTF_8)));
-  }
-
-  public String describe() {
-    return address.describe();
   }
 
   @Override

@@ -3,6 +3,7 @@ package dev.conveyor.kafka;
 import dev.conveyor.core.transport.Delivery;
 import dev.conveyor.core.transport.Transport;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -25,7 +26,7 @@ import org.apache.kafka.common.serialization.StringDeserializer;
  * Requests from a Kafka topic through a consumer group; a poll is a batch. Offsets are committed
  * only up to the lowest record not yet acknowledged in each partition (acknowledged once its result
  * is written), before each poll and when partitions are revoked, so neither a crash nor a rebalance
- * loses a request. The consumer is used only from the thread that calls {@link #take}. A record
+ * loses a request. The consumer is used only from the thread that calls {@link #poll}. A record
  * whose processing failed is sent again with its attempt count, and to the dead-letter topic with
  * the error once it has failed {@code max-deliveries} times.
  */
@@ -38,6 +39,7 @@ public final class KafkaTransport implements Transport {
   private final Map<TopicPartition, Long> nextOffset = new HashMap<>();
   private final ConcurrentLinkedQueue<ConsumerRecord<String, byte[]>> acked =
       new ConcurrentLinkedQueue<>();
+  private final ArrayDeque<ConsumerRecord<String, byte[]>> fetched = new ArrayDeque<>();
   private boolean uncommitted;
 
   public KafkaTransport(KafkaAddress address, int maxBatch) {
@@ -57,6 +59,9 @@ public final class KafkaTransport implements Transport {
         new ConsumerRebalanceListener() {
           @Override
           public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+            // fetched but not handed out: the next owner reads them from the committed offset
+            fetched.removeIf(
+                r -> partitions.contains(new TopicPartition(r.topic(), r.partition())));
             awaitAcks(partitions);
             commitAcked();
             partitions.forEach(
@@ -71,11 +76,19 @@ public final class KafkaTransport implements Transport {
         });
   }
 
+  /**
+   * Hands out up to {@code max} records: those a previous poll fetched beyond its maximum first,
+   * then what the consumer brings within {@code timeout}.
+   */
   @Override
-  public List<Delivery> take(int max, Duration linger) {
+  public List<Delivery> poll(int max, Duration timeout) {
     commitAcked();
-    List<Delivery> out = new ArrayList<>();
-    for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(200))) {
+    if (fetched.isEmpty()) {
+      consumer.poll(timeout).forEach(fetched::add);
+    }
+    List<Delivery> out = new ArrayList<>(Math.min(max, fetched.size()));
+    while (out.size() < max && !fetched.isEmpty()) {
+      ConsumerRecord<String, byte[]> record = fetched.poll();
       TopicPartition tp = new TopicPartition(record.topic(), record.partition());
       unacked.computeIfAbsent(tp, k -> new TreeSet<>()).add(record.offset());
       nextOffset.merge(tp, record.offset() + 1, Math::max);

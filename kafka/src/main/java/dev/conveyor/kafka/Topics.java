@@ -1,7 +1,11 @@
 package dev.conveyor.kafka;
 
+import dev.conveyor.core.ConveyorException;
+import dev.conveyor.core.ErrorCode;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -14,9 +18,22 @@ final class Topics {
   private Topics() {}
 
   static void ensure(KafkaAddress address) {
-    try (Admin admin = Admin.create(address.properties())) {
-      Set<String> existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);
-      int brokers = admin.describeCluster().nodes().get(30, TimeUnit.SECONDS).size();
+    ensure(address, Duration.ofSeconds(30));
+  }
+
+  /**
+   * Creates the address's topics when missing, waiting at most about {@code wait} for Kafka.
+   *
+   * @throws ConveyorException {@code UNAVAILABLE} when Kafka cannot be reached
+   */
+  static void ensure(KafkaAddress address, Duration wait) {
+    long ms = Math.max(1000, wait.toMillis());
+    Properties p = address.properties();
+    p.putIfAbsent("default.api.timeout.ms", Long.toString(ms));
+    p.putIfAbsent("request.timeout.ms", Long.toString(Math.min(ms, 30_000)));
+    try (Admin admin = Admin.create(p)) {
+      Set<String> existing = admin.listTopics().names().get(ms, TimeUnit.MILLISECONDS);
+      int brokers = admin.describeCluster().nodes().get(ms, TimeUnit.MILLISECONDS).size();
       short replication = (short) Math.max(1, Math.min(3, brokers));
       List<NewTopic> missing = new ArrayList<>();
       for (String topic : List.of(address.topic(), address.results(), address.deadLetter())) {
@@ -26,7 +43,7 @@ final class Topics {
       }
       if (!missing.isEmpty()) {
         try {
-          admin.createTopics(missing).all().get(30, TimeUnit.SECONDS);
+          admin.createTopics(missing).all().get(ms, TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {
           if (!(e.getCause() instanceof TopicExistsException)) {
             throw e;
@@ -35,11 +52,12 @@ final class Topics {
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted while creating topics", e);
+      throw new ConveyorException(ErrorCode.UNAVAILABLE, "interrupted while creating topics", e);
     } catch (Exception e) {
-      throw new IllegalStateException(
-          "cannot reach Kafka at %s to create its topics: %s"
-              .formatted(address.bootstrap(), e.getMessage()),
+      throw new ConveyorException(
+          ErrorCode.UNAVAILABLE,
+          "cannot reach Kafka at %s to create its topics within %d s: %s"
+              .formatted(address.bootstrap(), ms / 1000, e.getMessage()),
           e);
     }
   }

@@ -1,14 +1,17 @@
 package dev.conveyor.kafka;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.conveyor.core.ClassifyResult;
+import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.ImageRequest;
 import dev.conveyor.core.Json;
 import dev.conveyor.core.testing.MeanColourClassifier;
 import dev.conveyor.core.testing.TestImages;
 import dev.conveyor.core.testing.TestProcesses;
 import dev.conveyor.core.testing.TestWorkers;
+import dev.conveyor.core.worker.WorkerConfig;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -97,10 +100,10 @@ class KafkaTransportIT {
       for (int i = 0; i < n; i++) {
         ImageRequest r =
             ImageRequest.ofBytes(COLOURS[i % 3], TestImages.bytes(COLOURS[i % 3]), "image/png");
-        requests.send(r);
+        requests.send(r, Duration.ofSeconds(30));
         ids.add(r.id());
       }
-      requests.flush();
+      assertThat(requests.flush(Duration.ofSeconds(30))).as("records Kafka did not take").isEmpty();
     }
     return ids;
   }
@@ -127,6 +130,46 @@ class KafkaTransportIT {
       }
     }
     return out;
+  }
+
+  @Test
+  void aLoneRequestStartsAtOnceAndABusyWorkerGathersABatch() throws Exception {
+    KafkaAddress address =
+        KafkaAddress.parse(broker.uri("topic=images-lone&results=results-lone&group=g-lone"));
+    MeanColourClassifier model = new MeanColourClassifier(32, 32).slow(300);
+    keep(
+        TestWorkers.colour(
+            keep(new KafkaTransport(address, 8)),
+            keep(new KafkaResultSink(address)),
+            model,
+            WorkerConfig.defaults().withBatchSize(8).withLinger(Duration.ofSeconds(5))));
+    awaitMembers(address, 1);
+    long start = System.nanoTime();
+    List<String> ids = new ArrayList<>(produce(address, 1));
+    Thread.sleep(100); // the lone image is in the model now
+    ids.addAll(produce(address, 5));
+    assertThat(readAll(address, address.results(), 6, Duration.ofSeconds(20))).hasSize(6);
+    assertThat(Duration.ofNanos(System.nanoTime() - start))
+        .as("nobody waited out the 5 s linger: the model was idle, then became free")
+        .isLessThan(Duration.ofSeconds(3));
+    assertThat(model.batchSizes())
+        .as("the lone image went alone; the rest gathered while the model was busy")
+        .containsExactly(1, 5);
+  }
+
+  @Test
+  void aProducerReportsEveryRecordABrokerThatIsDownDidNotTake() throws Exception {
+    int closedPort;
+    try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+      closedPort = s.getLocalPort();
+    }
+    KafkaAddress down = KafkaAddress.parse("kafka://127.0.0.1:" + closedPort);
+    try (KafkaRequests requests = new KafkaRequests(down)) {
+      ImageRequest r = ImageRequest.ofBytes("a.png", TestImages.bytes("palette-blue.png"), null);
+      assertThatThrownBy(() -> requests.send(r, Duration.ofSeconds(2)))
+          .isInstanceOf(ConveyorException.class)
+          .hasMessageContaining("cannot reach Kafka at 127.0.0.1:" + closedPort);
+    }
   }
 
   @Test
@@ -192,7 +235,8 @@ class KafkaTransportIT {
     return perId;
   }
 
-  private static final String FAST_GROUP = "&session.timeout.ms=6000&heartbeat.interval.ms=1000";
+  private static final String FAST_GROUP =
+      "&kafka.session.timeout.ms=6000&kafka.heartbeat.interval.ms=1000";
 
   @Test
   void aWorkerKilledMidBatchLosesNothing() throws Exception {

@@ -46,7 +46,7 @@ public final class Pipelines {
    * @throws ConveyorException {@code INVALID_SETTING} naming a setting that is unknown or invalid
    */
   public static Pipeline open(Map<String, String> settings) {
-    return open(read(settings, "the pipeline settings"));
+    return open(read(settings, "pipeline"));
   }
 
   /** Reads pipeline settings (model, preprocessing, batching) from strings. */
@@ -96,10 +96,9 @@ public final class Pipelines {
     if (!Files.isRegularFile(model)) {
       throw new ConveyorException(
           ErrorCode.INVALID_SETTING,
-          (s.get(MODEL) != null
+          s.get(MODEL) != null
                   ? "no model file at " + model
-                  : "no model given, and the default model " + model + " is not there")
-              + ": set 'model' to an .onnx file");
+                  : "no model given, and the default model " + model + " is not there");
     }
     return model;
   }

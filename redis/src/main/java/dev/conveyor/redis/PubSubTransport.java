@@ -1,8 +1,8 @@
 package dev.conveyor.redis;
 
 import dev.conveyor.core.ImageRequest;
-import dev.conveyor.core.transport.Batching;
 import dev.conveyor.core.transport.Delivery;
+import dev.conveyor.core.transport.QueuePoll;
 import dev.conveyor.core.transport.Transport;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
@@ -11,7 +11,6 @@ import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -67,20 +66,9 @@ public final class PubSubTransport implements Transport {
     }
   }
 
-  /** Requests received but dropped because this worker's queue was full. */
-  public long dropped() {
-    return dropped.get();
-  }
-
   @Override
-  public List<Delivery> take(int max, Duration linger) throws InterruptedException {
-    return Batching.take(received, max, linger);
-  }
-
-  @Override
-  public List<Delivery> take(int max, Duration linger, BooleanSupplier keepLingering)
-      throws InterruptedException {
-    return Batching.take(received, max, linger, keepLingering);
+  public List<Delivery> poll(int max, Duration timeout) throws InterruptedException {
+    return QueuePoll.poll(received, max, timeout);
   }
 
   @Override

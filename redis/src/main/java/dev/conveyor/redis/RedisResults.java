@@ -1,7 +1,10 @@
 package dev.conveyor.redis;
 
 import dev.conveyor.core.ClassifyResult;
+import dev.conveyor.core.ConveyorException;
+import dev.conveyor.core.ErrorCode;
 import dev.conveyor.core.Json;
+import dev.conveyor.core.broker.ResultReader;
 import io.lettuce.core.KeyValue;
 import io.lettuce.core.StreamMessage;
 import io.lettuce.core.XReadArgs;
@@ -13,7 +16,7 @@ import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 
 /** Reads results back from Redis: one by id, by waiting on a reply list, or as they come. */
-public final class RedisResults implements AutoCloseable {
+public final class RedisResults implements ResultReader {
   private final RedisAddress address;
   private final RedisConnections redis;
 
@@ -23,6 +26,7 @@ public final class RedisResults implements AutoCloseable {
   }
 
   /** The stored result of a request, or null when there is none (yet, or any more). */
+  @Override
   public ClassifyResult get(String id) {
     byte[] json = redis.sync().get(RequestCodec.bytes(address.resultPrefix() + id));
     return json == null ? null : Json.read(RequestCodec.string(json), ClassifyResult.class);
@@ -40,12 +44,16 @@ public final class RedisResults implements AutoCloseable {
   }
 
   /**
-   * Hands every result as JSON to {@code sink}: from the start of the results stream, or only new
-   * ones with {@code fromNow}; while {@code running} holds. In Pub/Sub mode results are seen only
-   * while subscribed.
+   * Hands every result as JSON to {@code sink} while {@code running} holds: those in the results
+   * stream first, then new ones as they come. In Pub/Sub mode, those published while subscribed.
    */
-  public void follow(boolean fromNow, BooleanSupplier running, Consumer<String> sink)
-      throws InterruptedException {
+  @Override
+  public void follow(BooleanSupplier running, Consumer<String> sink) {
+    follow(false, running, sink);
+  }
+
+  /** Like {@link #follow(BooleanSupplier, Consumer)}, only new ones with {@code fromNow}. */
+  public void follow(boolean fromNow, BooleanSupplier running, Consumer<String> sink) {
     if (address.mode() == RedisAddress.Mode.PUBSUB) {
       try (StatefulRedisPubSubConnection<byte[], byte[]> sub = redis.pubSub()) {
         sub.addListener(
@@ -57,7 +65,12 @@ public final class RedisResults implements AutoCloseable {
             });
         sub.sync().subscribe(RequestCodec.bytes(address.results()));
         while (running.getAsBoolean()) {
-          Thread.sleep(100);
+          try {
+            Thread.sleep(100);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
+          }
         }
       }
       return;
@@ -81,8 +94,18 @@ public final class RedisResults implements AutoCloseable {
         Duration.ofMillis(2500));
   }
 
-  /** Hands every result in the results stream to {@code sink}, oldest first. */
+  /**
+   * Hands every result in the results stream to {@code sink}, oldest first.
+   *
+   * @throws ConveyorException {@code INVALID_SETTING} in Pub/Sub mode, which keeps no results
+   */
+  @Override
   public void stored(Consumer<String> sink) {
+    if (address.mode() == RedisAddress.Mode.PUBSUB) {
+      throw new ConveyorException(
+          ErrorCode.INVALID_SETTING,
+          "Pub/Sub keeps no results: follow them to see them as they are published");
+    }
     byte[] stream = RequestCodec.bytes(address.results());
     String from = "-";
     while (true) {

@@ -39,7 +39,7 @@ public final class StreamTransport implements Transport {
   }
 
   @Override
-  public List<Delivery> take(int max, Duration linger) {
+  public List<Delivery> poll(int max, Duration timeout) {
     long now = System.nanoTime();
     if (now >= nextClaim) {
       nextClaim = now + address.claimIdle().toNanos() / 2;
@@ -54,20 +54,7 @@ public final class StreamTransport implements Transport {
         return deliveries(claimed.getMessages(), true);
       }
     }
-    return read(max, linger);
-  }
-
-  private List<Delivery> read(int max, Duration linger) {
-    List<StreamMessage<byte[], byte[]>> messages = readGroup(max, 200);
-    if (messages.isEmpty()) {
-      return List.of();
-    }
-    if (messages.size() < max && !linger.isZero()) {
-      List<StreamMessage<byte[], byte[]>> all = new ArrayList<>(messages);
-      all.addAll(readGroup(max - messages.size(), Math.max(1, linger.toMillis())));
-      messages = all;
-    }
-    return deliveries(messages, false);
+    return deliveries(readGroup(max, Math.max(1, timeout.toMillis())), false);
   }
 
   /** XREADGROUP of new entries, blocking up to {@code blockMillis} (never 0, which is forever). */

@@ -11,6 +11,7 @@ import dev.conveyor.core.testing.TestImages;
 import dev.conveyor.core.testing.TestProcesses;
 import dev.conveyor.core.testing.TestWorkers;
 import dev.conveyor.core.worker.Worker;
+import dev.conveyor.core.worker.WorkerConfig;
 import io.lettuce.core.Range;
 import io.lettuce.core.StreamMessage;
 import java.nio.charset.StandardCharsets;
@@ -57,14 +58,43 @@ class RedisTransportIT {
 
   private Worker worker(RedisAddress address, MeanColourClassifier model, int batch) {
     Worker w =
-        TestWorkers.colour(keep(Redis.transport(address)), keep(Redis.sink(address)), model, batch);
+        TestWorkers.colour(
+            keep(new RedisBroker(address).transport(8)),
+            keep(new RedisBroker(address).sink()),
+            model,
+            batch);
     return keep(w);
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"list", "stream"})
+  void aLoneRequestStartsAtOnceAndABusyWorkerGathersABatch(String mode) throws Exception {
+    RedisServer server = redis(false);
+    RedisAddress address = RedisAddress.parse(server.uri("mode=" + mode));
+    MeanColourClassifier model = new MeanColourClassifier(32, 32).slow(300);
+    keep(
+        TestWorkers.colour(
+            keep(new RedisBroker(address).transport(8)),
+            keep(new RedisBroker(address).sink()),
+            model,
+            WorkerConfig.defaults().withBatchSize(8).withLinger(Duration.ofSeconds(5))));
+    long start = System.nanoTime();
+    List<String> ids = new ArrayList<>(produce(address, 1));
+    Thread.sleep(100); // the lone image is in the model now
+    ids.addAll(produce(address, 5));
+    awaitResults(address, ids, Duration.ofSeconds(20));
+    assertThat(Duration.ofNanos(System.nanoTime() - start))
+        .as("nobody waited out the 5 s linger: the model was idle, then became free")
+        .isLessThan(Duration.ofSeconds(3));
+    assertThat(model.batchSizes())
+        .as("the lone image went alone; the rest gathered while the model was busy")
+        .containsExactly(1, 5);
   }
 
   /** Sends n colour images; returns their ids, the i-th being colour i % 3. */
   private List<String> produce(RedisAddress address, int n) throws Exception {
     List<String> ids = new ArrayList<>();
-    try (RedisProducer producer = Redis.producer(address)) {
+    try (RedisRequests producer = new RedisBroker(address).producer()) {
       for (int i = 0; i < n; i++) {
         ImageRequest r =
             ImageRequest.ofBytes(COLOURS[i % 3], TestImages.bytes(COLOURS[i % 3]), null);
@@ -78,7 +108,7 @@ class RedisTransportIT {
   /** Waits until every id has a stored result; returns them in the same order. */
   private List<ClassifyResult> awaitResults(
       RedisAddress address, List<String> ids, Duration timeout) throws Exception {
-    try (RedisResults results = Redis.results(address)) {
+    try (RedisResults results = new RedisBroker(address).results()) {
       long deadline = System.nanoTime() + timeout.toNanos();
       List<ClassifyResult> out = new ArrayList<>();
       for (String id : ids) {
@@ -154,16 +184,8 @@ class RedisTransportIT {
     worker(address, new MeanColourClassifier(32, 32), 4);
     List<String> seen = new CopyOnWriteArrayList<>();
     AtomicBoolean listening = new AtomicBoolean(true);
-    RedisResults results = keep(Redis.results(address));
-    Thread follower =
-        new Thread(
-            () -> {
-              try {
-                results.follow(true, listening::get, seen::add);
-              } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-              }
-            });
+    RedisResults results = keep(new RedisBroker(address).results());
+    Thread follower = new Thread(() -> results.follow(true, listening::get, seen::add));
     follower.start();
     awaitSubscribers(address, address.images(), 2);
     awaitSubscribers(address, address.results(), 1);
@@ -260,7 +282,7 @@ class RedisTransportIT {
     worker(address, new MeanColourClassifier(32, 32), 4);
     ImageRequest broken =
         ImageRequest.ofBytes("truncated.jpg", TestImages.bytes("truncated.jpg"), null);
-    try (RedisProducer producer = Redis.producer(address)) {
+    try (RedisRequests producer = new RedisBroker(address).producer()) {
       producer.send(broken, Duration.ofSeconds(5));
     }
     ClassifyResult r = awaitResults(address, List.of(broken.id()), Duration.ofSeconds(5)).get(0);
@@ -276,8 +298,8 @@ class RedisTransportIT {
     ImageRequest withReply =
         new ImageRequest(
             blue.id(), "blue", blue.bytes(), null, "reply:" + blue.id(), System.nanoTime());
-    try (RedisProducer producer = Redis.producer(address);
-        RedisResults results = Redis.results(address)) {
+    try (RedisRequests producer = new RedisBroker(address).producer();
+        RedisResults results = new RedisBroker(address).results()) {
       producer.send(withReply, Duration.ofSeconds(5));
       ClassifyResult r = results.awaitReply("reply:" + blue.id(), Duration.ofSeconds(10));
       assertThat(r.top().label()).isEqualTo("blue");
@@ -311,7 +333,7 @@ class RedisTransportIT {
               }
             });
     long sendingWhileDown = 0;
-    try (RedisProducer producer = Redis.producer(address)) {
+    try (RedisRequests producer = new RedisBroker(address).producer()) {
       for (int i = 0; i < 30; i++) {
         if (i == 10) {
           restart.start();

@@ -13,8 +13,8 @@ public final class TestWorkerMain {
   public static void main(String[] args) throws Exception {
     RedisAddress address = RedisAddress.parse(args[0]);
     TestWorkers.colour(
-        Redis.transport(address),
-        Redis.sink(address),
+        new RedisBroker(address).transport(8),
+        new RedisBroker(address).sink(),
         new MeanColourClassifier(32, 32).slow(Long.parseLong(args[2])),
         Integer.parseInt(args[1]));
     System.out.println("ready");

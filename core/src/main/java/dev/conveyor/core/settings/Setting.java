@@ -45,9 +45,12 @@ public record Setting<T>(
   public T read(String text) {
     try {
       return parse.apply(text.trim());
+    } catch (UnknownWord e) {
+      throw new IllegalArgumentException(
+          "unknown %s '%s': %s must be %s".formatted(name, text, name, allowed), e);
     } catch (RuntimeException e) {
       throw new IllegalArgumentException(
-          "invalid value '%s' for setting '%s': %s".formatted(text, name, allowed), e);
+          "%s must be %s, not '%s'".formatted(name, allowed, text), e);
     }
   }
 
@@ -86,7 +89,7 @@ public record Setting<T>(
         Integer.toString(defaultValue),
         defaultValue,
         checked(n -> n >= min, Integer::parseInt),
-        "a whole number, at least " + min,
+        wholeNumber(min),
         false);
   }
 
@@ -98,7 +101,7 @@ public record Setting<T>(
         Long.toString(defaultValue),
         defaultValue,
         checked(n -> n >= min, Long::parseLong),
-        "a whole number, at least " + min,
+        wholeNumber(min),
         false);
   }
 
@@ -111,7 +114,7 @@ public record Setting<T>(
         Long.toString(defaultSeconds),
         Duration.ofSeconds(defaultSeconds),
         checked(d -> !d.isNegative() && !d.isZero(), s -> Duration.ofSeconds(Long.parseLong(s))),
-        "a whole number of seconds, at least 1",
+        "a positive whole number of seconds",
         false);
   }
 
@@ -141,9 +144,29 @@ public record Setting<T>(
         doc,
         defaultValue,
         defaultValue,
-        checked(allowed::contains, s -> s.toLowerCase(Locale.ROOT)),
-        "one of " + String.join(", ", words),
+        s -> {
+          String word = s.toLowerCase(Locale.ROOT);
+          if (!allowed.contains(word)) {
+            throw new UnknownWord();
+          }
+          return word;
+        },
+        oneOf(words),
         false);
+  }
+
+  /** A word that is not among a choice's. */
+  private static final class UnknownWord extends IllegalArgumentException {}
+
+  private static String wholeNumber(long min) {
+    return min == 1 ? "a positive whole number" : "a whole number, at least " + min;
+  }
+
+  private static String oneOf(String... words) {
+    int last = words.length - 1;
+    return last == 0
+        ? words[0]
+        : String.join(", ", java.util.Arrays.copyOf(words, last)) + " or " + words[last];
   }
 
   private static boolean bool(String s) {

@@ -41,6 +41,7 @@ public final class Settings {
     }
     Map<String, Object> values = new LinkedHashMap<>();
     Map<String, String> passed = new LinkedHashMap<>();
+    List<String> unknown = new ArrayList<>();
     for (Map.Entry<String, String> e : given.entrySet()) {
       String key = e.getKey();
       String prefix = prefixes.stream().filter(key::startsWith).findFirst().orElse(null);
@@ -50,7 +51,8 @@ public final class Settings {
       }
       Setting<?> setting = known.get(key);
       if (setting == null) {
-        throw unknown(key, where, known.keySet(), prefixes);
+        unknown.add(key);
+        continue;
       }
       try {
         values.put(key, setting.read(e.getValue()));
@@ -59,21 +61,25 @@ public final class Settings {
             ErrorCode.INVALID_SETTING, bad.getMessage() + " (" + where + ")");
       }
     }
+    if (!unknown.isEmpty()) {
+      throw unknownSettings(unknown, where, known.keySet(), prefixes);
+    }
     return new Settings(
         values,
         Collections.unmodifiableMap(new LinkedHashMap<>(given)),
         Collections.unmodifiableMap(passed));
   }
 
-  private static ConveyorException unknown(
-      String key, String where, Iterable<String> known, List<String> prefixes) {
-    String closest = Names.closest(key, known);
-    StringBuilder m =
-        new StringBuilder("unknown setting '").append(key).append("' in ").append(where);
-    if (closest != null) {
-      m.append("; did you mean '").append(closest).append("'?");
+  private static ConveyorException unknownSettings(
+      List<String> keys, String where, Iterable<String> known, List<String> prefixes) {
+    StringBuilder m = new StringBuilder("unknown ").append(where).append(" settings ").append(keys);
+    for (String key : keys) {
+      String closest = Names.closest(key, known);
+      if (closest != null) {
+        m.append("; did you mean '").append(closest).append("' for '").append(key).append("'?");
+      }
     }
-    m.append(" Known: ").append(String.join(", ", known));
+    m.append(". Known: ").append(String.join(", ", known));
     for (String p : prefixes) {
       m.append(", and ").append(p).append("* passed to the client library");
     }

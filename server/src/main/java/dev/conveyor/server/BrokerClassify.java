@@ -1,9 +1,10 @@
-package dev.conveyor.cli;
+package dev.conveyor.server;
 
 import dev.conveyor.core.ClassifyResult;
 import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.ErrorCode;
 import dev.conveyor.core.ImageRequest;
+import dev.conveyor.core.broker.ReplyClient;
 import dev.conveyor.core.pipeline.PipelineListener;
 import dev.conveyor.core.worker.HostName;
 import dev.conveyor.core.worker.Worker;
@@ -23,14 +24,14 @@ import org.slf4j.LoggerFactory;
  * the caller waiting for it. At most {@code capacity} requests wait at once; more are BUSY. Workers
  * may be anywhere; those started in this process are given for their batch statistics.
  */
-final class BrokerClassify implements Classify, AutoCloseable {
+public final class BrokerClassify implements Classify, AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(BrokerClassify.class);
   private static final Duration SEND_WAIT = Duration.ofSeconds(1);
 
   private record Pending(
       ImageRequest request, CompletableFuture<ClassifyResult> result, long deadline) {}
 
-  private final Brokers.Client client;
+  private final ReplyClient client;
   private final String describe;
   private final String model;
   private final int top;
@@ -45,8 +46,8 @@ final class BrokerClassify implements Classify, AutoCloseable {
    * @param expireAfter how long a request waits for its result before it is answered TIMEOUT (its
    *     result, if it comes later, is dropped)
    */
-  BrokerClassify(
-      Brokers.Client client,
+  public BrokerClassify(
+      ReplyClient client,
       String describe,
       String model,
       int top,

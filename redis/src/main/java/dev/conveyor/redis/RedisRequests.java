@@ -3,10 +3,12 @@ package dev.conveyor.redis;
 import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.ErrorCode;
 import dev.conveyor.core.ImageRequest;
+import dev.conveyor.core.broker.Producer;
 import io.lettuce.core.RedisException;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.XAddArgs;
 import java.time.Duration;
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -18,8 +20,8 @@ import org.slf4j.LoggerFactory;
  * out. While Redis is unreachable (a restart), sending is retried with backoff for as long. Pub/Sub
  * has no queue to bound: a request published while no worker listens is lost.
  */
-public final class RedisProducer implements AutoCloseable {
-  private static final Logger LOG = LoggerFactory.getLogger(RedisProducer.class);
+public final class RedisRequests implements Producer {
+  private static final Logger LOG = LoggerFactory.getLogger(RedisRequests.class);
   private static final String BOUNDED_PUSH =
       "if redis.call('LLEN', KEYS[1]) >= tonumber(ARGV[1]) then return -1 end;"
           + " return redis.call('RPUSH', KEYS[1], ARGV[2])";
@@ -33,7 +35,7 @@ public final class RedisProducer implements AutoCloseable {
   private long backlogCheckedAt;
   private boolean warnedNoSubscriber;
 
-  public RedisProducer(RedisAddress address) {
+  public RedisRequests(RedisAddress address) {
     this.address = address;
     this.redis = new RedisConnections(address);
     this.images = RequestCodec.bytes(address.images());
@@ -44,10 +46,12 @@ public final class RedisProducer implements AutoCloseable {
   }
 
   /**
-   * Sends a request, waiting up to {@code maxWait} for room.
+   * Sends a request, waiting up to {@code maxWait} for room; returns once Redis has it.
    *
-   * @throws ConveyorException {@code BUSY} when the queue stayed full
+   * @throws ConveyorException {@code BUSY} when the queue stayed full, {@code UNAVAILABLE} when
+   *     Redis did not answer
    */
+  @Override
   public void send(ImageRequest request, Duration maxWait) throws InterruptedException {
     long deadline = System.nanoTime() + maxWait.toNanos();
     long backoffMillis = 1;
@@ -125,6 +129,12 @@ public final class RedisProducer implements AutoCloseable {
       }
       default -> throw new IllegalStateException();
     }
+  }
+
+  /** Nothing is pending: each send returned once Redis had the request. */
+  @Override
+  public List<Failure> flush(Duration maxWait) {
+    return List.of();
   }
 
   @Override

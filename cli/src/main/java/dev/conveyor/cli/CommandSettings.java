@@ -1,0 +1,60 @@
+package dev.conveyor.cli;
+
+import dev.conveyor.core.ConveyorException;
+import dev.conveyor.core.ErrorCode;
+import dev.conveyor.core.broker.Broker;
+import dev.conveyor.core.broker.Brokers;
+import dev.conveyor.core.pipeline.Pipeline;
+import dev.conveyor.core.settings.SettingGroup;
+import dev.conveyor.core.settings.Settings;
+import dev.conveyor.pipeline.PipelineSettings;
+import dev.conveyor.pipeline.Pipelines;
+import java.util.Map;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.ParameterException;
+
+/**
+ * What commands that classify share: their pipeline settings as options, read into the pipeline,
+ * and broker addresses read by their URI scheme; a setting that is wrong is a usage error.
+ */
+final class CommandSettings {
+  /** The pipeline's settings: model and preprocessing, then batching. */
+  static final SettingGroup[] PIPELINE = {
+    PipelineSettings.MODEL_SETTINGS, PipelineSettings.BATCH_SETTINGS
+  };
+
+  private CommandSettings() {}
+
+  /** The pipeline settings given on this command line. */
+  static Settings pipeline(CommandSpec spec) {
+    return usage(spec, () -> Pipelines.read(SettingOptions.given(spec, PIPELINE), "command-line"));
+  }
+
+  /** Opens the pipeline the settings describe. */
+  static Pipeline open(CommandSpec spec, Settings settings) {
+    try {
+      Pipelines.modelPath(settings);
+    } catch (ConveyorException e) {
+      throw new ParameterException(
+          spec.commandLine(), e.getMessage() + ": pass --model PATH to an .onnx file");
+    }
+    return usage(spec, () -> Pipelines.open(settings));
+  }
+
+  /** The broker a URI names, with {@code overrides} (options that are URI settings) applied. */
+  static Broker broker(CommandSpec spec, String uri, Map<String, String> overrides) {
+    return usage(spec, () -> Brokers.open(uri, overrides));
+  }
+
+  /** Runs {@code action}, turning an invalid setting into a usage error that names it. */
+  static <T> T usage(CommandSpec spec, java.util.function.Supplier<T> action) {
+    try {
+      return action.get();
+    } catch (ConveyorException e) {
+      if (e.code() == ErrorCode.INVALID_SETTING) {
+        throw new ParameterException(spec.commandLine(), e.getMessage(), e, null, null);
+      }
+      throw e;
+    }
+  }
+}

@@ -1,0 +1,44 @@
+package dev.conveyor.kafka;
+
+import dev.conveyor.core.broker.Broker;
+import dev.conveyor.core.broker.ReplyClient;
+import dev.conveyor.core.transport.Transport;
+
+/** Conveyor's Kafka pieces for one address: transport, result sink, producer, result reader. */
+public final class KafkaBroker implements Broker {
+  private final KafkaAddress address;
+
+  public KafkaBroker(KafkaAddress address) {
+    this.address = address;
+  }
+
+  @Override
+  public String describe() {
+    return address.describe();
+  }
+
+  @Override
+  public Transport transport(int maxBatch) {
+    return new KafkaTransport(address, maxBatch);
+  }
+
+  @Override
+  public KafkaResultSink sink() {
+    return new KafkaResultSink(address);
+  }
+
+  @Override
+  public KafkaRequests producer() {
+    return new KafkaRequests(address);
+  }
+
+  @Override
+  public KafkaResults results() {
+    return new KafkaResults(address);
+  }
+
+  @Override
+  public ReplyClient client() {
+    return new KafkaReplies(address);
+  }
+}

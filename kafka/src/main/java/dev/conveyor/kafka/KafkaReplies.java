@@ -1,0 +1,53 @@
+package dev.conveyor.kafka;
+
+import dev.conveyor.core.ClassifyResult;
+import dev.conveyor.core.ImageRequest;
+import dev.conveyor.core.Json;
+import dev.conveyor.core.broker.Producer;
+import dev.conveyor.core.broker.ReplyClient;
+import java.time.Duration;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * Sends requests and reads their results from the results topic, from the moment the client was
+ * made: every result written since then comes back, and the caller picks its own by id. A request
+ * Kafka did not take comes back as an error result at once.
+ */
+final class KafkaReplies implements ReplyClient {
+  private final KafkaRequests requests;
+  private final KafkaResults results;
+
+  KafkaReplies(KafkaAddress address) {
+    Topics.ensure(address);
+    this.requests = new KafkaRequests(address);
+    this.results = new KafkaResults(address);
+    results.fromNow();
+  }
+
+  @Override
+  public void send(ImageRequest request, Duration maxWait) {
+    requests.send(request, maxWait);
+  }
+
+  @Override
+  public void poll(Consumer<ClassifyResult> sink) {
+    List<Producer.Failure> failed = requests.failures();
+    for (Producer.Failure f : failed) {
+      sink.accept(
+          ClassifyResult.error(f.request(), f.error().code(), f.error().getMessage(), null, 0));
+    }
+    results.poll(json -> sink.accept(Json.read(json, ClassifyResult.class)));
+  }
+
+  @Override
+  public String name() {
+    return "kafka";
+  }
+
+  @Override
+  public void close() {
+    requests.close();
+    results.close();
+  }
+}
