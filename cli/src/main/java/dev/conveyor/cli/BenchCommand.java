@@ -4,17 +4,17 @@ import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.Json;
 import dev.conveyor.core.broker.Broker;
 import dev.conveyor.core.broker.ReplyClient;
+import dev.conveyor.core.image.OpenCv;
 import dev.conveyor.core.pipeline.Pipeline;
 import dev.conveyor.core.settings.SettingGroup;
 import dev.conveyor.core.settings.Settings;
-import dev.conveyor.pipeline.LocalWorkers;
-import dev.conveyor.pipeline.PipelineSettings;
-import dev.conveyor.pipeline.Pipelines;
-import dev.conveyor.core.image.OpenCv;
 import dev.conveyor.core.transport.ResultSink;
 import dev.conveyor.core.transport.Transport;
 import dev.conveyor.core.worker.Worker;
 import dev.conveyor.core.worker.WorkerStats;
+import dev.conveyor.pipeline.LocalWorkers;
+import dev.conveyor.pipeline.PipelineSettings;
+import dev.conveyor.pipeline.Pipelines;
 import dev.conveyor.server.ConveyorServer;
 import dev.conveyor.server.EmbeddedClassify;
 import dev.conveyor.server.ServerConfig;
@@ -306,7 +306,8 @@ final class BenchCommand implements Callable<Integer>, SettingOptions.Taking {
                               load.failed();
                             }
                           }));
-      result.pipeline("embedded", ips, load.latency(), running.workers().get(0).stats().meanBatchSize());
+      result.pipeline(
+          "embedded", ips, load.latency(), running.workers().get(0).stats().meanBatchSize());
     }
     phase.done();
   }
@@ -373,7 +374,8 @@ final class BenchCommand implements Callable<Integer>, SettingOptions.Taking {
    * its result.
    */
   private void measureThroughBroker(
-      Pipeline engine, List<byte[]> corpus, BenchResult.Builder result, String uri) throws Exception {
+      Pipeline engine, List<byte[]> corpus, BenchResult.Builder result, String uri)
+      throws Exception {
     Broker broker = CommandSettings.broker(spec, uri, Map.of());
     Transport transport = broker.transport(engine.batchSize());
     ResultSink sink = broker.sink();
@@ -382,8 +384,7 @@ final class BenchCommand implements Callable<Integer>, SettingOptions.Taking {
     PipelineLoad load = new PipelineLoad(inFlight());
     AtomicBoolean reading = new AtomicBoolean(true);
     Map<String, Long> madeAt = new ConcurrentHashMap<>();
-    Worker worker =
-        new Worker(Pipelines.workerConfig(settings), engine, transport, sink).start();
+    Worker worker = new Worker(Pipelines.workerConfig(settings), engine, transport, sink).start();
     try (client) {
       Thread reader =
           new Thread(

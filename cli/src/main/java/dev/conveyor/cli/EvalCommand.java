@@ -3,6 +3,10 @@ package dev.conveyor.cli;
 import dev.conveyor.core.ClassifyResult;
 import dev.conveyor.core.ImageRequest;
 import dev.conveyor.core.Json;
+import dev.conveyor.core.pipeline.Pipeline;
+import dev.conveyor.core.settings.SettingGroup;
+import dev.conveyor.core.settings.Settings;
+import dev.conveyor.pipeline.LocalWorkers;
 import dev.conveyor.train.Evaluation;
 import dev.conveyor.train.FashionMnist;
 import dev.conveyor.train.PngExport;
@@ -15,10 +19,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import dev.conveyor.core.pipeline.Pipeline;
-import dev.conveyor.core.settings.SettingGroup;
-import dev.conveyor.core.settings.Settings;
-import dev.conveyor.pipeline.LocalWorkers;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import me.tongfei.progressbar.ProgressBar;
@@ -109,8 +109,7 @@ final class EvalCommand implements Callable<Integer>, SettingOptions.Taking {
       TrainCharts.confusion(
           evaluation,
           "%s on %s: %.2f%% top-1"
-              .formatted(
-                  pipeline.model().name(), data.getFileName(), 100 * evaluation.accuracy()),
+              .formatted(pipeline.model().name(), data.getFileName(), 100 * evaluation.accuracy()),
           Path.of(prefix + ".confusion.png"));
       spec.commandLine().getOut().printf("wrote %s.json and %s.confusion.png%n", prefix, prefix);
       spec.commandLine().getOut().flush();

@@ -26,6 +26,7 @@ import picocli.CommandLine.Spec;
       ResultsCommand.class,
       TrainCommand.class,
       DatasetCommand.class,
+      SettingsCommand.class,
       CommandLine.HelpCommand.class
     },
     footer = {"", "Run 'conveyor COMMAND --help' for a command's options."})

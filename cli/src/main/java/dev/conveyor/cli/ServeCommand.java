@@ -123,7 +123,8 @@ final class ServeCommand implements Callable<Integer>, SettingOptions.Taking {
             .withResultTimeout(Duration.ofSeconds(timeoutSeconds));
     List<AutoCloseable> open = new ArrayList<>();
     try {
-      Classify classify = embedded ? embedded(settings, n, open) : throughBroker(settings, broker, n, config, open);
+      Classify classify =
+          embedded ? embedded(settings, n, open) : throughBroker(settings, broker, n, config, open);
       ConveyorServer server = new ConveyorServer(config, classify).start();
       open.add(server);
       spec.commandLine()

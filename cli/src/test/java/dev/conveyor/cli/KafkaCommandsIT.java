@@ -3,7 +3,7 @@ package dev.conveyor.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.conveyor.kafka.KafkaBroker;
+import dev.conveyor.kafka.KafkaServer;
 import dev.conveyor.train.FashionMnist;
 import dev.conveyor.train.PngExport;
 import java.net.http.HttpResponse;
@@ -20,10 +20,10 @@ import org.junit.jupiter.api.io.TempDir;
 /** {@code conveyor worker}, {@code produce} and {@code results} on a real Kafka broker. */
 class KafkaCommandsIT {
   private static final Path ROOT =
-      Path.of(System.getProperty("conveyor.root", "..")).toAbsolutePath().normalize();
+      Path.of(System.getProperty("conveyor.home", "..")).toAbsolutePath().normalize();
 
   @TempDir Path dir;
-  private KafkaBroker broker;
+  private KafkaServer broker;
   private Process worker;
 
   @AfterEach
@@ -38,7 +38,7 @@ class KafkaCommandsIT {
 
   @Test
   void aWorkerProcessServesAProducerThroughAFourPartitionTopic() throws Exception {
-    broker = KafkaBroker.start(Files.createDirectories(dir.resolve("kafka")));
+    broker = KafkaServer.start(Files.createDirectories(dir.resolve("kafka")));
     String uri = broker.uri("topic=fashion-images&results=fashion-results");
     FashionMnist test =
         FashionMnist.load(FashionMnist.DEFAULT_DIR, FashionMnist.Split.TEST).head(30);
@@ -66,6 +66,19 @@ class KafkaCommandsIT {
         .allSatisfy(r -> assertThat(r.get("status").asText()).isEqualTo("ok"));
     assertThat(results)
         .allSatisfy(r -> assertThat(r.get("model").asText()).isEqualTo("fashion-mnist"));
+    CliRun waited =
+        CliRun.of(
+            "produce",
+            "--to",
+            uri,
+            "--wait",
+            "--timeout",
+            "60",
+            images.resolve("00.png").toString());
+    assertThat(waited.exitCode()).as(waited.err()).isZero();
+    assertThat(waited.jsonLines())
+        .singleElement()
+        .satisfies(r -> assertThat(r.get("status").asText()).isEqualTo("ok"));
 
     worker.destroy(); // SIGTERM
     assertThat(worker.waitFor(30, TimeUnit.SECONDS)).as("the worker exits after SIGTERM").isTrue();
@@ -75,7 +88,7 @@ class KafkaCommandsIT {
 
   @Test
   void benchRunsItsPipelineThroughKafka() throws Exception {
-    broker = KafkaBroker.start(Files.createDirectories(dir.resolve("kafka")));
+    broker = KafkaServer.start(Files.createDirectories(dir.resolve("kafka")));
     Path model =
         dev.conveyor.onnx.testing.TestModels.writeColour(
             dir.resolve("colours.onnx"),
@@ -100,25 +113,28 @@ class KafkaCommandsIT {
   }
 
   @Test
-  void partitionsReplaceTheUrisSetting() {
-    assertThat(Brokers.withPartitions("kafka://h:1?topic=t&partitions=2&group=g", 6))
-        .isEqualTo("kafka://h:1?topic=t&group=g&partitions=6");
-    assertThat(Brokers.withPartitions("kafka://h:1", 3)).isEqualTo("kafka://h:1?partitions=3");
-    assertThat(Brokers.withPartitions("kafka://h:1?partitions=2", 5))
-        .isEqualTo("kafka://h:1?partitions=5");
-    assertThat(Brokers.withPartitions("redis://h:1", 5)).isEqualTo("redis://h:1");
-  }
-
-  @Test
-  void waitingForResultsIsARedisFeature() {
-    CliRun run = CliRun.of("produce", "--to", "kafka://127.0.0.1:1", "--wait", "x.png");
-    assertThat(run.exitCode()).isEqualTo(2);
-    assertThat(run.err()).contains("conveyor results --follow");
+  void producingToABrokerThatIsDownReportsEveryImageNotSent() throws Exception {
+    int closed;
+    try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+      closed = socket.getLocalPort();
+    }
+    Path images = Files.createDirectories(dir.resolve("down"));
+    Files.write(images.resolve("a.png"), new byte[] {1});
+    Files.write(images.resolve("b.png"), new byte[] {2});
+    CliRun run =
+        CliRun.of(
+            "produce", "--to", "kafka://127.0.0.1:" + closed, "--timeout", "2", images.toString());
+    assertThat(run.exitCode()).as(run.err()).isEqualTo(1);
+    assertThat(run.err())
+        .contains("sent 0 images")
+        .contains("could not send 2 of 2 images")
+        .contains("a.png: cannot reach Kafka")
+        .contains("b.png: cannot reach Kafka");
   }
 
   @Test
   void serveOverKafkaWithItsOwnWorkerAnswersKServeAndSeed003Calls() throws Exception {
-    broker = KafkaBroker.start(Files.createDirectories(dir.resolve("kafka")));
+    broker = KafkaServer.start(Files.createDirectories(dir.resolve("kafka")));
     String uri = broker.uri("topic=serve-images&results=serve-results");
     try (ServeProcess serve =
         ServeProcess.start(ROOT, dir, "--transport", uri, "--workers", "1", "--timeout", "60")) {

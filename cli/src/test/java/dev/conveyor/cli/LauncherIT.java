@@ -18,7 +18,7 @@ import org.junit.jupiter.api.io.TempDir;
 /** The {@code ./conveyor} launcher at the repository root, run as a user runs it. */
 class LauncherIT {
   private static final Path ROOT =
-      Path.of(System.getProperty("conveyor.root", "..")).toAbsolutePath().normalize();
+      Path.of(System.getProperty("conveyor.home", "..")).toAbsolutePath().normalize();
 
   @TempDir Path dir;
 

@@ -23,7 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
 /** {@code conveyor worker}, {@code produce} and {@code results} as processes, on a real Redis. */
 class RedisCommandsIT {
   private static final Path ROOT =
-      Path.of(System.getProperty("conveyor.root", "..")).toAbsolutePath().normalize();
+      Path.of(System.getProperty("conveyor.home", "..")).toAbsolutePath().normalize();
 
   @TempDir Path dir;
   private Process redis;

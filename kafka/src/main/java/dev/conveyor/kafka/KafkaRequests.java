@@ -74,14 +74,15 @@ public final class KafkaRequests implements Producer {
     }
   }
 
-  /** Creates the topics when missing, and a producer whose sends give up after {@code maxWait}. */
+  /**
+   * Creates the topics when missing, and a producer whose sends wait at most {@code maxWait} for
+   * room; a record Kafka has not acknowledged within its delivery timeout ({@code
+   * kafka.delivery.timeout.ms}, two minutes by default) fails and is reported.
+   */
   private void open(Duration maxWait) {
     Topics.ensure(address, maxWait);
     Properties p = producerProperties(address);
-    long wait = Math.max(1000, maxWait.toMillis());
-    p.put("max.block.ms", Long.toString(wait));
-    p.putIfAbsent("request.timeout.ms", Long.toString(Math.min(30_000, wait)));
-    p.putIfAbsent("delivery.timeout.ms", Long.toString(wait + 5_000));
+    p.put("max.block.ms", Long.toString(Math.max(1000, maxWait.toMillis())));
     producer = new KafkaProducer<>(p);
   }
 

@@ -39,12 +39,12 @@ class KafkaTransportIT {
   private static final String[] EXPECTED = {"red", "green", "blue"};
 
   @TempDir static Path dir;
-  static KafkaBroker broker;
+  static KafkaServer broker;
   private final List<AutoCloseable> open = new ArrayList<>();
 
   @BeforeAll
   static void startBroker() throws Exception {
-    broker = KafkaBroker.start(dir);
+    broker = KafkaServer.start(dir);
   }
 
   @AfterAll

@@ -97,8 +97,8 @@ public final class Pipelines {
       throw new ConveyorException(
           ErrorCode.INVALID_SETTING,
           s.get(MODEL) != null
-                  ? "no model file at " + model
-                  : "no model given, and the default model " + model + " is not there");
+              ? "no model file at " + model
+              : "no model given, and the default model " + model + " is not there");
     }
     return model;
   }

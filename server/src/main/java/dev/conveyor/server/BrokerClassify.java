@@ -8,7 +8,6 @@ import dev.conveyor.core.broker.ReplyClient;
 import dev.conveyor.core.pipeline.PipelineListener;
 import dev.conveyor.core.worker.HostName;
 import dev.conveyor.core.worker.Worker;
-import dev.conveyor.server.Classify;
 import java.time.Duration;
 import java.util.Iterator;
 import java.util.List;

@@ -13,16 +13,16 @@ import org.apache.kafka.common.Uuid;
  * A real Kafka broker in KRaft mode (broker and controller in one process), started from Kafka's
  * jars on the test class path in a JVM of its own, on free loopback ports.
  */
-public final class KafkaBroker implements AutoCloseable {
+public final class KafkaServer implements AutoCloseable {
   private final Process process;
   private final int port;
 
-  private KafkaBroker(Process process, int port) {
+  private KafkaServer(Process process, int port) {
     this.process = process;
     this.port = port;
   }
 
-  public static KafkaBroker start(Path dir) throws Exception {
+  public static KafkaServer start(Path dir) throws Exception {
     int port = freePort();
     int controller = freePort();
     Path config = dir.resolve("server.properties");
@@ -60,7 +60,7 @@ public final class KafkaBroker implements AutoCloseable {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
     while (true) {
       try (Socket s = new Socket("127.0.0.1", port)) {
-        return new KafkaBroker(broker, port);
+        return new KafkaServer(broker, port);
       } catch (IOException notYet) {
         if (System.nanoTime() > deadline || !broker.isAlive()) {
           broker.destroyForcibly();
