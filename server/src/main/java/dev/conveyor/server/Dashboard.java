@@ -1,7 +1,9 @@
 package dev.conveyor.server;
 
 import dev.conveyor.core.ClassifyResult;
+import dev.conveyor.core.ErrorCode;
 import dev.conveyor.core.ImageRequest;
+import dev.conveyor.core.pipeline.PipelineListener;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -22,9 +24,10 @@ import org.HdrHistogram.Recorder;
 /**
  * What the web page's dashboard shows: totals, one point a second for the last two minutes
  * (throughput, latency p50/p99, mean batch size, queue depth, errors), results per worker, the
- * batch-size distribution, and a gallery of the latest results with their images.
+ * batch-size distribution, and a gallery of the latest results with their images. It learns all of
+ * it as a {@link PipelineListener}.
  */
-final class Dashboard implements AutoCloseable {
+final class Dashboard implements PipelineListener, AutoCloseable {
   static final int SECONDS = 120;
   static final int RECENT = 24;
   static final int MAX_IMAGE_BYTES = 1 << 20;
@@ -68,19 +71,22 @@ final class Dashboard implements AutoCloseable {
     ticker.scheduleAtFixedRate(this::tick, 1, 1, TimeUnit.SECONDS);
   }
 
-  void submitted() {
+  @Override
+  public void submitted(ImageRequest request) {
     requests.increment();
     inFlight.incrementAndGet();
   }
 
-  /** A request that never reached a worker (refused or failed to send). */
-  void refused(String code) {
+  /** A request answered without a result: refused, timed out, or failed to send. */
+  @Override
+  public void refused(ImageRequest request, ErrorCode code) {
     inFlight.decrementAndGet();
-    errorsByCode.computeIfAbsent(code, k -> new LongAdder()).increment();
+    errorsByCode.computeIfAbsent(code.name(), k -> new LongAdder()).increment();
     errors.increment();
   }
 
-  void result(ImageRequest request, ClassifyResult r, long nanos) {
+  @Override
+  public void result(ImageRequest request, ClassifyResult r, long nanos) {
     inFlight.decrementAndGet();
     latencyMicros.recordValue(Math.max(1, nanos / 1000));
     if (r.isOk()) {
@@ -102,14 +108,11 @@ final class Dashboard implements AutoCloseable {
     }
   }
 
-  void batch(int images) {
+  @Override
+  public void batch(int images, long modelNanos) {
     batches.increment();
     batchedImages.add(images);
     batchSizes.computeIfAbsent(images, k -> new LongAdder()).increment();
-  }
-
-  int inFlight() {
-    return inFlight.get();
   }
 
   /** Closes the last second: one new point in the series. */

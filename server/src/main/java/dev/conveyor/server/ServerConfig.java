@@ -1,5 +1,7 @@
 package dev.conveyor.server;
 
+import dev.conveyor.core.ConveyorException;
+import dev.conveyor.core.ErrorCode;
 import java.time.Duration;
 
 /**
@@ -9,32 +11,65 @@ import java.time.Duration;
  * @param port the port; 0 for any free one
  * @param maxRequestBytes the largest request accepted (413 beyond)
  * @param resultTimeout how long a caller waits for its result (504 beyond)
- * @param token when set, every request but the health checks needs {@code Authorization: Bearer
- *     TOKEN} (401 without)
+ * @param token when set, every route not registered as public needs {@code Authorization: Bearer
+ *     TOKEN} (401 without); the page, its files, {@code /v1/info} and the health checks are public
+ * @param jobCapacity the most asynchronous jobs kept at once (429 beyond, while all are running)
+ * @param jobExpiry how long a finished job's result is kept after the job was made
  */
 public record ServerConfig(
-    String bind, int port, long maxRequestBytes, Duration resultTimeout, String token) {
+    String bind,
+    int port,
+    long maxRequestBytes,
+    Duration resultTimeout,
+    String token,
+    int jobCapacity,
+    Duration jobExpiry) {
+
+  public ServerConfig {
+    if (token != null && token.isBlank()) {
+      throw new ConveyorException(ErrorCode.INVALID_SETTING, "the token must not be blank");
+    }
+    if (jobCapacity < 1) {
+      throw new ConveyorException(
+          ErrorCode.INVALID_SETTING, "job capacity must be at least 1, not " + jobCapacity);
+    }
+    if (jobExpiry == null || jobExpiry.isNegative() || jobExpiry.isZero()) {
+      throw new ConveyorException(
+          ErrorCode.INVALID_SETTING, "job expiry must be a positive duration, not " + jobExpiry);
+    }
+  }
+
   public static ServerConfig defaults() {
-    return new ServerConfig("127.0.0.1", 8080, 20L << 20, Duration.ofSeconds(30), null);
+    return new ServerConfig(
+        "127.0.0.1", 8080, 20L << 20, Duration.ofSeconds(30), null, 10_000, Duration.ofHours(1));
   }
 
   public ServerConfig withPort(int p) {
-    return new ServerConfig(bind, p, maxRequestBytes, resultTimeout, token);
+    return new ServerConfig(bind, p, maxRequestBytes, resultTimeout, token, jobCapacity, jobExpiry);
   }
 
   public ServerConfig withToken(String t) {
-    return new ServerConfig(bind, port, maxRequestBytes, resultTimeout, t);
+    return new ServerConfig(bind, port, maxRequestBytes, resultTimeout, t, jobCapacity, jobExpiry);
   }
 
   public ServerConfig withMaxRequestBytes(long n) {
-    return new ServerConfig(bind, port, n, resultTimeout, token);
+    return new ServerConfig(bind, port, n, resultTimeout, token, jobCapacity, jobExpiry);
   }
 
   public ServerConfig withResultTimeout(Duration d) {
-    return new ServerConfig(bind, port, maxRequestBytes, d, token);
+    return new ServerConfig(bind, port, maxRequestBytes, d, token, jobCapacity, jobExpiry);
   }
 
   public ServerConfig withBind(String host) {
-    return new ServerConfig(host, port, maxRequestBytes, resultTimeout, token);
+    return new ServerConfig(
+        host, port, maxRequestBytes, resultTimeout, token, jobCapacity, jobExpiry);
+  }
+
+  public ServerConfig withJobCapacity(int n) {
+    return new ServerConfig(bind, port, maxRequestBytes, resultTimeout, token, n, jobExpiry);
+  }
+
+  public ServerConfig withJobExpiry(Duration d) {
+    return new ServerConfig(bind, port, maxRequestBytes, resultTimeout, token, jobCapacity, d);
   }
 }

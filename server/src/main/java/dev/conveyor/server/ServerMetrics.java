@@ -1,6 +1,9 @@
 package dev.conveyor.server;
 
 import dev.conveyor.core.ClassifyResult;
+import dev.conveyor.core.ErrorCode;
+import dev.conveyor.core.ImageRequest;
+import dev.conveyor.core.pipeline.PipelineListener;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.core.metrics.Histogram;
@@ -9,14 +12,16 @@ import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.IntSupplier;
 
 /**
  * The server's Prometheus metrics, every one labelled with the model: HTTP requests by endpoint and
  * status, HTTP and per-image latency histograms, batch sizes, queue depth and requests in flight,
- * results by worker and errors by code.
+ * results by worker and errors by code. It learns of the pipeline as a {@link PipelineListener},
+ * and of HTTP requests from {@link #http}.
  */
-final class ServerMetrics {
+final class ServerMetrics implements PipelineListener {
   static final String CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
   private static final double[] LATENCY_BOUNDS = {
@@ -34,8 +39,9 @@ final class ServerMetrics {
   private final Counter errors;
   private final Histogram batchSize;
   private final Histogram batchSeconds;
+  private final AtomicInteger inFlight = new AtomicInteger();
 
-  ServerMetrics(String model, IntSupplier queueDepth, IntSupplier inFlight) {
+  ServerMetrics(String model, IntSupplier queueDepth) {
     this.model = model;
     httpRequests =
         Counter.builder()
@@ -97,7 +103,7 @@ final class ServerMetrics {
         .name("conveyor_in_flight")
         .help("Images accepted by this server and not yet answered")
         .labelNames("model")
-        .callback(cb -> cb.call(inFlight.getAsInt(), model))
+        .callback(cb -> cb.call(inFlight.get(), model))
         .register(registry);
   }
 
@@ -106,7 +112,14 @@ final class ServerMetrics {
     httpSeconds.labelValues(model, endpoint).observe(nanos / 1e9);
   }
 
-  void result(ClassifyResult r, long nanos) {
+  @Override
+  public void submitted(ImageRequest request) {
+    inFlight.incrementAndGet();
+  }
+
+  @Override
+  public void result(ImageRequest request, ClassifyResult r, long nanos) {
+    inFlight.decrementAndGet();
     resultSeconds.labelValues(model).observe(nanos / 1e9);
     String worker = r.host() == null ? "" : r.host();
     results.labelValues(model, worker, r.isOk() ? "ok" : "error").inc();
@@ -115,12 +128,15 @@ final class ServerMetrics {
     }
   }
 
-  /** A request refused before it reached a worker (busy, timed out, broker down). */
-  void refused(String code) {
-    errors.labelValues(model, code).inc();
+  /** A request answered without a result (busy, timed out, broker down). */
+  @Override
+  public void refused(ImageRequest request, ErrorCode code) {
+    inFlight.decrementAndGet();
+    errors.labelValues(model, code.name()).inc();
   }
 
-  void batch(int images, long nanos) {
+  @Override
+  public void batch(int images, long nanos) {
     batchSize.labelValues(model).observe(images);
     batchSeconds.labelValues(model).observe(nanos / 1e9);
   }
