@@ -52,7 +52,7 @@ final class CommandSettings {
       return action.get();
     } catch (ConveyorException e) {
       if (e.code() == ErrorCode.INVALID_SETTING) {
-        throw new ParameterException(spec.commandLine(), e.getMessage(), e, null, null);
+        throw new ParameterException(spec.commandLine(), e.getMessage(), e);
       }
       throw e;
     }

@@ -19,9 +19,10 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     sortOptions = false,
     description = {
-      "Prints the results in the results stream (list and stream modes), then exits; with --follow",
-      "it goes on printing new ones until stopped (in Pub/Sub mode, the results published while",
-      "it listens). With --id it prints the one stored result of a request.",
+      "Prints the results the broker keeps (a Redis results stream, a Kafka results topic),",
+      "then exits; with --follow it goes on printing new ones until stopped (in Redis Pub/Sub",
+      "mode, those published while it listens). With --id it prints the stored result of one",
+      "request (Redis).",
       ""
     })
 final class ResultsCommand implements Callable<Integer> {

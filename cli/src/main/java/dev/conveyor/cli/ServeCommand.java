@@ -13,7 +13,7 @@ import dev.conveyor.server.Classify;
 import dev.conveyor.server.ConveyorServer;
 import dev.conveyor.server.EmbeddedClassify;
 import dev.conveyor.server.ServerConfig;
-import java.time.Duration;
+import dev.conveyor.server.ServerSettings;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -52,20 +52,6 @@ final class ServeCommand implements Callable<Integer>, SettingOptions.Taking {
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
   @Option(
-      names = "--port",
-      paramLabel = "N",
-      defaultValue = "8080",
-      description = "Port to listen on; 0 for any free one. Default: ${DEFAULT-VALUE}.")
-  int port;
-
-  @Option(
-      names = "--bind",
-      paramLabel = "HOST",
-      defaultValue = "127.0.0.1",
-      description = "Address to listen on. Default: ${DEFAULT-VALUE} (this machine only).")
-  String bind;
-
-  @Option(
       names = "--transport",
       paramLabel = "URI",
       defaultValue = "embedded",
@@ -83,24 +69,13 @@ final class ServeCommand implements Callable<Integer>, SettingOptions.Taking {
               + " 0 with a broker (run `conveyor worker` instead, or as well).")
   Integer workers;
 
-  @Option(
-      names = "--token",
-      paramLabel = "T",
-      description =
-          "Require 'Authorization: Bearer T' on the API (not on the page, health checks or /v1/info).")
-  String token;
-
-  @Option(
-      names = "--timeout",
-      paramLabel = "S",
-      defaultValue = "30",
-      description =
-          "Seconds a caller waits for its result (504 beyond). Default: ${DEFAULT-VALUE}.")
-  int timeoutSeconds;
-
   @Override
   public SettingGroup[] settings() {
-    return CommandSettings.PIPELINE;
+    return new SettingGroup[] {
+      ServerSettings.SERVER_SETTINGS,
+      PipelineSettings.MODEL_SETTINGS,
+      PipelineSettings.BATCH_SETTINGS
+    };
   }
 
   @Override
@@ -115,12 +90,15 @@ final class ServeCommand implements Callable<Integer>, SettingOptions.Taking {
     Settings settings = CommandSettings.pipeline(spec);
     Broker broker = embedded ? null : CommandSettings.broker(spec, transport, Map.of());
     ServerConfig config =
-        ServerConfig.defaults()
-            .withBind(bind)
-            .withPort(port)
-            .withToken(token)
-            .withMaxRequestBytes(settings.get(PipelineSettings.MAX_BYTES))
-            .withResultTimeout(Duration.ofSeconds(timeoutSeconds));
+        CommandSettings.usage(
+            spec,
+            () ->
+                ServerSettings.config(
+                    Settings.read(
+                        SettingOptions.given(spec, ServerSettings.SERVER_SETTINGS),
+                        "command-line",
+                        ServerSettings.SERVER_SETTINGS),
+                    settings.get(PipelineSettings.MAX_BYTES)));
     List<AutoCloseable> open = new ArrayList<>();
     try {
       Classify classify =
@@ -131,7 +109,7 @@ final class ServeCommand implements Callable<Integer>, SettingOptions.Taking {
           .getErr()
           .printf(
               "conveyor serve: http://%s:%d/ (model %s, %s, %d worker(s) in this process)%n",
-              bind, server.port(), classify.model(), classify.transport(), n);
+              config.bind(), server.port(), classify.model(), classify.transport(), n);
       spec.commandLine().getErr().flush();
       CountDownLatch stopped = new CountDownLatch(1);
       Runtime.getRuntime()

@@ -5,6 +5,7 @@ import dev.conveyor.core.broker.Brokers;
 import dev.conveyor.core.settings.SettingGroup;
 import dev.conveyor.core.settings.SettingsTable;
 import dev.conveyor.pipeline.PipelineSettings;
+import dev.conveyor.server.ServerSettings;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -47,6 +48,7 @@ final class SettingsCommand implements Callable<Integer> {
     Map<String, String> tables = new LinkedHashMap<>();
     tables.put("model", SettingsTable.markdown(PipelineSettings.MODEL_SETTINGS, true));
     tables.put("batching", SettingsTable.markdown(PipelineSettings.BATCH_SETTINGS, true));
+    tables.put("server", SettingsTable.markdown(ServerSettings.SERVER_SETTINGS, true));
     for (BrokerProvider p : Brokers.providers()) {
       tables.put(p.schemes().get(0), SettingsTable.markdown(p.settings(), false));
     }
@@ -81,6 +83,7 @@ final class SettingsCommand implements Callable<Integer> {
     Map<String, SettingGroup> groups = new LinkedHashMap<>();
     groups.put("model", PipelineSettings.MODEL_SETTINGS);
     groups.put("batching", PipelineSettings.BATCH_SETTINGS);
+    groups.put("server", ServerSettings.SERVER_SETTINGS);
     for (BrokerProvider p : Brokers.providers()) {
       groups.put(p.schemes().get(0), p.settings());
     }

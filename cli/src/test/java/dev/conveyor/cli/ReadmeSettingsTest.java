@@ -15,8 +15,10 @@ class ReadmeSettingsTest {
   @Test
   void theReadmesSettingsTablesAreTheCatalogues() throws Exception {
     String readme = Files.readString(README);
-    for (String section : SettingsCommand.tables().keySet()) {
-      assertThat(readme).as("README section " + section).contains("<!-- settings:" + section + " -->");
+    for (String section : java.util.List.of("model", "batching", "server", "redis", "kafka")) {
+      assertThat(readme)
+          .as("README section " + section)
+          .contains("<!-- settings:" + section + " -->");
     }
     assertThat(SettingsCommand.updated(readme))
         .as(
@@ -46,7 +48,9 @@ class ReadmeSettingsTest {
     assertThat(value.err()).contains("batch must be a positive whole number, not 'zero'");
     CliRun uri = CliRun.of("worker", "--from", "redis://127.0.0.1:1?grup=g");
     assertThat(uri.exitCode()).isEqualTo(2);
-    assertThat(uri.err()).contains("unknown Redis URI settings [grup]").contains("did you mean 'group'");
+    assertThat(uri.err())
+        .contains("unknown Redis URI settings [grup]")
+        .contains("did you mean 'group'");
     CliRun kafka = CliRun.of("results", "--from", "kafka://127.0.0.1:1?session.timeout.ms=10");
     assertThat(kafka.exitCode()).isEqualTo(2);
     assertThat(kafka.err()).contains("kafka.* passed to the client library");

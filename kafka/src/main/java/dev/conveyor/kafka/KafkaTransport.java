@@ -1,5 +1,7 @@
 package dev.conveyor.kafka;
 
+import dev.conveyor.core.ConveyorException;
+import dev.conveyor.core.ErrorCode;
 import dev.conveyor.core.transport.Delivery;
 import dev.conveyor.core.transport.Transport;
 import java.time.Duration;
@@ -196,7 +198,8 @@ public final class KafkaTransport implements Transport {
       try {
         f.get();
       } catch (Exception e) {
-        throw new IllegalStateException("cannot send a failed request again: " + e.getMessage(), e);
+        throw new ConveyorException(
+            ErrorCode.UNAVAILABLE, "cannot send a failed request again: " + e.getMessage(), e);
       }
     }
     ack(deliveries);

@@ -83,8 +83,8 @@ public final class Batch {
     return pending.decrementAndGet() == 0;
   }
 
-  /** How many images were preprocessed into the input. */
-  int filled() {
+  /** How many images were preprocessed into the input: what the model runs on. */
+  public int filled() {
     return nextSlot.get();
   }
 

@@ -15,7 +15,11 @@ public interface PipelineListener {
   /** A request was accepted for classification. */
   default void submitted(ImageRequest request) {}
 
-  /** A request was refused before any worker saw it ({@code BUSY}, {@code UNAVAILABLE}…). */
+  /**
+   * A request ended without a result: refused before any worker saw it ({@code BUSY}), or given up
+   * on by its caller ({@code TIMEOUT}) or the pipeline ({@code UNAVAILABLE}). Each submitted
+   * request ends once: with this, or with {@link #result}.
+   */
   default void refused(ImageRequest request, ErrorCode code) {}
 
   /** The model ran on {@code images} images in {@code modelNanos}. */

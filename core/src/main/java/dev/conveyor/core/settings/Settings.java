@@ -76,10 +76,10 @@ public final class Settings {
     for (String key : keys) {
       String closest = Names.closest(key, known);
       if (closest != null) {
-        m.append("; did you mean '").append(closest).append("' for '").append(key).append("'?");
+        m.append(" (did you mean '").append(closest).append("' for '").append(key).append("'?)");
       }
     }
-    m.append(". Known: ").append(String.join(", ", known));
+    m.append("; known: ").append(String.join(", ", known));
     for (String p : prefixes) {
       m.append(", and ").append(p).append("* passed to the client library");
     }

@@ -19,9 +19,10 @@ public final class SettingsTable {
           option
               ? "--" + s.name() + (s.flag() || s.label().isEmpty() ? "" : " " + s.label())
               : s.name();
-      String dflt = s.defaultText() == null ? "" : "`" + s.defaultText() + "`";
+      String d = s.defaultText();
+      String dflt = d == null ? "" : d.contains(" ") ? d : "`" + d + "`";
       b.append("| `")
-          .append(name)
+          .append(name.replace("|", "\\|"))
           .append("` | ")
           .append(dflt)
           .append(" | ")

@@ -222,7 +222,9 @@ public final class Worker implements AutoCloseable {
     long start = System.nanoTime();
     try {
       results = pipeline.finish(slot.batch);
-      events.batch(slot.batch.requests().size(), System.nanoTime() - start);
+      if (slot.batch.filled() > 0) {
+        events.batch(slot.batch.filled(), System.nanoTime() - start);
+      }
     } catch (ConveyorException e) {
       if (e.retriable()) {
         LOG.warn(
