@@ -113,7 +113,7 @@ public record FashionMnist(byte[] images, byte[] labels, int count, int rows, in
                 .formatted(name, dir)
             + " (apt-get install dataset-fashion-mnist puts it in "
             + DEFAULT_DIR
-            + "), or pass --data DIR with the four IDX files");
+            + "), or use any folder that holds the four IDX files");
   }
 
   private static DataInputStream open(Path file) throws IOException {

@@ -12,6 +12,7 @@ import dev.conveyor.core.preprocess.Preset;
 import dev.conveyor.core.preprocess.Resize;
 import dev.conveyor.core.transport.ResultSink;
 import dev.conveyor.core.transport.Transport;
+import dev.conveyor.core.worker.Fetcher;
 import dev.conveyor.core.worker.FileFetcher;
 import dev.conveyor.core.worker.HostName;
 import dev.conveyor.core.worker.Worker;
@@ -40,13 +41,18 @@ public final class TestWorkers {
 
   /** The pipeline of {@link #colour}: 32x32 images, top-2 softmax predictions. */
   public static Pipeline pipeline(MeanColourClassifier model, int batch) {
+    return pipeline(model, batch, new FileFetcher());
+  }
+
+  /** The pipeline of {@link #colour}, fetching requests by key with {@code fetcher}. */
+  public static Pipeline pipeline(MeanColourClassifier model, int batch, Fetcher fetcher) {
     Preprocessing spec =
         Preset.IMAGENET.builder().optResize(Resize.exact(32, 32)).optCrop(0, 0).build();
     return new Pipeline(
         model,
         new Preprocessor(spec, new ImageDecoder(ImageLimits.DEFAULT)),
         new TopK(2, ScoreMode.SOFTMAX, Labels.of(model.spec().labels())),
-        new FileFetcher(),
+        fetcher,
         HostName.get(),
         batch);
   }

@@ -3,8 +3,10 @@ package dev.conveyor.core.worker;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.conveyor.core.ClassifyResult;
+import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.ErrorCode;
 import dev.conveyor.core.ImageRequest;
+import dev.conveyor.core.pipeline.Pipeline;
 import dev.conveyor.core.testing.MeanColourClassifier;
 import dev.conveyor.core.testing.TestImages;
 import dev.conveyor.core.testing.TestWorkers;
@@ -174,6 +176,35 @@ class WorkerTest {
                 ImageRequest.ofBytes("a", TestImages.bytes("palette-blue.png"), null)));
     assertThat(r.top().label()).isEqualTo("blue");
     assertThat(attempts.get()).isEqualTo(2);
+  }
+
+  @Test
+  void aRetriableFailureIsRedeliveredAndAFinalOneIsAnErrorResultAtOnce() throws Exception {
+    EmbeddedTransport transport = new EmbeddedTransport(64, 3);
+    MeanColourClassifier model = new MeanColourClassifier(32, 32);
+    AtomicInteger fetches = new AtomicInteger();
+    Fetcher storeAwayOnce =
+        (key, maxBytes) -> {
+          if (key.equals("missing")) {
+            throw new ConveyorException(ErrorCode.FETCH_FAILED, "no such object: " + key);
+          }
+          if (fetches.incrementAndGet() == 1) {
+            throw new ConveyorException(ErrorCode.UNAVAILABLE, "the store is restarting");
+          }
+          return TestImages.bytes("palette-blue.png");
+        };
+    Pipeline colours = TestWorkers.pipeline(model, 4, storeAwayOnce);
+    open.add(
+        new Worker(WorkerConfig.defaults().withBatchSize(4), colours, transport, transport)
+            .start());
+    ClassifyResult blue = await(transport.submit(ImageRequest.ofKey("blue-object")));
+    assertThat(blue.isOk()).as("redelivered after the retriable failure").isTrue();
+    assertThat(blue.top().label()).isEqualTo("blue");
+    assertThat(fetches.get()).isEqualTo(2);
+    ClassifyResult missing = await(transport.submit(ImageRequest.ofKey("missing")));
+    assertThat(missing.error().code())
+        .as("not retriable: answered at once")
+        .isEqualTo(ErrorCode.FETCH_FAILED);
   }
 
   @Test
