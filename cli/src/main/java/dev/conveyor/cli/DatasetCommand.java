@@ -84,8 +84,7 @@ final class DatasetCommand implements Runnable {
     try {
       return FashionMnist.load(data, s);
     } catch (IllegalArgumentException e) {
-      throw new ParameterException(
-          spec.commandLine(), e.getMessage() + ": pass it as --data DIR");
+      throw new ParameterException(spec.commandLine(), e.getMessage() + ": pass it as --data DIR");
     }
   }
 }

@@ -12,11 +12,13 @@ public final class ServerSettings {
   public static final Setting<Integer> PORT =
       Setting.integer("port", 8080, 0, "port to listen on; 0 for any free one");
   public static final Setting<String> BIND =
-      Setting.text("bind", "127.0.0.1", "address to listen on (by default, this machine only)");
+      Setting.text("bind", "127.0.0.1", "address to listen on (by default, this machine only)")
+          .withLabel("HOST");
   public static final Setting<String> TOKEN =
       Setting.secret(
-          "token",
-          "require `Authorization: Bearer TOKEN` on every route but the public ones (the page, its files, the health checks, /v1/info)");
+              "token",
+              "require `Authorization: Bearer TOKEN` on every route but the public ones (the page, its files, the health checks, /v1/info)")
+          .withLabel("TOKEN");
   public static final Setting<Duration> TIMEOUT =
       Setting.seconds("timeout", 30, "seconds a caller waits for its result (504 beyond)");
   public static final Setting<Integer> JOB_CAPACITY =

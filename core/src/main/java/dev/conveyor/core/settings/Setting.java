@@ -54,6 +54,11 @@ public record Setting<T>(
     }
   }
 
+  /** The same setting, its value shown in help as {@code label}. */
+  public Setting<T> withLabel(String label) {
+    return new Setting<>(name, label, doc, defaultText, defaultValue, parse, allowed, flag);
+  }
+
   /** The same setting with another default. */
   public Setting<T> withDefault(T value, String text) {
     return new Setting<>(name, label, doc, text, value, parse, allowed, flag);
