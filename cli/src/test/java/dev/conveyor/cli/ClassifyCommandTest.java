@@ -3,9 +3,13 @@ package dev.conveyor.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.conveyor.core.ClassifyResult;
+import dev.conveyor.core.ImageRequest;
+import dev.conveyor.core.pipeline.Pipeline;
 import dev.conveyor.core.testing.TestImages;
 import dev.conveyor.onnx.testing.TestModels;
 import dev.conveyor.onnx.testing.TestModels.Colour;
+import dev.conveyor.pipeline.Pipelines;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -22,6 +26,53 @@ class ClassifyCommandTest {
   @BeforeAll
   static void writeModel() {
     model = TestModels.writeColour(dir.resolve("colours.onnx"), Colour.imagenetSized());
+  }
+
+  @Test
+  void thePipelineOpenedFromAMapGivesWhatClassifyPrints() throws Exception {
+    List<Path> files;
+    try (var list = Files.list(TestImages.folder())) {
+      files = list.sorted().toList();
+    }
+    CliRun run =
+        CliRun.of(
+            "classify",
+            "--model",
+            model.toString(),
+            "--preset",
+            "caffe",
+            "--top",
+            "2",
+            "--batch",
+            "3",
+            "--no-progress",
+            TestImages.folder().toString());
+    assertThat(run.exitCode()).as(run.err()).isZero();
+    List<ClassifyResult> direct;
+    try (Pipeline pipeline =
+        Pipelines.open(
+            Map.of("model", model.toString(), "preset", "caffe", "top", "2", "batch", "3"))) {
+      direct =
+          pipeline.classify(files.stream().map(f -> ImageRequest.ofKey(f.toString())).toList());
+    }
+    List<JsonNode> printed = run.jsonLines();
+    assertThat(printed).hasSameSizeAs(direct);
+    for (int i = 0; i < direct.size(); i++) {
+      JsonNode line = printed.get(i);
+      ClassifyResult r = direct.get(i);
+      assertThat(line.get("source").asText()).isEqualTo(r.source());
+      assertThat(line.get("status").asText()).isEqualTo(r.isOk() ? "ok" : "error");
+      if (r.isOk()) {
+        for (int k = 0; k < 2; k++) {
+          assertThat(line.at("/predictions/" + k + "/label").asText())
+              .isEqualTo(r.predictions().get(k).label());
+          assertThat(line.at("/predictions/" + k + "/score").asDouble())
+              .isCloseTo(r.predictions().get(k).score(), org.assertj.core.data.Offset.offset(1e-6));
+        }
+      } else {
+        assertThat(line.at("/error/code").asText()).isEqualTo(r.error().code().name());
+      }
+    }
   }
 
   @Test
