@@ -46,8 +46,13 @@ final class CommandSettings {
     return usage(spec, () -> Brokers.open(uri, overrides));
   }
 
+  /** Work that may find a setting invalid, and may throw {@code E} besides. */
+  interface Action<T, E extends Exception> {
+    T get() throws E;
+  }
+
   /** Runs {@code action}, turning an invalid setting into a usage error that names it. */
-  static <T> T usage(CommandSpec spec, java.util.function.Supplier<T> action) {
+  static <T, E extends Exception> T usage(CommandSpec spec, Action<T, E> action) throws E {
     try {
       return action.get();
     } catch (ConveyorException e) {

@@ -1,15 +1,22 @@
-package dev.conveyor.cli;
+package dev.conveyor.bench;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.conveyor.core.image.ImageDecoder;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import org.HdrHistogram.Histogram;
 
-/** What {@code conveyor bench} measured, and how it is printed. */
-record BenchResult(
+/**
+ * What a bench run measured, in images per second, and the two ways it is reported: a markdown
+ * table for people and one JSON object for scripts comparing runs. Every stage is also given as a
+ * fraction of the raw model, the limit measured in the same run.
+ *
+ * @param latency the pipeline's latencies in microseconds
+ * @param pipelineName what carried the pipeline stage: {@code embedded}, {@code redis stream}, …
+ * @param http the HTTP server's results, one per number of callers, in the order run
+ */
+public record BenchResult(
     String model,
     int batch,
     int images,
@@ -22,10 +29,10 @@ record BenchResult(
     double meanBatch,
     Histogram latency,
     String pipelineName,
-    List<HttpLoad> http) {
+    List<HttpLevel> http) {
 
   /** The HTTP server loaded by {@code concurrency} callers, each waiting for its answer. */
-  record HttpLoad(
+  public record HttpLevel(
       int concurrency,
       @JsonProperty("ips") double ips,
       @JsonProperty("ratio") double ratio,
@@ -33,16 +40,18 @@ record BenchResult(
       @JsonProperty("p99_ms") double p99Ms,
       @JsonProperty("mean_batch") double meanBatch) {}
 
-  double ratio() {
+  /** The pipeline's throughput as a fraction of the raw model's. */
+  public double ratio() {
     return pipelineIps / rawIps;
   }
 
-  double latencyMs(double percentile) {
+  /** The pipeline's latency at {@code percentile} (0 to 100), in milliseconds. */
+  public double latencyMs(double percentile) {
     return latency.getValueAtPercentile(percentile) / 1000.0;
   }
 
   /** The JSON line: throughputs in images per second, latencies in milliseconds. */
-  Json json() {
+  public Json json() {
     return new Json(
         model,
         batch,
@@ -59,7 +68,8 @@ record BenchResult(
         http.isEmpty() ? null : http);
   }
 
-  record Json(
+  /** The JSON form of a result; its keys are what scripts read, so they do not change. */
+  public record Json(
       String model,
       int batch,
       int cores,
@@ -72,13 +82,15 @@ record BenchResult(
       @JsonProperty("p99_ms") double p99Ms,
       @JsonProperty("mean_batch") double meanBatch,
       @JsonProperty("jpeg_decoder") String jpegDecoder,
-      @JsonInclude(JsonInclude.Include.NON_NULL) List<HttpLoad> http) {}
+      @JsonInclude(JsonInclude.Include.NON_NULL) List<HttpLevel> http) {}
 
-  private static double round(double v) {
+  /** Rounded to one decimal, as the JSON gives numbers. */
+  static double round(double v) {
     return Math.round(v * 10) / 10.0;
   }
 
-  String markdown() {
+  /** The markdown table: each stage against the raw model, then the latencies and HTTP loads. */
+  public String markdown() {
     String threads = modelThreads > 0 ? Integer.toString(modelThreads) : "default";
     StringBuilder s = new StringBuilder();
     s.append(
@@ -97,7 +109,7 @@ record BenchResult(
           "\n### HTTP: POST /v1/classify, each caller waiting for its answer\n\n"
               + "| callers | images/s | × raw model | p50 ms | p99 ms | mean batch |\n"
               + "|---:|---:|---:|---:|---:|---:|\n");
-      for (HttpLoad h : http) {
+      for (HttpLevel h : http) {
         s.append(
             String.format(
                 Locale.ROOT,
@@ -115,80 +127,5 @@ record BenchResult(
 
   private void row(StringBuilder s, String stage, double ips) {
     s.append(String.format(Locale.ROOT, "| %s | %.1f | %.2f |%n", stage, ips, ips / rawIps));
-  }
-
-  /** Collects the measurements as they are made. */
-  static final class Builder {
-    private final String model;
-    private final int batch;
-    private final int images;
-    private int modelThreads;
-    private int preprocessThreads;
-    private double raw;
-    private double preprocess;
-    private double preprocessOne;
-    private double pipeline;
-    private double meanBatch;
-    private Histogram latency;
-    private String pipelineName = "embedded";
-    private final List<HttpLoad> http = new ArrayList<>();
-
-    Builder(String model, int batch, int images) {
-      this.model = model;
-      this.batch = batch;
-      this.images = images;
-    }
-
-    void threads(int model, int preprocess) {
-      this.modelThreads = model;
-      this.preprocessThreads = preprocess;
-    }
-
-    void raw(double ips) {
-      raw = ips;
-    }
-
-    void preprocess(double ips) {
-      preprocess = ips;
-    }
-
-    void preprocessOneThread(double ips) {
-      preprocessOne = ips;
-    }
-
-    void pipeline(String name, double ips, Histogram latency, double meanBatch) {
-      this.pipelineName = name;
-      this.pipeline = ips;
-      this.latency = latency;
-      this.meanBatch = meanBatch;
-    }
-
-    void http(int concurrency, double ips, Histogram latency, double meanBatch) {
-      http.add(
-          new HttpLoad(
-              concurrency,
-              round(ips),
-              Math.round(ips / raw * 1000) / 1000.0,
-              round(latency.getValueAtPercentile(50) / 1000.0),
-              round(latency.getValueAtPercentile(99) / 1000.0),
-              round(meanBatch)));
-    }
-
-    BenchResult build() {
-      return new BenchResult(
-          model,
-          batch,
-          images,
-          modelThreads,
-          preprocessThreads,
-          raw,
-          preprocess,
-          preprocessOne,
-          pipeline,
-          meanBatch,
-          latency,
-          pipelineName,
-          List.copyOf(http));
-    }
   }
 }

@@ -1,4 +1,4 @@
-package dev.conveyor.cli;
+package dev.conveyor.bench;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -15,11 +15,19 @@ import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.internal.chartpart.Chart;
 import org.knowm.xchart.style.Styler;
 
-/** The PNG of a bench run: throughput per stage beside the latency distribution. */
-final class BenchChart {
+/**
+ * The PNG of a bench run: throughput per stage beside the pipeline's latency distribution, so a run
+ * can be read at a glance and shown in documents.
+ */
+public final class BenchChart {
   private BenchChart() {}
 
-  static void write(BenchResult r, Path png) {
+  /**
+   * Writes the chart of {@code r} to {@code png}, making its folder if needed.
+   *
+   * @throws UncheckedIOException when the file cannot be written
+   */
+  public static void write(BenchResult r, Path png) {
     CategoryChart throughput =
         new CategoryChartBuilder()
             .width(640)
@@ -37,7 +45,7 @@ final class BenchChart {
     List<Double> ips =
         new ArrayList<>(
             List.of(r.rawIps(), r.preprocessIps(), r.preprocessIpsOneThread(), r.pipelineIps()));
-    for (BenchResult.HttpLoad h : r.http()) {
+    for (BenchResult.HttpLevel h : r.http()) {
       stages.add("HTTP c" + h.concurrency());
       ips.add(h.ips());
     }

@@ -1,7 +1,6 @@
-package dev.conveyor.cli;
+package dev.conveyor.bench;
 
 import dev.conveyor.core.ImageRequest;
-import java.util.List;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
@@ -9,9 +8,9 @@ import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;
 
 /**
- * Drives a pipeline at full load for {@code bench}: sends requests cycling through the images with
- * a fixed number in flight (enough to keep every stage busy, and no more, so that latency is the
- * pipeline's own), one second of warm-up, then the measured window.
+ * Drives a pipeline at full load: sends requests cycling through the corpus with a fixed number in
+ * flight (enough to keep every stage busy, and no more, so that latency is the pipeline's own), one
+ * second of warm-up, then the measured window. Every pipeline measurement loads through one.
  */
 final class PipelineLoad {
   /** Hands one request to the pipeline; its result must come back through {@link #done}. */
@@ -29,8 +28,7 @@ final class PipelineLoad {
   }
 
   /** Runs the load; returns results per second in the measured window. */
-  double run(List<byte[]> corpus, double seconds, BenchCommand.Phase phase, Sender sender)
-      throws Exception {
+  double run(Corpus corpus, double seconds, Phase phase, Sender sender) throws Exception {
     long warmupEnd = System.nanoTime() + 1_000_000_000L;
     long start = 0;
     long end = Long.MAX_VALUE;
@@ -44,7 +42,7 @@ final class PipelineLoad {
         measuring.set(true);
       }
       inFlight.acquire();
-      sender.send(ImageRequest.ofBytes("bench-" + i, corpus.get(i % corpus.size()), null));
+      sender.send(ImageRequest.ofBytes("bench-" + i, corpus.image(i), null));
       phase.tick();
     }
     double elapsed = (System.nanoTime() - start) / 1e9;
@@ -69,5 +67,10 @@ final class PipelineLoad {
   /** Latencies in the measured window, in microseconds. */
   Histogram latency() {
     return latency.getIntervalHistogram();
+  }
+
+  /** What this load measured: {@code ips} from {@link #run}, with its latencies. */
+  Measured measured(String name, double ips, double meanBatch) {
+    return new Measured(name, ips, latency(), meanBatch);
   }
 }

@@ -1,0 +1,55 @@
+package dev.conveyor.bench;
+
+import dev.conveyor.core.broker.Broker;
+import dev.conveyor.core.broker.Brokers;
+import dev.conveyor.core.pipeline.Pipeline;
+
+/**
+ * Measures, in one run on the same machine and threads, how close each path through Conveyor comes
+ * to the model's own limit: the raw model on tensors in memory, preprocessing, the pipeline end to
+ * end (embedded or through a broker) and, when asked, the HTTP server. Progress goes to stderr; the
+ * result is returned for the caller to print, chart or compare.
+ */
+public final class Bench {
+  private Bench() {}
+
+  /**
+   * Runs the plan's measurements one after the other, each for the plan's seconds: the raw model
+   * (after a warm-up), preprocessing on the preprocessing threads and on one, the pipeline, and the
+   * HTTP server at each number of callers.
+   *
+   * @throws dev.conveyor.core.ConveyorException {@code INVALID_SETTING} for a broker URI that no
+   *     broker on the class path reads, before anything is measured
+   */
+  public static BenchResult run(BenchPlan plan) throws Exception {
+    Broker broker = plan.broker().map(Brokers::open).orElse(null);
+    Pipeline engine = plan.pipeline();
+    Corpus corpus = plan.corpus();
+    double seconds = plan.seconds();
+    BenchResultBuilder result =
+        new BenchResultBuilder(engine.model().name(), engine.batchSize(), corpus.size());
+    result.threads(plan.modelThreads(), plan.preprocessThreads());
+
+    Phase.say("warming up");
+    RawModel.measure(engine, corpus, Math.min(2, seconds), null);
+    result.raw(RawModel.measure(engine, corpus, seconds, new Phase("raw model", seconds)));
+    result.preprocess(
+        Preprocess.measure(
+            engine, corpus, plan.preprocessThreads(), seconds, new Phase("preprocess", seconds)));
+    result.preprocessOneThread(
+        Preprocess.measure(
+            engine, corpus, 1, seconds / 2, new Phase("preprocess, 1 thread", seconds / 2)));
+
+    result.pipeline(
+        broker == null ? EmbeddedPipeline.measure(plan) : BrokerPipeline.measure(plan, broker));
+
+    if (!plan.http().isEmpty()) {
+      try (HttpLoad server = HttpLoad.start(plan)) {
+        for (int callers : plan.http()) {
+          result.http(callers, server.measure(callers));
+        }
+      }
+    }
+    return result.build();
+  }
+}

@@ -1,0 +1,66 @@
+package dev.conveyor.bench;
+
+import dev.conveyor.core.broker.Broker;
+import dev.conveyor.core.broker.ReplyClient;
+import dev.conveyor.pipeline.LocalWorkers;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * The pipeline end to end through a broker, every part in this process: requests sent through the
+ * broker's reply client, a worker taking them from its transport and storing results in its sink,
+ * and a reader handing the results back; latency from making a request to reading its result. Shows
+ * what the broker costs against the embedded transport on the same machine.
+ */
+final class BrokerPipeline {
+  private BrokerPipeline() {}
+
+  static Measured measure(BenchPlan plan, Broker broker) throws Exception {
+    Phase phase = new Phase("pipeline", plan.seconds() + 1);
+    PipelineLoad load = new PipelineLoad(plan.inFlight());
+    Map<String, Long> madeAt = new ConcurrentHashMap<>();
+    AtomicBoolean reading = new AtomicBoolean(true);
+    Measured measured;
+    try (LocalWorkers running = LocalWorkers.onBroker(plan.pipeline(), broker, plan.settings(), 1);
+        ReplyClient client = broker.client()) {
+      Thread reader =
+          new Thread(() -> read(client, reading, madeAt, load), "conveyor-bench-results");
+      reader.start();
+      double ips;
+      try {
+        ips =
+            load.run(
+                plan.corpus(),
+                plan.seconds(),
+                phase,
+                request -> {
+                  madeAt.put(request.id(), request.enqueuedNanos());
+                  client.send(request, Duration.ofMinutes(1));
+                });
+      } finally {
+        reading.set(false);
+        reader.join();
+      }
+      measured =
+          load.measured(client.name(), ips, running.workers().get(0).stats().meanBatchSize());
+    }
+    phase.done();
+    return measured;
+  }
+
+  /** Hands each result of a request this load made back to it, until told to stop. */
+  private static void read(
+      ReplyClient client, AtomicBoolean reading, Map<String, Long> madeAt, PipelineLoad load) {
+    while (reading.get()) {
+      client.poll(
+          r -> {
+            Long made = madeAt.remove(r.id());
+            if (made != null) {
+              load.done(System.nanoTime() - made);
+            }
+          });
+    }
+  }
+}

@@ -1,0 +1,114 @@
+package dev.conveyor.bench;
+
+import dev.conveyor.core.ConveyorException;
+import dev.conveyor.core.ErrorCode;
+import dev.conveyor.core.image.OpenCv;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.opencv.core.Core;
+import org.opencv.core.CvType;
+import org.opencv.core.Mat;
+import org.opencv.core.MatOfByte;
+import org.opencv.core.MatOfInt;
+import org.opencv.core.Size;
+import org.opencv.imgcodecs.Imgcodecs;
+import org.opencv.imgproc.Imgproc;
+
+/**
+ * The encoded images a bench run sends, held in memory so that reading files never limits a
+ * measurement: a folder's files, or generated photo-like JPEGs when the user has none at hand.
+ */
+public record Corpus(List<byte[]> images) {
+  /** How many JPEGs {@link #generated()} makes. */
+  public static final int GENERATED = 64;
+
+  public Corpus {
+    images = List.copyOf(images);
+    if (images.isEmpty()) {
+      throw new ConveyorException(ErrorCode.FETCH_FAILED, "no images to bench with");
+    }
+  }
+
+  /** The {@code i}-th image, cycling through the corpus. */
+  public byte[] image(int i) {
+    return images.get(Math.floorMod(i, images.size()));
+  }
+
+  public int size() {
+    return images.size();
+  }
+
+  /**
+   * The file {@code path}, or every regular file under the folder {@code path}, sorted, skipping
+   * hidden files and folders; a file that is not an image stays in (it is refused like any bad
+   * image, which is work too).
+   *
+   * @throws ConveyorException {@code FETCH_FAILED} when the folder holds no files
+   */
+  public static Corpus read(Path path) throws IOException {
+    List<byte[]> all = new ArrayList<>();
+    for (Path file : files(path)) {
+      all.add(Files.readAllBytes(file));
+    }
+    if (all.isEmpty()) {
+      throw new ConveyorException(ErrorCode.FETCH_FAILED, "no files under " + path);
+    }
+    return new Corpus(all);
+  }
+
+  private static List<Path> files(Path dir) {
+    if (!Files.isDirectory(dir)) {
+      return List.of(dir);
+    }
+    try (Stream<Path> walk = Files.walk(dir)) {
+      return walk.filter(Files::isRegularFile)
+          .filter(f -> !hidden(dir.relativize(f)))
+          .sorted()
+          .toList();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot list " + dir + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static boolean hidden(Path relative) {
+    for (Path part : relative) {
+      if (part.toString().startsWith(".")) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** {@link #GENERATED} generated 640×480 JPEGs. */
+  public static Corpus generated() {
+    return generate(GENERATED);
+  }
+
+  /** Photo-like 640×480 JPEGs: blurred noise at several scales, the same on every run. */
+  public static Corpus generate(int count) {
+    OpenCv.load();
+    Core.setRNGSeed(1234);
+    List<byte[]> out = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      Mat coarse = new Mat(30, 40, CvType.CV_8UC3);
+      Core.randu(coarse, 0, 255);
+      Mat image = new Mat();
+      Imgproc.resize(coarse, image, new Size(640, 480), 0, 0, Imgproc.INTER_CUBIC);
+      Mat fine = new Mat(480, 640, CvType.CV_8UC3);
+      Core.randn(fine, 0, 12);
+      Core.add(image, fine, image);
+      MatOfByte jpeg = new MatOfByte();
+      Imgcodecs.imencode(".jpg", image, jpeg, new MatOfInt(Imgcodecs.IMWRITE_JPEG_QUALITY, 90));
+      out.add(jpeg.toArray());
+      for (Mat m : List.of(coarse, image, fine, jpeg)) {
+        m.release();
+      }
+    }
+    return new Corpus(out);
+  }
+}

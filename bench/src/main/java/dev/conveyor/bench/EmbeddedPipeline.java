@@ -1,0 +1,40 @@
+package dev.conveyor.bench;
+
+import dev.conveyor.pipeline.LocalWorkers;
+import java.time.Duration;
+
+/**
+ * The pipeline end to end through the embedded transport, as a single process serves it: encoded
+ * bytes in, results out, with the latency from submitting a request to its result.
+ */
+final class EmbeddedPipeline {
+  private EmbeddedPipeline() {}
+
+  static Measured measure(BenchPlan plan) throws Exception {
+    Phase phase = new Phase("pipeline", plan.seconds() + 1);
+    PipelineLoad load = new PipelineLoad(plan.inFlight());
+    Measured measured;
+    try (LocalWorkers running = LocalWorkers.embedded(plan.pipeline(), plan.settings(), 1)) {
+      double ips =
+          load.run(
+              plan.corpus(),
+              plan.seconds(),
+              phase,
+              request ->
+                  running
+                      .embedded()
+                      .submit(request, Duration.ofMinutes(1))
+                      .whenComplete(
+                          (r, t) -> {
+                            if (r != null) {
+                              load.done(System.nanoTime() - request.enqueuedNanos());
+                            } else {
+                              load.failed();
+                            }
+                          }));
+      measured = load.measured("embedded", ips, running.workers().get(0).stats().meanBatchSize());
+    }
+    phase.done();
+    return measured;
+  }
+}

@@ -1,0 +1,101 @@
+package dev.conveyor.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+import dev.conveyor.core.ConveyorException;
+import dev.conveyor.core.ErrorCode;
+import dev.conveyor.core.pipeline.Pipeline;
+import dev.conveyor.core.settings.Settings;
+import dev.conveyor.onnx.testing.TestModels;
+import dev.conveyor.onnx.testing.TestModels.Colour;
+import dev.conveyor.pipeline.Pipelines;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+@Timeout(120)
+class BenchTest {
+  @TempDir Path dir;
+  private Settings settings;
+
+  @BeforeEach
+  void writeModel() {
+    Path model = TestModels.writeColour(dir.resolve("colours.onnx"), Colour.imagenetSized());
+    settings = Pipelines.read(Map.of("model", model.toString(), "batch", "4"), "test");
+  }
+
+  private BenchPlan plan(Pipeline pipeline, Optional<String> broker, List<Integer> http) {
+    return new BenchPlan(pipeline, settings, Corpus.generate(8), 0.3, broker, http);
+  }
+
+  @Test
+  void theEmbeddedPipelineIsMeasuredAgainstTheRawModelInTheSameRun() throws Exception {
+    BenchResult r;
+    try (Pipeline pipeline = Pipelines.open(settings)) {
+      r = Bench.run(plan(pipeline, Optional.empty(), List.of()));
+    }
+    assertThat(r.model()).isEqualTo("colours");
+    assertThat(r.batch()).isEqualTo(4);
+    assertThat(r.images()).isEqualTo(8);
+    assertThat(r.rawIps()).isPositive();
+    assertThat(r.preprocessIps()).isPositive();
+    assertThat(r.preprocessIpsOneThread()).isPositive();
+    assertThat(r.pipelineIps()).isPositive();
+    assertThat(r.pipelineIps())
+        .as("the pipeline runs the same model, and cannot outrun it")
+        .isLessThanOrEqualTo(1.5 * r.rawIps());
+    assertThat(r.latencyMs(50)).isPositive();
+    assertThat(r.latencyMs(99)).isGreaterThanOrEqualTo(r.latencyMs(50));
+    assertThat(r.meanBatch()).isBetween(1.0, 4.0);
+    assertThat(r.pipelineName()).isEqualTo("embedded");
+    assertThat(r.http()).isEmpty();
+    assertThat(r.json().ratio()).isCloseTo(r.pipelineIps() / r.rawIps(), within(0.001));
+    assertThat(r.markdown())
+        .contains("| raw model: tensors in memory, batch 4, default threads |")
+        .contains("**pipeline: embedded, end to end**")
+        .doesNotContain("### HTTP");
+
+    Path png = dir.resolve("charts/bench.png");
+    BenchChart.write(r, png);
+    assertThat(Files.readAllBytes(png)).startsWith(0x89, 'P', 'N', 'G');
+  }
+
+  @Test
+  @Timeout(30)
+  void aBrokerUriThatNoBrokerReadsIsAnInvalidSettingBeforeAnythingIsMeasured() {
+    try (Pipeline pipeline = Pipelines.open(settings)) {
+      assertThatThrownBy(
+              () -> Bench.run(plan(pipeline, Optional.of("nats://127.0.0.1:4222"), List.of())))
+          .isInstanceOfSatisfying(
+              ConveyorException.class,
+              e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_SETTING))
+          .hasMessageContaining("no broker for 'nats://127.0.0.1:4222'");
+    }
+  }
+
+  @Test
+  void httpCallersAndSecondsMustBePositive() {
+    try (Pipeline pipeline = Pipelines.open(settings)) {
+      assertThatThrownBy(() -> plan(pipeline, Optional.empty(), List.of(4, 0)))
+          .isInstanceOfSatisfying(
+              ConveyorException.class,
+              e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_SETTING))
+          .hasMessageContaining("HTTP callers must be at least 1, not 0");
+      assertThatThrownBy(
+              () ->
+                  new BenchPlan(
+                      pipeline, settings, Corpus.generate(1), 0, Optional.empty(), List.of()))
+          .isInstanceOfSatisfying(
+              ConveyorException.class,
+              e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_SETTING));
+    }
+  }
+}
