@@ -2,14 +2,13 @@ package dev.conveyor.bench;
 
 import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.ErrorCode;
+import dev.conveyor.core.image.ImageFiles;
 import dev.conveyor.core.image.OpenCv;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.stream.Stream;
 import org.opencv.core.Core;
 import org.opencv.core.CvType;
 import org.opencv.core.Mat;
@@ -52,36 +51,13 @@ public record Corpus(List<byte[]> images) {
    */
   public static Corpus read(Path path) throws IOException {
     List<byte[]> all = new ArrayList<>();
-    for (Path file : files(path)) {
+    for (Path file : ImageFiles.expand(List.of(path))) {
       all.add(Files.readAllBytes(file));
     }
     if (all.isEmpty()) {
       throw new ConveyorException(ErrorCode.FETCH_FAILED, "no files under " + path);
     }
     return new Corpus(all);
-  }
-
-  private static List<Path> files(Path dir) {
-    if (!Files.isDirectory(dir)) {
-      return List.of(dir);
-    }
-    try (Stream<Path> walk = Files.walk(dir)) {
-      return walk.filter(Files::isRegularFile)
-          .filter(f -> !hidden(dir.relativize(f)))
-          .sorted()
-          .toList();
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot list " + dir + ": " + e.getMessage(), e);
-    }
-  }
-
-  private static boolean hidden(Path relative) {
-    for (Path part : relative) {
-      if (part.toString().startsWith(".")) {
-        return true;
-      }
-    }
-    return false;
   }
 
   /** {@link #GENERATED} generated 640×480 JPEGs. */

@@ -4,6 +4,7 @@ import dev.conveyor.core.ClassifyResult;
 import dev.conveyor.core.ErrorCode;
 import dev.conveyor.core.ImageRequest;
 import dev.conveyor.core.Json;
+import dev.conveyor.core.image.ImageFiles;
 import dev.conveyor.core.pipeline.Pipeline;
 import dev.conveyor.core.settings.SettingGroup;
 import dev.conveyor.core.settings.Settings;
@@ -63,7 +64,7 @@ final class ClassifyCommand implements Callable<Integer>, SettingOptions.Taking 
 
   @Override
   public Integer call() throws Exception {
-    List<Path> files = Inputs.expand(inputs);
+    List<Path> files = ImageFiles.expand(inputs);
     PrintWriter out = spec.commandLine().getOut();
     Settings settings = CommandSettings.pipeline(spec);
     try (Pipeline pipeline = CommandSettings.open(spec, settings);

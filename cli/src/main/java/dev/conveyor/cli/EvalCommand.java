@@ -3,6 +3,7 @@ package dev.conveyor.cli;
 import dev.conveyor.core.ClassifyResult;
 import dev.conveyor.core.ImageRequest;
 import dev.conveyor.core.Json;
+import dev.conveyor.core.image.ImageFiles;
 import dev.conveyor.core.pipeline.Pipeline;
 import dev.conveyor.core.settings.SettingGroup;
 import dev.conveyor.core.settings.Settings;
@@ -130,7 +131,7 @@ final class EvalCommand implements Callable<Integer>, SettingOptions.Taking {
         if (!Files.isDirectory(folder)) {
           continue;
         }
-        for (Path file : Inputs.expand(List.of(folder))) {
+        for (Path file : ImageFiles.expand(List.of(folder))) {
           samples.add(new Sample(ImageRequest.ofKey(file.toString()), c));
         }
       }

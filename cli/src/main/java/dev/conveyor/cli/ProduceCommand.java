@@ -7,6 +7,7 @@ import dev.conveyor.core.Json;
 import dev.conveyor.core.broker.Broker;
 import dev.conveyor.core.broker.Producer;
 import dev.conveyor.core.broker.ReplyClient;
+import dev.conveyor.core.image.ImageFiles;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -75,7 +76,7 @@ final class ProduceCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     Broker broker = CommandSettings.broker(spec, to, partitions(partitions));
-    List<Path> files = Inputs.expand(inputs);
+    List<Path> files = ImageFiles.expand(inputs);
     Duration timeout = Duration.ofSeconds(timeoutSeconds);
     PrintWriter err = spec.commandLine().getErr();
     long start = System.nanoTime();

@@ -1,4 +1,4 @@
-package dev.conveyor.cli;
+package dev.conveyor.core.image;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -8,16 +8,16 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
 
-/** Expands files and directories given on a command line into the files to classify. */
-final class Inputs {
-  private Inputs() {}
+/** Expands files and folders given by a user into the files to classify. */
+public final class ImageFiles {
+  private ImageFiles() {}
 
   /**
    * Files as given, and every regular file under each directory, sorted; hidden files and folders
    * inside directories are skipped. A path that does not exist is kept, so it gets an error result
    * like any unreadable image.
    */
-  static List<Path> expand(List<Path> paths) {
+  public static List<Path> expand(List<Path> paths) {
     List<Path> files = new ArrayList<>();
     for (Path p : paths) {
       if (Files.isDirectory(p)) {
