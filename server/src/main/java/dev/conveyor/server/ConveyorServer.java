@@ -30,11 +30,13 @@ public final class ConveyorServer implements AutoCloseable {
   private final ServerConfig config;
   private final Javalin app;
   private final Dashboard dashboard;
+  private final Deadlines deadlines;
   private final List<Route> routes = new ArrayList<>();
 
   public ConveyorServer(ServerConfig config, Classify classify) {
     this.config = config;
     this.dashboard = new Dashboard(classify);
+    this.deadlines = new Deadlines(config.resultTimeout());
     ServerMetrics metrics = new ServerMetrics(classify.model(), classify::queueDepth);
     PipelineEvents events = new PipelineEvents().add(dashboard).add(metrics);
     classify.onBatch(events);
@@ -56,7 +58,7 @@ public final class ConveyorServer implements AutoCloseable {
               c.events.handlerAdded(this::registered);
               CanonicalPaths.register(c);
             });
-    Front front = new Front(classify, events, config.resultTimeout());
+    Front front = new Front(classify, events, config.resultTimeout(), deadlines);
     Uploads uploads = new Uploads(config.maxRequestBytes());
     Async async = new Async(app.jettyServer().threadPool());
     TokenAuth.register(app, config.token());
@@ -94,5 +96,6 @@ public final class ConveyorServer implements AutoCloseable {
   public void close() {
     app.stop();
     dashboard.close();
+    deadlines.close();
   }
 }

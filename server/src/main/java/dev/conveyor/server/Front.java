@@ -10,7 +10,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
@@ -25,11 +24,13 @@ final class Front {
   private final Classify classify;
   private final PipelineListener events;
   private final Duration timeout;
+  private final Deadlines deadlines;
 
-  Front(Classify classify, PipelineListener events, Duration timeout) {
+  Front(Classify classify, PipelineListener events, Duration timeout, Deadlines deadlines) {
     this.classify = classify;
     this.events = events;
     this.timeout = timeout;
+    this.deadlines = deadlines;
   }
 
   /**
@@ -66,9 +67,8 @@ final class Front {
       events.refused(request, e.code());
       throw e;
     }
-    // a copy, so that timing out ends this caller's wait and not the pipeline's own future
-    CompletableFuture<ClassifyResult> waited =
-        bounded ? sent.copy().orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS) : sent;
+    // timing out ends this caller's wait, not the pipeline's own future
+    CompletableFuture<ClassifyResult> waited = bounded ? deadlines.bound(sent) : sent;
     return waited.handle(
         (result, failure) -> {
           if (result != null) {
