@@ -7,11 +7,11 @@ import dev.conveyor.core.ClassifyResult;
 import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.ImageRequest;
 import dev.conveyor.core.Json;
+import dev.conveyor.core.testing.LoneRequests;
 import dev.conveyor.core.testing.MeanColourClassifier;
 import dev.conveyor.core.testing.TestImages;
 import dev.conveyor.core.testing.TestProcesses;
 import dev.conveyor.core.testing.TestWorkers;
-import dev.conveyor.core.worker.WorkerConfig;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -136,25 +136,20 @@ class KafkaTransportIT {
   void aLoneRequestStartsAtOnceAndABusyWorkerGathersABatch() throws Exception {
     KafkaAddress address =
         KafkaAddress.parse(broker.uri("topic=images-lone&results=results-lone&group=g-lone"));
-    MeanColourClassifier model = new MeanColourClassifier(32, 32).slow(300);
+    MeanColourClassifier model = LoneRequests.slowModel();
     keep(
         TestWorkers.colour(
             keep(new KafkaTransport(address, 8)),
             keep(new KafkaResultSink(address)),
             model,
-            WorkerConfig.defaults().withBatchSize(8).withLinger(Duration.ofSeconds(5))));
+            LoneRequests.CONFIG));
     awaitMembers(address, 1);
     long start = System.nanoTime();
     List<String> ids = new ArrayList<>(produce(address, 1));
     Thread.sleep(100); // the lone image is in the model now
     ids.addAll(produce(address, 5));
     assertThat(readAll(address, address.results(), 6, Duration.ofSeconds(20))).hasSize(6);
-    assertThat(Duration.ofNanos(System.nanoTime() - start))
-        .as("nobody waited out the 5 s linger: the model was idle, then became free")
-        .isLessThan(Duration.ofSeconds(3));
-    assertThat(model.batchSizes())
-        .as("the lone image went alone; the rest gathered while the model was busy")
-        .containsExactly(1, 5);
+    LoneRequests.assertTheLoneOneRanAloneAtOnce(model, start);
   }
 
   @Test

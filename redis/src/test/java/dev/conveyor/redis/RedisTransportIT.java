@@ -6,12 +6,12 @@ import dev.conveyor.core.ClassifyResult;
 import dev.conveyor.core.ErrorCode;
 import dev.conveyor.core.ImageRequest;
 import dev.conveyor.core.Json;
+import dev.conveyor.core.testing.LoneRequests;
 import dev.conveyor.core.testing.MeanColourClassifier;
 import dev.conveyor.core.testing.TestImages;
 import dev.conveyor.core.testing.TestProcesses;
 import dev.conveyor.core.testing.TestWorkers;
 import dev.conveyor.core.worker.Worker;
-import dev.conveyor.core.worker.WorkerConfig;
 import io.lettuce.core.Range;
 import io.lettuce.core.StreamMessage;
 import java.nio.charset.StandardCharsets;
@@ -71,24 +71,19 @@ class RedisTransportIT {
   void aLoneRequestStartsAtOnceAndABusyWorkerGathersABatch(String mode) throws Exception {
     RedisServer server = redis(false);
     RedisAddress address = RedisAddress.parse(server.uri("mode=" + mode));
-    MeanColourClassifier model = new MeanColourClassifier(32, 32).slow(300);
+    MeanColourClassifier model = LoneRequests.slowModel();
     keep(
         TestWorkers.colour(
             keep(new RedisBroker(address).transport(8)),
             keep(new RedisBroker(address).sink()),
             model,
-            WorkerConfig.defaults().withBatchSize(8).withLinger(Duration.ofSeconds(5))));
+            LoneRequests.CONFIG));
     long start = System.nanoTime();
     List<String> ids = new ArrayList<>(produce(address, 1));
     Thread.sleep(100); // the lone image is in the model now
     ids.addAll(produce(address, 5));
     awaitResults(address, ids, Duration.ofSeconds(20));
-    assertThat(Duration.ofNanos(System.nanoTime() - start))
-        .as("nobody waited out the 5 s linger: the model was idle, then became free")
-        .isLessThan(Duration.ofSeconds(3));
-    assertThat(model.batchSizes())
-        .as("the lone image went alone; the rest gathered while the model was busy")
-        .containsExactly(1, 5);
+    LoneRequests.assertTheLoneOneRanAloneAtOnce(model, start);
   }
 
   /** Sends n colour images; returns their ids, the i-th being colour i % 3. */

@@ -163,16 +163,7 @@ public final class BrokerClassify implements Classify, AutoCloseable {
 
   @Override
   public void onBatch(PipelineListener listener) {
-    PipelineListener batches =
-        new PipelineListener() {
-          @Override
-          public void batch(int images, long modelNanos) {
-            listener.batch(images, modelNanos);
-          }
-        };
-    for (Worker w : workers) {
-      w.listen(batches);
-    }
+    WorkerBatches.forward(workers, listener);
   }
 
   @Override

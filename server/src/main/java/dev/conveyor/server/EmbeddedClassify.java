@@ -55,15 +55,6 @@ public final class EmbeddedClassify implements Classify {
 
   @Override
   public void onBatch(PipelineListener listener) {
-    PipelineListener batches =
-        new PipelineListener() {
-          @Override
-          public void batch(int images, long modelNanos) {
-            listener.batch(images, modelNanos);
-          }
-        };
-    for (Worker w : workers) {
-      w.listen(batches);
-    }
+    WorkerBatches.forward(workers, listener);
   }
 }

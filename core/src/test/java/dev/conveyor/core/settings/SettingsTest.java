@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.ErrorCode;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -37,7 +38,10 @@ class SettingsTest {
 
   @Test
   void unknownNamesAreErrorsThatNameThemAndTheClosestKnownOne() {
-    assertThatThrownBy(() -> Settings.read(Map.of("bacth", "4", "zzz", "1"), "test", GROUP))
+    Map<String, String> given = new LinkedHashMap<>();
+    given.put("bacth", "4");
+    given.put("zzz", "1");
+    assertThatThrownBy(() -> Settings.read(given, "test", GROUP))
         .isInstanceOf(ConveyorException.class)
         .hasMessageContaining("unknown test settings [bacth, zzz]")
         .hasMessageContaining("did you mean 'batch' for 'bacth'")

@@ -7,6 +7,7 @@ import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.ErrorCode;
 import dev.conveyor.core.ImageRequest;
 import dev.conveyor.core.pipeline.Pipeline;
+import dev.conveyor.core.testing.LoneRequests;
 import dev.conveyor.core.testing.MeanColourClassifier;
 import dev.conveyor.core.testing.TestImages;
 import dev.conveyor.core.testing.TestWorkers;
@@ -109,14 +110,9 @@ class WorkerTest {
   @Test
   void anIdleWorkerStartsAtOnceAndABusyOneGathersABatch() throws Exception {
     EmbeddedTransport transport = new EmbeddedTransport(64, 3);
-    MeanColourClassifier model = new MeanColourClassifier(32, 32).slow(300);
+    MeanColourClassifier model = LoneRequests.slowModel();
     byte[] red = TestImages.bytes("cmyk-red.jpg");
-    open.add(
-        TestWorkers.colour(
-            transport,
-            transport,
-            model,
-            WorkerConfig.defaults().withBatchSize(8).withLinger(Duration.ofSeconds(5))));
+    open.add(TestWorkers.colour(transport, transport, model, LoneRequests.CONFIG));
     long start = System.nanoTime();
     CompletableFuture<ClassifyResult> lone =
         transport.submit(ImageRequest.ofBytes("lone", red, null));
@@ -129,12 +125,7 @@ class WorkerTest {
     for (CompletableFuture<ClassifyResult> f : more) {
       await(f);
     }
-    assertThat(Duration.ofNanos(System.nanoTime() - start))
-        .as("nobody waited out the 5 s linger: the model was idle, then became free")
-        .isLessThan(Duration.ofSeconds(3));
-    assertThat(model.batchSizes())
-        .as("the lone image went alone; the rest gathered while the model was busy")
-        .containsExactly(1, 5);
+    LoneRequests.assertTheLoneOneRanAloneAtOnce(model, start);
   }
 
   @Test

@@ -1,0 +1,25 @@
+package dev.conveyor.server;
+
+import dev.conveyor.core.pipeline.PipelineListener;
+import dev.conveyor.core.worker.Worker;
+import java.util.List;
+
+/**
+ * Tells a listener of the model calls of workers in this process, and of nothing else of theirs.
+ */
+final class WorkerBatches {
+  private WorkerBatches() {}
+
+  static void forward(List<Worker> workers, PipelineListener listener) {
+    PipelineListener batches =
+        new PipelineListener() {
+          @Override
+          public void batch(int images, long modelNanos) {
+            listener.batch(images, modelNanos);
+          }
+        };
+    for (Worker w : workers) {
+      w.listen(batches);
+    }
+  }
+}
