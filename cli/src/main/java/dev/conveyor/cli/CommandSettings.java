@@ -32,13 +32,18 @@ final class CommandSettings {
 
   /** Opens the pipeline the settings describe. */
   static Pipeline open(CommandSpec spec, Settings settings) {
+    checkModel(spec, settings);
+    return usage(spec, () -> Pipelines.open(settings));
+  }
+
+  /** Fails with a usage error when the model file the settings name is not there. */
+  static void checkModel(CommandSpec spec, Settings settings) {
     try {
       Pipelines.modelPath(settings);
     } catch (ConveyorException e) {
       throw new ParameterException(
           spec.commandLine(), e.getMessage() + ": pass --model PATH to an .onnx file");
     }
-    return usage(spec, () -> Pipelines.open(settings));
   }
 
   /** The broker a URI names, with {@code overrides} (options that are URI settings) applied. */

@@ -23,6 +23,7 @@ import picocli.CommandLine.Spec;
       EvalCommand.class,
       ProduceCommand.class,
       WorkerCommand.class,
+      FlinkCommand.class,
       ResultsCommand.class,
       TrainCommand.class,
       DatasetCommand.class,

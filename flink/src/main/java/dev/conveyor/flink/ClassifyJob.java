@@ -65,6 +65,22 @@ public final class ClassifyJob {
   }
 
   /**
+   * Runs the job on an embedded Flink cluster in this process with {@code parallelism} tasks: the
+   * one-machine default of {@code conveyor flink}.
+   */
+  public static Report runLocally(
+      Path folder, Map<String, String> settings, int parallelism, Consumer<String> results)
+      throws Exception {
+    StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(parallelism);
+    return run(env, folder, settings, results);
+  }
+
+  /** How many images {@link #run} classifies for {@code folder}. */
+  public static int count(Path folder) {
+    return ImageFiles.expand(List.of(folder)).size();
+  }
+
+  /**
    * Classifies every file under {@code folder} on {@code env}, handing each result's JSON to {@code
    * results} as it comes back to the client.
    */
