@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.conveyor.core.Json;
+import dev.conveyor.core.testing.Requirements;
 import dev.conveyor.train.FashionMnist;
 import dev.conveyor.train.PngExport;
 import java.io.IOException;
@@ -16,7 +17,6 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -40,9 +40,7 @@ class RedisCommandsIT {
   }
 
   private int startRedis() throws Exception {
-    Assumptions.assumeTrue(
-        Files.isExecutable(Path.of("/usr/bin/redis-server")),
-        "redis-server is not installed: apt-get install redis-server");
+    Requirements.executable(Path.of("/usr/bin/redis-server"), "apt-get install redis-server");
     int port;
     try (ServerSocket s = new ServerSocket(0)) {
       port = s.getLocalPort();

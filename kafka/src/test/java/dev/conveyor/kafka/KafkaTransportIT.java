@@ -9,6 +9,7 @@ import dev.conveyor.core.ImageRequest;
 import dev.conveyor.core.Json;
 import dev.conveyor.core.testing.LoneRequests;
 import dev.conveyor.core.testing.MeanColourClassifier;
+import dev.conveyor.core.testing.Requirements;
 import dev.conveyor.core.testing.TestImages;
 import dev.conveyor.core.testing.TestProcesses;
 import dev.conveyor.core.testing.TestWorkers;
@@ -286,9 +287,7 @@ class KafkaTransportIT {
 
   @Test
   void aProducerThatIsNotConveyorIsServed() throws Exception {
-    org.junit.jupiter.api.Assumptions.assumeTrue(
-        java.nio.file.Files.isExecutable(Path.of("/usr/bin/kcat")),
-        "kcat is not installed: apt-get install kcat (./run-tests installs it)");
+    Requirements.executable(Path.of("/usr/bin/kcat"), "apt-get install kcat");
     KafkaAddress address =
         KafkaAddress.parse(broker.uri("topic=images-kcat&results=results-kcat&group=g-kcat"));
     worker(address, new MeanColourClassifier(32, 32));

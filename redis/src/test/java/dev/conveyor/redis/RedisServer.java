@@ -1,14 +1,13 @@
 package dev.conveyor.redis;
 
+import dev.conveyor.core.testing.Requirements;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.Socket;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Assumptions;
 
 /**
  * A real redis-server (Debian's package) on a free loopback port, with its files in a folder of the
@@ -28,9 +27,7 @@ final class RedisServer implements AutoCloseable {
   }
 
   static RedisServer start(Path dir, boolean appendOnly) throws IOException, InterruptedException {
-    Assumptions.assumeTrue(
-        Files.isExecutable(BINARY),
-        "redis-server is not installed: apt-get install redis-server (./run-tests installs it)");
+    Requirements.executable(BINARY, "apt-get install redis-server");
     RedisServer server = new RedisServer(dir, freePort(), appendOnly);
     server.launch();
     return server;
