@@ -7,9 +7,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.conveyor.core.Json;
 import dev.conveyor.core.testing.MeanColourClassifier;
 import dev.conveyor.core.testing.TestImages;
-import dev.conveyor.core.testing.TestWorkers;
-import dev.conveyor.core.transport.EmbeddedTransport;
-import dev.conveyor.core.worker.Worker;
 import java.io.ByteArrayOutputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -41,17 +38,7 @@ class ConveyorServerTest {
 
   /** A server over an embedded pipeline holding at most {@code capacity} waiting requests. */
   private ConveyorServer server(ServerConfig config, MeanColourClassifier model, int capacity) {
-    EmbeddedTransport transport = new EmbeddedTransport(capacity, 3);
-    open.add(transport);
-    Worker worker = TestWorkers.colour(transport, transport, model, 4);
-    open.add(worker);
-    ConveyorServer server =
-        new ConveyorServer(
-                config.withPort(0),
-                new EmbeddedClassify(transport, List.of(worker), model.spec().name(), 2))
-            .start();
-    open.add(server);
-    return server;
+    return TestServers.embedded(config, model, capacity, open);
   }
 
   private ConveyorServer server() {

@@ -7,9 +7,6 @@ import dev.conveyor.core.ErrorCode;
 import dev.conveyor.core.Json;
 import dev.conveyor.core.testing.MeanColourClassifier;
 import dev.conveyor.core.testing.TestImages;
-import dev.conveyor.core.testing.TestWorkers;
-import dev.conveyor.core.transport.EmbeddedTransport;
-import dev.conveyor.core.worker.Worker;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -40,17 +37,7 @@ class ErrorStatusTest {
   }
 
   private ConveyorServer server(ServerConfig config, MeanColourClassifier model) {
-    EmbeddedTransport transport = new EmbeddedTransport(64, 3);
-    open.add(transport);
-    Worker worker = TestWorkers.colour(transport, transport, model, 4);
-    open.add(worker);
-    ConveyorServer server =
-        new ConveyorServer(
-                config.withPort(0),
-                new EmbeddedClassify(transport, List.of(worker), model.spec().name(), 2))
-            .start();
-    open.add(server);
-    return server;
+    return TestServers.embedded(config, model, 64, open);
   }
 
   private ConveyorServer server() {

@@ -1,0 +1,31 @@
+package dev.conveyor.server;
+
+import dev.conveyor.core.testing.MeanColourClassifier;
+import dev.conveyor.core.testing.TestWorkers;
+import dev.conveyor.core.transport.EmbeddedTransport;
+import dev.conveyor.core.worker.Worker;
+import java.util.List;
+
+/** Servers for tests: started on a free port over one worker on the embedded transport. */
+final class TestServers {
+  private TestServers() {}
+
+  /**
+   * A started server over an embedded pipeline holding at most {@code capacity} waiting requests;
+   * what it opened goes into {@code open}, to be closed last first.
+   */
+  static ConveyorServer embedded(
+      ServerConfig config, MeanColourClassifier model, int capacity, List<AutoCloseable> open) {
+    EmbeddedTransport transport = new EmbeddedTransport(capacity, 3);
+    open.add(transport);
+    Worker worker = TestWorkers.colour(transport, transport, model, 4);
+    open.add(worker);
+    ConveyorServer server =
+        new ConveyorServer(
+                config.withPort(0),
+                new EmbeddedClassify(transport, List.of(worker), model.spec().name(), 2))
+            .start();
+    open.add(server);
+    return server;
+  }
+}
