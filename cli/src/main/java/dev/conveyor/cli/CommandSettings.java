@@ -27,7 +27,13 @@ final class CommandSettings {
 
   /** The pipeline settings given on this command line. */
   static Settings pipeline(CommandSpec spec) {
-    return usage(spec, () -> Pipelines.read(SettingOptions.given(spec, PIPELINE), "command-line"));
+    return read(spec, PIPELINE);
+  }
+
+  /** The settings of these groups given on this command line, read and checked. */
+  static Settings read(CommandSpec spec, SettingGroup... groups) {
+    return usage(
+        spec, () -> Settings.read(SettingOptions.given(spec, groups), "command-line", groups));
   }
 
   /** Opens the pipeline the settings describe. */

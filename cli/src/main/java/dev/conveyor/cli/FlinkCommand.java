@@ -1,9 +1,11 @@
 package dev.conveyor.cli;
 
 import dev.conveyor.core.settings.SettingGroup;
+import dev.conveyor.core.settings.Settings;
 import dev.conveyor.flink.ClassifyJob;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 import me.tongfei.progressbar.ProgressBar;
 import picocli.CommandLine.Command;
@@ -58,10 +60,11 @@ final class FlinkCommand implements Callable<Integer>, SettingOptions.Taking {
       throw new picocli.CommandLine.ParameterException(
           spec.commandLine(), "--sink - (stdout) is the only sink so far");
     }
-    var settings = SettingOptions.given(spec, CommandSettings.PIPELINE);
-    CommandSettings.checkModel(spec, CommandSettings.pipeline(spec));
+    Settings settings = CommandSettings.pipeline(spec);
+    CommandSettings.checkModel(spec, settings);
+    List<String> images = CommandSettings.usage(spec, () -> ClassifyJob.images(source));
     PrintWriter out = spec.commandLine().getOut();
-    int files = ClassifyJob.count(source);
+    int files = images.size();
     ClassifyJob.Report report;
     try (ProgressBar bar = files > 20 ? Progress.bar("flink", files, " img", 1, true) : null) {
       report =
@@ -70,7 +73,8 @@ final class FlinkCommand implements Callable<Integer>, SettingOptions.Taking {
               () ->
                   ClassifyJob.runLocally(
                       source,
-                      settings,
+                      images,
+                      settings.given(),
                       parallelism,
                       json -> {
                         out.println(json);

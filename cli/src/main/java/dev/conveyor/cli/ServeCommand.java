@@ -94,10 +94,7 @@ final class ServeCommand implements Callable<Integer>, SettingOptions.Taking {
             spec,
             () ->
                 ServerSettings.config(
-                    Settings.read(
-                        SettingOptions.given(spec, ServerSettings.SERVER_SETTINGS),
-                        "command-line",
-                        ServerSettings.SERVER_SETTINGS),
+                    CommandSettings.read(spec, ServerSettings.SERVER_SETTINGS),
                     settings.get(PipelineSettings.MAX_BYTES)));
     List<AutoCloseable> open = new ArrayList<>();
     try {

@@ -1,8 +1,10 @@
 package dev.conveyor.flink;
 
+import dev.conveyor.core.ClassifyResult;
 import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.ErrorCode;
 import dev.conveyor.core.ImageRequest;
+import dev.conveyor.core.Json;
 import dev.conveyor.core.image.ImageFiles;
 import dev.conveyor.core.settings.Arguments;
 import java.io.PrintStream;
@@ -57,6 +59,7 @@ public final class ClassifyJob {
         run(
             StreamExecutionEnvironment.getExecutionEnvironment(),
             Path.of(source),
+            images(Path.of(source)),
             settings,
             out::println);
     System.err.printf(
@@ -69,27 +72,22 @@ public final class ClassifyJob {
    * one-machine default of {@code conveyor flink}.
    */
   public static Report runLocally(
-      Path folder, Map<String, String> settings, int parallelism, Consumer<String> results)
+      Path folder,
+      List<String> images,
+      Map<String, String> settings,
+      int parallelism,
+      Consumer<String> results)
       throws Exception {
     StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(parallelism);
-    return run(env, folder, settings, results);
-  }
-
-  /** How many images {@link #run} classifies for {@code folder}. */
-  public static int count(Path folder) {
-    return ImageFiles.expand(List.of(folder)).size();
+    return run(env, folder, images, settings, results);
   }
 
   /**
-   * Classifies every file under {@code folder} on {@code env}, handing each result's JSON to {@code
-   * results} as it comes back to the client.
+   * The images to classify: every file under {@code folder}, walked as {@code classify} walks it.
+   *
+   * @throws ConveyorException {@code INVALID_SETTING} when there is no such folder, or it is empty
    */
-  public static Report run(
-      StreamExecutionEnvironment env,
-      Path folder,
-      Map<String, String> settings,
-      Consumer<String> results)
-      throws Exception {
+  public static List<String> images(Path folder) {
     if (!Files.isDirectory(folder)) {
       throw new ConveyorException(ErrorCode.INVALID_SETTING, "no folder at " + folder);
     }
@@ -97,9 +95,23 @@ public final class ClassifyJob {
     if (files.isEmpty()) {
       throw new ConveyorException(ErrorCode.INVALID_SETTING, "no files under " + folder);
     }
+    return files;
+  }
+
+  /**
+   * Classifies {@code images} (the files of {@code folder}) on {@code env}, handing each result's
+   * JSON to {@code results} as it comes back to the client.
+   */
+  public static Report run(
+      StreamExecutionEnvironment env,
+      Path folder,
+      List<String> images,
+      Map<String, String> settings,
+      Consumer<String> results)
+      throws Exception {
     ClassifyOperator<String> classify = new ClassifyOperator<>(settings, ImageRequest::ofKey);
     DataStream<String> classified =
-        env.fromData(files)
+        env.fromData(images)
             .name("images of " + folder)
             .transform("classify", Types.STRING, classify);
     long start = System.nanoTime();
@@ -110,7 +122,7 @@ public final class ClassifyJob {
       while (it.hasNext()) {
         String json = it.next();
         count++;
-        if (json.contains("\"status\":\"error\"")) {
+        if (!Json.read(json, ClassifyResult.class).isOk()) {
           errors++;
         }
         results.accept(json);

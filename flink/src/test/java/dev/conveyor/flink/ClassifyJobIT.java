@@ -43,6 +43,7 @@ class ClassifyJobIT {
         ClassifyJob.run(
             env,
             folder,
+            ClassifyJob.images(folder),
             Map.of("model", ClassifyOperatorTest.MODEL, "batch", "4"),
             json -> results.add(Json.read(json, JsonNode.class)));
     assertThat(results).hasSize((int) files);

@@ -19,8 +19,8 @@ final class KafkaReplies implements ReplyClient {
   private final KafkaResults results;
 
   KafkaReplies(KafkaAddress address) {
-    Topics.ensure(address);
-    this.requests = new KafkaRequests(address);
+    Topics.ensure(address); // the results topic is read from now on, so it must exist first
+    this.requests = new KafkaRequests(address, true);
     this.results = new KafkaResults(address);
     results.fromNow();
   }

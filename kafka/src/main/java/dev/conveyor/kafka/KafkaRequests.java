@@ -24,10 +24,19 @@ import org.apache.kafka.common.serialization.StringSerializer;
 public final class KafkaRequests implements Producer {
   private final KafkaAddress address;
   private final ConcurrentLinkedQueue<Failure> failures = new ConcurrentLinkedQueue<>();
+  private final boolean topicsExist;
   private KafkaProducer<String, byte[]> producer;
 
   public KafkaRequests(KafkaAddress address) {
+    this(address, false);
+  }
+
+  /**
+   * @param topicsExist whether the caller has already made sure the topics exist
+   */
+  KafkaRequests(KafkaAddress address, boolean topicsExist) {
     this.address = address;
+    this.topicsExist = topicsExist;
   }
 
   static Properties producerProperties(KafkaAddress address) {
@@ -80,7 +89,9 @@ public final class KafkaRequests implements Producer {
    * kafka.delivery.timeout.ms}, two minutes by default) fails and is reported.
    */
   private void open(Duration maxWait) {
-    Topics.ensure(address, maxWait);
+    if (!topicsExist) {
+      Topics.ensure(address, maxWait);
+    }
     Properties p = producerProperties(address);
     p.put("max.block.ms", Long.toString(Math.max(1000, maxWait.toMillis())));
     producer = new KafkaProducer<>(p);

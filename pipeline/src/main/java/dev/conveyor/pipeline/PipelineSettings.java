@@ -66,8 +66,7 @@ public final class PipelineSettings {
           "softmax",
           "raw");
   public static final Setting<Integer> THREADS =
-      Setting.integer("threads", 0, 0, "ONNX Runtime threads per model call; 0: one per core")
-          .withDefault(0, "0");
+      Setting.integer("threads", 0, 0, "ONNX Runtime threads per model call; 0: one per core");
   public static final Setting<Boolean> SPIN =
       Setting.flag(
           "spin",

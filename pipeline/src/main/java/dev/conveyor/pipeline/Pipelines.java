@@ -92,7 +92,7 @@ public final class Pipelines {
 
   /** The model file the settings name, or the bundled one; it must exist. */
   public static Path modelPath(Settings s) {
-    Path model = s.get(MODEL) != null ? s.get(MODEL) : defaultModel();
+    Path model = chosenModel(s);
     if (!Files.isRegularFile(model)) {
       throw new ConveyorException(
           ErrorCode.INVALID_SETTING,
@@ -111,6 +111,11 @@ public final class Pipelines {
 
   /** The name results give a model: its file name without {@code .onnx}. */
   public static String modelName(Settings s) {
-    return OnnxClassifier.modelName(s.get(MODEL) != null ? s.get(MODEL) : defaultModel());
+    return OnnxClassifier.modelName(chosenModel(s));
+  }
+
+  /** The model file the settings name, or the bundled one. */
+  private static Path chosenModel(Settings s) {
+    return s.get(MODEL) != null ? s.get(MODEL) : defaultModel();
   }
 }

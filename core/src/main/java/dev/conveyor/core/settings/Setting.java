@@ -87,26 +87,23 @@ public record Setting<T>(
   }
 
   public static Setting<Integer> integer(String name, int defaultValue, int min, String doc) {
-    return new Setting<>(
-        name,
-        "N",
-        doc,
-        Integer.toString(defaultValue),
-        defaultValue,
-        checked(n -> n >= min, Integer::parseInt),
-        wholeNumber(min),
-        false);
+    return whole(name, defaultValue, min, Integer::parseInt, doc);
   }
 
   public static Setting<Long> longInteger(String name, long defaultValue, long min, String doc) {
+    return whole(name, defaultValue, min, Long::parseLong, doc);
+  }
+
+  private static <N extends Number & Comparable<N>> Setting<N> whole(
+      String name, N defaultValue, N min, Function<String, N> parse, String doc) {
     return new Setting<>(
         name,
         "N",
         doc,
-        Long.toString(defaultValue),
+        defaultValue.toString(),
         defaultValue,
-        checked(n -> n >= min, Long::parseLong),
-        wholeNumber(min),
+        checked(n -> n.compareTo(min) >= 0, parse),
+        min.longValue() == 1 ? "a positive whole number" : "a whole number, at least " + min,
         false);
   }
 
@@ -163,15 +160,11 @@ public record Setting<T>(
   /** A word that is not among a choice's. */
   private static final class UnknownWord extends IllegalArgumentException {}
 
-  private static String wholeNumber(long min) {
-    return min == 1 ? "a positive whole number" : "a whole number, at least " + min;
-  }
-
   private static String oneOf(String... words) {
     int last = words.length - 1;
     return last == 0
         ? words[0]
-        : String.join(", ", java.util.Arrays.copyOf(words, last)) + " or " + words[last];
+        : String.join(", ", Arrays.copyOf(words, last)) + " or " + words[last];
   }
 
   private static boolean bool(String s) {
