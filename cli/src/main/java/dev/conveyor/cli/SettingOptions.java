@@ -34,7 +34,11 @@ final class SettingOptions {
     if (s.defaultText() != null && !s.flag()) {
       doc += " Default: " + s.defaultText().replace("%", "%%") + ".";
     }
-    OptionSpec.Builder b = OptionSpec.builder("--" + s.name()).description(doc);
+    OptionSpec.Builder b =
+        (s.name().equals("parallelism")
+                ? OptionSpec.builder("--" + s.name(), "-p")
+                : OptionSpec.builder("--" + s.name()))
+            .description(doc);
     if (s.flag()) {
       return b.type(boolean.class).arity("0").build();
     }

@@ -2,6 +2,7 @@ package dev.conveyor.cli;
 
 import dev.conveyor.core.broker.BrokerProvider;
 import dev.conveyor.core.broker.Brokers;
+import dev.conveyor.core.engine.JobSettings;
 import dev.conveyor.core.settings.SettingGroup;
 import dev.conveyor.core.settings.SettingsTable;
 import dev.conveyor.pipeline.PipelineSettings;
@@ -49,6 +50,7 @@ final class SettingsCommand implements Callable<Integer> {
     tables.put("model", SettingsTable.markdown(PipelineSettings.MODEL_SETTINGS, true));
     tables.put("batching", SettingsTable.markdown(PipelineSettings.BATCH_SETTINGS, true));
     tables.put("server", SettingsTable.markdown(ServerSettings.SERVER_SETTINGS, true));
+    tables.put("jobs", SettingsTable.markdown(JobSettings.ALL, true));
     for (BrokerProvider p : Brokers.providers()) {
       tables.put(p.schemes().get(0), SettingsTable.markdown(p.settings(), false));
     }

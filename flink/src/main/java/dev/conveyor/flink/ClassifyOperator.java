@@ -1,18 +1,25 @@
 package dev.conveyor.flink;
 
 import dev.conveyor.core.ClassifyResult;
+import dev.conveyor.core.ErrorCode;
 import dev.conveyor.core.ImageRequest;
 import dev.conveyor.core.Json;
 import dev.conveyor.core.pipeline.Pipeline;
 import dev.conveyor.core.settings.Settings;
+import dev.conveyor.core.worker.HostName;
 import dev.conveyor.pipeline.PipelineSettings;
 import dev.conveyor.pipeline.Pipelines;
-import java.io.Serializable;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ScheduledFuture;
-import java.util.function.Function;
+import org.apache.flink.api.common.accumulators.LongCounter;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.Histogram;
+import org.apache.flink.metrics.MeterView;
+import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
 import org.apache.flink.streaming.api.operators.BoundedOneInput;
 import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
@@ -23,34 +30,54 @@ import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
  * {@link #open} and closed in {@link #close}. Requests are gathered into batches of up to {@code
  * batch}; a batch runs when it is full, when {@code linger-ms} has passed since its first request
  * (a processing-time timer), before every checkpoint barrier (so no request waits in a buffer
- * across a checkpoint), and at the end of a bounded input. Each request gives one result, emitted
- * as the JSON that {@code conveyor classify} prints; a bad image is an error result, never a failed
- * job.
+ * across a checkpoint), and at the end of a bounded input. Decoding and preprocessing run on the
+ * task's thread. Each request gives one result; a bad image is an error result, never a failed job.
  *
- * @param <IN> what the source gives; {@code toRequest} turns it into a request on the task
+ * <p>Metrics, in the task's group {@code conveyor}: {@code images}, {@code imagesPerSecond}, {@code
+ * errors} (and per code, under {@code code}), {@code batchSize} and {@code latencyMs} histograms.
+ * The accumulators {@link #RESULTS} and {@link #ERRORS} count for the job's client.
  */
-public final class ClassifyOperator<IN> extends AbstractStreamOperator<String>
-    implements OneInputStreamOperator<IN, String>, BoundedOneInput {
+public final class ClassifyOperator extends AbstractStreamOperator<Classified>
+    implements OneInputStreamOperator<ImageRequest, Classified>, BoundedOneInput {
 
-  /** Turns a source's element into a request; runs on the task, so it must be serializable. */
-  public interface ToRequest<IN> extends Function<IN, ImageRequest>, Serializable {}
+  /** The accumulator counting results, read by the job's client for its progress line. */
+  public static final String RESULTS = "conveyor-results";
+
+  /** The accumulator counting error results. */
+  public static final String ERRORS = "conveyor-errors";
+
+  /** The content type a source gives a message that is not a request it can read. */
+  public static final String INVALID = "application/x-conveyor-invalid";
 
   private final Map<String, String> settings;
-  private final ToRequest<IN> toRequest;
   private transient Pipeline pipeline;
+  private transient String host;
   private transient List<ImageRequest> pending;
   private transient int batch;
   private transient long lingerMillis;
   private transient ScheduledFuture<?> timer;
+  private transient Counter images;
+  private transient Counter errors;
+  private transient Map<ErrorCode, Counter> errorsByCode;
+  private transient MetricGroup metrics;
+  private transient Histogram batchSizes;
+  private transient Histogram latencies;
+  private transient LongCounter resultCount;
+  private transient LongCounter errorCount;
 
   /**
    * @param settings the pipeline's settings by name (model, preset, batch, linger-ms, …), as job
    *     arguments give them; checked here, on the client, before the job is submitted
    */
-  public ClassifyOperator(Map<String, String> settings, ToRequest<IN> toRequest) {
+  public ClassifyOperator(Map<String, String> settings) {
     Pipelines.read(settings, "job");
     this.settings = Map.copyOf(settings);
-    this.toRequest = toRequest;
+  }
+
+  /** A request for a message a source could not read: it gives a {@code BAD_REQUEST} result. */
+  public static ImageRequest invalid(String id, String source, String reason) {
+    return new ImageRequest(
+        id, source, reason.getBytes(java.nio.charset.StandardCharsets.UTF_8), INVALID, null, 0);
   }
 
   @Override
@@ -58,15 +85,35 @@ public final class ClassifyOperator<IN> extends AbstractStreamOperator<String>
     super.open();
     Settings s = Pipelines.read(settings, "job");
     pipeline = Pipelines.open(s);
+    host = HostName.get();
     batch = s.get(PipelineSettings.BATCH);
     lingerMillis = s.get(PipelineSettings.LINGER_MS);
     pending = new ArrayList<>(batch);
+    metrics = getMetricGroup().addGroup("conveyor");
+    images = metrics.counter("images");
+    metrics.meter("imagesPerSecond", new MeterView(images));
+    errors = metrics.counter("errors");
+    errorsByCode = new EnumMap<>(ErrorCode.class);
+    batchSizes = metrics.histogram("batchSize", new DescriptiveStatisticsHistogram(1000));
+    latencies = metrics.histogram("latencyMs", new DescriptiveStatisticsHistogram(1000));
+    resultCount = new LongCounter();
+    errorCount = new LongCounter();
+    getRuntimeContext().addAccumulator(RESULTS, resultCount);
+    getRuntimeContext().addAccumulator(ERRORS, errorCount);
   }
 
   @Override
-  public void processElement(StreamRecord<IN> element) {
-    ImageRequest request = toRequest.apply(element.getValue());
-    pending.add(request);
+  public void processElement(StreamRecord<ImageRequest> element) {
+    ImageRequest r = element.getValue();
+    if (INVALID.equals(r.contentType())) {
+      String reason = new String(r.bytes(), java.nio.charset.StandardCharsets.UTF_8);
+      emit(r, ClassifyResult.error(r, ErrorCode.BAD_REQUEST, reason, host, 0), System.nanoTime());
+      return;
+    }
+    // latency counts from here: a source's clock is another machine's
+    pending.add(
+        new ImageRequest(
+            r.id(), r.source(), r.bytes(), r.contentType(), r.replyTo(), System.nanoTime()));
     if (pending.size() >= batch) {
       flush();
     } else if (pending.size() == 1) {
@@ -86,9 +133,32 @@ public final class ClassifyOperator<IN> extends AbstractStreamOperator<String>
     }
     List<ImageRequest> requests = pending;
     pending = new ArrayList<>(batch);
-    for (ClassifyResult r : pipeline.classify(requests)) {
-      output.collect(new StreamRecord<>(Json.write(r)));
+    List<ClassifyResult> results = pipeline.classify(requests);
+    long now = System.nanoTime();
+    batchSizes.update(requests.size());
+    for (int i = 0; i < results.size(); i++) {
+      emit(requests.get(i), results.get(i), now);
     }
+  }
+
+  private void emit(ImageRequest request, ClassifyResult result, long now) {
+    images.inc();
+    resultCount.add(1);
+    if (request.enqueuedNanos() > 0) {
+      latencies.update((now - request.enqueuedNanos()) / 1_000_000);
+    }
+    if (!result.isOk()) {
+      errors.inc();
+      errorCount.add(1);
+      errorsByCode
+          .computeIfAbsent(
+              result.error().code(),
+              code -> metrics.addGroup("code", code.name()).counter("errors"))
+          .inc();
+    }
+    output.collect(
+        new StreamRecord<>(
+            new Classified(result.id(), request.replyTo(), result.isOk(), Json.write(result))));
   }
 
   @Override

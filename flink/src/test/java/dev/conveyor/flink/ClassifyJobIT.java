@@ -3,14 +3,20 @@ package dev.conveyor.flink;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.conveyor.core.ClassifyResult;
+import dev.conveyor.core.ImageRequest;
 import dev.conveyor.core.Json;
+import dev.conveyor.core.engine.Engine;
+import dev.conveyor.core.image.ImageFiles;
+import dev.conveyor.core.pipeline.Pipeline;
 import dev.conveyor.core.testing.TestImages;
-import java.nio.file.Files;
+import dev.conveyor.pipeline.Pipelines;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
+import java.util.function.UnaryOperator;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
@@ -18,7 +24,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-/** The job on Flink's MiniCluster, two task slots. */
+/** The job on Flink's MiniCluster, parallelism 2, a folder of good and broken images. */
 @Timeout(120)
 class ClassifyJobIT {
   @RegisterExtension
@@ -30,33 +36,52 @@ class ClassifyJobIT {
               .build());
 
   @Test
-  void aFolderIsClassifiedInParallelWithOneResultPerImage() throws Exception {
+  void aFolderIsClassifiedInParallelOnceEachAsClassifyWouldAnswer() throws Exception {
     Path folder = TestImages.folder();
-    long files;
-    try (Stream<Path> list = Files.list(folder)) {
-      files = list.filter(Files::isRegularFile).count();
-    }
-    StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
-    env.setParallelism(2);
+    Map<String, String> pipeline = Map.of("model", ClassifyOperatorTest.MODEL, "batch", "4");
+    Map<String, String> settings = new HashMap<>(pipeline);
+    settings.put("source", folder.toString());
+    settings.put("parallelism", "2");
     List<JsonNode> results = new ArrayList<>();
-    ClassifyJob.Report report =
-        ClassifyJob.run(
-            env,
-            folder,
-            ClassifyJob.images(folder),
-            Map.of("model", ClassifyOperatorTest.MODEL, "batch", "4"),
-            json -> results.add(Json.read(json, JsonNode.class)));
-    assertThat(results).hasSize((int) files);
-    assertThat(report.results()).isEqualTo(files);
-    assertThat(results.stream().map(r -> r.get("source").asText()).distinct().count())
-        .as("each image once")
-        .isEqualTo(files);
-    assertThat(results)
-        .filteredOn(r -> r.get("status").asText().equals("error"))
-        .extracting(r -> r.at("/error/code").asText())
-        .contains("CORRUPT", "EMPTY", "UNSUPPORTED_FORMAT");
-    assertThat(results.stream().map(r -> r.get("host").asText()).distinct()).isNotEmpty();
-    assertThat(report.errors()).isPositive().isLessThan(files);
+    Engine.Report report =
+        FlinkJob.of(settings)
+            .run(
+                StreamExecutionEnvironment.getExecutionEnvironment(),
+                UnaryOperator.identity(),
+                new Engine.Listener() {
+                  @Override
+                  public void result(String json) {
+                    results.add(Json.read(json, JsonNode.class));
+                  }
+                });
+
+    List<Path> files = ImageFiles.expand(List.of(folder));
+    assertThat(results).hasSize(files.size());
+    assertThat(report.results()).isEqualTo(files.size());
+    Map<String, String> answers = new HashMap<>();
+    for (JsonNode r : results) {
+      assertThat(answers.put(r.get("source").asText(), answer(r))).as("each image once").isNull();
+    }
+    Map<String, String> expected = new HashMap<>();
+    try (Pipeline classify = Pipelines.open(pipeline)) {
+      for (Path f : files) {
+        ClassifyResult r = classify.classify(List.of(ImageRequest.ofKey(f.toString()))).get(0);
+        expected.put(f.toString(), answer(Json.read(Json.write(r), JsonNode.class)));
+      }
+    }
+    assertThat(answers).as("the answers conveyor classify gives").isEqualTo(expected);
+    assertThat(answers.values())
+        .contains("error CORRUPT", "error EMPTY", "error UNSUPPORTED_FORMAT");
+    assertThat(report.errors()).isPositive().isLessThan(files.size());
     assertThat(report.imagesPerSecond()).isPositive();
+  }
+
+  /** What a result says: the top label and score, or the error code. */
+  private static String answer(JsonNode r) {
+    if (r.get("status").asText().equals("ok")) {
+      JsonNode top = r.at("/predictions/0");
+      return "ok %s %.4f".formatted(top.get("label").asText(), top.get("score").asDouble());
+    }
+    return "error " + r.at("/error/code").asText();
   }
 }

@@ -20,23 +20,22 @@ class ClassifyOperatorTest {
   static final String MODEL =
       Path.of("..", "models", "fashion-mnist.onnx").toAbsolutePath().normalize().toString();
 
-  private static OneInputStreamOperatorTestHarness<String, String> harness(
+  private static OneInputStreamOperatorTestHarness<ImageRequest, Classified> harness(
       String batch, String linger) throws Exception {
-    ClassifyOperator<String> operator =
-        new ClassifyOperator<>(
-            Map.of("model", MODEL, "batch", batch, "linger-ms", linger), ImageRequest::ofKey);
-    OneInputStreamOperatorTestHarness<String, String> h =
+    ClassifyOperator operator =
+        new ClassifyOperator(Map.of("model", MODEL, "batch", batch, "linger-ms", linger));
+    OneInputStreamOperatorTestHarness<ImageRequest, Classified> h =
         new OneInputStreamOperatorTestHarness<>(operator);
     h.open();
     return h;
   }
 
-  private static JsonNode tree(String json) {
-    return Json.read(json, JsonNode.class);
+  private static JsonNode tree(Classified c) {
+    return Json.read(c.json(), JsonNode.class);
   }
 
-  private static String image(String name) {
-    return TestImages.folder().resolve(name).toString();
+  private static ImageRequest image(String name) {
+    return ImageRequest.ofKey(TestImages.folder().resolve(name).toString());
   }
 
   @Test
@@ -57,6 +56,30 @@ class ClassifyOperatorTest {
       assertThat(results.get(2).at("/error/code").asText())
           .as("a bad image is an error result, not a failed job")
           .isEqualTo("CORRUPT");
+      assertThat(h.extractOutputValues().get(2).ok()).isFalse();
+    }
+  }
+
+  @Test
+  void aMessageTheSourceCouldNotReadIsABadRequestResult() throws Exception {
+    try (var h = harness("4", "600000")) {
+      h.processElement(ClassifyOperator.invalid("e-1", "images@1-0", "not a Conveyor request"), 0);
+      List<Classified> out = h.extractOutputValues();
+      assertThat(out).hasSize(1);
+      assertThat(out.get(0).id()).isEqualTo("e-1");
+      JsonNode r = tree(out.get(0));
+      assertThat(r.at("/error/code").asText()).isEqualTo("BAD_REQUEST");
+      assertThat(r.at("/error/message").asText()).isEqualTo("not a Conveyor request");
+    }
+  }
+
+  @Test
+  void theReplyAddressTravelsWithTheResult() throws Exception {
+    try (var h = harness("1", "600000")) {
+      ImageRequest r = image("palette-blue.png");
+      h.processElement(new ImageRequest(r.id(), r.source(), null, null, "replies:caller-7", 0), 0);
+      assertThat(h.extractOutputValues().get(0).replyTo()).isEqualTo("replies:caller-7");
+      assertThat(h.extractOutputValues().get(0).id()).isEqualTo(r.id());
     }
   }
 
@@ -84,8 +107,7 @@ class ClassifyOperatorTest {
 
   @Test
   void aBadSettingFailsOnTheClientBeforeTheJobIsSubmitted() {
-    assertThatThrownBy(
-            () -> new ClassifyOperator<String>(Map.of("bacth", "2"), ImageRequest::ofKey))
+    assertThatThrownBy(() -> new ClassifyOperator(Map.of("bacth", "2")))
         .hasMessageContaining("unknown job settings [bacth]");
   }
 }

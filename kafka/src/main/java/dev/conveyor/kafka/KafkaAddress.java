@@ -71,7 +71,7 @@ public record KafkaAddress(
   }
 
   /** Client properties: the bootstrap servers and the pass-through settings. */
-  Properties properties() {
+  public Properties properties() {
     Properties p = new Properties();
     p.put("bootstrap.servers", bootstrap);
     p.putAll(clientProperties);

@@ -13,7 +13,7 @@ import org.apache.kafka.common.header.Headers;
  * to the image (a file path), fetched by the worker. Conveyor adds {@code conveyor-attempt} when it
  * sends a record again after a failure.
  */
-final class Records {
+public final class Records {
   static final String CONTENT_TYPE = "content-type";
   static final String REPLY_TO = "reply-to";
   static final String CONTENT_REF = "content-ref";
@@ -45,6 +45,23 @@ final class Records {
     }
     String source = record.topic() + "/" + record.partition() + "@" + record.offset();
     return new ImageRequest(id, source, record.value(), contentType, replyTo, System.nanoTime());
+  }
+
+  /** The request a record read with byte-array keys carries, as {@link #fromRecord} reads it. */
+  public static ImageRequest fromBytesRecord(ConsumerRecord<byte[], byte[]> r) {
+    return fromRecord(
+        new ConsumerRecord<>(
+            r.topic(),
+            r.partition(),
+            r.offset(),
+            r.timestamp(),
+            r.timestampType(),
+            r.serializedKeySize(),
+            r.serializedValueSize(),
+            r.key() == null ? null : new String(r.key(), StandardCharsets.UTF_8),
+            r.value(),
+            r.headers(),
+            r.leaderEpoch()));
   }
 
   static int attempt(ConsumerRecord<String, byte[]> record) {

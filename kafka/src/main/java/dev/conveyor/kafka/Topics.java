@@ -14,10 +14,10 @@ import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.errors.TopicExistsException;
 
 /** Creates Conveyor's topics when missing: the requests, results and dead-letter topics. */
-final class Topics {
+public final class Topics {
   private Topics() {}
 
-  static void ensure(KafkaAddress address) {
+  public static void ensure(KafkaAddress address) {
     ensure(address, Duration.ofSeconds(30));
   }
 

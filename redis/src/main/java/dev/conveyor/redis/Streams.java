@@ -8,14 +8,14 @@ import io.lettuce.core.api.sync.RedisCommands;
 import java.util.List;
 
 /** Consumer-group housekeeping shared by stream producers and workers. */
-final class Streams {
+public final class Streams {
   private Streams() {}
 
   /**
    * Creates the consumer group at the start of the stream (and the stream) if missing, so that no
    * request produced before the first worker started is skipped.
    */
-  static void ensureGroup(RedisCommands<byte[], byte[]> redis, RedisAddress address) {
+  public static void ensureGroup(RedisCommands<byte[], byte[]> redis, RedisAddress address) {
     try {
       redis.xgroupCreate(
           XReadArgs.StreamOffset.from(RequestCodec.bytes(address.images()), "0"),

@@ -13,7 +13,7 @@ import java.util.concurrent.TimeUnit;
  * A real redis-server (Debian's package) on a free loopback port, with its files in a folder of the
  * test's. It can be restarted on the same port and folder, with its append-only file on.
  */
-final class RedisServer implements AutoCloseable {
+public final class RedisServer implements AutoCloseable {
   private static final Path BINARY = Path.of("/usr/bin/redis-server");
   private final Path dir;
   private final int port;
@@ -26,7 +26,8 @@ final class RedisServer implements AutoCloseable {
     this.appendOnly = appendOnly;
   }
 
-  static RedisServer start(Path dir, boolean appendOnly) throws IOException, InterruptedException {
+  public static RedisServer start(Path dir, boolean appendOnly)
+      throws IOException, InterruptedException {
     Requirements.executable(BINARY, "apt-get install redis-server");
     RedisServer server = new RedisServer(dir, freePort(), appendOnly);
     server.launch();
@@ -64,17 +65,17 @@ final class RedisServer implements AutoCloseable {
         "redis-server did not start on port " + port + "; see " + dir.resolve("redis.log"));
   }
 
-  int port() {
+  public int port() {
     return port;
   }
 
   /** A Redis URI for this server, with query settings such as {@code mode=stream}. */
-  String uri(String query) {
+  public String uri(String query) {
     return "redis://127.0.0.1:" + port + (query.isEmpty() ? "" : "?" + query);
   }
 
   /** Stops Redis as a restart does (it writes its append-only file), then starts it again. */
-  void restart() throws IOException, InterruptedException {
+  public void restart() throws IOException, InterruptedException {
     restartAfter(java.time.Duration.ZERO);
   }
 

@@ -1,0 +1,42 @@
+package dev.conveyor.core.engine;
+
+import java.util.Map;
+
+/**
+ * A stream-processing engine Conveyor runs inside as a job (Flink, Spark), on an embedded cluster
+ * in this process. Each engine module ships one, listed in {@code
+ * META-INF/services/dev.conveyor.core.engine.Engine}; {@link Engines} finds it there, so the
+ * command line builds and starts without the engine's libraries and takes them only when the engine
+ * is asked for.
+ */
+public interface Engine {
+
+  /** The engine's name, as the command that runs it: {@code flink}. */
+  String name();
+
+  /**
+   * Runs the job on an embedded cluster until a bounded source is used up, or until this thread is
+   * interrupted.
+   *
+   * @param settings the job's settings ({@link JobSettings}) and the pipeline's, by name
+   * @throws dev.conveyor.core.ConveyorException {@code INVALID_SETTING} naming a wrong setting,
+   *     before anything starts
+   */
+  Report runLocally(Map<String, String> settings, Listener listener) throws Exception;
+
+  /** What a running job tells the command that started it. */
+  interface Listener {
+    /** A result's JSON, when the sink is {@code -}: results come back to this process. */
+    default void result(String json) {}
+
+    /** Results so far, about once a second. */
+    default void progress(long results, long errors) {}
+  }
+
+  /** What a job did: results, errors among them, and its runtime. */
+  record Report(long results, long errors, double seconds) {
+    public double imagesPerSecond() {
+      return seconds > 0 ? results / seconds : 0;
+    }
+  }
+}

@@ -1,0 +1,67 @@
+package dev.conveyor.core.engine;
+
+import dev.conveyor.core.settings.Setting;
+import dev.conveyor.core.settings.SettingGroup;
+
+/**
+ * The settings of a job on a stream engine, besides the pipeline's: where requests come from, where
+ * results go, how many parallel tasks, and checkpoints.
+ */
+public final class JobSettings {
+  private JobSettings() {}
+
+  public static final Setting<String> SOURCE =
+      Setting.text(
+          "source",
+          "URI",
+          "where requests come from: a folder of images (read once), kafka://host:port?topic=…, or redis://host:port?mode=stream&images=…",
+          s -> !s.isBlank(),
+          "a folder or a broker URI");
+  public static final Setting<String> SINK =
+      Setting.text(
+          "sink",
+          "-",
+          "where results go: - (JSON lines on stdout), a folder (JSON-lines files), kafka://… or redis://…");
+  public static final Setting<Integer> PARALLELISM =
+      Setting.integer(
+              "parallelism",
+              0,
+              0,
+              "parallel tasks, each with its own model (0: the cluster's default, as flink run -p sets it; locally 2)")
+          .withDefault(0, "the cluster's");
+  public static final Setting<Integer> CHECKPOINT_MS =
+      Setting.integer(
+          "checkpoint-ms",
+          10_000,
+          0,
+          "checkpoint interval in milliseconds (0: no checkpoints); a broker source acknowledges what it read once a checkpoint covers its results");
+  public static final Setting<String> CHECKPOINTS =
+      Setting.text(
+          "checkpoints",
+          "DIR",
+          "where checkpoints are kept (a folder or URI the engine can write), retained after a cancel so the job can start again from them",
+          s -> !s.isBlank(),
+          "a folder or a URI");
+  public static final Setting<String> RESTORE =
+      Setting.text(
+          "restore",
+          "DIR",
+          "start from this retained checkpoint or savepoint (a chk-N folder, or a checkpoints folder to take its latest)",
+          s -> !s.isBlank(),
+          "a folder or a URI");
+  public static final Setting<Boolean> UNTIL_END =
+      Setting.flag(
+          "until-end",
+          "a broker source is read up to where it ends when the job starts, then the job finishes");
+
+  public static final SettingGroup ALL =
+      SettingGroup.of(
+          "Jobs on Flink",
+          SOURCE,
+          SINK,
+          PARALLELISM,
+          CHECKPOINT_MS,
+          CHECKPOINTS,
+          RESTORE,
+          UNTIL_END);
+}

@@ -1,0 +1,232 @@
+package dev.conveyor.flink;
+
+import dev.conveyor.core.ConveyorException;
+import dev.conveyor.core.ErrorCode;
+import dev.conveyor.core.ImageRequest;
+import dev.conveyor.core.engine.Engine;
+import dev.conveyor.core.engine.JobSettings;
+import dev.conveyor.core.settings.SettingGroup;
+import dev.conveyor.core.settings.Settings;
+import dev.conveyor.pipeline.PipelineSettings;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.UnaryOperator;
+import java.util.stream.Stream;
+import org.apache.flink.api.common.JobExecutionResult;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.configuration.CheckpointingOptions;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.ExternalizedCheckpointRetention;
+import org.apache.flink.configuration.StateRecoveryOptions;
+import org.apache.flink.core.execution.CheckpointingMode;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.util.CloseableIterator;
+
+/**
+ * The one assembly of Conveyor's Flink job, whether {@code flink run} submits it ({@link
+ * ClassifyJob}) or {@code conveyor flink} runs it on an embedded cluster ({@link FlinkEngine}):
+ * source, then the classify operator, then the sink, with checkpoints on by default. Every setting
+ * is read and checked here, on the client, before anything is submitted.
+ */
+public final class FlinkJob {
+  /** The job's settings: its own, then the pipeline's. */
+  public static final SettingGroup[] SETTINGS = {
+    JobSettings.ALL, PipelineSettings.MODEL_SETTINGS, PipelineSettings.BATCH_SETTINGS
+  };
+
+  private final Settings settings;
+  private final JobSources.Source source;
+  private final String sink;
+  private final Map<String, String> pipeline;
+
+  private FlinkJob(Settings settings) {
+    this.settings = settings;
+    String from = settings.get(JobSettings.SOURCE);
+    if (from == null) {
+      throw new ConveyorException(
+          ErrorCode.INVALID_SETTING,
+          "give --source: a folder, kafka://host:port?topic=… or redis://host:port?mode=stream");
+    }
+    this.source = JobSources.parse(from);
+    this.sink = settings.get(JobSettings.SINK);
+    JobSinks.check(sink);
+    Map<String, String> p = new LinkedHashMap<>(settings.given());
+    JobSettings.ALL.settings().forEach(s -> p.remove(s.name()));
+    this.pipeline = p;
+    new ClassifyOperator(pipeline); // checks the pipeline's settings
+  }
+
+  /**
+   * Reads the job's settings by name, as job arguments or options give them.
+   *
+   * @throws ConveyorException {@code INVALID_SETTING} naming a wrong setting
+   */
+  public static FlinkJob of(Map<String, String> given) {
+    return new FlinkJob(Settings.read(given, "job", SETTINGS));
+  }
+
+  public String name() {
+    return "conveyor: classify " + settings.get(JobSettings.SOURCE);
+  }
+
+  /** Parallel tasks the settings ask for; 0 for the environment's default. */
+  public int parallelism() {
+    return settings.get(JobSettings.PARALLELISM);
+  }
+
+  /**
+   * What the environment needs before the job is built: where checkpoints are kept, and the
+   * checkpoint to start from.
+   */
+  public Configuration configuration() {
+    Configuration c = new Configuration();
+    String dir = settings.get(JobSettings.CHECKPOINTS);
+    if (dir != null) {
+      c.set(CheckpointingOptions.CHECKPOINT_STORAGE, "filesystem");
+      c.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, uri(dir));
+      c.set(
+          CheckpointingOptions.EXTERNALIZED_CHECKPOINT_RETENTION,
+          ExternalizedCheckpointRetention.RETAIN_ON_CANCELLATION);
+    }
+    String restore = settings.get(JobSettings.RESTORE);
+    if (restore != null) {
+      c.set(StateRecoveryOptions.SAVEPOINT_PATH, latestCheckpoint(restore));
+    }
+    return c;
+  }
+
+  /**
+   * Builds the job on {@code env}: source, {@code tap} (the identity, but for tests that inject
+   * faults), classification, and the sink unless results go to the client.
+   *
+   * @return the results, as they leave the classify operator
+   */
+  public DataStream<Classified> build(
+      StreamExecutionEnvironment env, UnaryOperator<DataStream<ImageRequest>> tap) {
+    int ms = settings.get(JobSettings.CHECKPOINT_MS);
+    if (ms > 0) {
+      env.enableCheckpointing(ms, CheckpointingMode.AT_LEAST_ONCE);
+    }
+    if (parallelism() > 0) {
+      env.setParallelism(parallelism());
+    }
+    DataStream<ImageRequest> requests =
+        JobSources.requests(env, source, ms > 0, settings.get(JobSettings.UNTIL_END));
+    DataStream<Classified> results =
+        tap.apply(requests)
+            .transform(
+                "classify", TypeInformation.of(Classified.class), new ClassifyOperator(pipeline));
+    if (!sink.equals(JobSinks.STDOUT)) {
+      JobSinks.attach(results, sink);
+    }
+    return results;
+  }
+
+  /**
+   * Builds the job on {@code env} and runs it until a bounded source is used up (or this thread is
+   * interrupted, which cancels it). Results come back to {@code listener} when the sink is {@code
+   * -}; progress comes about once a second either way.
+   */
+  public Engine.Report run(
+      StreamExecutionEnvironment env,
+      UnaryOperator<DataStream<ImageRequest>> tap,
+      Engine.Listener listener)
+      throws Exception {
+    DataStream<Classified> results = build(env, tap);
+    long start = System.nanoTime();
+    if (sink.equals(JobSinks.STDOUT)) {
+      long count = 0;
+      long errors = 0;
+      long reported = start;
+      try (CloseableIterator<Classified> it = results.executeAndCollect(name())) {
+        while (it.hasNext()) {
+          Classified c = it.next();
+          count++;
+          if (!c.ok()) {
+            errors++;
+          }
+          listener.result(c.json());
+          if (System.nanoTime() - reported > 1_000_000_000L) {
+            listener.progress(count, errors);
+            reported = System.nanoTime();
+          }
+          if (Thread.interrupted()) {
+            throw new InterruptedException("stopped");
+          }
+        }
+      }
+      listener.progress(count, errors);
+      return new Engine.Report(count, errors, (System.nanoTime() - start) / 1e9);
+    }
+    JobClient job = env.executeAsync(name());
+    CompletableFuture<JobExecutionResult> done = job.getJobExecutionResult();
+    try {
+      while (true) {
+        try {
+          JobExecutionResult r = done.get(1, TimeUnit.SECONDS);
+          long count = counter(r.getAllAccumulatorResults(), ClassifyOperator.RESULTS);
+          long errors = counter(r.getAllAccumulatorResults(), ClassifyOperator.ERRORS);
+          listener.progress(count, errors);
+          return new Engine.Report(count, errors, (System.nanoTime() - start) / 1e9);
+        } catch (TimeoutException running) {
+          Map<String, Object> acc = job.getAccumulators().get(5, TimeUnit.SECONDS);
+          listener.progress(
+              counter(acc, ClassifyOperator.RESULTS), counter(acc, ClassifyOperator.ERRORS));
+        }
+      }
+    } catch (InterruptedException | CancellationException e) {
+      job.cancel().get(30, TimeUnit.SECONDS);
+      throw e;
+    }
+  }
+
+  private static long counter(Map<String, Object> accumulators, String name) {
+    return accumulators.get(name) instanceof Number n ? n.longValue() : 0;
+  }
+
+  private static String uri(String dir) {
+    return dir.contains("://") ? dir : Path.of(dir).toAbsolutePath().toUri().toString();
+  }
+
+  /**
+   * A checkpoint or savepoint folder as given, or the newest completed checkpoint ({@code
+   * chk-N/_metadata}) under a checkpoints folder.
+   */
+  static String latestCheckpoint(String given) {
+    if (given.contains("://") && !given.startsWith("file:")) {
+      return given;
+    }
+    Path dir = given.startsWith("file:") ? Path.of(java.net.URI.create(given)) : Path.of(given);
+    if (Files.exists(dir.resolve("_metadata"))) {
+      return dir.toAbsolutePath().toUri().toString();
+    }
+    try (Stream<Path> found = Files.walk(dir, 3)) {
+      return found
+          .filter(p -> p.getFileName().toString().equals("_metadata"))
+          .map(Path::getParent)
+          .filter(p -> p.getFileName().toString().startsWith("chk-"))
+          .max(
+              Comparator.comparingLong(
+                  p -> Long.parseLong(p.getFileName().toString().substring(4))))
+          .map(p -> p.toAbsolutePath().toUri().toString())
+          .orElseThrow(
+              () ->
+                  new ConveyorException(
+                      ErrorCode.INVALID_SETTING,
+                      "no completed checkpoint (chk-N/_metadata) under " + dir));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}

@@ -1,0 +1,115 @@
+package dev.conveyor.flink;
+
+import dev.conveyor.core.ConveyorException;
+import dev.conveyor.core.ErrorCode;
+import dev.conveyor.core.broker.Brokers;
+import dev.conveyor.kafka.KafkaAddress;
+import dev.conveyor.kafka.Topics;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import org.apache.flink.api.common.serialization.SimpleStringEncoder;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.connector.base.DeliveryGuarantee;
+import org.apache.flink.connector.file.sink.FileSink;
+import org.apache.flink.connector.kafka.sink.KafkaSink;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.functions.sink.filesystem.OutputFileConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+
+/**
+ * Where the job's results go, from the {@code sink} setting. Every sink writes the result JSON of
+ * every other Conveyor path, and is at least once: what it holds is written before each checkpoint
+ * completes.
+ *
+ * <ul>
+ *   <li>{@code -}: back to the client that submitted the job, one JSON line each;
+ *   <li>{@code kafka://…}: Flink's {@code KafkaSink} to the results topic, keyed by request id, and
+ *       to a request's {@code reply-to} topic;
+ *   <li>any other broker URI ({@code redis://…}): that broker's result sink, as {@code worker}
+ *       writes it (Redis: result keys, reply lists, the results stream);
+ *   <li>a folder: Flink's {@code FileSink}, JSON-lines part files, committed at each checkpoint.
+ * </ul>
+ */
+final class JobSinks {
+  static final String STDOUT = "-";
+
+  private JobSinks() {}
+
+  /**
+   * Checks the sink on the client, before the job is submitted.
+   *
+   * @throws ConveyorException {@code INVALID_SETTING} naming what is wrong
+   */
+  static void check(String sink) {
+    if (sink.equals(STDOUT)) {
+      return;
+    }
+    if (KafkaAddress.handles(sink)) {
+      KafkaAddress.parse(sink);
+    } else if (isUri(sink)) {
+      Brokers.open(sink).describe();
+    } else if (sink.isBlank()) {
+      throw new ConveyorException(
+          ErrorCode.INVALID_SETTING, "give --sink: -, a folder, kafka://… or redis://…");
+    }
+  }
+
+  /** Sends the results to the sink; {@code -} is the client's to collect. */
+  static void attach(DataStream<Classified> results, String sink) {
+    if (sink.equals(STDOUT)) {
+      throw new IllegalArgumentException("the client collects results for '-'");
+    }
+    if (KafkaAddress.handles(sink)) {
+      KafkaAddress address = KafkaAddress.parse(sink);
+      Topics.ensure(address);
+      String topic = address.results();
+      results
+          .flatMap(
+              (Classified c, org.apache.flink.util.Collector<Outgoing> out) -> {
+                byte[] json = c.json().getBytes(StandardCharsets.UTF_8);
+                out.collect(new Outgoing(topic, c.id(), json));
+                if (c.replyTo() != null && !c.replyTo().isBlank()) {
+                  out.collect(new Outgoing(c.replyTo(), c.id(), json));
+                }
+              })
+          .returns(Outgoing.class)
+          .name("to Kafka records")
+          .sinkTo(
+              KafkaSink.<Outgoing>builder()
+                  .setBootstrapServers(address.bootstrap())
+                  .setKafkaProducerConfig(address.properties())
+                  .setRecordSerializer(
+                      (o, context, timestamp) ->
+                          new ProducerRecord<>(
+                              o.topic(), o.key().getBytes(StandardCharsets.UTF_8), o.value()))
+                  .setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE)
+                  .build())
+          .name(address.describe());
+    } else if (isUri(sink)) {
+      results.sinkTo(new BrokerSink(sink)).name(Brokers.open(sink).describe());
+    } else {
+      Path folder = Path.of(sink).toAbsolutePath();
+      results
+          .map(Classified::json)
+          .returns(Types.STRING)
+          .sinkTo(
+              FileSink.forRowFormat(
+                      new org.apache.flink.core.fs.Path(folder.toUri()),
+                      new SimpleStringEncoder<String>("UTF-8"))
+                  .withOutputFileConfig(
+                      OutputFileConfig.builder()
+                          .withPartPrefix("results")
+                          .withPartSuffix(".jsonl")
+                          .build())
+                  .build())
+          .name("files in " + folder);
+    }
+  }
+
+  private static boolean isUri(String s) {
+    return s.matches("[a-zA-Z][a-zA-Z0-9+.-]*://.*") && !s.startsWith("file://");
+  }
+
+  /** A Kafka record to write. */
+  public record Outgoing(String topic, String key, byte[] value) {}
+}

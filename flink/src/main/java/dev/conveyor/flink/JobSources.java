@@ -1,0 +1,139 @@
+package dev.conveyor.flink;
+
+import dev.conveyor.core.ConveyorException;
+import dev.conveyor.core.ErrorCode;
+import dev.conveyor.core.ImageRequest;
+import dev.conveyor.core.image.ImageFiles;
+import dev.conveyor.kafka.KafkaAddress;
+import dev.conveyor.kafka.Records;
+import dev.conveyor.redis.RedisAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.connector.kafka.source.KafkaSource;
+import org.apache.flink.connector.kafka.source.KafkaSourceBuilder;
+import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
+import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.util.Collector;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.OffsetResetStrategy;
+
+/**
+ * Where the job's requests come from, from the {@code source} setting:
+ *
+ * <ul>
+ *   <li>a folder: its files, walked as {@code classify} walks it, read once (bounded);
+ *   <li>{@code kafka://…}: Flink's {@code KafkaSource} on the requests topic, in Conveyor's record
+ *       format, from the group's committed offsets (the earliest for a new group); offsets are
+ *       committed when a checkpoint completes;
+ *   <li>{@code redis://…?mode=stream}: the stream through its consumer group ({@link
+ *       RedisStreamSource}), entries acknowledged when a checkpoint completes.
+ * </ul>
+ */
+final class JobSources {
+  private JobSources() {}
+
+  /** What a source setting names, checked on the client. */
+  sealed interface Source permits Folder, Kafka, RedisStream {}
+
+  record Folder(Path folder, List<String> files) implements Source {}
+
+  record Kafka(String uri, KafkaAddress address) implements Source {}
+
+  record RedisStream(String uri) implements Source {}
+
+  /**
+   * Reads a source setting.
+   *
+   * @throws ConveyorException {@code INVALID_SETTING} naming what is wrong
+   */
+  static Source parse(String source) {
+    if (KafkaAddress.handles(source)) {
+      return new Kafka(source, KafkaAddress.parse(source));
+    }
+    if (RedisAddress.handles(source)) {
+      RedisAddress a = RedisAddress.parse(source);
+      if (a.mode() != RedisAddress.Mode.STREAM) {
+        throw new ConveyorException(
+            ErrorCode.INVALID_SETTING,
+            "the Flink job reads a Redis stream through a consumer group: add mode=stream to "
+                + a.describe()
+                + " (a list or a channel has no offsets a checkpoint could keep)");
+      }
+      return new RedisStream(source);
+    }
+    if (source.matches("[a-zA-Z][a-zA-Z0-9+.-]*://.*") && !source.startsWith("file://")) {
+      throw new ConveyorException(
+          ErrorCode.INVALID_SETTING,
+          "no Flink source for '"
+              + source
+              + "'; use a folder, kafka://host:port?topic=… or redis://host:port?mode=stream");
+    }
+    Path folder = Path.of(source.startsWith("file://") ? source.substring(7) : source);
+    if (!Files.isDirectory(folder)) {
+      throw new ConveyorException(ErrorCode.INVALID_SETTING, "no folder at " + folder);
+    }
+    List<String> files = ImageFiles.expand(List.of(folder)).stream().map(Path::toString).toList();
+    if (files.isEmpty()) {
+      throw new ConveyorException(ErrorCode.INVALID_SETTING, "no files under " + folder);
+    }
+    return new Folder(folder, files);
+  }
+
+  /** The source's requests on {@code env}. */
+  static DataStream<ImageRequest> requests(
+      StreamExecutionEnvironment env, Source source, boolean ackOnCheckpoint, boolean untilEnd) {
+    TypeInformation<ImageRequest> type = TypeInformation.of(ImageRequest.class);
+    if (source instanceof Folder f) {
+      return env.fromData(Types.STRING, f.files().toArray(String[]::new))
+          .name("images in " + f.folder())
+          .map(ImageRequest::ofKey)
+          .returns(type)
+          .name("requests");
+    }
+    if (source instanceof Kafka k) {
+      KafkaSourceBuilder<ImageRequest> b =
+          KafkaSource.<ImageRequest>builder()
+              .setBootstrapServers(k.address().bootstrap())
+              .setProperties(k.address().properties())
+              .setTopics(k.address().topic())
+              .setGroupId(k.address().group())
+              .setStartingOffsets(OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST))
+              .setDeserializer(new KafkaRequests())
+              .setProperty("commit.offsets.on.checkpoint", "true");
+      if (untilEnd) {
+        b.setBounded(OffsetsInitializer.latest());
+      }
+      return env.fromSource(b.build(), WatermarkStrategy.noWatermarks(), k.address().describe());
+    }
+    RedisStream r = (RedisStream) source;
+    return env.fromSource(
+        new RedisStreamSource(r.uri(), ackOnCheckpoint, untilEnd),
+        WatermarkStrategy.noWatermarks(),
+        RedisAddress.parse(r.uri()).describe());
+  }
+
+  /** Conveyor's Kafka record format: key = id, value = image, headers. */
+  private static final class KafkaRequests
+      implements KafkaRecordDeserializationSchema<ImageRequest> {
+    @Override
+    public void deserialize(ConsumerRecord<byte[], byte[]> record, Collector<ImageRequest> out) {
+      if (record.value() == null) {
+        String source = record.topic() + "/" + record.partition() + "@" + record.offset();
+        out.collect(ClassifyOperator.invalid(source, source, "the record has no value"));
+        return;
+      }
+      out.collect(Records.fromBytesRecord(record));
+    }
+
+    @Override
+    public TypeInformation<ImageRequest> getProducedType() {
+      return TypeInformation.of(ImageRequest.class);
+    }
+  }
+}

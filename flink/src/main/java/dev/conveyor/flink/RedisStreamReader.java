@@ -1,0 +1,257 @@
+package dev.conveyor.flink;
+
+import dev.conveyor.core.ImageRequest;
+import dev.conveyor.redis.RedisAddress;
+import dev.conveyor.redis.RequestCodec;
+import dev.conveyor.redis.Streams;
+import io.lettuce.core.Consumer;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.StreamMessage;
+import io.lettuce.core.XAutoClaimArgs;
+import io.lettuce.core.XReadArgs;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.codec.ByteArrayCodec;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.NavigableMap;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import org.apache.flink.api.connector.source.ReaderOutput;
+import org.apache.flink.api.connector.source.SourceReader;
+import org.apache.flink.core.io.InputStatus;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One consumer of a Redis stream's group, on Flink's task thread. It reads, in turn: the entries it
+ * was given before and never acknowledged (its own pending entries: a restart finds them here),
+ * then entries other consumers left pending for longer than {@code claim-idle} (a consumer gone
+ * since the job was rescaled), then new entries. Reads are asynchronous, so the task thread never
+ * blocks on Redis: {@link #isAvailable} completes when a read comes back.
+ *
+ * <p>Each entry read is remembered until a checkpoint taken after it completes; then it is
+ * acknowledged ({@code XACK}). An entry that is not a request gives a {@code BAD_REQUEST} result,
+ * acknowledged like the rest.
+ */
+final class RedisStreamReader implements SourceReader<ImageRequest, RedisStreamSource.NoSplit> {
+  private static final Logger LOG = LoggerFactory.getLogger(RedisStreamReader.class);
+  private static final int COUNT = 128;
+
+  private enum Phase {
+    OWN_PENDING,
+    CLAIM,
+    NEW
+  }
+
+  private final RedisAddress address;
+  private final boolean ackOnCheckpoint;
+  private final boolean untilEnd;
+  private final byte[] stream;
+  private final Consumer<byte[]> consumer;
+  private RedisClient client;
+  private StatefulRedisConnection<byte[], byte[]> reads;
+  private StatefulRedisConnection<byte[], byte[]> acks;
+
+  // filled on Lettuce's threads, taken on the task's: guarded by this
+  private final ArrayDeque<StreamMessage<byte[], byte[]>> ready = new ArrayDeque<>();
+  private CompletableFuture<Void> available = CompletableFuture.completedFuture(null);
+  private boolean reading;
+  private boolean ended;
+  private Throwable failure;
+  private Phase phase = Phase.OWN_PENDING;
+  private String cursor = "0-0";
+
+  // the task thread's own
+  private List<String> sinceSnapshot = new ArrayList<>();
+  private final NavigableMap<Long, List<String>> awaiting = new TreeMap<>();
+
+  RedisStreamReader(String uri, int subtask, boolean ackOnCheckpoint, boolean untilEnd) {
+    this.address = RedisAddress.parse(uri);
+    this.ackOnCheckpoint = ackOnCheckpoint;
+    this.untilEnd = untilEnd;
+    this.stream = bytes(address.images());
+    this.consumer = Consumer.from(bytes(address.group()), bytes("flink-" + subtask));
+  }
+
+  @Override
+  public void start() {
+    client = RedisClient.create(address.uri());
+    reads = client.connect(ByteArrayCodec.INSTANCE);
+    acks = client.connect(ByteArrayCodec.INSTANCE);
+    Streams.ensureGroup(acks.sync(), address);
+    LOG.info(
+        "reading {} as {} of group {}",
+        address.describe(),
+        new String(consumer.getName(), StandardCharsets.UTF_8),
+        address.group());
+  }
+
+  @Override
+  public InputStatus pollNext(ReaderOutput<ImageRequest> output) throws Exception {
+    StreamMessage<byte[], byte[]> m;
+    synchronized (this) {
+      if (failure != null) {
+        throw new IOException("reading " + address.describe() + " failed", failure);
+      }
+      m = ready.poll();
+      if (m == null) {
+        if (ended) {
+          return InputStatus.END_OF_INPUT;
+        }
+        if (!reading) {
+          reading = true;
+          available = new CompletableFuture<>();
+          read();
+        }
+        return InputStatus.NOTHING_AVAILABLE;
+      }
+    }
+    output.collect(request(m));
+    if (ackOnCheckpoint) {
+      sinceSnapshot.add(m.getId());
+    } else {
+      acks.async().xack(stream, consumer.getGroup(), m.getId());
+    }
+    return InputStatus.MORE_AVAILABLE;
+  }
+
+  private ImageRequest request(StreamMessage<byte[], byte[]> m) {
+    String source = address.images() + "@" + m.getId();
+    Map<byte[], byte[]> body = m.getBody();
+    if (body == null || body.isEmpty()) {
+      return ClassifyOperator.invalid(m.getId(), source, "the stream entry was deleted");
+    }
+    try {
+      return RequestCodec.fromFields(body);
+    } catch (IllegalArgumentException e) {
+      return ClassifyOperator.invalid(
+          m.getId(), source, "not a Conveyor request: " + e.getMessage());
+    }
+  }
+
+  /** Starts the next read for the phase this reader is in; called holding the lock. */
+  private void read() {
+    CompletionStage<List<StreamMessage<byte[], byte[]>>> next =
+        switch (phase) {
+          case OWN_PENDING ->
+              reads
+                  .async()
+                  .xreadgroup(
+                      consumer,
+                      XReadArgs.Builder.count(COUNT),
+                      XReadArgs.StreamOffset.from(stream, cursor));
+          case CLAIM ->
+              reads
+                  .async()
+                  .xautoclaim(
+                      stream,
+                      new XAutoClaimArgs<byte[]>()
+                          .consumer(consumer)
+                          .minIdleTime(address.claimIdle())
+                          .startId(cursor)
+                          .count(COUNT))
+                  .thenApply(
+                      claimed -> {
+                        synchronized (this) {
+                          cursor = claimed.getId();
+                        }
+                        return claimed.getMessages();
+                      });
+          case NEW ->
+              reads
+                  .async()
+                  .xreadgroup(
+                      consumer,
+                      XReadArgs.Builder.count(COUNT)
+                          .block(Duration.ofMillis(untilEnd ? 200 : 1000)),
+                      XReadArgs.StreamOffset.lastConsumed(stream));
+        };
+    next.whenComplete(this::readDone);
+  }
+
+  private synchronized void readDone(List<StreamMessage<byte[], byte[]>> messages, Throwable e) {
+    reading = false;
+    if (e != null) {
+      failure = e;
+    } else {
+      boolean none = messages == null || messages.isEmpty();
+      if (!none) {
+        ready.addAll(messages);
+      }
+      switch (phase) {
+        case OWN_PENDING -> {
+          if (none) {
+            phase = Phase.CLAIM;
+            cursor = "0-0";
+          } else {
+            cursor = messages.get(messages.size() - 1).getId();
+          }
+        }
+        case CLAIM -> {
+          if (cursor.equals("0-0")) {
+            phase = Phase.NEW;
+          }
+        }
+        case NEW -> ended = untilEnd && none;
+      }
+    }
+    available.complete(null);
+  }
+
+  @Override
+  public synchronized CompletableFuture<Void> isAvailable() {
+    return available;
+  }
+
+  @Override
+  public List<RedisStreamSource.NoSplit> snapshotState(long checkpointId) {
+    if (!sinceSnapshot.isEmpty()) {
+      awaiting.put(checkpointId, sinceSnapshot);
+      sinceSnapshot = new ArrayList<>();
+    }
+    return List.of();
+  }
+
+  /** The results of everything read before this checkpoint are in the sink: acknowledge it. */
+  @Override
+  public void notifyCheckpointComplete(long checkpointId) {
+    NavigableMap<Long, List<String>> done = awaiting.headMap(checkpointId, true);
+    List<String> ids = new ArrayList<>();
+    done.values().forEach(ids::addAll);
+    done.clear();
+    if (!ids.isEmpty()) {
+      acks.async()
+          .xack(stream, consumer.getGroup(), ids.toArray(String[]::new))
+          .whenComplete(
+              (n, e) -> {
+                if (e != null) {
+                  LOG.warn(
+                      "could not acknowledge {} entries (they will be read again)", ids.size(), e);
+                }
+              });
+    }
+  }
+
+  @Override
+  public void addSplits(List<RedisStreamSource.NoSplit> splits) {}
+
+  @Override
+  public void notifyNoMoreSplits() {}
+
+  @Override
+  public void close() {
+    if (client != null) {
+      client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+    }
+  }
+
+  private static byte[] bytes(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+}

@@ -1,0 +1,75 @@
+package dev.conveyor.flink;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.conveyor.cli.Main;
+import dev.conveyor.core.image.ImageFiles;
+import dev.conveyor.core.testing.TestImages;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** {@code conveyor flink}, with this module on the class path as the launcher puts it. */
+@Timeout(180)
+class FlinkCommandIT {
+
+  private record Run(int code, String out, String err) {}
+
+  private static Run conveyor(String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int code = Main.execute(args, new PrintWriter(out, true), new PrintWriter(err, true));
+    return new Run(code, out.toString(), err.toString());
+  }
+
+  @Test
+  void aFolderIsClassifiedByParallelTasksAndTheRuntimeReported() {
+    int files = ImageFiles.expand(List.of(TestImages.folder())).size();
+    Run run =
+        conveyor(
+            "flink",
+            "--source",
+            TestImages.folder().toString(),
+            "-p",
+            "2",
+            "--model",
+            ClassifyOperatorTest.MODEL,
+            "--batch",
+            "4");
+    assertThat(run.code()).as(run.err()).isZero();
+    assertThat(run.out().lines().filter(l -> l.startsWith("{\"id\""))).hasSize(files);
+    assertThat(run.err()).containsPattern("classified " + files + " images \\(\\d+ errors\\) in");
+    assertThat(run.err()).contains("images/s, 2 parallel tasks");
+  }
+
+  @Test
+  void aMistypedSettingStopsTheJobBeforeItStarts() {
+    Run run = conveyor("flink", "--source", TestImages.folder().toString(), "--top", "0");
+    assertThat(run.code()).isEqualTo(2);
+    assertThat(run.err()).contains("top must be a positive whole number, not '0'");
+  }
+
+  @Test
+  void aRedisListIsRefusedWithTheFix() {
+    Run run =
+        conveyor(
+            "flink",
+            "--source",
+            "redis://127.0.0.1:1?mode=list",
+            "--model",
+            ClassifyOperatorTest.MODEL);
+    assertThat(run.code()).isEqualTo(2);
+    assertThat(run.err()).contains("add mode=stream");
+  }
+
+  @Test
+  void helpListsTheJobSettings() {
+    Run run = conveyor("flink", "--help");
+    assertThat(run.code()).isZero();
+    assertThat(run.out())
+        .contains("--source", "--sink", "-p, --parallelism", "--checkpoint-ms", "--restore")
+        .contains("--model", "--batch");
+  }
+}
