@@ -121,12 +121,15 @@ public final class FlinkJob {
     if (parallelism() > 0) {
       env.setParallelism(parallelism());
     }
+    // operators carry fixed ids, so a job restarts from a checkpoint of an earlier version of
+    // itself
     DataStream<ImageRequest> requests =
         JobSources.requests(env, source, ms > 0, settings.get(JobSettings.UNTIL_END));
     DataStream<Classified> results =
         tap.apply(requests)
             .transform(
-                "classify", TypeInformation.of(Classified.class), new ClassifyOperator(pipeline));
+                "classify", TypeInformation.of(Classified.class), new ClassifyOperator(pipeline))
+            .uid("conveyor-classify");
     if (!sink.equals(JobSinks.STDOUT)) {
       JobSinks.attach(results, sink);
     }

@@ -84,9 +84,10 @@ final class JobSinks {
                               o.topic(), o.key().getBytes(StandardCharsets.UTF_8), o.value()))
                   .setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE)
                   .build())
-          .name(address.describe());
+          .name(address.describe())
+          .uid("conveyor-kafka-sink");
     } else if (isUri(sink)) {
-      results.sinkTo(new BrokerSink(sink)).name(Brokers.open(sink).describe());
+      results.sinkTo(new BrokerSink(sink)).name(Brokers.open(sink).describe()).uid("conveyor-sink");
     } else {
       Path folder = Path.of(sink).toAbsolutePath();
       results
@@ -102,7 +103,8 @@ final class JobSinks {
                           .withPartSuffix(".jsonl")
                           .build())
                   .build())
-          .name("files in " + folder);
+          .name("files in " + folder)
+          .uid("conveyor-file-sink");
     }
   }
 

@@ -94,7 +94,8 @@ final class JobSources {
           .name("images in " + f.folder())
           .map(ImageRequest::ofKey)
           .returns(type)
-          .name("requests");
+          .name("requests")
+          .uid("conveyor-folder-requests");
     }
     if (source instanceof Kafka k) {
       KafkaSourceBuilder<ImageRequest> b =
@@ -109,13 +110,15 @@ final class JobSources {
       if (untilEnd) {
         b.setBounded(OffsetsInitializer.latest());
       }
-      return env.fromSource(b.build(), WatermarkStrategy.noWatermarks(), k.address().describe());
+      return env.fromSource(b.build(), WatermarkStrategy.noWatermarks(), k.address().describe())
+          .uid("conveyor-kafka-source");
     }
     RedisStream r = (RedisStream) source;
     return env.fromSource(
-        new RedisStreamSource(r.uri(), ackOnCheckpoint, untilEnd),
-        WatermarkStrategy.noWatermarks(),
-        RedisAddress.parse(r.uri()).describe());
+            new RedisStreamSource(r.uri(), ackOnCheckpoint, untilEnd),
+            WatermarkStrategy.noWatermarks(),
+            RedisAddress.parse(r.uri()).describe())
+        .uid("conveyor-redis-source");
   }
 
   /** Conveyor's Kafka record format: key = id, value = image, headers. */
