@@ -1,0 +1,171 @@
+package dev.conveyor.flink;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.conveyor.core.ImageRequest;
+import dev.conveyor.core.Json;
+import dev.conveyor.core.broker.Brokers;
+import dev.conveyor.core.broker.ResultReader;
+import dev.conveyor.core.engine.Engine;
+import dev.conveyor.redis.RedisServer;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.sync.RedisCommands;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.UnaryOperator;
+import java.util.stream.Stream;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Redis stream → Flink → Redis on a real redis-server: a job cancelled and started again. */
+@Timeout(240)
+class RedisJobIT {
+  @TempDir static Path dir;
+  static RedisServer redis;
+  static RedisClient client;
+  static StatefulRedisConnection<String, String> connection;
+
+  @BeforeAll
+  static void start() throws Exception {
+    Path data = Files.createDirectories(dir.resolve("redis"));
+    redis = RedisServer.start(data, false);
+    client = RedisClient.create(redis.uri(""));
+    connection = client.connect();
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    if (connection != null) {
+      connection.close();
+      client.shutdown();
+    }
+    if (redis != null) {
+      redis.close();
+    }
+  }
+
+  @Test
+  void aJobCancelledMidRunStartsAgainFromItsCheckpointAndLosesNothing() throws Exception {
+    String uri = redis.uri("mode=stream&images=flink:images&results=flink:results&group=flink");
+    int n = 200;
+    List<ImageRequest> sent = FlinkTesting.requests(n);
+    FlinkTesting.send(uri, sent);
+    RedisCommands<String, String> r = connection.sync();
+    Path checkpoints = dir.resolve("checkpoints");
+
+    // the first run: slowed down, so that it is cancelled with work read and not acknowledged
+    FlinkJob first =
+        FlinkJob.of(
+            FlinkTesting.settings(
+                uri, uri, "checkpoint-ms", "500", "checkpoints", checkpoints.toString()));
+    StreamExecutionEnvironment env =
+        StreamExecutionEnvironment.createLocalEnvironment(2, first.configuration());
+    first.build(
+        env, requests -> requests.map(new FlinkTesting.Slow(15)).returns(ImageRequest.class));
+    JobClient job = env.executeAsync(first.name());
+    waitFor(
+        () -> completedCheckpoints(checkpoints) > 0 && pending(r) > 0 && stored(r) > 20,
+        "a completed checkpoint, results stored, entries read and not acknowledged");
+    long acknowledgedBefore = acknowledged(r, n);
+    assertThat(acknowledgedBefore)
+        .as("entries are acknowledged only once a checkpoint covers their results")
+        .isLessThanOrEqualTo(stored(r));
+    job.cancel().get();
+    long inFlight = pending(r);
+    long storedAtCancel = stored(r);
+    System.out.printf(
+        "Redis job: cancelled with %d of %d results stored and %d entries pending%n",
+        storedAtCancel, n, inFlight);
+    assertThat(inFlight).as("work in flight at the cancel").isPositive();
+    assertThat(storedAtCancel).as("work left to do").isLessThan(n);
+
+    // the second run: from the newest checkpoint, until the stream has nothing more
+    Map<String, String> again =
+        FlinkTesting.settings(uri, uri, "restore", checkpoints.toString(), "until-end", "true");
+    FlinkJob second = FlinkJob.of(again);
+    second.run(
+        StreamExecutionEnvironment.createLocalEnvironment(2, second.configuration()),
+        UnaryOperator.identity(),
+        new Engine.Listener() {});
+
+    assertThat(pending(r)).as("every entry acknowledged").isZero();
+    List<JsonNode> results = new ArrayList<>();
+    try (ResultReader reader = Brokers.open(uri).results()) {
+      reader.stored(json -> results.add(Json.read(json, JsonNode.class)));
+    }
+    Map<String, Integer> answered = new HashMap<>();
+    results.forEach(x -> answered.merge(x.get("id").asText(), 1, Integer::sum));
+    assertThat(answered.keySet())
+        .as("every request answered")
+        .containsExactlyInAnyOrderElementsOf(sent.stream().map(ImageRequest::id).toList());
+    long duplicates = results.size() - n;
+    System.out.printf("Redis job: %d results, %d duplicates%n", results.size(), duplicates);
+    assertThat(duplicates)
+        .as("duplicates bounded by what was in flight")
+        .isLessThanOrEqualTo(inFlight);
+    for (ImageRequest s : sent) {
+      assertThat(r.get("conveyor:result:" + s.id()))
+          .as("the result key, as worker writes it")
+          .isNotNull();
+    }
+  }
+
+  private static long pending(RedisCommands<String, String> r) {
+    return r.xpending("flink:images", "flink").getCount();
+  }
+
+  private static long stored(RedisCommands<String, String> r) {
+    return r.xlen("flink:results");
+  }
+
+  /** Entries the group has read and acknowledged. */
+  private static long acknowledged(RedisCommands<String, String> r, int n) {
+    // every entry is read once before it is acknowledged; read = n - lag
+    for (Object g : r.xinfoGroups("flink:images")) {
+      List<?> fields = (List<?>) g;
+      Map<String, Object> m = new HashMap<>();
+      for (int i = 0; i + 1 < fields.size(); i += 2) {
+        m.put(String.valueOf(fields.get(i)), fields.get(i + 1));
+      }
+      if ("flink".equals(String.valueOf(m.get("name")))) {
+        long lag = ((Number) m.get("lag")).longValue();
+        return n - lag - ((Number) m.get("pending")).longValue();
+      }
+    }
+    return 0;
+  }
+
+  private static long completedCheckpoints(Path dir) throws Exception {
+    if (!Files.isDirectory(dir)) {
+      return 0;
+    }
+    try (Stream<Path> files = Files.walk(dir, 3)) {
+      return files.filter(p -> p.getFileName().toString().equals("_metadata")).count();
+    }
+  }
+
+  private static void waitFor(Check check, String what) throws Exception {
+    long deadline = System.nanoTime() + 60_000_000_000L;
+    while (!check.holds()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("timed out waiting for " + what);
+      }
+      Thread.sleep(20);
+    }
+  }
+
+  private interface Check {
+    boolean holds() throws Exception;
+  }
+}
