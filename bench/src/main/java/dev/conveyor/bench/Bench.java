@@ -15,8 +15,9 @@ public final class Bench {
 
   /**
    * Runs the plan's measurements one after the other, each for the plan's seconds: the raw model
-   * (after a warm-up), preprocessing on the preprocessing threads and on one, the pipeline, and the
-   * HTTP server at each number of callers.
+   * (after a warm-up), preprocessing on the preprocessing threads and on one, the pipeline, the
+   * engine's job (a folder of the images, and the broker when there is one), and the HTTP server at
+   * each number of callers.
    *
    * @throws dev.conveyor.core.ConveyorException {@code INVALID_SETTING} for a broker URI that no
    *     broker on the class path reads, before anything is measured
@@ -32,7 +33,8 @@ public final class Bench {
 
     Phase.say("warming up");
     RawModel.measure(engine, corpus, Math.min(2, seconds), null);
-    result.raw(RawModel.measure(engine, corpus, seconds, new Phase("raw model", seconds)));
+    double raw = RawModel.measure(engine, corpus, seconds, new Phase("raw model", seconds));
+    result.raw(raw);
     result.preprocess(
         Preprocess.measure(
             engine, corpus, plan.preprocessThreads(), seconds, new Phase("preprocess", seconds)));
@@ -40,8 +42,14 @@ public final class Bench {
         Preprocess.measure(
             engine, corpus, 1, seconds / 2, new Phase("preprocess, 1 thread", seconds / 2)));
 
-    result.pipeline(
-        broker == null ? EmbeddedPipeline.measure(plan) : BrokerPipeline.measure(plan, broker));
+    Measured pipeline =
+        broker == null ? EmbeddedPipeline.measure(plan) : BrokerPipeline.measure(plan, broker);
+    result.pipeline(pipeline);
+    if (plan.engine().isPresent()) {
+      for (BenchResult.EngineLevel level : EngineJob.measure(plan, raw, pipeline.ips())) {
+        result.engine(level);
+      }
+    }
 
     if (!plan.http().isEmpty()) {
       try (HttpLoad server = HttpLoad.start(plan)) {

@@ -49,6 +49,10 @@ public final class BenchChart {
       stages.add("HTTP c" + h.concurrency());
       ips.add(h.ips());
     }
+    for (BenchResult.EngineLevel e : r.engines()) {
+      stages.add(e.engine() + " " + e.source());
+      ips.add(e.ips());
+    }
     throughput.addSeries(
         "images/s", stages, ips.stream().map(v -> (double) Math.round(v)).toList());
 

@@ -19,6 +19,9 @@ import java.util.Optional;
  *
  * @param broker a broker URI such as {@code redis://127.0.0.1:6379?mode=stream}, read by {@link
  *     dev.conveyor.core.broker.Brokers} when the run starts
+ * @param engine a stream engine to run the same pipeline in as a job ({@code flink}), found by
+ *     {@link dev.conveyor.core.engine.Engines}; empty: none
+ * @param parallelism the engine job's parallel tasks
  */
 public record BenchPlan(
     Pipeline pipeline,
@@ -26,7 +29,20 @@ public record BenchPlan(
     Corpus corpus,
     double seconds,
     Optional<String> broker,
-    List<Integer> http) {
+    List<Integer> http,
+    Optional<String> engine,
+    int parallelism) {
+
+  /** A plan without an engine stage. */
+  public BenchPlan(
+      Pipeline pipeline,
+      Settings settings,
+      Corpus corpus,
+      double seconds,
+      Optional<String> broker,
+      List<Integer> http) {
+    this(pipeline, settings, corpus, seconds, broker, http, Optional.empty(), 1);
+  }
 
   /**
    * @throws ConveyorException {@code INVALID_SETTING} for seconds that are not positive or a number
@@ -37,6 +53,11 @@ public record BenchPlan(
     Objects.requireNonNull(settings, "settings");
     Objects.requireNonNull(corpus, "corpus");
     Objects.requireNonNull(broker, "broker");
+    Objects.requireNonNull(engine, "engine");
+    if (parallelism < 1) {
+      throw new ConveyorException(
+          ErrorCode.INVALID_SETTING, "parallel tasks must be at least 1, not " + parallelism);
+    }
     http = List.copyOf(http);
     if (!(seconds > 0) || Double.isInfinite(seconds)) {
       throw new ConveyorException(

@@ -15,6 +15,7 @@ import org.HdrHistogram.Histogram;
  * @param latency the pipeline's latencies in microseconds
  * @param pipelineName what carried the pipeline stage: {@code embedded}, {@code redis stream}, …
  * @param http the HTTP server's results, one per number of callers, in the order run
+ * @param engines the engine's job, one per source it read
  */
 public record BenchResult(
     String model,
@@ -29,7 +30,24 @@ public record BenchResult(
     double meanBatch,
     Histogram latency,
     String pipelineName,
-    List<HttpLevel> http) {
+    List<HttpLevel> http,
+    List<EngineLevel> engines) {
+
+  /**
+   * The same pipeline as a job on a stream engine ({@code flink}), on an embedded cluster in this
+   * process: from {@code source} to {@code sink}, {@code images} in all, with its throughput while
+   * results came (start-up left out) against the raw model's and the pipeline's.
+   */
+  public record EngineLevel(
+      String engine,
+      int parallelism,
+      String source,
+      String sink,
+      int images,
+      @JsonProperty("ips") double ips,
+      @JsonProperty("ratio") double ratio,
+      @JsonProperty("vs_pipeline") double vsPipeline,
+      @JsonProperty("seconds") double seconds) {}
 
   /** The HTTP server loaded by {@code concurrency} callers, each waiting for its answer. */
   public record HttpLevel(
@@ -65,7 +83,8 @@ public record BenchResult(
         round(latencyMs(99)),
         round(meanBatch),
         ImageDecoder.jpegDecoderName(),
-        http.isEmpty() ? null : http);
+        http.isEmpty() ? null : http,
+        engines.isEmpty() ? null : engines);
   }
 
   /** The JSON form of a result; its keys are what scripts read, so they do not change. */
@@ -82,7 +101,8 @@ public record BenchResult(
       @JsonProperty("p99_ms") double p99Ms,
       @JsonProperty("mean_batch") double meanBatch,
       @JsonProperty("jpeg_decoder") String jpegDecoder,
-      @JsonInclude(JsonInclude.Include.NON_NULL) List<HttpLevel> http) {}
+      @JsonInclude(JsonInclude.Include.NON_NULL) List<HttpLevel> http,
+      @JsonInclude(JsonInclude.Include.NON_NULL) List<EngineLevel> engines) {}
 
   /** Rounded to one decimal, as the JSON gives numbers. */
   static double round(double v) {
@@ -120,6 +140,28 @@ public record BenchResult(
                 h.p50Ms(),
                 h.p99Ms(),
                 h.meanBatch()));
+      }
+    }
+    if (!engines.isEmpty()) {
+      EngineLevel first = engines.get(0);
+      s.append(
+          "%n### %s: the same pipeline as a job on an embedded cluster, %d parallel tasks%n%n"
+              .formatted(first.engine(), first.parallelism()));
+      s.append(
+          "| source → sink | images | images/s | × raw model | × pipeline | job seconds |\n"
+              + "|---|---:|---:|---:|---:|---:|\n");
+      for (EngineLevel e : engines) {
+        s.append(
+            String.format(
+                Locale.ROOT,
+                "| %s → %s | %d | %.1f | %.2f | %.2f | %.1f |%n",
+                e.source(),
+                e.sink(),
+                e.images(),
+                e.ips(),
+                e.ratio(),
+                e.vsPipeline(),
+                e.seconds()));
       }
     }
     return s.toString();

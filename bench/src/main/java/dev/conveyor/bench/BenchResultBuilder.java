@@ -15,6 +15,7 @@ final class BenchResultBuilder {
   private double preprocessOne;
   private Measured pipeline;
   private final List<BenchResult.HttpLevel> http = new ArrayList<>();
+  private final List<BenchResult.EngineLevel> engines = new ArrayList<>();
 
   BenchResultBuilder(String model, int batch, int images) {
     this.model = model;
@@ -54,6 +55,10 @@ final class BenchResultBuilder {
             BenchResult.round(m.meanBatch())));
   }
 
+  void engine(BenchResult.EngineLevel level) {
+    engines.add(level);
+  }
+
   BenchResult build() {
     return new BenchResult(
         model,
@@ -68,6 +73,7 @@ final class BenchResultBuilder {
         pipeline.meanBatch(),
         pipeline.latency(),
         pipeline.name(),
-        List.copyOf(http));
+        List.copyOf(http),
+        List.copyOf(engines));
   }
 }

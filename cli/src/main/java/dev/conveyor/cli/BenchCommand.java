@@ -34,6 +34,7 @@ import picocli.CommandLine.Spec;
       "  raw         the model alone on tensors in memory (same threads and batch)",
       "  preprocess  decode, resize, normalize: all preprocessing threads, then one",
       "  pipeline    end to end through the embedded transport: bytes in, results out",
+      "  engine      with --engine flink, the same pipeline as a Flink job",
       "Prints a markdown table and writes a PNG chart; --json adds one JSON line.",
       ""
     })
@@ -81,6 +82,23 @@ final class BenchCommand implements Callable<Integer>, SettingOptions.Taking {
               + " each waiting for its answer, for each C given: e.g. --http 1,8,32.")
   List<Integer> http = List.of();
 
+  @Option(
+      names = "--engine",
+      paramLabel = "NAME",
+      description =
+          "Also run the pipeline as a job on a stream engine (flink), on an embedded cluster: as"
+              + " many images as the pipeline stage classified, from a folder to files, and from"
+              + " the --transport broker back to it when it is Kafka or a Redis stream.")
+  String engine;
+
+  @Option(
+      names = "--engine-parallelism",
+      paramLabel = "N",
+      defaultValue = "1",
+      description =
+          "Parallel tasks of the engine's job, each with its own model. Default: ${DEFAULT-VALUE}.")
+  int engineParallelism;
+
   @Option(names = "--json", description = "Also print the results as one JSON line.")
   boolean json;
 
@@ -88,7 +106,7 @@ final class BenchCommand implements Callable<Integer>, SettingOptions.Taking {
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
     Settings settings = CommandSettings.pipeline(spec);
-    try (Pipeline engine = CommandSettings.open(spec, settings)) {
+    try (Pipeline pipeline = CommandSettings.open(spec, settings)) {
       Corpus corpus = images != null ? Corpus.read(images) : Corpus.generated();
       BenchResult r =
           CommandSettings.usage(
@@ -96,12 +114,14 @@ final class BenchCommand implements Callable<Integer>, SettingOptions.Taking {
               () ->
                   Bench.run(
                       new BenchPlan(
-                          engine,
+                          pipeline,
                           settings,
                           corpus,
                           seconds,
                           Optional.ofNullable(transport),
-                          http)));
+                          http,
+                          Optional.ofNullable(engine),
+                          engineParallelism)));
       out.println(r.markdown());
       Path png = chart != null ? chart : Path.of("conveyor-bench-" + r.model() + ".png");
       BenchChart.write(r, png);
