@@ -70,7 +70,8 @@ final class EngineJob {
               dir.resolve("out").toString(),
               images));
       if (plan.broker().isPresent() && brokerSource(plan.broker().get())) {
-        String uri = fresh(plan.broker().get(), "conveyor-bench-" + System.currentTimeMillis());
+        String uri =
+            fresh(plan.broker().get(), "conveyor-bench-" + System.currentTimeMillis(), images);
         Phase.say("sending %d images to %s".formatted(images, Brokers.open(uri).describe()));
         try (Producer p = Brokers.open(uri).producer()) {
           for (int i = 0; i < images; i++) {
@@ -149,12 +150,16 @@ final class EngineJob {
   }
 
   /** The broker URI with its own topics or streams and group, so the job reads only its images. */
-  private static String fresh(String uri, String name) {
+  private static String fresh(String uri, String name, int images) {
     Arguments.Query q = Arguments.query(uri);
     Map<String, String> params = new LinkedHashMap<>(q.params());
     params.put(uri.startsWith("kafka://") ? "topic" : "images", name);
     params.put("results", name + "-results");
     params.put("group", name);
+    if (!uri.startsWith("kafka://")) {
+      // every image waits in the stream before the job starts
+      params.put("max-length", Integer.toString(Math.max(10_000, 4 * images)));
+    }
     return q.base()
         + "?"
         + params.entrySet().stream()

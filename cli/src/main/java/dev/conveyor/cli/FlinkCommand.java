@@ -36,7 +36,7 @@ import picocli.CommandLine.Spec;
       "JSON result per image; at the end of a bounded source (a folder, or --until-end) it",
       "prints the job's runtime and images/s. Stop an unbounded job with Ctrl-C.",
       "",
-      "The first use builds the Flink module (Flink's libraries, about 150 MB, from Maven).",
+      "The first use builds the Flink module: about 170 MB of Flink's libraries from Maven.",
       ""
     })
 final class FlinkCommand implements Callable<Integer>, SettingOptions.Taking {

@@ -5,7 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-/** {@code conveyor flink} without the Flink module on the class path, as the default build has it. */
+/**
+ * {@code conveyor flink} without the Flink module on the class path, as the default build has it.
+ */
 @Timeout(30)
 class FlinkCommandTest {
 
@@ -13,13 +15,15 @@ class FlinkCommandTest {
   void withoutTheFlinkModuleItSaysHowToGetIt() {
     CliRun run = CliRun.of("flink", "--source", "photos/");
     assertThat(run.exitCode()).isEqualTo(2);
-    assertThat(run.err()).contains("the Flink module is not on the class path: run ./conveyor flink");
+    assertThat(run.err())
+        .contains("the Flink module is not on the class path: run ./conveyor flink");
   }
 
   @Test
   void helpListsTheJobSettingsAndThePipelines() {
     CliRun run = CliRun.of("flink", "--help");
     assertThat(run.exitCode()).isZero();
-    assertThat(run.out()).contains("--source=URI", "-p, --parallelism=N", "--checkpoint-ms=N", "--batch=N");
+    assertThat(run.out())
+        .contains("--source=URI", "-p, --parallelism=N", "--checkpoint-ms=N", "--batch=N");
   }
 }

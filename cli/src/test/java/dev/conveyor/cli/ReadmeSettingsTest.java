@@ -15,7 +15,8 @@ class ReadmeSettingsTest {
   @Test
   void theReadmesSettingsTablesAreTheCatalogues() throws Exception {
     String readme = Files.readString(README);
-    for (String section : java.util.List.of("model", "batching", "server", "jobs", "redis", "kafka")) {
+    for (String section :
+        java.util.List.of("model", "batching", "server", "jobs", "redis", "kafka")) {
       assertThat(readme)
           .as("README section " + section)
           .contains("<!-- settings:" + section + " -->");

@@ -17,6 +17,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.UnaryOperator;
@@ -183,14 +184,24 @@ public final class FlinkJob {
           listener.progress(count, errors);
           return new Engine.Report(count, errors, (System.nanoTime() - start) / 1e9);
         } catch (TimeoutException running) {
-          Map<String, Object> acc = job.getAccumulators().get(5, TimeUnit.SECONDS);
-          listener.progress(
-              counter(acc, ClassifyOperator.RESULTS), counter(acc, ClassifyOperator.ERRORS));
+          progress(job, listener);
         }
       }
     } catch (InterruptedException | CancellationException e) {
       job.cancel().get(30, TimeUnit.SECONDS);
       throw e;
+    }
+  }
+
+  /** Tells the listener the job's counts, if the cluster answers in time: progress only. */
+  private static void progress(JobClient job, Engine.Listener listener)
+      throws InterruptedException {
+    try {
+      Map<String, Object> acc = job.getAccumulators().get(5, TimeUnit.SECONDS);
+      listener.progress(
+          counter(acc, ClassifyOperator.RESULTS), counter(acc, ClassifyOperator.ERRORS));
+    } catch (ExecutionException | TimeoutException e) {
+      // a busy cluster, or the job just ending: the next round tells
     }
   }
 

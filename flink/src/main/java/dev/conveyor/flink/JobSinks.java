@@ -14,6 +14,7 @@ import org.apache.flink.connector.file.sink.FileSink;
 import org.apache.flink.connector.kafka.sink.KafkaSink;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.functions.sink.filesystem.OutputFileConfig;
+import org.apache.flink.streaming.api.functions.sink.filesystem.rollingpolicies.OnCheckpointRollingPolicy;
 import org.apache.kafka.clients.producer.ProducerRecord;
 
 /**
@@ -24,10 +25,11 @@ import org.apache.kafka.clients.producer.ProducerRecord;
  * <ul>
  *   <li>{@code -}: back to the client that submitted the job, one JSON line each;
  *   <li>{@code kafka://…}: Flink's {@code KafkaSink} to the results topic, keyed by request id, and
- *       to a request's {@code reply-to} topic;
+ *       to a request's {@code reply-to} topic when that is a valid topic name;
  *   <li>any other broker URI ({@code redis://…}): that broker's result sink, as {@code worker}
  *       writes it (Redis: result keys, reply lists, the results stream);
- *   <li>a folder: Flink's {@code FileSink}, JSON-lines part files, committed at each checkpoint.
+ *   <li>a folder: Flink's {@code FileSink}, JSON-lines part files, rolled and committed at each
+ *       checkpoint.
  * </ul>
  */
 final class JobSinks {
@@ -68,7 +70,7 @@ final class JobSinks {
               (Classified c, org.apache.flink.util.Collector<Outgoing> out) -> {
                 byte[] json = c.json().getBytes(StandardCharsets.UTF_8);
                 out.collect(new Outgoing(topic, c.id(), json));
-                if (c.replyTo() != null && !c.replyTo().isBlank()) {
+                if (replyTopic(c.replyTo())) {
                   out.collect(new Outgoing(c.replyTo(), c.id(), json));
                 }
               })
@@ -97,6 +99,7 @@ final class JobSinks {
               FileSink.forRowFormat(
                       new org.apache.flink.core.fs.Path(folder.toUri()),
                       new SimpleStringEncoder<String>("UTF-8"))
+                  .withRollingPolicy(OnCheckpointRollingPolicy.build())
                   .withOutputFileConfig(
                       OutputFileConfig.builder()
                           .withPartPrefix("results")
@@ -105,6 +108,22 @@ final class JobSinks {
                   .build())
           .name("files in " + folder)
           .uid("conveyor-file-sink");
+    }
+  }
+
+  /**
+   * Whether a request's {@code reply-to} names a topic a copy can go to: a name Kafka refuses would
+   * fail the sink, and the restarted job would fail on it again.
+   */
+  static boolean replyTopic(String replyTo) {
+    if (replyTo == null || replyTo.isBlank()) {
+      return false;
+    }
+    try {
+      org.apache.kafka.common.internals.Topic.validate(replyTo);
+      return true;
+    } catch (org.apache.kafka.common.errors.InvalidTopicException e) {
+      return false;
     }
   }
 

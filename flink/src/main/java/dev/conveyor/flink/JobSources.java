@@ -88,6 +88,7 @@ final class JobSources {
   /** The source's requests on {@code env}. */
   static DataStream<ImageRequest> requests(
       StreamExecutionEnvironment env, Source source, boolean ackOnCheckpoint, boolean untilEnd) {
+    // without checkpoints, a broker source acknowledges what it reads as it reads it
     TypeInformation<ImageRequest> type = TypeInformation.of(ImageRequest.class);
     if (source instanceof Folder f) {
       return env.fromData(Types.STRING, f.files().toArray(String[]::new))
@@ -107,6 +108,9 @@ final class JobSources {
               .setStartingOffsets(OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST))
               .setDeserializer(new KafkaRequests())
               .setProperty("commit.offsets.on.checkpoint", "true");
+      if (!ackOnCheckpoint) {
+        b.setProperty("enable.auto.commit", "true");
+      }
       if (untilEnd) {
         b.setBounded(OffsetsInitializer.latest());
       }

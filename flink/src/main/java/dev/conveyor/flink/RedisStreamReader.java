@@ -17,11 +17,11 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.NavigableMap;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
 import org.apache.flink.api.connector.source.ReaderOutput;
 import org.apache.flink.api.connector.source.SourceReader;
 import org.apache.flink.core.io.InputStatus;
@@ -32,8 +32,9 @@ import org.slf4j.LoggerFactory;
  * One consumer of a Redis stream's group, on Flink's task thread. It reads, in turn: the entries it
  * was given before and never acknowledged (its own pending entries: a restart finds them here),
  * then entries other consumers left pending for longer than {@code claim-idle} (a consumer gone
- * since the job was rescaled), then new entries. Reads are asynchronous, so the task thread never
- * blocks on Redis: {@link #isAvailable} completes when a read comes back.
+ * since the job was rescaled), then new entries, claiming again every half {@code claim-idle}.
+ * Reads are asynchronous, so the task thread never blocks on Redis: {@link #isAvailable} completes
+ * when a read comes back.
  *
  * <p>Each entry read is remembered until a checkpoint taken after it completes; then it is
  * acknowledged ({@code XACK}). An entry that is not a request gives a {@code BAD_REQUEST} result,
@@ -66,9 +67,11 @@ final class RedisStreamReader implements SourceReader<ImageRequest, RedisStreamS
   private Throwable failure;
   private Phase phase = Phase.OWN_PENDING;
   private String cursor = "0-0";
+  private long lastClaim;
 
   // the task thread's own
   private List<String> sinceSnapshot = new ArrayList<>();
+  private CompletableFuture<Long> lastAck = CompletableFuture.completedFuture(0L);
   private final NavigableMap<Long, List<String>> awaiting = new TreeMap<>();
 
   RedisStreamReader(String uri, int subtask, boolean ackOnCheckpoint, boolean untilEnd) {
@@ -112,23 +115,24 @@ final class RedisStreamReader implements SourceReader<ImageRequest, RedisStreamS
         return InputStatus.NOTHING_AVAILABLE;
       }
     }
+    if (m.getBody() == null || m.getBody().isEmpty()) {
+      // deleted from the stream (trimmed) while pending: nothing to classify, nobody to answer
+      ack(List.of(m.getId()));
+      return InputStatus.MORE_AVAILABLE;
+    }
     output.collect(request(m));
     if (ackOnCheckpoint) {
       sinceSnapshot.add(m.getId());
     } else {
-      acks.async().xack(stream, consumer.getGroup(), m.getId());
+      ack(List.of(m.getId()));
     }
     return InputStatus.MORE_AVAILABLE;
   }
 
   private ImageRequest request(StreamMessage<byte[], byte[]> m) {
     String source = address.images() + "@" + m.getId();
-    Map<byte[], byte[]> body = m.getBody();
-    if (body == null || body.isEmpty()) {
-      return ClassifyOperator.invalid(m.getId(), source, "the stream entry was deleted");
-    }
     try {
-      return RequestCodec.fromFields(body);
+      return RequestCodec.fromFields(m.getBody());
     } catch (IllegalArgumentException e) {
       return ClassifyOperator.invalid(
           m.getId(), source, "not a Conveyor request: " + e.getMessage());
@@ -196,9 +200,18 @@ final class RedisStreamReader implements SourceReader<ImageRequest, RedisStreamS
         case CLAIM -> {
           if (cursor.equals("0-0")) {
             phase = Phase.NEW;
+            lastClaim = System.nanoTime();
           }
         }
-        case NEW -> ended = untilEnd && none;
+        case NEW -> {
+          if (System.nanoTime() - lastClaim > address.claimIdle().toNanos() / 2) {
+            // consumers that went away since (a rescaled job, a stopped worker) left entries
+            phase = Phase.CLAIM;
+            cursor = "0-0";
+          } else {
+            ended = untilEnd && none;
+          }
+        }
       }
     }
     available.complete(null);
@@ -226,16 +239,25 @@ final class RedisStreamReader implements SourceReader<ImageRequest, RedisStreamS
     done.values().forEach(ids::addAll);
     done.clear();
     if (!ids.isEmpty()) {
-      acks.async()
-          .xack(stream, consumer.getGroup(), ids.toArray(String[]::new))
-          .whenComplete(
-              (n, e) -> {
-                if (e != null) {
-                  LOG.warn(
-                      "could not acknowledge {} entries (they will be read again)", ids.size(), e);
-                }
-              });
+      ack(ids);
     }
+  }
+
+  /** Acknowledges entries; a failure only means they are read again after a restart. */
+  private void ack(List<String> ids) {
+    lastAck =
+        acks.async()
+            .xack(stream, consumer.getGroup(), ids.toArray(String[]::new))
+            .whenComplete(
+                (n, e) -> {
+                  if (e != null) {
+                    LOG.warn(
+                        "could not acknowledge {} entries (they will be read again)",
+                        ids.size(),
+                        e);
+                  }
+                })
+            .toCompletableFuture();
   }
 
   @Override
@@ -246,6 +268,12 @@ final class RedisStreamReader implements SourceReader<ImageRequest, RedisStreamS
 
   @Override
   public void close() {
+    try {
+      // the acknowledgements of the last checkpoint (a bounded job's final one) go out first
+      lastAck.get(5, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      LOG.warn("the last acknowledgements may not have reached Redis (they will be read again)");
+    }
     if (client != null) {
       client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
     }

@@ -42,6 +42,28 @@ class StandaloneClusterIT {
               + "|javassist-.*|lz4-java-.*|snakeyaml-engine-.*|slf4j-api-.*|jsr305-.*"
               + "|async-profiler-.*)\\.jar");
 
+  /**
+   * What Flink's distribution gives every process in {@code env.java.opts.all} on Java 17: Flink
+   * reaches into these JDK packages.
+   */
+  private static final List<String> JAVA_17_OPTIONS =
+      List.of(
+          "--add-exports=java.base/sun.net.util=ALL-UNNAMED",
+          "--add-exports=java.rmi/sun.rmi.registry=ALL-UNNAMED",
+          "--add-exports=java.security.jgss/sun.security.krb5=ALL-UNNAMED",
+          "--add-opens=java.base/java.lang=ALL-UNNAMED",
+          "--add-opens=java.base/java.net=ALL-UNNAMED",
+          "--add-opens=java.base/java.io=ALL-UNNAMED",
+          "--add-opens=java.base/java.nio=ALL-UNNAMED",
+          "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED",
+          "--add-opens=java.base/java.lang.reflect=ALL-UNNAMED",
+          "--add-opens=java.base/java.text=ALL-UNNAMED",
+          "--add-opens=java.base/java.time=ALL-UNNAMED",
+          "--add-opens=java.base/java.util=ALL-UNNAMED",
+          "--add-opens=java.base/java.util.concurrent=ALL-UNNAMED",
+          "--add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED",
+          "--add-opens=java.base/java.util.concurrent.locks=ALL-UNNAMED");
+
   @TempDir Path dir;
   private final List<Process> cluster = new ArrayList<>();
 
@@ -76,28 +98,26 @@ class StandaloneClusterIT {
             "taskmanager.host: 127.0.0.1",
             "taskmanager.bind-host: 127.0.0.1",
             "taskmanager.numberOfTaskSlots: 2",
-            "taskmanager.memory.process.size: 2048m",
+            "taskmanager.memory.process.size: 1600m",
+            "taskmanager.memory.managed.size: 128m",
             "parallelism.default: 1",
             "io.tmp.dirs: " + Files.createDirectories(dir.resolve("tmp")),
             ""));
+    // as Flink's start scripts do: the processes' memory from BashJavaUtils, then the entry points
     cluster.add(
-        java(
+        process(
             classpath,
             conf,
             "jobmanager",
-            "-Xmx512m",
-            "org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint",
-            "--configDir",
-            conf.toString()));
+            "GET_JM_RESOURCE_PARAMS",
+            "org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint"));
     cluster.add(
-        java(
+        process(
             classpath,
             conf,
             "taskmanager",
-            "-Xmx1g",
-            "org.apache.flink.runtime.taskexecutor.TaskManagerRunner",
-            "--configDir",
-            conf.toString()));
+            "GET_TM_RESOURCE_PARAMS",
+            "org.apache.flink.runtime.taskexecutor.TaskManagerRunner"));
     waitForSlots(rest, 2);
 
     Process run =
@@ -130,6 +150,46 @@ class StandaloneClusterIT {
     assertThat(err).containsPattern("classified " + files + " images \\(\\d+ errors\\) in");
   }
 
+  /**
+   * A cluster process: its JVM options and dynamic properties computed by Flink's {@code
+   * BashJavaUtils} from the configuration, as {@code jobmanager.sh} and {@code taskmanager.sh} do.
+   */
+  private Process process(
+      String classpath, Path conf, String name, String resources, String entryPoint)
+      throws Exception {
+    Process utils =
+        new ProcessBuilder(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp",
+                classpath,
+                "org.apache.flink.runtime.util.bash.BashJavaUtils",
+                resources,
+                "--configDir",
+                conf.toString())
+            .redirectErrorStream(true)
+            .start();
+    List<String> results =
+        new String(utils.getInputStream().readAllBytes())
+            .lines()
+            .filter(l -> l.startsWith("BASH_JAVA_UTILS_EXEC_RESULT:"))
+            .map(l -> l.substring("BASH_JAVA_UTILS_EXEC_RESULT:".length()).trim())
+            .toList();
+    assertThat(utils.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(results).as("BashJavaUtils' JVM options and dynamic properties").hasSize(2);
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.addAll(List.of(results.get(0).split("\\s+")));
+    command.addAll(JAVA_17_OPTIONS);
+    command.addAll(List.of("-cp", classpath, entryPoint, "--configDir", conf.toString()));
+    command.addAll(List.of(results.get(1).split("\\s+")));
+    ProcessBuilder b =
+        new ProcessBuilder(command)
+            .redirectOutput(dir.resolve(name + ".out").toFile())
+            .redirectError(dir.resolve(name + ".err").toFile());
+    b.environment().put("FLINK_CONF_DIR", conf.toString());
+    return b.start();
+  }
+
   /** Flink's jars among those the build copied to target/lib, without any of Conveyor's. */
   private static String flinkClasspath() throws IOException {
     try (Stream<Path> jars = Files.list(Path.of("target", "lib"))) {
@@ -140,6 +200,7 @@ class StandaloneClusterIT {
               .collect(Collectors.toList());
       assertThat(chosen).anyMatch(p -> p.contains("flink-runtime-"));
       assertThat(chosen).noneMatch(p -> p.contains("conveyor") || p.contains("onnxruntime"));
+      assertThat(chosen).noneMatch(p -> p.contains("kafka"));
       return String.join(File.pathSeparator, chosen);
     }
   }
@@ -149,6 +210,7 @@ class StandaloneClusterIT {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.add(heap);
+    command.addAll(JAVA_17_OPTIONS);
     command.add("-cp");
     command.add(classpath);
     command.addAll(List.of(args));
@@ -167,7 +229,7 @@ class StandaloneClusterIT {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
     while (System.nanoTime() < deadline) {
       for (Process p : cluster) {
-        assertThat(p.isAlive()).as("a cluster process exited; see " + dir).isTrue();
+        assertThat(p.isAlive()).as("a cluster process exited: %s", logs()).isTrue();
       }
       try {
         HttpResponse<String> r =
@@ -183,7 +245,23 @@ class StandaloneClusterIT {
       }
       Thread.sleep(200);
     }
-    throw new AssertionError("the cluster did not offer " + slots + " slots; see " + dir);
+    throw new AssertionError("the cluster did not offer " + slots + " slots: " + logs());
+  }
+
+  /** The cluster's logs, for a failure's message. */
+  private String logs() throws IOException {
+    StringBuilder s = new StringBuilder();
+    for (String name : List.of("jobmanager", "taskmanager")) {
+      for (String ext : List.of(".out", ".err")) {
+        Path log = dir.resolve(name + ext);
+        if (Files.exists(log)) {
+          String text = Files.readString(log);
+          s.append("\n--- ").append(name).append(ext).append(":\n");
+          s.append(text, Math.max(0, text.length() - 3000), text.length());
+        }
+      }
+    }
+    return s.toString();
   }
 
   private static int freePort() throws IOException {

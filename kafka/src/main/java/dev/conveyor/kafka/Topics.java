@@ -9,9 +9,11 @@ import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 
 /** Creates Conveyor's topics when missing: the requests, results and dead-letter topics. */
 public final class Topics {
@@ -49,6 +51,7 @@ public final class Topics {
             throw e;
           }
         }
+        awaitLeaders(admin, missing.stream().map(NewTopic::name).toList(), ms);
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -59,6 +62,39 @@ public final class Topics {
           "cannot reach Kafka at %s to create its topics within %d s: %s"
               .formatted(address.bootstrap(), ms / 1000, e.getMessage()),
           e);
+    }
+  }
+
+  /**
+   * Waits until every partition of new topics has a leader. A producer that writes to a partition
+   * the broker is not yet leading is told NOT_LEADER_OR_FOLLOWER, and an idempotent producer's
+   * retries after that can be refused as out of sequence until they time out.
+   */
+  private static void awaitLeaders(Admin admin, List<String> topics, long ms) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ms);
+    while (true) {
+      try {
+        boolean ready =
+            admin
+                .describeTopics(topics)
+                .allTopicNames()
+                .get(ms, TimeUnit.MILLISECONDS)
+                .values()
+                .stream()
+                .flatMap(t -> t.partitions().stream())
+                .allMatch(p -> p.leader() != null && !p.leader().isEmpty());
+        if (ready) {
+          return;
+        }
+      } catch (ExecutionException e) {
+        if (!(e.getCause() instanceof UnknownTopicOrPartitionException)) {
+          throw e;
+        }
+      }
+      if (System.nanoTime() > deadline) {
+        throw new TimeoutException("the new topics " + topics + " have no leader yet");
+      }
+      Thread.sleep(50);
     }
   }
 }

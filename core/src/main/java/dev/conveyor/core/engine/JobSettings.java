@@ -19,9 +19,12 @@ public final class JobSettings {
           "a folder or a broker URI");
   public static final Setting<String> SINK =
       Setting.text(
-          "sink",
-          "-",
-          "where results go: - (JSON lines on stdout), a folder (JSON-lines files), kafka://… or redis://…");
+              "sink",
+              "URI",
+              "where results go: - (JSON lines on stdout), a folder (JSON-lines files), kafka://… or redis://…",
+              s -> !s.isBlank(),
+              "-, a folder or a broker URI")
+          .withDefault("-", "-");
   public static final Setting<Integer> PARALLELISM =
       Setting.integer(
               "parallelism",
@@ -52,7 +55,7 @@ public final class JobSettings {
   public static final Setting<Boolean> UNTIL_END =
       Setting.flag(
           "until-end",
-          "a broker source is read up to where it ends when the job starts, then the job finishes");
+          "read a broker source until it has nothing more (Kafka: up to its end offsets when the job starts), then finish");
 
   public static final SettingGroup ALL =
       SettingGroup.of(
