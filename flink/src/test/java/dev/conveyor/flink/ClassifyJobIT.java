@@ -17,6 +17,11 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.UnaryOperator;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.Histogram;
+import org.apache.flink.metrics.Metric;
+import org.apache.flink.runtime.testutils.InMemoryReporter;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
@@ -27,12 +32,16 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 /** The job on Flink's MiniCluster, parallelism 2, a folder of good and broken images. */
 @Timeout(120)
 class ClassifyJobIT {
+  /** A metric reporter, as a cluster's Prometheus or JMX reporter sees the task's metrics. */
+  static final InMemoryReporter REPORTER = InMemoryReporter.createWithRetainedMetrics();
+
   @RegisterExtension
   static final MiniClusterExtension FLINK =
       new MiniClusterExtension(
           new MiniClusterResourceConfiguration.Builder()
               .setNumberTaskManagers(1)
               .setNumberSlotsPerTaskManager(2)
+              .setConfiguration(REPORTER.addToConfiguration(new Configuration()))
               .build());
 
   @Test
@@ -74,6 +83,36 @@ class ClassifyJobIT {
         .contains("error CORRUPT", "error EMPTY", "error UNSUPPORTED_FORMAT");
     assertThat(report.errors()).isPositive().isLessThan(files.size());
     assertThat(report.imagesPerSecond()).isPositive();
+
+    Map<String, Metric> metrics = new HashMap<>();
+    REPORTER
+        .getMetricsByGroup()
+        .forEach(
+            (group, byName) ->
+                byName.forEach((name, m) -> metrics.put(group.getMetricIdentifier(name), m)));
+    assertThat(sum(metrics, ".conveyor.images"))
+        .as("images, over both tasks")
+        .isEqualTo(files.size());
+    assertThat(sum(metrics, ".conveyor.errors")).isEqualTo(report.errors());
+    assertThat(sum(metrics, ".conveyor.code.CORRUPT.errors")).isPositive();
+    assertThat(metrics.keySet())
+        .anyMatch(k -> k.endsWith(".conveyor.imagesPerSecond"))
+        .anyMatch(k -> k.endsWith(".conveyor.batchSize"))
+        .anyMatch(k -> k.endsWith(".conveyor.latencyMs"));
+    assertThat(
+            metrics.entrySet().stream()
+                .filter(e -> e.getKey().endsWith(".conveyor.batchSize"))
+                .mapToLong(e -> ((Histogram) e.getValue()).getStatistics().getMax()))
+        .as("batches of up to --batch 4")
+        .allMatch(max -> max >= 1 && max <= 4);
+  }
+
+  /** The sum of the counters whose identifier ends so, over every task that registered one. */
+  private static long sum(Map<String, Metric> metrics, String suffix) {
+    return metrics.entrySet().stream()
+        .filter(e -> e.getKey().endsWith(suffix))
+        .mapToLong(e -> ((Counter) e.getValue()).getCount())
+        .sum();
   }
 
   /** What a result says: the top label and score, or the error code. */
