@@ -121,6 +121,44 @@ class RedisJobIT {
     }
   }
 
+  @Test
+  void entriesLeftPendingByAConsumerThatWentAwayAreClaimedAndAnswered() throws Exception {
+    String uri =
+        redis.uri("mode=stream&images=gone:images&results=gone:results&group=flink&claim-idle=1");
+    List<ImageRequest> sent = FlinkTesting.requests(20);
+    FlinkTesting.send(uri, sent);
+    RedisCommands<String, String> r = connection.sync();
+    // a consumer of the same group (a worker, or a task of a job since rescaled) takes 8, then dies
+    List<?> taken =
+        r.xreadgroup(
+            io.lettuce.core.Consumer.from("flink", "old-worker"),
+            io.lettuce.core.XReadArgs.Builder.count(8),
+            io.lettuce.core.XReadArgs.StreamOffset.lastConsumed("gone:images"));
+    assertThat(taken).hasSize(8);
+    waitFor(
+        () ->
+            r
+                .xpending(
+                    "gone:images",
+                    io.lettuce.core.Consumer.from("flink", "old-worker"),
+                    io.lettuce.core.Range.create("-", "+"),
+                    io.lettuce.core.Limit.from(8))
+                .stream()
+                .allMatch(p -> p.getMsSinceLastDelivery() > 1000),
+        "the dead consumer's entries idle for longer than claim-idle");
+
+    FlinkJob job = FlinkJob.of(FlinkTesting.settings(uri, uri, "until-end", "true"));
+    job.run(
+        StreamExecutionEnvironment.createLocalEnvironment(2, job.configuration()),
+        UnaryOperator.identity(),
+        new Engine.Listener() {});
+
+    assertThat(r.xpending("gone:images", "flink").getCount()).as("all acknowledged").isZero();
+    for (ImageRequest s : sent) {
+      assertThat(r.get("conveyor:result:" + s.id())).as("answered: " + s.id()).isNotNull();
+    }
+  }
+
   private static long pending(RedisCommands<String, String> r) {
     return r.xpending("flink:images", "flink").getCount();
   }
