@@ -14,6 +14,7 @@ import org.apache.flink.connector.file.sink.FileSink;
 import org.apache.flink.connector.kafka.sink.KafkaSink;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.functions.sink.filesystem.OutputFileConfig;
+import org.apache.flink.streaming.api.functions.sink.filesystem.bucketassigners.BasePathBucketAssigner;
 import org.apache.flink.streaming.api.functions.sink.filesystem.rollingpolicies.OnCheckpointRollingPolicy;
 import org.apache.kafka.clients.producer.ProducerRecord;
 
@@ -28,8 +29,8 @@ import org.apache.kafka.clients.producer.ProducerRecord;
  *       to a request's {@code reply-to} topic when that is a valid topic name;
  *   <li>any other broker URI ({@code redis://…}): that broker's result sink, as {@code worker}
  *       writes it (Redis: result keys, reply lists, the results stream);
- *   <li>a folder: Flink's {@code FileSink}, JSON-lines part files, rolled and committed at each
- *       checkpoint.
+ *   <li>a folder: Flink's {@code FileSink}, JSON-lines part files ({@code results-*.jsonl}) in the
+ *       folder itself, rolled and committed at each checkpoint.
  * </ul>
  */
 final class JobSinks {
@@ -99,6 +100,7 @@ final class JobSinks {
               FileSink.forRowFormat(
                       new org.apache.flink.core.fs.Path(folder.toUri()),
                       new SimpleStringEncoder<String>("UTF-8"))
+                  .withBucketAssigner(new BasePathBucketAssigner<>())
                   .withRollingPolicy(OnCheckpointRollingPolicy.build())
                   .withOutputFileConfig(
                       OutputFileConfig.builder()

@@ -7,9 +7,14 @@ import dev.conveyor.core.image.ImageFiles;
 import dev.conveyor.core.testing.TestImages;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
 /** {@code conveyor flink}, with this module on the class path as the launcher puts it. */
 @Timeout(180)
@@ -42,6 +47,31 @@ class FlinkCommandIT {
     assertThat(run.out().lines().filter(l -> l.startsWith("{\"id\""))).hasSize(files);
     assertThat(run.err()).containsPattern("classified " + files + " images \\(\\d+ errors\\) in");
     assertThat(run.err()).contains("images/s, 2 parallel tasks");
+  }
+
+  @Test
+  void resultsGoToJsonLinesFilesInAFolder(@TempDir Path out) throws Exception {
+    int files = ImageFiles.expand(List.of(TestImages.folder())).size();
+    Run run =
+        conveyor(
+            "flink",
+            "--source",
+            TestImages.folder().toString(),
+            "--sink",
+            out.toString(),
+            "--model",
+            ClassifyOperatorTest.MODEL);
+    assertThat(run.code()).as(run.err()).isZero();
+    assertThat(run.out()).doesNotContain("{\"id\"");
+    List<String> lines = new ArrayList<>();
+    try (Stream<Path> parts = Files.list(out)) {
+      for (Path part : parts.toList()) {
+        assertThat(part.getFileName().toString()).startsWith("results-").endsWith(".jsonl");
+        lines.addAll(Files.readAllLines(part));
+      }
+    }
+    assertThat(lines).hasSize(files).allMatch(l -> l.startsWith("{\"id\""));
+    assertThat(run.err()).contains("results in " + out);
   }
 
   @Test
