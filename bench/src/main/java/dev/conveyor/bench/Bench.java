@@ -2,6 +2,7 @@ package dev.conveyor.bench;
 
 import dev.conveyor.core.broker.Broker;
 import dev.conveyor.core.broker.Brokers;
+import dev.conveyor.core.engine.Engine;
 import dev.conveyor.core.pipeline.Pipeline;
 
 /**
@@ -20,10 +21,11 @@ public final class Bench {
    * each number of callers.
    *
    * @throws dev.conveyor.core.ConveyorException {@code INVALID_SETTING} for a broker URI that no
-   *     broker on the class path reads, before anything is measured
+   *     broker on the class path reads, or an engine that is not there, before anything is measured
    */
   public static BenchResult run(BenchPlan plan) throws Exception {
     Broker broker = plan.broker().map(Brokers::open).orElse(null);
+    Engine streamEngine = plan.engine().map(EngineJob::find).orElse(null);
     Pipeline engine = plan.pipeline();
     Corpus corpus = plan.corpus();
     double seconds = plan.seconds();
@@ -45,8 +47,9 @@ public final class Bench {
     Measured pipeline =
         broker == null ? EmbeddedPipeline.measure(plan) : BrokerPipeline.measure(plan, broker);
     result.pipeline(pipeline);
-    if (plan.engine().isPresent()) {
-      for (BenchResult.EngineLevel level : EngineJob.measure(plan, raw, pipeline.ips())) {
+    if (streamEngine != null) {
+      for (BenchResult.EngineLevel level :
+          EngineJob.measure(streamEngine, plan, raw, pipeline.ips())) {
         result.engine(level);
       }
     }

@@ -33,27 +33,33 @@ final class EngineJob {
 
   private EngineJob() {}
 
-  static List<BenchResult.EngineLevel> measure(BenchPlan plan, double rawIps, double pipelineIps)
-      throws Exception {
-    String name = plan.engine().orElseThrow();
-    Engine engine =
-        Engines.find(name)
-            .orElseThrow(
-                () ->
-                    new ConveyorException(
-                        ErrorCode.INVALID_SETTING,
-                        "the "
-                            + name
-                            + " engine is not on the class path: run ./conveyor bench --engine "
-                            + name
-                            + ", which builds it on first use"));
+  /**
+   * The engine by name.
+   *
+   * @throws ConveyorException {@code INVALID_SETTING} when it is not on the class path
+   */
+  static Engine find(String name) {
+    return Engines.find(name)
+        .orElseThrow(
+            () ->
+                new ConveyorException(
+                    ErrorCode.INVALID_SETTING,
+                    "the "
+                        + name
+                        + " engine is not on the class path: run ./conveyor bench --engine "
+                        + name
+                        + ", which builds it on first use"));
+  }
+
+  static List<BenchResult.EngineLevel> measure(
+      Engine engine, BenchPlan plan, double rawIps, double pipelineIps) throws Exception {
     int images =
         (int)
             Math.min(
                 MOST_IMAGES,
                 Math.max(plan.corpus().size(), Math.ceil(pipelineIps * plan.seconds() * 1.2)));
     List<BenchResult.EngineLevel> levels = new ArrayList<>();
-    Path dir = Files.createTempDirectory("conveyor-bench-" + name);
+    Path dir = Files.createTempDirectory("conveyor-bench-" + engine.name());
     try {
       Path in = Files.createDirectories(dir.resolve("images"));
       for (int i = 0; i < images; i++) {

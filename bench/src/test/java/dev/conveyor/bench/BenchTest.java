@@ -70,6 +70,31 @@ class BenchTest {
 
   @Test
   @Timeout(30)
+  void anEngineThatIsNotOnTheClassPathIsAnInvalidSettingBeforeAnythingIsMeasured() {
+    try (Pipeline pipeline = Pipelines.open(settings)) {
+      BenchPlan plan =
+          new BenchPlan(
+              pipeline,
+              settings,
+              Corpus.generate(2),
+              0.3,
+              Optional.empty(),
+              List.of(),
+              Optional.of("flink"),
+              1);
+      long start = System.nanoTime();
+      assertThatThrownBy(() -> Bench.run(plan))
+          .isInstanceOfSatisfying(
+              ConveyorException.class,
+              e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_SETTING))
+          .hasMessageContaining("the flink engine is not on the class path")
+          .hasMessageContaining("./conveyor bench --engine flink");
+      assertThat(System.nanoTime() - start).as("no stage ran").isLessThan(300_000_000L);
+    }
+  }
+
+  @Test
+  @Timeout(30)
   void aBrokerUriThatNoBrokerReadsIsAnInvalidSettingBeforeAnythingIsMeasured() {
     try (Pipeline pipeline = Pipelines.open(settings)) {
       assertThatThrownBy(

@@ -75,6 +75,33 @@ class FlinkCommandIT {
   }
 
   @Test
+  void benchRunsThePipelineAsAFlinkJobInTheSameRun(@TempDir Path dir) throws Exception {
+    Run run =
+        conveyor(
+            "bench",
+            "--engine",
+            "flink",
+            "--seconds",
+            "0.5",
+            "--model",
+            ClassifyOperatorTest.MODEL,
+            "--chart",
+            dir.resolve("bench.png").toString(),
+            "--json");
+    assertThat(run.code()).as(run.err()).isZero();
+    assertThat(run.out()).contains("### flink: the same pipeline as a job on an embedded cluster");
+    String json =
+        run.out().lines().filter(l -> l.startsWith("{\"model\"")).findFirst().orElseThrow();
+    com.fasterxml.jackson.databind.JsonNode engine =
+        dev.conveyor.core.Json.read(json, com.fasterxml.jackson.databind.JsonNode.class)
+            .at("/engines/0");
+    assertThat(engine.get("engine").asText()).isEqualTo("flink");
+    assertThat(engine.get("source").asText()).isEqualTo("folder");
+    assertThat(engine.get("images").asInt()).isPositive();
+    assertThat(engine.get("ips").asDouble()).isPositive();
+  }
+
+  @Test
   void aMistypedSettingStopsTheJobBeforeItStarts() {
     Run run = conveyor("flink", "--source", TestImages.folder().toString(), "--top", "0");
     assertThat(run.code()).isEqualTo(2);
