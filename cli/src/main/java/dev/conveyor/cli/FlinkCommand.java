@@ -41,7 +41,7 @@ import picocli.CommandLine.Spec;
     })
 final class FlinkCommand implements Callable<Integer>, SettingOptions.Taking {
   static final SettingGroup[] SETTINGS = {
-    JobSettings.ALL, PipelineSettings.MODEL_SETTINGS, PipelineSettings.BATCH_SETTINGS
+    JobSettings.FLINK, PipelineSettings.MODEL_SETTINGS, PipelineSettings.BATCH_SETTINGS
   };
 
   @Spec picocli.CommandLine.Model.CommandSpec spec;

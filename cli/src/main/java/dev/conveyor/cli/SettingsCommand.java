@@ -50,7 +50,7 @@ final class SettingsCommand implements Callable<Integer> {
     tables.put("model", SettingsTable.markdown(PipelineSettings.MODEL_SETTINGS, true));
     tables.put("batching", SettingsTable.markdown(PipelineSettings.BATCH_SETTINGS, true));
     tables.put("server", SettingsTable.markdown(ServerSettings.SERVER_SETTINGS, true));
-    tables.put("jobs", SettingsTable.markdown(JobSettings.ALL, true));
+    tables.put("jobs", SettingsTable.markdown(JobSettings.FLINK, true));
     for (BrokerProvider p : Brokers.providers()) {
       tables.put(p.schemes().get(0), SettingsTable.markdown(p.settings(), false));
     }

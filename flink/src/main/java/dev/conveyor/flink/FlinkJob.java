@@ -43,7 +43,7 @@ import org.apache.flink.util.CloseableIterator;
 public final class FlinkJob {
   /** The job's settings: its own, then the pipeline's. */
   public static final SettingGroup[] SETTINGS = {
-    JobSettings.ALL, PipelineSettings.MODEL_SETTINGS, PipelineSettings.BATCH_SETTINGS
+    JobSettings.FLINK, PipelineSettings.MODEL_SETTINGS, PipelineSettings.BATCH_SETTINGS
   };
 
   private final Settings settings;
@@ -63,7 +63,7 @@ public final class FlinkJob {
     this.sink = settings.get(JobSettings.SINK);
     JobSinks.check(sink);
     Map<String, String> p = new LinkedHashMap<>(settings.given());
-    JobSettings.ALL.settings().forEach(s -> p.remove(s.name()));
+    JobSettings.FLINK.settings().forEach(s -> p.remove(s.name()));
     this.pipeline = p;
     new ClassifyOperator(pipeline); // checks the pipeline's settings
   }

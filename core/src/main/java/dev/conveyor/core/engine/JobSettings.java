@@ -57,9 +57,20 @@ public final class JobSettings {
           "until-end",
           "read a broker source until it has nothing more (Kafka: up to its end offsets when the job starts), then finish");
 
-  public static final SettingGroup ALL =
+  public static final Setting<Boolean> WATCH =
+      Setting.flag(
+          "watch", "a folder source keeps watching for new files instead of ending once read");
+  public static final Setting<Integer> TRIGGER_MS =
+      Setting.integer(
+          "trigger-ms",
+          0,
+          0,
+          "milliseconds between micro-batches (0: each starts as soon as the previous ends)");
+
+  /** A job on Flink: {@code conveyor flink}, {@code flink run}. */
+  public static final SettingGroup FLINK =
       SettingGroup.of(
-          "Jobs on Flink",
+          "Job settings (conveyor flink, flink run)",
           SOURCE,
           SINK,
           PARALLELISM,
@@ -67,4 +78,15 @@ public final class JobSettings {
           CHECKPOINTS,
           RESTORE,
           UNTIL_END);
+
+  /** A query on Spark: {@code conveyor spark}, {@code spark-submit}. */
+  public static final SettingGroup SPARK =
+      SettingGroup.of(
+          "Query settings (conveyor spark, spark-submit)",
+          SOURCE,
+          SINK,
+          CHECKPOINTS,
+          UNTIL_END,
+          WATCH,
+          TRIGGER_MS);
 }

@@ -1,0 +1,41 @@
+package dev.conveyor.spark;
+
+import dev.conveyor.core.engine.Engine;
+import dev.conveyor.core.settings.Arguments;
+import java.io.PrintStream;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * Conveyor as a Spark Structured Streaming query, the entry point {@code spark-submit} takes:
+ *
+ * <pre>
+ * spark-submit --class dev.conveyor.spark.ClassifyQuery conveyor-spark.jar \
+ *     --source 'kafka://broker:9092?topic=images' --sink 'kafka://broker:9092?results=labels' \
+ *     --model /models/resnet50.onnx --batch 16 --checkpoints hdfs:///conveyor/checkpoints
+ * </pre>
+ *
+ * Every query and pipeline setting is an argument ({@code --name value}); an unknown or invalid one
+ * stops it before it starts, naming it.
+ */
+public final class ClassifyQuery {
+  private ClassifyQuery() {}
+
+  public static void main(String[] args) throws Exception {
+    SparkJob job = SparkJob.of(Arguments.fromArgs(args));
+    SparkSession spark = SparkSession.builder().appName(job.name()).getOrCreate();
+    PrintStream out = System.out;
+    Engine.Report r =
+        job.run(
+            spark,
+            new Engine.Listener() {
+              @Override
+              public void result(String json) {
+                out.println(json);
+              }
+            });
+    System.err.printf(
+        "classified %d images (%d errors) in %.1f s: %.1f images/s%n",
+        r.results(), r.errors(), r.seconds(), r.imagesPerSecond());
+    spark.stop();
+  }
+}

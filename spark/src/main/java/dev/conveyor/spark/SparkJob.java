@@ -1,0 +1,348 @@
+package dev.conveyor.spark;
+
+import dev.conveyor.core.ClassifyResult;
+import dev.conveyor.core.ConveyorException;
+import dev.conveyor.core.ErrorCode;
+import dev.conveyor.core.ImageRequest;
+import dev.conveyor.core.Json;
+import dev.conveyor.core.broker.Brokers;
+import dev.conveyor.core.engine.Engine;
+import dev.conveyor.core.engine.JobSettings;
+import dev.conveyor.core.settings.SettingGroup;
+import dev.conveyor.core.settings.Settings;
+import dev.conveyor.core.transport.ResultSink;
+import dev.conveyor.kafka.KafkaAddress;
+import dev.conveyor.kafka.Topics;
+import dev.conveyor.pipeline.PipelineSettings;
+import dev.conveyor.redis.RedisAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeoutException;
+import org.apache.spark.api.java.function.FlatMapFunction;
+import org.apache.spark.api.java.function.ForeachPartitionFunction;
+import org.apache.spark.api.java.function.VoidFunction2;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.streaming.DataStreamReader;
+import org.apache.spark.sql.streaming.DataStreamWriter;
+import org.apache.spark.sql.streaming.StreamingQuery;
+import org.apache.spark.sql.streaming.StreamingQueryListener;
+import org.apache.spark.sql.streaming.Trigger;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.apache.spark.util.LongAccumulator;
+
+/**
+ * The one assembly of Conveyor's Spark query, whether {@code spark-submit} runs it ({@link
+ * ClassifyQuery}) or {@code conveyor spark} does on {@code local[*]} ({@link SparkEngine}): a
+ * source read as a stream, each partition of each micro-batch classified in the executors, and a
+ * sink, with a checkpoint location always. Every setting is read and checked here, on the driver,
+ * before the query starts.
+ */
+public final class SparkJob {
+  /** The query's settings: its own, then the pipeline's. */
+  public static final SettingGroup[] SETTINGS = {
+    JobSettings.SPARK, PipelineSettings.MODEL_SETTINGS, PipelineSettings.BATCH_SETTINGS
+  };
+
+  static final String STDOUT = "-";
+  private static final StructType TO_KAFKA =
+      new StructType()
+          .add("topic", DataTypes.StringType)
+          .add("key", DataTypes.StringType)
+          .add("value", DataTypes.StringType);
+
+  /** The columns of Spark's {@code binaryFile} source. */
+  private static final StructType BINARY_FILE =
+      new StructType()
+          .add("path", DataTypes.StringType)
+          .add("modificationTime", DataTypes.TimestampType)
+          .add("length", DataTypes.LongType)
+          .add("content", DataTypes.BinaryType);
+
+  private final Settings settings;
+  private final String source;
+  private final String sink;
+  private final Map<String, String> pipeline;
+
+  private SparkJob(Settings settings) {
+    this.settings = settings;
+    this.source = settings.get(JobSettings.SOURCE);
+    if (source == null) {
+      throw new ConveyorException(
+          ErrorCode.INVALID_SETTING,
+          "give --source: a folder, kafka://host:port?topic=… or redis://host:port?mode=stream");
+    }
+    this.sink = settings.get(JobSettings.SINK);
+    checkSource();
+    checkSink();
+    Map<String, String> p = new LinkedHashMap<>(settings.given());
+    JobSettings.SPARK.settings().forEach(s -> p.remove(s.name()));
+    this.pipeline = p;
+    dev.conveyor.pipeline.Pipelines.read(pipeline, "query");
+  }
+
+  /**
+   * Reads the query's settings by name, as arguments or options give them.
+   *
+   * @throws ConveyorException {@code INVALID_SETTING} naming a wrong setting
+   */
+  public static SparkJob of(Map<String, String> given) {
+    return new SparkJob(Settings.read(given, "query", SETTINGS));
+  }
+
+  public String name() {
+    return "conveyor: classify " + source;
+  }
+
+  /** Where the query keeps its checkpoint: the setting, or a folder named after source and sink. */
+  public String checkpoints() {
+    String dir = settings.get(JobSettings.CHECKPOINTS);
+    if (dir != null) {
+      return dir;
+    }
+    return Path.of(".conveyor", "spark-checkpoints", digest(source + " -> " + sink))
+        .toAbsolutePath()
+        .toString();
+  }
+
+  private static String digest(String s) {
+    try {
+      byte[] d =
+          java.security.MessageDigest.getInstance("SHA-256")
+              .digest(s.getBytes(StandardCharsets.UTF_8));
+      return HexFormat.of().formatHex(d, 0, 8);
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private boolean folderSource() {
+    return !isUri(source) || source.startsWith("file://");
+  }
+
+  private void checkSource() {
+    if (KafkaAddress.handles(source)) {
+      KafkaAddress.parse(source);
+    } else if (RedisAddress.handles(source)) {
+      throw new ConveyorException(
+          ErrorCode.INVALID_SETTING,
+          "the Spark query does not read Redis yet; use a folder or kafka://host:port?topic=…");
+    } else if (isUri(source) && !source.startsWith("file://")) {
+      throw new ConveyorException(
+          ErrorCode.INVALID_SETTING,
+          "no Spark source for '" + source + "'; use a folder or kafka://host:port?topic=…");
+    } else if (!Files.isDirectory(folder(source))) {
+      throw new ConveyorException(ErrorCode.INVALID_SETTING, "no folder at " + folder(source));
+    }
+  }
+
+  private void checkSink() {
+    if (sink.equals(STDOUT)) {
+      return;
+    }
+    if (KafkaAddress.handles(sink)) {
+      KafkaAddress.parse(sink);
+    } else if (isUri(sink) && !sink.startsWith("file://")) {
+      Brokers.open(sink).describe();
+    }
+  }
+
+  private static boolean isUri(String s) {
+    return s.matches("[a-zA-Z][a-zA-Z0-9+.-]*://.*");
+  }
+
+  private static Path folder(String s) {
+    return Path.of(s.startsWith("file://") ? s.substring(7) : s);
+  }
+
+  /** The source's requests, shaped as {@link ClassifyPartition#REQUESTS}. */
+  Dataset<Row> requests(SparkSession spark) {
+    if (folderSource()) {
+      String dir = folder(source).toAbsolutePath().toString();
+      return spark
+          .readStream()
+          .format("binaryFile")
+          .schema(BINARY_FILE)
+          .option("recursiveFileLookup", "true")
+          .load(dir)
+          .selectExpr(
+              "md5(path) AS id",
+              "regexp_replace(path, '^file:', '') AS source",
+              "content AS bytes",
+              "CAST(NULL AS STRING) AS content_type",
+              "CAST(NULL AS STRING) AS reply_to");
+    }
+    KafkaAddress a = KafkaAddress.parse(source);
+    DataStreamReader r =
+        spark
+            .readStream()
+            .format("kafka")
+            .option("kafka.bootstrap.servers", a.bootstrap())
+            .option("subscribe", a.topic())
+            .option("startingOffsets", "earliest")
+            .option("includeHeaders", "true")
+            .option("failOnDataLoss", "false");
+    for (Map.Entry<String, String> e : a.clientProperties().entrySet()) {
+      r = r.option("kafka." + e.getKey(), e.getValue());
+    }
+    return r.load()
+        .selectExpr(
+            "COALESCE(CAST(key AS STRING), concat(topic, '-', partition, '-', offset)) AS id",
+            header("content-ref") + " AS ref",
+            "concat(topic, '/', partition, '@', offset) AS at",
+            "value",
+            header("content-type") + " AS content_type",
+            header("reply-to") + " AS reply_to")
+        .selectExpr(
+            "id",
+            "IF(ref IS NULL, at, CAST(value AS STRING)) AS source",
+            "IF(ref IS NULL, value, NULL) AS bytes",
+            "content_type",
+            "reply_to");
+  }
+
+  /** The last value of a Kafka record's header, as text: SQL over the {@code headers} column. */
+  private static String header(String name) {
+    return "CAST(try_element_at(filter(headers, h -> h.key = '%s'), -1).value AS STRING)"
+        .formatted(name);
+  }
+
+  /**
+   * Starts the query on {@code spark}; results come back to {@code listener} when the sink is
+   * {@code -}, progress at each micro-batch. Returns once a bounded query ends, or when this thread
+   * is interrupted (the query is then stopped).
+   */
+  public Engine.Report run(SparkSession spark, Engine.Listener listener) throws Exception {
+    LongAccumulator results = spark.sparkContext().longAccumulator("conveyor-results");
+    LongAccumulator errors = spark.sparkContext().longAccumulator("conveyor-errors");
+    Dataset<Row> classified =
+        requests(spark)
+            .mapPartitions(
+                new ClassifyPartition(pipeline, results, errors),
+                Encoders.row(ClassifyPartition.RESULTS));
+    StreamingQueryListener progress =
+        new StreamingQueryListener() {
+          @Override
+          public void onQueryStarted(QueryStartedEvent event) {}
+
+          @Override
+          public void onQueryProgress(QueryProgressEvent event) {
+            listener.progress(results.value(), errors.value());
+          }
+
+          @Override
+          public void onQueryTerminated(QueryTerminatedEvent event) {}
+        };
+    spark.streams().addListener(progress);
+    long start = System.nanoTime();
+    StreamingQuery query = start(sink(classified, listener));
+    try {
+      while (!query.awaitTermination(1000)) {
+        if (Thread.interrupted()) {
+          query.stop();
+          throw new InterruptedException("stopped");
+        }
+      }
+    } finally {
+      spark.streams().removeListener(progress);
+    }
+    listener.progress(results.value(), errors.value());
+    return new Engine.Report(results.value(), errors.value(), (System.nanoTime() - start) / 1e9);
+  }
+
+  private StreamingQuery start(DataStreamWriter<?> writer) throws TimeoutException {
+    boolean bounded =
+        settings.get(JobSettings.UNTIL_END) || (folderSource() && !settings.get(JobSettings.WATCH));
+    int ms = settings.get(JobSettings.TRIGGER_MS);
+    Trigger trigger = bounded ? Trigger.AvailableNow() : Trigger.ProcessingTime(ms);
+    return writer
+        .queryName("conveyor")
+        .option("checkpointLocation", checkpoints())
+        .trigger(trigger)
+        .start();
+  }
+
+  private DataStreamWriter<?> sink(Dataset<Row> results, Engine.Listener listener) {
+    if (sink.equals(STDOUT)) {
+      return results
+          .writeStream()
+          .foreachBatch(
+              (VoidFunction2<Dataset<Row>, Long>)
+                  (batch, id) -> {
+                    for (Row r : batch.collectAsList()) {
+                      listener.result(r.getString(3));
+                    }
+                  });
+    }
+    if (KafkaAddress.handles(sink)) {
+      KafkaAddress a = KafkaAddress.parse(sink);
+      Topics.ensure(a);
+      String topic = a.results();
+      DataStreamWriter<Row> w =
+          results
+              .flatMap(
+                  (FlatMapFunction<Row, Row>)
+                      r -> {
+                        List<Row> out = new ArrayList<>(2);
+                        out.add(RowFactory.create(topic, r.getString(0), r.getString(3)));
+                        String reply = r.getString(1);
+                        if (reply != null && !reply.isBlank()) {
+                          out.add(RowFactory.create(reply, r.getString(0), r.getString(3)));
+                        }
+                        return out.iterator();
+                      },
+                  Encoders.row(TO_KAFKA))
+              .writeStream()
+              .format("kafka")
+              .option("kafka.bootstrap.servers", a.bootstrap());
+      for (Map.Entry<String, String> e : a.clientProperties().entrySet()) {
+        w = w.option("kafka." + e.getKey(), e.getValue());
+      }
+      return w;
+    }
+    if (isUri(sink) && !sink.startsWith("file://")) {
+      String uri = sink;
+      return results
+          .writeStream()
+          .foreachBatch(
+              (VoidFunction2<Dataset<Row>, Long>)
+                  (batch, id) ->
+                      batch.foreachPartition(
+                          (ForeachPartitionFunction<Row>) rows -> store(uri, rows)));
+    }
+    return results
+        .selectExpr("json AS value")
+        .writeStream()
+        .format("text")
+        .option("path", folder(sink).toAbsolutePath().toString());
+  }
+
+  /** Stores a partition's results in a broker's result sink, as {@code worker} does. */
+  private static void store(String uri, java.util.Iterator<Row> rows) throws Exception {
+    try (ResultSink sink = Brokers.open(uri).sink()) {
+      List<ImageRequest> requests = new ArrayList<>();
+      List<ClassifyResult> results = new ArrayList<>();
+      while (rows.hasNext()) {
+        Row r = rows.next();
+        requests.add(
+            new ImageRequest(r.getString(0), r.getString(0), null, null, r.getString(1), 0));
+        results.add(Json.read(r.getString(3), ClassifyResult.class));
+        if (results.size() == 256 || !rows.hasNext()) {
+          sink.deliver(requests, results);
+          requests.clear();
+          results.clear();
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,148 @@
+package dev.conveyor.spark;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.conveyor.core.ClassifyResult;
+import dev.conveyor.core.ImageRequest;
+import dev.conveyor.core.Json;
+import dev.conveyor.core.broker.Brokers;
+import dev.conveyor.core.broker.Producer;
+import dev.conveyor.core.broker.ResultReader;
+import dev.conveyor.core.engine.Engine;
+import dev.conveyor.core.image.ImageFiles;
+import dev.conveyor.core.pipeline.Pipeline;
+import dev.conveyor.core.testing.TestImages;
+import dev.conveyor.kafka.KafkaServer;
+import dev.conveyor.pipeline.Pipelines;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The query on Spark's {@code local[2]}: a folder of good and broken images streamed in. */
+@Timeout(240)
+class SparkJobIT {
+  static final String MODEL =
+      Path.of("..", "models", "fashion-mnist.onnx").toAbsolutePath().normalize().toString();
+  static SparkSession spark;
+
+  @BeforeAll
+  static void start() {
+    spark =
+        SparkSession.builder()
+            .master("local[2]")
+            .appName("conveyor test")
+            .config("spark.ui.enabled", "false")
+            .config("spark.sql.shuffle.partitions", "2")
+            .getOrCreate();
+  }
+
+  @AfterAll
+  static void stop() {
+    if (spark != null) {
+      spark.stop();
+    }
+  }
+
+  @Test
+  void aFolderIsAnsweredOnceEachAsClassifyWouldAnswer(@TempDir Path dir) throws Exception {
+    Path folder = TestImages.folder();
+    Map<String, String> pipeline = Map.of("model", MODEL, "batch", "4");
+    Map<String, String> settings = new HashMap<>(pipeline);
+    settings.put("source", folder.toString());
+    settings.put("checkpoints", dir.resolve("checkpoints").toString());
+    List<JsonNode> results = new ArrayList<>();
+    Engine.Report report =
+        SparkJob.of(settings)
+            .run(
+                spark,
+                new Engine.Listener() {
+                  @Override
+                  public void result(String json) {
+                    results.add(Json.read(json, JsonNode.class));
+                  }
+                });
+
+    // Spark's file sources skip empty files: empty.jpg, which classify answers EMPTY, is not read
+    List<Path> files =
+        ImageFiles.expand(List.of(folder)).stream().filter(f -> f.toFile().length() > 0).toList();
+    assertThat(files).hasSizeLessThan(ImageFiles.expand(List.of(folder)).size());
+    assertThat(results).hasSize(files.size());
+    Map<String, String> answers = new HashMap<>();
+    for (JsonNode r : results) {
+      assertThat(answers.put(r.get("source").asText(), answer(r))).as("each image once").isNull();
+    }
+    Map<String, String> expected = new HashMap<>();
+    try (Pipeline classify = Pipelines.open(pipeline)) {
+      for (Path f : files) {
+        ClassifyResult r =
+            classify.classify(List.of(ImageRequest.ofKey(f.toAbsolutePath().toString()))).get(0);
+        expected.put(
+            f.toAbsolutePath().toString(), answer(Json.read(Json.write(r), JsonNode.class)));
+      }
+    }
+    assertThat(answers).as("the answers conveyor classify gives").isEqualTo(expected);
+    assertThat(answers.values()).contains("error CORRUPT", "error UNSUPPORTED_FORMAT");
+    assertThat(report.results()).isEqualTo(files.size());
+    assertThat(report.errors()).isPositive().isLessThan(files.size());
+  }
+
+  @Test
+  void kafkaToKafkaOnTheRealBrokerAnswersEveryRequest(@TempDir Path dir) throws Exception {
+    try (KafkaServer kafka = KafkaServer.start(dir)) {
+      String uri = kafka.uri("topic=spark-in&results=spark-out&partitions=4");
+      int n = 60;
+      List<ImageRequest> sent = new ArrayList<>();
+      List<String> names = List.of("palette-blue.png", "yellow.bmp", "truncated.jpg");
+      try (Producer p = Brokers.open(uri).producer()) {
+        for (int i = 0; i < n; i++) {
+          Path file = TestImages.folder().resolve(names.get(i % names.size()));
+          ImageRequest r =
+              new ImageRequest(
+                  "k-" + i, file.getFileName().toString(), Files.readAllBytes(file), null, null, 0);
+          sent.add(r);
+          p.send(r, Duration.ofSeconds(10));
+        }
+        assertThat(p.flush(Duration.ofSeconds(30))).isEmpty();
+      }
+      Map<String, String> settings = new HashMap<>();
+      settings.put("source", uri);
+      settings.put("sink", uri);
+      settings.put("until-end", "true");
+      settings.put("model", MODEL);
+      settings.put("batch", "8");
+      settings.put("checkpoints", dir.resolve("checkpoints").toString());
+      Engine.Report report = SparkJob.of(settings).run(spark, new Engine.Listener() {});
+
+      Map<String, Integer> answered = new HashMap<>();
+      try (ResultReader reader = Brokers.open(uri).results()) {
+        reader.stored(
+            json ->
+                answered.merge(
+                    Json.read(json, JsonNode.class).get("id").asText(), 1, Integer::sum));
+      }
+      assertThat(answered.keySet())
+          .as("every request answered")
+          .containsExactlyInAnyOrderElementsOf(sent.stream().map(ImageRequest::id).toList());
+      assertThat(report.results()).isEqualTo(n);
+    }
+  }
+
+  private static String answer(JsonNode r) {
+    if (r.get("status").asText().equals("ok")) {
+      JsonNode top = r.at("/predictions/0");
+      return "ok %s %.4f".formatted(top.get("label").asText(), top.get("score").asDouble());
+    }
+    return "error " + r.at("/error/code").asText();
+  }
+}
