@@ -24,6 +24,7 @@ import picocli.CommandLine.Spec;
       ProduceCommand.class,
       WorkerCommand.class,
       FlinkCommand.class,
+      SparkCommand.class,
       ResultsCommand.class,
       TrainCommand.class,
       DatasetCommand.class,

@@ -16,7 +16,7 @@ class FlinkCommandTest {
     CliRun run = CliRun.of("flink", "--source", "photos/");
     assertThat(run.exitCode()).isEqualTo(2);
     assertThat(run.err())
-        .contains("the Flink module is not on the class path: run ./conveyor flink");
+        .contains("the flink module is not on the class path: run ./conveyor flink");
   }
 
   @Test
