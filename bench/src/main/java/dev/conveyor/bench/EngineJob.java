@@ -7,6 +7,7 @@ import dev.conveyor.core.broker.Brokers;
 import dev.conveyor.core.broker.Producer;
 import dev.conveyor.core.engine.Engine;
 import dev.conveyor.core.engine.Engines;
+import dev.conveyor.core.engine.JobSettings;
 import dev.conveyor.core.settings.Arguments;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -111,7 +112,9 @@ final class EngineJob {
     Map<String, String> settings = new LinkedHashMap<>(plan.settings().given());
     settings.put("source", source);
     settings.put("sink", sink);
-    settings.put("parallelism", Integer.toString(plan.parallelism()));
+    if (engine.settings().settings().contains(JobSettings.PARALLELISM)) {
+      settings.put("parallelism", Integer.toString(plan.parallelism()));
+    }
     settings.put("until-end", "true");
     Phase.say("%s job, %s, %d images".formatted(engine.name(), kind, images));
     long[] first = {0, 0};
@@ -141,7 +144,9 @@ final class EngineJob {
     double ips = seconds > 0 ? (last[1] - first[1]) / seconds : report.imagesPerSecond();
     return new BenchResult.EngineLevel(
         engine.name(),
-        plan.parallelism(),
+        engine.settings().settings().contains(JobSettings.PARALLELISM)
+            ? plan.parallelism()
+            : Runtime.getRuntime().availableProcessors(),
         kind,
         kind.equals("folder") ? "files" : kind,
         images,

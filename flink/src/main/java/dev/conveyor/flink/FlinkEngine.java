@@ -1,6 +1,8 @@
 package dev.conveyor.flink;
 
 import dev.conveyor.core.engine.Engine;
+import dev.conveyor.core.engine.JobSettings;
+import dev.conveyor.core.settings.SettingGroup;
 import java.util.Map;
 import java.util.function.UnaryOperator;
 import org.apache.flink.configuration.Configuration;
@@ -13,6 +15,11 @@ public final class FlinkEngine implements Engine {
   @Override
   public String name() {
     return "flink";
+  }
+
+  @Override
+  public SettingGroup settings() {
+    return JobSettings.FLINK;
   }
 
   @Override

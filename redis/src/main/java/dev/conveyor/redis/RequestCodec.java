@@ -113,7 +113,7 @@ public final class RequestCodec {
     return v == null || v.isNull() ? null : v.asText();
   }
 
-  static byte[] bytes(String s) {
+  public static byte[] bytes(String s) {
     return s.getBytes(StandardCharsets.UTF_8);
   }
 

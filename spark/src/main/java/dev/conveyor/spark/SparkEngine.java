@@ -1,6 +1,8 @@
 package dev.conveyor.spark;
 
 import dev.conveyor.core.engine.Engine;
+import dev.conveyor.core.engine.JobSettings;
+import dev.conveyor.core.settings.SettingGroup;
 import java.util.Map;
 import org.apache.spark.sql.SparkSession;
 
@@ -10,6 +12,11 @@ public final class SparkEngine implements Engine {
   @Override
   public String name() {
     return "spark";
+  }
+
+  @Override
+  public SettingGroup settings() {
+    return JobSettings.SPARK;
   }
 
   @Override

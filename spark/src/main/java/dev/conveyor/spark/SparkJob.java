@@ -134,13 +134,19 @@ public final class SparkJob {
     if (KafkaAddress.handles(source)) {
       KafkaAddress.parse(source);
     } else if (RedisAddress.handles(source)) {
-      throw new ConveyorException(
-          ErrorCode.INVALID_SETTING,
-          "the Spark query does not read Redis yet; use a folder or kafka://host:port?topic=…");
+      RedisAddress a = RedisAddress.parse(source);
+      if (a.mode() != RedisAddress.Mode.STREAM) {
+        throw new ConveyorException(
+            ErrorCode.INVALID_SETTING,
+            "the Spark query reads a Redis stream through a consumer group: add mode=stream to "
+                + a.describe());
+      }
     } else if (isUri(source) && !source.startsWith("file://")) {
       throw new ConveyorException(
           ErrorCode.INVALID_SETTING,
-          "no Spark source for '" + source + "'; use a folder or kafka://host:port?topic=…");
+          "no Spark source for '"
+              + source
+              + "'; use a folder, kafka://host:port?topic=… or redis://host:port?mode=stream");
     } else if (!Files.isDirectory(folder(source))) {
       throw new ConveyorException(ErrorCode.INVALID_SETTING, "no folder at " + folder(source));
     }
@@ -174,6 +180,7 @@ public final class SparkJob {
           .format("binaryFile")
           .schema(BINARY_FILE)
           .option("recursiveFileLookup", "true")
+          .option("maxFilesPerTrigger", settings.get(JobSettings.MAX_PER_BATCH))
           .load(dir)
           .selectExpr(
               "md5(path) AS id",
@@ -181,6 +188,14 @@ public final class SparkJob {
               "content AS bytes",
               "CAST(NULL AS STRING) AS content_type",
               "CAST(NULL AS STRING) AS reply_to");
+    }
+    if (RedisAddress.handles(source)) {
+      return spark
+          .readStream()
+          .format(RedisStreamSource.class.getName())
+          .option("uri", source)
+          .option("max-per-batch", settings.get(JobSettings.MAX_PER_BATCH))
+          .load();
     }
     KafkaAddress a = KafkaAddress.parse(source);
     DataStreamReader r =
@@ -191,7 +206,8 @@ public final class SparkJob {
             .option("subscribe", a.topic())
             .option("startingOffsets", "earliest")
             .option("includeHeaders", "true")
-            .option("failOnDataLoss", "false");
+            .option("failOnDataLoss", "false")
+            .option("maxOffsetsPerTrigger", settings.get(JobSettings.MAX_PER_BATCH));
     for (Map.Entry<String, String> e : a.clientProperties().entrySet()) {
       r = r.option("kafka." + e.getKey(), e.getValue());
     }

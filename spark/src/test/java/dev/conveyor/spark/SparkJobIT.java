@@ -15,6 +15,7 @@ import dev.conveyor.core.pipeline.Pipeline;
 import dev.conveyor.core.testing.TestImages;
 import dev.conveyor.kafka.KafkaServer;
 import dev.conveyor.pipeline.Pipelines;
+import dev.conveyor.redis.RedisServer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -135,6 +136,119 @@ class SparkJobIT {
           .as("every request answered")
           .containsExactlyInAnyOrderElementsOf(sent.stream().map(ImageRequest::id).toList());
       assertThat(report.results()).isEqualTo(n);
+    }
+  }
+
+  @Test
+  void redisStreamEntriesFromRedisCliAreAnsweredAndARestartedQueryLosesNothing(@TempDir Path dir)
+      throws Exception {
+    Path data = Files.createDirectories(dir.resolve("redis"));
+    try (RedisServer redis = RedisServer.start(data, false)) {
+      String uri = redis.uri("mode=stream&images=spark:images&results=spark:results&group=spark");
+      int n = 120;
+      List<String> names = List.of("palette-blue.png", "yellow.bmp", "truncated.jpg", "sky.tif");
+      for (int i = 0; i < n; i++) {
+        // the documented wire format, from the command line: XADD … id ID image <bytes>
+        Process cli =
+            new ProcessBuilder(
+                    "redis-cli",
+                    "-p",
+                    Integer.toString(redis.port()),
+                    "-x",
+                    "XADD",
+                    "spark:images",
+                    "*",
+                    "id",
+                    "x-" + i,
+                    "image")
+                .redirectInput(TestImages.folder().resolve(names.get(i % names.size())).toFile())
+                .redirectErrorStream(true)
+                .start();
+        assertThat(cli.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        assertThat(cli.exitValue()).isZero();
+      }
+      Process bad =
+          new ProcessBuilder(
+                  "redis-cli",
+                  "-p",
+                  Integer.toString(redis.port()),
+                  "XADD",
+                  "spark:images",
+                  "*",
+                  "id",
+                  "x-bad",
+                  "picture",
+                  "nothing")
+              .start();
+      assertThat(bad.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+
+      io.lettuce.core.RedisClient client = io.lettuce.core.RedisClient.create(redis.uri(""));
+      try (var connection = client.connect()) {
+        var r = connection.sync();
+        Map<String, String> settings = new HashMap<>();
+        settings.put("source", uri);
+        settings.put("sink", uri);
+        settings.put("model", MODEL);
+        settings.put("batch", "8");
+        settings.put("max-per-batch", "16");
+        settings.put("checkpoints", dir.resolve("checkpoints").toString());
+
+        // the first run is stopped once its first micro-batch is stored
+        Thread first =
+            new Thread(
+                () -> {
+                  try {
+                    SparkJob.of(settings).run(spark, new Engine.Listener() {});
+                  } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                  }
+                });
+        first.start();
+        long deadline = System.nanoTime() + 120_000_000_000L;
+        while (r.xlen("spark:results") < 16) {
+          assertThat(System.nanoTime()).as("a first batch stored").isLessThan(deadline);
+          Thread.sleep(5);
+        }
+        spark.streams().active()[0].stop();
+        first.join(60_000);
+        long inFlight = r.xpending("spark:images", "spark").getCount();
+        long stored = r.xlen("spark:results");
+        System.out.printf(
+            "Spark Redis query: stopped with %d of %d results stored, %d entries pending%n",
+            stored, n + 1, inFlight);
+        assertThat(inFlight).as("work in flight at the stop").isPositive();
+        assertThat(stored).as("work left to do").isLessThan(n + 1);
+
+        // the second run: from the checkpoint, until the group has nothing more
+        settings.put("until-end", "true");
+        Engine.Report again = SparkJob.of(settings).run(spark, new Engine.Listener() {});
+        assertThat(r.xpending("spark:images", "spark").getCount()).as("all acknowledged").isZero();
+        for (int i = 0; i < n; i++) {
+          assertThat(r.get("conveyor:result:x-" + i)).as("answered: x-" + i).isNotNull();
+        }
+        assertThat(r.get("conveyor:result:x-bad"))
+            .as(
+                "%s",
+                r.xrange("spark:results", io.lettuce.core.Range.create("-", "+")).stream()
+                    .map(m -> m.getBody().get("result"))
+                    .filter(j -> !j.contains("\"ok\":true"))
+                    .toList())
+            .contains("BAD_REQUEST");
+        System.out.printf(
+            "Spark Redis query: %d results after the restart, %d stored in all (%d duplicates)%n",
+            again.results(), r.xlen("spark:results"), r.xlen("spark:results") - (n + 1));
+      } finally {
+        client.shutdown();
+      }
+    }
+  }
+
+  /** Entries read and not acknowledged; none while the query has not made its group yet. */
+  private static long pending(io.lettuce.core.api.sync.RedisCommands<String, String> r) {
+    try {
+      return r.xpending("spark:images", "spark").getCount();
+    } catch (io.lettuce.core.RedisCommandExecutionException noGroupYet) {
+      return 0;
     }
   }
 

@@ -14,6 +14,9 @@ public interface Engine {
   /** The engine's name, as the command that runs it: {@code flink}. */
   String name();
 
+  /** The engine's own settings ({@link JobSettings#FLINK}, {@link JobSettings#SPARK}). */
+  dev.conveyor.core.settings.SettingGroup settings();
+
   /**
    * Runs the job on an embedded cluster until a bounded source is used up, or until this thread is
    * interrupted.

@@ -67,6 +67,13 @@ public final class JobSettings {
           0,
           "milliseconds between micro-batches (0: each starts as soon as the previous ends)");
 
+  public static final Setting<Integer> MAX_PER_BATCH =
+      Setting.integer(
+          "max-per-batch",
+          1024,
+          1,
+          "most images (files, records or stream entries) in one micro-batch");
+
   /** A job on Flink: {@code conveyor flink}, {@code flink run}. */
   public static final SettingGroup FLINK =
       SettingGroup.of(
@@ -88,5 +95,6 @@ public final class JobSettings {
           CHECKPOINTS,
           UNTIL_END,
           WATCH,
-          TRIGGER_MS);
+          TRIGGER_MS,
+          MAX_PER_BATCH);
 }
