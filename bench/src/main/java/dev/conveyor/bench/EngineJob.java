@@ -115,6 +115,11 @@ final class EngineJob {
     if (engine.settings().settings().contains(JobSettings.PARALLELISM)) {
       settings.put("parallelism", Integer.toString(plan.parallelism()));
     }
+    if (engine.settings().settings().contains(JobSettings.MAX_PER_BATCH)) {
+      // about ten micro-batches: the rate is taken between the first one's end and the last's
+      settings.put(
+          "max-per-batch", Integer.toString(Math.max(plan.pipeline().batchSize(), images / 10)));
+    }
     settings.put("until-end", "true");
     Phase.say("%s job, %s, %d images".formatted(engine.name(), kind, images));
     long[] first = {0, 0};
@@ -141,12 +146,13 @@ final class EngineJob {
               .formatted(engine.name(), report.results(), images));
     }
     double seconds = (last[0] - first[0]) / 1e9;
-    double ips = seconds > 0 ? (last[1] - first[1]) / seconds : report.imagesPerSecond();
+    double ips =
+        seconds > 0 && last[1] > first[1]
+            ? (last[1] - first[1]) / seconds
+            : report.imagesPerSecond();
     return new BenchResult.EngineLevel(
         engine.name(),
-        engine.settings().settings().contains(JobSettings.PARALLELISM)
-            ? plan.parallelism()
-            : Runtime.getRuntime().availableProcessors(),
+        plan.parallelism(),
         kind,
         kind.equals("folder") ? "files" : kind,
         images,

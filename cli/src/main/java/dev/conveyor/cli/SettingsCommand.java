@@ -51,6 +51,7 @@ final class SettingsCommand implements Callable<Integer> {
     tables.put("batching", SettingsTable.markdown(PipelineSettings.BATCH_SETTINGS, true));
     tables.put("server", SettingsTable.markdown(ServerSettings.SERVER_SETTINGS, true));
     tables.put("jobs", SettingsTable.markdown(JobSettings.FLINK, true));
+    tables.put("spark-jobs", SettingsTable.markdown(JobSettings.SPARK, true));
     for (BrokerProvider p : Brokers.providers()) {
       tables.put(p.schemes().get(0), SettingsTable.markdown(p.settings(), false));
     }

@@ -36,6 +36,7 @@ final class SparkCommand extends EngineCommand {
 
   @Override
   String parallelism(Map<String, String> given) {
-    return "local[*]";
+    String p = given.getOrDefault(JobSettings.PARALLELISM.name(), "0");
+    return p.equals("0") ? "local[*]" : "local[" + p + "]";
   }
 }

@@ -20,6 +20,17 @@ class FlinkCommandTest {
   }
 
   @Test
+  void sparkWithoutItsModuleSaysHowToGetIt() {
+    CliRun run = CliRun.of("spark", "--source", "photos/");
+    assertThat(run.exitCode()).isEqualTo(2);
+    assertThat(run.err())
+        .contains("the spark module is not on the class path: run ./conveyor spark");
+    CliRun help = CliRun.of("spark", "--help");
+    assertThat(help.out()).contains("--max-per-batch=N", "--watch", "--trigger-ms=N", "--batch=N");
+    assertThat(help.out()).contains("-p, --parallelism=N").contains("Default: local[*]");
+  }
+
+  @Test
   void helpListsTheJobSettingsAndThePipelines() {
     CliRun run = CliRun.of("flink", "--help");
     assertThat(run.exitCode()).isZero();

@@ -16,7 +16,7 @@ class ReadmeSettingsTest {
   void theReadmesSettingsTablesAreTheCatalogues() throws Exception {
     String readme = Files.readString(README);
     for (String section :
-        java.util.List.of("model", "batching", "server", "jobs", "redis", "kafka")) {
+        java.util.List.of("model", "batching", "server", "jobs", "spark-jobs", "redis", "kafka")) {
       assertThat(readme)
           .as("README section " + section)
           .contains("<!-- settings:" + section + " -->");

@@ -4,7 +4,9 @@ import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.ErrorCode;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
@@ -12,6 +14,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 
@@ -84,6 +88,23 @@ public final class Topics {
                 .flatMap(t -> t.partitions().stream())
                 .allMatch(p -> p.leader() != null && !p.leader().isEmpty());
         if (ready) {
+          // the leaders' logs are open when they answer for their offsets (the metadata can name
+          // a leader a moment before its log takes writes)
+          Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+          admin
+              .describeTopics(topics)
+              .allTopicNames()
+              .get(ms, TimeUnit.MILLISECONDS)
+              .values()
+              .forEach(
+                  t ->
+                      t.partitions()
+                          .forEach(
+                              p ->
+                                  latest.put(
+                                      new TopicPartition(t.name(), p.partition()),
+                                      OffsetSpec.latest())));
+          admin.listOffsets(latest).all().get(ms, TimeUnit.MILLISECONDS);
           return;
         }
       } catch (ExecutionException e) {

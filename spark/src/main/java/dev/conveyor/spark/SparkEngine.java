@@ -24,7 +24,7 @@ public final class SparkEngine implements Engine {
     SparkJob job = SparkJob.of(settings);
     SparkSession spark =
         SparkSession.builder()
-            .master(System.getProperty("conveyor.spark.master", "local[*]"))
+            .master(job.parallelism() > 0 ? "local[" + job.parallelism() + "]" : "local[*]")
             .appName(job.name())
             .config("spark.sql.shuffle.partitions", "4")
             .getOrCreate();

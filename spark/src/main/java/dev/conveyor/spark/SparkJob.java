@@ -104,6 +104,14 @@ public final class SparkJob {
     return "conveyor: classify " + source;
   }
 
+  /**
+   * Task slots of {@code conveyor spark}'s {@code local[N]}; 0 for {@code local[*]}. On a cluster
+   * the executors' cores decide.
+   */
+  public int parallelism() {
+    return settings.get(JobSettings.PARALLELISM);
+  }
+
   /** Where the query keeps its checkpoint: the setting, or a folder named after source and sink. */
   public String checkpoints() {
     String dir = settings.get(JobSettings.CHECKPOINTS);
@@ -241,11 +249,16 @@ public final class SparkJob {
   public Engine.Report run(SparkSession spark, Engine.Listener listener) throws Exception {
     LongAccumulator results = spark.sparkContext().longAccumulator("conveyor-results");
     LongAccumulator errors = spark.sparkContext().longAccumulator("conveyor-errors");
+    Dataset<Row> requests = requests(spark);
+    if (parallelism() > 0) {
+      // one partition per task slot: each task fills whole batches, with no partial one per file
+      // split (no shuffle: the partitions are merged where they are)
+      requests = requests.coalesce(parallelism());
+    }
     Dataset<Row> classified =
-        requests(spark)
-            .mapPartitions(
-                new ClassifyPartition(pipeline, results, errors),
-                Encoders.row(ClassifyPartition.RESULTS));
+        requests.mapPartitions(
+            new ClassifyPartition(pipeline, results, errors),
+            Encoders.row(ClassifyPartition.RESULTS));
     StreamingQueryListener progress =
         new StreamingQueryListener() {
           @Override

@@ -92,6 +92,7 @@ public final class JobSettings {
           "Query settings (conveyor spark, spark-submit)",
           SOURCE,
           SINK,
+          PARALLELISM.withDefault(0, "local[*]"),
           CHECKPOINTS,
           UNTIL_END,
           WATCH,
