@@ -78,10 +78,25 @@ abstract class EngineCommand implements Callable<Integer>, SettingOptions.Taking
                           out.println(json);
                         }
 
+                        private String status = "";
+                        private long errors;
+
                         @Override
                         public void progress(long results, long errors) {
                           bar.stepTo(results);
-                          bar.setExtraMessage(errors > 0 ? " " + errors + " errors" : "");
+                          this.errors = errors;
+                          show();
+                        }
+
+                        @Override
+                        public void status(String line) {
+                          status = line;
+                          show();
+                        }
+
+                        private void show() {
+                          String e = errors > 0 ? " " + errors + " errors" : "";
+                          bar.setExtraMessage(status.isEmpty() ? e : e + " (" + status + ")");
                         }
                       }));
     }

@@ -61,6 +61,12 @@ public final class SparkJob {
           .add("key", DataTypes.StringType)
           .add("value", DataTypes.StringType);
 
+  /** A result's fields as Parquet columns: the JSON every path writes, as a table. */
+  static final String RESULT_COLUMNS =
+      "id STRING, source STRING, status STRING, model STRING,"
+          + " predictions ARRAY<STRUCT<index: INT, label: STRING, score: DOUBLE>>,"
+          + " error STRUCT<code: STRING, message: STRING>, host STRING, latency_ms DOUBLE";
+
   /** The columns of Spark's {@code binaryFile} source. */
   private static final StructType BINARY_FILE =
       new StructType()
@@ -267,6 +273,12 @@ public final class SparkJob {
           @Override
           public void onQueryProgress(QueryProgressEvent event) {
             listener.progress(results.value(), errors.value());
+            listener.status(
+                "%.1f rows/s in, %.1f processed, batch %d ms"
+                    .formatted(
+                        event.progress().inputRowsPerSecond(),
+                        event.progress().processedRowsPerSecond(),
+                        event.progress().batchDuration()));
           }
 
           @Override
@@ -349,11 +361,16 @@ public final class SparkJob {
                       batch.foreachPartition(
                           (ForeachPartitionFunction<Row>) rows -> store(uri, rows)));
     }
-    return results
-        .selectExpr("json AS value")
-        .writeStream()
-        .format("text")
-        .option("path", folder(sink).toAbsolutePath().toString());
+    String path = folder(sink).toAbsolutePath().toString();
+    if (settings.get(JobSettings.FORMAT).equals("parquet")) {
+      return results
+          .selectExpr("from_json(json, '" + RESULT_COLUMNS + "') AS r")
+          .selectExpr("r.*")
+          .writeStream()
+          .format("parquet")
+          .option("path", path);
+    }
+    return results.selectExpr("json AS value").writeStream().format("text").option("path", path);
   }
 
   /** Stores a partition's results in a broker's result sink, as {@code worker} does. */

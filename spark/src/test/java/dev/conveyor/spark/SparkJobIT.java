@@ -23,6 +23,8 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -96,6 +98,16 @@ class SparkJobIT {
     assertThat(answers.values()).contains("error CORRUPT", "error UNSUPPORTED_FORMAT");
     assertThat(report.results()).isEqualTo(files.size());
     assertThat(report.errors()).isPositive().isLessThan(files.size());
+
+    // the same folder into Parquet: the result's fields as columns
+    settings.put("sink", dir.resolve("parquet").toString());
+    settings.put("format", "parquet");
+    settings.put("checkpoints", dir.resolve("checkpoints-parquet").toString());
+    SparkJob.of(settings).run(spark, new Engine.Listener() {});
+    Dataset<Row> table = spark.read().parquet(dir.resolve("parquet").toString());
+    assertThat(table.count()).isEqualTo(files.size());
+    assertThat(table.filter("status = 'error'").count()).isEqualTo(report.errors());
+    assertThat(table.filter("status = 'ok' AND predictions[0].label = 'Bag'").count()).isPositive();
   }
 
   @Test

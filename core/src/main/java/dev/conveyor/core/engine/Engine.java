@@ -34,6 +34,9 @@ public interface Engine {
 
     /** Results so far, about once a second. */
     default void progress(long results, long errors) {}
+
+    /** The engine's own word on how it goes (Spark: rows/s in and processed, batch time). */
+    default void status(String line) {}
   }
 
   /** What a job did: results, errors among them, and its runtime. */

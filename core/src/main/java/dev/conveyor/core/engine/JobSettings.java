@@ -67,6 +67,13 @@ public final class JobSettings {
           0,
           "milliseconds between micro-batches (0: each starts as soon as the previous ends)");
 
+  public static final Setting<String> FORMAT =
+      Setting.choice(
+          "format",
+          "json",
+          "what a folder sink writes: json (JSON lines, the result as every path prints it) or parquet (its fields as columns)",
+          "json",
+          "parquet");
   public static final Setting<Integer> MAX_PER_BATCH =
       Setting.integer(
           "max-per-batch",
@@ -97,5 +104,6 @@ public final class JobSettings {
           UNTIL_END,
           WATCH,
           TRIGGER_MS,
-          MAX_PER_BATCH);
+          MAX_PER_BATCH,
+          FORMAT);
 }
