@@ -111,6 +111,54 @@ class SparkJobIT {
   }
 
   @Test
+  void aWatchedFolderAnswersFilesThatArriveLater(@TempDir Path dir) throws Exception {
+    Path in = Files.createDirectories(dir.resolve("in"));
+    Files.copy(TestImages.folder().resolve("palette-blue.png"), in.resolve("a.png"));
+    Files.copy(TestImages.folder().resolve("yellow.bmp"), in.resolve("b.bmp"));
+    Map<String, String> settings = new HashMap<>();
+    settings.put("source", in.toString());
+    settings.put("watch", "true");
+    settings.put("trigger-ms", "200");
+    settings.put("model", MODEL);
+    settings.put("checkpoints", dir.resolve("checkpoints").toString());
+    List<String> sources = java.util.Collections.synchronizedList(new ArrayList<>());
+    Thread query =
+        new Thread(
+            () -> {
+              try {
+                SparkJob.of(settings)
+                    .run(
+                        spark,
+                        new Engine.Listener() {
+                          @Override
+                          public void result(String json) {
+                            sources.add(Json.read(json, JsonNode.class).get("source").asText());
+                          }
+                        });
+              } catch (Exception e) {
+                throw new IllegalStateException(e);
+              }
+            });
+    query.start();
+    waitFor(() -> sources.size() == 2, "the first two files answered");
+    Files.copy(TestImages.folder().resolve("sky.tif"), in.resolve("c.tif"));
+    waitFor(() -> sources.size() == 3, "the file that came later answered");
+    spark.streams().active()[0].stop();
+    query.join(60_000);
+    assertThat(sources.get(2)).endsWith("c.tif");
+    assertThat(sources).hasSize(3);
+  }
+
+  private static void waitFor(java.util.function.BooleanSupplier done, String what)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + 120_000_000_000L;
+    while (!done.getAsBoolean()) {
+      assertThat(System.nanoTime()).as("waiting for " + what).isLessThan(deadline);
+      Thread.sleep(20);
+    }
+  }
+
+  @Test
   void kafkaToKafkaOnTheRealBrokerAnswersEveryRequest(@TempDir Path dir) throws Exception {
     try (KafkaServer kafka = KafkaServer.start(dir)) {
       String uri = kafka.uri("topic=spark-in&results=spark-out&partitions=4");
