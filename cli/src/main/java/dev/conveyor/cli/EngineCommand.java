@@ -103,11 +103,8 @@ abstract class EngineCommand implements Callable<Integer>, SettingOptions.Taking
     out.flush();
     PrintWriter err = spec.commandLine().getErr();
     err.printf(
-        "classified %d images (%d errors) in %.1f s: %.1f images/s, %s%s%n",
-        report.results(),
-        report.errors(),
-        report.seconds(),
-        report.imagesPerSecond(),
+        "%s, %s%s%n",
+        report.summary(),
         parallelism(given),
         toStdout ? "" : "; results in " + settings.get(JobSettings.SINK));
     err.flush();

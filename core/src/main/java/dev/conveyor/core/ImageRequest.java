@@ -21,6 +21,12 @@ public record ImageRequest(
     String replyTo,
     long enqueuedNanos) {
 
+  /**
+   * The content type of a request made for a message its source could not read: its bytes say why,
+   * and the pipeline answers it with a {@code BAD_REQUEST} result.
+   */
+  public static final String UNREADABLE = "application/x-conveyor-unreadable";
+
   public ImageRequest {
     Objects.requireNonNull(id, "id");
     Objects.requireNonNull(source, "source");
@@ -34,6 +40,17 @@ public record ImageRequest(
   /** A request whose bytes are fetched by key (for example a file path) when a worker takes it. */
   public static ImageRequest ofKey(String key) {
     return new ImageRequest(newId(), key, null, null, null, System.nanoTime());
+  }
+
+  /** A request for a message that is not a request: it is answered {@code BAD_REQUEST, reason}. */
+  public static ImageRequest unreadable(String id, String source, String reason) {
+    return new ImageRequest(
+        id,
+        source,
+        reason.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+        UNREADABLE,
+        null,
+        System.nanoTime());
   }
 
   /** Whether the bytes travel with the request, as opposed to being fetched by key. */

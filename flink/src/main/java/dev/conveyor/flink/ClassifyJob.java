@@ -38,8 +38,6 @@ public final class ClassifyJob {
                 out.println(json);
               }
             });
-    System.err.printf(
-        "classified %d images (%d errors) in %.1f s: %.1f images/s%n",
-        r.results(), r.errors(), r.seconds(), r.imagesPerSecond());
+    System.err.println(r.summary());
   }
 }

@@ -6,7 +6,6 @@ import dev.conveyor.core.ImageRequest;
 import dev.conveyor.core.Json;
 import dev.conveyor.core.pipeline.Pipeline;
 import dev.conveyor.core.settings.Settings;
-import dev.conveyor.core.worker.HostName;
 import dev.conveyor.pipeline.PipelineSettings;
 import dev.conveyor.pipeline.Pipelines;
 import java.util.ArrayList;
@@ -46,12 +45,8 @@ public final class ClassifyOperator extends AbstractStreamOperator<Classified>
   /** The accumulator counting error results. */
   public static final String ERRORS = "conveyor-errors";
 
-  /** The content type a source gives a message that is not a request it can read. */
-  public static final String INVALID = "application/x-conveyor-invalid";
-
   private final Map<String, String> settings;
   private transient Pipeline pipeline;
-  private transient String host;
   private transient List<ImageRequest> pending;
   private transient int batch;
   private transient long lingerMillis;
@@ -74,18 +69,11 @@ public final class ClassifyOperator extends AbstractStreamOperator<Classified>
     this.settings = Map.copyOf(settings);
   }
 
-  /** A request for a message a source could not read: it gives a {@code BAD_REQUEST} result. */
-  public static ImageRequest invalid(String id, String source, String reason) {
-    return new ImageRequest(
-        id, source, reason.getBytes(java.nio.charset.StandardCharsets.UTF_8), INVALID, null, 0);
-  }
-
   @Override
   public void open() throws Exception {
     super.open();
     Settings s = Pipelines.read(settings, "job");
     pipeline = Pipelines.open(s);
-    host = HostName.get();
     batch = s.get(PipelineSettings.BATCH);
     lingerMillis = s.get(PipelineSettings.LINGER_MS);
     pending = new ArrayList<>(batch);
@@ -104,16 +92,22 @@ public final class ClassifyOperator extends AbstractStreamOperator<Classified>
 
   @Override
   public void processElement(StreamRecord<ImageRequest> element) {
-    ImageRequest r = element.getValue();
-    if (INVALID.equals(r.contentType())) {
-      String reason = new String(r.bytes(), java.nio.charset.StandardCharsets.UTF_8);
-      emit(r, ClassifyResult.error(r, ErrorCode.BAD_REQUEST, reason, host, 0), System.nanoTime());
+    ImageRequest given = element.getValue();
+    // latency counts from here: a source's clock is another machine's
+    ImageRequest r =
+        new ImageRequest(
+            given.id(),
+            given.source(),
+            given.bytes(),
+            given.contentType(),
+            given.replyTo(),
+            System.nanoTime());
+    if (ImageRequest.UNREADABLE.equals(r.contentType())) {
+      // answered at once: the pipeline makes its BAD_REQUEST result without running the model
+      emit(r, pipeline.classify(List.of(r)).get(0), System.nanoTime());
       return;
     }
-    // latency counts from here: a source's clock is another machine's
-    pending.add(
-        new ImageRequest(
-            r.id(), r.source(), r.bytes(), r.contentType(), r.replyTo(), System.nanoTime()));
+    pending.add(r);
     if (pending.size() >= batch) {
       flush();
     } else if (pending.size() == 1) {

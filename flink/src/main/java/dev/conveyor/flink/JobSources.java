@@ -132,7 +132,7 @@ final class JobSources {
     public void deserialize(ConsumerRecord<byte[], byte[]> record, Collector<ImageRequest> out) {
       if (record.value() == null) {
         String source = record.topic() + "/" + record.partition() + "@" + record.offset();
-        out.collect(ClassifyOperator.invalid(source, source, "the record has no value"));
+        out.collect(ImageRequest.unreadable(source, source, "the record has no value"));
         return;
       }
       out.collect(Records.fromBytesRecord(record));

@@ -78,8 +78,9 @@ final class RedisStreamReader implements SourceReader<ImageRequest, RedisStreamS
     this.address = RedisAddress.parse(uri);
     this.ackOnCheckpoint = ackOnCheckpoint;
     this.untilEnd = untilEnd;
-    this.stream = bytes(address.images());
-    this.consumer = Consumer.from(bytes(address.group()), bytes("flink-" + subtask));
+    this.stream = RequestCodec.bytes(address.images());
+    this.consumer =
+        Consumer.from(RequestCodec.bytes(address.group()), RequestCodec.bytes("flink-" + subtask));
   }
 
   @Override
@@ -120,23 +121,13 @@ final class RedisStreamReader implements SourceReader<ImageRequest, RedisStreamS
       ack(List.of(m.getId()));
       return InputStatus.MORE_AVAILABLE;
     }
-    output.collect(request(m));
+    output.collect(RequestCodec.fromEntry(address.images(), m.getId(), m.getBody()));
     if (ackOnCheckpoint) {
       sinceSnapshot.add(m.getId());
     } else {
       ack(List.of(m.getId()));
     }
     return InputStatus.MORE_AVAILABLE;
-  }
-
-  private ImageRequest request(StreamMessage<byte[], byte[]> m) {
-    String source = address.images() + "@" + m.getId();
-    try {
-      return RequestCodec.fromFields(m.getBody());
-    } catch (IllegalArgumentException e) {
-      return ClassifyOperator.invalid(
-          m.getId(), source, "not a Conveyor request: " + e.getMessage());
-    }
   }
 
   /** Starts the next read for the phase this reader is in; called holding the lock. */
@@ -277,9 +268,5 @@ final class RedisStreamReader implements SourceReader<ImageRequest, RedisStreamS
     if (client != null) {
       client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
     }
-  }
-
-  private static byte[] bytes(String s) {
-    return s.getBytes(StandardCharsets.UTF_8);
   }
 }

@@ -63,7 +63,7 @@ class ClassifyOperatorTest {
   @Test
   void aMessageTheSourceCouldNotReadIsABadRequestResult() throws Exception {
     try (var h = harness("4", "600000")) {
-      h.processElement(ClassifyOperator.invalid("e-1", "images@1-0", "not a Conveyor request"), 0);
+      h.processElement(ImageRequest.unreadable("e-1", "images@1-0", "not a Conveyor request"), 0);
       List<Classified> out = h.extractOutputValues();
       assertThat(out).hasSize(1);
       assertThat(out.get(0).id()).isEqualTo("e-1");

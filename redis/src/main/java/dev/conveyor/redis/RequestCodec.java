@@ -101,6 +101,28 @@ public final class RequestCodec {
         "a stream request has an \"image\" field; this entry has " + fields.keySet());
   }
 
+  /**
+   * The request a stream entry carries; for an entry that is not a request, an {@link
+   * ImageRequest#unreadable} one that says why, under the entry's {@code id} field when it has one
+   * (else its id in the stream), so that it is answered rather than lost.
+   */
+  public static ImageRequest fromEntry(String stream, String entryId, Map<byte[], byte[]> raw) {
+    try {
+      return fromFields(raw);
+    } catch (IllegalArgumentException e) {
+      String id = null;
+      for (Map.Entry<byte[], byte[]> f : raw.entrySet()) {
+        if (ID.equals(string(f.getKey()))) {
+          id = string(f.getValue());
+        }
+      }
+      return ImageRequest.unreadable(
+          id != null && !id.isBlank() ? id : entryId,
+          stream + "@" + entryId,
+          "not a Conveyor request: " + e.getMessage());
+    }
+  }
+
   private static ImageRequest request(
       String id, byte[] image, String contentType, String replyTo, String source) {
     String requestId = id != null && !id.isBlank() ? id : ImageRequest.newId();

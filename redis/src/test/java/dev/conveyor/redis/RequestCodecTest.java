@@ -17,6 +17,21 @@ class RequestCodecTest {
   }
 
   @Test
+  void aStreamEntryThatIsNotARequestIsAnUnreadableRequestUnderItsOwnId() {
+    Map<byte[], byte[]> fields = new LinkedHashMap<>();
+    fields.put(RequestCodec.bytes("id"), RequestCodec.bytes("x-bad"));
+    fields.put(RequestCodec.bytes("picture"), RequestCodec.bytes("nothing"));
+    ImageRequest r = RequestCodec.fromEntry("images", "17-0", fields);
+    assertThat(r.id()).isEqualTo("x-bad");
+    assertThat(r.source()).isEqualTo("images@17-0");
+    assertThat(r.contentType()).isEqualTo(ImageRequest.UNREADABLE);
+    assertThat(new String(r.bytes(), StandardCharsets.UTF_8)).startsWith("not a Conveyor request");
+
+    fields.remove(fields.keySet().iterator().next());
+    assertThat(RequestCodec.fromEntry("images", "17-0", fields).id()).isEqualTo("17-0");
+  }
+
+  @Test
   void jsonRoundTripKeepsEveryFieldAndTheBytes() {
     ImageRequest back = RequestCodec.fromJson(RequestCodec.toJson(request()));
     assertThat(back.id()).isEqualTo("id-1");

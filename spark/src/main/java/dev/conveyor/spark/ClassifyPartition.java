@@ -45,15 +45,6 @@ final class ClassifyPartition implements MapPartitionsFunction<Row, Row> {
           .add("ok", DataTypes.BooleanType)
           .add("json", DataTypes.StringType);
 
-  /** The content type a source gives a message that is not a request it can read. */
-  static final String INVALID = "application/x-conveyor-invalid";
-
-  /** A request for a message a source could not read: it gives a {@code BAD_REQUEST} result. */
-  static ImageRequest invalid(String id, String source, String reason) {
-    return new ImageRequest(
-        id, source, reason.getBytes(java.nio.charset.StandardCharsets.UTF_8), INVALID, null, 0);
-  }
-
   /** The pipelines this executor has opened, by their settings. */
   private static final Map<Map<String, String>, Pipeline> OPEN = new ConcurrentHashMap<>();
 
@@ -103,25 +94,7 @@ final class ClassifyPartition implements MapPartitionsFunction<Row, Row> {
         while (chunk.size() < batch && requests.hasNext()) {
           chunk.add(request(requests.next()));
         }
-        List<ClassifyResult> out = new ArrayList<>(chunk.size());
-        List<ImageRequest> images = new ArrayList<>(chunk.size());
-        for (ImageRequest r : chunk) {
-          if (!INVALID.equals(r.contentType())) {
-            images.add(r);
-          }
-        }
-        java.util.Iterator<ClassifyResult> classified = pipeline().classify(images).iterator();
-        for (ImageRequest r : chunk) {
-          out.add(
-              INVALID.equals(r.contentType())
-                  ? ClassifyResult.error(
-                      r,
-                      dev.conveyor.core.ErrorCode.BAD_REQUEST,
-                      new String(r.bytes(), java.nio.charset.StandardCharsets.UTF_8),
-                      dev.conveyor.core.worker.HostName.get(),
-                      0)
-                  : classified.next());
-        }
+        List<ClassifyResult> out = pipeline().classify(chunk);
         for (int i = 0; i < out.size(); i++) {
           ClassifyResult r = out.get(i);
           results.add(1);

@@ -33,9 +33,7 @@ public final class ClassifyQuery {
                 out.println(json);
               }
             });
-    System.err.printf(
-        "classified %d images (%d errors) in %.1f s: %.1f images/s%n",
-        r.results(), r.errors(), r.seconds(), r.imagesPerSecond());
+    System.err.println(r.summary());
     spark.stop();
   }
 }

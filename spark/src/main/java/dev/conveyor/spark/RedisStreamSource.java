@@ -288,23 +288,7 @@ public final class RedisStreamSource implements TableProvider {
     }
 
     private static InternalRow row(RedisAddress address, StreamMessage<byte[], byte[]> m) {
-      ImageRequest r;
-      try {
-        r = RequestCodec.fromFields(m.getBody());
-      } catch (IllegalArgumentException e) {
-        // the fields' names are byte arrays: found by content, not by Map.get
-        byte[] id =
-            m.getBody().entrySet().stream()
-                .filter(f -> java.util.Arrays.equals(f.getKey(), RequestCodec.bytes("id")))
-                .map(Map.Entry::getValue)
-                .findFirst()
-                .orElse(null);
-        r =
-            ClassifyPartition.invalid(
-                id != null ? new String(id, java.nio.charset.StandardCharsets.UTF_8) : m.getId(),
-                address.images() + "@" + m.getId(),
-                "not a Conveyor request: " + e.getMessage());
-      }
+      ImageRequest r = RequestCodec.fromEntry(address.images(), m.getId(), m.getBody());
       return new GenericInternalRow(
           new Object[] {
             text(r.id()), text(r.source()), r.bytes(), text(r.contentType()), text(r.replyTo())

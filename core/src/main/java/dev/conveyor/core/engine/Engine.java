@@ -44,5 +44,16 @@ public interface Engine {
     public double imagesPerSecond() {
       return seconds > 0 ? results / seconds : 0;
     }
+
+    /** The line a run ends with, as seed 001's job prints it: counts, runtime and images/s. */
+    public String summary() {
+      return String.format(
+          java.util.Locale.ROOT,
+          "classified %d images (%d errors) in %.1f s: %.1f images/s",
+          results,
+          errors,
+          seconds,
+          imagesPerSecond());
+    }
   }
 }

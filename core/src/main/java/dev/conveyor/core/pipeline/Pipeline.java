@@ -110,6 +110,11 @@ public final class Pipeline implements AutoCloseable {
   public boolean prepare(Batch batch, int i) {
     ImageRequest request = batch.requests().get(i);
     try {
+      if (ImageRequest.UNREADABLE.equals(request.contentType())) {
+        throw new ConveyorException(
+            ErrorCode.BAD_REQUEST,
+            new String(request.bytes(), java.nio.charset.StandardCharsets.UTF_8));
+      }
       byte[] bytes =
           request.hasBytes()
               ? request.bytes()
