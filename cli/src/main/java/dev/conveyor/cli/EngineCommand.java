@@ -65,6 +65,7 @@ abstract class EngineCommand implements Callable<Integer>, SettingOptions.Taking
     long files = folderSize(source);
     PrintWriter out = spec.commandLine().getOut();
     Engine.Report report;
+    List<String> warnings = new java.util.concurrent.CopyOnWriteArrayList<>();
     try (ProgressBar bar = Progress.bar(engine(), files, " img", 1, true)) {
       report =
           CommandSettings.usage(
@@ -94,6 +95,11 @@ abstract class EngineCommand implements Callable<Integer>, SettingOptions.Taking
                           show();
                         }
 
+                        @Override
+                        public void warning(String line) {
+                          warnings.add(line);
+                        }
+
                         private void show() {
                           String e = errors > 0 ? " " + errors + " errors" : "";
                           bar.setExtraMessage(status.isEmpty() ? e : e + " (" + status + ")");
@@ -102,6 +108,7 @@ abstract class EngineCommand implements Callable<Integer>, SettingOptions.Taking
     }
     out.flush();
     PrintWriter err = spec.commandLine().getErr();
+    warnings.forEach(w -> err.println("warning: " + w));
     err.printf(
         "%s, %s%s%n",
         report.summary(),

@@ -13,9 +13,15 @@ import dev.conveyor.core.testing.TestImages;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -75,6 +81,56 @@ class PipelinesTest {
           assertThat(a.error().code()).isEqualTo(b.error().code());
         }
       }
+    }
+  }
+
+  @Test
+  void aStreamOfRequestsPreparedAheadOnOtherThreadsGivesTheSameResultsInOrder() throws Exception {
+    Map<String, String> settings = Map.of("model", MODEL, "batch", "5", "top", "3");
+    List<ImageRequest> requests = new ArrayList<>();
+    try (Stream<Path> files = Files.list(TestImages.folder())) {
+      files.sorted().forEach(f -> requests.add(ImageRequest.ofKey(f.toString())));
+    }
+    assertThat(requests.size() % 5).as("a last, partial batch").isNotZero();
+    ExecutorService preparers = Executors.newFixedThreadPool(3);
+    Set<String> readOn = ConcurrentHashMap.newKeySet();
+    Iterator<ImageRequest> source =
+        new Iterator<>() {
+          private final Iterator<ImageRequest> all = requests.iterator();
+
+          @Override
+          public boolean hasNext() {
+            return all.hasNext();
+          }
+
+          @Override
+          public ImageRequest next() {
+            readOn.add(Thread.currentThread().getName());
+            return all.next();
+          }
+        };
+    try (Pipeline pipeline = Pipelines.open(settings)) {
+      List<ClassifyResult> direct = pipeline.classify(requests);
+      List<ClassifyResult> ahead = new ArrayList<>();
+      pipeline.classify(source, preparers).forEachRemaining(ahead::add);
+      assertThat(readOn).containsExactly(Thread.currentThread().getName());
+      assertThat(ahead).hasSameSizeAs(direct);
+      for (int i = 0; i < direct.size(); i++) {
+        ClassifyResult a = direct.get(i);
+        ClassifyResult b = ahead.get(i);
+        assertThat(b.source()).isEqualTo(a.source());
+        assertThat(b.status()).as(a.source()).isEqualTo(a.status());
+        if (a.isOk()) {
+          assertThat(b.predictions().get(0).label()).isEqualTo(a.predictions().get(0).label());
+          assertThat(b.predictions().get(0).score())
+              .isCloseTo(a.predictions().get(0).score(), within(1e-5f));
+        } else {
+          assertThat(b.error().code()).isEqualTo(a.error().code());
+        }
+      }
+      assertThat(pipeline.classify(Collections.emptyIterator(), preparers)).isExhausted();
+    } finally {
+      preparers.shutdownNow();
     }
   }
 

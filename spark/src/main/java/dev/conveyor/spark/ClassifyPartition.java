@@ -4,15 +4,13 @@ import dev.conveyor.core.ClassifyResult;
 import dev.conveyor.core.ImageRequest;
 import dev.conveyor.core.Json;
 import dev.conveyor.core.pipeline.Pipeline;
-import dev.conveyor.pipeline.PipelineSettings;
 import dev.conveyor.pipeline.Pipelines;
 import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.Iterator;
-import java.util.List;
 import java.util.Map;
-import java.util.NoSuchElementException;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -23,9 +21,9 @@ import org.apache.spark.util.LongAccumulator;
 /**
  * Classifies one partition of a micro-batch, in the executor: requests ({@link #REQUESTS}) in,
  * results ({@link #RESULTS}) out, in batches of {@code batch} as the partition's iterator is read
- * (the Java counterpart of Spark's {@code predict_batch_udf}). The pipeline is opened once per
- * executor JVM and shared by its tasks ({@link Pipeline#classify} is thread-safe). A bad image is
- * an error row.
+ * (the Java counterpart of Spark's {@code predict_batch_udf}), the next batch decoded while the
+ * model runs the current one. The pipeline is opened once per executor JVM and shared by its tasks
+ * ({@link Pipeline#classify} is thread-safe). A bad image is an error row.
  */
 final class ClassifyPartition implements MapPartitionsFunction<Row, Row> {
   /** What a source gives: a request's id, source, bytes (or a file path in source), type, reply. */
@@ -48,18 +46,29 @@ final class ClassifyPartition implements MapPartitionsFunction<Row, Row> {
   /** The pipelines this executor has opened, by their settings. */
   private static final Map<Map<String, String>, Pipeline> OPEN = new ConcurrentHashMap<>();
 
+  /**
+   * The executor's threads that decode and preprocess the next batch while the model runs the
+   * current one, shared by its tasks.
+   */
+  private static final ExecutorService PREPARERS =
+      Executors.newFixedThreadPool(
+          Runtime.getRuntime().availableProcessors(),
+          r -> {
+            Thread t = new Thread(r, "conveyor-prepare");
+            t.setDaemon(true);
+            return t;
+          });
+
   static {
     Runtime.getRuntime().addShutdownHook(new Thread(() -> OPEN.values().forEach(Pipeline::close)));
   }
 
   private final Map<String, String> settings;
-  private final int batch;
   private final LongAccumulator results;
   private final LongAccumulator errors;
 
   ClassifyPartition(Map<String, String> settings, LongAccumulator results, LongAccumulator errors) {
     this.settings = Map.copyOf(settings);
-    this.batch = Pipelines.read(settings, "query").get(PipelineSettings.BATCH);
     this.results = results;
     this.errors = errors;
   }
@@ -69,40 +78,40 @@ final class ClassifyPartition implements MapPartitionsFunction<Row, Row> {
   }
 
   @Override
-  public Iterator<Row> call(Iterator<Row> requests) {
-    return new Iterator<>() {
-      private final ArrayDeque<Row> ready = new ArrayDeque<>();
+  public Iterator<Row> call(Iterator<Row> rows) {
+    // results come back in request order: each takes the reply address recorded as it was read
+    ArrayDeque<String> replies = new ArrayDeque<>();
+    Iterator<ImageRequest> requests =
+        new Iterator<>() {
+          @Override
+          public boolean hasNext() {
+            return rows.hasNext();
+          }
 
+          @Override
+          public ImageRequest next() {
+            ImageRequest r = request(rows.next());
+            replies.add(r.replyTo() == null ? "" : r.replyTo());
+            return r;
+          }
+        };
+    Iterator<ClassifyResult> out = pipeline().classify(requests, PREPARERS);
+    return new Iterator<>() {
       @Override
       public boolean hasNext() {
-        if (ready.isEmpty() && requests.hasNext()) {
-          classifyNext();
-        }
-        return !ready.isEmpty();
+        return out.hasNext();
       }
 
       @Override
       public Row next() {
-        if (!hasNext()) {
-          throw new NoSuchElementException();
+        ClassifyResult r = out.next();
+        results.add(1);
+        if (!r.isOk()) {
+          errors.add(1);
         }
-        return ready.poll();
-      }
-
-      private void classifyNext() {
-        List<ImageRequest> chunk = new ArrayList<>(batch);
-        while (chunk.size() < batch && requests.hasNext()) {
-          chunk.add(request(requests.next()));
-        }
-        List<ClassifyResult> out = pipeline().classify(chunk);
-        for (int i = 0; i < out.size(); i++) {
-          ClassifyResult r = out.get(i);
-          results.add(1);
-          if (!r.isOk()) {
-            errors.add(1);
-          }
-          ready.add(RowFactory.create(r.id(), chunk.get(i).replyTo(), r.isOk(), Json.write(r)));
-        }
+        String reply = replies.poll();
+        return RowFactory.create(
+            r.id(), reply == null || reply.isEmpty() ? null : reply, r.isOk(), Json.write(r));
       }
     };
   }

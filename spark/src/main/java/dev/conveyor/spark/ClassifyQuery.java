@@ -32,6 +32,11 @@ public final class ClassifyQuery {
               public void result(String json) {
                 out.println(json);
               }
+
+              @Override
+              public void warning(String line) {
+                System.err.println("warning: " + line);
+              }
             });
     System.err.println(r.summary());
     spark.stop();

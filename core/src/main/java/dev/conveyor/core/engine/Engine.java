@@ -37,6 +37,9 @@ public interface Engine {
 
     /** The engine's own word on how it goes (Spark: rows/s in and processed, batch time). */
     default void status(String line) {}
+
+    /** Something the user must know about the run: input the engine will not read. */
+    default void warning(String line) {}
   }
 
   /** What a job did: results, errors among them, and its runtime. */

@@ -9,9 +9,15 @@ import dev.conveyor.core.classify.ModelSpec;
 import dev.conveyor.core.classify.TopK;
 import dev.conveyor.core.preprocess.Preprocessor;
 import dev.conveyor.core.worker.Fetcher;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
+import java.util.NoSuchElementException;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -95,6 +101,80 @@ public final class Pipeline implements AutoCloseable {
     }
     return results;
   }
+
+  /**
+   * Classifies a stream of requests in order, one result each, preparing the next batch on {@code
+   * preparers} while the model runs the current one, as a worker's threads do. The requests are
+   * read on the calling thread only, a batch at a time, so at most two batches are held. For
+   * engines whose tasks hand over an iterator (a Spark partition).
+   */
+  public Iterator<ClassifyResult> classify(Iterator<ImageRequest> requests, Executor preparers) {
+    return new Iterator<>() {
+      private final ArrayDeque<Prepared> inFlight = new ArrayDeque<>(2);
+      private final ArrayDeque<ClassifyResult> ready = new ArrayDeque<>();
+
+      @Override
+      public boolean hasNext() {
+        if (ready.isEmpty()) {
+          fill();
+          Prepared head = inFlight.poll();
+          if (head != null) {
+            fill();
+            head.done.join();
+            try {
+              ready.addAll(finish(head.batch));
+            } catch (ConveyorException e) {
+              ready.addAll(failAll(head.batch, e));
+            } finally {
+              pool.add(head.batch);
+            }
+          }
+        }
+        return !ready.isEmpty();
+      }
+
+      @Override
+      public ClassifyResult next() {
+        if (!hasNext()) {
+          throw new NoSuchElementException();
+        }
+        return ready.poll();
+      }
+
+      /** Starts preparing batches until two are in flight or the requests run out. */
+      private void fill() {
+        while (inFlight.size() < 2 && requests.hasNext()) {
+          List<ImageRequest> chunk = new ArrayList<>(batchSize);
+          while (chunk.size() < batchSize && requests.hasNext()) {
+            chunk.add(requests.next());
+          }
+          Batch batch = pool.poll();
+          if (batch == null) {
+            batch = newBatch(batchSize);
+          }
+          batch.reset(chunk);
+          Prepared p = new Prepared(batch, new CompletableFuture<>());
+          for (int i = 0; i < chunk.size(); i++) {
+            int slot = i;
+            Runnable task =
+                () -> {
+                  if (prepare(p.batch, slot)) {
+                    p.done.complete(null);
+                  }
+                };
+            try {
+              preparers.execute(task);
+            } catch (RejectedExecutionException e) {
+              task.run();
+            }
+          }
+          inFlight.add(p);
+        }
+      }
+    };
+  }
+
+  private record Prepared(Batch batch, CompletableFuture<Void> done) {}
 
   /** Buffers for batches of up to {@code capacity} images. */
   public Batch newBatch(int capacity) {
