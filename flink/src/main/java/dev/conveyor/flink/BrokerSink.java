@@ -1,13 +1,9 @@
 package dev.conveyor.flink;
 
-import dev.conveyor.core.ClassifyResult;
-import dev.conveyor.core.ImageRequest;
-import dev.conveyor.core.Json;
 import dev.conveyor.core.broker.Brokers;
+import dev.conveyor.core.transport.ResultBuffer;
 import dev.conveyor.core.transport.ResultSink;
 import java.io.IOException;
-import java.util.ArrayList;
-import java.util.List;
 import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.api.connector.sink2.SinkWriter;
 import org.apache.flink.api.connector.sink2.WriterInitContext;
@@ -33,47 +29,39 @@ final class BrokerSink implements Sink<Classified> {
   }
 
   private static final class Writer implements SinkWriter<Classified> {
-    private final ResultSink sink;
-    private List<ImageRequest> requests = new ArrayList<>(GROUP);
-    private List<ClassifyResult> results = new ArrayList<>(GROUP);
+    private final ResultBuffer buffer;
 
     Writer(ResultSink sink) {
-      this.sink = sink;
+      this.buffer = new ResultBuffer(sink, GROUP);
     }
 
     @Override
     public void write(Classified c, Context context) throws IOException {
-      requests.add(new ImageRequest(c.id(), c.id(), null, null, c.replyTo(), 0));
-      results.add(Json.read(c.json(), ClassifyResult.class));
-      if (results.size() >= GROUP) {
-        store();
+      try {
+        buffer.add(c.id(), c.replyTo(), c.json());
+      } catch (Exception e) {
+        throw failed(e);
       }
     }
 
     @Override
     public void flush(boolean endOfInput) throws IOException {
-      store();
+      try {
+        buffer.flush();
+      } catch (Exception e) {
+        throw failed(e);
+      }
     }
 
-    private void store() throws IOException {
-      if (results.isEmpty()) {
-        return;
-      }
-      try {
-        sink.deliver(requests, results);
-      } catch (IOException e) {
-        throw e;
-      } catch (Exception e) {
-        throw new IOException(
-            "could not store " + results.size() + " results: " + e.getMessage(), e);
-      }
-      requests = new ArrayList<>(GROUP);
-      results = new ArrayList<>(GROUP);
+    private IOException failed(Exception e) {
+      return e instanceof IOException io
+          ? io
+          : new IOException("could not store results: " + e.getMessage(), e);
     }
 
     @Override
     public void close() {
-      sink.close();
+      buffer.close();
     }
   }
 }

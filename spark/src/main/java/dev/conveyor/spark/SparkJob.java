@@ -1,16 +1,13 @@
 package dev.conveyor.spark;
 
-import dev.conveyor.core.ClassifyResult;
 import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.ErrorCode;
-import dev.conveyor.core.ImageRequest;
-import dev.conveyor.core.Json;
 import dev.conveyor.core.broker.Brokers;
 import dev.conveyor.core.engine.Engine;
 import dev.conveyor.core.engine.JobSettings;
 import dev.conveyor.core.settings.SettingGroup;
 import dev.conveyor.core.settings.Settings;
-import dev.conveyor.core.transport.ResultSink;
+import dev.conveyor.core.transport.ResultBuffer;
 import dev.conveyor.kafka.KafkaAddress;
 import dev.conveyor.kafka.Topics;
 import dev.conveyor.pipeline.PipelineSettings;
@@ -413,20 +410,12 @@ public final class SparkJob {
 
   /** Stores a partition's results in a broker's result sink, as {@code worker} does. */
   private static void store(String uri, java.util.Iterator<Row> rows) throws Exception {
-    try (ResultSink sink = Brokers.open(uri).sink()) {
-      List<ImageRequest> requests = new ArrayList<>();
-      List<ClassifyResult> results = new ArrayList<>();
+    try (ResultBuffer buffer = new ResultBuffer(Brokers.open(uri).sink(), 256)) {
       while (rows.hasNext()) {
         Row r = rows.next();
-        requests.add(
-            new ImageRequest(r.getString(0), r.getString(0), null, null, r.getString(1), 0));
-        results.add(Json.read(r.getString(3), ClassifyResult.class));
-        if (results.size() == 256 || !rows.hasNext()) {
-          sink.deliver(requests, results);
-          requests.clear();
-          results.clear();
-        }
+        buffer.add(r.getString(0), r.getString(1), r.getString(3));
       }
+      buffer.flush();
     }
   }
 }
