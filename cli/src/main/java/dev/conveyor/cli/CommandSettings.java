@@ -20,7 +20,9 @@ import picocli.CommandLine.ParameterException;
 final class CommandSettings {
   /** The pipeline's settings: model and preprocessing, then batching. */
   static final SettingGroup[] PIPELINE = {
-    PipelineSettings.MODEL_SETTINGS, PipelineSettings.BATCH_SETTINGS
+    PipelineSettings.MODEL_SETTINGS,
+    PipelineSettings.FETCH_SETTINGS,
+    PipelineSettings.BATCH_SETTINGS
   };
 
   private CommandSettings() {}

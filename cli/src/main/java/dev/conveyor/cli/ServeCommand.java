@@ -74,6 +74,7 @@ final class ServeCommand implements Callable<Integer>, SettingOptions.Taking {
     return new SettingGroup[] {
       ServerSettings.SERVER_SETTINGS,
       PipelineSettings.MODEL_SETTINGS,
+      PipelineSettings.FETCH_SETTINGS,
       PipelineSettings.BATCH_SETTINGS
     };
   }

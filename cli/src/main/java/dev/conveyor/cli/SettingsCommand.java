@@ -48,6 +48,7 @@ final class SettingsCommand implements Callable<Integer> {
   static Map<String, String> tables() {
     Map<String, String> tables = new LinkedHashMap<>();
     tables.put("model", SettingsTable.markdown(PipelineSettings.MODEL_SETTINGS, true));
+    tables.put("fetching", SettingsTable.markdown(PipelineSettings.FETCH_SETTINGS, true));
     tables.put("batching", SettingsTable.markdown(PipelineSettings.BATCH_SETTINGS, true));
     tables.put("server", SettingsTable.markdown(ServerSettings.SERVER_SETTINGS, true));
     tables.put("jobs", SettingsTable.markdown(JobSettings.FLINK, true));
@@ -85,6 +86,7 @@ final class SettingsCommand implements Callable<Integer> {
     }
     Map<String, SettingGroup> groups = new LinkedHashMap<>();
     groups.put("model", PipelineSettings.MODEL_SETTINGS);
+    groups.put("fetching", PipelineSettings.FETCH_SETTINGS);
     groups.put("batching", PipelineSettings.BATCH_SETTINGS);
     groups.put("server", ServerSettings.SERVER_SETTINGS);
     for (BrokerProvider p : Brokers.providers()) {

@@ -4,6 +4,7 @@ import dev.conveyor.core.image.ImageLimits;
 import dev.conveyor.core.preprocess.Preprocessing;
 import dev.conveyor.core.settings.Setting;
 import dev.conveyor.core.settings.SettingGroup;
+import dev.conveyor.core.worker.FetchSettings;
 import java.nio.file.Path;
 import java.util.Map;
 
@@ -133,6 +134,9 @@ public final class PipelineSettings {
           MAX_PIXELS);
 
   /** How workers batch, and how many requests may wait for them in memory. */
+  /** How images that requests refer to ({@code s3://…}) are fetched. */
+  public static final SettingGroup FETCH_SETTINGS = FetchSettings.SETTINGS;
+
   public static final SettingGroup BATCH_SETTINGS =
       SettingGroup.of("Batching", BATCH, LINGER_MS, PREPROCESS_THREADS, QUEUE, MAX_DELIVERIES);
 

@@ -13,7 +13,7 @@ import dev.conveyor.core.image.ImageLimits;
 import dev.conveyor.core.pipeline.Pipeline;
 import dev.conveyor.core.preprocess.Preprocessor;
 import dev.conveyor.core.settings.Settings;
-import dev.conveyor.core.worker.FileFetcher;
+import dev.conveyor.core.worker.Fetchers;
 import dev.conveyor.core.worker.HostName;
 import dev.conveyor.core.worker.WorkerConfig;
 import dev.conveyor.onnx.OnnxClassifier;
@@ -51,7 +51,7 @@ public final class Pipelines {
 
   /** Reads pipeline settings (model, preprocessing, batching) from strings. */
   public static Settings read(Map<String, String> settings, String where) {
-    return Settings.read(settings, where, MODEL_SETTINGS, BATCH_SETTINGS);
+    return Settings.read(settings, where, MODEL_SETTINGS, FETCH_SETTINGS, BATCH_SETTINGS);
   }
 
   public static Pipeline open(Settings s) {
@@ -73,7 +73,7 @@ public final class Pipelines {
           classifier,
           new Preprocessor(fit.preprocessing(), decoder),
           topK,
-          new FileFetcher(),
+          new Fetchers(s),
           HostName.get(),
           s.get(BATCH));
     } catch (RuntimeException e) {

@@ -267,9 +267,16 @@ public final class Pipeline implements AutoCloseable {
     return (System.nanoTime() - request.enqueuedNanos()) / 1e6;
   }
 
-  /** Closes the model. */
+  /** Closes the model, and the fetcher's clients. */
   @Override
   public void close() {
     classifier.close();
+    if (fetcher instanceof AutoCloseable c) {
+      try {
+        c.close();
+      } catch (Exception e) {
+        LOG.warn("closing the fetcher failed", e);
+      }
+    }
   }
 }

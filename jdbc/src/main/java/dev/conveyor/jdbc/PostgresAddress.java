@@ -1,0 +1,109 @@
+package dev.conveyor.jdbc;
+
+import dev.conveyor.core.ConveyorException;
+import dev.conveyor.core.ErrorCode;
+import dev.conveyor.core.settings.Arguments;
+import dev.conveyor.core.settings.Settings;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Where and how Conveyor uses PostgreSQL, from a URI: {@code
+ * postgresql://[user[:password]@]host[:port]/database?table=…&results=…}. A user or password left
+ * out comes from libpq's environment ({@code PGUSER}, {@code PGPASSWORD}), as {@code psql} takes
+ * them. The query's settings are declared in {@link PostgresSettings}.
+ */
+record PostgresAddress(
+    String host,
+    int port,
+    String database,
+    String user,
+    String password,
+    String table,
+    String results,
+    String column,
+    String keyPrefix,
+    Duration lease,
+    int maxDeliveries,
+    long maxLength,
+    int pool) {
+
+  static boolean handles(String uri) {
+    return uri.startsWith("postgresql://") || uri.startsWith("postgres://");
+  }
+
+  static PostgresAddress parse(String text, Map<String, String> overrides) {
+    if (!handles(text)) {
+      throw new ConveyorException(
+          ErrorCode.INVALID_SETTING,
+          "not a PostgreSQL URI: '%s'; expected postgresql://user@host:5432/database?table=…"
+              .formatted(text));
+    }
+    Arguments.Query query = Arguments.query(text);
+    Map<String, String> given = new LinkedHashMap<>(query.params());
+    given.putAll(overrides);
+    Settings s = Settings.read(given, "PostgreSQL URI", PostgresSettings.ALL);
+    URI uri;
+    try {
+      uri = new URI(query.base());
+    } catch (URISyntaxException e) {
+      throw new ConveyorException(
+          ErrorCode.INVALID_SETTING, "not a PostgreSQL URI: " + e.getReason(), e);
+    }
+    String database = uri.getPath() == null ? "" : uri.getPath().replaceFirst("^/", "");
+    if (uri.getHost() == null || database.isEmpty()) {
+      throw new ConveyorException(
+          ErrorCode.INVALID_SETTING,
+          "a PostgreSQL URI names a host and a database: postgresql://user@host:5432/database");
+    }
+    String user = System.getenv("PGUSER");
+    String password = System.getenv("PGPASSWORD");
+    if (uri.getRawUserInfo() != null) {
+      String[] parts = uri.getRawUserInfo().split(":", 2);
+      user = decode(parts[0]);
+      if (parts.length > 1) {
+        password = decode(parts[1]);
+      }
+    }
+    if (user == null) {
+      user = System.getProperty("user.name");
+    }
+    return new PostgresAddress(
+        uri.getHost(),
+        uri.getPort() > 0 ? uri.getPort() : 5432,
+        database,
+        user,
+        password,
+        s.get(PostgresSettings.TABLE),
+        s.get(PostgresSettings.RESULTS),
+        s.get(PostgresSettings.COLUMN),
+        s.get(PostgresSettings.KEY_PREFIX),
+        s.get(PostgresSettings.LEASE),
+        s.get(PostgresSettings.MAX_DELIVERIES),
+        s.get(PostgresSettings.MAX_LENGTH),
+        s.get(PostgresSettings.POOL));
+  }
+
+  private static String decode(String s) {
+    return URLDecoder.decode(s, StandardCharsets.UTF_8);
+  }
+
+  String jdbcUrl() {
+    return "jdbc:postgresql://%s:%d/%s".formatted(host, port, database);
+  }
+
+  /** The address without its password, for logs and people. */
+  String describe() {
+    return "postgresql://%s@%s:%d/%s".formatted(user, host, port, database);
+  }
+
+  @Override
+  public String toString() {
+    return describe();
+  }
+}

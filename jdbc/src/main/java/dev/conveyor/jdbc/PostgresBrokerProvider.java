@@ -1,0 +1,30 @@
+package dev.conveyor.jdbc;
+
+import dev.conveyor.core.broker.Broker;
+import dev.conveyor.core.broker.BrokerProvider;
+import dev.conveyor.core.settings.SettingGroup;
+import java.util.List;
+import java.util.Map;
+
+/** Makes {@code postgresql://} (and {@code postgres://}) addresses known to Conveyor. */
+public final class PostgresBrokerProvider implements BrokerProvider {
+  @Override
+  public List<String> schemes() {
+    return List.of("postgresql", "postgres");
+  }
+
+  @Override
+  public String example() {
+    return "postgresql://user@host:5432/db?table=conveyor_queue";
+  }
+
+  @Override
+  public SettingGroup settings() {
+    return PostgresSettings.ALL;
+  }
+
+  @Override
+  public Broker open(String uri, Map<String, String> overrides) {
+    return new PostgresBroker(PostgresAddress.parse(uri, overrides));
+  }
+}

@@ -1,0 +1,160 @@
+package dev.conveyor.jdbc;
+
+import com.zaxxer.hikari.HikariDataSource;
+import dev.conveyor.core.ClassifyResult;
+import dev.conveyor.core.ImageRequest;
+import dev.conveyor.core.Json;
+import dev.conveyor.core.Prediction;
+import dev.conveyor.core.transport.ResultSink;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.sql.Types;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Results as rows of the results table (made when missing), one per request id: seed 004's columns,
+ * {@code image_key} (the request id), {@code category}, {@code confidence}, {@code hostname},
+ * {@code time}, and Conveyor's {@code status}, {@code error_code}, {@code error}, {@code model},
+ * {@code latency_ms}, {@code source} and the top-k as JSON in {@code predictions}. A table of the
+ * user's with only some of these columns gets those. Inserts are batched in one transaction, and
+ * idempotent: a redelivered request whose row is there adds nothing.
+ */
+final class PostgresResultSink implements ResultSink {
+  private static final Logger LOG = LoggerFactory.getLogger(PostgresResultSink.class);
+
+  /** A column Conveyor can fill, and how. */
+  private record Column(String name, int type, Function<ClassifyResult, Object> value) {}
+
+  private static final List<Column> COLUMNS =
+      List.of(
+          new Column("image_key", Types.VARCHAR, ClassifyResult::id),
+          new Column("category", Types.VARCHAR, r -> r.top() == null ? null : r.top().label()),
+          new Column("confidence", Types.REAL, r -> r.top() == null ? null : r.top().score()),
+          new Column("hostname", Types.VARCHAR, ClassifyResult::host),
+          new Column("status", Types.VARCHAR, r -> r.isOk() ? "ok" : "error"),
+          new Column("error_code", Types.VARCHAR, r -> r.isOk() ? null : r.error().code().name()),
+          new Column("error", Types.VARCHAR, r -> r.isOk() ? null : r.error().message()),
+          new Column("model", Types.VARCHAR, ClassifyResult::model),
+          new Column(
+              "latency_ms",
+              Types.REAL,
+              r -> r.latencyMs() == null ? null : r.latencyMs().floatValue()),
+          new Column("source", Types.VARCHAR, ClassifyResult::source),
+          new Column("predictions", Types.OTHER, PostgresResultSink::predictions));
+
+  private final PostgresAddress address;
+  private final HikariDataSource pool;
+  private String insert;
+  private List<Column> columns;
+
+  PostgresResultSink(PostgresAddress address) {
+    this.address = address;
+    this.pool = Database.pool(address, Math.min(2, address.pool()), "sink");
+  }
+
+  private static String predictions(ClassifyResult r) {
+    List<Prediction> p = r.predictions();
+    return p == null ? null : Json.write(p);
+  }
+
+  /** The insert for the table as it is, made on first use (the table is created if missing). */
+  private String insert(Connection c) throws SQLException {
+    if (insert == null) {
+      String table = address.results();
+      Set<String> present = Tables.columns(c, table);
+      if (present.isEmpty()) {
+        Tables.createResults(c, table);
+        present = Tables.columns(c, table);
+      }
+      if (!present.contains("image_key")) {
+        throw new SQLException(
+            "the results table " + table + " has no image_key column, which Conveyor fills");
+      }
+      List<Column> used = new ArrayList<>();
+      for (Column col : COLUMNS) {
+        if (present.contains(col.name())) {
+          used.add(col);
+        }
+      }
+      String names = String.join(", ", used.stream().map(Column::name).toList());
+      String marks =
+          String.join(
+              ", ",
+              used.stream().map(col -> col.type() == Types.OTHER ? "?::jsonb" : "?").toList());
+      if (Tables.unique(c, table, "image_key")) {
+        insert =
+            "INSERT INTO %s (%s) VALUES (%s) ON CONFLICT (image_key) DO NOTHING"
+                .formatted(table, names, marks);
+      } else {
+        LOG.warn(
+            "{} has no unique index on image_key: a redelivered request is checked for with a"
+                + " query, which two workers can race; CREATE UNIQUE INDEX ON {} (image_key)"
+                + " makes it exact",
+            table,
+            table);
+        insert =
+            "INSERT INTO %1$s (%2$s) SELECT %3$s WHERE NOT EXISTS (SELECT 1 FROM %1$s WHERE image_key = ?)"
+                .formatted(table, names, marks);
+      }
+      columns = used;
+    }
+    return insert;
+  }
+
+  @Override
+  public void deliver(List<ImageRequest> requests, List<ClassifyResult> results)
+      throws SQLException {
+    if (results.isEmpty()) {
+      return;
+    }
+    try (Connection c = pool.getConnection()) {
+      String sql = insert(c);
+      c.setAutoCommit(false);
+      try (PreparedStatement st = c.prepareStatement(sql)) {
+        for (ClassifyResult r : results) {
+          int i = 1;
+          for (Column col : columns) {
+            Object v = col.value().apply(r);
+            if (v == null) {
+              st.setNull(i++, col.type() == Types.OTHER ? Types.VARCHAR : col.type());
+            } else {
+              st.setObject(i++, v, col.type() == Types.OTHER ? Types.VARCHAR : col.type());
+            }
+          }
+          if (sql.contains("NOT EXISTS")) {
+            st.setString(i, r.id());
+          }
+          st.addBatch();
+        }
+        st.executeBatch();
+        try (Statement s = c.createStatement()) {
+          s.execute("NOTIFY " + Tables.resultsChannel(address.results()));
+        }
+        c.commit();
+      } catch (SQLException e) {
+        c.rollback();
+        throw e;
+      } finally {
+        c.setAutoCommit(true);
+      }
+    } catch (SQLException e) {
+      insert = null;
+      throw new SQLException(
+          "storing %d results in %s on %s failed: %s"
+              .formatted(results.size(), address.results(), address.describe(), e.getMessage()),
+          e);
+    }
+  }
+
+  @Override
+  public void close() {
+    pool.close();
+  }
+}

@@ -1,0 +1,216 @@
+package dev.conveyor.jdbc;
+
+import com.zaxxer.hikari.HikariDataSource;
+import dev.conveyor.core.ClassifyResult;
+import dev.conveyor.core.ErrorCode;
+import dev.conveyor.core.Json;
+import dev.conveyor.core.Prediction;
+import dev.conveyor.core.broker.ResultReader;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
+
+/**
+ * Reads the results table back as the JSON {@code classify} prints: by id, everything stored, or
+ * rows as they are stored (by their {@code time}). Works on a table of the user's with only seed
+ * 004's columns too: what is missing is left out of the JSON.
+ */
+final class PostgresResults implements ResultReader {
+  private static final int PAGE = 10_000;
+
+  private final PostgresAddress address;
+  private final HikariDataSource pool;
+  private Set<String> columns;
+
+  PostgresResults(PostgresAddress address) {
+    this.address = address;
+    this.pool = Database.pool(address, 1, "results");
+  }
+
+  private String select(Connection c) throws SQLException {
+    if (columns == null || columns.isEmpty()) {
+      columns = Tables.columns(c, address.results());
+    }
+    List<String> wanted = new ArrayList<>();
+    for (String col :
+        List.of(
+            "image_key",
+            "category",
+            "confidence",
+            "hostname",
+            "time",
+            "status",
+            "error_code",
+            "error",
+            "model",
+            "latency_ms",
+            "source",
+            "predictions")) {
+      wanted.add(columns.contains(col) ? col : "NULL AS " + col);
+    }
+    return "SELECT " + String.join(", ", wanted) + " FROM " + address.results();
+  }
+
+  @Override
+  public ClassifyResult get(String id) {
+    try (Connection c = pool.getConnection()) {
+      if (Tables.columns(c, address.results()).isEmpty()) {
+        return null;
+      }
+      try (PreparedStatement st = c.prepareStatement(select(c) + " WHERE image_key = ?")) {
+        st.setString(1, id);
+        try (ResultSet rs = st.executeQuery()) {
+          return rs.next() ? result(rs) : null;
+        }
+      }
+    } catch (SQLException e) {
+      throw Database.failed(address, "reading result " + id, e);
+    }
+  }
+
+  /** Results of these ids that are stored, in no order. */
+  List<ClassifyResult> get(List<String> ids) {
+    List<ClassifyResult> out = new ArrayList<>();
+    try (Connection c = pool.getConnection()) {
+      if (Tables.columns(c, address.results()).isEmpty()) {
+        return out;
+      }
+      try (PreparedStatement st = c.prepareStatement(select(c) + " WHERE image_key = ANY(?)")) {
+        st.setArray(1, c.createArrayOf("text", ids.toArray()));
+        try (ResultSet rs = st.executeQuery()) {
+          while (rs.next()) {
+            out.add(result(rs));
+          }
+        }
+      }
+    } catch (SQLException e) {
+      throw Database.failed(address, "reading " + ids.size() + " results", e);
+    }
+    return out;
+  }
+
+  @Override
+  public void stored(Consumer<String> json) {
+    Object[] last = {null, null};
+    while (true) {
+      int[] n = {0};
+      Object[] next =
+          after(
+              (Timestamp) last[0],
+              (String) last[1],
+              j -> {
+                n[0]++;
+                json.accept(j);
+              });
+      if (n[0] < PAGE) {
+        return;
+      }
+      last = next;
+    }
+  }
+
+  /**
+   * Hands on rows stored after ({@code time}, {@code key}), oldest first; returns the last one's
+   * position, or the given one when there were none.
+   */
+  private Object[] after(Timestamp time, String key, Consumer<String> json) {
+    Object[] last = {time, key};
+    try (Connection c = pool.getConnection()) {
+      if (Tables.columns(c, address.results()).isEmpty()) {
+        return last;
+      }
+      String where = time == null ? "" : " WHERE (time, image_key) > (?, ?)";
+      try (PreparedStatement st =
+          c.prepareStatement(select(c) + where + " ORDER BY time, image_key LIMIT " + PAGE)) {
+        if (time != null) {
+          st.setTimestamp(1, time);
+          st.setString(2, key);
+        }
+        try (ResultSet rs = st.executeQuery()) {
+          while (rs.next()) {
+            json.accept(Json.write(result(rs)));
+            last = new Object[] {rs.getTimestamp("time"), rs.getString("image_key")};
+          }
+        }
+      }
+    } catch (SQLException e) {
+      throw Database.failed(address, "reading results", e);
+    }
+    return last;
+  }
+
+  @Override
+  public void follow(BooleanSupplier running, Consumer<String> json) {
+    Object[] last = {new Timestamp(System.currentTimeMillis()), ""};
+    while (running.getAsBoolean()) {
+      Object[] next = after((Timestamp) last[0], (String) last[1], json);
+      if (next[0] != null) {
+        last = next;
+      }
+      try {
+        Thread.sleep(200);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
+  }
+
+  private static ClassifyResult result(ResultSet rs) throws SQLException {
+    String key = rs.getString("image_key");
+    String status = rs.getString("status");
+    String errorCode = rs.getString("error_code");
+    String host = rs.getString("hostname");
+    float latency = rs.getFloat("latency_ms");
+    Double latencyMs = rs.wasNull() ? null : (double) latency;
+    if ("error".equals(status) || errorCode != null) {
+      ErrorCode code;
+      try {
+        code = ErrorCode.valueOf(errorCode);
+      } catch (RuntimeException e) {
+        code = ErrorCode.INTERNAL;
+      }
+      return new ClassifyResult(
+          key,
+          rs.getString("source"),
+          ClassifyResult.Status.ERROR,
+          rs.getString("model"),
+          null,
+          new ClassifyResult.Error(code, rs.getString("error")),
+          host,
+          latencyMs);
+    }
+    List<Prediction> predictions;
+    String top = rs.getString("predictions");
+    if (top != null) {
+      predictions = List.of(Json.read(top, Prediction[].class));
+    } else {
+      float confidence = rs.getFloat("confidence");
+      predictions =
+          rs.getString("category") == null
+              ? List.of()
+              : List.of(new Prediction(-1, rs.getString("category"), confidence));
+    }
+    return new ClassifyResult(
+        key,
+        rs.getString("source"),
+        ClassifyResult.Status.OK,
+        rs.getString("model"),
+        predictions,
+        null,
+        host,
+        latencyMs);
+  }
+
+  @Override
+  public void close() {
+    pool.close();
+  }
+}

@@ -1,0 +1,72 @@
+package dev.conveyor.jdbc;
+
+import dev.conveyor.core.settings.Setting;
+import dev.conveyor.core.settings.SettingGroup;
+import java.time.Duration;
+
+/**
+ * The settings a PostgreSQL URI takes as query parameters: {@code
+ * postgresql://user@host:5432/db?table=…}.
+ */
+final class PostgresSettings {
+  private PostgresSettings() {}
+
+  private static final String NAME = "[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)?";
+
+  static final Setting<String> TABLE =
+      name(
+          "table",
+          "conveyor_queue",
+          "where requests come from: the work-queue table (created when missing); for produce --from-table, the table of keys");
+  static final Setting<String> RESULTS =
+      name(
+          "results",
+          "prediction_results",
+          "the results table (created when missing): one row per request id, seed 004's columns and more");
+  static final Setting<String> COLUMN =
+      name("column", "image_key", "produce --from-table: the column of keys");
+  static final Setting<String> KEY_PREFIX =
+      Setting.text(
+              "key-prefix",
+              "PREFIX",
+              "produce --from-table: prepended to each key to make the reference workers fetch, such as s3://bucket/",
+              s -> true,
+              "some text")
+          .withDefault("", "none");
+  static final Setting<Duration> LEASE =
+      Setting.seconds(
+          "lease",
+          60,
+          "seconds a worker holds the rows it took; a row whose lease ran out (its worker died) is taken again");
+  static final Setting<Integer> MAX_DELIVERIES =
+      Setting.integer(
+          "max-deliveries",
+          3,
+          1,
+          "deliveries before a row is given up on: its state turns to dead, with the reason");
+  static final Setting<Long> MAX_LENGTH =
+      Setting.longInteger(
+          "max-length",
+          100_000,
+          1,
+          "the most rows waiting in the queue: producers wait beyond it, and a full queue answers BUSY");
+  static final Setting<Integer> POOL =
+      Setting.integer("pool", 4, 1, "connections each producer, sink or reader keeps open");
+
+  static final SettingGroup ALL =
+      SettingGroup.of(
+          "PostgreSQL URI settings",
+          TABLE,
+          RESULTS,
+          COLUMN,
+          KEY_PREFIX,
+          LEASE,
+          MAX_DELIVERIES,
+          MAX_LENGTH,
+          POOL);
+
+  private static Setting<String> name(String name, String defaultValue, String doc) {
+    return Setting.text(name, "NAME", doc, s -> s.matches(NAME), "a table or column name")
+        .withDefault(defaultValue, defaultValue);
+  }
+}

@@ -1,0 +1,126 @@
+package dev.conveyor.jdbc;
+
+import dev.conveyor.core.ImageRequest;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * Keys read from a table, as seed 004's producer reads {@code image_info(image_key)}: each key
+ * becomes a request whose id is the key and whose reference is the key with {@code key-prefix}
+ * before it ({@code s3://bucket/} + key), for workers to fetch. Read in one snapshot, streamed in
+ * pages, in key order.
+ */
+public final class TableKeys {
+  private final PostgresAddress address;
+
+  private TableKeys(PostgresAddress address) {
+    this.address = address;
+  }
+
+  /**
+   * @param uri {@code postgresql://…/db?table=image_info&column=image_key&key-prefix=s3://bucket/}
+   * @throws dev.conveyor.core.ConveyorException {@code INVALID_SETTING} naming what is wrong
+   */
+  public static TableKeys of(String uri) {
+    return new TableKeys(PostgresAddress.parse(uri, Map.of()));
+  }
+
+  /** The table and column, for people. */
+  public String describe() {
+    return "%s %s.%s".formatted(address.describe(), address.table(), address.column());
+  }
+
+  /** How many keys {@link #forEach} would hand on. */
+  public long count(boolean onlyNew) {
+    try (Connection c = Database.connect(address, "keys");
+        PreparedStatement st =
+            c.prepareStatement("SELECT count(*) FROM (" + query(c, onlyNew) + ") k");
+        ResultSet rs = st.executeQuery()) {
+      rs.next();
+      return rs.getLong(1);
+    } catch (SQLException e) {
+      throw Database.failed(address, "counting keys in " + address.table(), e);
+    }
+  }
+
+  /**
+   * Hands on a request for every key (with {@code onlyNew}, only keys that have no row in the
+   * results table yet); returns how many.
+   */
+  public long forEach(boolean onlyNew, Consumer<ImageRequest> requests) {
+    try (Connection c = Database.connect(address, "keys")) {
+      c.setAutoCommit(false);
+      try (PreparedStatement st = c.prepareStatement(query(c, onlyNew))) {
+        st.setFetchSize(1000);
+        long n = 0;
+        try (ResultSet rs = st.executeQuery()) {
+          while (rs.next()) {
+            String key = rs.getString(1);
+            if (key == null || key.isBlank()) {
+              continue;
+            }
+            requests.accept(
+                new ImageRequest(
+                    key, address.keyPrefix() + key, null, null, null, System.nanoTime()));
+            n++;
+          }
+        }
+        c.commit();
+        return n;
+      }
+    } catch (SQLException e) {
+      throw Database.failed(address, "reading keys from " + address.table(), e);
+    }
+  }
+
+  /**
+   * Adds keys to the table, as seed 004's upload step does (the table, {@code (column TEXT PRIMARY
+   * KEY)}, is made when missing); a key already there is not added twice.
+   */
+  public void insert(java.util.Collection<String> keys) {
+    try (Connection c = Database.connect(address, "keys")) {
+      String column = address.column();
+      if (Tables.columns(c, address.table()).isEmpty()) {
+        try (var s = c.createStatement()) {
+          s.execute(
+              "CREATE TABLE IF NOT EXISTS %s (%s TEXT PRIMARY KEY)"
+                  .formatted(address.table(), column));
+        }
+      }
+      String sql =
+          Tables.unique(c, address.table(), column)
+              ? "INSERT INTO %1$s (%2$s) VALUES (?) ON CONFLICT DO NOTHING"
+              : "INSERT INTO %1$s (%2$s) SELECT ? WHERE NOT EXISTS"
+                  + " (SELECT 1 FROM %1$s WHERE %2$s = ?)";
+      c.setAutoCommit(false);
+      try (PreparedStatement st = c.prepareStatement(sql.formatted(address.table(), column))) {
+        for (String key : keys) {
+          st.setString(1, key);
+          if (sql.contains("NOT EXISTS")) {
+            st.setString(2, key);
+          }
+          st.addBatch();
+        }
+        st.executeBatch();
+      }
+      c.commit();
+    } catch (SQLException e) {
+      throw Database.failed(address, "adding keys to " + address.table(), e);
+    }
+  }
+
+  private String query(Connection c, boolean onlyNew) throws SQLException {
+    String column = address.column();
+    String sql = "SELECT %1$s FROM %2$s".formatted(column, address.table());
+    if (onlyNew && !Tables.columns(c, address.results()).isEmpty()) {
+      sql +=
+          " k WHERE NOT EXISTS (SELECT 1 FROM %s r WHERE r.image_key = k.%s)"
+              .formatted(address.results(), column);
+    }
+    return sql + " ORDER BY 1";
+  }
+}

@@ -1,0 +1,93 @@
+package dev.conveyor.s3;
+
+import dev.conveyor.core.ConveyorException;
+import dev.conveyor.core.ErrorCode;
+import dev.conveyor.core.worker.Fetcher;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import software.amazon.awssdk.core.ResponseInputStream;
+import software.amazon.awssdk.core.exception.SdkClientException;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.GetObjectRequest;
+import software.amazon.awssdk.services.s3.model.GetObjectResponse;
+import software.amazon.awssdk.services.s3.model.NoSuchBucketException;
+import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
+import software.amazon.awssdk.services.s3.model.S3Exception;
+
+/**
+ * Fetches {@code s3://bucket/key}. The byte limit holds before the download completes: an object
+ * whose length is over it is refused from the response's headers, and reading stops (the connection
+ * is aborted) as soon as more bytes than the limit arrive. A missing object or bucket is {@code
+ * NOT_FOUND}; a refusal or a store that still fails after the SDK's retries is {@code
+ * FETCH_FAILED}. Thread-safe: one client for all threads.
+ */
+final class S3Fetcher implements Fetcher, AutoCloseable {
+  private final S3Client s3;
+
+  S3Fetcher(S3Client s3) {
+    this.s3 = s3;
+  }
+
+  @Override
+  public byte[] fetch(String key, long maxBytes) {
+    S3Location at = S3Location.parse(key);
+    try (ResponseInputStream<GetObjectResponse> in =
+        s3.getObject(GetObjectRequest.builder().bucket(at.bucket()).key(at.key()).build())) {
+      Long length = in.response().contentLength();
+      if (length != null && length > maxBytes) {
+        in.abort();
+        throw tooLarge(length, maxBytes);
+      }
+      byte[] bytes = readAtMost(in, maxBytes, length == null ? 64 * 1024 : length);
+      if (bytes == null) {
+        in.abort();
+        throw new ConveyorException(
+            ErrorCode.TOO_LARGE, "the object is over the limit of %d bytes".formatted(maxBytes));
+      }
+      return bytes;
+    } catch (NoSuchKeyException | NoSuchBucketException e) {
+      throw new ConveyorException(ErrorCode.NOT_FOUND, "no such object: " + at);
+    } catch (S3Exception e) {
+      if (e.statusCode() == 404) {
+        throw new ConveyorException(ErrorCode.NOT_FOUND, "no such object: " + at);
+      }
+      throw new ConveyorException(
+          ErrorCode.FETCH_FAILED,
+          "the store refused %s: HTTP %d %s"
+              .formatted(at, e.statusCode(), e.awsErrorDetails().errorCode()));
+    } catch (SdkClientException e) {
+      throw new ConveyorException(
+          ErrorCode.FETCH_FAILED, "cannot fetch " + at + ": " + e.getMessage());
+    } catch (IOException e) {
+      throw new ConveyorException(
+          ErrorCode.FETCH_FAILED, "reading " + at + " failed: " + e.getMessage());
+    }
+  }
+
+  /** The stream's bytes, or {@code null} as soon as there are more than {@code max}. */
+  static byte[] readAtMost(InputStream in, long max, long expected) throws IOException {
+    ByteArrayOutputStream out = new ByteArrayOutputStream((int) Math.min(expected, max) + 1);
+    byte[] buffer = new byte[64 * 1024];
+    long total = 0;
+    for (int n; (n = in.read(buffer)) >= 0; ) {
+      total += n;
+      if (total > max) {
+        return null;
+      }
+      out.write(buffer, 0, n);
+    }
+    return out.toByteArray();
+  }
+
+  private static ConveyorException tooLarge(long length, long max) {
+    return new ConveyorException(
+        ErrorCode.TOO_LARGE,
+        "the object is %d bytes, over the limit of %d bytes".formatted(length, max));
+  }
+
+  @Override
+  public void close() {
+    s3.close();
+  }
+}

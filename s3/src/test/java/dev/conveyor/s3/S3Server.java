@@ -1,0 +1,104 @@
+package dev.conveyor.s3;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A real S3-compatible server on a free loopback port: s3proxy (from Maven Central) in its own
+ * process, storing objects in a folder of the test's, checking AWS signatures against one access
+ * key. The build copies its jar to the path the {@code s3proxy.jar} system property names.
+ */
+public final class S3Server implements AutoCloseable {
+  public static final String ACCESS_KEY = "conveyor-test";
+  public static final String SECRET_KEY = "conveyor-test-secret";
+
+  private final Process process;
+  private final int port;
+  private final Path dir;
+
+  private S3Server(Process process, int port, Path dir) {
+    this.process = process;
+    this.port = port;
+    this.dir = dir;
+  }
+
+  public static S3Server start(Path dir) throws IOException, InterruptedException {
+    String jar = System.getProperty("s3proxy.jar");
+    if (jar == null || !Files.isRegularFile(Path.of(jar))) {
+      throw new IllegalStateException(
+          "no s3proxy jar at " + jar + ": the build copies it (run the tests through ./mvnw)");
+    }
+    int port;
+    try (ServerSocket s = new ServerSocket(0)) {
+      port = s.getLocalPort();
+    }
+    Path objects = Files.createDirectories(dir.resolve("objects"));
+    Path properties = dir.resolve("s3proxy.properties");
+    Files.writeString(
+        properties,
+        String.join(
+            "\n",
+            "s3proxy.endpoint=http://127.0.0.1:" + port,
+            "s3proxy.authorization=aws-v2-or-v4",
+            "s3proxy.identity=" + ACCESS_KEY,
+            "s3proxy.credential=" + SECRET_KEY,
+            "jclouds.provider=filesystem",
+            "jclouds.filesystem.basedir=" + objects,
+            ""));
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    Process p =
+        new ProcessBuilder(
+                List.of(java, "-Xmx256m", "-jar", jar, "--properties", properties.toString()))
+            .redirectErrorStream(true)
+            .redirectOutput(dir.resolve("s3proxy.log").toFile())
+            .start();
+    S3Server server = new S3Server(p, port, dir);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (System.nanoTime() < deadline) {
+      if (!p.isAlive()) {
+        throw new IllegalStateException(
+            "s3proxy stopped: " + Files.readString(dir.resolve("s3proxy.log")));
+      }
+      try (Socket s = new Socket("127.0.0.1", port)) {
+        return server;
+      } catch (IOException notYet) {
+        Thread.sleep(50);
+      }
+    }
+    server.close();
+    throw new IllegalStateException("s3proxy did not start; see " + dir.resolve("s3proxy.log"));
+  }
+
+  public String endpoint() {
+    return "http://127.0.0.1:" + port;
+  }
+
+  /** The settings a pipeline or {@code upload} needs to reach this server. */
+  public Map<String, String> settings() {
+    return Map.of("s3-endpoint", endpoint(), "s3-path-style", "true", "s3-region", "us-east-1");
+  }
+
+  /** The credentials, as the AWS SDK reads them from a process's environment. */
+  public static Map<String, String> environment() {
+    return Map.of("AWS_ACCESS_KEY_ID", ACCESS_KEY, "AWS_SECRET_ACCESS_KEY", SECRET_KEY);
+  }
+
+  /** The folder s3proxy keeps a bucket's objects in. */
+  public Path bucketFolder(String bucket) {
+    return dir.resolve("objects").resolve(bucket);
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    process.destroy();
+    if (!process.waitFor(10, TimeUnit.SECONDS)) {
+      process.destroyForcibly().waitFor();
+    }
+  }
+}
