@@ -1,0 +1,320 @@
+package dev.conveyor.jdbc;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.conveyor.core.ClassifyResult;
+import dev.conveyor.core.ConveyorException;
+import dev.conveyor.core.ErrorCode;
+import dev.conveyor.core.ImageRequest;
+import dev.conveyor.core.Json;
+import dev.conveyor.core.Prediction;
+import dev.conveyor.core.broker.Broker;
+import dev.conveyor.core.broker.Brokers;
+import dev.conveyor.core.broker.Producer;
+import dev.conveyor.core.broker.ReplyClient;
+import dev.conveyor.core.broker.ResultReader;
+import dev.conveyor.core.transport.Delivery;
+import dev.conveyor.core.transport.ResultSink;
+import dev.conveyor.core.transport.Transport;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** PostgreSQL as queue and results table, on a real server. */
+@Timeout(120)
+class PostgresBrokerIT {
+  private static PostgresServer server;
+
+  @BeforeAll
+  static void start() throws Exception {
+    server = PostgresServer.start();
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    if (server != null) {
+      server.close();
+    }
+  }
+
+  private static ImageRequest request(String id) {
+    return new ImageRequest(id, id + ".png", new byte[] {1, 2, 3}, "image/png", null, 0);
+  }
+
+  private static ClassifyResult ok(ImageRequest r, String label) {
+    return ClassifyResult.ok(r, "m", List.of(new Prediction(3, label, 0.75f)), "host-a", 12.5);
+  }
+
+  private static long count(String sql) throws SQLException {
+    try (Connection c = server.connect();
+        Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery(sql)) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
+  @Test
+  void requestsGoThroughTheQueueOnceEachAndResultsLandInTheTableOnce() throws Exception {
+    Broker broker = Brokers.open(server.uri("table=q1&results=r1"));
+    try (Producer p = broker.producer()) {
+      for (int i = 0; i < 300; i++) {
+        p.send(request("q1-" + i), Duration.ofSeconds(5));
+      }
+      assertThat(p.flush(Duration.ofSeconds(5))).isEmpty();
+    }
+    assertThat(count("SELECT count(*) FROM q1")).isEqualTo(300);
+    // two workers at once: SKIP LOCKED hands each row to one of them
+    Set<String> seen = ConcurrentHashMap.newKeySet();
+    List<String> twice = new ArrayList<>();
+    ExecutorService pool = Executors.newFixedThreadPool(2);
+    List<Future<?>> workers = new ArrayList<>();
+    for (int w = 0; w < 2; w++) {
+      workers.add(
+          pool.submit(
+              () -> {
+                try (Transport t = broker.transport(16);
+                    ResultSink sink = broker.sink()) {
+                  while (true) {
+                    List<Delivery> batch = t.poll(16, Duration.ofMillis(500));
+                    if (batch.isEmpty()) {
+                      return null;
+                    }
+                    List<ImageRequest> rs = batch.stream().map(Delivery::request).toList();
+                    for (ImageRequest r : rs) {
+                      if (!seen.add(r.id())) {
+                        synchronized (twice) {
+                          twice.add(r.id());
+                        }
+                      }
+                    }
+                    sink.deliver(rs, rs.stream().map(r -> ok(r, "cat")).toList());
+                    t.ack(batch);
+                  }
+                }
+              }));
+    }
+    for (Future<?> f : workers) {
+      f.get();
+    }
+    pool.shutdown();
+    assertThat(twice).isEmpty();
+    assertThat(seen).hasSize(300);
+    assertThat(count("SELECT count(*) FROM q1")).as("acknowledged rows are gone").isZero();
+    assertThat(count("SELECT count(*) FROM r1")).isEqualTo(300);
+    assertThat(count("SELECT count(*) FROM r1 WHERE category = 'cat' AND hostname = 'host-a'"))
+        .isEqualTo(300);
+
+    // a redelivered request's result adds no second row
+    try (ResultSink sink = broker.sink()) {
+      ImageRequest again = request("q1-7");
+      sink.deliver(List.of(again), List.of(ok(again, "dog")));
+    }
+    assertThat(count("SELECT count(*) FROM r1")).isEqualTo(300);
+    assertThat(count("SELECT count(*) FROM r1 WHERE category = 'dog'")).isZero();
+
+    try (ResultReader reader = broker.results()) {
+      ClassifyResult r = reader.get("q1-7");
+      assertThat(r.isOk()).isTrue();
+      assertThat(r.top().label()).isEqualTo("cat");
+      assertThat(r.top().index()).isEqualTo(3);
+      assertThat(r.host()).isEqualTo("host-a");
+      assertThat(r.source()).isEqualTo("q1-7.png");
+      assertThat(reader.get("none")).isNull();
+      List<String> all = new ArrayList<>();
+      reader.stored(all::add);
+      assertThat(all).hasSize(300);
+    }
+  }
+
+  @Test
+  void aRowWhoseLeaseRunsOutIsTakenAgainAndAPoisonRowEndsDead() throws Exception {
+    Broker broker = Brokers.open(server.uri("table=q2&results=r2&lease=1&max-deliveries=2"));
+    try (Producer p = broker.producer()) {
+      for (int i = 0; i < 5; i++) {
+        p.send(request("q2-" + i), Duration.ofSeconds(5));
+      }
+      p.flush(Duration.ofSeconds(5));
+    }
+    String poison;
+    try (Transport dies = broker.transport(16);
+        Transport lives = broker.transport(16)) {
+      List<Delivery> held = dies.poll(16, Duration.ofSeconds(5));
+      assertThat(held).hasSize(5).allSatisfy(d -> assertThat(d.attempt()).isEqualTo(1));
+      assertThat(count("SELECT count(*) FROM q2 WHERE visible_at > now()"))
+          .as("leased, in flight")
+          .isEqualTo(5);
+      // while the lease holds, nobody else gets them
+      assertThat(lives.poll(16, Duration.ofMillis(300))).isEmpty();
+      // the holder never acknowledges: once the lease runs out the rows come again
+      List<Delivery> again = new ArrayList<>();
+      long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+      while (again.size() < 5 && System.nanoTime() < deadline) {
+        again.addAll(lives.poll(16, Duration.ofSeconds(1)));
+      }
+      assertThat(again).hasSize(5).allSatisfy(d -> assertThat(d.attempt()).isEqualTo(2));
+      // four are answered; the fifth, a poison row, is failed again: over max-deliveries it dies
+      poison = again.get(4).request().id();
+      lives.ack(again.subList(0, 4));
+      lives.release(again.subList(4, 5), "the model failed: it crashes on this one");
+      assertThat(lives.poll(16, Duration.ofSeconds(2))).isEmpty();
+    }
+    assertThat(count("SELECT count(*) FROM q2 WHERE state = 'queued'")).isZero();
+    try (Connection c = server.connect();
+        Statement s = c.createStatement();
+        ResultSet rs =
+            s.executeQuery("SELECT id, deliveries, error FROM q2 WHERE state = 'dead'")) {
+      assertThat(rs.next()).isTrue();
+      assertThat(rs.getString(1)).isEqualTo(poison);
+      assertThat(rs.getInt(2)).isEqualTo(2);
+      assertThat(rs.getString(3)).isEqualTo("the model failed: it crashes on this one");
+      assertThat(rs.next()).isFalse();
+    }
+  }
+
+  @Test
+  void aRowLeasedTooOftenWithoutAResultIsGivenUpOn() throws Exception {
+    Broker broker = Brokers.open(server.uri("table=q3&lease=1&max-deliveries=2"));
+    try (Producer p = broker.producer()) {
+      p.send(request("q3-poison"), Duration.ofSeconds(5));
+      p.flush(Duration.ofSeconds(5));
+    }
+    try (Transport t = broker.transport(1)) {
+      assertThat(t.poll(1, Duration.ofSeconds(5))).hasSize(1);
+      long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+      List<Delivery> second = List.of();
+      while (second.isEmpty() && System.nanoTime() < deadline) {
+        second = t.poll(1, Duration.ofSeconds(1));
+      }
+      assertThat(second).hasSize(1).allSatisfy(d -> assertThat(d.attempt()).isEqualTo(2));
+      // its worker dies twice: the third take gives it up instead of delivering it
+      Thread.sleep(1100);
+      assertThat(t.poll(1, Duration.ofMillis(500))).isEmpty();
+    }
+    assertThat(
+            count(
+                "SELECT count(*) FROM q3 WHERE state = 'dead' AND error LIKE 'gave up after 2 deliveries%'"))
+        .isEqualTo(1);
+  }
+
+  @Test
+  void aFullQueueAnswersBusy() throws Exception {
+    Broker broker = Brokers.open(server.uri("table=q4&max-length=3"));
+    try (Producer p = broker.producer()) {
+      for (int i = 0; i < 3; i++) {
+        p.send(request("q4-" + i), Duration.ofSeconds(1));
+      }
+      assertThatThrownBy(() -> p.send(request("q4-x"), Duration.ofMillis(300)))
+          .isInstanceOfSatisfying(
+              ConveyorException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.BUSY));
+      p.flush(Duration.ofSeconds(5));
+    }
+    assertThat(count("SELECT count(*) FROM q4")).isEqualTo(3);
+  }
+
+  @Test
+  void aSeedStyleTableOfTheUsersGetsItsColumnsAndNoDuplicates() throws Exception {
+    try (Connection c = server.connect();
+        Statement s = c.createStatement()) {
+      s.execute(
+          "CREATE TABLE seed_results (image_key TEXT, category TEXT, confidence REAL,"
+              + " hostname TEXT, time TIMESTAMP DEFAULT now())");
+    }
+    Broker broker = Brokers.open(server.uri("results=seed_results"));
+    ImageRequest a = request("seed-a");
+    ImageRequest b = request("seed-b");
+    try (ResultSink sink = broker.sink()) {
+      sink.deliver(
+          List.of(a, b),
+          List.of(
+              ok(a, "bin"),
+              ClassifyResult.error(b, ErrorCode.CORRUPT, "truncated", "host-b", 1.0)));
+      sink.deliver(List.of(a), List.of(ok(a, "bin")));
+    }
+    assertThat(count("SELECT count(*) FROM seed_results")).isEqualTo(2);
+    assertThat(count("SELECT count(*) FROM seed_results WHERE category = 'bin'")).isEqualTo(1);
+    try (ResultReader reader = broker.results()) {
+      assertThat(reader.get("seed-a").top().label()).isEqualTo("bin");
+      assertThat(reader.get("seed-b").host()).isEqualTo("host-b");
+    }
+  }
+
+  @Test
+  void aReplyClientGetsEachResultOnceAWorkerStoresIt() throws Exception {
+    Broker broker = Brokers.open(server.uri("table=q5&results=r5"));
+    List<ClassifyResult> got = new ArrayList<>();
+    try (ReplyClient client = broker.client();
+        Transport t = broker.transport(8);
+        ResultSink sink = broker.sink()) {
+      client.send(request("q5-a"), Duration.ofSeconds(5));
+      client.send(request("q5-b"), Duration.ofSeconds(5));
+      List<Delivery> batch = t.poll(8, Duration.ofSeconds(5));
+      assertThat(batch).hasSize(2);
+      List<ImageRequest> rs = batch.stream().map(Delivery::request).toList();
+      sink.deliver(rs, rs.stream().map(r -> ok(r, "fish")).toList());
+      t.ack(batch);
+      long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+      while (got.size() < 2 && System.nanoTime() < deadline) {
+        client.poll(got::add);
+      }
+      client.poll(got::add);
+    }
+    Set<String> ids = new HashSet<>();
+    got.forEach(r -> ids.add(r.id()));
+    assertThat(got).hasSize(2);
+    assertThat(ids).containsExactlyInAnyOrder("q5-a", "q5-b");
+    assertThat(Json.write(got.get(0))).contains("\"fish\"");
+  }
+
+  @Test
+  void keysAreReadFromATableAsReferencesAndOnlyNewOnesWhenAsked() throws Exception {
+    TableKeys keys =
+        TableKeys.of(
+            server.uri("table=image_info&column=image_key&key-prefix=s3://images/&results=r6"));
+    keys.insert(List.of("b.jpg", "a.jpg", "c.jpg"));
+    keys.insert(List.of("a.jpg"));
+    List<ImageRequest> all = new ArrayList<>();
+    assertThat(keys.forEach(false, all::add)).isEqualTo(3);
+    assertThat(all).extracting(ImageRequest::id).containsExactly("a.jpg", "b.jpg", "c.jpg");
+    assertThat(all)
+        .extracting(ImageRequest::source)
+        .containsExactly("s3://images/a.jpg", "s3://images/b.jpg", "s3://images/c.jpg");
+    assertThat(all).allSatisfy(r -> assertThat(r.hasBytes()).isFalse());
+    try (ResultSink sink = Brokers.open(server.uri("results=r6")).sink()) {
+      sink.deliver(List.of(all.get(1)), List.of(ok(all.get(1), "x")));
+    }
+    List<ImageRequest> fresh = new ArrayList<>();
+    assertThat(keys.count(true)).isEqualTo(2);
+    keys.forEach(true, fresh::add);
+    assertThat(fresh).extracting(ImageRequest::id).containsExactly("a.jpg", "c.jpg");
+  }
+
+  @Test
+  void theAddressNeverShowsItsPassword() {
+    Broker broker =
+        Brokers.open("postgresql://alice:s3cr%21t@127.0.0.1:" + server.port() + "/conveyor");
+    assertThat(broker.describe()).contains("alice@127.0.0.1").doesNotContain("s3cr");
+    assertThatThrownBy(
+            () -> {
+              try (Producer p = broker.producer()) {
+                p.send(request("x"), Duration.ofSeconds(1));
+              }
+            })
+        .hasMessageNotContaining("s3cr");
+  }
+}
