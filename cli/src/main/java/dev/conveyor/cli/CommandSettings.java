@@ -25,6 +25,14 @@ final class CommandSettings {
     PipelineSettings.BATCH_SETTINGS
   };
 
+  /** What workers take: the pipeline's settings, and where results also go. */
+  static final SettingGroup[] WORKING = {
+    PipelineSettings.MODEL_SETTINGS,
+    PipelineSettings.FETCH_SETTINGS,
+    PipelineSettings.BATCH_SETTINGS,
+    PipelineSettings.RESULT_SETTINGS
+  };
+
   private CommandSettings() {}
 
   /** The pipeline settings given on this command line. */

@@ -39,9 +39,10 @@ abstract class EngineCommand implements Callable<Integer>, SettingOptions.Taking
   @Override
   public SettingGroup[] settings() {
     return new SettingGroup[] {
-      jobSettings(), PipelineSettings.MODEL_SETTINGS,
-    PipelineSettings.FETCH_SETTINGS,
-    PipelineSettings.BATCH_SETTINGS
+      jobSettings(),
+      PipelineSettings.MODEL_SETTINGS,
+      PipelineSettings.FETCH_SETTINGS,
+      PipelineSettings.BATCH_SETTINGS
     };
   }
 

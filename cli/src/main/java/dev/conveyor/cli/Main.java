@@ -22,6 +22,7 @@ import picocli.CommandLine.Spec;
       BenchCommand.class,
       EvalCommand.class,
       ProduceCommand.class,
+      UploadCommand.class,
       WorkerCommand.class,
       FlinkCommand.class,
       SparkCommand.class,

@@ -8,6 +8,7 @@ import dev.conveyor.core.broker.Broker;
 import dev.conveyor.core.broker.Producer;
 import dev.conveyor.core.broker.ReplyClient;
 import dev.conveyor.core.image.ImageFiles;
+import dev.conveyor.jdbc.TableKeys;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -34,7 +35,8 @@ import picocli.CommandLine.Spec;
       "Sends every file (directories are walked) to --to as a request, with a progress bar and",
       "the rate. When the queue is full it waits (back-pressure) rather than overflowing it;",
       "after --timeout seconds of waiting it stops with an error. With --wait it then waits for",
-      "every result and prints them as JSON lines, in the order they come.",
+      "every result and prints them as JSON lines, in the order they come. With --from-table it",
+      "sends the keys of a table instead (seed 004's producer), for workers to fetch each image.",
       ""
     })
 final class ProduceCommand implements Callable<Integer> {
@@ -67,15 +69,34 @@ final class ProduceCommand implements Callable<Integer> {
           "Longest wait for room in the queue, or for one result. Default: ${DEFAULT-VALUE}.")
   int timeoutSeconds;
 
+  @Option(
+      names = "--from-table",
+      paramLabel = "URI",
+      description =
+          "Send the keys of a table instead of files, as seed 004's producer does: postgresql://user@host:5432/db?table=image_info&column=image_key&key-prefix=s3://bucket/. Each key is a request whose id is the key, referring to the image by key-prefix + key for workers to fetch.")
+  String fromTable;
+
+  @Option(
+      names = "--only-new",
+      description = "With --from-table: only keys that have no row in the results table yet.")
+  boolean onlyNew;
+
   @Parameters(
       paramLabel = "FILE|DIR",
-      arity = "1..*",
+      arity = "0..*",
       description = "Images, or directories to walk.")
-  List<Path> inputs;
+  List<Path> inputs = List.of();
 
   @Override
   public Integer call() throws Exception {
     Broker broker = CommandSettings.broker(spec, to, partitions(partitions));
+    if ((fromTable == null) == inputs.isEmpty()) {
+      throw new picocli.CommandLine.ParameterException(
+          spec.commandLine(), "give image files or directories, or --from-table URI (one of them)");
+    }
+    if (fromTable != null) {
+      return keys(broker, CommandSettings.usage(spec, () -> TableKeys.of(fromTable)));
+    }
     List<Path> files = ImageFiles.expand(inputs);
     Duration timeout = Duration.ofSeconds(timeoutSeconds);
     PrintWriter err = spec.commandLine().getErr();
@@ -116,6 +137,55 @@ final class ProduceCommand implements Callable<Integer> {
         return 1;
       }
       if (await && !awaitAll(sender, sent, timeout)) {
+        return 1;
+      }
+    }
+    err.flush();
+    return 0;
+  }
+
+  /** Sends a request for each key of the table; the keys' images stay where they are. */
+  private int keys(Broker broker, TableKeys table) throws InterruptedException {
+    Duration timeout = Duration.ofSeconds(timeoutSeconds);
+    PrintWriter err = spec.commandLine().getErr();
+    long start = System.nanoTime();
+    long[] sent = {0};
+    List<Producer.Failure> failed = new ArrayList<>();
+    try (Sender sender =
+            await
+                ? new Replies(broker.client(), ConcurrentHashMap.newKeySet())
+                : new Plain(broker.producer());
+        ProgressBar bar = Progress.bar("produce", table.count(onlyNew), " key", 1, true)) {
+      table.forEach(
+          onlyNew,
+          r -> {
+            try {
+              sender.send(r, timeout);
+              sent[0]++;
+            } catch (ConveyorException e) {
+              failed.add(new Producer.Failure(r, e));
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+              throw new ConveyorException(dev.conveyor.core.ErrorCode.UNAVAILABLE, "interrupted");
+            }
+            bar.step();
+          });
+      List<Producer.Failure> late = sender.flush(timeout);
+      failed.addAll(late);
+      sent[0] -= late.size();
+      double seconds = (System.nanoTime() - start) / 1e9;
+      err.printf(
+          "sent %d keys from %s to %s in %.1f s (%.0f keys/s)%n",
+          sent[0], table.describe(), broker.describe(), seconds, sent[0] / seconds);
+      if (!failed.isEmpty()) {
+        err.printf("conveyor: could not send %d keys:%n", failed.size());
+        for (Producer.Failure f : failed.subList(0, Math.min(20, failed.size()))) {
+          err.printf("  %s: %s%n", f.request().id(), f.error().getMessage());
+        }
+        err.flush();
+        return 1;
+      }
+      if (await && !awaitAll(sender, (int) sent[0], timeout)) {
         return 1;
       }
     }

@@ -75,7 +75,8 @@ final class ServeCommand implements Callable<Integer>, SettingOptions.Taking {
       ServerSettings.SERVER_SETTINGS,
       PipelineSettings.MODEL_SETTINGS,
       PipelineSettings.FETCH_SETTINGS,
-      PipelineSettings.BATCH_SETTINGS
+      PipelineSettings.BATCH_SETTINGS,
+      PipelineSettings.RESULT_SETTINGS
     };
   }
 
@@ -88,7 +89,7 @@ final class ServeCommand implements Callable<Integer>, SettingOptions.Taking {
           spec.commandLine(),
           "--workers must be at least 1 on the embedded transport, 0 or more with a broker");
     }
-    Settings settings = CommandSettings.pipeline(spec);
+    Settings settings = CommandSettings.read(spec, CommandSettings.WORKING);
     Broker broker = embedded ? null : CommandSettings.broker(spec, transport, Map.of());
     ServerConfig config =
         CommandSettings.usage(

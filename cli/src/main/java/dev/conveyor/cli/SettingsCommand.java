@@ -50,6 +50,7 @@ final class SettingsCommand implements Callable<Integer> {
     tables.put("model", SettingsTable.markdown(PipelineSettings.MODEL_SETTINGS, true));
     tables.put("fetching", SettingsTable.markdown(PipelineSettings.FETCH_SETTINGS, true));
     tables.put("batching", SettingsTable.markdown(PipelineSettings.BATCH_SETTINGS, true));
+    tables.put("results", SettingsTable.markdown(PipelineSettings.RESULT_SETTINGS, true));
     tables.put("server", SettingsTable.markdown(ServerSettings.SERVER_SETTINGS, true));
     tables.put("jobs", SettingsTable.markdown(JobSettings.FLINK, true));
     tables.put("spark-jobs", SettingsTable.markdown(JobSettings.SPARK, true));
@@ -88,6 +89,7 @@ final class SettingsCommand implements Callable<Integer> {
     groups.put("model", PipelineSettings.MODEL_SETTINGS);
     groups.put("fetching", PipelineSettings.FETCH_SETTINGS);
     groups.put("batching", PipelineSettings.BATCH_SETTINGS);
+    groups.put("results", PipelineSettings.RESULT_SETTINGS);
     groups.put("server", ServerSettings.SERVER_SETTINGS);
     for (BrokerProvider p : Brokers.providers()) {
       groups.put(p.schemes().get(0), p.settings());

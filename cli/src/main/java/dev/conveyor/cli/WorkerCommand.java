@@ -51,13 +51,13 @@ final class WorkerCommand implements Callable<Integer>, SettingOptions.Taking {
 
   @Override
   public SettingGroup[] settings() {
-    return CommandSettings.PIPELINE;
+    return CommandSettings.WORKING;
   }
 
   @Override
   public Integer call() throws Exception {
     Broker broker = CommandSettings.broker(spec, from, ProduceCommand.partitions(partitions));
-    Settings settings = CommandSettings.pipeline(spec);
+    Settings settings = CommandSettings.read(spec, CommandSettings.WORKING);
     CountDownLatch stopped = new CountDownLatch(1);
     try (Pipeline pipeline = CommandSettings.open(spec, settings)) {
       LocalWorkers running = LocalWorkers.onBroker(pipeline, broker, settings, workers);

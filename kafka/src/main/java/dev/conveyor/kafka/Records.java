@@ -10,8 +10,8 @@ import org.apache.kafka.common.header.Headers;
 /**
  * The record format of requests: key = id, value = the encoded image, headers {@code content-type}
  * and optional {@code reply-to}. With a {@code content-ref} header the value is instead a reference
- * to the image (a file path), fetched by the worker. Conveyor adds {@code conveyor-attempt} when it
- * sends a record again after a failure.
+ * to the image ({@code s3://bucket/key}, or a file path the worker can read), fetched by the
+ * worker. Conveyor adds {@code conveyor-attempt} when it sends a record again after a failure.
  */
 public final class Records {
   static final String CONTENT_TYPE = "content-type";
@@ -23,6 +23,18 @@ public final class Records {
   private Records() {}
 
   static ProducerRecord<String, byte[]> toRecord(String topic, ImageRequest r) {
+    if (!r.hasBytes()) {
+      // a reference (s3://bucket/key) for the worker to fetch
+      ProducerRecord<String, byte[]> ref = new ProducerRecord<>(topic, r.id(), utf8(r.source()));
+      ref.headers().add(CONTENT_REF, utf8("1"));
+      if (r.contentType() != null) {
+        ref.headers().add(CONTENT_TYPE, utf8(r.contentType()));
+      }
+      if (r.replyTo() != null) {
+        ref.headers().add(REPLY_TO, utf8(r.replyTo()));
+      }
+      return ref;
+    }
     ProducerRecord<String, byte[]> record = new ProducerRecord<>(topic, r.id(), r.bytes());
     if (r.contentType() != null) {
       record.headers().add(CONTENT_TYPE, utf8(r.contentType()));

@@ -1,6 +1,7 @@
 package dev.conveyor.pipeline;
 
 import dev.conveyor.core.broker.Broker;
+import dev.conveyor.core.broker.Brokers;
 import dev.conveyor.core.pipeline.Pipeline;
 import dev.conveyor.core.settings.Settings;
 import dev.conveyor.core.transport.EmbeddedTransport;
@@ -40,7 +41,8 @@ public final class LocalWorkers implements AutoCloseable {
     List<Worker> workers = new ArrayList<>();
     WorkerConfig config = Pipelines.workerConfig(settings);
     for (int i = 0; i < n; i++) {
-      Worker w = new Worker(config, pipeline, transport, transport).start();
+      ResultSink sink = alsoTo(settings, transport, open);
+      Worker w = new Worker(config, pipeline, transport, sink).start();
       workers.add(w);
       open.add(w);
     }
@@ -56,8 +58,9 @@ public final class LocalWorkers implements AutoCloseable {
       for (int i = 0; i < n; i++) {
         Transport transport = broker.transport(config.batchSize());
         open.add(transport);
-        ResultSink sink = broker.sink();
-        open.add(sink);
+        ResultSink own = broker.sink();
+        open.add(own);
+        ResultSink sink = alsoTo(settings, own, open);
         Worker w = new Worker(config, pipeline, transport, sink).start();
         open.add(w);
         workers.add(w);
@@ -67,6 +70,17 @@ public final class LocalWorkers implements AutoCloseable {
       throw e;
     }
     return new LocalWorkers(null, workers, open);
+  }
+
+  /** The transport's own sink, and the {@code sink} setting's when there is one. */
+  private static ResultSink alsoTo(Settings settings, ResultSink own, List<AutoCloseable> open) {
+    String uri = settings.get(PipelineSettings.SINK);
+    if (uri == null) {
+      return own;
+    }
+    ResultSink extra = Brokers.open(uri).sink();
+    open.add(extra);
+    return ResultSink.both(own, extra);
   }
 
   /** The in-memory transport the workers take from, or {@code null} when they use a broker. */

@@ -112,6 +112,17 @@ public final class PipelineSettings {
           1,
           "deliveries of a request whose batch keeps failing before it is given up on (in-process queue; brokers take it in their URI)");
 
+  public static final Setting<String> SINK =
+      Setting.text(
+          "sink",
+          "URI",
+          "where workers also store each result, whichever transport brought the request: postgresql://…?results=TABLE, redis://…, kafka://…?results=TOPIC (a result is acknowledged once both hold it)",
+          s -> s.matches("[a-zA-Z][a-zA-Z0-9+.-]*://.+"),
+          "a broker URI");
+
+  /** Where results go besides the transport's own place: a worker's and a server's setting. */
+  public static final SettingGroup RESULT_SETTINGS = SettingGroup.of("Results", SINK);
+
   /** The model, its preprocessing and its scores. */
   public static final SettingGroup MODEL_SETTINGS =
       SettingGroup.of(
@@ -133,10 +144,10 @@ public final class PipelineSettings {
           MAX_BYTES,
           MAX_PIXELS);
 
-  /** How workers batch, and how many requests may wait for them in memory. */
   /** How images that requests refer to ({@code s3://…}) are fetched. */
   public static final SettingGroup FETCH_SETTINGS = FetchSettings.SETTINGS;
 
+  /** How workers batch, and how many requests may wait for them in memory. */
   public static final SettingGroup BATCH_SETTINGS =
       SettingGroup.of("Batching", BATCH, LINGER_MS, PREPROCESS_THREADS, QUEUE, MAX_DELIVERIES);
 

@@ -25,6 +25,9 @@ public final class RequestCodec {
   static final String REPLY_TO = "reply_to";
   static final String SOURCE = "source";
 
+  /** Instead of {@code image}: where the worker fetches it, such as {@code s3://bucket/key}. */
+  static final String REF = "ref";
+
   private RequestCodec() {}
 
   public static byte[] toJson(ImageRequest r) {
@@ -37,7 +40,11 @@ public final class RequestCodec {
     if (r.replyTo() != null) {
       node.put(REPLY_TO, r.replyTo());
     }
-    node.put(IMAGE, Base64.getEncoder().encodeToString(r.bytes()));
+    if (r.hasBytes()) {
+      node.put(IMAGE, Base64.getEncoder().encodeToString(r.bytes()));
+    } else {
+      node.put(REF, r.source());
+    }
     return Json.write(node).getBytes(StandardCharsets.UTF_8);
   }
 
@@ -51,9 +58,13 @@ public final class RequestCodec {
     } catch (IOException e) {
       throw new IllegalArgumentException("not a JSON request: " + e.getMessage());
     }
+    if (node != null && node.isObject() && !node.hasNonNull(IMAGE) && node.hasNonNull(REF)) {
+      return reference(
+          text(node, ID), text(node, REF), text(node, CONTENT_TYPE), text(node, REPLY_TO));
+    }
     if (node == null || !node.isObject() || !node.hasNonNull(IMAGE)) {
       throw new IllegalArgumentException(
-          "a request is a JSON object with an \"image\" (base64) field");
+          "a request is a JSON object with an \"image\" (base64) field, or a \"ref\" to fetch it by");
     }
     byte[] image;
     try {
@@ -76,7 +87,11 @@ public final class RequestCodec {
     if (r.replyTo() != null) {
       fields.put(bytes(REPLY_TO), bytes(r.replyTo()));
     }
-    fields.put(bytes(IMAGE), r.bytes());
+    if (r.hasBytes()) {
+      fields.put(bytes(IMAGE), r.bytes());
+    } else {
+      fields.put(bytes(REF), bytes(r.source()));
+    }
     return fields;
   }
 
@@ -94,11 +109,18 @@ public final class RequestCodec {
           string(fields.get(REPLY_TO)),
           string(fields.get(SOURCE)));
     }
+    if (fields.containsKey(REF)) {
+      return reference(
+          string(fields.get(ID)),
+          string(fields.get(REF)),
+          string(fields.get(CONTENT_TYPE)),
+          string(fields.get(REPLY_TO)));
+    }
     if (fields.size() == 1) {
       return fromJson(fields.values().iterator().next());
     }
     throw new IllegalArgumentException(
-        "a stream request has an \"image\" field; this entry has " + fields.keySet());
+        "a stream request has an \"image\" or a \"ref\" field; this entry has " + fields.keySet());
   }
 
   /**
@@ -121,6 +143,14 @@ public final class RequestCodec {
           stream + "@" + entryId,
           "not a Conveyor request: " + e.getMessage());
     }
+  }
+
+  private static ImageRequest reference(String id, String ref, String contentType, String replyTo) {
+    if (ref == null || ref.isBlank()) {
+      throw new IllegalArgumentException("the request's \"ref\" is empty");
+    }
+    String requestId = id != null && !id.isBlank() ? id : ImageRequest.newId();
+    return new ImageRequest(requestId, ref, null, contentType, replyTo, System.nanoTime());
   }
 
   private static ImageRequest request(

@@ -32,6 +32,29 @@ class RequestCodecTest {
   }
 
   @Test
+  void aReferenceTravelsInsteadOfBytesInJsonAndStreamFields() {
+    ImageRequest ref = new ImageRequest("k-1", "s3://images/a.jpg", null, null, "replies", 0);
+    for (ImageRequest back :
+        new ImageRequest[] {
+          RequestCodec.fromJson(RequestCodec.toJson(ref)),
+          RequestCodec.fromFields(RequestCodec.toFields(ref))
+        }) {
+      assertThat(back.id()).isEqualTo("k-1");
+      assertThat(back.hasBytes()).isFalse();
+      assertThat(back.source()).isEqualTo("s3://images/a.jpg");
+      assertThat(back.replyTo()).isEqualTo("replies");
+    }
+    assertThat(
+            RequestCodec.fromJson(
+                    "{\"id\":\"k-2\",\"ref\":\"s3://b/k.png\"}".getBytes(StandardCharsets.UTF_8))
+                .source())
+        .isEqualTo("s3://b/k.png");
+    assertThatThrownBy(
+            () -> RequestCodec.fromJson("{\"id\":\"k-3\"}".getBytes(StandardCharsets.UTF_8)))
+        .hasMessageContaining("or a \"ref\"");
+  }
+
+  @Test
   void jsonRoundTripKeepsEveryFieldAndTheBytes() {
     ImageRequest back = RequestCodec.fromJson(RequestCodec.toJson(request()));
     assertThat(back.id()).isEqualTo("id-1");

@@ -18,4 +18,16 @@ public interface ResultSink extends AutoCloseable {
 
   @Override
   default void close() {}
+
+  /**
+   * Stores each result in {@code first}, then in {@code second}: it counts as stored (and its
+   * request may be acknowledged) only once both hold it. A failure of either throws, and the
+   * request is delivered again, so {@code first} may see it twice. Closing it closes neither.
+   */
+  static ResultSink both(ResultSink first, ResultSink second) {
+    return (requests, results) -> {
+      first.deliver(requests, results);
+      second.deliver(requests, results);
+    };
+  }
 }

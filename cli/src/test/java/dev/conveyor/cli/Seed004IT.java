@@ -1,0 +1,295 @@
+package dev.conveyor.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.conveyor.core.testing.TestImages;
+import dev.conveyor.jdbc.PostgresServer;
+import dev.conveyor.kafka.KafkaServer;
+import dev.conveyor.s3.S3Server;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Seed 004's VisionScaling pipeline with Conveyor's commands, on real servers: images uploaded to
+ * S3 (s3proxy) and their keys to PostgreSQL, the keys produced to a 3-partition Kafka topic, two
+ * worker processes fetching from S3 and writing {@code prediction_results}; and PostgreSQL alone as
+ * the queue, with a worker killed while it holds leased rows.
+ */
+@Timeout(300)
+class Seed004IT {
+  private static final Path ROOT =
+      Path.of(System.getProperty("conveyor.home", "..")).toAbsolutePath().normalize();
+  private static final List<String> GOOD =
+      List.of(
+          "palette-blue.png",
+          "yellow.bmp",
+          "gray.jpg",
+          "plasma-640x480.jpg",
+          "plasma-300x500.png",
+          "detail-800x600.jpg",
+          "alpha-orange.png",
+          "tiny-gray.png");
+
+  @TempDir Path dir;
+  private final List<AutoCloseable> servers = new ArrayList<>();
+  private final List<Process> workers = new ArrayList<>();
+
+  @AfterEach
+  void stop() throws Exception {
+    for (Process p : workers) {
+      p.destroyForcibly().waitFor();
+    }
+    for (int i = servers.size() - 1; i >= 0; i--) {
+      servers.get(i).close();
+    }
+  }
+
+  private Process worker(String name, String from, String... more) throws Exception {
+    List<String> command =
+        new ArrayList<>(List.of(ROOT.resolve("conveyor").toString(), "worker", "--from", from));
+    command.addAll(List.of(more));
+    ProcessBuilder b =
+        new ProcessBuilder(command)
+            .redirectOutput(dir.resolve(name + ".out").toFile())
+            .redirectError(dir.resolve(name + ".err").toFile());
+    b.environment().putAll(S3Server.environment());
+    b.environment().put("HOSTNAME", name);
+    Process p = b.start();
+    workers.add(p);
+    return p;
+  }
+
+  /** A count; 0 while the table a worker makes on its first result is not there yet. */
+  private static long count(PostgresServer pg, String sql) throws SQLException {
+    try (Connection c = pg.connect();
+        Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery(sql)) {
+      rs.next();
+      return rs.getLong(1);
+    } catch (SQLException e) {
+      if ("42P01".equals(e.getSQLState())) {
+        return 0;
+      }
+      throw e;
+    }
+  }
+
+  private static void awaitCount(PostgresServer pg, String sql, long n, Process... alive)
+      throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(150);
+    while (count(pg, sql) < n) {
+      for (Process p : alive) {
+        assertThat(p.isAlive()).as("a worker died").isTrue();
+      }
+      assertThat(System.nanoTime()).as("waiting for " + sql).isLessThan(deadline);
+      Thread.sleep(200);
+    }
+  }
+
+  @Test
+  void imagesInS3AndKeysInPostgresAreClassifiedThroughKafkaByTwoWorkers() throws Exception {
+    PostgresServer pg = PostgresServer.start();
+    servers.add(pg);
+    S3Server s3 = S3Server.start(Files.createDirectories(dir.resolve("s3")));
+    servers.add(s3);
+    KafkaServer kafka = KafkaServer.start(Files.createDirectories(dir.resolve("kafka")));
+    servers.add(kafka);
+    Path images = Files.createDirectories(dir.resolve("images"));
+    for (String name : GOOD) {
+      Files.copy(TestImages.folder().resolve(name), images.resolve(name));
+    }
+    Files.copy(TestImages.folder().resolve("corrupt.jpg"), images.resolve("corrupt.jpg"));
+    String[] s3Options = {
+      "--s3-endpoint", s3.endpoint(), "--s3-path-style", "--s3-region", "us-east-1"
+    };
+
+    // seed 004's upload.py: the images to S3, their keys to image_info
+    String keys = pg.uri("table=image_info&column=image_key");
+    List<String> upload =
+        new ArrayList<>(
+            List.of(
+                "upload",
+                images.toString(),
+                "--to",
+                "s3://images/day1",
+                "--keys",
+                keys,
+                "--create-bucket"));
+    upload.addAll(List.of(s3Options));
+    CliRun uploaded = CliRun.of(upload.toArray(String[]::new));
+    assertThat(uploaded.exitCode()).as(uploaded.err()).isZero();
+    assertThat(uploaded.err()).contains("uploaded 9 images").contains("added 9 keys");
+    assertThat(Files.exists(s3.bucketFolder("images").resolve("day1/gray.jpg"))).isTrue();
+    try (Connection c = pg.connect();
+        Statement s = c.createStatement()) {
+      // a key whose object is not there
+      s.execute("INSERT INTO image_info VALUES ('day1/missing.jpg')");
+    }
+
+    // two consumers in one group on a 3-partition topic, writing prediction_results
+    String topic = kafka.uri("topic=image-keys&results=image-results");
+    String sink = pg.uri("results=prediction_results");
+    String[] workerOptions = new String[s3Options.length + 2];
+    workerOptions[0] = "--sink";
+    workerOptions[1] = sink;
+    System.arraycopy(s3Options, 0, workerOptions, 2, s3Options.length);
+    Process a = worker("host-a", topic + "&partitions=3", workerOptions);
+    Process b = worker("host-b", topic + "&partitions=3", workerOptions);
+    awaitGroupOf(kafka, 2);
+
+    // seed 004's producer: every key of image_info to the topic
+    CliRun produced =
+        CliRun.of(
+            "produce",
+            "--from-table",
+            keys + "&key-prefix=s3://images/",
+            "--to",
+            topic,
+            "--partitions",
+            "3");
+    assertThat(produced.exitCode()).as(produced.err()).isZero();
+    assertThat(produced.err()).contains("sent 10 keys");
+    awaitCount(pg, "SELECT count(*) FROM prediction_results", 10, a, b);
+
+    // every key once, with classify's answer for the same file
+    CliRun classify = CliRun.of("classify", images.toString());
+    Map<String, JsonNode> expected = new HashMap<>();
+    for (JsonNode r : classify.jsonLines()) {
+      expected.put("day1/" + Path.of(r.get("source").asText()).getFileName(), r);
+    }
+    Set<String> hosts = new HashSet<>();
+    try (Connection c = pg.connect();
+        Statement s = c.createStatement();
+        ResultSet rs =
+            s.executeQuery(
+                "SELECT image_key, category, confidence, hostname, status, error_code, source"
+                    + " FROM prediction_results")) {
+      int rows = 0;
+      while (rs.next()) {
+        rows++;
+        String key = rs.getString("image_key");
+        hosts.add(rs.getString("hostname"));
+        if (key.equals("day1/missing.jpg")) {
+          assertThat(rs.getString("error_code")).isEqualTo("NOT_FOUND");
+          continue;
+        }
+        JsonNode want = expected.get(key);
+        assertThat(want).as(key).isNotNull();
+        assertThat(rs.getString("source")).isEqualTo("s3://images/" + key);
+        if (want.get("status").asText().equals("ok")) {
+          assertThat(rs.getString("status")).as(key).isEqualTo("ok");
+          assertThat(rs.getString("category"))
+              .as(key)
+              .isEqualTo(want.at("/predictions/0/label").asText());
+          assertThat(rs.getDouble("confidence"))
+              .isCloseTo(want.at("/predictions/0/score").asDouble(), within(1e-4));
+        } else {
+          assertThat(rs.getString("error_code"))
+              .as(key)
+              .isEqualTo(want.at("/error/code").asText())
+              .isEqualTo("CORRUPT");
+        }
+      }
+      assertThat(rows).isEqualTo(10);
+    }
+    assertThat(hosts).as("both consumers wrote rows").containsExactlyInAnyOrder("host-a", "host-b");
+
+    // produce again, only keys with no result: nothing to send
+    CliRun again =
+        CliRun.of(
+            "produce",
+            "--from-table",
+            keys + "&key-prefix=s3://images/&results=prediction_results",
+            "--only-new",
+            "--to",
+            topic);
+    assertThat(again.err()).contains("sent 0 keys");
+
+    CliRun results = CliRun.of("results", "--from", sink);
+    assertThat(results.exitCode()).as(results.err()).isZero();
+    assertThat(results.jsonLines()).hasSize(10);
+  }
+
+  private static void awaitGroupOf(KafkaServer kafka, int members) throws Exception {
+    Properties p = new Properties();
+    p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.uri("").substring(8));
+    try (Admin admin = Admin.create(p)) {
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+      while (System.nanoTime() < deadline) {
+        try {
+          var group = admin.describeConsumerGroups(List.of("conveyor")).all().get().get("conveyor");
+          if (group.members().size() == members
+              && group.members().stream()
+                  .allMatch(m -> !m.assignment().topicPartitions().isEmpty())) {
+            return;
+          }
+        } catch (java.util.concurrent.ExecutionException notYet) {
+          // the group is not there yet
+        }
+        Thread.sleep(200);
+      }
+      throw new AssertionError("the consumer group never had " + members + " members");
+    }
+  }
+
+  @Test
+  void postgresAloneIsTheQueueAndAKilledWorkersLeasedRowsAreAnsweredByAnother() throws Exception {
+    PostgresServer pg = PostgresServer.start();
+    servers.add(pg);
+    Path images = Files.createDirectories(dir.resolve("images"));
+    for (int i = 0; i < 400; i++) {
+      String name = GOOD.get(i % GOOD.size());
+      Files.copy(TestImages.folder().resolve(name), images.resolve("%03d-%s".formatted(i, name)));
+    }
+    String queue = pg.uri("table=jobs&results=answers&lease=3");
+    CliRun produced = CliRun.of("produce", "--to", queue, images.toString());
+    assertThat(produced.exitCode()).as(produced.err()).isZero();
+    assertThat(count(pg, "SELECT count(*) FROM jobs")).isEqualTo(400);
+
+    Process victim = worker("victim", queue, "--batch", "4", "--linger-ms", "20");
+    // kill it while it holds leased rows: work in flight, not yet answered
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+    long held = 0;
+    while (held == 0 && System.nanoTime() < deadline) {
+      held =
+          count(
+              pg, "SELECT count(*) FROM jobs WHERE worker LIKE 'victim/%' AND visible_at > now()");
+    }
+    victim.destroyForcibly().waitFor();
+    long inFlight =
+        count(pg, "SELECT count(*) FROM jobs WHERE worker LIKE 'victim/%' AND visible_at > now()");
+    assertThat(inFlight).as("rows leased by the killed worker").isPositive();
+    long answeredBefore = count(pg, "SELECT count(*) FROM answers");
+    assertThat(answeredBefore).isLessThan(400);
+
+    Process a = worker("host-a", queue);
+    Process b = worker("host-b", queue);
+    awaitCount(pg, "SELECT count(*) FROM answers", 400, a, b);
+    awaitCount(pg, "SELECT 400 - count(*) FROM jobs", 400, a, b);
+    assertThat(count(pg, "SELECT count(*) FROM answers WHERE status = 'ok'")).isEqualTo(400);
+    assertThat(count(pg, "SELECT count(*) FROM jobs WHERE state = 'dead'")).isZero();
+    assertThat(count(pg, "SELECT count(*) FROM answers WHERE hostname IN ('host-a', 'host-b')"))
+        .as("the killed worker's rows answered by the others")
+        .isGreaterThanOrEqualTo(inFlight);
+  }
+}
