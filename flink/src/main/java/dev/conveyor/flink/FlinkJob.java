@@ -43,7 +43,8 @@ import org.apache.flink.util.CloseableIterator;
 public final class FlinkJob {
   /** The job's settings: its own, then the pipeline's. */
   public static final SettingGroup[] SETTINGS = {
-    JobSettings.FLINK, PipelineSettings.MODEL_SETTINGS,
+    JobSettings.FLINK,
+    PipelineSettings.MODEL_SETTINGS,
     PipelineSettings.FETCH_SETTINGS,
     PipelineSettings.BATCH_SETTINGS
   };

@@ -56,7 +56,7 @@ final class PostgresResultSink implements ResultSink {
 
   PostgresResultSink(PostgresAddress address) {
     this.address = address;
-    this.pool = Database.pool(address, Math.min(2, address.pool()), "sink");
+    this.pool = Database.pool(address, address.pool(), "sink");
   }
 
   private static String predictions(ClassifyResult r) {

@@ -51,7 +51,7 @@ final class PostgresSettings {
           1,
           "the most rows waiting in the queue: producers wait beyond it, and a full queue answers BUSY");
   static final Setting<Integer> POOL =
-      Setting.integer("pool", 4, 1, "connections each producer, sink or reader keeps open");
+      Setting.integer("pool", 2, 1, "most connections a worker's results sink keeps open");
 
   static final SettingGroup ALL =
       SettingGroup.of(

@@ -48,7 +48,8 @@ import org.apache.spark.util.LongAccumulator;
 public final class SparkJob {
   /** The query's settings: its own, then the pipeline's. */
   public static final SettingGroup[] SETTINGS = {
-    JobSettings.SPARK, PipelineSettings.MODEL_SETTINGS,
+    JobSettings.SPARK,
+    PipelineSettings.MODEL_SETTINGS,
     PipelineSettings.FETCH_SETTINGS,
     PipelineSettings.BATCH_SETTINGS
   };
