@@ -108,6 +108,6 @@ class RequestCodecTest {
     fields.put("a".getBytes(StandardCharsets.UTF_8), new byte[] {1});
     fields.put("b".getBytes(StandardCharsets.UTF_8), new byte[] {2});
     assertThatThrownBy(() -> RequestCodec.fromFields(fields))
-        .hasMessageContaining("has an \"image\" field");
+        .hasMessageContaining("has an \"image\" or a \"ref\" field");
   }
 }
