@@ -32,7 +32,12 @@ final class PostgresQueue implements Transport {
 
   private final PostgresAddress address;
   private final String worker;
+
+  /** The poller's connection, which also waits for notifications. */
   private Connection connection;
+
+  /** Acknowledgements and releases, from the worker's other threads: never behind a wait. */
+  private Connection settler;
 
   PostgresQueue(PostgresAddress address, String worker) {
     this.address = address;
@@ -140,31 +145,49 @@ final class PostgresQueue implements Transport {
     return out;
   }
 
+  private Connection settler() throws SQLException {
+    if (settler == null || settler.isClosed()) {
+      settler = Database.connect(address, "worker " + worker + " acks");
+    }
+    return settler;
+  }
+
+  private void closeSettler() {
+    if (settler != null) {
+      try {
+        settler.close();
+      } catch (SQLException ignored) {
+        // already broken
+      }
+      settler = null;
+    }
+  }
+
   @Override
-  public void ack(List<Delivery> deliveries) {
+  public synchronized void ack(List<Delivery> deliveries) {
     if (deliveries.isEmpty()) {
       return;
     }
     try {
-      Connection c = connection();
+      Connection c = settler();
       try (PreparedStatement st =
           c.prepareStatement("DELETE FROM %s WHERE seq = ANY(?)".formatted(address.table()))) {
         st.setArray(1, seqs(c, deliveries));
         st.executeUpdate();
       }
     } catch (SQLException e) {
-      closeQuietly();
+      closeSettler();
       throw Database.failed(address, "acknowledging " + deliveries.size() + " rows", e);
     }
   }
 
   @Override
-  public void release(List<Delivery> deliveries, String reason) {
+  public synchronized void release(List<Delivery> deliveries, String reason) {
     if (deliveries.isEmpty()) {
       return;
     }
     try {
-      Connection c = connection();
+      Connection c = settler();
       try (PreparedStatement st =
           c.prepareStatement(
               """
@@ -182,7 +205,7 @@ final class PostgresQueue implements Transport {
         s.execute("NOTIFY " + Tables.queueChannel(address.table()));
       }
     } catch (SQLException e) {
-      closeQuietly();
+      closeSettler();
       throw Database.failed(address, "releasing " + deliveries.size() + " rows", e);
     }
   }
@@ -211,5 +234,8 @@ final class PostgresQueue implements Transport {
   @Override
   public void close() {
     closeQuietly();
+    synchronized (this) {
+      closeSettler();
+    }
   }
 }
