@@ -28,7 +28,7 @@ final class Tables {
    * {@code visible_at}) or {@code dead}; a row is deleted once its result is stored.
    */
   static void createQueue(Connection c, String table) throws SQLException {
-    try (Statement s = c.createStatement()) {
+    try (Statement s = locked(c, table)) {
       s.execute(
           """
           CREATE TABLE IF NOT EXISTS %1$s (
@@ -49,6 +49,10 @@ final class Tables {
       s.execute(
           "CREATE INDEX IF NOT EXISTS %s ON %s (visible_at, seq) WHERE state = 'queued'"
               .formatted(indexName(table, "ready"), table));
+      done(c);
+    } catch (SQLException e) {
+      undo(c);
+      throw e;
     }
   }
 
@@ -57,7 +61,7 @@ final class Tables {
    * time)} and Conveyor's own columns, one row per request id.
    */
   static void createResults(Connection c, String table) throws SQLException {
-    try (Statement s = c.createStatement()) {
+    try (Statement s = locked(c, table)) {
       s.execute(
           """
           CREATE TABLE IF NOT EXISTS %1$s (
@@ -77,6 +81,42 @@ final class Tables {
               .formatted(table));
       s.execute(
           "CREATE INDEX IF NOT EXISTS %s ON %s (time)".formatted(indexName(table, "time"), table));
+      done(c);
+    } catch (SQLException e) {
+      undo(c);
+      throw e;
+    }
+  }
+
+  /**
+   * A transaction holding an advisory lock named after the table: {@code CREATE TABLE IF NOT
+   * EXISTS} run by two workers at once can otherwise fail on PostgreSQL's catalogue.
+   */
+  private static Statement locked(Connection c, String table) throws SQLException {
+    c.setAutoCommit(false);
+    Statement s = c.createStatement();
+    try (java.sql.PreparedStatement lock =
+        c.prepareStatement("SELECT pg_advisory_xact_lock(hashtext(?))")) {
+      lock.setString(1, "conveyor " + table);
+      lock.execute();
+    } catch (SQLException e) {
+      s.close();
+      throw e;
+    }
+    return s;
+  }
+
+  private static void done(Connection c) throws SQLException {
+    c.commit();
+    c.setAutoCommit(true);
+  }
+
+  private static void undo(Connection c) {
+    try {
+      c.rollback();
+      c.setAutoCommit(true);
+    } catch (SQLException ignored) {
+      // the connection is broken: its owner replaces it
     }
   }
 
