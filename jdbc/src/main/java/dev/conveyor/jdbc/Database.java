@@ -7,6 +7,7 @@ import dev.conveyor.core.ErrorCode;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.Properties;
 
 /** Connections to one address: a small pool, and single connections for listening. */
@@ -40,6 +41,54 @@ final class Database {
     p.setProperty("ApplicationName", "conveyor " + name);
     p.setProperty("connectTimeout", "10");
     return DriverManager.getConnection(a.jdbcUrl(), p);
+  }
+
+  /** Work on one connection that may throw an SQL failure. */
+  interface Work {
+    void run() throws SQLException;
+  }
+
+  /**
+   * Runs {@code work} as one transaction on {@code c}: committed when it returns, rolled back when
+   * it throws; the connection is back in auto-commit either way.
+   */
+  static void transaction(Connection c, Work work) throws SQLException {
+    c.setAutoCommit(false);
+    try {
+      work.run();
+      c.commit();
+    } catch (SQLException | RuntimeException e) {
+      try {
+        c.rollback();
+      } catch (SQLException broken) {
+        e.addSuppressed(broken);
+      }
+      throw e;
+    } finally {
+      try {
+        c.setAutoCommit(true);
+      } catch (SQLException broken) {
+        // a broken connection: its owner replaces it
+      }
+    }
+  }
+
+  /** Wakes whoever {@code LISTEN}s on the channel, when the transaction commits. */
+  static void notify(Connection c, String channel) throws SQLException {
+    try (Statement s = c.createStatement()) {
+      s.execute("NOTIFY " + channel);
+    }
+  }
+
+  /** Closes a connection that may be broken already; {@code null} is fine. */
+  static void close(Connection c) {
+    if (c != null) {
+      try {
+        c.close();
+      } catch (SQLException ignored) {
+        // already broken
+      }
+    }
   }
 
   /** An SQL failure as Conveyor's error, naming the address but never its password. */

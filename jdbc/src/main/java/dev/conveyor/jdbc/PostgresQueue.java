@@ -45,8 +45,9 @@ final class PostgresQueue implements Transport {
   }
 
   private Connection connection() throws SQLException {
-    if (connection == null || connection.isClosed() || !connection.isValid(2)) {
-      closeQuietly();
+    // a broken connection shows as a failed query, and poll drops it then
+    if (connection == null || connection.isClosed()) {
+      dropConnection();
       Connection c = Database.connect(address, "worker " + worker);
       try {
         c.setAutoCommit(true);
@@ -82,7 +83,7 @@ final class PostgresQueue implements Transport {
         c.unwrap(PGConnection.class).getNotifications((int) wait);
       } catch (SQLException e) {
         LOG.warn("polling {} failed; trying again: {}", address.describe(), e.getMessage());
-        closeQuietly();
+        dropConnection();
         if (System.nanoTime() >= deadline) {
           return List.of();
         }
@@ -152,17 +153,6 @@ final class PostgresQueue implements Transport {
     return settler;
   }
 
-  private void closeSettler() {
-    if (settler != null) {
-      try {
-        settler.close();
-      } catch (SQLException ignored) {
-        // already broken
-      }
-      settler = null;
-    }
-  }
-
   @Override
   public synchronized void ack(List<Delivery> deliveries) {
     if (deliveries.isEmpty()) {
@@ -176,7 +166,7 @@ final class PostgresQueue implements Transport {
         st.executeUpdate();
       }
     } catch (SQLException e) {
-      closeSettler();
+      dropSettler();
       throw Database.failed(address, "acknowledging " + deliveries.size() + " rows", e);
     }
   }
@@ -201,11 +191,9 @@ final class PostgresQueue implements Transport {
         st.setArray(3, seqs(c, deliveries));
         st.executeUpdate();
       }
-      try (Statement s = c.createStatement()) {
-        s.execute("NOTIFY " + Tables.queueChannel(address.table()));
-      }
+      Database.notify(c, Tables.queueChannel(address.table()));
     } catch (SQLException e) {
-      closeSettler();
+      dropSettler();
       throw Database.failed(address, "releasing " + deliveries.size() + " rows", e);
     }
   }
@@ -220,22 +208,19 @@ final class PostgresQueue implements Transport {
     return address.describe() + " queue " + address.table();
   }
 
-  private void closeQuietly() {
-    if (connection != null) {
-      try {
-        connection.close();
-      } catch (SQLException ignored) {
-        // already broken
-      }
-      connection = null;
-    }
+  private void dropConnection() {
+    Database.close(connection);
+    connection = null;
+  }
+
+  private synchronized void dropSettler() {
+    Database.close(settler);
+    settler = null;
   }
 
   @Override
   public void close() {
-    closeQuietly();
-    synchronized (this) {
-      closeSettler();
-    }
+    dropConnection();
+    dropSettler();
   }
 }

@@ -83,14 +83,8 @@ final class PostgresReplies implements ReplyClient {
   }
 
   private void closeListener() {
-    if (listener != null) {
-      try {
-        listener.close();
-      } catch (SQLException ignored) {
-        // already broken
-      }
-      listener = null;
-    }
+    Database.close(listener);
+    listener = null;
   }
 
   @Override

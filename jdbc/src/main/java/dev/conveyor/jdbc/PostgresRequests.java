@@ -92,30 +92,25 @@ final class PostgresRequests implements Producer {
     }
     try (Connection c = pool.getConnection()) {
       ready(c);
-      c.setAutoCommit(false);
-      try (PreparedStatement st =
-          c.prepareStatement(
-              "INSERT INTO %s (id, source, image, content_type, reply_to) VALUES (?, ?, ?, ?, ?)"
-                  .formatted(address.table()))) {
-        for (ImageRequest r : held) {
-          st.setString(1, r.id());
-          st.setString(2, r.source());
-          st.setBytes(3, r.hasBytes() ? r.bytes() : null);
-          st.setString(4, r.contentType());
-          st.setString(5, r.replyTo());
-          st.addBatch();
-        }
-        st.executeBatch();
-        try (Statement s = c.createStatement()) {
-          s.execute("NOTIFY " + Tables.queueChannel(address.table()));
-        }
-        c.commit();
-      } catch (SQLException e) {
-        c.rollback();
-        throw e;
-      } finally {
-        c.setAutoCommit(true);
-      }
+      Database.transaction(
+          c,
+          () -> {
+            try (PreparedStatement st =
+                c.prepareStatement(
+                    "INSERT INTO %s (id, source, image, content_type, reply_to) VALUES (?, ?, ?, ?, ?)"
+                        .formatted(address.table()))) {
+              for (ImageRequest r : held) {
+                st.setString(1, r.id());
+                st.setString(2, r.source());
+                st.setBytes(3, r.hasBytes() ? r.bytes() : null);
+                st.setString(4, r.contentType());
+                st.setString(5, r.replyTo());
+                st.addBatch();
+              }
+              st.executeBatch();
+            }
+            Database.notify(c, Tables.queueChannel(address.table()));
+          });
       held.clear();
     } catch (SQLException e) {
       throw Database.failed(address, "adding " + held.size() + " requests", e);

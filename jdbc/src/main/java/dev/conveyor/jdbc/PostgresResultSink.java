@@ -9,7 +9,6 @@ import dev.conveyor.core.transport.ResultSink;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.sql.Types;
 import java.util.ArrayList;
 import java.util.List;
@@ -54,6 +53,9 @@ final class PostgresResultSink implements ResultSink {
   private String insert;
   private List<Column> columns;
 
+  /** The table has no unique index on image_key: the insert looks for the row first. */
+  private boolean checkFirst;
+
   PostgresResultSink(PostgresAddress address) {
     this.address = address;
     this.pool = Database.pool(address, address.pool(), "sink");
@@ -88,7 +90,8 @@ final class PostgresResultSink implements ResultSink {
           String.join(
               ", ",
               used.stream().map(col -> col.type() == Types.OTHER ? "?::jsonb" : "?").toList());
-      if (Tables.unique(c, table, "image_key")) {
+      checkFirst = !Tables.unique(c, table, "image_key");
+      if (!checkFirst) {
         insert =
             "INSERT INTO %s (%s) VALUES (%s) ON CONFLICT (image_key) DO NOTHING"
                 .formatted(table, names, marks);
@@ -116,34 +119,29 @@ final class PostgresResultSink implements ResultSink {
     }
     try (Connection c = pool.getConnection()) {
       String sql = insert(c);
-      c.setAutoCommit(false);
-      try (PreparedStatement st = c.prepareStatement(sql)) {
-        for (ClassifyResult r : results) {
-          int i = 1;
-          for (Column col : columns) {
-            Object v = col.value().apply(r);
-            if (v == null) {
-              st.setNull(i++, col.type() == Types.OTHER ? Types.VARCHAR : col.type());
-            } else {
-              st.setObject(i++, v, col.type() == Types.OTHER ? Types.VARCHAR : col.type());
+      Database.transaction(
+          c,
+          () -> {
+            try (PreparedStatement st = c.prepareStatement(sql)) {
+              for (ClassifyResult r : results) {
+                int i = 1;
+                for (Column col : columns) {
+                  Object v = col.value().apply(r);
+                  if (v == null) {
+                    st.setNull(i++, col.type() == Types.OTHER ? Types.VARCHAR : col.type());
+                  } else {
+                    st.setObject(i++, v, col.type() == Types.OTHER ? Types.VARCHAR : col.type());
+                  }
+                }
+                if (checkFirst) {
+                  st.setString(i, r.id());
+                }
+                st.addBatch();
+              }
+              st.executeBatch();
             }
-          }
-          if (sql.contains("NOT EXISTS")) {
-            st.setString(i, r.id());
-          }
-          st.addBatch();
-        }
-        st.executeBatch();
-        try (Statement s = c.createStatement()) {
-          s.execute("NOTIFY " + Tables.resultsChannel(address.results()));
-        }
-        c.commit();
-      } catch (SQLException e) {
-        c.rollback();
-        throw e;
-      } finally {
-        c.setAutoCommit(true);
-      }
+            Database.notify(c, Tables.resultsChannel(address.results()));
+          });
     } catch (SQLException e) {
       insert = null;
       throw new SQLException(

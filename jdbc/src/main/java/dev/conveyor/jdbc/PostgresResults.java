@@ -27,16 +27,26 @@ final class PostgresResults implements ResultReader {
 
   private final PostgresAddress address;
   private final HikariDataSource pool;
-  private Set<String> columns;
+
+  /** The select of every column, made once the table is there. */
+  private String select;
 
   PostgresResults(PostgresAddress address) {
     this.address = address;
     this.pool = Database.pool(address, 1, "results");
   }
 
+  /**
+   * The select of every column Conveyor reads, {@code NULL} for those the table lacks; {@code null}
+   * while there is no table yet.
+   */
   private String select(Connection c) throws SQLException {
-    if (columns == null || columns.isEmpty()) {
-      columns = Tables.columns(c, address.results());
+    if (select != null) {
+      return select;
+    }
+    Set<String> columns = Tables.columns(c, address.results());
+    if (columns.isEmpty()) {
+      return null;
     }
     List<String> wanted = new ArrayList<>();
     for (String col :
@@ -55,16 +65,18 @@ final class PostgresResults implements ResultReader {
             "predictions")) {
       wanted.add(columns.contains(col) ? col : "NULL AS " + col);
     }
-    return "SELECT " + String.join(", ", wanted) + " FROM " + address.results();
+    select = "SELECT " + String.join(", ", wanted) + " FROM " + address.results();
+    return select;
   }
 
   @Override
   public ClassifyResult get(String id) {
     try (Connection c = pool.getConnection()) {
-      if (Tables.columns(c, address.results()).isEmpty()) {
+      String select = select(c);
+      if (select == null) {
         return null;
       }
-      try (PreparedStatement st = c.prepareStatement(select(c) + " WHERE image_key = ?")) {
+      try (PreparedStatement st = c.prepareStatement(select + " WHERE image_key = ?")) {
         st.setString(1, id);
         try (ResultSet rs = st.executeQuery()) {
           return rs.next() ? result(rs) : null;
@@ -79,10 +91,11 @@ final class PostgresResults implements ResultReader {
   List<ClassifyResult> get(List<String> ids) {
     List<ClassifyResult> out = new ArrayList<>();
     try (Connection c = pool.getConnection()) {
-      if (Tables.columns(c, address.results()).isEmpty()) {
+      String select = select(c);
+      if (select == null) {
         return out;
       }
-      try (PreparedStatement st = c.prepareStatement(select(c) + " WHERE image_key = ANY(?)")) {
+      try (PreparedStatement st = c.prepareStatement(select + " WHERE image_key = ANY(?)")) {
         st.setArray(1, c.createArrayOf("text", ids.toArray()));
         try (ResultSet rs = st.executeQuery()) {
           while (rs.next()) {
@@ -123,12 +136,13 @@ final class PostgresResults implements ResultReader {
   private Object[] after(Timestamp time, String key, Consumer<String> json) {
     Object[] last = {time, key};
     try (Connection c = pool.getConnection()) {
-      if (Tables.columns(c, address.results()).isEmpty()) {
+      String select = select(c);
+      if (select == null) {
         return last;
       }
       String where = time == null ? "" : " WHERE (time, image_key) > (?, ?)";
       try (PreparedStatement st =
-          c.prepareStatement(select(c) + where + " ORDER BY time, image_key LIMIT " + PAGE)) {
+          c.prepareStatement(select + where + " ORDER BY time, image_key LIMIT " + PAGE)) {
         if (time != null) {
           st.setTimestamp(1, time);
           st.setString(2, key);

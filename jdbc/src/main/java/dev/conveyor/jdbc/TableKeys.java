@@ -52,26 +52,29 @@ public final class TableKeys {
    * results table yet); returns how many.
    */
   public long forEach(boolean onlyNew, Consumer<ImageRequest> requests) {
+    long[] n = {0};
     try (Connection c = Database.connect(address, "keys")) {
-      c.setAutoCommit(false);
-      try (PreparedStatement st = c.prepareStatement(query(c, onlyNew))) {
-        st.setFetchSize(1000);
-        long n = 0;
-        try (ResultSet rs = st.executeQuery()) {
-          while (rs.next()) {
-            String key = rs.getString(1);
-            if (key == null || key.isBlank()) {
-              continue;
+      // a cursor, read in pages: PostgreSQL keeps one only inside a transaction
+      Database.transaction(
+          c,
+          () -> {
+            try (PreparedStatement st = c.prepareStatement(query(c, onlyNew))) {
+              st.setFetchSize(1000);
+              try (ResultSet rs = st.executeQuery()) {
+                while (rs.next()) {
+                  String key = rs.getString(1);
+                  if (key == null || key.isBlank()) {
+                    continue;
+                  }
+                  requests.accept(
+                      new ImageRequest(
+                          key, address.keyPrefix() + key, null, null, null, System.nanoTime()));
+                  n[0]++;
+                }
+              }
             }
-            requests.accept(
-                new ImageRequest(
-                    key, address.keyPrefix() + key, null, null, null, System.nanoTime()));
-            n++;
-          }
-        }
-        c.commit();
-        return n;
-      }
+          });
+      return n[0];
     } catch (SQLException e) {
       throw Database.failed(address, "reading keys from " + address.table(), e);
     }
@@ -85,29 +88,33 @@ public final class TableKeys {
     try (Connection c = Database.connect(address, "keys")) {
       String column = address.column();
       if (Tables.columns(c, address.table()).isEmpty()) {
-        try (var s = c.createStatement()) {
-          s.execute(
-              "CREATE TABLE IF NOT EXISTS %s (%s TEXT PRIMARY KEY)"
-                  .formatted(address.table(), column));
-        }
+        Tables.create(
+            c,
+            address.table(),
+            "CREATE TABLE IF NOT EXISTS %s (%s TEXT PRIMARY KEY)"
+                .formatted(address.table(), column));
       }
+      boolean checkFirst = !Tables.unique(c, address.table(), column);
       String sql =
-          Tables.unique(c, address.table(), column)
-              ? "INSERT INTO %1$s (%2$s) VALUES (?) ON CONFLICT DO NOTHING"
-              : "INSERT INTO %1$s (%2$s) SELECT ? WHERE NOT EXISTS"
-                  + " (SELECT 1 FROM %1$s WHERE %2$s = ?)";
-      c.setAutoCommit(false);
-      try (PreparedStatement st = c.prepareStatement(sql.formatted(address.table(), column))) {
-        for (String key : keys) {
-          st.setString(1, key);
-          if (sql.contains("NOT EXISTS")) {
-            st.setString(2, key);
-          }
-          st.addBatch();
-        }
-        st.executeBatch();
-      }
-      c.commit();
+          checkFirst
+              ? "INSERT INTO %1$s (%2$s) SELECT ? WHERE NOT EXISTS"
+                  + " (SELECT 1 FROM %1$s WHERE %2$s = ?)"
+              : "INSERT INTO %1$s (%2$s) VALUES (?) ON CONFLICT DO NOTHING";
+      Database.transaction(
+          c,
+          () -> {
+            try (PreparedStatement st =
+                c.prepareStatement(sql.formatted(address.table(), column))) {
+              for (String key : keys) {
+                st.setString(1, key);
+                if (checkFirst) {
+                  st.setString(2, key);
+                }
+                st.addBatch();
+              }
+              st.executeBatch();
+            }
+          });
     } catch (SQLException e) {
       throw Database.failed(address, "adding keys to " + address.table(), e);
     }

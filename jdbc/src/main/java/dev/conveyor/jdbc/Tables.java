@@ -2,6 +2,7 @@ package dev.conveyor.jdbc;
 
 import java.sql.Connection;
 import java.sql.DatabaseMetaData;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -28,9 +29,10 @@ final class Tables {
    * {@code visible_at}) or {@code dead}; a row is deleted once its result is stored.
    */
   static void createQueue(Connection c, String table) throws SQLException {
-    try (Statement s = locked(c, table)) {
-      s.execute(
-          """
+    create(
+        c,
+        table,
+        """
           CREATE TABLE IF NOT EXISTS %1$s (
             seq          BIGSERIAL PRIMARY KEY,
             id           TEXT NOT NULL,
@@ -45,15 +47,9 @@ final class Tables {
             error        TEXT,
             created_at   TIMESTAMPTZ NOT NULL DEFAULT now()
           )"""
-              .formatted(table));
-      s.execute(
-          "CREATE INDEX IF NOT EXISTS %s ON %s (visible_at, seq) WHERE state = 'queued'"
-              .formatted(indexName(table, "ready"), table));
-      done(c);
-    } catch (SQLException e) {
-      undo(c);
-      throw e;
-    }
+            .formatted(table),
+        "CREATE INDEX IF NOT EXISTS %s ON %s (visible_at, seq) WHERE state = 'queued'"
+            .formatted(indexName(table, "ready"), table));
   }
 
   /**
@@ -61,9 +57,10 @@ final class Tables {
    * time)} and Conveyor's own columns, one row per request id.
    */
   static void createResults(Connection c, String table) throws SQLException {
-    try (Statement s = locked(c, table)) {
-      s.execute(
-          """
+    create(
+        c,
+        table,
+        """
           CREATE TABLE IF NOT EXISTS %1$s (
             image_key   TEXT PRIMARY KEY,
             category    TEXT,
@@ -78,46 +75,30 @@ final class Tables {
             source      TEXT,
             predictions JSONB
           )"""
-              .formatted(table));
-      s.execute(
-          "CREATE INDEX IF NOT EXISTS %s ON %s (time)".formatted(indexName(table, "time"), table));
-      done(c);
-    } catch (SQLException e) {
-      undo(c);
-      throw e;
-    }
+            .formatted(table),
+        "CREATE INDEX IF NOT EXISTS %s ON %s (time)".formatted(indexName(table, "time"), table));
   }
 
   /**
-   * A transaction holding an advisory lock named after the table: {@code CREATE TABLE IF NOT
-   * EXISTS} run by two workers at once can otherwise fail on PostgreSQL's catalogue.
+   * Runs the statements that make a table in one transaction, under an advisory lock named after
+   * the table: {@code CREATE TABLE IF NOT EXISTS} run by two workers at once can otherwise fail on
+   * PostgreSQL's catalogue.
    */
-  private static Statement locked(Connection c, String table) throws SQLException {
-    c.setAutoCommit(false);
-    Statement s = c.createStatement();
-    try (java.sql.PreparedStatement lock =
-        c.prepareStatement("SELECT pg_advisory_xact_lock(hashtext(?))")) {
-      lock.setString(1, "conveyor " + table);
-      lock.execute();
-    } catch (SQLException e) {
-      s.close();
-      throw e;
-    }
-    return s;
-  }
-
-  private static void done(Connection c) throws SQLException {
-    c.commit();
-    c.setAutoCommit(true);
-  }
-
-  private static void undo(Connection c) {
-    try {
-      c.rollback();
-      c.setAutoCommit(true);
-    } catch (SQLException ignored) {
-      // the connection is broken: its owner replaces it
-    }
+  static void create(Connection c, String table, String... statements) throws SQLException {
+    Database.transaction(
+        c,
+        () -> {
+          try (PreparedStatement lock =
+              c.prepareStatement("SELECT pg_advisory_xact_lock(hashtext(?))")) {
+            lock.setString(1, "conveyor " + table);
+            lock.execute();
+          }
+          try (Statement s = c.createStatement()) {
+            for (String sql : statements) {
+              s.execute(sql);
+            }
+          }
+        });
   }
 
   private static String indexName(String table, String what) {
@@ -126,16 +107,10 @@ final class Tables {
 
   /** The columns a table has, in lower case; empty when there is no such table. */
   static Set<String> columns(Connection c, String table) throws SQLException {
-    String schema = null;
-    String name = table;
-    int dot = table.indexOf('.');
-    if (dot > 0) {
-      schema = table.substring(0, dot).toLowerCase(Locale.ROOT);
-      name = table.substring(dot + 1);
-    }
+    Name n = Name.of(table);
     Set<String> columns = new LinkedHashSet<>();
     DatabaseMetaData meta = c.getMetaData();
-    try (ResultSet rs = meta.getColumns(null, schema, name.toLowerCase(Locale.ROOT), null)) {
+    try (ResultSet rs = meta.getColumns(null, n.schema(), n.name(), null)) {
       while (rs.next()) {
         columns.add(rs.getString("COLUMN_NAME").toLowerCase(Locale.ROOT));
       }
@@ -145,16 +120,9 @@ final class Tables {
 
   /** Whether {@code column} alone is the table's primary key or a unique index. */
   static boolean unique(Connection c, String table, String column) throws SQLException {
-    String schema = null;
-    String name = table;
-    int dot = table.indexOf('.');
-    if (dot > 0) {
-      schema = table.substring(0, dot).toLowerCase(Locale.ROOT);
-      name = table.substring(dot + 1);
-    }
+    Name n = Name.of(table);
     java.util.Map<String, Set<String>> indexes = new java.util.HashMap<>();
-    try (ResultSet rs =
-        c.getMetaData().getIndexInfo(null, schema, name.toLowerCase(Locale.ROOT), true, false)) {
+    try (ResultSet rs = c.getMetaData().getIndexInfo(null, n.schema(), n.name(), true, false)) {
       while (rs.next()) {
         String index = rs.getString("INDEX_NAME");
         String col = rs.getString("COLUMN_NAME");
@@ -166,5 +134,14 @@ final class Tables {
       }
     }
     return indexes.values().stream().anyMatch(cols -> cols.equals(Set.of(column)));
+  }
+
+  /** A table name as the catalogue keeps it: lower case, the schema apart ({@code null}: any). */
+  private record Name(String schema, String name) {
+    static Name of(String table) {
+      String t = table.toLowerCase(Locale.ROOT);
+      int dot = t.indexOf('.');
+      return dot > 0 ? new Name(t.substring(0, dot), t.substring(dot + 1)) : new Name(null, t);
+    }
   }
 }
