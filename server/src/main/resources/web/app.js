@@ -108,6 +108,8 @@
   function renderInfo(info) {
     $('#model-name').textContent = info.model || 'unknown';
     $('#transport').textContent = info.transport || 'unknown';
+    $('#results-from').textContent = info.results_from || '';
+    $('#results-from-chip').hidden = !info.results_from;
     $('#version').textContent = info.version ? `v${info.version}` : '';
     document.title = info.model ? `Conveyor · ${info.model}` : 'Conveyor';
     if (info.token_required) $('#token-box').hidden = false;

@@ -4,6 +4,7 @@ import dev.conveyor.core.broker.Broker;
 import dev.conveyor.core.pipeline.Pipeline;
 import dev.conveyor.core.settings.SettingGroup;
 import dev.conveyor.core.settings.Settings;
+import dev.conveyor.core.worker.Fetchers;
 import dev.conveyor.core.worker.Worker;
 import dev.conveyor.pipeline.LocalWorkers;
 import dev.conveyor.pipeline.PipelineSettings;
@@ -14,6 +15,7 @@ import dev.conveyor.server.ConveyorServer;
 import dev.conveyor.server.EmbeddedClassify;
 import dev.conveyor.server.ServerConfig;
 import dev.conveyor.server.ServerSettings;
+import dev.conveyor.server.StoredResults;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -45,6 +47,8 @@ import picocli.CommandLine.Spec;
       "With --transport redis://… or kafka://… each request goes through the broker,",
       "answered once a worker (`conveyor worker`, anywhere) has stored its result.",
       "When --queue requests wait, more get 429 with Retry-After.",
+      "With --sink URI (or --dashboard-from URI) the dashboard also shows the results",
+      "workers anywhere store there: seed 004's UI over a PostgreSQL results table.",
       "Stops on SIGTERM or Ctrl-C.",
       ""
     })
@@ -91,18 +95,21 @@ final class ServeCommand implements Callable<Integer>, SettingOptions.Taking {
     }
     Settings settings = CommandSettings.read(spec, CommandSettings.WORKING);
     Broker broker = embedded ? null : CommandSettings.broker(spec, transport, Map.of());
+    Settings serverSettings = CommandSettings.read(spec, ServerSettings.SERVER_SETTINGS);
     ServerConfig config =
         CommandSettings.usage(
             spec,
-            () ->
-                ServerSettings.config(
-                    CommandSettings.read(spec, ServerSettings.SERVER_SETTINGS),
-                    settings.get(PipelineSettings.MAX_BYTES)));
+            () -> ServerSettings.config(serverSettings, settings.get(PipelineSettings.MAX_BYTES)));
+    String follow = serverSettings.get(ServerSettings.DASHBOARD_FROM);
+    if (follow == null) {
+      follow = settings.get(PipelineSettings.SINK);
+    }
     List<AutoCloseable> open = new ArrayList<>();
     try {
       Classify classify =
           embedded ? embedded(settings, n, open) : throughBroker(settings, broker, n, config, open);
-      ConveyorServer server = new ConveyorServer(config, classify).start();
+      StoredResults stored = follow == null ? null : stored(follow, settings, open);
+      ConveyorServer server = new ConveyorServer(config, classify, stored).start();
       open.add(server);
       spec.commandLine()
           .getErr()
@@ -125,6 +132,15 @@ final class ServeCommand implements Callable<Integer>, SettingOptions.Taking {
       LocalWorkers.closeAll(open);
       throw e;
     }
+  }
+
+  /** The results store the dashboard follows, and a fetcher of its results' images. */
+  private StoredResults stored(String uri, Settings settings, List<AutoCloseable> open) {
+    Broker store = CommandSettings.broker(spec, uri, Map.of());
+    Fetchers images = new Fetchers(settings);
+    open.add(images);
+    return new StoredResults(
+        store.results(), images, settings.get(PipelineSettings.MAX_BYTES), store.describe());
   }
 
   /** Workers in this process on the in-memory transport. */

@@ -8,6 +8,9 @@ import dev.conveyor.core.testing.TestImages;
 import dev.conveyor.jdbc.PostgresServer;
 import dev.conveyor.kafka.KafkaServer;
 import dev.conveyor.s3.S3Server;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -32,8 +35,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Seed 004's VisionScaling pipeline with Conveyor's commands, on real servers: images uploaded to
  * S3 (s3proxy) and their keys to PostgreSQL, the keys produced to a 3-partition Kafka topic, two
- * worker processes fetching from S3 and writing {@code prediction_results}; and PostgreSQL alone as
- * the queue, with a worker killed while it holds leased rows.
+ * worker processes fetching from S3 and writing {@code prediction_results}, watched by {@code
+ * serve}'s dashboard; and PostgreSQL alone as the queue, with a worker killed while it holds leased
+ * rows.
  */
 @Timeout(300)
 class Seed004IT {
@@ -155,6 +159,13 @@ class Seed004IT {
     System.arraycopy(s3Options, 0, workerOptions, 2, s3Options.length);
     Process a = worker("host-a", topic + "&partitions=3", workerOptions);
     Process b = worker("host-b", topic + "&partitions=3", workerOptions);
+    // the UI: serve in front of the topic, its dashboard following the results table
+    List<String> serveOptions =
+        new ArrayList<>(List.of("--transport", topic, "--dashboard-from", sink));
+    serveOptions.addAll(List.of(s3Options));
+    ServeProcess ui =
+        ServeProcess.start(ROOT, dir, S3Server.environment(), serveOptions.toArray(String[]::new));
+    servers.add(ui);
     awaitGroupOf(kafka, 2);
 
     // seed 004's producer: every key of image_info to the topic
@@ -228,6 +239,46 @@ class Seed004IT {
     CliRun results = CliRun.of("results", "--from", sink);
     assertThat(results.exitCode()).as(results.err()).isZero();
     assertThat(results.jsonLines()).hasSize(10);
+
+    dashboardShows(ui, images);
+  }
+
+  /** What the web page shows: all ten results, per worker host, with their images from S3. */
+  private static void dashboardShows(ServeProcess ui, Path images) throws Exception {
+    assertThat(ui.getJson("/v1/info").get("results_from").asText()).contains("prediction_results");
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    JsonNode stats = ui.getJson("/v1/stats");
+    while (stats.at("/totals/ok").asLong() + stats.at("/totals/errors").asLong() < 10) {
+      assertThat(System.nanoTime()).as(stats.toString()).isLessThan(deadline);
+      Thread.sleep(200);
+      stats = ui.getJson("/v1/stats");
+    }
+    assertThat(stats.at("/totals/ok").asLong()).isEqualTo(8);
+    assertThat(stats.at("/errors_by_code/NOT_FOUND").asLong()).isEqualTo(1);
+    assertThat(stats.at("/errors_by_code/CORRUPT").asLong()).isEqualTo(1);
+    Map<String, Long> perHost = new HashMap<>();
+    stats
+        .get("workers")
+        .forEach(w -> perHost.put(w.get("name").asText(), w.get("results").asLong()));
+    assertThat(perHost.keySet()).containsExactlyInAnyOrder("host-a", "host-b");
+    assertThat(perHost.values().stream().mapToLong(Long::longValue).sum()).isEqualTo(10);
+
+    JsonNode recent = ui.getJson("/v1/recent").get("results");
+    assertThat(recent).hasSize(10);
+    Map<String, JsonNode> bySource = new HashMap<>();
+    recent.forEach(r -> bySource.put(r.get("source").asText(), r));
+    JsonNode gray = bySource.get("s3://images/day1/gray.jpg");
+    assertThat(gray.at("/predictions/0/label").asText()).isNotEmpty();
+    HttpResponse<byte[]> image =
+        ui.http.send(
+            HttpRequest.newBuilder(URI.create(ui.base + gray.get("image").asText())).build(),
+            HttpResponse.BodyHandlers.ofByteArray());
+    assertThat(image.statusCode()).isEqualTo(200);
+    assertThat(image.headers().firstValue("Content-Type")).hasValue("image/jpeg");
+    assertThat(image.body()).isEqualTo(Files.readAllBytes(images.resolve("gray.jpg")));
+    JsonNode missing = bySource.get("s3://images/day1/missing.jpg");
+    assertThat(missing.at("/error/code").asText()).isEqualTo("NOT_FOUND");
+    assertThat(ui.get(missing.get("image").asText()).statusCode()).isEqualTo(404);
   }
 
   private static void awaitGroupOf(KafkaServer kafka, int members) throws Exception {

@@ -14,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /** {@code ./conveyor serve} as a process on a free port, ready when its health check answers. */
@@ -30,6 +31,12 @@ final class ServeProcess implements AutoCloseable {
   }
 
   static ServeProcess start(Path root, Path dir, String... args) throws Exception {
+    return start(root, dir, Map.of(), args);
+  }
+
+  /** The same, with {@code environment} added to the process's. */
+  static ServeProcess start(Path root, Path dir, Map<String, String> environment, String... args)
+      throws Exception {
     int port;
     try (ServerSocket s = new ServerSocket(0)) {
       port = s.getLocalPort();
@@ -38,11 +45,12 @@ final class ServeProcess implements AutoCloseable {
     command.addAll(List.of(args));
     command.addAll(List.of("--port", Integer.toString(port)));
     Path err = dir.resolve("serve.err");
-    Process p =
+    ProcessBuilder b =
         new ProcessBuilder(command)
             .redirectOutput(dir.resolve("serve.out").toFile())
-            .redirectError(err.toFile())
-            .start();
+            .redirectError(err.toFile());
+    b.environment().putAll(environment);
+    Process p = b.start();
     ServeProcess serve = new ServeProcess(p, "http://127.0.0.1:" + port, err);
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
     while (true) {

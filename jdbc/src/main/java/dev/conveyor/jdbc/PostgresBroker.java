@@ -23,7 +23,7 @@ final class PostgresBroker implements Broker {
 
   @Override
   public String describe() {
-    return address.describe() + " table " + address.table();
+    return address.describe() + " table " + address.table() + ", results " + address.results();
   }
 
   @Override

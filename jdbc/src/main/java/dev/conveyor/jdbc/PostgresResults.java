@@ -10,12 +10,16 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.sql.Timestamp;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
+import org.postgresql.PGConnection;
 
 /**
  * Reads the results table back as the JSON {@code classify} prints: by id, everything stored, or
@@ -160,21 +164,94 @@ final class PostgresResults implements ResultReader {
     return last;
   }
 
+  /**
+   * Rows are followed by their {@code time}, which is when their transaction started, not when it
+   * committed: a row can become visible after rows with a later time. Each poll reads again this
+   * far back and skips the keys it has handed on already.
+   */
+  static final long OVERLAP_MS = 2_000;
+
+  /**
+   * Hands on rows stored from now on (by the database's clock), waking when a sink announces stored
+   * results, and at least every half second. A row whose transaction took longer than {@link
+   * #OVERLAP_MS} to commit can be missed; rows are not handed on twice.
+   */
   @Override
   public void follow(BooleanSupplier running, Consumer<String> json) {
-    Object[] last = {new Timestamp(System.currentTimeMillis()), ""};
-    while (running.getAsBoolean()) {
-      Object[] next = after((Timestamp) last[0], (String) last[1], json);
-      if (next[0] != null) {
-        last = next;
+    Connection listener = null;
+    Timestamp from = null;
+    Map<String, Long> seen = new HashMap<>();
+    boolean behind = false;
+    try {
+      while (running.getAsBoolean()) {
+        try {
+          if (listener == null) {
+            listener = Database.connect(address, "follow");
+            try (Statement s = listener.createStatement()) {
+              s.execute("LISTEN " + Tables.resultsChannel(address.results()));
+              if (from == null) {
+                try (ResultSet rs = s.executeQuery("SELECT now()")) {
+                  rs.next();
+                  from = rs.getTimestamp(1);
+                }
+              }
+            }
+          }
+          long newest = from.getTime();
+          // a full page means more are waiting: read on from its end before looking back again
+          List<Object[]> rows = since(new Timestamp(newest - (behind ? 0 : OVERLAP_MS)));
+          for (Object[] row : rows) {
+            long time = ((Timestamp) row[0]).getTime();
+            newest = Math.max(newest, time);
+            if (seen.putIfAbsent((String) row[1], time) == null) {
+              json.accept((String) row[2]);
+            }
+          }
+          long keep = newest - OVERLAP_MS;
+          seen.values().removeIf(t -> t < keep);
+          from = new Timestamp(newest);
+          behind = rows.size() == PAGE;
+          if (!behind) {
+            listener.unwrap(PGConnection.class).getNotifications(500);
+          }
+        } catch (SQLException | RuntimeException e) {
+          if (!running.getAsBoolean()) {
+            return;
+          }
+          Database.close(listener);
+          listener = null;
+          Thread.sleep(500);
+        }
       }
-      try {
-        Thread.sleep(200);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } finally {
+      Database.close(listener);
+    }
+  }
+
+  /** Rows stored at or after {@code since}, oldest first: (time, key, JSON). */
+  private List<Object[]> since(Timestamp since) throws SQLException {
+    List<Object[]> rows = new ArrayList<>();
+    try (Connection c = pool.getConnection()) {
+      String select = select(c);
+      if (select == null) {
+        return rows;
+      }
+      try (PreparedStatement st =
+          c.prepareStatement(select + " WHERE time >= ? ORDER BY time, image_key LIMIT " + PAGE)) {
+        st.setTimestamp(1, since);
+        try (ResultSet rs = st.executeQuery()) {
+          while (rs.next()) {
+            rows.add(
+                new Object[] {
+                  rs.getTimestamp("time"), rs.getString("image_key"), Json.write(result(rs))
+                });
+          }
+        }
       }
     }
+    return rows;
   }
 
   private static ClassifyResult result(ResultSet rs) throws SQLException {

@@ -31,10 +31,20 @@ public final class ConveyorServer implements AutoCloseable {
   private final Javalin app;
   private final Dashboard dashboard;
   private final Deadlines deadlines;
+  private final StoredResults stored;
   private final List<Route> routes = new ArrayList<>();
 
   public ConveyorServer(ServerConfig config, Classify classify) {
+    this(config, classify, null);
+  }
+
+  /**
+   * @param stored a store the dashboard follows for results of workers anywhere, or {@code null};
+   *     closed with the server
+   */
+  public ConveyorServer(ServerConfig config, Classify classify, StoredResults stored) {
     this.config = config;
+    this.stored = stored;
     this.dashboard = new Dashboard(classify);
     this.deadlines = new Deadlines(config.resultTimeout());
     ServerMetrics metrics = new ServerMetrics(classify.model(), classify::queueDepth);
@@ -67,10 +77,13 @@ public final class ConveyorServer implements AutoCloseable {
     new ClassifyEndpoints(front, uploads, async).register(app);
     new JobEndpoints(front, uploads, async, config).register(app);
     new KServeV2(classify, front, async).register(app);
-    new PageEndpoints(classify, dashboard, metrics, config.token() != null).register(app);
+    new PageEndpoints(classify, dashboard, metrics, stored, config.token() != null).register(app);
   }
 
   public ConveyorServer start() {
+    if (stored != null) {
+      stored.start(dashboard);
+    }
     app.start(config.port());
     return this;
   }
@@ -95,6 +108,9 @@ public final class ConveyorServer implements AutoCloseable {
   @Override
   public void close() {
     app.stop();
+    if (stored != null) {
+      stored.close();
+    }
     dashboard.close();
     deadlines.close();
   }

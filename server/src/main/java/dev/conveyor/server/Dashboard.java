@@ -6,10 +6,12 @@ import dev.conveyor.core.ImageRequest;
 import dev.conveyor.core.pipeline.PipelineListener;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
@@ -25,18 +27,27 @@ import org.HdrHistogram.Recorder;
  * What the web page's dashboard shows: totals, one point a second for the last two minutes
  * (throughput, latency p50/p99, mean batch size, queue depth, errors), results per worker, the
  * batch-size distribution, and a gallery of the latest results with their images. It learns all of
- * it as a {@link PipelineListener}.
+ * it as a {@link PipelineListener}, and, when the server follows a results store ({@link
+ * StoredResults}), also of the results workers anywhere stored there; the store's copies of this
+ * server's own results are not counted twice.
  */
 final class Dashboard implements PipelineListener, AutoCloseable {
   static final int SECONDS = 120;
   static final int RECENT = 24;
   static final int MAX_IMAGE_BYTES = 1 << 20;
 
+  /** How many of this server's answered ids are remembered, to skip the store's copies of them. */
+  static final int ANSWERED = 16_384;
+
   private record Point(
       long epochSecond, long results, Double p50, Double p99, Double batch, int depth, long errs) {}
 
-  /** A recent result and, when small enough to keep, its image. */
-  record Recent(ClassifyResult result, long timeMs, byte[] image, String contentType) {}
+  /**
+   * A recent result and, when small enough to keep, its image; {@code number} names it in the
+   * image's address (ids may hold any character, slashes too).
+   */
+  record Recent(
+      long number, ClassifyResult result, long timeMs, byte[] image, String contentType) {}
 
   private final Classify classify;
   private final long startNanos = System.nanoTime();
@@ -52,12 +63,26 @@ final class Dashboard implements PipelineListener, AutoCloseable {
   private final Recorder latencyMicros = new Recorder(3);
   private final Deque<Point> series = new ArrayDeque<>();
   private final Deque<Recent> recent = new ArrayDeque<>();
+  private long recentNumber;
   private final ScheduledExecutorService ticker;
   private long lastResults;
   private long lastErrors;
   private long lastBatches;
   private long lastBatchedImages;
   private Histogram interval;
+
+  /** Set when a store is followed: this server's requests, in flight and lately answered. */
+  private volatile boolean following;
+
+  private final Set<String> mine = ConcurrentHashMap.newKeySet();
+  private final Map<String, Boolean> answered =
+      Collections.synchronizedMap(
+          new LinkedHashMap<>() {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
+              return size() > ANSWERED;
+            }
+          });
 
   Dashboard(Classify classify) {
     this.classify = classify;
@@ -75,12 +100,16 @@ final class Dashboard implements PipelineListener, AutoCloseable {
   public void submitted(ImageRequest request) {
     requests.increment();
     inFlight.incrementAndGet();
+    if (following) {
+      mine.add(request.id());
+    }
   }
 
   /** A request answered without a result: refused, timed out, or failed to send. */
   @Override
   public void refused(ImageRequest request, ErrorCode code) {
     inFlight.decrementAndGet();
+    mine.remove(request.id());
     errorsByCode.computeIfAbsent(code.name(), k -> new LongAdder()).increment();
     errors.increment();
   }
@@ -88,7 +117,40 @@ final class Dashboard implements PipelineListener, AutoCloseable {
   @Override
   public void result(ImageRequest request, ClassifyResult r, long nanos) {
     inFlight.decrementAndGet();
-    latencyMicros.recordValue(Math.max(1, nanos / 1000));
+    if (following) {
+      answered.put(request.id(), Boolean.TRUE);
+      mine.remove(request.id());
+    }
+    byte[] image =
+        request.bytes() != null && request.bytes().length <= MAX_IMAGE_BYTES
+            ? request.bytes()
+            : null;
+    count(r, nanos / 1000, image, request.contentType());
+  }
+
+  /** Told that the server follows a store: {@link #stored} results come from then on. */
+  void following() {
+    following = true;
+  }
+
+  /**
+   * A result stored by a worker anywhere; skipped when it answers one of this server's requests,
+   * which {@link #result} counts.
+   */
+  void stored(ClassifyResult r) {
+    if (mine.contains(r.id()) || answered.containsKey(r.id())) {
+      return;
+    }
+    count(r, r.latencyMs() == null ? -1 : Math.round(r.latencyMs() * 1000), null, null);
+  }
+
+  /**
+   * Counts a result, its latency when known ({@code micros >= 0}), and keeps it for the gallery.
+   */
+  private void count(ClassifyResult r, long micros, byte[] image, String contentType) {
+    if (micros >= 0) {
+      latencyMicros.recordValue(Math.max(1, micros));
+    }
     if (r.isOk()) {
       ok.increment();
     } else {
@@ -96,12 +158,9 @@ final class Dashboard implements PipelineListener, AutoCloseable {
       errorsByCode.computeIfAbsent(r.error().code().name(), k -> new LongAdder()).increment();
     }
     perWorker.computeIfAbsent(r.host() == null ? "?" : r.host(), k -> new LongAdder()).increment();
-    byte[] image =
-        request.bytes() != null && request.bytes().length <= MAX_IMAGE_BYTES
-            ? request.bytes()
-            : null;
     synchronized (recent) {
-      recent.addFirst(new Recent(r, System.currentTimeMillis(), image, request.contentType()));
+      recent.addFirst(
+          new Recent(++recentNumber, r, System.currentTimeMillis(), image, contentType));
       while (recent.size() > RECENT) {
         recent.removeLast();
       }
@@ -208,11 +267,11 @@ final class Dashboard implements PipelineListener, AutoCloseable {
     }
   }
 
-  /** A recent result's kept image, or null. */
-  Recent recent(String id) {
+  /** A recent result by its number, or null. */
+  Recent recent(long number) {
     synchronized (recent) {
       for (Recent r : recent) {
-        if (r.result().id().equals(id)) {
+        if (r.number() == number) {
           return r;
         }
       }

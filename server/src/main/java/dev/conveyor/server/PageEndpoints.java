@@ -17,13 +17,19 @@ final class PageEndpoints {
   private final Classify classify;
   private final Dashboard dashboard;
   private final ServerMetrics metrics;
+  private final StoredResults stored;
   private final boolean tokenRequired;
 
   PageEndpoints(
-      Classify classify, Dashboard dashboard, ServerMetrics metrics, boolean tokenRequired) {
+      Classify classify,
+      Dashboard dashboard,
+      ServerMetrics metrics,
+      StoredResults stored,
+      boolean tokenRequired) {
     this.classify = classify;
     this.dashboard = dashboard;
     this.metrics = metrics;
+    this.stored = stored;
     this.tokenRequired = tokenRequired;
   }
 
@@ -31,7 +37,7 @@ final class PageEndpoints {
     Access.publicGet(app, "/v1/info", this::info);
     app.get("/v1/stats", ctx -> ctx.json(dashboard.stats()));
     app.get("/v1/recent", this::recent);
-    app.get("/v1/recent/{id}/image", this::recentImage);
+    app.get("/v1/recent/{number}/image", this::recentImage);
     app.get(
         "/metrics", ctx -> ctx.contentType(ServerMetrics.CONTENT_TYPE).result(metrics.scrape()));
   }
@@ -42,30 +48,48 @@ final class PageEndpoints {
     m.put("name", "conveyor").put("version", ConveyorServer.VERSION);
     m.put("model", classify.model()).put("transport", classify.transport());
     m.put("top", classify.top()).put("token_required", tokenRequired);
+    m.put("results_from", stored == null ? null : stored.describe());
     ctx.json(m);
   }
 
-  /** The latest results, newest first, each with the address of its image when it was kept. */
+  /**
+   * The latest results, newest first, each with the address of its image when it was kept or can be
+   * fetched from its store.
+   */
   private void recent(Context ctx) {
     ObjectNode body = Json.mapper().createObjectNode();
     ArrayNode results = body.putArray("results");
     for (Dashboard.Recent r : dashboard.recent()) {
       ObjectNode m = Json.mapper().valueToTree(r.result());
       m.put("time_ms", r.timeMs());
-      m.put("image", r.image() == null ? null : "/v1/recent/" + r.result().id() + "/image");
+      boolean image = r.image() != null || (stored != null && StoredResults.fetchable(r.result()));
+      m.put("image", image ? "/v1/recent/" + r.number() + "/image" : null);
       results.add(m);
     }
     ctx.json(body);
   }
 
   private void recentImage(Context ctx) {
-    Dashboard.Recent r = dashboard.recent(ctx.pathParam("id"));
-    if (r == null || r.image() == null) {
+    Dashboard.Recent r;
+    try {
+      r = dashboard.recent(Long.parseLong(ctx.pathParam("number")));
+    } catch (NumberFormatException e) {
+      r = null;
+    }
+    if (r == null || (r.image() == null && stored == null)) {
       throw new ConveyorException(
           ErrorCode.NOT_FOUND, "that image is no longer among the recent ones");
     }
-    ctx.contentType(r.contentType() != null ? r.contentType() : "application/octet-stream")
+    byte[] bytes = r.image();
+    String type = r.contentType();
+    if (bytes == null) {
+      StoredResults.Image fetched = stored.image(r.result());
+      bytes = fetched.bytes();
+      type = fetched.contentType();
+    }
+    ctx.contentType(type != null ? type : "application/octet-stream")
         .header("Cache-Control", "private, max-age=3600")
-        .result(r.image());
+        .header("X-Content-Type-Options", "nosniff")
+        .result(bytes);
   }
 }

@@ -30,8 +30,17 @@ public final class ServerSettings {
   public static final Setting<Duration> JOB_EXPIRY =
       Setting.seconds("job-expiry", 3600, "seconds a job's result is kept after the job was made");
 
+  public static final Setting<String> DASHBOARD_FROM =
+      Setting.text(
+          "dashboard-from",
+          "URI",
+          "a results store the dashboard follows, to show the results that workers anywhere store there, with their hosts and (for s3:// keys) images: postgresql://…?results=TABLE, kafka://…?results=TOPIC, redis://…?mode=stream; by default the sink setting's URI, when there is one",
+          v -> v.matches("[a-zA-Z][a-zA-Z0-9+.-]*://.+"),
+          "a broker URI");
+
   public static final SettingGroup SERVER_SETTINGS =
-      SettingGroup.of("HTTP server", PORT, BIND, TOKEN, TIMEOUT, JOB_CAPACITY, JOB_EXPIRY);
+      SettingGroup.of(
+          "HTTP server", PORT, BIND, TOKEN, TIMEOUT, JOB_CAPACITY, JOB_EXPIRY, DASHBOARD_FROM);
 
   /** The server's configuration from its settings; uploads are limited to {@code maxBytes}. */
   public static ServerConfig config(Settings s, long maxBytes) {

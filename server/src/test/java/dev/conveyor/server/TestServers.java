@@ -16,6 +16,16 @@ final class TestServers {
    */
   static ConveyorServer embedded(
       ServerConfig config, MeanColourClassifier model, int capacity, List<AutoCloseable> open) {
+    return embedded(config, model, capacity, null, open);
+  }
+
+  /** The same, its dashboard following {@code stored} when not null. */
+  static ConveyorServer embedded(
+      ServerConfig config,
+      MeanColourClassifier model,
+      int capacity,
+      StoredResults stored,
+      List<AutoCloseable> open) {
     EmbeddedTransport transport = new EmbeddedTransport(capacity, 3);
     open.add(transport);
     Worker worker = TestWorkers.colour(transport, transport, model, 4);
@@ -23,7 +33,8 @@ final class TestServers {
     ConveyorServer server =
         new ConveyorServer(
                 config.withPort(0),
-                new EmbeddedClassify(transport, List.of(worker), model.spec().name(), 2))
+                new EmbeddedClassify(transport, List.of(worker), model.spec().name(), 2),
+                stored)
             .start();
     open.add(server);
     return server;
