@@ -71,6 +71,28 @@ public record BenchPlan(
     }
   }
 
+  /**
+   * What carries the pipeline stage, for the report: the transport's name, after the store its
+   * images are fetched from ({@code s3 → kafka}) and before the sink results also go to ({@code
+   * kafka → postgresql}).
+   */
+  String path(String transport) {
+    String name = transport;
+    if (corpus.byKey()) {
+      name = scheme(corpus.keys().get(0)) + " → " + name;
+    }
+    String sink = settings.get(PipelineSettings.SINK);
+    if (sink != null) {
+      name = name + " → " + scheme(sink);
+    }
+    return name;
+  }
+
+  private static String scheme(String uri) {
+    int colon = uri.indexOf("://");
+    return colon > 0 ? uri.substring(0, colon) : "file";
+  }
+
   /** Threads the model runs on; 0 is ONNX Runtime's default. */
   int modelThreads() {
     return settings.get(PipelineSettings.THREADS);

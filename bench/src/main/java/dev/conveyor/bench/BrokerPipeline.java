@@ -44,7 +44,8 @@ final class BrokerPipeline {
         reader.join();
       }
       measured =
-          load.measured(client.name(), ips, running.workers().get(0).stats().meanBatchSize());
+          load.measured(
+              plan.path(client.name()), ips, running.workers().get(0).stats().meanBatchSize());
     }
     phase.done();
     return measured;

@@ -2,6 +2,7 @@ package dev.conveyor.bench;
 
 import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.ErrorCode;
+import dev.conveyor.core.ImageRequest;
 import dev.conveyor.core.image.ImageFiles;
 import dev.conveyor.core.image.OpenCv;
 import java.io.IOException;
@@ -20,22 +21,51 @@ import org.opencv.imgproc.Imgproc;
 
 /**
  * The encoded images a bench run sends, held in memory so that reading files never limits a
- * measurement: a folder's files, or generated photo-like JPEGs when the user has none at hand.
+ * measurement: a folder's files, or generated photo-like JPEGs when the user has none at hand. With
+ * keys (the same images put in an object store), the pipeline stages send each image's key instead
+ * of its bytes, and workers fetch it, as seed 004's do.
+ *
+ * @param keys the key of each image ({@code s3://bucket/key}), or empty: requests carry the bytes
  */
-public record Corpus(List<byte[]> images) {
+public record Corpus(List<byte[]> images, List<String> keys) {
   /** How many JPEGs {@link #generated()} makes. */
   public static final int GENERATED = 64;
 
   public Corpus {
     images = List.copyOf(images);
+    keys = List.copyOf(keys);
     if (images.isEmpty()) {
       throw new ConveyorException(ErrorCode.FETCH_FAILED, "no images to bench with");
     }
+    if (!keys.isEmpty() && keys.size() != images.size()) {
+      throw new IllegalArgumentException(keys.size() + " keys for " + images.size() + " images");
+    }
+  }
+
+  public Corpus(List<byte[]> images) {
+    this(images, List.of());
+  }
+
+  /** The same images, sent by these keys, where they have been stored. */
+  public Corpus withKeys(List<String> keys) {
+    return new Corpus(images, keys);
+  }
+
+  /** Whether requests carry keys to fetch instead of bytes. */
+  public boolean byKey() {
+    return !keys.isEmpty();
   }
 
   /** The {@code i}-th image, cycling through the corpus. */
   public byte[] image(int i) {
     return images.get(Math.floorMod(i, images.size()));
+  }
+
+  /** A request for the {@code i}-th image: its bytes, or its key when the corpus has keys. */
+  public ImageRequest request(int i) {
+    return byKey()
+        ? ImageRequest.ofKey(keys.get(Math.floorMod(i, keys.size())))
+        : ImageRequest.ofBytes("bench-" + i, image(i), null);
   }
 
   public int size() {

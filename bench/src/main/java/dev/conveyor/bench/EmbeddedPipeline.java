@@ -32,7 +32,9 @@ final class EmbeddedPipeline {
                               load.failed();
                             }
                           }));
-      measured = load.measured("embedded", ips, running.workers().get(0).stats().meanBatchSize());
+      measured =
+          load.measured(
+              plan.path("embedded"), ips, running.workers().get(0).stats().meanBatchSize());
     }
     phase.done();
     return measured;

@@ -42,7 +42,7 @@ final class PipelineLoad {
         measuring.set(true);
       }
       inFlight.acquire();
-      sender.send(ImageRequest.ofBytes("bench-" + i, corpus.image(i), null));
+      sender.send(corpus.request(i));
       phase.tick();
     }
     double elapsed = (System.nanoTime() - start) / 1e9;

@@ -69,6 +69,29 @@ class BenchTest {
   }
 
   @Test
+  void withKeysThePipelineStageSendsKeysThatWorkersFetch() throws Exception {
+    Corpus images = Corpus.generate(4);
+    List<String> keys = new java.util.ArrayList<>();
+    for (int i = 0; i < images.size(); i++) {
+      Path file = dir.resolve("stored/" + i + ".jpg");
+      Files.createDirectories(file.getParent());
+      Files.write(file, images.image(i));
+      keys.add(file.toString());
+    }
+    Corpus byKey = images.withKeys(keys);
+    assertThat(byKey.request(5).hasBytes()).isFalse();
+    assertThat(byKey.request(5).source()).isEqualTo(keys.get(1));
+    assertThat(images.request(5).bytes()).isEqualTo(images.image(1));
+
+    BenchResult r;
+    try (Pipeline pipeline = Pipelines.open(settings)) {
+      r = Bench.run(new BenchPlan(pipeline, settings, byKey, 0.3, Optional.empty(), List.of()));
+    }
+    assertThat(r.pipelineName()).isEqualTo("file → embedded");
+    assertThat(r.pipelineIps()).isPositive();
+  }
+
+  @Test
   @Timeout(30)
   void anEngineThatIsNotOnTheClassPathIsAnInvalidSettingBeforeAnythingIsMeasured() {
     try (Pipeline pipeline = Pipelines.open(settings)) {

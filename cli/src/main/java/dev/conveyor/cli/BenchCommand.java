@@ -9,11 +9,16 @@ import dev.conveyor.core.Json;
 import dev.conveyor.core.pipeline.Pipeline;
 import dev.conveyor.core.settings.SettingGroup;
 import dev.conveyor.core.settings.Settings;
+import dev.conveyor.pipeline.PipelineSettings;
+import dev.conveyor.s3.S3Location;
+import dev.conveyor.s3.S3Store;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import me.tongfei.progressbar.ProgressBar;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -35,6 +40,9 @@ import picocli.CommandLine.Spec;
       "  preprocess  decode, resize, normalize: all preprocessing threads, then one",
       "  pipeline    end to end through the embedded transport: bytes in, results out",
       "  engine      with --engine flink, the same pipeline as a Flink job",
+      "Seed 004's path: --store s3://bucket/prefix puts the images there first and",
+      "sends only their keys (workers fetch each one), --transport kafka://… carries",
+      "them, and --sink postgresql://… stores every result in a table as well.",
       "Prints a markdown table and writes a PNG chart; --json adds one JSON line.",
       ""
     })
@@ -43,7 +51,7 @@ final class BenchCommand implements Callable<Integer>, SettingOptions.Taking {
 
   @Override
   public SettingGroup[] settings() {
-    return CommandSettings.PIPELINE;
+    return CommandSettings.WORKING;
   }
 
   @Option(
@@ -72,6 +80,15 @@ final class BenchCommand implements Callable<Integer>, SettingOptions.Taking {
           "Run the pipeline stage through a broker, e.g. redis://127.0.0.1:6379?mode=stream or kafka://127.0.0.1:9092: a producer,"
               + " a worker and a result reader in this process. Default: the embedded transport.")
   String transport;
+
+  @Option(
+      names = "--store",
+      paramLabel = "URI",
+      description =
+          "Put the images in this object store first (s3://bucket/prefix, the bucket made when"
+              + " missing), and have the pipeline stage send their keys instead of their bytes:"
+              + " workers fetch every image, as seed 004's do.")
+  String store;
 
   @Option(
       names = "--http",
@@ -105,9 +122,10 @@ final class BenchCommand implements Callable<Integer>, SettingOptions.Taking {
   @Override
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
-    Settings settings = CommandSettings.pipeline(spec);
+    Settings settings = CommandSettings.read(spec, CommandSettings.WORKING);
     try (Pipeline pipeline = CommandSettings.open(spec, settings)) {
-      Corpus corpus = images != null ? Corpus.read(images) : Corpus.generated();
+      Corpus read = images != null ? Corpus.read(images) : Corpus.generated();
+      Corpus corpus = store != null ? read.withKeys(put(read)) : read;
       BenchResult r =
           CommandSettings.usage(
               spec,
@@ -132,6 +150,33 @@ final class BenchCommand implements Callable<Integer>, SettingOptions.Taking {
     }
     out.flush();
     return 0;
+  }
+
+  /** Puts the corpus's images under {@code --store}; their keys, in the corpus's order. */
+  private List<String> put(Corpus corpus) {
+    S3Location prefix = CommandSettings.usage(spec, () -> S3Location.parse(store));
+    List<String> keys = new ArrayList<>();
+    try (S3Store s3 =
+            CommandSettings.usage(
+                spec,
+                () ->
+                    S3Store.open(
+                        CommandSettings.read(spec, PipelineSettings.FETCH_SETTINGS).given()));
+        ProgressBar bar = Progress.bar("store", corpus.size(), " img", 1, true)) {
+      CommandSettings.usage(
+          spec,
+          () -> {
+            s3.bucket(prefix.bucket(), true);
+            return null;
+          });
+      for (int i = 0; i < corpus.size(); i++) {
+        S3Location at = prefix.resolve("bench-%05d".formatted(i));
+        s3.put(at, corpus.image(i), "application/octet-stream");
+        keys.add(at.toString());
+        bar.step();
+      }
+    }
+    return keys;
   }
 
   /** Photo-like JPEGs, as the bench module generates them when no images are given. */

@@ -7,6 +7,7 @@ import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -24,6 +25,7 @@ public final class Batch {
   private List<ImageRequest> requests = List.of();
   private final int[] slotOf;
   private final ConveyorException[] errors;
+  private final CompletableFuture<byte[]>[] fetches;
   private final AtomicInteger nextSlot = new AtomicInteger();
   private final AtomicInteger pending = new AtomicInteger();
 
@@ -40,6 +42,9 @@ public final class Batch {
     this.scores = new float[capacity * classes];
     this.slotOf = new int[capacity];
     this.errors = new ConveyorException[capacity];
+    @SuppressWarnings("unchecked")
+    CompletableFuture<byte[]>[] f = new CompletableFuture[capacity];
+    this.fetches = f;
   }
 
   /** The most requests it holds. */
@@ -47,7 +52,10 @@ public final class Batch {
     return capacity;
   }
 
-  /** Starts a new batch of requests; each must then be {@link Pipeline#prepare prepared} once. */
+  /**
+   * Starts a new batch of requests; each must then be {@link Pipeline#prepare prepared} once.
+   * {@link Pipeline#begin} also starts fetching the images that requests carry by key.
+   */
   public void reset(List<ImageRequest> next) {
     if (next.size() > capacity) {
       throw new IllegalArgumentException("batch of " + next.size() + " over capacity " + capacity);
@@ -55,6 +63,7 @@ public final class Batch {
     requests = next;
     Arrays.fill(slotOf, -1);
     Arrays.fill(errors, null);
+    Arrays.fill(fetches, null);
     nextSlot.set(0);
     pending.set(next.size());
   }
@@ -72,6 +81,15 @@ public final class Batch {
     int slot = nextSlot.getAndIncrement();
     slotOf[i] = slot;
     return slot;
+  }
+
+  /** Request {@code i}'s image being fetched, or {@code null} when it is not. */
+  CompletableFuture<byte[]> fetch(int i) {
+    return fetches[i];
+  }
+
+  void fetching(int i, CompletableFuture<byte[]> bytes) {
+    fetches[i] = bytes;
   }
 
   void fail(int i, ConveyorException error) {

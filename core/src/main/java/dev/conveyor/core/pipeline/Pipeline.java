@@ -15,9 +15,14 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,6 +36,12 @@ import org.slf4j.LoggerFactory;
 public final class Pipeline implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Pipeline.class);
 
+  /**
+   * Threads that fetch images by key, so that a batch's downloads wait on the store together rather
+   * than one after another on the preprocessing threads.
+   */
+  static final int FETCH_THREADS = 16;
+
   private final Classifier classifier;
   private final Preprocessor preprocessor;
   private final TopK topK;
@@ -38,6 +49,7 @@ public final class Pipeline implements AutoCloseable {
   private final String host;
   private final int batchSize;
   private final ConcurrentLinkedQueue<Batch> pool = new ConcurrentLinkedQueue<>();
+  private volatile ThreadPoolExecutor fetching;
 
   /**
    * @param batchSize the most images per model call in {@link #classify}
@@ -86,7 +98,7 @@ public final class Pipeline implements AutoCloseable {
     }
     try {
       for (int from = 0; from < requests.size(); from += batchSize) {
-        batch.reset(requests.subList(from, Math.min(requests.size(), from + batchSize)));
+        begin(batch, requests.subList(from, Math.min(requests.size(), from + batchSize)));
         for (int i = 0; i < batch.requests().size(); i++) {
           prepare(batch, i);
         }
@@ -152,7 +164,7 @@ public final class Pipeline implements AutoCloseable {
           if (batch == null) {
             batch = newBatch(batchSize);
           }
-          batch.reset(chunk);
+          begin(batch, chunk);
           Prepared p = new Prepared(batch, new CompletableFuture<>());
           for (int i = 0; i < chunk.size(); i++) {
             int slot = i;
@@ -182,6 +194,72 @@ public final class Pipeline implements AutoCloseable {
   }
 
   /**
+   * Starts a batch of requests, each to be {@link #prepare prepared} once: the images they carry by
+   * key start downloading at once, {@link #FETCH_THREADS} at a time, so that the store's latency is
+   * paid once per batch rather than once per image on the preprocessing threads.
+   */
+  public void begin(Batch batch, List<ImageRequest> requests) {
+    batch.reset(requests);
+    for (int i = 0; i < requests.size(); i++) {
+      ImageRequest r = requests.get(i);
+      if (!r.hasBytes()) {
+        batch.fetching(
+            i,
+            CompletableFuture.supplyAsync(
+                () -> fetcher.fetch(r.source(), preprocessor.decoder().limits().maxBytes()),
+                fetchThreads()));
+      }
+    }
+  }
+
+  private Executor fetchThreads() {
+    ThreadPoolExecutor pool = fetching;
+    if (pool == null) {
+      synchronized (this) {
+        if (fetching == null) {
+          AtomicInteger n = new AtomicInteger();
+          fetching =
+              new ThreadPoolExecutor(
+                  FETCH_THREADS,
+                  FETCH_THREADS,
+                  30,
+                  TimeUnit.SECONDS,
+                  new LinkedBlockingQueue<>(),
+                  r -> {
+                    Thread t = new Thread(r, "conveyor-fetch-" + n.incrementAndGet());
+                    t.setDaemon(true);
+                    return t;
+                  });
+          fetching.allowCoreThreadTimeOut(true);
+        }
+        pool = fetching;
+      }
+    }
+    return pool;
+  }
+
+  /** The bytes of request {@code i}: its own, fetched already, or fetched now. */
+  private byte[] bytes(Batch batch, int i, ImageRequest request) {
+    if (request.hasBytes()) {
+      return request.bytes();
+    }
+    CompletableFuture<byte[]> started = batch.fetch(i);
+    batch.fetching(i, null); // the bytes are not kept with the batch once taken
+    if (started == null) {
+      return fetcher.fetch(request.source(), preprocessor.decoder().limits().maxBytes());
+    }
+    try {
+      return started.join();
+    } catch (CompletionException e) {
+      if (e.getCause() instanceof ConveyorException c) {
+        throw c;
+      }
+      throw new ConveyorException(
+          ErrorCode.FETCH_FAILED, "fetching " + request.source() + " failed: " + e.getCause(), e);
+    }
+  }
+
+  /**
    * Fetches, decodes and preprocesses request {@code i} of the batch into its slot; a failure is
    * kept as that request's error. Requests of one batch may be prepared on different threads.
    *
@@ -195,10 +273,7 @@ public final class Pipeline implements AutoCloseable {
             ErrorCode.BAD_REQUEST,
             new String(request.bytes(), java.nio.charset.StandardCharsets.UTF_8));
       }
-      byte[] bytes =
-          request.hasBytes()
-              ? request.bytes()
-              : fetcher.fetch(request.source(), preprocessor.decoder().limits().maxBytes());
+      byte[] bytes = bytes(batch, i, request);
       var pixels = preprocessor.pixels(bytes);
       try {
         preprocessor.write(pixels, batch.inputBytes, batch.claimSlot(i));
@@ -270,6 +345,9 @@ public final class Pipeline implements AutoCloseable {
   /** Closes the model, and the fetcher's clients. */
   @Override
   public void close() {
+    if (fetching != null) {
+      fetching.shutdownNow();
+    }
     classifier.close();
     if (fetcher instanceof AutoCloseable c) {
       try {

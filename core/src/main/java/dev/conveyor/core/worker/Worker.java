@@ -140,7 +140,7 @@ public final class Worker implements AutoCloseable {
           continue;
         }
         slot.deliveries = deliveries;
-        slot.batch.reset(deliveries.stream().map(Delivery::request).toList());
+        pipeline.begin(slot.batch, deliveries.stream().map(Delivery::request).toList());
         for (int i = 0; i < deliveries.size(); i++) {
           int index = i;
           preprocessPool.execute(
