@@ -40,11 +40,11 @@ import picocli.CommandLine.Spec;
       "  preprocess  decode, resize, normalize: all preprocessing threads, then one",
       "  pipeline    end to end through the embedded transport: bytes in, results out",
       "  engine      with --engine flink, the same pipeline as a Flink job",
-      "Seed 004's path: --store s3://bucket/prefix puts the images there first and",
-      "sends only their keys (workers fetch each one), --transport kafka://… carries",
-      "them, and --sink postgresql://… stores every result in a table as well.",
-      "Prints a markdown table and writes a PNG chart; --json adds one JSON line.",
-      ""
+      "Seed 004's path: --store s3://bucket/prefix puts the images there first and sends "
+          + "only their keys (workers fetch each one), --transport kafka://… carries them, and "
+          + "--sink postgresql://… stores every result in a table as well. Prints a markdown "
+          + "table and writes a PNG chart; --json adds one JSON line.",
+      "",
     })
 final class BenchCommand implements Callable<Integer>, SettingOptions.Taking {
   @Spec picocli.CommandLine.Model.CommandSpec spec;

@@ -32,11 +32,11 @@ import picocli.CommandLine.Spec;
     description = {
       "Classifies images and prints one JSON object per file to stdout, in input order:",
       "  {\"id\":\"…\",\"source\":\"photos/cat.jpg\",\"status\":\"ok\",\"model\":\"…\",",
-      "   \"predictions\":[{\"index\":281,\"label\":\"tabby\",\"score\":0.91}],\"latency_ms\":12.3}",
-      "A file that is not a readable image gets \"status\":\"error\" with a code (EMPTY,",
-      "TOO_LARGE, UNSUPPORTED_FORMAT, CORRUPT, FETCH_FAILED) and a message; the exit",
-      "status is non-zero only for usage errors.",
-      ""
+      "\"predictions\":[{\"index\":281,\"label\":\"tabby\",\"score\":0.91}],\"latency_ms\":12.3}",
+      "A file that is not a readable image gets \"status\":\"error\" with a code (EMPTY, "
+          + "TOO_LARGE, UNSUPPORTED_FORMAT, CORRUPT, FETCH_FAILED) and a message; the exit status "
+          + "is non-zero only for usage errors.",
+      "",
     })
 final class ClassifyCommand implements Callable<Integer>, SettingOptions.Taking {
   private static final int PROGRESS_THRESHOLD = 20;

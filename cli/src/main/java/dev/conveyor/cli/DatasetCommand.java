@@ -31,10 +31,11 @@ final class DatasetCommand implements Runnable {
       mixinStandardHelpOptions = true,
       sortOptions = false,
       description = {
-        "Writes OUT/CLASS/NNNNN.png for every image of the split (NNNNN: its index in the split),",
-        "with class folders T-shirt-top, Trouser, Pullover, Dress, Coat, Sandal, Shirt, Sneaker,",
-        "Bag, Ankle-boot. 'conveyor classify' and 'conveyor eval --data OUT' read them back.",
-        ""
+        "Writes OUT/CLASS/NNNNN.png for every image of the split (NNNNN: its index in the "
+            + "split), with class folders T-shirt-top, Trouser, Pullover, Dress, Coat, Sandal, "
+            + "Shirt, Sneaker, Bag, Ankle-boot. 'conveyor classify' and 'conveyor eval --data OUT' "
+            + "read them back.",
+        "",
       })
   static final class ExportPng implements Callable<Integer> {
     @Spec picocli.CommandLine.Model.CommandSpec spec;

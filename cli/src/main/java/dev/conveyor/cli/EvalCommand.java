@@ -37,12 +37,13 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     sortOptions = false,
     description = {
-      "Classifies every labelled image through the same path as 'conveyor classify' (PNG decode,",
-      "preprocessing, batching, the ONNX model) and reports accuracy, per-class accuracy and",
-      "images/s. --data is the Fashion-MNIST IDX folder (each image is encoded as PNG first), or a",
-      "folder with one subfolder of images per class, such as 'conveyor dataset export-png' writes.",
-      "Writes REPORT.json (with the confusion matrix) and REPORT.confusion.png.",
-      ""
+      "Classifies every labelled image through the same path as 'conveyor classify' (PNG "
+          + "decode, preprocessing, batching, the ONNX model) and reports accuracy, per-class "
+          + "accuracy and images/s. --data is the Fashion-MNIST IDX folder (each image is encoded "
+          + "as PNG first), or a folder with one subfolder of images per class, such as 'conveyor "
+          + "dataset export-png' writes. Writes REPORT.json (with the confusion matrix) and "
+          + "REPORT.confusion.png.",
+      "",
     })
 final class EvalCommand implements Callable<Integer>, SettingOptions.Taking {
   @Spec picocli.CommandLine.Model.CommandSpec spec;

@@ -12,14 +12,15 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     sortOptions = false,
     description = {
-      "Runs dev.conveyor.flink.ClassifyJob, the job that 'flink run' takes from",
-      "conveyor-flink.jar, on a Flink MiniCluster in this process: each parallel task holds one",
-      "model and classifies its share of the requests in batches. With --sink - it prints one",
-      "JSON result per image; at the end of a bounded source (a folder, or --until-end) it",
-      "prints the job's runtime and images/s. Stop an unbounded job with Ctrl-C.",
+      "Runs dev.conveyor.flink.ClassifyJob, the job that 'flink run' takes from "
+          + "conveyor-flink.jar, on a Flink MiniCluster in this process: each parallel task holds "
+          + "one model and classifies its share of the requests in batches. With --sink - it "
+          + "prints one JSON result per image; at the end of a bounded source (a folder, or "
+          + "--until-end) it prints the job's runtime and images/s. Stop an unbounded job with "
+          + "Ctrl-C.",
       "",
       "The first use builds the Flink module: about 170 MB of Flink's libraries from Maven.",
-      ""
+      "",
     })
 final class FlinkCommand extends EngineCommand {
   @Override

@@ -55,6 +55,8 @@ public final class Main implements Runnable {
       }
     }
     cmd.setCaseInsensitiveEnumValuesAllowed(true);
+    // help fills a wide terminal, and wraps its paragraphs at 80 columns elsewhere
+    cmd.setUsageHelpAutoWidth(true);
     cmd.setOut(out);
     cmd.setErr(err);
     cmd.setExecutionExceptionHandler(

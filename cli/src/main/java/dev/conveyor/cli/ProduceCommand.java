@@ -32,12 +32,13 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     sortOptions = false,
     description = {
-      "Sends every file (directories are walked) to --to as a request, with a progress bar and",
-      "the rate. When the queue is full it waits (back-pressure) rather than overflowing it;",
-      "after --timeout seconds of waiting it stops with an error. With --wait it then waits for",
-      "every result and prints them as JSON lines, in the order they come. With --from-table it",
-      "sends the keys of a table instead (seed 004's producer), for workers to fetch each image.",
-      ""
+      "Sends every file (directories are walked) to --to as a request, with a progress bar "
+          + "and the rate. When the queue is full it waits (back-pressure) rather than "
+          + "overflowing it; after --timeout seconds of waiting it stops with an error. With "
+          + "--wait it then waits for every result and prints them as JSON lines, in the order "
+          + "they come. With --from-table it sends the keys of a table instead (seed 004's "
+          + "producer), for workers to fetch each image.",
+      "",
     })
 final class ProduceCommand implements Callable<Integer> {
   @Spec picocli.CommandLine.Model.CommandSpec spec;

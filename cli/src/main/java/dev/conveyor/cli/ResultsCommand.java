@@ -19,11 +19,11 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     sortOptions = false,
     description = {
-      "Prints the results the broker keeps (a Redis results stream, a Kafka results topic),",
-      "then exits; with --follow it goes on printing new ones until stopped (in Redis Pub/Sub",
-      "mode, those published while it listens). With --id it prints the stored result of one",
-      "request (Redis).",
-      ""
+      "Prints the results the broker keeps (a Redis results stream, a Kafka results topic), "
+          + "then exits; with --follow it goes on printing new ones until stopped (in Redis "
+          + "Pub/Sub mode, those published while it listens). With --id it prints the stored "
+          + "result of one request (Redis).",
+      "",
     })
 final class ResultsCommand implements Callable<Integer> {
   @Spec picocli.CommandLine.Model.CommandSpec spec;

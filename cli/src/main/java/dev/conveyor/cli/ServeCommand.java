@@ -36,21 +36,21 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     sortOptions = false,
     description = {
-      "Starts the HTTP server with workers in this process and the bundled model.",
-      "Open http://127.0.0.1:8080/ for the web page and live dashboard, or:",
+      "Starts the HTTP server with workers in this process and the bundled model. Open "
+          + "http://127.0.0.1:8080/ for the web page and live dashboard, or:",
       "  curl -F image=@photo.png http://127.0.0.1:8080/predict",
       "  curl -F a=@one.png -F b=@two.png http://127.0.0.1:8080/v1/classify",
       "  curl -H 'Content-Type: image/png' --data-binary @photo.png \\",
       "       http://127.0.0.1:8080/v1/jobs             (then GET /v1/jobs/ID)",
       "  curl http://127.0.0.1:8080/v2/models/fashion-mnist   (KServe v2; …/infer)",
       "  curl http://127.0.0.1:8080/metrics                   (Prometheus)",
-      "With --transport redis://… or kafka://… each request goes through the broker,",
-      "answered once a worker (`conveyor worker`, anywhere) has stored its result.",
-      "When --queue requests wait, more get 429 with Retry-After.",
-      "With --sink URI (or --dashboard-from URI) the dashboard also shows the results",
-      "workers anywhere store there: seed 004's UI over a PostgreSQL results table.",
-      "Stops on SIGTERM or Ctrl-C.",
-      ""
+      "With --transport redis://…, kafka://… or postgresql://… each request goes through "
+          + "the broker, answered once a worker (`conveyor worker`, anywhere) has stored its "
+          + "result. When --queue requests wait, more get 429 with Retry-After. With --sink URI "
+          + "(or --dashboard-from URI) the dashboard also shows the results workers anywhere "
+          + "store there: seed 004's UI over a PostgreSQL results table. Stops on SIGTERM or "
+          + "Ctrl-C.",
+      "",
     })
 final class ServeCommand implements Callable<Integer>, SettingOptions.Taking {
   @Spec picocli.CommandLine.Model.CommandSpec spec;
@@ -61,7 +61,8 @@ final class ServeCommand implements Callable<Integer>, SettingOptions.Taking {
       defaultValue = "embedded",
       description =
           "Where requests go: embedded (workers in this process),"
-              + " redis://host:port?mode=list|stream|pubsub or kafka://host:port?topic=…,"
+              + " redis://host:port?mode=list|stream|pubsub, kafka://host:port?topic=…,"
+              + " postgresql://host/db?table=…,"
               + " the URI `conveyor worker --from` takes. Default: ${DEFAULT-VALUE}.")
   String transport;
 

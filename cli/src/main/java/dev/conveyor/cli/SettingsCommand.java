@@ -26,11 +26,11 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     sortOptions = false,
     description = {
-      "Prints every setting as markdown tables: the pipeline's (options of classify, worker,",
-      "serve, bench, eval; job arguments of the engines) and each broker's URI settings.",
-      "With --update-readme FILE it rewrites the tables between the file's",
-      "<!-- settings:NAME --> and <!-- /settings --> markers instead.",
-      ""
+      "Prints every setting as markdown tables: the pipeline's (options of classify, "
+          + "worker, serve, bench, eval; job arguments of the engines) and each broker's URI "
+          + "settings. With --update-readme FILE it rewrites the tables between the file's <!-- "
+          + "settings:NAME --> and <!-- /settings --> markers instead.",
+      "",
     })
 final class SettingsCommand implements Callable<Integer> {
   private static final Pattern SECTION =

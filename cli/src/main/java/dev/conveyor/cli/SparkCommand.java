@@ -12,16 +12,16 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     sortOptions = false,
     description = {
-      "Runs dev.conveyor.spark.ClassifyQuery, the query that 'spark-submit' takes from",
-      "conveyor-spark.jar, on Spark's local[*] in this process: each partition of each",
-      "micro-batch is classified in batches by the executor's one model. With --sink - it",
-      "prints one JSON result per image; a folder is read once (or watched, with --watch),",
-      "and a broker source with --until-end is read up to its end, then the query ends with",
-      "its runtime and images/s. The checkpoint location defaults to a folder under",
-      ".conveyor/spark-checkpoints named after the source and sink.",
+      "Runs dev.conveyor.spark.ClassifyQuery, the query that 'spark-submit' takes from "
+          + "conveyor-spark.jar, on Spark's local[*] in this process: each partition of each "
+          + "micro-batch is classified in batches by the executor's one model. With --sink - it "
+          + "prints one JSON result per image; a folder is read once (or watched, with --watch), "
+          + "and a broker source with --until-end is read up to its end, then the query ends with "
+          + "its runtime and images/s. The checkpoint location defaults to a folder under "
+          + ".conveyor/spark-checkpoints named after the source and sink.",
       "",
       "The first use builds the Spark module (Spark's libraries from Maven).",
-      ""
+      "",
     })
 final class SparkCommand extends EngineCommand {
   @Override

@@ -24,16 +24,16 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     sortOptions = false,
     description = {
-      "Trains Conveyor's Fashion-MNIST CNN on the 60,000 training images with DJL's PyTorch engine",
-      "(its native libraries come inside the jars; nothing is downloaded), evaluates it on the",
-      "10,000 test images after every epoch, and writes next to --out:",
+      "Trains Conveyor's Fashion-MNIST CNN on the 60,000 training images with DJL's PyTorch "
+          + "engine (its native libraries come inside the jars; nothing is downloaded), evaluates "
+          + "it on the 10,000 test images after every epoch, and writes next to --out:",
       "  NAME.onnx               the model, class names in its metadata (ONNX Runtime serves it)",
       "  NAME.labels.txt         the class names, one per line",
       "  NAME.report.json        settings, time, accuracy overall and per class, confusion matrix",
       "  NAME.curve.png          loss and accuracy per epoch",
       "  NAME.confusion.png      the test-set confusion matrix",
       "The same --seed gives the same model.",
-      ""
+      "",
     })
 final class TrainCommand implements Callable<Integer> {
   @Spec picocli.CommandLine.Model.CommandSpec spec;
@@ -120,7 +120,8 @@ final class TrainCommand implements Callable<Integer> {
           Path.of(stem + ".confusion.png"));
       PrintWriter stdout = spec.commandLine().getOut();
       stdout.printf(
-          "trained %d epochs on %d images in %.0f s; test accuracy %.4f%nwrote %s and %s.{labels.txt,report.json,curve.png,confusion.png}%n",
+          "trained %d epochs on %d images in %.0f s; test accuracy %.4f%nwrote %s and "
+              + "%s.{labels.txt,report.json,curve.png,confusion.png}%n",
           epochs, train.count(), seconds, evaluation.accuracy(), out, stem);
       stdout.flush();
     }

@@ -29,12 +29,13 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     sortOptions = false,
     description = {
-      "Puts every image file (directories are walked) into the bucket under --to's prefix, keyed",
-      "by its path under the directory given, with a progress bar. With --keys, the keys are then",
-      "added to that table (made when missing; keys already there are not added twice), for",
-      "'conveyor produce --from-table' to send. Credentials come from the standard AWS chain",
-      "(AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, ~/.aws/credentials, an instance role).",
-      ""
+      "Puts every image file (directories are walked) into the bucket under --to's prefix, "
+          + "keyed by its path under the directory given, with a progress bar. With --keys, the "
+          + "keys are then added to that table (made when missing; keys already there are not "
+          + "added twice), for 'conveyor produce --from-table' to send. Credentials come from the "
+          + "standard AWS chain (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, ~/.aws/credentials, "
+          + "an instance role).",
+      "",
     })
 final class UploadCommand implements Callable<Integer>, SettingOptions.Taking {
   @Spec picocli.CommandLine.Model.CommandSpec spec;

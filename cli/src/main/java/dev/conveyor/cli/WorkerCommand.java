@@ -18,10 +18,11 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     sortOptions = false,
     description = {
-      "Takes requests from --from in batches, classifies them and stores each result (see",
-      "'conveyor results'). Runs until stopped; on SIGTERM or Ctrl-C it takes no more, finishes",
-      "the batches it holds, stores their results, hands back anything not started, and exits.",
-      ""
+      "Takes requests from --from in batches, classifies them and stores each result (see "
+          + "'conveyor results'). Runs until stopped; on SIGTERM or Ctrl-C it takes no more, "
+          + "finishes the batches it holds, stores their results, hands back anything not "
+          + "started, and exits.",
+      "",
     })
 final class WorkerCommand implements Callable<Integer>, SettingOptions.Taking {
 
