@@ -1,5 +1,6 @@
 package dev.conveyor.core;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import java.util.List;
@@ -58,6 +59,7 @@ public record ClassifyResult(
         ms);
   }
 
+  @JsonIgnore // status says it; not a field of the JSON
   public boolean isOk() {
     return status == Status.OK;
   }
