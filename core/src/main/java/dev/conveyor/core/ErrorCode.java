@@ -15,6 +15,11 @@ public enum ErrorCode {
   UNSUPPORTED_FORMAT(false),
   /** The bytes look like an image but are truncated or damaged. */
   CORRUPT(false),
+  /**
+   * A tensor request does not fit the model's input: its dtype, shape or size, or it holds NaN or
+   * infinite values.
+   */
+  BAD_TENSOR(false),
   /** What an HTTP call names does not exist: a job, a kept image, a model. */
   NOT_FOUND(false),
   /**

@@ -51,6 +51,15 @@ public final class PipelineSettings {
       Setting.choice(
           "layout", null, "override: tensor layout (normally read from the model)", "nchw", "nhwc");
 
+  public static final Setting<String> TENSOR_LAYOUT =
+      Setting.choice(
+          "tensor-layout",
+          "model",
+          "layout of tensor requests whose message gives no shape or layout: `model` (the model's own), `nchw` or `nhwc` (Keras and seed 003's clients)",
+          "model",
+          "nchw",
+          "nhwc");
+
   public static final Setting<Path> LABELS =
       Setting.path(
               "labels",
@@ -136,6 +145,7 @@ public final class PipelineSettings {
           MEAN,
           STD,
           LAYOUT,
+          TENSOR_LAYOUT,
           LABELS,
           TOP,
           SCORES,

@@ -11,7 +11,9 @@ import dev.conveyor.core.classify.TopK;
 import dev.conveyor.core.image.ImageDecoder;
 import dev.conveyor.core.image.ImageLimits;
 import dev.conveyor.core.pipeline.Pipeline;
+import dev.conveyor.core.preprocess.Layout;
 import dev.conveyor.core.preprocess.Preprocessor;
+import dev.conveyor.core.preprocess.TensorReader;
 import dev.conveyor.core.settings.Settings;
 import dev.conveyor.core.worker.Fetchers;
 import dev.conveyor.core.worker.HostName;
@@ -69,9 +71,15 @@ public final class Pipelines {
               ScoreMode.valueOf(s.get(SCORES).toUpperCase(Locale.ROOT)),
               Labels.choose(s.get(LABELS), spec));
       LOG.info("model {}; preprocessing {}", spec, fit.preprocessing());
+      String tensorLayout = s.get(TENSOR_LAYOUT);
       return new Pipeline(
           classifier,
           new Preprocessor(fit.preprocessing(), decoder),
+          new TensorReader(
+              fit.preprocessing(),
+              tensorLayout.equals("model")
+                  ? null
+                  : Layout.valueOf(tensorLayout.toUpperCase(Locale.ROOT))),
           topK,
           new Fetchers(s),
           HostName.get(),

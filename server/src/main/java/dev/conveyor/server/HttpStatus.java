@@ -9,7 +9,7 @@ final class HttpStatus {
   /** The status that tells an HTTP caller what {@code code} means. */
   static int of(ErrorCode code) {
     return switch (code) {
-      case EMPTY, CORRUPT, BAD_REQUEST, INVALID_SETTING, FETCH_FAILED -> 400;
+      case EMPTY, CORRUPT, BAD_TENSOR, BAD_REQUEST, INVALID_SETTING, FETCH_FAILED -> 400;
       case UNAUTHORIZED -> 401;
       case NOT_FOUND -> 404;
       case TOO_LARGE -> 413;

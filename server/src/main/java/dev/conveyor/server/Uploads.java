@@ -3,6 +3,7 @@ package dev.conveyor.server;
 import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.ErrorCode;
 import dev.conveyor.core.ImageRequest;
+import dev.conveyor.core.preprocess.TensorReader;
 import io.javalin.http.Context;
 import io.javalin.http.UploadedFile;
 import java.io.IOException;
@@ -51,14 +52,20 @@ final class Uploads {
     return all.get(0);
   }
 
-  /** One image sent as the request body, which must be typed image/* (or octet-stream). */
+  /**
+   * One image sent as the request body, which must be typed image/* (or octet-stream), or one
+   * tensor typed application/x-tensor.
+   */
   private static ImageRequest body(Context ctx) {
     String type = ctx.contentType();
     if (type == null
-        || !(type.startsWith("image/") || type.startsWith("application/octet-stream"))) {
+        || !(type.startsWith("image/")
+            || type.startsWith("application/octet-stream")
+            || TensorReader.declared(type))) {
       throw new ConveyorException(
           ErrorCode.UNSUPPORTED_FORMAT,
-          "send images as multipart/form-data, or one image as the body with Content-Type image/*");
+          "send images as multipart/form-data, or one image as the body with Content-Type image/*,"
+              + " or a tensor with Content-Type application/x-tensor; dtype=float32; shape=…");
     }
     return ImageRequest.ofBytes("body", ctx.bodyAsBytes(), type);
   }

@@ -8,6 +8,7 @@ import dev.conveyor.core.classify.Classifier;
 import dev.conveyor.core.classify.ModelSpec;
 import dev.conveyor.core.classify.TopK;
 import dev.conveyor.core.preprocess.Preprocessor;
+import dev.conveyor.core.preprocess.TensorReader;
 import dev.conveyor.core.worker.Fetcher;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -28,10 +29,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The classification pipeline: fetch bytes by key when needed, decode and preprocess into a batch's
- * direct buffer, run the model, pick the top-k, and make one result per request. {@link #classify}
- * does it all synchronously, for engines and tests; a {@link dev.conveyor.core.worker.Worker}
- * drives the same steps on its threads. A bad image becomes an error result, never an exception.
- * Thread-safe: buffers are reused through a pool, and the model runs one batch at a time.
+ * direct buffer (or, for a request that carries a tensor, copy it there), run the model, pick the
+ * top-k, and make one result per request. {@link #classify} does it all synchronously, for engines
+ * and tests; a {@link dev.conveyor.core.worker.Worker} drives the same steps on its threads. A bad
+ * image becomes an error result, never an exception. Thread-safe: buffers are reused through a
+ * pool, and the model runs one batch at a time.
  */
 public final class Pipeline implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Pipeline.class);
@@ -46,18 +48,44 @@ public final class Pipeline implements AutoCloseable {
   private final Preprocessor preprocessor;
   private final TopK topK;
   private final Fetcher fetcher;
+  private final TensorReader tensors;
   private final String host;
   private final int batchSize;
   private final ConcurrentLinkedQueue<Batch> pool = new ConcurrentLinkedQueue<>();
   private volatile ThreadPoolExecutor fetching;
 
   /**
+   * A pipeline whose tensor requests that do not give their layout are in the model's.
+   *
    * @param batchSize the most images per model call in {@link #classify}
    * @param host the host name results report
    */
   public Pipeline(
       Classifier classifier,
       Preprocessor preprocessor,
+      TopK topK,
+      Fetcher fetcher,
+      String host,
+      int batchSize) {
+    this(
+        classifier,
+        preprocessor,
+        new TensorReader(preprocessor.spec(), null),
+        topK,
+        fetcher,
+        host,
+        batchSize);
+  }
+
+  /**
+   * @param tensors reads requests that carry a tensor instead of an encoded image
+   * @param batchSize the most images per model call in {@link #classify}
+   * @param host the host name results report
+   */
+  public Pipeline(
+      Classifier classifier,
+      Preprocessor preprocessor,
+      TensorReader tensors,
       TopK topK,
       Fetcher fetcher,
       String host,
@@ -69,6 +97,7 @@ public final class Pipeline implements AutoCloseable {
     this.preprocessor = preprocessor;
     this.topK = topK;
     this.fetcher = fetcher;
+    this.tensors = tensors;
     this.host = host;
     this.batchSize = batchSize;
   }
@@ -274,11 +303,17 @@ public final class Pipeline implements AutoCloseable {
             new String(request.bytes(), java.nio.charset.StandardCharsets.UTF_8));
       }
       byte[] bytes = bytes(batch, i, request);
-      var pixels = preprocessor.pixels(bytes);
-      try {
-        preprocessor.write(pixels, batch.inputBytes, batch.claimSlot(i));
-      } finally {
-        pixels.release();
+      TensorReader.Tensor tensor = tensors.read(bytes, request.contentType());
+      if (tensor != null) {
+        // nothing to decode: straight into the batch buffer
+        tensor.write(batch.inputBytes, batch.claimSlot(i));
+      } else {
+        var pixels = preprocessor.pixels(bytes);
+        try {
+          preprocessor.write(pixels, batch.inputBytes, batch.claimSlot(i));
+        } finally {
+          pixels.release();
+        }
       }
     } catch (ConveyorException e) {
       batch.fail(i, e);
