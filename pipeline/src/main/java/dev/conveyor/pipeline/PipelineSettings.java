@@ -169,7 +169,10 @@ public final class PipelineSettings {
         doc,
         value -> {
           try {
-            Preprocessing.fromMap(Map.of(name, value));
+            // checked beside an exact resize, so that a value that needs one (crop none) is not
+            // refused on its own; the whole preprocessing is checked when the pipeline opens
+            Preprocessing.fromMap(
+                name.equals("resize") ? Map.of(name, value) : Map.of("resize", "8x8", name, value));
             return true;
           } catch (RuntimeException e) {
             return false;

@@ -89,7 +89,7 @@ public final class ListTransport implements Transport {
     for (byte[] message : raw) {
       ImageRequest request;
       try {
-        request = RequestCodec.fromJson(message);
+        request = address.typed(RequestCodec.fromJson(message));
       } catch (IllegalArgumentException e) {
         DeadLetters.add(sync, address, null, message, "not a Conveyor request: " + e.getMessage());
         sync.lrem(processing, 1, message);

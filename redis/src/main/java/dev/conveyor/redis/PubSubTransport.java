@@ -49,7 +49,7 @@ public final class PubSubTransport implements Transport {
   private void receive(byte[] message) {
     ImageRequest request;
     try {
-      request = RequestCodec.fromJson(message);
+      request = address.typed(RequestCodec.fromJson(message));
     } catch (IllegalArgumentException e) {
       DeadLetters.add(
           redis.sync(), address, null, message, "not a Conveyor request: " + e.getMessage());

@@ -2,6 +2,9 @@ package dev.conveyor.redis;
 
 import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.ErrorCode;
+import dev.conveyor.core.ImageRequest;
+import dev.conveyor.core.preprocess.Layout;
+import dev.conveyor.core.preprocess.TensorReader;
 import dev.conveyor.core.settings.Arguments;
 import dev.conveyor.core.settings.Settings;
 import io.lettuce.core.RedisURI;
@@ -14,7 +17,10 @@ import java.util.Map;
  * Where and how Conveyor uses Redis, from a URI: {@code
  * redis://[user:password@]host:port[/db]?mode=list|pubsub|stream&...} ({@code rediss://} for TLS).
  * The query's settings are declared in {@link RedisSettings}; an unknown or invalid one is an error
- * naming it.
+ * naming it. A {@code profile} fills in the settings of an existing client's contract.
+ *
+ * @param seed003Results results are stored at their keys in seed 003's shape
+ * @param tensorLayout the layout of untyped tensors in requests, or {@code null}
  */
 public record RedisAddress(
     RedisURI uri,
@@ -28,7 +34,9 @@ public record RedisAddress(
     long maxLength,
     Duration claimIdle,
     int maxDeliveries,
-    Duration heartbeat) {
+    Duration heartbeat,
+    boolean seed003Results,
+    Layout tensorLayout) {
 
   /** How requests travel. */
   public enum Mode {
@@ -62,7 +70,12 @@ public record RedisAddress(
               .formatted(text));
     }
     Arguments.Query query = Arguments.query(text);
-    Map<String, String> given = new LinkedHashMap<>(query.params());
+    Map<String, String> given = new LinkedHashMap<>();
+    String profile = overrides.getOrDefault("profile", query.params().get("profile"));
+    if (profile != null) {
+      given.putAll(RedisSettings.PROFILES.getOrDefault(profile, Map.of()));
+    }
+    given.putAll(query.params());
     given.putAll(overrides);
     Settings s = Settings.read(given, "Redis URI", RedisSettings.ALL);
     RedisURI uri;
@@ -85,7 +98,31 @@ public record RedisAddress(
         s.get(RedisSettings.MAX_LENGTH),
         s.get(RedisSettings.CLAIM_IDLE),
         s.get(RedisSettings.MAX_DELIVERIES),
-        s.get(RedisSettings.HEARTBEAT));
+        s.get(RedisSettings.HEARTBEAT),
+        s.get(RedisSettings.RESULT_FORMAT).equals("seed003"),
+        s.get(RedisSettings.TENSOR_LAYOUT).equals("none")
+            ? null
+            : Layout.valueOf(s.get(RedisSettings.TENSOR_LAYOUT).toUpperCase(Locale.ROOT)));
+  }
+
+  /**
+   * The request as the worker should read it: one whose bytes are not an image and that has no
+   * content type is declared a tensor in {@link #tensorLayout()}, when that is set.
+   */
+  public ImageRequest typed(ImageRequest r) {
+    if (tensorLayout == null
+        || r.contentType() != null
+        || !r.hasBytes()
+        || TensorReader.looksLikeImage(r.bytes())) {
+      return r;
+    }
+    return new ImageRequest(
+        r.id(),
+        r.source(),
+        r.bytes(),
+        TensorReader.CONTENT_TYPE + "; layout=" + tensorLayout.name().toLowerCase(Locale.ROOT),
+        r.replyTo(),
+        r.enqueuedNanos());
   }
 
   /** The URI without its password, for logs. */

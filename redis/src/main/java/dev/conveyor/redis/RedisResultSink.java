@@ -1,10 +1,13 @@
 package dev.conveyor.redis;
 
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.conveyor.core.ClassifyResult;
 import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.ErrorCode;
 import dev.conveyor.core.ImageRequest;
 import dev.conveyor.core.Json;
+import dev.conveyor.core.Prediction;
 import dev.conveyor.core.transport.ResultSink;
 import io.lettuce.core.LettuceFutures;
 import io.lettuce.core.RedisFuture;
@@ -19,9 +22,10 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Stores results in Redis, pipelined: each at its result key ({@code result-prefix + id}, with the
- * TTL), pushed on the request's {@code reply_to} list when it has one (so a caller can block on it
- * with {@code BLPOP}), and added to the results stream (list and stream modes, bounded by {@code
- * max-length}) or published on the results channel (Pub/Sub mode).
+ * TTL; in seed 003's shape with {@code result-format=seed003}), pushed on the request's {@code
+ * reply_to} list when it has one (so a caller can block on it with {@code BLPOP}), and added to the
+ * results stream (list and stream modes, bounded by {@code max-length}) or published on the results
+ * channel (Pub/Sub mode).
  */
 public final class RedisResultSink implements ResultSink {
   private final RedisAddress address;
@@ -44,7 +48,7 @@ public final class RedisResultSink implements ResultSink {
       pending.add(
           async.set(
               RequestCodec.bytes(address.resultPrefix() + result.id()),
-              json,
+              address.seed003Results() ? seed003(result) : json,
               SetArgs.Builder.ex(ttl)));
       String replyTo = requests.get(i).replyTo();
       if (replyTo != null && !replyTo.isBlank()) {
@@ -81,6 +85,24 @@ public final class RedisResultSink implements ResultSink {
             e.getCause());
       }
     }
+  }
+
+  /**
+   * A result as seed 003's consumer stored it: a JSON list of {@code {"label", "probability"}},
+   * best first; an error, which the seed had no shape for, as {@code {"error": CODE, "message":
+   * …}}.
+   */
+  static byte[] seed003(ClassifyResult r) {
+    ObjectNode error = Json.mapper().createObjectNode();
+    if (!r.isOk()) {
+      error.put("error", r.error().code().name()).put("message", r.error().message());
+      return RequestCodec.bytes(error.toString());
+    }
+    ArrayNode list = Json.mapper().createArrayNode();
+    for (Prediction p : r.predictions()) {
+      list.addObject().put("label", p.label()).put("probability", p.score());
+    }
+    return RequestCodec.bytes(list.toString());
   }
 
   @Override

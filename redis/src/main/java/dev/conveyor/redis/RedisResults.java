@@ -28,6 +28,12 @@ public final class RedisResults implements ResultReader {
   /** The stored result of a request, or null when there is none (yet, or any more). */
   @Override
   public ClassifyResult get(String id) {
+    if (address.seed003Results()) {
+      throw new ConveyorException(
+          ErrorCode.INVALID_SETTING,
+          "with result-format=seed003 a result's key holds seed 003's list, for its clients;"
+              + " read the results stream instead (conveyor results --from without --id)");
+    }
     byte[] json = redis.sync().get(RequestCodec.bytes(address.resultPrefix() + id));
     return json == null ? null : Json.read(RequestCodec.string(json), ClassifyResult.class);
   }

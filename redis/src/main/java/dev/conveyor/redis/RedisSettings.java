@@ -3,6 +3,7 @@ package dev.conveyor.redis;
 import dev.conveyor.core.settings.Setting;
 import dev.conveyor.core.settings.SettingGroup;
 import java.time.Duration;
+import java.util.Map;
 
 /** The settings a Redis URI takes as query parameters: {@code redis://host:6379?mode=stream&…}. */
 final class RedisSettings {
@@ -19,9 +20,46 @@ final class RedisSettings {
           "the results stream (list and stream modes) or channel (Pub/Sub)");
   static final Setting<String> RESULT_PREFIX =
       Setting.text(
-          "result-prefix",
-          "conveyor:result:",
-          "each result is also stored at `PREFIX + id`, as the JSON of `classify`");
+              "result-prefix",
+              "PREFIX",
+              "each result is also stored at `PREFIX + id` (empty: at the id itself), as the JSON of `classify` or as result-format says",
+              s -> true,
+              "any text; empty for none")
+          .withDefault("conveyor:result:", "conveyor:result:");
+  static final Setting<String> RESULT_FORMAT =
+      Setting.choice(
+          "result-format",
+          "conveyor",
+          "what is stored at a result's key: `conveyor` (the JSON of `classify`) or `seed003` (seed 003's JSON list of {label, probability}; an error as {error, message})",
+          "conveyor",
+          "seed003");
+  static final Setting<String> TENSOR_LAYOUT =
+      Setting.choice(
+          "tensor-layout",
+          "none",
+          "requests whose bytes are not an image and carry no content type are tensors in this layout (`nhwc`: Keras and seed 003's clients); `none`: the worker's --tensor-layout",
+          "none",
+          "nchw",
+          "nhwc");
+  static final Setting<String> PROFILE =
+      Setting.choice(
+          "profile",
+          "none",
+          "a set of the settings above for an existing client's contract: `seed003` is images=image_queue, result-prefix= (empty), result-format=seed003, tensor-layout=nhwc, mode=list; settings given beside it win",
+          "none",
+          "seed003");
+
+  /** What each profile stands for. */
+  static final Map<String, Map<String, String>> PROFILES =
+      Map.of(
+          "seed003",
+          Map.of(
+              "mode", "list",
+              "images", "image_queue",
+              "result-prefix", "",
+              "result-format", "seed003",
+              "tensor-layout", "nhwc"));
+
   static final Setting<Duration> TTL =
       Setting.seconds("ttl", 3600, "seconds result keys and reply lists are kept");
   static final Setting<String> GROUP =
@@ -54,9 +92,12 @@ final class RedisSettings {
       SettingGroup.of(
           "Redis URI settings",
           MODE,
+          PROFILE,
           IMAGES,
           RESULTS,
           RESULT_PREFIX,
+          RESULT_FORMAT,
+          TENSOR_LAYOUT,
           TTL,
           GROUP,
           DEAD_LETTER,

@@ -77,7 +77,7 @@ public final class StreamTransport implements Transport {
       }
       ImageRequest request;
       try {
-        request = RequestCodec.fromFields(m.getBody());
+        request = address.typed(RequestCodec.fromFields(m.getBody()));
       } catch (IllegalArgumentException e) {
         DeadLetters.add(
             sync,

@@ -341,8 +341,8 @@ public final class TensorReader {
     return Arrays.stream(shape).mapToObj(Integer::toString).collect(Collectors.joining("x"));
   }
 
-  /** Whether bytes start like an image format Conveyor decodes. */
-  static boolean looksLikeImage(byte[] b) {
+  /** Whether bytes start like an encoded image (a format Conveyor decodes, or WebP). */
+  public static boolean looksLikeImage(byte[] b) {
     if (b.length < 4) {
       return false;
     }
