@@ -8,7 +8,6 @@ import dev.conveyor.core.Json;
 import dev.conveyor.core.testing.Requirements;
 import dev.conveyor.onnx.testing.TestModels;
 import dev.conveyor.redis.RedisServer;
-import java.awt.image.BufferedImage;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -16,10 +15,8 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import javax.imageio.ImageIO;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -50,34 +47,6 @@ class Seed003IT {
     if (redis != null) {
       redis.close();
     }
-  }
-
-  /** 224×224 PNGs, each mostly one colour with noise: what the colour model tells apart. */
-  private List<Path> images() throws Exception {
-    Random random = new Random(3);
-    int[][] colours = {
-      {200, 30, 40}, {20, 180, 60}, {30, 50, 210}, {120, 110, 100}, {250, 250, 10}
-    };
-    List<Path> files = new ArrayList<>();
-    for (int i = 0; i < colours.length; i++) {
-      BufferedImage image = new BufferedImage(224, 224, BufferedImage.TYPE_INT_RGB);
-      for (int y = 0; y < 224; y++) {
-        for (int x = 0; x < 224; x++) {
-          int r = clamp(colours[i][0] + random.nextInt(61) - 30);
-          int g = clamp(colours[i][1] + random.nextInt(61) - 30);
-          int b = clamp(colours[i][2] + random.nextInt(61) - 30);
-          image.setRGB(x, y, (r << 16) | (g << 8) | b);
-        }
-      }
-      Path file = dir.resolve("colour-" + i + ".png");
-      ImageIO.write(image, "png", file.toFile());
-      files.add(file);
-    }
-    return files;
-  }
-
-  private static int clamp(int v) {
-    return Math.max(0, Math.min(255, v));
   }
 
   private Process worker(String host, String uri, Path model) throws Exception {
@@ -160,7 +129,7 @@ class Seed003IT {
     redis = RedisServer.start(Files.createDirectories(dir.resolve("redis")), false);
     Path model =
         TestModels.writeColour(dir.resolve("colours.onnx"), TestModels.Colour.imagenetSized());
-    List<Path> images = images();
+    List<Path> images = ColourImages.write(dir);
     String uri = redis.uri("profile=seed003");
     Process a = worker("host-a", uri, model);
     Process b = worker("host-b", uri, model);

@@ -8,15 +8,18 @@ import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.Headers;
 
 /**
- * The record format of requests: key = id, value = the encoded image, headers {@code content-type}
- * and optional {@code reply-to}. With a {@code content-ref} header the value is instead a reference
- * to the image ({@code s3://bucket/key}, or a file path the worker can read), fetched by the
- * worker. Conveyor adds {@code conveyor-attempt} when it sends a record again after a failure.
+ * The record format of requests: key = id, value = the encoded image (or tensor), headers {@code
+ * content-type}, optional {@code reply-to} and {@code source} (a name for people: the file it came
+ * from; without it, the record's topic, partition and offset). With a {@code content-ref} header
+ * the value is instead a reference to the image ({@code s3://bucket/key}, or a file path the worker
+ * can read), fetched by the worker. Conveyor adds {@code conveyor-attempt} when it sends a record
+ * again after a failure.
  */
 public final class Records {
   static final String CONTENT_TYPE = "content-type";
   static final String REPLY_TO = "reply-to";
   static final String CONTENT_REF = "content-ref";
+  static final String SOURCE = "source";
   static final String ATTEMPT = "conveyor-attempt";
   static final String ERROR = "conveyor-error";
 
@@ -42,6 +45,9 @@ public final class Records {
     if (r.replyTo() != null) {
       record.headers().add(REPLY_TO, utf8(r.replyTo()));
     }
+    if (!r.source().equals(r.id())) {
+      record.headers().add(SOURCE, utf8(r.source()));
+    }
     return record;
   }
 
@@ -55,7 +61,10 @@ public final class Records {
       String path = new String(record.value(), StandardCharsets.UTF_8);
       return new ImageRequest(id, path, null, contentType, replyTo, System.nanoTime());
     }
-    String source = record.topic() + "/" + record.partition() + "@" + record.offset();
+    String source = header(record.headers(), SOURCE);
+    if (source == null || source.isBlank()) {
+      source = record.topic() + "/" + record.partition() + "@" + record.offset();
+    }
     return new ImageRequest(id, source, record.value(), contentType, replyTo, System.nanoTime());
   }
 

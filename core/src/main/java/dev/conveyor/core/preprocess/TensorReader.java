@@ -16,7 +16,8 @@ import java.util.stream.Collectors;
  * without a leading batch dimension of 1). Its message says so with a content type such as {@code
  * application/x-tensor; dtype=float32; shape=1,224,224,3} (and optionally {@code layout=nhwc}), or
  * says nothing: then bytes that are not an image and whose length is exactly the model's input in
- * one of the dtypes are taken as a tensor in the {@code assumed} layout.
+ * one of the dtypes are taken as a tensor in the {@code assumed} layout. A NumPy {@code .npy} file
+ * (what {@code numpy.save} writes) says its dtype and shape itself, on any transport.
  *
  * <p>Floating-point tensors are the model's input as it is, already preprocessed (only transposed
  * when their layout is not the model's); {@code uint8} tensors are RGB pixels of the model's input
@@ -60,11 +61,13 @@ public final class TensorReader {
   /** A checked tensor, ready to be written into a batch slot. */
   public final class Tensor {
     private final byte[] bytes;
+    private final int offset;
     private final DType dtype;
     private final Layout layout;
 
-    private Tensor(byte[] bytes, DType dtype, Layout layout) {
+    private Tensor(byte[] bytes, int offset, DType dtype, Layout layout) {
       this.bytes = bytes;
+      this.offset = offset;
       this.dtype = dtype;
       this.layout = layout;
     }
@@ -88,7 +91,10 @@ public final class TensorReader {
               .slice(slot * size * Float.BYTES, size * Float.BYTES)
               .order(ByteOrder.nativeOrder())
               .asFloatBuffer();
-      ByteBuffer in = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+      ByteBuffer in =
+          ByteBuffer.wrap(bytes, offset, bytes.length - offset)
+              .slice()
+              .order(ByteOrder.LITTLE_ENDIAN);
       if (dtype == DType.FLOAT32 && layout == spec.layout()) {
         out.put(in.asFloatBuffer()); // one copy, from the message into the batch
         return;
@@ -173,6 +179,10 @@ public final class TensorReader {
    *     holds NaN or infinite values
    */
   public Tensor read(byte[] bytes, String contentType) {
+    if (bytes != null && Npy.is(bytes)) {
+      Npy npy = Npy.read(bytes);
+      return sized(bytes, npy.offset(), npy.dtype(), npy.shape(), null);
+    }
     if (declared(contentType)) {
       return declaredTensor(bytes, contentType);
     }
@@ -181,7 +191,7 @@ public final class TensorReader {
     }
     for (DType d : DType.values()) {
       if (bytes.length == (long) spec.tensorSize() * d.bytes) {
-        return checked(bytes, d, assumed);
+        return checked(bytes, 0, d, assumed);
       }
     }
     return null;
@@ -226,10 +236,15 @@ public final class TensorReader {
                     (long) spec.tensorSize()));
       }
     }
+    return sized(bytes, 0, dtype, shape, layout);
+  }
+
+  /** A tensor of {@code dtype} from {@code offset}, checked against its shape and the model. */
+  private Tensor sized(byte[] bytes, int offset, DType dtype, int[] shape, Layout layout) {
     if (shape != null) {
-      Layout fits = fit(shape, layout);
-      layout = fits;
+      layout = fit(shape, layout);
     }
+    int length = bytes == null ? 0 : bytes.length - offset;
     long want = (long) spec.tensorSize() * dtype.bytes;
     if (length != want) {
       throw new ConveyorException(
@@ -241,7 +256,7 @@ public final class TensorReader {
                   shape == null ? describeInput() : join(shape),
                   want));
     }
-    return checked(bytes, dtype, layout != null ? layout : assumed);
+    return checked(bytes, offset, dtype, layout != null ? layout : assumed);
   }
 
   /** The layout a shape gives the model's input in, or BAD_TENSOR when it fits neither. */
@@ -280,9 +295,12 @@ public final class TensorReader {
                 describeInput()));
   }
 
-  private Tensor checked(byte[] bytes, DType dtype, Layout layout) {
+  private Tensor checked(byte[] bytes, int offset, DType dtype, Layout layout) {
     if (dtype != DType.UINT8) {
-      ByteBuffer in = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+      ByteBuffer in =
+          ByteBuffer.wrap(bytes, offset, bytes.length - offset)
+              .slice()
+              .order(ByteOrder.LITTLE_ENDIAN);
       int n = spec.tensorSize();
       for (int i = 0; i < n; i++) {
         float v = dtype == DType.FLOAT32 ? in.getFloat(i * 4) : halfToFloat(in.getShort(i * 2));
@@ -294,7 +312,7 @@ public final class TensorReader {
         }
       }
     }
-    return new Tensor(bytes, dtype, layout);
+    return new Tensor(bytes, offset, dtype, layout);
   }
 
   /** The model's input, for messages: {@code 3x224x224 (NCHW) or 224x224x3 (NHWC)}. */

@@ -111,6 +111,32 @@ class TensorReaderTest {
     assertThat(got).containsOnly(-0.5f);
   }
 
+  private static byte[] resource(String name) throws Exception {
+    try (var in = TensorReaderTest.class.getResourceAsStream("/tensors/" + name)) {
+      return in.readAllBytes();
+    }
+  }
+
+  @Test
+  void numpyFilesSayTheirDtypeAndShapeThemselves() throws Exception {
+    float[] arange = new float[SPEC.tensorSize()];
+    for (int i = 0; i < arange.length; i++) {
+      arange[i] = i / 1000f;
+    }
+    // whatever the message's content type says, the file's own header wins
+    assertThat(written(reader, resource("arange-nchw-float32.npy"), "application/octet-stream"))
+        .containsExactly(arange);
+    float[] half = written(reader, resource("arange-nhwc-float16.npy"), null);
+    for (int i = 0; i < arange.length; i++) {
+      assertThat(half[i])
+          .as("element %d", i)
+          .isCloseTo(arange[i], within(arange[i] / 1000 + 1e-4f));
+    }
+    refused(resource("arange-fortran.npy"), null, "Fortran order");
+    byte[] cut = java.util.Arrays.copyOf(resource("arange-nchw-float32.npy"), 60);
+    refused(cut, null, "cut short");
+  }
+
   @Test
   void encodedImagesAreNotTakenForTensors() {
     assertThat(reader.read(photo, null)).isNull();
