@@ -76,6 +76,7 @@ class ErrorStatusTest {
                 List.of(
                     ErrorCode.EMPTY,
                     ErrorCode.CORRUPT,
+                    ErrorCode.BAD_TENSOR,
                     ErrorCode.BAD_REQUEST,
                     ErrorCode.INVALID_SETTING,
                     ErrorCode.FETCH_FAILED),
