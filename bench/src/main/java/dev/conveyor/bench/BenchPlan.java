@@ -72,12 +72,15 @@ public record BenchPlan(
   }
 
   /**
-   * What carries the pipeline stage, for the report: the transport's name, after the store its
-   * images are fetched from ({@code s3 → kafka}) and before the sink results also go to ({@code
-   * kafka → postgresql}).
+   * What carries the pipeline stage, for the report: the transport's name, after {@code tensors}
+   * when requests carry them or the store their images are fetched from ({@code s3 → kafka}) and
+   * before the sink results also go to ({@code kafka → postgresql}).
    */
   String path(String transport) {
     String name = transport;
+    if (corpus.byTensor()) {
+      name = "tensors → " + name;
+    }
     if (corpus.byKey()) {
       name = scheme(corpus.keys().get(0)) + " → " + name;
     }

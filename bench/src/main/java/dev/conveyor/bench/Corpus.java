@@ -5,7 +5,13 @@ import dev.conveyor.core.ErrorCode;
 import dev.conveyor.core.ImageRequest;
 import dev.conveyor.core.image.ImageFiles;
 import dev.conveyor.core.image.OpenCv;
+import dev.conveyor.core.pipeline.Pipeline;
+import dev.conveyor.core.preprocess.Layout;
+import dev.conveyor.core.preprocess.Preprocessing;
+import dev.conveyor.core.preprocess.TensorReader;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -25,15 +31,23 @@ import org.opencv.imgproc.Imgproc;
  * keys (the same images put in an object store), the pipeline stages send each image's key instead
  * of its bytes, and workers fetch it, as seed 004's do.
  *
+ * <p>With tensors (each image already preprocessed into the model's input, what clients that
+ * preprocess themselves send), the pipeline stages send those instead, declared with {@code
+ * tensorType}; the raw model and preprocessing stages still use the images.
+ *
  * @param keys the key of each image ({@code s3://bucket/key}), or empty: requests carry the bytes
+ * @param tensors each image as a tensor, or empty
+ * @param tensorType the content type of the tensors
  */
-public record Corpus(List<byte[]> images, List<String> keys) {
+public record Corpus(
+    List<byte[]> images, List<String> keys, List<byte[]> tensors, String tensorType) {
   /** How many JPEGs {@link #generated()} makes. */
   public static final int GENERATED = 64;
 
   public Corpus {
     images = List.copyOf(images);
     keys = List.copyOf(keys);
+    tensors = List.copyOf(tensors);
     if (images.isEmpty()) {
       throw new ConveyorException(ErrorCode.FETCH_FAILED, "no images to bench with");
     }
@@ -43,12 +57,47 @@ public record Corpus(List<byte[]> images, List<String> keys) {
   }
 
   public Corpus(List<byte[]> images) {
-    this(images, List.of());
+    this(images, List.of(), List.of(), null);
   }
 
   /** The same images, sent by these keys, where they have been stored. */
   public Corpus withKeys(List<String> keys) {
-    return new Corpus(images, keys);
+    return new Corpus(images, keys, List.of(), null);
+  }
+
+  /**
+   * The same images, sent as float32 tensors of the pipeline's input, preprocessed here once;
+   * images the pipeline cannot read are left out of what is sent.
+   */
+  public Corpus withTensors(Pipeline pipeline) {
+    Preprocessing spec = pipeline.preprocessor().spec();
+    List<byte[]> out = new ArrayList<>();
+    for (byte[] image : images) {
+      try {
+        float[] input = pipeline.preprocessor().preprocess(image);
+        ByteBuffer b = ByteBuffer.allocate(input.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+        b.asFloatBuffer().put(input);
+        out.add(b.array());
+      } catch (ConveyorException unreadable) {
+        // a broken file in the corpus: nothing to send for it
+      }
+    }
+    if (out.isEmpty()) {
+      throw new ConveyorException(ErrorCode.BAD_TENSOR, "no image of the corpus preprocesses");
+    }
+    int c = spec.channels();
+    int h = spec.outputHeight();
+    int w = spec.outputWidth();
+    String type =
+        spec.layout() == Layout.NCHW
+            ? TensorReader.contentType(TensorReader.DType.FLOAT32, 1, c, h, w)
+            : TensorReader.contentType(TensorReader.DType.FLOAT32, 1, h, w, c);
+    return new Corpus(images, List.of(), out, type);
+  }
+
+  /** Whether requests carry tensors instead of encoded images. */
+  public boolean byTensor() {
+    return !tensors.isEmpty();
   }
 
   /** Whether requests carry keys to fetch instead of bytes. */
@@ -63,6 +112,10 @@ public record Corpus(List<byte[]> images, List<String> keys) {
 
   /** A request for the {@code i}-th image: its bytes, or its key when the corpus has keys. */
   public ImageRequest request(int i) {
+    if (byTensor()) {
+      return ImageRequest.ofBytes(
+          "bench-" + i, tensors.get(Math.floorMod(i, tensors.size())), tensorType);
+    }
     return byKey()
         ? ImageRequest.ofKey(keys.get(Math.floorMod(i, keys.size())))
         : ImageRequest.ofBytes("bench-" + i, image(i), null);

@@ -92,6 +92,24 @@ class BenchTest {
   }
 
   @Test
+  void withTensorsThePipelineStageSendsPreprocessedInputs() throws Exception {
+    BenchResult r;
+    try (Pipeline pipeline = Pipelines.open(settings)) {
+      Corpus tensors = Corpus.generate(4).withTensors(pipeline);
+      assertThat(tensors.request(1).contentType())
+          .isEqualTo("application/x-tensor; dtype=float32; shape=1,3,224,224");
+      assertThat(tensors.request(1).bytes()).hasSize(3 * 224 * 224 * 4);
+      // the same result as the image it was made from
+      var fromTensor = pipeline.classify(List.of(tensors.request(1))).get(0);
+      var fromImage = pipeline.classify(List.of(Corpus.generate(4).request(1))).get(0);
+      assertThat(fromTensor.predictions()).isEqualTo(fromImage.predictions());
+      r = Bench.run(new BenchPlan(pipeline, settings, tensors, 0.3, Optional.empty(), List.of()));
+    }
+    assertThat(r.pipelineName()).isEqualTo("tensors → embedded");
+    assertThat(r.pipelineIps()).isPositive();
+  }
+
+  @Test
   @Timeout(30)
   void anEngineThatIsNotOnTheClassPathIsAnInvalidSettingBeforeAnythingIsMeasured() {
     try (Pipeline pipeline = Pipelines.open(settings)) {

@@ -91,6 +91,14 @@ final class BenchCommand implements Callable<Integer>, SettingOptions.Taking {
   String store;
 
   @Option(
+      names = "--tensors",
+      description =
+          "Have the pipeline stage send each image as a float32 tensor of the model's input,"
+              + " preprocessed once beforehand: what clients that preprocess themselves send"
+              + " (nothing is left to decode, so it shows what the transport itself costs).")
+  boolean tensors;
+
+  @Option(
       names = "--http",
       paramLabel = "C",
       split = ",",
@@ -125,7 +133,12 @@ final class BenchCommand implements Callable<Integer>, SettingOptions.Taking {
     Settings settings = CommandSettings.read(spec, CommandSettings.WORKING);
     try (Pipeline pipeline = CommandSettings.open(spec, settings)) {
       Corpus read = images != null ? Corpus.read(images) : Corpus.generated();
-      Corpus corpus = store != null ? read.withKeys(put(read)) : read;
+      if (store != null && tensors) {
+        throw new picocli.CommandLine.ParameterException(
+            spec.commandLine(), "--store sends keys and --tensors sends tensors: choose one");
+      }
+      Corpus corpus =
+          store != null ? read.withKeys(put(read)) : tensors ? read.withTensors(pipeline) : read;
       BenchResult r =
           CommandSettings.usage(
               spec,

@@ -2,6 +2,8 @@ package dev.conveyor.cli;
 
 import dev.conveyor.core.broker.Broker;
 import dev.conveyor.core.pipeline.Pipeline;
+import dev.conveyor.core.preprocess.Layout;
+import dev.conveyor.core.preprocess.Preprocessing;
 import dev.conveyor.core.settings.SettingGroup;
 import dev.conveyor.core.settings.Settings;
 import dev.conveyor.core.worker.Fetchers;
@@ -144,6 +146,15 @@ final class ServeCommand implements Callable<Integer>, SettingOptions.Taking {
         store.results(), images, settings.get(PipelineSettings.MAX_BYTES), store.describe());
   }
 
+  /** One image's tensor as the pipeline's model takes it, in its layout. */
+  private static int[] tensorShape(Pipeline pipeline) {
+    Preprocessing spec = pipeline.preprocessor().spec();
+    int c = spec.channels();
+    int h = spec.outputHeight();
+    int w = spec.outputWidth();
+    return spec.layout() == Layout.NCHW ? new int[] {c, h, w} : new int[] {h, w, c};
+  }
+
   /** Workers in this process on the in-memory transport. */
   private Classify embedded(Settings settings, int n, List<AutoCloseable> open) {
     Pipeline pipeline = CommandSettings.open(spec, settings);
@@ -154,7 +165,8 @@ final class ServeCommand implements Callable<Integer>, SettingOptions.Taking {
         running.embedded(),
         running.workers(),
         pipeline.model().name(),
-        settings.get(PipelineSettings.TOP));
+        settings.get(PipelineSettings.TOP),
+        tensorShape(pipeline));
   }
 
   /** A front for workers anywhere; with {@code n > 0}, some of them in this process. */
@@ -163,6 +175,7 @@ final class ServeCommand implements Callable<Integer>, SettingOptions.Taking {
     // with no workers here the model is not loaded: it is named by its file
     String name = Pipelines.modelName(settings);
     List<Worker> local = List.of();
+    int[] shape = null;
     if (n > 0) {
       Pipeline pipeline = CommandSettings.open(spec, settings);
       open.add(pipeline);
@@ -170,6 +183,7 @@ final class ServeCommand implements Callable<Integer>, SettingOptions.Taking {
       open.add(running);
       local = running.workers();
       name = pipeline.model().name();
+      shape = tensorShape(pipeline);
     }
     BrokerClassify through =
         new BrokerClassify(
@@ -179,7 +193,8 @@ final class ServeCommand implements Callable<Integer>, SettingOptions.Taking {
             settings.get(PipelineSettings.TOP),
             settings.get(PipelineSettings.QUEUE),
             config.resultTimeout().plusSeconds(5),
-            local);
+            local,
+            shape);
     open.add(through);
     return through;
   }

@@ -52,6 +52,9 @@ public final class KafkaTransport implements Transport {
     c.put("enable.auto.commit", "false");
     c.put("auto.offset.reset", "earliest");
     c.put("max.poll.records", Integer.toString(maxBatch));
+    // a fetch of Kafka's default 1 MiB per partition holds one or two tensor requests (600 KB for
+    // 224×224×3 float32), so batches would stay small; a user's own setting wins
+    c.putIfAbsent("max.partition.fetch.bytes", Integer.toString(16 << 20));
     c.put("key.deserializer", StringDeserializer.class.getName());
     c.put("value.deserializer", ByteArrayDeserializer.class.getName());
     this.consumer = new KafkaConsumer<>(c);

@@ -37,6 +37,7 @@ public final class BrokerClassify implements Classify, AutoCloseable {
   private final int capacity;
   private final Duration expireAfter;
   private final List<Worker> workers;
+  private final int[] tensorShape;
   private final Map<String, Pending> pending = new ConcurrentHashMap<>();
   private final Thread reader;
   private volatile boolean running = true;
@@ -53,6 +54,23 @@ public final class BrokerClassify implements Classify, AutoCloseable {
       int capacity,
       Duration expireAfter,
       List<Worker> workers) {
+    this(client, describe, model, top, capacity, expireAfter, workers, null);
+  }
+
+  /**
+   * @param tensorShape one image's tensor as the model takes it, or {@code null} when this server
+   *     has not loaded the model
+   */
+  public BrokerClassify(
+      ReplyClient client,
+      String describe,
+      String model,
+      int top,
+      int capacity,
+      Duration expireAfter,
+      List<Worker> workers,
+      int[] tensorShape) {
+    this.tensorShape = tensorShape;
     this.client = client;
     this.describe = describe;
     this.model = model;
@@ -149,6 +167,11 @@ public final class BrokerClassify implements Classify, AutoCloseable {
   @Override
   public int top() {
     return top;
+  }
+
+  @Override
+  public int[] tensorShape() {
+    return tensorShape;
   }
 
   @Override

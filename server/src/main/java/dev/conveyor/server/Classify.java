@@ -26,6 +26,14 @@ public interface Classify {
   /** Predictions per result. */
   int top();
 
+  /**
+   * The shape of one image's tensor as the model takes it ({@code [C, H, W]} or {@code [H, W, C]}),
+   * or {@code null} when this server has not loaded the model.
+   */
+  default int[] tensorShape() {
+    return null;
+  }
+
   /** Requests waiting for a worker now; with a broker, this server's requests not yet answered. */
   int queueDepth();
 

@@ -14,13 +14,28 @@ public final class EmbeddedClassify implements Classify {
   private final List<Worker> workers;
   private final String model;
   private final int top;
+  private final int[] tensorShape;
 
   public EmbeddedClassify(
       EmbeddedTransport transport, List<Worker> workers, String model, int top) {
+    this(transport, workers, model, top, null);
+  }
+
+  /**
+   * @param tensorShape one image's tensor as the model takes it, for the KServe v2 metadata
+   */
+  public EmbeddedClassify(
+      EmbeddedTransport transport, List<Worker> workers, String model, int top, int[] tensorShape) {
     this.transport = transport;
     this.workers = List.copyOf(workers);
     this.model = model;
     this.top = top;
+    this.tensorShape = tensorShape;
+  }
+
+  @Override
+  public int[] tensorShape() {
+    return tensorShape;
   }
 
   @Override

@@ -5,23 +5,29 @@ import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.ErrorCode;
 import dev.conveyor.core.ImageRequest;
 import dev.conveyor.core.Json;
+import dev.conveyor.core.preprocess.TensorReader;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
 
 /**
- * A KServe v2 inference request read into images: its JSON header, and the {@code BYTES} input
- * {@code image} of shape {@code [N]}, each element one encoded image, base64 in JSON or raw with
- * the binary tensor extension (each element a 4-byte little-endian length and its bytes).
+ * A KServe v2 inference request read into images: its JSON header, and either the {@code BYTES}
+ * input {@code image} of shape {@code [N]}, each element one encoded image, base64 in JSON or raw
+ * with the binary tensor extension (each element a 4-byte little-endian length and its bytes); or a
+ * tensor input ({@code tensor}, or the request's only input) of datatype {@code FP32}, {@code
+ * UINT8} or {@code FP16} and shape {@code [N, …]}, each of its N items one image's preprocessed
+ * input, numbers in JSON {@code data} or little-endian bytes with the binary extension.
  *
  * @param id the request's id, or null
  * @param images one request per image, in order
  */
 record KServeInputs(String id, List<ImageRequest> images) {
   static final String INPUT = "image";
+  static final String TENSOR_INPUT = "tensor";
 
   /**
    * Reads a request's body.
@@ -54,15 +60,27 @@ record KServeInputs(String id, List<ImageRequest> images) {
     }
     JsonNode input = null;
     for (JsonNode i : request.path("inputs")) {
-      if (INPUT.equals(i.path("name").asText())) {
+      String name = i.path("name").asText();
+      if (INPUT.equals(name) || TENSOR_INPUT.equals(name)) {
         input = i;
       }
     }
-    if (input == null) {
-      throw bad("the model's input is named \"" + INPUT + "\"");
+    if (input == null && request.path("inputs").size() == 1) {
+      input = request.path("inputs").get(0);
     }
-    if (!"BYTES".equals(input.path("datatype").asText())) {
-      throw bad("input \"image\" must have datatype BYTES (encoded images)");
+    if (input == null) {
+      throw bad(
+          "the model's inputs are \""
+              + INPUT
+              + "\" (BYTES, encoded images) and \""
+              + TENSOR_INPUT
+              + "\" (FP32, FP16 or UINT8 tensors)");
+    }
+    String datatype = input.path("datatype").asText();
+    if (!"BYTES".equals(datatype)) {
+      return new KServeInputs(
+          request.path("id").asText(null),
+          tensors(body, jsonLength, request.path("inputs"), input, datatype));
     }
     List<byte[]> images =
         input.path("parameters").has("binary_data_size")
@@ -78,6 +96,110 @@ record KServeInputs(String id, List<ImageRequest> images) {
       requests.add(ImageRequest.ofBytes("image[" + i + "]", images.get(i), contentType));
     }
     return new KServeInputs(request.path("id").asText(null), requests);
+  }
+
+  /** A tensor input's items, one request each, declared as tensors of the item's shape. */
+  private static List<ImageRequest> tensors(
+      byte[] body, int jsonLength, JsonNode inputs, JsonNode input, String datatype) {
+    TensorReader.DType dtype =
+        switch (datatype) {
+          case "FP32" -> TensorReader.DType.FLOAT32;
+          case "FP16" -> TensorReader.DType.FLOAT16;
+          case "UINT8" -> TensorReader.DType.UINT8;
+          default ->
+              throw bad(
+                  "datatype "
+                      + datatype
+                      + " is not taken: BYTES (encoded images), FP32, FP16 or UINT8 (tensors)");
+        };
+    JsonNode shapeNode = input.path("shape");
+    if (!shapeNode.isArray() || shapeNode.size() < 2) {
+      throw tensor("a tensor input's shape is [N, …] (N images), not " + shapeNode);
+    }
+    int[] shape = new int[shapeNode.size()];
+    long perItem = 1;
+    for (int d = 0; d < shape.length; d++) {
+      shape[d] = shapeNode.get(d).asInt(-1);
+      if (shape[d] < 1) {
+        throw tensor("a tensor input's shape has positive sizes, not " + shapeNode);
+      }
+      if (d > 0) {
+        perItem *= shape[d];
+      }
+    }
+    long itemBytes = perItem * dtype.bytes();
+    long total = itemBytes * shape[0];
+    if (total > Integer.MAX_VALUE) {
+      throw tensor("a tensor of shape " + shapeNode + " is too large");
+    }
+    byte[] all;
+    if (input.path("parameters").has("binary_data_size")) {
+      ByteBuffer raw = binaryData(body, jsonLength, inputs, input);
+      if (raw.remaining() != total) {
+        throw tensor(
+            "the binary data of shape %s %s is %d bytes, not %d"
+                .formatted(shapeNode, datatype, raw.remaining(), total));
+      }
+      all = new byte[(int) total];
+      raw.get(all);
+    } else {
+      all = numbers(input.path("data"), dtype, (int) (perItem * shape[0]), shapeNode);
+    }
+    int[] itemShape = new int[shape.length];
+    itemShape[0] = 1;
+    System.arraycopy(shape, 1, itemShape, 1, shape.length - 1);
+    String contentType = TensorReader.contentType(dtype, itemShape);
+    List<ImageRequest> requests = new ArrayList<>();
+    for (int i = 0; i < shape[0]; i++) {
+      byte[] item = Arrays.copyOfRange(all, (int) (i * itemBytes), (int) ((i + 1) * itemBytes));
+      requests.add(ImageRequest.ofBytes("tensor[" + i + "]", item, contentType));
+    }
+    return requests;
+  }
+
+  /** A tensor's numbers from JSON (flat or nested, row-major), as little-endian bytes. */
+  private static byte[] numbers(
+      JsonNode data, TensorReader.DType dtype, int count, JsonNode shape) {
+    if (dtype == TensorReader.DType.FLOAT16) {
+      throw tensor("FP16 tensors come as binary data (the binary tensor extension), not JSON");
+    }
+    List<JsonNode> flat = new ArrayList<>();
+    flatten(data, flat);
+    if (flat.size() != count) {
+      throw tensor(
+          "a tensor of shape %s holds %d numbers; \"data\" has %d"
+              .formatted(shape, count, flat.size()));
+    }
+    ByteBuffer out = ByteBuffer.allocate(count * dtype.bytes()).order(ByteOrder.LITTLE_ENDIAN);
+    for (JsonNode v : flat) {
+      if (!v.isNumber()) {
+        throw tensor("a tensor's \"data\" holds numbers, not " + v);
+      }
+      if (dtype == TensorReader.DType.UINT8) {
+        int b = v.asInt();
+        if (!v.canConvertToInt() || b < 0 || b > 255 || v.asDouble() != b) {
+          throw tensor("a UINT8 tensor holds whole numbers 0 to 255, not " + v);
+        }
+        out.put((byte) b);
+      } else {
+        out.putFloat((float) v.asDouble());
+      }
+    }
+    return out.array();
+  }
+
+  private static void flatten(JsonNode data, List<JsonNode> into) {
+    if (data.isArray()) {
+      for (JsonNode d : data) {
+        flatten(d, into);
+      }
+    } else if (!data.isMissingNode() && !data.isNull()) {
+      into.add(data);
+    }
+  }
+
+  private static ConveyorException tensor(String message) {
+    return new ConveyorException(ErrorCode.BAD_TENSOR, message);
   }
 
   private static List<byte[]> base64(JsonNode data) {
@@ -104,14 +226,24 @@ record KServeInputs(String id, List<ImageRequest> images) {
 
   /** The binary extension: inputs' bytes follow the JSON header, in the order of the inputs. */
   private static List<byte[]> binary(byte[] body, int jsonLength, JsonNode inputs, JsonNode input) {
+    return elements(binaryData(body, jsonLength, inputs, input));
+  }
+
+  /** An input's bytes with the binary extension. */
+  private static ByteBuffer binaryData(
+      byte[] body, int jsonLength, JsonNode inputs, JsonNode input) {
     int offset = jsonLength;
     for (JsonNode i : inputs) {
       long size = i.path("parameters").path("binary_data_size").asLong(0);
       if (size < 0 || offset + size > body.length) {
-        throw bad("binary_data_size " + size + " runs past the end of the request");
+        throw new ConveyorException(
+            i == input && "BYTES".equals(i.path("datatype").asText())
+                ? ErrorCode.BAD_REQUEST
+                : ErrorCode.BAD_TENSOR,
+            "binary_data_size " + size + " runs past the end of the request");
       }
       if (i == input) {
-        return elements(ByteBuffer.wrap(body, offset, (int) size).order(ByteOrder.LITTLE_ENDIAN));
+        return ByteBuffer.wrap(body, offset, (int) size).slice().order(ByteOrder.LITTLE_ENDIAN);
       }
       offset += (int) size;
     }

@@ -14,7 +14,8 @@ import java.util.List;
 /**
  * The KServe v2 (Open Inference Protocol) endpoints for an image classifier: health (public),
  * server and model metadata, and inference. The model takes one {@code BYTES} input, {@code image},
- * of shape {@code [N]} (see {@link KServeInputs}) and answers three outputs of shape {@code [N,
+ * of shape {@code [N]}, or one tensor input, {@code tensor}, of shape {@code [N, C, H, W]} or
+ * {@code [N, H, W, C]} (see {@link KServeInputs}), and answers three outputs of shape {@code [N,
  * k]}: {@code label} (BYTES), {@code score} (FP32) and {@code index} (INT64). Errors have the
  * statuses of {@link HttpStatus} and KServe's body, {@code {"error": "…"}}.
  */
@@ -59,6 +60,18 @@ final class KServeV2 {
     m.put("platform", "conveyor_image_classifier");
     ArrayNode inputs = m.putArray("inputs");
     tensor(inputs.addObject(), KServeInputs.INPUT, "BYTES", -1);
+    int[] shape = classify.tensorShape();
+    long[] tensorShape = {-1, -1, -1, -1};
+    if (shape != null) {
+      for (int d = 0; d < shape.length && d < 3; d++) {
+        tensorShape[d + 1] = shape[d];
+      }
+    }
+    ObjectNode tensorInput =
+        tensor(inputs.addObject(), KServeInputs.TENSOR_INPUT, "FP32", tensorShape);
+    tensorInput
+        .putObject("parameters")
+        .put("also", "UINT8 (RGB pixels), FP16; either layout, NCHW or NHWC");
     ArrayNode outputs = m.putArray("outputs");
     tensor(outputs.addObject(), "label", "BYTES", -1, k);
     tensor(outputs.addObject(), "score", "FP32", -1, k);

@@ -333,6 +333,119 @@ class ConveyorServerTest {
     assertThat(json(r).at("/outputs/0/data/2").asText()).isEqualTo("green");
   }
 
+  /** One 3×32×32 image of one colour, normalised as the server's imagenet preprocessing does. */
+  private static float[] colourTensor(int r, int g, int b, boolean channelsLast) {
+    float[] mean = {0.485f, 0.456f, 0.406f};
+    float[] std = {0.229f, 0.224f, 0.225f};
+    int[] rgb = {r, g, b};
+    float[] out = new float[3 * 32 * 32];
+    for (int c = 0; c < 3; c++) {
+      float v = (rgb[c] / 255f - mean[c]) / std[c];
+      for (int p = 0; p < 32 * 32; p++) {
+        out[channelsLast ? p * 3 + c : c * 32 * 32 + p] = v;
+      }
+    }
+    return out;
+  }
+
+  private static String numbers(float[]... images) {
+    StringBuilder b = new StringBuilder("[");
+    for (float[] image : images) {
+      for (float v : image) {
+        b.append(b.length() > 1 ? "," : "").append(v);
+      }
+    }
+    return b.append("]").toString();
+  }
+
+  @Test
+  void kserveV2TakesTensorsInJsonAndBinary() throws Exception {
+    ConveyorServer s = server();
+    JsonNode meta = json(get(s, "/v2/models/mean-colour"));
+    assertThat(meta.at("/inputs/1/name").asText()).isEqualTo("tensor");
+    assertThat(meta.at("/inputs/1/datatype").asText()).isEqualTo("FP32");
+    assertThat(meta.at("/inputs/1/shape").toString()).isEqualTo("[-1,3,32,32]");
+
+    // FP32 in JSON, NCHW: red then blue
+    String fp32 =
+        "{\"inputs\":[{\"name\":\"tensor\",\"datatype\":\"FP32\",\"shape\":[2,3,32,32],\"data\":%s}]}"
+            .formatted(numbers(colourTensor(230, 20, 10, false), colourTensor(5, 10, 240, false)));
+    HttpResponse<String> r =
+        post(s, "/v2/models/mean-colour/infer", "application/json", fp32.getBytes());
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    assertThat(json(r).at("/outputs/0/data/0").asText()).isEqualTo("red");
+    assertThat(json(r).at("/outputs/0/data/2").asText()).isEqualTo("blue");
+
+    // FP32 with the binary extension, NHWC: green
+    ByteBuffer green = ByteBuffer.allocate(3 * 32 * 32 * 4).order(LITTLE_ENDIAN);
+    green.asFloatBuffer().put(colourTensor(10, 220, 30, true));
+    byte[] header =
+        ("{\"inputs\":[{\"name\":\"tensor\",\"datatype\":\"FP32\",\"shape\":[1,32,32,3],"
+                + "\"parameters\":{\"binary_data_size\":"
+                + green.capacity()
+                + "}}]}")
+            .getBytes(StandardCharsets.UTF_8);
+    ByteArrayOutputStream body = new ByteArrayOutputStream();
+    body.writeBytes(header);
+    body.writeBytes(green.array());
+    String[] binary = {"Inference-Header-Content-Length", Integer.toString(header.length)};
+    r =
+        post(
+            s,
+            "/v2/models/mean-colour/infer",
+            "application/octet-stream",
+            body.toByteArray(),
+            binary);
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    assertThat(json(r).at("/outputs/0/data/0").asText()).isEqualTo("green");
+
+    // UINT8 RGB pixels in JSON
+    StringBuilder pixels = new StringBuilder("[");
+    for (int p = 0; p < 32 * 32; p++) {
+      pixels.append(p == 0 ? "" : ",").append("10,20,250");
+    }
+    String uint8 =
+        "{\"inputs\":[{\"name\":\"tensor\",\"datatype\":\"UINT8\",\"shape\":[1,32,32,3],\"data\":%s]}]}"
+            .formatted(pixels);
+    r = post(s, "/v2/models/mean-colour/infer", "application/json", uint8.getBytes());
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    assertThat(json(r).at("/outputs/0/data/0").asText()).isEqualTo("blue");
+
+    // a truncated binary tensor, a wrong shape, a NaN: each a clear BAD_TENSOR, 400
+    byte[] cut = java.util.Arrays.copyOf(body.toByteArray(), body.size() - 100);
+    HttpResponse<String> truncated =
+        post(s, "/v2/models/mean-colour/infer", "application/octet-stream", cut, binary);
+    assertThat(truncated.statusCode()).isEqualTo(400);
+    assertThat(json(truncated).get("error").asText()).contains("runs past the end");
+    HttpResponse<String> wrongShape =
+        post(
+            s,
+            "/v2/models/mean-colour/infer",
+            "application/json",
+            fp32.replace("[2,3,32,32]", "[2,3,16,64]").getBytes());
+    assertThat(wrongShape.statusCode()).isEqualTo(400);
+    assertThat(json(wrongShape).get("error").asText()).contains("1x3x16x64");
+    byte[] withNan = body.toByteArray();
+    ByteBuffer.wrap(withNan).order(LITTLE_ENDIAN).putFloat(header.length + 77 * 4, Float.NaN);
+    HttpResponse<String> nan =
+        post(s, "/v2/models/mean-colour/infer", "application/octet-stream", withNan, binary);
+    assertThat(nan.statusCode()).isEqualTo(400);
+    assertThat(json(nan).get("error").asText()).contains("image 0:").contains("NaN at element 77");
+    String text = fp32.replaceFirst("\"data\":\\[[-0-9.E]+,", "\"data\":[\"red\",");
+    HttpResponse<String> notNumbers =
+        post(s, "/v2/models/mean-colour/infer", "application/json", text.getBytes());
+    assertThat(notNumbers.statusCode()).isEqualTo(400);
+    assertThat(json(notNumbers).get("error").asText()).contains("holds numbers");
+    HttpResponse<String> int64 =
+        post(
+            s,
+            "/v2/models/mean-colour/infer",
+            "application/json",
+            fp32.replace("FP32", "INT64").getBytes());
+    assertThat(int64.statusCode()).isEqualTo(400);
+    assertThat(json(int64).get("error").asText()).contains("INT64 is not taken");
+  }
+
   @Test
   void kserveV2ErrorsAreItsOwnJson() throws Exception {
     ConveyorServer s = server();

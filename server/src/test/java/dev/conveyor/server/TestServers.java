@@ -33,7 +33,8 @@ final class TestServers {
     ConveyorServer server =
         new ConveyorServer(
                 config.withPort(0),
-                new EmbeddedClassify(transport, List.of(worker), model.spec().name(), 2),
+                new EmbeddedClassify(
+                    transport, List.of(worker), model.spec().name(), 2, new int[] {3, 32, 32}),
                 stored)
             .start();
     open.add(server);
