@@ -12,7 +12,9 @@ import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * A KServe v2 inference request read into images: its JSON header, and either the {@code BYTES}
@@ -24,8 +26,11 @@ import java.util.List;
  *
  * @param id the request's id, or null
  * @param images one request per image, in order
+ * @param outputs the outputs asked for by name; empty: the default ones
+ * @param binaryOutputs the outputs to answer as binary data ({@code *}: all that can be)
  */
-record KServeInputs(String id, List<ImageRequest> images) {
+record KServeInputs(
+    String id, List<ImageRequest> images, List<String> outputs, Set<String> binaryOutputs) {
   static final String INPUT = "image";
   static final String TENSOR_INPUT = "tensor";
 
@@ -80,7 +85,9 @@ record KServeInputs(String id, List<ImageRequest> images) {
     if (!"BYTES".equals(datatype)) {
       return new KServeInputs(
           request.path("id").asText(null),
-          tensors(body, jsonLength, request.path("inputs"), input, datatype));
+          tensors(body, jsonLength, request.path("inputs"), input, datatype),
+          outputs(request),
+          binaryOutputs(request));
     }
     List<byte[]> images =
         input.path("parameters").has("binary_data_size")
@@ -95,7 +102,43 @@ record KServeInputs(String id, List<ImageRequest> images) {
     for (int i = 0; i < images.size(); i++) {
       requests.add(ImageRequest.ofBytes("image[" + i + "]", images.get(i), contentType));
     }
-    return new KServeInputs(request.path("id").asText(null), requests);
+    return new KServeInputs(
+        request.path("id").asText(null), requests, outputs(request), binaryOutputs(request));
+  }
+
+  /** Whether the request asks for this output: by name, or by asking for none (the defaults). */
+  boolean wants(String output) {
+    return outputs.isEmpty() ? !output.equals(KServeV2.OUTPUT) : outputs.contains(output);
+  }
+
+  /** Whether this output is answered as binary data. */
+  boolean binaryOutput(String output) {
+    return binaryOutputs.contains("*") || binaryOutputs.contains(output);
+  }
+
+  private static List<String> outputs(JsonNode request) {
+    List<String> names = new ArrayList<>();
+    for (JsonNode o : request.path("outputs")) {
+      String name = o.path("name").asText();
+      if (!List.of("label", "score", "index", KServeV2.OUTPUT).contains(name)) {
+        throw bad("the model's outputs are label, score, index and output, not \"" + name + "\"");
+      }
+      names.add(name);
+    }
+    return names;
+  }
+
+  private static Set<String> binaryOutputs(JsonNode request) {
+    Set<String> binary = new HashSet<>();
+    if (request.path("parameters").path("binary_data_output").asBoolean(false)) {
+      binary.add("*");
+    }
+    for (JsonNode o : request.path("outputs")) {
+      if (o.path("parameters").path("binary_data").asBoolean(false)) {
+        binary.add(o.path("name").asText());
+      }
+    }
+    return binary;
   }
 
   /** A tensor input's items, one request each, declared as tensors of the item's shape. */

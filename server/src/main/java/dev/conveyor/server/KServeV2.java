@@ -9,6 +9,10 @@ import dev.conveyor.core.Json;
 import dev.conveyor.core.Prediction;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /**
@@ -21,6 +25,9 @@ import java.util.List;
  */
 final class KServeV2 {
   static final String BINARY_HEADER = "Inference-Header-Content-Length";
+
+  /** The output tensor: every class's score, {@code FP32 [N, classes]}. */
+  static final String OUTPUT = "output";
 
   private final Classify classify;
   private final Front front;
@@ -76,6 +83,9 @@ final class KServeV2 {
     tensor(outputs.addObject(), "label", "BYTES", -1, k);
     tensor(outputs.addObject(), "score", "FP32", -1, k);
     tensor(outputs.addObject(), "index", "INT64", -1, k);
+    tensor(outputs.addObject(), OUTPUT, "FP32", -1, -1)
+        .putObject("parameters")
+        .put("needs", "serve --top at least the model's classes (with --scores raw: logits)");
     ctx.json(m);
   }
 
@@ -84,7 +94,12 @@ final class KServeV2 {
     ctx.json(object().put("name", checkModel(ctx)).put("ready", true));
   }
 
-  /** {@code POST /v2/models/{name}/infer}: every image must succeed, or the first error answers. */
+  /**
+   * {@code POST /v2/models/{name}/infer}: every image must succeed, or the first error answers. The
+   * request's {@code outputs} choose among {@code label}, {@code score}, {@code index} (the
+   * default) and {@code output}; {@code binary_data_output} (or an output's {@code binary_data})
+   * answers {@code output} as little-endian bytes after the JSON header.
+   */
   private void infer(Context ctx) {
     String name = checkModel(ctx);
     KServeInputs inputs = KServeInputs.read(ctx.bodyAsBytes(), ctx.header(BINARY_HEADER));
@@ -99,34 +114,102 @@ final class KServeV2 {
                   r.error().code(), "image " + i + ": " + r.error().message());
             }
           }
-          ctx.json(response(name, inputs.id(), results));
+          respond(ctx, name, inputs, results);
         });
   }
 
-  private static ObjectNode response(String name, String id, List<ClassifyResult> results) {
+  private static void respond(
+      Context ctx, String name, KServeInputs inputs, List<ClassifyResult> results) {
     int k = 0;
     for (ClassifyResult r : results) {
       k = Math.max(k, r.predictions().size());
     }
     ObjectNode m = object().put("model_name", name).put("model_version", "1");
-    if (id != null) {
-      m.put("id", id);
+    if (inputs.id() != null) {
+      m.put("id", inputs.id());
     }
     ArrayNode outputs = m.putArray("outputs");
     int n = results.size();
-    ArrayNode labels = tensor(outputs.addObject(), "label", "BYTES", n, k).putArray("data");
-    ArrayNode scores = tensor(outputs.addObject(), "score", "FP32", n, k).putArray("data");
-    ArrayNode indices = tensor(outputs.addObject(), "index", "INT64", n, k).putArray("data");
-    for (ClassifyResult r : results) {
-      List<Prediction> p = r.predictions();
-      for (int j = 0; j < k; j++) {
-        boolean has = j < p.size();
-        labels.add(has ? p.get(j).label() : "");
-        scores.add(has ? p.get(j).score() : 0f);
-        indices.add(has ? p.get(j).index() : -1);
+    if (inputs.wants("label")) {
+      ArrayNode labels = tensor(outputs.addObject(), "label", "BYTES", n, k).putArray("data");
+      for (ClassifyResult r : results) {
+        for (int j = 0; j < k; j++) {
+          labels.add(j < r.predictions().size() ? r.predictions().get(j).label() : "");
+        }
       }
     }
-    return m;
+    if (inputs.wants("score")) {
+      ArrayNode scores = tensor(outputs.addObject(), "score", "FP32", n, k).putArray("data");
+      for (ClassifyResult r : results) {
+        for (int j = 0; j < k; j++) {
+          scores.add(j < r.predictions().size() ? r.predictions().get(j).score() : 0f);
+        }
+      }
+    }
+    if (inputs.wants("index")) {
+      ArrayNode indices = tensor(outputs.addObject(), "index", "INT64", n, k).putArray("data");
+      for (ClassifyResult r : results) {
+        for (int j = 0; j < k; j++) {
+          indices.add(j < r.predictions().size() ? r.predictions().get(j).index() : -1);
+        }
+      }
+    }
+    if (!inputs.wants(OUTPUT)) {
+      ctx.json(m);
+      return;
+    }
+    float[][] all = allScores(results);
+    int classes = all[0].length;
+    ObjectNode output = tensor(outputs.addObject(), OUTPUT, "FP32", n, classes);
+    if (!inputs.binaryOutput(OUTPUT)) {
+      ArrayNode data = output.putArray("data");
+      for (float[] row : all) {
+        for (float v : row) {
+          data.add(v);
+        }
+      }
+      ctx.json(m);
+      return;
+    }
+    ByteBuffer raw = ByteBuffer.allocate(n * classes * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+    for (float[] row : all) {
+      raw.asFloatBuffer().put(row);
+      raw.position(raw.position() + row.length * Float.BYTES);
+    }
+    output.putObject("parameters").put("binary_data_size", raw.capacity());
+    byte[] header = m.toString().getBytes(StandardCharsets.UTF_8);
+    ctx.header(BINARY_HEADER, Integer.toString(header.length))
+        .contentType("application/octet-stream");
+    ByteArrayOutputStream body = new ByteArrayOutputStream(header.length + raw.capacity());
+    body.writeBytes(header);
+    body.writeBytes(raw.array());
+    ctx.result(body.toByteArray());
+  }
+
+  /**
+   * Every class's score of each result, by class index: the model's output (after {@code
+   * --scores}). Results carry the top-k only, so this needs {@code --top} at least the classes.
+   */
+  private static float[][] allScores(List<ClassifyResult> results) {
+    float[][] all = new float[results.size()][];
+    for (int i = 0; i < results.size(); i++) {
+      List<Prediction> p = results.get(i).predictions();
+      float[] row = new float[p.size()];
+      boolean[] seen = new boolean[p.size()];
+      for (Prediction q : p) {
+        if (q.index() < 0 || q.index() >= row.length || seen[q.index()]) {
+          throw new ConveyorException(
+              ErrorCode.BAD_REQUEST,
+              "the output tensor needs every class's score, and results carry the top "
+                  + p.size()
+                  + ": serve with --top at least the model's number of classes");
+        }
+        seen[q.index()] = true;
+        row[q.index()] = q.score();
+      }
+      all[i] = row;
+    }
+    return all;
   }
 
   /** Fills a tensor's name, datatype and shape; answers the tensor. */

@@ -2,6 +2,7 @@ package dev.conveyor.server;
 
 import static java.nio.ByteOrder.LITTLE_ENDIAN;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.conveyor.core.Json;
@@ -444,6 +445,72 @@ class ConveyorServerTest {
             fp32.replace("FP32", "INT64").getBytes());
     assertThat(int64.statusCode()).isEqualTo(400);
     assertThat(json(int64).get("error").asText()).contains("INT64 is not taken");
+  }
+
+  @Test
+  void kserveV2ReturnsTheOutputTensorAsJsonOrBinary() throws Exception {
+    String request =
+        "{\"inputs\":[{\"name\":\"tensor\",\"datatype\":\"FP32\",\"shape\":[2,3,32,32],"
+            + "\"data\":%s}],\"outputs\":[{\"name\":\"output\"%s}]}";
+    String data = numbers(colourTensor(230, 20, 10, false), colourTensor(5, 10, 240, false));
+    // with the top 2 of 3 classes, the scores of every class are not there
+    ConveyorServer topTwo = server();
+    HttpResponse<String> refused =
+        post(
+            topTwo,
+            "/v2/models/mean-colour/infer",
+            "application/json",
+            request.formatted(data, "").getBytes());
+    assertThat(refused.statusCode()).isEqualTo(400);
+    assertThat(json(refused).get("error").asText()).contains("--top");
+
+    ConveyorServer s =
+        TestServers.embedded(
+            ServerConfig.defaults(), new MeanColourClassifier(32, 32), 64, null, 3, open);
+    HttpResponse<String> r =
+        post(
+            s,
+            "/v2/models/mean-colour/infer",
+            "application/json",
+            request.formatted(data, "").getBytes());
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    JsonNode output = json(r).at("/outputs/0");
+    assertThat(json(r).get("outputs")).as("only what was asked for").hasSize(1);
+    assertThat(output.get("name").asText()).isEqualTo("output");
+    assertThat(output.get("shape").toString()).isEqualTo("[2,3]");
+    float[] scores = new float[6];
+    for (int i = 0; i < 6; i++) {
+      scores[i] = (float) output.at("/data/" + i).asDouble();
+    }
+    assertThat(scores[0]).as("red's score of the red image").isGreaterThan(scores[1]);
+    assertThat(scores[5]).as("blue's score of the blue image").isGreaterThan(scores[3]);
+    assertThat(scores[0] + scores[1] + scores[2]).isCloseTo(1f, within(1e-5f));
+
+    // the binary output extension: the JSON header, then the tensor's bytes, decoded here
+    HttpRequest binaryRequest =
+        HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + s.port() + "/v2/models/mean-colour/infer"))
+            .header("Content-Type", "application/json")
+            .POST(
+                HttpRequest.BodyPublishers.ofString(
+                    request.formatted(data, ",\"parameters\":{\"binary_data\":true}")))
+            .build();
+    HttpResponse<byte[]> binary = http.send(binaryRequest, HttpResponse.BodyHandlers.ofByteArray());
+    assertThat(binary.statusCode()).isEqualTo(200);
+    int headerLength =
+        Integer.parseInt(
+            binary.headers().firstValue("Inference-Header-Content-Length").orElseThrow());
+    JsonNode header = Json.mapper().readTree(binary.body(), 0, headerLength);
+    assertThat(header.at("/outputs/0/parameters/binary_data_size").asInt()).isEqualTo(6 * 4);
+    assertThat(header.at("/outputs/0/data").isMissingNode()).isTrue();
+    ByteBuffer raw =
+        ByteBuffer.wrap(binary.body(), headerLength, binary.body().length - headerLength)
+            .slice()
+            .order(LITTLE_ENDIAN);
+    assertThat(raw.remaining()).isEqualTo(6 * 4);
+    for (int i = 0; i < 6; i++) {
+      assertThat(raw.getFloat(i * 4)).isCloseTo(scores[i], within(1e-6f));
+    }
   }
 
   @Test

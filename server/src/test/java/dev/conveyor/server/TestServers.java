@@ -3,7 +3,10 @@ package dev.conveyor.server;
 import dev.conveyor.core.testing.MeanColourClassifier;
 import dev.conveyor.core.testing.TestWorkers;
 import dev.conveyor.core.transport.EmbeddedTransport;
+import dev.conveyor.core.worker.FileFetcher;
 import dev.conveyor.core.worker.Worker;
+import dev.conveyor.core.worker.WorkerConfig;
+import java.time.Duration;
 import java.util.List;
 
 /** Servers for tests: started on a free port over one worker on the embedded transport. */
@@ -26,15 +29,32 @@ final class TestServers {
       int capacity,
       StoredResults stored,
       List<AutoCloseable> open) {
+    return embedded(config, model, capacity, stored, 2, open);
+  }
+
+  /** The same, with {@code top} predictions per result. */
+  static ConveyorServer embedded(
+      ServerConfig config,
+      MeanColourClassifier model,
+      int capacity,
+      StoredResults stored,
+      int top,
+      List<AutoCloseable> open) {
     EmbeddedTransport transport = new EmbeddedTransport(capacity, 3);
     open.add(transport);
-    Worker worker = TestWorkers.colour(transport, transport, model, 4);
+    Worker worker =
+        new Worker(
+                WorkerConfig.defaults().withBatchSize(4).withLinger(Duration.ofMillis(20)),
+                TestWorkers.pipeline(model, 4, new FileFetcher(), top),
+                transport,
+                transport)
+            .start();
     open.add(worker);
     ConveyorServer server =
         new ConveyorServer(
                 config.withPort(0),
                 new EmbeddedClassify(
-                    transport, List.of(worker), model.spec().name(), 2, new int[] {3, 32, 32}),
+                    transport, List.of(worker), model.spec().name(), top, new int[] {3, 32, 32}),
                 stored)
             .start();
     open.add(server);

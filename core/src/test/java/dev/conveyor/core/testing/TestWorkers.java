@@ -46,12 +46,17 @@ public final class TestWorkers {
 
   /** The pipeline of {@link #colour}, fetching requests by key with {@code fetcher}. */
   public static Pipeline pipeline(MeanColourClassifier model, int batch, Fetcher fetcher) {
+    return pipeline(model, batch, fetcher, 2);
+  }
+
+  /** The pipeline of {@link #colour} with {@code top} predictions per result. */
+  public static Pipeline pipeline(MeanColourClassifier model, int batch, Fetcher fetcher, int top) {
     Preprocessing spec =
         Preset.IMAGENET.builder().optResize(Resize.exact(32, 32)).optCrop(0, 0).build();
     return new Pipeline(
         model,
         new Preprocessor(spec, new ImageDecoder(ImageLimits.DEFAULT)),
-        new TopK(2, ScoreMode.SOFTMAX, Labels.of(model.spec().labels())),
+        new TopK(top, ScoreMode.SOFTMAX, Labels.of(model.spec().labels())),
         fetcher,
         HostName.get(),
         batch);
