@@ -19,9 +19,15 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
-import numpy as np
-import redis
-from PIL import Image
+try:
+    import numpy as np
+    import redis
+    from PIL import Image
+except ImportError as missing:
+    sys.exit(
+        "seed003-client.py needs numpy, PIL and redis (%s): on Debian, apt-get install "
+        "python3-numpy python3-pil python3-redis; elsewhere, pip install numpy pillow redis" % missing
+    )
 
 IMAGE_QUEUE = "image_queue"
 CLIENT_SLEEP = 0.25
