@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.within;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.conveyor.core.Json;
 import dev.conveyor.core.testing.Requirements;
-import dev.conveyor.onnx.testing.TestModels;
 import dev.conveyor.redis.RedisServer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -50,24 +49,7 @@ class Seed003IT {
   }
 
   private Process worker(String host, String uri, Path model) throws Exception {
-    ProcessBuilder b =
-        new ProcessBuilder(
-                ROOT.resolve("conveyor").toString(),
-                "worker",
-                "--from",
-                uri,
-                "--model",
-                model.toString(),
-                "--resize",
-                "224x224",
-                "--crop",
-                "none",
-                "--batch",
-                "4")
-            .redirectOutput(dir.resolve(host + ".out").toFile())
-            .redirectError(dir.resolve(host + ".err").toFile());
-    b.environment().put("HOSTNAME", host);
-    Process p = b.start();
+    Process p = ColourModel.worker(ROOT, dir, host, uri, model, "--batch", "4");
     processes.add(p);
     return p;
   }
@@ -127,9 +109,8 @@ class Seed003IT {
   void theSeedsClientGetsItsAnswersFromTwoWorkersForTensorsAndEncodedImages() throws Exception {
     Requirements.executable(PYTHON, "apt-get install python3-numpy python3-pil python3-redis");
     redis = RedisServer.start(Files.createDirectories(dir.resolve("redis")), false);
-    Path model =
-        TestModels.writeColour(dir.resolve("colours.onnx"), TestModels.Colour.imagenetSized());
-    List<Path> images = ColourImages.write(dir);
+    Path model = ColourModel.model(dir);
+    List<Path> images = ColourModel.images(dir);
     String uri = redis.uri("profile=seed003");
     Process a = worker("host-a", uri, model);
     Process b = worker("host-b", uri, model);
@@ -137,10 +118,8 @@ class Seed003IT {
     awaitStarted("host-b", b);
 
     // what classify says of the same files
-    List<String> args =
-        new ArrayList<>(
-            List.of(
-                "classify", "--model", model.toString(), "--resize", "224x224", "--crop", "none"));
+    List<String> args = new ArrayList<>(List.of("classify"));
+    args.addAll(ColourModel.options(model));
     images.forEach(f -> args.add(f.toString()));
     CliRun classify = CliRun.of(args.toArray(String[]::new));
     Map<String, JsonNode> expected = new HashMap<>();

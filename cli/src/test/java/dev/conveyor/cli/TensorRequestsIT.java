@@ -7,7 +7,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.conveyor.core.Json;
 import dev.conveyor.core.testing.Requirements;
 import dev.conveyor.kafka.KafkaServer;
-import dev.conveyor.onnx.testing.TestModels;
 import dev.conveyor.redis.RedisServer;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
@@ -94,21 +93,7 @@ class TensorRequestsIT {
   }
 
   private Process worker(String name, String uri, Path model) throws Exception {
-    Process p =
-        new ProcessBuilder(
-                ROOT.resolve("conveyor").toString(),
-                "worker",
-                "--from",
-                uri,
-                "--model",
-                model.toString(),
-                "--resize",
-                "224x224",
-                "--crop",
-                "none")
-            .redirectOutput(dir.resolve(name + ".out").toFile())
-            .redirectError(dir.resolve(name + ".err").toFile())
-            .start();
+    Process p = ColourModel.worker(ROOT, dir, name, uri, model);
     open.add(() -> p.destroyForcibly().waitFor());
     return p;
   }
@@ -116,11 +101,10 @@ class TensorRequestsIT {
   @Test
   void tensorsGetTheTopKOfTheirImagesOnEveryTransport() throws Exception {
     Requirements.executable(PYTHON, "apt-get install python3-numpy python3-pil");
-    Path model =
-        TestModels.writeColour(dir.resolve("colours.onnx"), TestModels.Colour.imagenetSized());
-    List<Path> images = ColourImages.write(dir);
+    Path model = ColourModel.model(dir);
+    List<Path> images = ColourModel.images(dir);
     List<Path> npy = tensors(images);
-    String[] pipeline = {"--model", model.toString(), "--resize", "224x224", "--crop", "none"};
+    String[] pipeline = ColourModel.options(model).toArray(String[]::new);
 
     List<String> args = new ArrayList<>(List.of("classify"));
     args.addAll(List.of(pipeline));

@@ -49,6 +49,27 @@ public record Preprocessing(
     return cropHeight > 0 ? cropHeight : resize.height();
   }
 
+  /**
+   * Per output channel, the factor of {@code (v * scale - mean) / std = v * gain + offset} for an
+   * 8-bit value {@code v}.
+   */
+  public double[] gains() {
+    double[] g = new double[channels()];
+    for (int c = 0; c < g.length; c++) {
+      g[c] = (double) scale / std[c];
+    }
+    return g;
+  }
+
+  /** Per output channel, the offset of {@link #gains()}. */
+  public double[] offsets() {
+    double[] o = new double[channels()];
+    for (int c = 0; c < o.length; c++) {
+      o[c] = -(double) mean[c] / std[c];
+    }
+    return o;
+  }
+
   /** Floats in the tensor of one image. */
   public int tensorSize() {
     return channels() * outputWidth() * outputHeight();

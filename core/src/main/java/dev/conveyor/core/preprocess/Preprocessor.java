@@ -31,14 +31,9 @@ public final class Preprocessor {
   public Preprocessor(Preprocessing spec, ImageDecoder decoder) {
     this.spec = spec;
     this.decoder = decoder;
-    int channels = spec.channels();
     // (v * scale - mean) / std = v * alpha + beta
-    this.alpha = new double[channels];
-    this.beta = new double[channels];
-    for (int c = 0; c < channels; c++) {
-      alpha[c] = (double) spec.scale() / spec.std()[c];
-      beta[c] = -(double) spec.mean()[c] / spec.std()[c];
-    }
+    this.alpha = spec.gains();
+    this.beta = spec.offsets();
     // decoded images are BGR (or one gray channel); map each output channel to its source
     this.sourceChannel =
         switch (spec.color()) {

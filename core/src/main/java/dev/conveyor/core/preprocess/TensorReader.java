@@ -139,13 +139,8 @@ public final class TensorReader {
   public TensorReader(Preprocessing spec, Layout assumed) {
     this.spec = spec;
     this.assumed = assumed != null ? assumed : spec.layout();
-    int channels = spec.channels();
-    this.alpha = new double[channels];
-    this.beta = new double[channels];
-    for (int c = 0; c < channels; c++) {
-      alpha[c] = (double) spec.scale() / spec.std()[c];
-      beta[c] = -(double) spec.mean()[c] / spec.std()[c];
-    }
+    this.alpha = spec.gains();
+    this.beta = spec.offsets();
     // uint8 tensors are RGB: map each of the model's channels to its source channel
     this.sourceChannel =
         switch (spec.color()) {
