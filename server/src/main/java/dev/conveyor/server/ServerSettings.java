@@ -1,9 +1,15 @@
 package dev.conveyor.server;
 
+import dev.conveyor.core.ConveyorException;
+import dev.conveyor.core.ErrorCode;
 import dev.conveyor.core.settings.Setting;
 import dev.conveyor.core.settings.SettingGroup;
 import dev.conveyor.core.settings.Settings;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 
 /** The HTTP server's settings, declared once: {@code conveyor serve} takes them as options. */
 public final class ServerSettings {
@@ -14,11 +20,20 @@ public final class ServerSettings {
   public static final Setting<String> BIND =
       Setting.text("bind", "127.0.0.1", "address to listen on (by default, this machine only)")
           .withLabel("HOST");
+
+  /** The environment variable a token may come from, out of sight of {@code ps}. */
+  public static final String TOKEN_VARIABLE = "CONVEYOR_TOKEN";
+
   public static final Setting<String> TOKEN =
       Setting.secret(
               "token",
-              "require `Authorization: Bearer TOKEN` on every route but the public ones (the page, its files, the health checks, /v1/info)")
+              "require `Authorization: Bearer TOKEN` on every route but the public ones (the page, its files, the health checks, /v1/info); every local user can read a command line, so prefer --token-file or CONVEYOR_TOKEN")
           .withLabel("TOKEN");
+  public static final Setting<Path> TOKEN_FILE =
+      Setting.path(
+          "token-file",
+          "FILE",
+          "read the token from this file (its first line); else the CONVEYOR_TOKEN environment variable, when set");
   public static final Setting<Duration> TIMEOUT =
       Setting.seconds("timeout", 30, "seconds a caller waits for its result (504 beyond)");
   public static final Setting<Integer> JOB_CAPACITY =
@@ -40,17 +55,65 @@ public final class ServerSettings {
 
   public static final SettingGroup SERVER_SETTINGS =
       SettingGroup.of(
-          "HTTP server", PORT, BIND, TOKEN, TIMEOUT, JOB_CAPACITY, JOB_EXPIRY, DASHBOARD_FROM);
+          "HTTP server",
+          PORT,
+          BIND,
+          TOKEN,
+          TOKEN_FILE,
+          TIMEOUT,
+          JOB_CAPACITY,
+          JOB_EXPIRY,
+          DASHBOARD_FROM);
 
   /** The server's configuration from its settings; uploads are limited to {@code maxBytes}. */
   public static ServerConfig config(Settings s, long maxBytes) {
+    return config(s, maxBytes, System.getenv());
+  }
+
+  /** The same, reading {@link #TOKEN_VARIABLE} from {@code environment}. */
+  static ServerConfig config(Settings s, long maxBytes, Map<String, String> environment) {
     return ServerConfig.defaults()
         .withPort(s.get(PORT))
         .withBind(s.get(BIND))
-        .withToken(s.get(TOKEN))
+        .withToken(token(s, environment))
         .withResultTimeout(s.get(TIMEOUT))
         .withJobCapacity(s.get(JOB_CAPACITY))
         .withJobExpiry(s.get(JOB_EXPIRY))
         .withMaxRequestBytes(maxBytes);
+  }
+
+  /**
+   * The token: {@code --token}, else the first line of {@code --token-file}, else {@link
+   * #TOKEN_VARIABLE}; {@code null} for none.
+   *
+   * @throws ConveyorException {@code INVALID_SETTING} for a token file that cannot be read or is
+   *     empty, or for both {@code --token} and {@code --token-file}
+   */
+  static String token(Settings s, Map<String, String> environment) {
+    if (s.has(TOKEN) && s.has(TOKEN_FILE)) {
+      throw new ConveyorException(
+          ErrorCode.INVALID_SETTING, "give --token or --token-file, not both");
+    }
+    if (s.has(TOKEN)) {
+      return s.get(TOKEN);
+    }
+    Path file = s.get(TOKEN_FILE);
+    if (file != null) {
+      String token;
+      try {
+        token = Files.readAllLines(file).stream().findFirst().orElse("").strip();
+      } catch (IOException e) {
+        throw new ConveyorException(
+            ErrorCode.INVALID_SETTING,
+            "cannot read the token file " + file + ": " + e.getClass().getSimpleName());
+      }
+      if (token.isEmpty()) {
+        throw new ConveyorException(
+            ErrorCode.INVALID_SETTING, "the token file " + file + " is empty");
+      }
+      return token;
+    }
+    String variable = environment.get(TOKEN_VARIABLE);
+    return variable == null || variable.isBlank() ? null : variable.strip();
   }
 }
