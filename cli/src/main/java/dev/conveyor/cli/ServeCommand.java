@@ -124,8 +124,13 @@ final class ServeCommand implements Callable<Integer>, SettingOptions.Taking {
       spec.commandLine()
           .getErr()
           .printf(
-              "conveyor serve: http://%s:%d/ (model %s, %s, %d worker(s) in this process)%n",
-              config.bind(), server.port(), classify.model(), classify.transport(), n);
+              "conveyor serve: %s://%s:%d/ (model %s, %s, %d worker(s) in this process)%n",
+              config.tls() != null ? "https" : "http",
+              config.bind(),
+              server.port(),
+              classify.model(),
+              classify.transport(),
+              n);
       spec.commandLine().getErr().flush();
       CountDownLatch stopped = new CountDownLatch(1);
       Runtime.getRuntime()

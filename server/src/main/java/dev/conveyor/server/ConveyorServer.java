@@ -67,6 +67,9 @@ public final class ConveyorServer implements AutoCloseable {
                   });
               c.events.handlerAdded(this::registered);
               CanonicalPaths.register(c);
+              if (config.tls() != null) {
+                c.registerPlugin(Https.plugin(config));
+              }
             });
     Front front = new Front(classify, events, config.resultTimeout(), deadlines);
     Uploads uploads = new Uploads(config.maxRequestBytes());

@@ -2,6 +2,7 @@ package dev.conveyor.server;
 
 import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.ErrorCode;
+import java.nio.file.Path;
 import java.time.Duration;
 
 /**
@@ -15,6 +16,7 @@ import java.time.Duration;
  *     TOKEN} (401 without); the page, its files, {@code /v1/info} and the health checks are public
  * @param jobCapacity the most asynchronous jobs kept at once (429 beyond, while all are running)
  * @param jobExpiry how long a finished job's result is kept after the job was made
+ * @param tls the certificate and key to serve HTTPS with, or {@code null} for plain HTTP
  */
 public record ServerConfig(
     String bind,
@@ -23,7 +25,16 @@ public record ServerConfig(
     Duration resultTimeout,
     String token,
     int jobCapacity,
-    Duration jobExpiry) {
+    Duration jobExpiry,
+    Tls tls) {
+
+  /**
+   * HTTPS: a PEM certificate (its chain, the server's first) and its PEM private key.
+   *
+   * @param certificate the certificate file
+   * @param key the private key file, unencrypted (PKCS#8 or PKCS#1)
+   */
+  public record Tls(Path certificate, Path key) {}
 
   public ServerConfig {
     if (token != null && token.isBlank()) {
@@ -41,35 +52,50 @@ public record ServerConfig(
 
   public static ServerConfig defaults() {
     return new ServerConfig(
-        "127.0.0.1", 8080, 20L << 20, Duration.ofSeconds(30), null, 10_000, Duration.ofHours(1));
+        "127.0.0.1",
+        8080,
+        20L << 20,
+        Duration.ofSeconds(30),
+        null,
+        10_000,
+        Duration.ofHours(1),
+        null);
   }
 
   public ServerConfig withPort(int p) {
-    return new ServerConfig(bind, p, maxRequestBytes, resultTimeout, token, jobCapacity, jobExpiry);
+    return new ServerConfig(
+        bind, p, maxRequestBytes, resultTimeout, token, jobCapacity, jobExpiry, tls);
   }
 
   public ServerConfig withToken(String t) {
-    return new ServerConfig(bind, port, maxRequestBytes, resultTimeout, t, jobCapacity, jobExpiry);
+    return new ServerConfig(
+        bind, port, maxRequestBytes, resultTimeout, t, jobCapacity, jobExpiry, tls);
   }
 
   public ServerConfig withMaxRequestBytes(long n) {
-    return new ServerConfig(bind, port, n, resultTimeout, token, jobCapacity, jobExpiry);
+    return new ServerConfig(bind, port, n, resultTimeout, token, jobCapacity, jobExpiry, tls);
   }
 
   public ServerConfig withResultTimeout(Duration d) {
-    return new ServerConfig(bind, port, maxRequestBytes, d, token, jobCapacity, jobExpiry);
+    return new ServerConfig(bind, port, maxRequestBytes, d, token, jobCapacity, jobExpiry, tls);
   }
 
   public ServerConfig withBind(String host) {
     return new ServerConfig(
-        host, port, maxRequestBytes, resultTimeout, token, jobCapacity, jobExpiry);
+        host, port, maxRequestBytes, resultTimeout, token, jobCapacity, jobExpiry, tls);
   }
 
   public ServerConfig withJobCapacity(int n) {
-    return new ServerConfig(bind, port, maxRequestBytes, resultTimeout, token, n, jobExpiry);
+    return new ServerConfig(bind, port, maxRequestBytes, resultTimeout, token, n, jobExpiry, tls);
+  }
+
+  /** Serves HTTPS with this certificate and key; {@code null} for plain HTTP. */
+  public ServerConfig withTls(Tls t) {
+    return new ServerConfig(
+        bind, port, maxRequestBytes, resultTimeout, token, jobCapacity, jobExpiry, t);
   }
 
   public ServerConfig withJobExpiry(Duration d) {
-    return new ServerConfig(bind, port, maxRequestBytes, resultTimeout, token, jobCapacity, d);
+    return new ServerConfig(bind, port, maxRequestBytes, resultTimeout, token, jobCapacity, d, tls);
   }
 }

@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 
 /** The HTTP server's settings, declared once: {@code conveyor serve} takes them as options. */
@@ -34,6 +35,14 @@ public final class ServerSettings {
           "token-file",
           "FILE",
           "read the token from this file (its first line); else the CONVEYOR_TOKEN environment variable, when set");
+  public static final Setting<Path> TLS_CERT =
+      Setting.path(
+          "tls-cert",
+          "PEM",
+          "serve HTTPS (only) with this PEM certificate, the server's first in the chain; with --tls-key");
+  public static final Setting<Path> TLS_KEY =
+      Setting.path(
+          "tls-key", "PEM", "the certificate's PEM private key, unencrypted; with --tls-cert");
   public static final Setting<Duration> TIMEOUT =
       Setting.seconds("timeout", 30, "seconds a caller waits for its result (504 beyond)");
   public static final Setting<Integer> JOB_CAPACITY =
@@ -60,6 +69,8 @@ public final class ServerSettings {
           BIND,
           TOKEN,
           TOKEN_FILE,
+          TLS_CERT,
+          TLS_KEY,
           TIMEOUT,
           JOB_CAPACITY,
           JOB_EXPIRY,
@@ -76,10 +87,30 @@ public final class ServerSettings {
         .withPort(s.get(PORT))
         .withBind(s.get(BIND))
         .withToken(token(s, environment))
+        .withTls(tls(s))
         .withResultTimeout(s.get(TIMEOUT))
         .withJobCapacity(s.get(JOB_CAPACITY))
         .withJobExpiry(s.get(JOB_EXPIRY))
         .withMaxRequestBytes(maxBytes);
+  }
+
+  /** HTTPS's certificate and key, both or neither; each must be a readable file. */
+  static ServerConfig.Tls tls(Settings s) {
+    Path cert = s.get(TLS_CERT);
+    Path key = s.get(TLS_KEY);
+    if (cert == null && key == null) {
+      return null;
+    }
+    if (cert == null || key == null) {
+      throw new ConveyorException(
+          ErrorCode.INVALID_SETTING, "HTTPS needs both --tls-cert and --tls-key");
+    }
+    for (Path p : List.of(cert, key)) {
+      if (!Files.isReadable(p)) {
+        throw new ConveyorException(ErrorCode.INVALID_SETTING, "cannot read " + p);
+      }
+    }
+    return new ServerConfig.Tls(cert, key);
   }
 
   /**

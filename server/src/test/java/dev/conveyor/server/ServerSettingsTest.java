@@ -56,4 +56,26 @@ class ServerSettingsTest {
         .message()
         .doesNotContain("s3cr3t-value");
   }
+
+  @Test
+  void httpsNeedsBothACertificateAndAKeyThatCanBeRead() throws Exception {
+    Path cert = Files.writeString(dir.resolve("cert.pem"), "-----BEGIN CERTIFICATE-----\n");
+    Path key = Files.writeString(dir.resolve("key.pem"), "-----BEGIN PRIVATE KEY-----\n");
+    assertThat(ServerSettings.tls(settings(Map.of()))).isNull();
+    assertThat(
+            ServerSettings.tls(
+                settings(Map.of("tls-cert", cert.toString(), "tls-key", key.toString()))))
+        .isEqualTo(new ServerConfig.Tls(cert, key));
+    assertThatThrownBy(() -> ServerSettings.tls(settings(Map.of("tls-cert", cert.toString()))))
+        .hasMessageContaining("both --tls-cert and --tls-key");
+    assertThatThrownBy(
+            () ->
+                ServerSettings.tls(
+                    settings(
+                        Map.of(
+                            "tls-cert", cert.toString(),
+                            "tls-key", dir.resolve("nope.pem").toString()))))
+        .hasMessageContaining("cannot read")
+        .hasMessageContaining("nope.pem");
+  }
 }

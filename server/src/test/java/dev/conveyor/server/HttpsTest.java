@@ -1,0 +1,108 @@
+package dev.conveyor.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.conveyor.core.testing.MeanColourClassifier;
+import dev.conveyor.core.testing.TestImages;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.security.KeyStore;
+import java.security.cert.CertificateFactory;
+import java.util.ArrayList;
+import java.util.List;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLHandshakeException;
+import javax.net.ssl.TrustManagerFactory;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** {@code serve --tls-cert --tls-key}: HTTPS only, checked by a real TLS client. */
+@Timeout(60)
+class HttpsTest {
+  private final List<AutoCloseable> open = new ArrayList<>();
+
+  @AfterEach
+  void closeAll() throws Exception {
+    for (int i = open.size() - 1; i >= 0; i--) {
+      open.get(i).close();
+    }
+  }
+
+  private static Path resource(String name) throws URISyntaxException {
+    return Path.of(HttpsTest.class.getResource("/tls/" + name).toURI());
+  }
+
+  /** A client that trusts only the test certificate, and checks the host name against it. */
+  private static HttpClient trusting() throws Exception {
+    KeyStore trusted = KeyStore.getInstance(KeyStore.getDefaultType());
+    trusted.load(null, null);
+    try (InputStream in = HttpsTest.class.getResourceAsStream("/tls/cert.pem")) {
+      trusted.setCertificateEntry(
+          "conveyor-test", CertificateFactory.getInstance("X.509").generateCertificate(in));
+    }
+    TrustManagerFactory tmf =
+        TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+    tmf.init(trusted);
+    SSLContext tls = SSLContext.getInstance("TLS");
+    tls.init(null, tmf.getTrustManagers(), null);
+    return HttpClient.newBuilder().sslContext(tls).build();
+  }
+
+  @Test
+  void theApiIsServedOverHttpsOnlyWithTheGivenCertificate() throws Exception {
+    ServerConfig config =
+        ServerConfig.defaults()
+            .withToken("tls-token")
+            .withTls(new ServerConfig.Tls(resource("cert.pem"), resource("key.pem")));
+    ConveyorServer s =
+        TestServers.embedded(config, new MeanColourClassifier(32, 32), 8, null, open);
+    assertThat(s.port()).isPositive();
+    HttpClient client = trusting();
+    HttpRequest predict =
+        HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + s.port() + "/v1/classify"))
+            .header("Content-Type", "image/png")
+            .header("Authorization", "Bearer tls-token")
+            .POST(HttpRequest.BodyPublishers.ofByteArray(TestImages.bytes("palette-blue.png")))
+            .build();
+    HttpResponse<String> r = client.send(predict, HttpResponse.BodyHandlers.ofString());
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    assertThat(r.body()).contains("\"label\":\"blue\"");
+    assertThat(r.sslSession()).isPresent();
+
+    HttpResponse<String> noToken =
+        client.send(
+            HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + s.port() + "/metrics"))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(noToken.statusCode()).as("the token still holds over HTTPS").isEqualTo(401);
+
+    // a client that does not trust the certificate refuses the server
+    assertThatThrownBy(
+            () ->
+                HttpClient.newHttpClient()
+                    .send(
+                        HttpRequest.newBuilder(
+                                URI.create("https://127.0.0.1:" + s.port() + "/v1/info"))
+                            .build(),
+                        HttpResponse.BodyHandlers.ofString()))
+        .isInstanceOf(SSLHandshakeException.class);
+    // and plain HTTP gets no answer on the port
+    assertThatThrownBy(
+            () ->
+                HttpClient.newHttpClient()
+                    .send(
+                        HttpRequest.newBuilder(
+                                URI.create("http://127.0.0.1:" + s.port() + "/v1/info"))
+                            .build(),
+                        HttpResponse.BodyHandlers.ofString()))
+        .isInstanceOf(IOException.class);
+  }
+}
