@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Makes the image fixtures of core's tests: photo-like images, odd encodings, broken files.
-# Needs Debian's imagemagick and libimage-exiftool-perl. Deterministic: fixed seeds, no dates.
+# Needs Debian's imagemagick, libimage-exiftool-perl and python3-pil. Deterministic: fixed seeds,
+# no dates.
 #   scripts/make-test-images.sh core/src/test/resources/images
 set -euo pipefail
 out=${1:?usage: make-test-images.sh OUT_DIR}
@@ -42,4 +43,21 @@ head -c "$(( $(stat -c %s "$out/plasma-640x480.jpg") / 2 ))" "$out/plasma-640x48
 head -c "$(( $(stat -c %s "$out/plasma-300x500.png") / 2 ))" "$out/plasma-300x500.png" > "$out/truncated.png"
 printf 'this is a text file, not an image\n' > "$out/not-an-image.txt"
 { printf '\x89PNG\r\n\x1a\n'; head -c 200 /dev/zero; } > "$out/fake.png"
+
+# hostile: a plain CMYK JPEG (Adobe transform 0; cmyk-red.jpg above is YCCK), a format Conveyor
+# does not decode, and headers that claim far more pixels than their few bytes hold
+/usr/bin/python3 - "$out" <<'PY'
+import io, struct, sys
+from PIL import Image
+out = sys.argv[1]
+Image.new("CMYK", (64, 48), (0, 230, 230, 10)).save(out + "/cmyk-adobe0-red.jpg", "JPEG", quality=90)
+Image.new("RGB", (32, 32), (200, 30, 30)).save(out + "/red.webp", "WEBP")
+b = io.BytesIO(); Image.new("RGB", (16, 16), (10, 200, 10)).save(b, "JPEG"); j = bytearray(b.getvalue())
+struct.pack_into(">HH", j, j.find(b"\xff\xc0") + 5, 65000, 65000)  # SOF0: height, width
+open(out + "/huge-dimensions.jpg", "wb").write(j)
+g = io.BytesIO(); Image.new("P", (8, 8), 1).save(g, "GIF"); gb = bytearray(g.getvalue())
+struct.pack_into("<HH", gb, 6, 65535, 65535)  # the logical screen
+struct.pack_into("<HH", gb, gb.find(b"\x2c") + 5, 65535, 65535)  # the image descriptor
+open(out + "/gif-bomb.gif", "wb").write(gb)
+PY
 echo "fixtures written to $out"

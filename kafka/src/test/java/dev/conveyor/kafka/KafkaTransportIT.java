@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.conveyor.core.ClassifyResult;
 import dev.conveyor.core.ConveyorException;
+import dev.conveyor.core.ErrorCode;
 import dev.conveyor.core.ImageRequest;
 import dev.conveyor.core.Json;
 import dev.conveyor.core.testing.LoneRequests;
@@ -320,6 +321,44 @@ class KafkaTransportIT {
         Json.read(new String(results.get(0).value(), StandardCharsets.UTF_8), ClassifyResult.class);
     assertThat(r.id()).isEqualTo("from-kcat");
     assertThat(r.top().label()).isEqualTo("blue");
+  }
+
+  @Test
+  void hostileImagesGetErrorResultsAtOnceAndTheWorkerGoesOn() throws Exception {
+    KafkaAddress address =
+        KafkaAddress.parse(
+            broker.uri("topic=images-hostile&results=results-hostile&group=g-hostile"));
+    worker(address, new MeanColourClassifier(32, 32));
+    Map<String, ErrorCode> hostile =
+        Map.of(
+            "truncated.jpg", ErrorCode.CORRUPT,
+            "gif-bomb.gif", ErrorCode.TOO_LARGE,
+            "huge-dimensions.jpg", ErrorCode.TOO_LARGE,
+            "red.webp", ErrorCode.UNSUPPORTED_FORMAT);
+    List<String> names = new ArrayList<>(hostile.keySet());
+    names.add("palette-blue.png");
+    Map<String, String> nameOf = new HashMap<>();
+    try (KafkaRequests requests = new KafkaRequests(address)) {
+      for (String name : names) {
+        ImageRequest r = ImageRequest.ofBytes(name, TestImages.bytes(name), null);
+        nameOf.put(r.id(), name);
+        requests.send(r, Duration.ofSeconds(30));
+      }
+      assertThat(requests.flush(Duration.ofSeconds(30))).isEmpty();
+    }
+    List<ConsumerRecord<String, byte[]>> results =
+        readAll(address, address.results(), names.size(), Duration.ofSeconds(60));
+    assertThat(results).hasSize(names.size());
+    for (ConsumerRecord<String, byte[]> record : results) {
+      ClassifyResult r =
+          Json.read(new String(record.value(), StandardCharsets.UTF_8), ClassifyResult.class);
+      String name = nameOf.get(r.id());
+      if (name.equals("palette-blue.png")) {
+        assertThat(r.top().label()).as("the worker goes on").isEqualTo("blue");
+      } else {
+        assertThat(r.error().code()).as(name).isEqualTo(hostile.get(name));
+      }
+    }
   }
 
   @Test

@@ -270,18 +270,39 @@ class RedisTransportIT {
     }
   }
 
-  @Test
-  void aCorruptImageGetsAnErrorResultAtOnce() throws Exception {
+  @ParameterizedTest(name = "{0} mode")
+  @ValueSource(strings = {"list", "stream", "pubsub"})
+  void hostileImagesGetErrorResultsAtOnceAndTheWorkerGoesOn(String mode) throws Exception {
     RedisServer server = redis(false);
-    RedisAddress address = RedisAddress.parse(server.uri(""));
+    RedisAddress address = RedisAddress.parse(server.uri("mode=" + mode));
     worker(address, new MeanColourClassifier(32, 32), 4);
-    ImageRequest broken =
-        ImageRequest.ofBytes("truncated.jpg", TestImages.bytes("truncated.jpg"), null);
-    try (RedisRequests producer = new RedisBroker(address).producer()) {
-      producer.send(broken, Duration.ofSeconds(5));
+    if (mode.equals("pubsub")) {
+      awaitSubscribers(address, address.images(), 1);
     }
-    ClassifyResult r = awaitResults(address, List.of(broken.id()), Duration.ofSeconds(5)).get(0);
-    assertThat(r.error().code()).isEqualTo(ErrorCode.CORRUPT);
+    Map<String, ErrorCode> hostile =
+        Map.of(
+            "truncated.jpg", ErrorCode.CORRUPT,
+            "gif-bomb.gif", ErrorCode.TOO_LARGE,
+            "huge-dimensions.jpg", ErrorCode.TOO_LARGE,
+            "red.webp", ErrorCode.UNSUPPORTED_FORMAT);
+    List<ImageRequest> sent = new ArrayList<>();
+    hostile.keySet().forEach(n -> sent.add(ImageRequest.ofBytes(n, TestImages.bytes(n), null)));
+    sent.add(ImageRequest.ofBytes("blue", TestImages.bytes("palette-blue.png"), null));
+    try (RedisRequests producer = new RedisBroker(address).producer()) {
+      for (ImageRequest r : sent) {
+        producer.send(r, Duration.ofSeconds(5));
+      }
+    }
+    List<ClassifyResult> results =
+        awaitResults(address, sent.stream().map(ImageRequest::id).toList(), Duration.ofSeconds(10));
+    for (int i = 0; i < hostile.size(); i++) {
+      assertThat(results.get(i).error().code())
+          .as(sent.get(i).source())
+          .isEqualTo(hostile.get(sent.get(i).source()));
+    }
+    assertThat(results.get(hostile.size()).top().label())
+        .as("the worker goes on")
+        .isEqualTo("blue");
   }
 
   @Test

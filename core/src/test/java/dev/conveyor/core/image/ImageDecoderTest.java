@@ -27,6 +27,7 @@ class ImageDecoderTest {
   @ParameterizedTest(name = "{0} decodes to rgb({1},{2},{3})")
   @CsvSource({
     "cmyk-red.jpg,                 220, 20,  30",
+    "cmyk-adobe0-red.jpg,          245, 24,  24",
     "rgb16-green.png,              20,  200, 40",
     "palette-blue.png,             30,  40,  210",
     "yellow.bmp,                   240, 240, 20",
@@ -113,7 +114,10 @@ class ImageDecoderTest {
     "truncated.png,     CORRUPT",
     "corrupt.jpg,       CORRUPT",
     "not-an-image.txt,  UNSUPPORTED_FORMAT",
+    "red.webp,          UNSUPPORTED_FORMAT",
     "fake.png,          CORRUPT",
+    "huge-dimensions.jpg, TOO_LARGE",
+    "gif-bomb.gif,      TOO_LARGE",
   })
   void brokenInputGivesAnErrorWithACode(String name, ErrorCode code) {
     assertThatThrownBy(() -> decoder.decode(TestImages.bytes(name), false, 0))
