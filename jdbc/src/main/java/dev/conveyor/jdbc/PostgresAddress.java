@@ -9,7 +9,6 @@ import java.net.URISyntaxException;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
@@ -45,9 +44,7 @@ record PostgresAddress(
               .formatted(text));
     }
     Arguments.Query query = Arguments.query(text);
-    Map<String, String> given = new LinkedHashMap<>(query.params());
-    given.putAll(overrides);
-    Settings s = Settings.read(given, "PostgreSQL URI", PostgresSettings.ALL);
+    Settings s = query.settings(Map.of(), overrides, "PostgreSQL URI", PostgresSettings.ALL);
     URI uri;
     try {
       uri = new URI(query.base());

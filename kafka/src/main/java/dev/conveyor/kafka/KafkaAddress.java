@@ -4,7 +4,6 @@ import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.ErrorCode;
 import dev.conveyor.core.settings.Arguments;
 import dev.conveyor.core.settings.Settings;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Properties;
 
@@ -52,9 +51,7 @@ public record KafkaAddress(
       throw new ConveyorException(
           ErrorCode.INVALID_SETTING, "the Kafka URI names no broker: " + text);
     }
-    Map<String, String> given = new LinkedHashMap<>(query.params());
-    given.putAll(overrides);
-    Settings s = Settings.read(given, "Kafka URI", KafkaSettings.ALL);
+    Settings s = query.settings(Map.of(), overrides, "Kafka URI", KafkaSettings.ALL);
     return new KafkaAddress(
         hosts,
         s.get(KafkaSettings.TOPIC),

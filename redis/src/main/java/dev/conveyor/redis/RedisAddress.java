@@ -9,7 +9,6 @@ import dev.conveyor.core.settings.Arguments;
 import dev.conveyor.core.settings.Settings;
 import io.lettuce.core.RedisURI;
 import java.time.Duration;
-import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 
@@ -70,14 +69,13 @@ public record RedisAddress(
               .formatted(text));
     }
     Arguments.Query query = Arguments.query(text);
-    Map<String, String> given = new LinkedHashMap<>();
     String profile = overrides.getOrDefault("profile", query.params().get("profile"));
-    if (profile != null) {
-      given.putAll(RedisSettings.PROFILES.getOrDefault(profile, Map.of()));
-    }
-    given.putAll(query.params());
-    given.putAll(overrides);
-    Settings s = Settings.read(given, "Redis URI", RedisSettings.ALL);
+    Settings s =
+        query.settings(
+            profile == null ? Map.of() : RedisSettings.PROFILES.getOrDefault(profile, Map.of()),
+            overrides,
+            "Redis URI",
+            RedisSettings.ALL);
     RedisURI uri;
     try {
       uri = RedisURI.create(query.base());

@@ -41,7 +41,25 @@ public final class Arguments {
   }
 
   /** A URI split at its query: what comes before the {@code ?}, and the decoded parameters. */
-  public record Query(String base, Map<String, String> params) {}
+  public record Query(String base, Map<String, String> params) {
+    /**
+     * The query's settings of these groups, read and checked: {@code defaults} first, then the
+     * query's parameters, then {@code overrides}, each winning over the one before.
+     *
+     * @param where what the settings came from, for errors ({@code "Redis URI"})
+     * @throws ConveyorException {@code INVALID_SETTING} naming an unknown or invalid setting
+     */
+    public Settings settings(
+        Map<String, String> defaults,
+        Map<String, String> overrides,
+        String where,
+        SettingGroup... groups) {
+      Map<String, String> given = new LinkedHashMap<>(defaults);
+      given.putAll(params);
+      given.putAll(overrides);
+      return Settings.read(given, where, groups);
+    }
+  }
 
   public static Query query(String uri) {
     int q = uri.indexOf('?');
