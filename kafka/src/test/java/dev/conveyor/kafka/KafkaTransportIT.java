@@ -329,12 +329,7 @@ class KafkaTransportIT {
         KafkaAddress.parse(
             broker.uri("topic=images-hostile&results=results-hostile&group=g-hostile"));
     worker(address, new MeanColourClassifier(32, 32));
-    Map<String, ErrorCode> hostile =
-        Map.of(
-            "truncated.jpg", ErrorCode.CORRUPT,
-            "gif-bomb.gif", ErrorCode.TOO_LARGE,
-            "huge-dimensions.jpg", ErrorCode.TOO_LARGE,
-            "red.webp", ErrorCode.UNSUPPORTED_FORMAT);
+    Map<String, ErrorCode> hostile = TestImages.HOSTILE;
     List<String> names = new ArrayList<>(hostile.keySet());
     names.add("palette-blue.png");
     Map<String, String> nameOf = new HashMap<>();

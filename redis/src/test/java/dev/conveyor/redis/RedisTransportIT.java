@@ -279,12 +279,7 @@ class RedisTransportIT {
     if (mode.equals("pubsub")) {
       awaitSubscribers(address, address.images(), 1);
     }
-    Map<String, ErrorCode> hostile =
-        Map.of(
-            "truncated.jpg", ErrorCode.CORRUPT,
-            "gif-bomb.gif", ErrorCode.TOO_LARGE,
-            "huge-dimensions.jpg", ErrorCode.TOO_LARGE,
-            "red.webp", ErrorCode.UNSUPPORTED_FORMAT);
+    Map<String, ErrorCode> hostile = TestImages.HOSTILE;
     List<ImageRequest> sent = new ArrayList<>();
     hostile.keySet().forEach(n -> sent.add(ImageRequest.ofBytes(n, TestImages.bytes(n), null)));
     sent.add(ImageRequest.ofBytes("blue", TestImages.bytes("palette-blue.png"), null));

@@ -1,5 +1,6 @@
 package dev.conveyor.core.testing;
 
+import dev.conveyor.core.ErrorCode;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -18,6 +19,17 @@ import java.util.stream.Stream;
  */
 public final class TestImages {
   private TestImages() {}
+
+  /**
+   * Hostile fixtures and the error each must get wherever it arrives: a truncated JPEG, headers
+   * that claim far more pixels than their bytes hold, and a format Conveyor does not decode.
+   */
+  public static final Map<String, ErrorCode> HOSTILE =
+      Map.of(
+          "truncated.jpg", ErrorCode.CORRUPT,
+          "gif-bomb.gif", ErrorCode.TOO_LARGE,
+          "huge-dimensions.jpg", ErrorCode.TOO_LARGE,
+          "red.webp", ErrorCode.UNSUPPORTED_FORMAT);
 
   public static byte[] bytes(String name) {
     try (InputStream in =
