@@ -6,7 +6,6 @@ import dev.conveyor.core.ImageRequest;
 import dev.conveyor.core.image.ImageFiles;
 import dev.conveyor.core.image.OpenCv;
 import dev.conveyor.core.pipeline.Pipeline;
-import dev.conveyor.core.preprocess.Layout;
 import dev.conveyor.core.preprocess.Preprocessing;
 import dev.conveyor.core.preprocess.TensorReader;
 import java.io.IOException;
@@ -85,13 +84,9 @@ public record Corpus(
     if (out.isEmpty()) {
       throw new ConveyorException(ErrorCode.BAD_TENSOR, "no image of the corpus preprocesses");
     }
-    int c = spec.channels();
-    int h = spec.outputHeight();
-    int w = spec.outputWidth();
+    int[] shape = spec.shape();
     String type =
-        spec.layout() == Layout.NCHW
-            ? TensorReader.contentType(TensorReader.DType.FLOAT32, 1, c, h, w)
-            : TensorReader.contentType(TensorReader.DType.FLOAT32, 1, h, w, c);
+        TensorReader.contentType(TensorReader.DType.FLOAT32, 1, shape[0], shape[1], shape[2]);
     return new Corpus(images, List.of(), out, type);
   }
 

@@ -2,8 +2,6 @@ package dev.conveyor.cli;
 
 import dev.conveyor.core.broker.Broker;
 import dev.conveyor.core.pipeline.Pipeline;
-import dev.conveyor.core.preprocess.Layout;
-import dev.conveyor.core.preprocess.Preprocessing;
 import dev.conveyor.core.settings.SettingGroup;
 import dev.conveyor.core.settings.Settings;
 import dev.conveyor.core.worker.Fetchers;
@@ -158,15 +156,6 @@ final class ServeCommand implements Callable<Integer>, SettingOptions.Taking {
         store.results(), images, settings.get(PipelineSettings.MAX_BYTES), store.describe());
   }
 
-  /** One image's tensor as the pipeline's model takes it, in its layout. */
-  private static int[] tensorShape(Pipeline pipeline) {
-    Preprocessing spec = pipeline.preprocessor().spec();
-    int c = spec.channels();
-    int h = spec.outputHeight();
-    int w = spec.outputWidth();
-    return spec.layout() == Layout.NCHW ? new int[] {c, h, w} : new int[] {h, w, c};
-  }
-
   /** Workers in this process on the in-memory transport. */
   private Classify embedded(Settings settings, int n, List<AutoCloseable> open) {
     Pipeline pipeline = CommandSettings.open(spec, settings);
@@ -178,7 +167,7 @@ final class ServeCommand implements Callable<Integer>, SettingOptions.Taking {
         running.workers(),
         pipeline.model().name(),
         settings.get(PipelineSettings.TOP),
-        tensorShape(pipeline));
+        pipeline.preprocessor().spec().shape());
   }
 
   /** A front for workers anywhere; with {@code n > 0}, some of them in this process. */
@@ -195,7 +184,7 @@ final class ServeCommand implements Callable<Integer>, SettingOptions.Taking {
       open.add(running);
       local = running.workers();
       name = pipeline.model().name();
-      shape = tensorShape(pipeline);
+      shape = pipeline.preprocessor().spec().shape();
     }
     BrokerClassify through =
         new BrokerClassify(

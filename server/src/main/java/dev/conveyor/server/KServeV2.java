@@ -12,6 +12,7 @@ import io.javalin.http.Context;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 
@@ -172,9 +173,9 @@ final class KServeV2 {
       return;
     }
     ByteBuffer raw = ByteBuffer.allocate(n * classes * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+    FloatBuffer floats = raw.asFloatBuffer();
     for (float[] row : all) {
-      raw.asFloatBuffer().put(row);
-      raw.position(raw.position() + row.length * Float.BYTES);
+      floats.put(row);
     }
     output.putObject("parameters").put("binary_data_size", raw.capacity());
     byte[] header = m.toString().getBytes(StandardCharsets.UTF_8);

@@ -70,6 +70,14 @@ public record Preprocessing(
     return o;
   }
 
+  /** The shape of one image's tensor in its layout: {@code [C, H, W]} or {@code [H, W, C]}. */
+  public int[] shape() {
+    int c = channels();
+    int h = outputHeight();
+    int w = outputWidth();
+    return layout == Layout.NCHW ? new int[] {c, h, w} : new int[] {h, w, c};
+  }
+
   /** Floats in the tensor of one image. */
   public int tensorSize() {
     return channels() * outputWidth() * outputHeight();
