@@ -72,14 +72,6 @@ public final class TensorReader {
       this.layout = layout;
     }
 
-    public DType dtype() {
-      return dtype;
-    }
-
-    public Layout layout() {
-      return layout;
-    }
-
     /**
      * Writes it into slot {@code slot} of a direct, native-order batch buffer, as the model's
      * input.
@@ -184,9 +176,15 @@ public final class TensorReader {
     if (bytes == null || looksLikeImage(bytes)) {
       return null;
     }
+    DType dtype = byLength(bytes.length);
+    return dtype == null ? null : checked(bytes, 0, dtype, assumed);
+  }
+
+  /** The dtype in which {@code length} bytes are exactly the model's input, or null. */
+  private DType byLength(long length) {
     for (DType d : DType.values()) {
-      if (bytes.length == (long) spec.tensorSize() * d.bytes) {
-        return checked(bytes, 0, d, assumed);
+      if (length == (long) spec.tensorSize() * d.bytes) {
+        return d;
       }
     }
     return null;
@@ -214,18 +212,14 @@ public final class TensorReader {
     }
     int length = bytes == null ? 0 : bytes.length;
     if (dtype == null) {
-      for (DType d : DType.values()) {
-        if (length == (long) spec.tensorSize() * d.bytes) {
-          dtype = d;
-        }
-      }
+      dtype = byLength(length);
       if (dtype == null) {
         throw new ConveyorException(
             ErrorCode.BAD_TENSOR,
-            "the tensor has %d bytes, which is %s as float32, float16 or uint8: %d, %d or %d bytes"
+            "the tensor has %d bytes, which is not the model's input %s as float32, float16 or uint8: %d, %d or %d bytes"
                 .formatted(
                     length,
-                    "not the model's input " + describeInput(),
+                    describeInput(),
                     spec.tensorSize() * 4L,
                     spec.tensorSize() * 2L,
                     (long) spec.tensorSize()));
