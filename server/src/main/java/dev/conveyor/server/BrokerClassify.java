@@ -45,19 +45,6 @@ public final class BrokerClassify implements Classify, AutoCloseable {
   /**
    * @param expireAfter how long a request waits for its result before it is answered TIMEOUT (its
    *     result, if it comes later, is dropped)
-   */
-  public BrokerClassify(
-      ReplyClient client,
-      String describe,
-      String model,
-      int top,
-      int capacity,
-      Duration expireAfter,
-      List<Worker> workers) {
-    this(client, describe, model, top, capacity, expireAfter, workers, null);
-  }
-
-  /**
    * @param tensorShape one image's tensor as the model takes it, or {@code null} when this server
    *     has not loaded the model
    */
