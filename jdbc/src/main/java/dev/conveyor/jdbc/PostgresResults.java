@@ -115,34 +115,32 @@ final class PostgresResults implements ResultReader {
 
   @Override
   public void stored(Consumer<String> json) {
-    Object[] last = {null, null};
+    Timestamp time = null;
+    String key = null;
     while (true) {
-      int[] n = {0};
-      Object[] next =
-          after(
-              (Timestamp) last[0],
-              (String) last[1],
-              j -> {
-                n[0]++;
-                json.accept(j);
-              });
-      if (n[0] < PAGE) {
+      List<Row> rows = page(time, key);
+      rows.forEach(r -> json.accept(r.json()));
+      if (rows.size() < PAGE) {
         return;
       }
-      last = next;
+      time = rows.get(rows.size() - 1).time();
+      key = rows.get(rows.size() - 1).key();
     }
   }
 
+  /** A stored row: where it stands in (time, key) order, and its result as JSON. */
+  private record Row(Timestamp time, String key, String json) {}
+
   /**
-   * Hands on rows stored after ({@code time}, {@code key}), oldest first; returns the last one's
-   * position, or the given one when there were none.
+   * Up to a page of rows stored after ({@code time}, {@code key}), oldest first; from the first
+   * when {@code time} is null.
    */
-  private Object[] after(Timestamp time, String key, Consumer<String> json) {
-    Object[] last = {time, key};
+  private List<Row> page(Timestamp time, String key) {
+    List<Row> rows = new ArrayList<>();
     try (Connection c = pool.getConnection()) {
       String select = select(c);
       if (select == null) {
-        return last;
+        return rows;
       }
       String where = time == null ? "" : " WHERE (time, image_key) > (?, ?)";
       try (PreparedStatement st =
@@ -153,15 +151,16 @@ final class PostgresResults implements ResultReader {
         }
         try (ResultSet rs = st.executeQuery()) {
           while (rs.next()) {
-            json.accept(Json.write(result(rs)));
-            last = new Object[] {rs.getTimestamp("time"), rs.getString("image_key")};
+            rows.add(
+                new Row(
+                    rs.getTimestamp("time"), rs.getString("image_key"), Json.write(result(rs))));
           }
         }
       }
     } catch (SQLException e) {
       throw Database.failed(address, "reading results", e);
     }
-    return last;
+    return rows;
   }
 
   /**
@@ -199,12 +198,12 @@ final class PostgresResults implements ResultReader {
           }
           long newest = from.getTime();
           // a full page means more are waiting: read on from its end before looking back again
-          List<Object[]> rows = since(new Timestamp(newest - (behind ? 0 : OVERLAP_MS)));
-          for (Object[] row : rows) {
-            long time = ((Timestamp) row[0]).getTime();
+          List<Row> rows = page(new Timestamp(newest - (behind ? 0 : OVERLAP_MS)), "");
+          for (Row row : rows) {
+            long time = row.time().getTime();
             newest = Math.max(newest, time);
-            if (seen.putIfAbsent((String) row[1], time) == null) {
-              json.accept((String) row[2]);
+            if (seen.putIfAbsent(row.key(), time) == null) {
+              json.accept(row.json());
             }
           }
           long keep = newest - OVERLAP_MS;
@@ -228,30 +227,6 @@ final class PostgresResults implements ResultReader {
     } finally {
       Database.close(listener);
     }
-  }
-
-  /** Rows stored at or after {@code since}, oldest first: (time, key, JSON). */
-  private List<Object[]> since(Timestamp since) throws SQLException {
-    List<Object[]> rows = new ArrayList<>();
-    try (Connection c = pool.getConnection()) {
-      String select = select(c);
-      if (select == null) {
-        return rows;
-      }
-      try (PreparedStatement st =
-          c.prepareStatement(select + " WHERE time >= ? ORDER BY time, image_key LIMIT " + PAGE)) {
-        st.setTimestamp(1, since);
-        try (ResultSet rs = st.executeQuery()) {
-          while (rs.next()) {
-            rows.add(
-                new Object[] {
-                  rs.getTimestamp("time"), rs.getString("image_key"), Json.write(result(rs))
-                });
-          }
-        }
-      }
-    }
-    return rows;
   }
 
   private static ClassifyResult result(ResultSet rs) throws SQLException {
