@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.conveyor.core.Json;
 import dev.conveyor.core.testing.Requirements;
+import dev.conveyor.redis.RedisServer;
 import dev.conveyor.train.FashionMnist;
 import dev.conveyor.train.PngExport;
 import java.io.IOException;
@@ -29,6 +30,7 @@ class RedisCommandsIT {
   private Process redis;
   private Process worker;
   private Process server;
+  private RedisServer redisServer;
 
   @AfterEach
   void stop() throws Exception {
@@ -36,6 +38,9 @@ class RedisCommandsIT {
       if (p != null) {
         p.destroyForcibly().waitFor();
       }
+    }
+    if (redisServer != null) {
+      redisServer.close();
     }
   }
 
@@ -122,24 +127,15 @@ class RedisCommandsIT {
         .contains("conveyor worker: 1 worker(s)");
   }
 
-  /** A command through redis-cli, its raw output lines. */
-  private static List<String> redisCli(int port, String... command) throws Exception {
-    List<String> args = new java.util.ArrayList<>(List.of("redis-cli", "--raw", "-p", "" + port));
-    args.addAll(List.of(command));
-    Process p = new ProcessBuilder(args).redirectErrorStream(true).start();
-    String out = new String(p.getInputStream().readAllBytes());
-    assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
-    return out.lines().toList();
-  }
-
   private static long number(List<String> lines) {
     return lines.isEmpty() || lines.get(0).isBlank() ? 0 : Long.parseLong(lines.get(0).trim());
   }
 
   @Test
   void aWorkerStoppedMidBatchFinishesWhatItTookAndLeavesTheRestQueued() throws Exception {
-    int port = startRedis();
-    String uri = "redis://127.0.0.1:" + port + "?mode=list";
+    RedisServer redis = RedisServer.start(Files.createDirectories(dir.resolve("redis")), false);
+    redisServer = redis;
+    String uri = redis.uri("mode=list");
     int n = 120;
     Path images = Files.createDirectories(dir.resolve("large"));
     byte[] large = dev.conveyor.core.testing.TestImages.bytes("detail-2200x1400.jpg");
@@ -148,7 +144,7 @@ class RedisCommandsIT {
     }
     CliRun produced = CliRun.of("produce", "--to", uri, images.toString());
     assertThat(produced.exitCode()).as(produced.err()).isZero();
-    assertThat(number(redisCli(port, "LLEN", "conveyor:images"))).isEqualTo(n);
+    assertThat(number(redis.cli("LLEN", "conveyor:images"))).isEqualTo(n);
 
     // large JPEGs on one preprocessing thread: the worker holds batches for a while
     worker =
@@ -170,17 +166,17 @@ class RedisCommandsIT {
     while (held == 0) {
       assertThat(worker.isAlive()).as(Files.readString(dir.resolve("worker.err"))).isTrue();
       assertThat(System.nanoTime()).as("the worker took nothing").isLessThan(deadline);
-      processing = redisCli(port, "KEYS", "conveyor:images:processing:*");
-      held = processing.isEmpty() ? 0 : number(redisCli(port, "LLEN", processing.get(0)));
+      processing = redis.cli("KEYS", "conveyor:images:processing:*");
+      held = processing.isEmpty() ? 0 : number(redis.cli("LLEN", processing.get(0)));
     }
     worker.destroy(); // SIGTERM while it holds requests
     assertThat(worker.waitFor(60, TimeUnit.SECONDS)).as("the worker exits after SIGTERM").isTrue();
     // 143: the JVM's status after its shutdown hooks ran on SIGTERM
     assertThat(worker.exitValue()).isIn(0, 143);
 
-    long answered = number(redisCli(port, "XLEN", "conveyor:results"));
-    long queued = number(redisCli(port, "LLEN", "conveyor:images"));
-    assertThat(number(redisCli(port, "LLEN", processing.get(0))))
+    long answered = number(redis.cli("XLEN", "conveyor:results"));
+    long queued = number(redis.cli("LLEN", "conveyor:images"));
+    assertThat(number(redis.cli("LLEN", processing.get(0))))
         .as("nothing left in the stopped worker's processing list")
         .isZero();
     assertThat(answered).as("what it held when stopped was finished").isGreaterThanOrEqualTo(held);
@@ -193,19 +189,19 @@ class RedisCommandsIT {
             .redirectOutput(dir.resolve("worker2.out").toFile())
             .redirectError(dir.resolve("worker2.err").toFile())
             .start();
-    while (number(redisCli(port, "XLEN", "conveyor:results")) < n) {
+    while (number(redis.cli("XLEN", "conveyor:results")) < n) {
       assertThat(worker.isAlive()).isTrue();
       assertThat(System.nanoTime()).as("the rest answered").isLessThan(deadline + 60_000_000_000L);
       Thread.sleep(100);
     }
     java.util.Set<String> ids = new java.util.HashSet<>();
-    for (String line : redisCli(port, "XRANGE", "conveyor:results", "-", "+")) {
+    for (String line : redis.cli("XRANGE", "conveyor:results", "-", "+")) {
       if (line.startsWith("{")) {
         ids.add(dev.conveyor.core.Json.mapper().readTree(line).get("id").asText());
       }
     }
     assertThat(ids).as("each request answered once").hasSize(n);
-    assertThat(number(redisCli(port, "XLEN", "conveyor:results"))).isEqualTo(n);
+    assertThat(number(redis.cli("XLEN", "conveyor:results"))).isEqualTo(n);
   }
 
   @Test

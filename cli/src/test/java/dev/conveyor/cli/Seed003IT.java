@@ -64,18 +64,6 @@ class Seed003IT {
     }
   }
 
-  /** A command through redis-cli, its raw output lines. */
-  private List<String> redisCli(String... command) throws Exception {
-    List<String> args =
-        new ArrayList<>(List.of("redis-cli", "--raw", "-p", Integer.toString(redis.port())));
-    args.addAll(List.of(command));
-    Process p = new ProcessBuilder(args).redirectErrorStream(true).start();
-    String out =
-        new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-    assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
-    return out.lines().toList();
-  }
-
   /** Runs the seed's client; its JSON lines. */
   private List<JsonNode> client(List<Path> files, String... options) throws Exception {
     List<String> command =
@@ -156,10 +144,10 @@ class Seed003IT {
     assertThat(ids).as("every request its own answer").hasSize(answers.size());
 
     // each request classified once: one entry per request in the results stream, from both hosts
-    assertThat(redisCli("LLEN", "image_queue")).containsExactly("0");
+    assertThat(redis.cli("LLEN", "image_queue")).containsExactly("0");
     Set<String> hosts = new HashSet<>();
     List<String> answered = new ArrayList<>();
-    for (String line : redisCli("XRANGE", "conveyor:results", "-", "+")) {
+    for (String line : redis.cli("XRANGE", "conveyor:results", "-", "+")) {
       if (line.startsWith("{")) {
         JsonNode r = Json.mapper().readTree(line);
         hosts.add(r.get("host").asText());
@@ -172,7 +160,7 @@ class Seed003IT {
         .as("both consumers took requests")
         .containsExactlyInAnyOrder("host-a", "host-b");
     for (String id : ids) {
-      assertThat(redisCli("EXISTS", id)).as("the client deleted its answer").containsExactly("0");
+      assertThat(redis.cli("EXISTS", id)).as("the client deleted its answer").containsExactly("0");
     }
   }
 }

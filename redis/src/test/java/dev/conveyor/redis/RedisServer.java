@@ -4,6 +4,7 @@ import dev.conveyor.core.testing.Requirements;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -72,6 +73,23 @@ public final class RedisServer implements AutoCloseable {
   /** A Redis URI for this server, with query settings such as {@code mode=stream}. */
   public String uri(String query) {
     return "redis://127.0.0.1:" + port + (query.isEmpty() ? "" : "?" + query);
+  }
+
+  /**
+   * Runs one command through Debian's {@code redis-cli} (a client that is not Conveyor's); its raw
+   * output lines.
+   */
+  public List<String> cli(String... command) throws IOException, InterruptedException {
+    List<String> args =
+        new ArrayList<>(List.of("redis-cli", "--raw", "-p", Integer.toString(port)));
+    args.addAll(List.of(command));
+    Process p = new ProcessBuilder(args).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    if (!p.waitFor(30, TimeUnit.SECONDS)) {
+      p.destroyForcibly();
+      throw new IllegalStateException("redis-cli " + String.join(" ", command) + " hung");
+    }
+    return out.lines().toList();
   }
 
   /** Stops Redis as a restart does (it writes its append-only file), then starts it again. */
