@@ -247,23 +247,64 @@ class KafkaTransportIT {
       assertThat(System.nanoTime()).as("the victim produced results").isLessThan(deadline);
     }
     victim.destroyForcibly().waitFor();
-    int doneByVictim = readAll(address, address.results(), 40, Duration.ofSeconds(1)).size();
-    assertThat(doneByVictim).as("killed before finishing").isLessThan(40);
+    int byVictim = readAll(address, address.results(), 40, Duration.ofSeconds(1)).size();
+    long committed = committed(address);
+    System.out.printf(
+        "kill -9: %d of 40 answered by the killed worker, %d committed%n", byVictim, committed);
+    // the victim, the group's only member, owned every partition: what is past its committed
+    // offsets was its work, and the next worker must start from there
+    assertThat(byVictim).as("killed before finishing").isLessThan(40);
+    assertThat(committed).as("offsets the victim committed").isLessThanOrEqualTo(byVictim);
+
     worker(address, new MeanColourClassifier(32, 32));
     Map<String, Integer> perId = resultsPerId(address, ids, Duration.ofSeconds(90));
-    assertThat(perId.keySet()).containsAll(ids);
+    assertThat(perId.keySet()).containsExactlyInAnyOrderElementsOf(ids);
     long duplicates = perId.values().stream().mapToInt(n -> n - 1).sum();
-    System.out.printf(
-        "kill -9: %d of 40 done by the killed worker, %d duplicates%n", doneByVictim, duplicates);
+    System.out.printf("kill -9: %d duplicates%n", duplicates);
+    // only what the victim answered without committing can be answered twice
+    assertThat(duplicates).isLessThanOrEqualTo(byVictim - committed);
+    assertLabels(
+        readAll(address, address.results(), 40 + (int) duplicates, Duration.ofSeconds(5)), ids);
+  }
+
+  /** The offsets the group has committed, summed over the partitions of its topic. */
+  private static long committed(KafkaAddress address) throws Exception {
+    try (var admin = org.apache.kafka.clients.admin.Admin.create(address.properties())) {
+      return admin
+          .listConsumerGroupOffsets(address.group())
+          .partitionsToOffsetAndMetadata()
+          .get(30, TimeUnit.SECONDS)
+          .values()
+          .stream()
+          .filter(java.util.Objects::nonNull)
+          .mapToLong(o -> o.offset())
+          .sum();
+    }
+  }
+
+  /** Each result is ok and names the colour its request was sent as. */
+  private static void assertLabels(List<ConsumerRecord<String, byte[]>> results, List<String> ids) {
+    for (var r : results) {
+      ClassifyResult result =
+          Json.read(new String(r.value(), StandardCharsets.UTF_8), ClassifyResult.class);
+      int i = ids.indexOf(result.id());
+      assertThat(i).as("a result for a request sent: %s", result.id()).isNotNegative();
+      assertThat(result.top().label()).as(result.id()).isEqualTo(EXPECTED[i % 3]);
+    }
   }
 
   @Test
   void aWorkerJoiningMidRunLosesNothing() throws Exception {
     KafkaAddress address =
         KafkaAddress.parse(broker.uri("topic=images-j&results=results-j&group=g-j" + FAST_GROUP));
-    worker(address, new MeanColourClassifier(32, 32).slow(250));
+    MeanColourClassifier first = new MeanColourClassifier(32, 32).slow(250);
+    worker(address, first);
     List<String> ids = produce(address, 60);
-    Thread.sleep(1000);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (first.batchSizes().size() < 2) {
+      assertThat(System.nanoTime()).as("the first worker is under way").isLessThan(deadline);
+      Thread.sleep(10);
+    }
     MeanColourClassifier late = new MeanColourClassifier(32, 32);
     worker(address, late);
     Map<String, Integer> perId = resultsPerId(address, ids, Duration.ofSeconds(90));
@@ -276,6 +317,8 @@ class KafkaTransportIT {
         .as("the late worker took over partitions and worked")
         .isNotEmpty();
     assertThat(duplicates).as("a rebalance repeats no whole batch").isLessThan(4);
+    assertLabels(
+        readAll(address, address.results(), 60 + (int) duplicates, Duration.ofSeconds(5)), ids);
   }
 
   private Process startWorkerProcess(String uri, int batch, int delayMillis) throws Exception {

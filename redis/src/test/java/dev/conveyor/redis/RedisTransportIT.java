@@ -21,8 +21,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -219,20 +221,84 @@ class RedisTransportIT {
     RedisAddress address = RedisAddress.parse(uri);
     List<String> ids = produce(address, 30);
     Process victim = startWorkerProcess(uri, 4, 400);
-    try (RedisConnections c = new RedisConnections(address)) {
-      // wait until the victim holds a batch in the model, then kill -9 it
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-      while (resultsPerId(address).size() < 4 && System.nanoTime() < deadline) {
-        Thread.sleep(20);
-      }
-      Thread.sleep(150);
+    // once the victim has answered a batch and holds requests it has taken and not answered,
+    // kill -9 it
+    Set<String> held = Set.of();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (held.isEmpty()) {
+      assertThat(System.nanoTime()).as("the victim took a second batch").isLessThan(deadline);
+      Set<String> taken = unacknowledged(address);
+      Set<String> answered = resultsPerId(address).keySet();
+      taken.removeAll(answered);
+      held = answered.size() >= 4 ? taken : Set.of();
+      Thread.sleep(10);
     }
     victim.destroyForcibly().waitFor();
-    int doneByVictim = resultsPerId(address).size();
-    assertThat(doneByVictim).as("killed before finishing").isLessThan(30);
+    Set<String> inFlight = unacknowledged(address);
+    Map<String, Integer> byVictim = resultsPerId(address);
+    assertThat(inFlight).as("in flight at the kill").containsAll(held);
+    assertThat(byVictim).as("killed before finishing").hasSizeLessThan(30);
+
     worker(address, new MeanColourClassifier(32, 32), 4);
     assertColours(awaitResults(address, ids, Duration.ofSeconds(40)));
-    assertThat(resultsPerId(address)).hasSize(30);
+    awaitEmpty(() -> unacknowledged(address), "requests left unacknowledged");
+    Map<String, Integer> perId = resultsPerId(address);
+    assertThat(perId).hasSize(30);
+    int duplicates = perId.values().stream().mapToInt(n -> n - 1).sum();
+    System.out.printf(
+        "%s kill -9: %d in flight, %d answered by the victim, %d duplicates%n",
+        mode, inFlight.size(), byVictim.size(), duplicates);
+    // only what was in flight can be answered twice: answered by the victim, never acknowledged
+    perId.forEach(
+        (id, n) -> {
+          if (n > 1) {
+            assertThat(inFlight).as("%s answered %d times", id, n).contains(id);
+            assertThat(byVictim).containsKey(id);
+          }
+        });
+    assertThat(duplicates).isLessThanOrEqualTo(inFlight.size());
+  }
+
+  /**
+   * The ids of the requests workers have taken and not acknowledged: in a processing list, or
+   * pending in the stream's consumer group.
+   */
+  private static Set<String> unacknowledged(RedisAddress address) {
+    Set<String> ids = new HashSet<>();
+    try (RedisConnections c = new RedisConnections(address)) {
+      var redis = c.sync();
+      if (address.mode() == RedisAddress.Mode.LIST) {
+        for (byte[] key : redis.keys(RequestCodec.bytes(address.images() + ":processing:*"))) {
+          if (redis.type(key).equals("list")) {
+            redis.lrange(key, 0, -1).forEach(m -> ids.add(RequestCodec.fromJson(m).id()));
+          }
+        }
+      } else {
+        byte[] stream = RequestCodec.bytes(address.images());
+        for (var pending :
+            redis.xpending(
+                stream,
+                RequestCodec.bytes(address.group()),
+                Range.create("-", "+"),
+                io.lettuce.core.Limit.from(1000))) {
+          String entry = pending.getId();
+          for (StreamMessage<byte[], byte[]> m : redis.xrange(stream, Range.create(entry, entry))) {
+            ids.add(RequestCodec.fromEntry(address.images(), m.getId(), m.getBody()).id());
+          }
+        }
+      }
+    }
+    return ids;
+  }
+
+  private static void awaitEmpty(java.util.function.Supplier<Set<String>> what, String description)
+      throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    Set<String> left;
+    while (!(left = what.get()).isEmpty()) {
+      assertThat(System.nanoTime()).as("%s: %s", description, left).isLessThan(deadline);
+      Thread.sleep(50);
+    }
   }
 
   private Process startWorkerProcess(String uri, int batch, int delayMillis) throws Exception {
