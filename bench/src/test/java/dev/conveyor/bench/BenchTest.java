@@ -8,6 +8,8 @@ import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.ErrorCode;
 import dev.conveyor.core.pipeline.Pipeline;
 import dev.conveyor.core.settings.Settings;
+import dev.conveyor.core.testing.MeanColourClassifier;
+import dev.conveyor.core.testing.TestWorkers;
 import dev.conveyor.onnx.testing.TestModels;
 import dev.conveyor.onnx.testing.TestModels.Colour;
 import dev.conveyor.pipeline.Pipelines;
@@ -66,6 +68,30 @@ class BenchTest {
     Path png = dir.resolve("charts/bench.png");
     BenchChart.write(r, png);
     assertThat(Files.readAllBytes(png)).startsWith(0x89, 'P', 'N', 'G');
+  }
+
+  @Test
+  void aModelOfKnownCostIsMeasuredAtItsRate() throws Exception {
+    // 40 ms a call of 4 images: the model alone cannot pass 100 images/s, and nearly reaches it
+    MeanColourClassifier model = new MeanColourClassifier(32, 32).slow(40);
+    BenchResult r;
+    try (Pipeline pipeline = TestWorkers.pipeline(model, 4)) {
+      r = Bench.run(plan(pipeline, Optional.empty(), List.of(1, 8)));
+    }
+    assertThat(r.rawIps()).as("raw: 4 images per 40 ms call").isBetween(60.0, 100.0);
+    assertThat(r.pipelineIps())
+        .as("the pipeline waits on the same model")
+        .isLessThanOrEqualTo(100.0)
+        .isGreaterThan(0.4 * r.rawIps());
+    assertThat(r.latencyMs(50)).as("at least one model call").isGreaterThanOrEqualTo(40.0);
+    assertThat(r.meanBatch()).as("a saturated worker fills its batches").isGreaterThan(2.0);
+    var one = r.http().get(0);
+    var eight = r.http().get(1);
+    assertThat(one.ips()).as("one caller: one image per 40 ms call").isBetween(10.0, 25.0);
+    assertThat(one.meanBatch()).isEqualTo(1.0);
+    assertThat(one.p50Ms()).isGreaterThanOrEqualTo(40.0);
+    assertThat(eight.ips()).as("eight callers share batches").isBetween(1.5 * one.ips(), 100.0);
+    assertThat(eight.meanBatch()).isGreaterThan(2.0);
   }
 
   @Test

@@ -148,7 +148,7 @@ class KafkaTransportIT {
     awaitMembers(address, 1);
     long start = System.nanoTime();
     List<String> ids = new ArrayList<>(produce(address, 1));
-    Thread.sleep(100); // the lone image is in the model now
+    LoneRequests.awaitTheFirstBatch(model);
     ids.addAll(produce(address, 5));
     assertThat(readAll(address, address.results(), 6, Duration.ofSeconds(20))).hasSize(6);
     LoneRequests.assertTheLoneOneRanAloneAtOnce(model, start);

@@ -82,7 +82,7 @@ class RedisTransportIT {
             LoneRequests.CONFIG));
     long start = System.nanoTime();
     List<String> ids = new ArrayList<>(produce(address, 1));
-    Thread.sleep(100); // the lone image is in the model now
+    LoneRequests.awaitTheFirstBatch(model);
     ids.addAll(produce(address, 5));
     awaitResults(address, ids, Duration.ofSeconds(20));
     LoneRequests.assertTheLoneOneRanAloneAtOnce(model, start);

@@ -22,6 +22,15 @@ public final class LoneRequests {
     return new MeanColourClassifier(32, 32).slow(300);
   }
 
+  /** Waits until the model has started its first batch: the lone image is in the model now. */
+  public static void awaitTheFirstBatch(MeanColourClassifier model) throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    while (model.batchSizes().isEmpty()) {
+      assertThat(System.nanoTime()).as("the lone image reached the model").isLessThan(deadline);
+      Thread.sleep(5);
+    }
+  }
+
   /** Checks the batches {@code model} saw, all six results having come by now. */
   public static void assertTheLoneOneRanAloneAtOnce(MeanColourClassifier model, long startNanos) {
     assertThat(Duration.ofNanos(System.nanoTime() - startNanos))

@@ -116,7 +116,7 @@ class WorkerTest {
     long start = System.nanoTime();
     CompletableFuture<ClassifyResult> lone =
         transport.submit(ImageRequest.ofBytes("lone", red, null));
-    Thread.sleep(100); // the lone image is in the model now
+    LoneRequests.awaitTheFirstBatch(model);
     List<CompletableFuture<ClassifyResult>> more = new ArrayList<>();
     for (int i = 0; i < 5; i++) {
       more.add(transport.submit(ImageRequest.ofBytes("r" + i, red, null)));
@@ -237,17 +237,24 @@ class WorkerTest {
   @Test
   void stoppingFinishesTheBatchesAlreadyTaken() throws Exception {
     EmbeddedTransport transport = new EmbeddedTransport(64, 3);
-    Worker w = worker(transport, transport, new MeanColourClassifier(32, 32), 4);
+    MeanColourClassifier model = new MeanColourClassifier(32, 32).slow(200);
+    Worker w = worker(transport, transport, model, 4);
     List<CompletableFuture<ClassifyResult>> futures = new ArrayList<>();
-    for (int i = 0; i < 12; i++) {
+    for (int i = 0; i < 40; i++) {
       futures.add(
           transport.submit(ImageRequest.ofBytes("r" + i, TestImages.bytes("yellow.bmp"), null)));
     }
-    Thread.sleep(30);
+    LoneRequests.awaitTheFirstBatch(model); // a batch is in the model: taken, not answered
     w.stop(10_000);
     long done = futures.stream().filter(CompletableFuture::isDone).count();
     long waiting = transport.depth();
-    assertThat(done + waiting).as("every request is either answered or still queued").isEqualTo(12);
+    assertThat(done)
+        .as("the batch in the model at the stop was finished")
+        .isGreaterThanOrEqualTo(model.batchSizes().get(0));
+    assertThat(waiting).as("what was not taken stays queued").isPositive();
+    assertThat(done + waiting).as("every request is either answered or still queued").isEqualTo(40);
     assertThat(w.stats().ok()).isEqualTo(done);
+    assertThat(futures.stream().filter(CompletableFuture::isDone).map(CompletableFuture::join))
+        .allSatisfy(r -> assertThat(r.isOk()).isTrue());
   }
 }

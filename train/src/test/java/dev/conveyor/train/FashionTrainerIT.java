@@ -20,7 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
  * Training on real Fashion-MNIST images (Debian's dataset-fashion-mnist, which ./run-tests
  * installs).
  */
-class FashionTrainerTest {
+class FashionTrainerIT {
   static FashionMnist train;
   static FashionMnist test;
   @TempDir Path dir;
@@ -88,7 +88,7 @@ class FashionTrainerTest {
   private static byte[] trainAndExport(FashionMnist data, int seed, Path file) throws Exception {
     try (FashionTrainer trainer =
         FashionTrainer.create(new FashionTrainer.Options(1, 100, seed, 1e-3f))) {
-      trainer.train(data, test.head(100), FashionTrainerTest.quiet());
+      trainer.train(data, test.head(100), FashionTrainerIT.quiet());
       OnnxExport.write(trainer.block(), 28, 28, FashionMnist.CLASSES, file);
     }
     return Files.readAllBytes(file);

@@ -31,7 +31,7 @@ import org.openqa.selenium.support.ui.WebDriverWait;
  * which {@code ./run-tests} installs): upload images and see their predictions, watch the dashboard
  * and gallery fill, and fit a phone's screen. Screenshots go to {@code target/screenshots}.
  */
-class WebPageBrowserTest {
+class WebPageBrowserIT {
   private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
   private static final Path DRIVER = Path.of("/usr/bin/chromedriver");
 
@@ -123,16 +123,36 @@ class WebPageBrowserTest {
     wait.until(b -> b.findElement(By.id("stat-requests")).getText().trim().equals("2"));
     assertThat(browser.findElement(By.id("stat-errors")).getText().trim()).isEqualTo("1");
     assertThat(browser.findElement(By.id("health")).getText()).isEqualToIgnoringCase("ok");
+    // every chart has drawn points, and those of the work done show it
     for (String chart :
         List.of(
-            "chart-throughput", "chart-latency", "chart-batch", "chart-queue", "chart-workers")) {
+            "chart-throughput",
+            "chart-latency",
+            "chart-batch",
+            "chart-queue",
+            "chart-workers",
+            "chart-batch-sizes")) {
+      wait.until(b -> drawn(chart, false) > 0);
       assertThat(browser.findElement(By.id(chart)).getSize().getWidth()).as(chart).isPositive();
     }
-    Thread.sleep(1_500);
+    for (String chart :
+        List.of(
+            "chart-throughput",
+            "chart-latency",
+            "chart-batch",
+            "chart-workers",
+            "chart-batch-sizes")) {
+      wait.until(b -> drawn(chart, true) > 0);
+    }
     save("page-desktop.png");
 
     browser.manage().window().setSize(new Dimension(390, 844));
-    Thread.sleep(500);
+    wait.until(
+        b ->
+            (Long)
+                    ((JavascriptExecutor) b)
+                        .executeScript("return document.documentElement.clientWidth;")
+                <= 390);
     long overflow =
         (Long)
             ((JavascriptExecutor) browser)
@@ -143,6 +163,25 @@ class WebPageBrowserTest {
     assertThat(browser.findElement(By.id("drop-zone")).getSize().getWidth())
         .isLessThanOrEqualTo(390);
     save("page-phone.png");
+  }
+
+  /**
+   * How many points or bars Chart.js has drawn on a canvas ({@code positive}: with a value above
+   * zero); -1 when the canvas has no chart.
+   */
+  private long drawn(String canvasId, boolean positive) {
+    Object n =
+        ((JavascriptExecutor) browser)
+            .executeScript(
+                "const c = Chart.getChart(arguments[0]);"
+                    + " if (!c) return -1;"
+                    + " let n = 0;"
+                    + " c.data.datasets.forEach((d, i) => c.getDatasetMeta(i).data.forEach((e, j) =>"
+                    + "   { const v = d.data[j]; if (v != null && (!arguments[1] || v > 0)) n++; }));"
+                    + " return n;",
+                canvasId,
+                positive);
+    return ((Number) n).longValue();
   }
 
   private void save(String name) throws Exception {
