@@ -76,21 +76,24 @@ class BenchTest {
     MeanColourClassifier model = new MeanColourClassifier(32, 32).slow(40);
     BenchResult r;
     try (Pipeline pipeline = TestWorkers.pipeline(model, 4)) {
-      r = Bench.run(plan(pipeline, Optional.empty(), List.of(1, 8)));
+      r =
+          Bench.run(
+              new BenchPlan(
+                  pipeline, settings, Corpus.generate(8), 1.0, Optional.empty(), List.of(1, 8)));
     }
     assertThat(r.rawIps()).as("raw: 4 images per 40 ms call").isBetween(60.0, 100.0);
     assertThat(r.pipelineIps())
-        .as("the pipeline waits on the same model")
-        .isLessThanOrEqualTo(100.0)
+        .as("the pipeline waits on the same model: 100/s, and a batch at the window's edge")
+        .isLessThanOrEqualTo(104.0)
         .isGreaterThan(0.4 * r.rawIps());
     assertThat(r.latencyMs(50)).as("at least one model call").isGreaterThanOrEqualTo(40.0);
     assertThat(r.meanBatch()).as("a saturated worker fills its batches").isGreaterThan(2.0);
     var one = r.http().get(0);
     var eight = r.http().get(1);
-    assertThat(one.ips()).as("one caller: one image per 40 ms call").isBetween(10.0, 25.0);
+    assertThat(one.ips()).as("one caller: one image per 40 ms call").isBetween(10.0, 26.0);
     assertThat(one.meanBatch()).isEqualTo(1.0);
     assertThat(one.p50Ms()).isGreaterThanOrEqualTo(40.0);
-    assertThat(eight.ips()).as("eight callers share batches").isBetween(1.5 * one.ips(), 100.0);
+    assertThat(eight.ips()).as("eight callers share batches").isBetween(1.5 * one.ips(), 104.0);
     assertThat(eight.meanBatch()).isGreaterThan(2.0);
   }
 
