@@ -3,6 +3,7 @@ package dev.conveyor.server;
 import dev.conveyor.core.Json;
 import dev.conveyor.core.pipeline.PipelineEvents;
 import io.javalin.Javalin;
+import io.javalin.config.SizeUnit;
 import io.javalin.event.HandlerMetaInfo;
 import io.javalin.http.Header;
 import io.javalin.http.staticfiles.Location;
@@ -55,6 +56,9 @@ public final class ConveyorServer implements AutoCloseable {
             c -> {
               c.showJavalinBanner = false;
               c.http.maxRequestSize = config.maxRequestBytes();
+              // multipart uploads are parsed within the same limit, as they arrive
+              c.jetty.multipartConfig.maxFileSize(config.maxRequestBytes(), SizeUnit.BYTES);
+              c.jetty.multipartConfig.maxTotalRequestSize(config.maxRequestBytes(), SizeUnit.BYTES);
               c.jetty.defaultHost = config.bind();
               c.jsonMapper(new JavalinJackson(Json.mapper(), false));
               c.staticFiles.add("/web", Location.CLASSPATH, Set.of(Access.PUBLIC));
@@ -72,14 +76,16 @@ public final class ConveyorServer implements AutoCloseable {
               }
             });
     Front front = new Front(classify, events, config.resultTimeout(), deadlines);
-    Uploads uploads = new Uploads(config.maxRequestBytes());
+    Uploads uploads =
+        new Uploads(config.maxRequestBytes(), Uploads.defaultBudget(config.maxRequestBytes()));
+    app.after(uploads::release);
     Async async = new Async(app.jettyServer().threadPool());
     TokenAuth.register(app, config.token());
     RequestMetrics.register(app, metrics);
     HttpErrors.register(app);
     new ClassifyEndpoints(front, uploads, async).register(app);
     new JobEndpoints(front, uploads, async, config).register(app);
-    new KServeV2(classify, front, async).register(app);
+    new KServeV2(classify, front, async, uploads).register(app);
     new PageEndpoints(classify, dashboard, metrics, stored, config.token() != null).register(app);
   }
 

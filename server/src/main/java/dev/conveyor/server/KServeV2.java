@@ -33,11 +33,13 @@ final class KServeV2 {
   private final Classify classify;
   private final Front front;
   private final Async async;
+  private final Uploads uploads;
 
-  KServeV2(Classify classify, Front front, Async async) {
+  KServeV2(Classify classify, Front front, Async async, Uploads uploads) {
     this.classify = classify;
     this.front = front;
     this.async = async;
+    this.uploads = uploads;
   }
 
   void register(Javalin app) {
@@ -103,7 +105,7 @@ final class KServeV2 {
    */
   private void infer(Context ctx) {
     String name = checkModel(ctx);
-    KServeInputs inputs = KServeInputs.read(ctx.bodyAsBytes(), ctx.header(BINARY_HEADER));
+    KServeInputs inputs = KServeInputs.read(uploads.bytes(ctx), ctx.header(BINARY_HEADER));
     async.answer(
         ctx,
         front.classifyAll(inputs.images()),

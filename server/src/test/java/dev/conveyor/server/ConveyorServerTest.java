@@ -163,6 +163,41 @@ class ConveyorServerTest {
   }
 
   @Test
+  void anUploadSentInChunksIsRefusedAtTheLimitWithoutALengthToCheck() throws Exception {
+    ConveyorServer s =
+        server(
+            ServerConfig.defaults().withMaxRequestBytes(50_000),
+            new MeanColourClassifier(32, 32),
+            64);
+    byte[] image = TestImages.bytes("plasma-640x480.jpg");
+    assertThat(image.length).isGreaterThan(50_000);
+    for (String[] route :
+        new String[][] {
+          {"/v1/classify", "image/jpeg"},
+          {"/predict", "multipart/form-data; boundary=" + boundary},
+          {"/v2/models/mean-colour/infer", "application/json"}
+        }) {
+      byte[] body =
+          route[1].startsWith("multipart")
+              ? multipart("image", "plasma-640x480.jpg")
+              : route[1].equals("application/json") ? new byte[200_000] : image;
+      // no Content-Length: the body comes in chunks, and only reading it shows its size
+      HttpRequest chunked =
+          HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + s.port() + route[0]))
+              .header("Content-Type", route[1])
+              .POST(
+                  HttpRequest.BodyPublishers.ofInputStream(
+                      () -> new java.io.ByteArrayInputStream(body)))
+              .build();
+      HttpResponse<String> r = http.send(chunked, HttpResponse.BodyHandlers.ofString());
+      assertThat(r.statusCode()).as(route[0]).isEqualTo(413);
+      assertThat(r.body()).as(route[0]).contains("limit of 50000");
+    }
+    // the budget of bytes held was given back: a small upload is served
+    assertThat(postImages(s, "/predict", "image", "cmyk-red.jpg").statusCode()).isEqualTo(200);
+  }
+
+  @Test
   void aTokenIsRequiredWhenSetExceptForHealth() throws Exception {
     ConveyorServer s =
         server(ServerConfig.defaults().withToken("s3cret"), new MeanColourClassifier(32, 32), 64);
