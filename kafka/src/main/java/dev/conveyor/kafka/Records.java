@@ -51,12 +51,21 @@ public final class Records {
     return record;
   }
 
-  /** The request a record carries; a record without a key gets a fresh id. */
+  /**
+   * The request a record carries; a record without a key gets a fresh id, and one without a value
+   * (a tombstone) an error result.
+   */
   static ImageRequest fromRecord(ConsumerRecord<String, byte[]> record) {
     String id =
         record.key() != null && !record.key().isBlank() ? record.key() : ImageRequest.newId();
     String contentType = header(record.headers(), CONTENT_TYPE);
     String replyTo = header(record.headers(), REPLY_TO);
+    if (record.value() == null) {
+      return ImageRequest.unreadable(
+          id,
+          record.topic() + "/" + record.partition() + "@" + record.offset(),
+          "the record has no value: send the image, or its key with the content-ref header");
+    }
     if (header(record.headers(), CONTENT_REF) != null) {
       String path = new String(record.value(), StandardCharsets.UTF_8);
       return new ImageRequest(id, path, null, contentType, replyTo, System.nanoTime());
