@@ -85,7 +85,7 @@ final class RedisStreamReader implements SourceReader<ImageRequest, RedisStreamS
 
   @Override
   public void start() {
-    client = RedisClient.create(address.uri());
+    client = address.client();
     reads = client.connect(ByteArrayCodec.INSTANCE);
     acks = client.connect(ByteArrayCodec.INSTANCE);
     Streams.ensureGroup(acks.sync(), address);

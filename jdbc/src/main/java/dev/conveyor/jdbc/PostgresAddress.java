@@ -41,7 +41,7 @@ record PostgresAddress(
       throw new ConveyorException(
           ErrorCode.INVALID_SETTING,
           "not a PostgreSQL URI: '%s'; expected postgresql://user@host:5432/database?table=…"
-              .formatted(text));
+              .formatted(Arguments.redact(text)));
     }
     Arguments.Query query = Arguments.query(text);
     Settings s = query.settings(Map.of(), overrides, "PostgreSQL URI", PostgresSettings.ALL);

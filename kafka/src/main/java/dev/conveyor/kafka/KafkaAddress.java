@@ -40,7 +40,8 @@ public record KafkaAddress(
     if (!handles(text)) {
       throw new ConveyorException(
           ErrorCode.INVALID_SETTING,
-          "not a Kafka URI: '%s'; expected kafka://host:port?topic=…".formatted(text));
+          "not a Kafka URI: '%s'; expected kafka://host:port?topic=…"
+              .formatted(Arguments.redact(text)));
     }
     Arguments.Query query = Arguments.query(text);
     String hosts = query.base().substring("kafka://".length());
@@ -49,7 +50,7 @@ public record KafkaAddress(
     }
     if (hosts.isBlank()) {
       throw new ConveyorException(
-          ErrorCode.INVALID_SETTING, "the Kafka URI names no broker: " + text);
+          ErrorCode.INVALID_SETTING, "the Kafka URI names no broker: " + Arguments.redact(text));
     }
     Settings s = query.settings(Map.of(), overrides, "Kafka URI", KafkaSettings.ALL);
     return new KafkaAddress(

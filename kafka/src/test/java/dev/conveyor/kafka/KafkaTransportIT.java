@@ -155,6 +155,36 @@ class KafkaTransportIT {
   }
 
   @Test
+  void workersAndProducersWorkOverSaslScramAndTls() throws Exception {
+    String uri =
+        broker.secureUri(
+            "topic=images-sasl&results=results-sasl&group=g-sasl",
+            KafkaServer.USER,
+            KafkaServer.PASSWORD);
+    KafkaAddress address = KafkaAddress.parse(uri);
+    assertThat(address.describe()).doesNotContain(KafkaServer.PASSWORD);
+    assertThat(address.toString()).doesNotContain(KafkaServer.PASSWORD);
+    worker(address, new MeanColourClassifier(32, 32));
+    awaitMembers(address, 1);
+    List<String> ids = produce(address, 6);
+    assertLabels(readAll(address, address.results(), 6, Duration.ofSeconds(60)), ids);
+    assertThat(resultsPerId(address, ids, Duration.ofSeconds(10)).keySet())
+        .containsExactlyInAnyOrderElementsOf(ids);
+
+    // a wrong password is refused, and the error does not repeat it
+    KafkaAddress wrong =
+        KafkaAddress.parse(
+            broker.secureUri(
+                "topic=images-sasl&kafka.max.block.ms=5000", KafkaServer.USER, "wrong-pass-9"));
+    try (KafkaRequests requests = new KafkaRequests(wrong)) {
+      ImageRequest r = ImageRequest.ofBytes("a.png", TestImages.bytes("palette-blue.png"), null);
+      assertThatThrownBy(() -> requests.send(r, Duration.ofSeconds(5)))
+          .isInstanceOf(ConveyorException.class)
+          .satisfies(e -> assertThat(e.toString()).doesNotContain("wrong-pass-9"));
+    }
+  }
+
+  @Test
   void aProducerReportsEveryRecordABrokerThatIsDownDidNotTake() throws Exception {
     int closedPort;
     try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {

@@ -7,7 +7,12 @@ import dev.conveyor.core.preprocess.Layout;
 import dev.conveyor.core.preprocess.TensorReader;
 import dev.conveyor.core.settings.Arguments;
 import dev.conveyor.core.settings.Settings;
+import io.lettuce.core.ClientOptions;
+import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
+import io.lettuce.core.SslOptions;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Map;
@@ -20,6 +25,7 @@ import java.util.Map;
  *
  * @param seed003Results results are stored at their keys in seed 003's shape
  * @param tensorLayout the layout of untyped tensors in requests, or {@code null}
+ * @param ca with {@code rediss://}, the PEM certificates to trust, or {@code null} for the JVM's
  */
 public record RedisAddress(
     RedisURI uri,
@@ -35,7 +41,8 @@ public record RedisAddress(
     int maxDeliveries,
     Duration heartbeat,
     boolean seed003Results,
-    Layout tensorLayout) {
+    Layout tensorLayout,
+    Path ca) {
 
   /** How requests travel. */
   public enum Mode {
@@ -66,7 +73,7 @@ public record RedisAddress(
       throw new ConveyorException(
           ErrorCode.INVALID_SETTING,
           "not a Redis URI: '%s'; expected redis://host:port[/db]?mode=list|pubsub|stream"
-              .formatted(text));
+              .formatted(Arguments.redact(text)));
     }
     Arguments.Query query = Arguments.query(text);
     String profile = overrides.getOrDefault("profile", query.params().get("profile"));
@@ -81,7 +88,11 @@ public record RedisAddress(
       uri = RedisURI.create(query.base());
     } catch (IllegalArgumentException e) {
       throw new ConveyorException(
-          ErrorCode.INVALID_SETTING, "not a Redis URI: " + e.getMessage(), e);
+          ErrorCode.INVALID_SETTING,
+          "not a Redis URI: "
+              + Arguments.redact(query.base())
+              + ": "
+              + e.getMessage().replace(query.base(), Arguments.redact(query.base())));
     }
     uri.setTimeout(Duration.ofSeconds(10));
     return new RedisAddress(
@@ -100,7 +111,31 @@ public record RedisAddress(
         s.get(RedisSettings.RESULT_FORMAT).equals("seed003"),
         s.get(RedisSettings.TENSOR_LAYOUT).equals("none")
             ? null
-            : Layout.valueOf(s.get(RedisSettings.TENSOR_LAYOUT).toUpperCase(Locale.ROOT)));
+            : Layout.valueOf(s.get(RedisSettings.TENSOR_LAYOUT).toUpperCase(Locale.ROOT)),
+        s.get(RedisSettings.CA));
+  }
+
+  /**
+   * A client for this address; with {@code rediss://}, trusting the {@code ca} file when one is
+   * given. Its options are to be set through {@link #clientOptions()}, which keep the TLS ones.
+   */
+  public RedisClient client() {
+    RedisClient client = RedisClient.create(uri);
+    client.setOptions(clientOptions().build());
+    return client;
+  }
+
+  /** Client options holding this address's TLS trust, for callers to add to. */
+  public ClientOptions.Builder clientOptions() {
+    ClientOptions.Builder b = ClientOptions.builder();
+    if (ca != null) {
+      if (!Files.isReadable(ca)) {
+        throw new ConveyorException(
+            ErrorCode.INVALID_SETTING, "the Redis URI's ca file cannot be read: " + ca);
+      }
+      b.sslOptions(SslOptions.builder().jdkSslProvider().trustManager(ca.toFile()).build());
+    }
+    return b;
   }
 
   /**
@@ -125,8 +160,9 @@ public record RedisAddress(
 
   /** The URI without its password, for logs. */
   public String describe() {
-    return "redis://%s:%d/%d %s %s"
+    return "%s://%s:%d/%d %s %s"
         .formatted(
+            uri.isSsl() ? "rediss" : "redis",
             uri.getHost(),
             uri.getPort(),
             uri.getDatabase(),

@@ -33,7 +33,8 @@ final class RedisConnections implements AutoCloseable {
   RedisConnections(RedisAddress address) {
     client = RedisClient.create(address.uri());
     client.setOptions(
-        ClientOptions.builder()
+        address
+            .clientOptions()
             .autoReconnect(true)
             .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
             .socketOptions(SocketOptions.builder().connectTimeout(Duration.ofSeconds(5)).build())

@@ -49,6 +49,12 @@ final class RedisSettings {
           "none",
           "seed003");
 
+  static final Setting<java.nio.file.Path> CA =
+      Setting.path(
+          "ca",
+          "FILE",
+          "with `rediss://`: a PEM file of the certificates to trust for the server's (default: the JVM's trust store)");
+
   /** What each profile stands for. */
   static final Map<String, Map<String, String>> PROFILES =
       Map.of(
@@ -104,5 +110,6 @@ final class RedisSettings {
           MAX_LENGTH,
           CLAIM_IDLE,
           MAX_DELIVERIES,
-          HEARTBEAT);
+          HEARTBEAT,
+          CA);
 }

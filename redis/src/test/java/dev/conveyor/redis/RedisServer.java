@@ -1,6 +1,7 @@
 package dev.conveyor.redis;
 
 import dev.conveyor.core.testing.Requirements;
+import dev.conveyor.core.testing.TestTls;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.Socket;
@@ -12,27 +13,67 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A real redis-server (Debian's package) on a free loopback port, with its files in a folder of the
- * test's. It can be restarted on the same port and folder, with its append-only file on.
+ * test's. It can be restarted on the same port and folder, with its append-only file on, and killed
+ * with SIGKILL. It can also listen for TLS on a second port, and have an ACL user.
  */
 public final class RedisServer implements AutoCloseable {
   private static final Path BINARY = Path.of("/usr/bin/redis-server");
   private final Path dir;
   private final int port;
-  private final boolean appendOnly;
+  private final Options options;
+  private final int tlsPort;
   private Process process;
 
-  private RedisServer(Path dir, int port, boolean appendOnly) {
+  /**
+   * How the server runs.
+   *
+   * @param appendFsync with the append-only file: {@code always} or {@code everysec}; {@code null}
+   *     for no append-only file
+   * @param tls the certificate and key of a TLS port beside the plain one, or {@code null}
+   * @param acl a user and its rules ({@code conveyor on >secret ~conveyor:* …}), or {@code null}
+   */
+  public record Options(String appendFsync, TestTls tls, List<String> acl) {
+    public static Options plain() {
+      return new Options(null, null, null);
+    }
+
+    public Options appendOnly(String fsync) {
+      return new Options(fsync, tls, acl);
+    }
+
+    public Options withTls(TestTls t) {
+      return new Options(appendFsync, t, acl);
+    }
+
+    public Options withUser(String... rules) {
+      return new Options(appendFsync, tls, List.of(rules));
+    }
+  }
+
+  private RedisServer(Path dir, int port, Options options, int tlsPort) {
     this.dir = dir;
     this.port = port;
-    this.appendOnly = appendOnly;
+    this.options = options;
+    this.tlsPort = tlsPort;
   }
 
   public static RedisServer start(Path dir, boolean appendOnly)
       throws IOException, InterruptedException {
+    return start(dir, appendOnly ? Options.plain().appendOnly("always") : Options.plain());
+  }
+
+  public static RedisServer start(Path dir, Options options)
+      throws IOException, InterruptedException {
     Requirements.executable(BINARY, "apt-get install redis-server");
-    RedisServer server = new RedisServer(dir, freePort(), appendOnly);
+    RedisServer server =
+        new RedisServer(dir, freePort(), options, options.tls() == null ? 0 : freePort());
     server.launch();
     return server;
+  }
+
+  /** The TLS port, when the server has one. */
+  public int tlsPort() {
+    return tlsPort;
   }
 
   private static int freePort() throws IOException {
@@ -48,7 +89,31 @@ public final class RedisServer implements AutoCloseable {
     command.addAll(
         List.of(
             "--dir", dir.toString(), "--save", "", "--daemonize", "no", "--protected-mode", "no"));
-    command.addAll(List.of("--appendonly", appendOnly ? "yes" : "no", "--appendfsync", "always"));
+    boolean appendOnly = options.appendFsync() != null;
+    command.addAll(
+        List.of(
+            "--appendonly",
+            appendOnly ? "yes" : "no",
+            "--appendfsync",
+            appendOnly ? options.appendFsync() : "always"));
+    if (options.tls() != null) {
+      command.addAll(
+          List.of(
+              "--tls-port",
+              Integer.toString(tlsPort),
+              "--tls-cert-file",
+              options.tls().certificate().toString(),
+              "--tls-key-file",
+              options.tls().key().toString(),
+              "--tls-ca-cert-file",
+              options.tls().certificate().toString(),
+              "--tls-auth-clients",
+              "no"));
+    }
+    if (options.acl() != null) {
+      command.add("--user");
+      command.addAll(options.acl());
+    }
     process =
         new ProcessBuilder(command)
             .redirectErrorStream(true)
@@ -110,6 +175,16 @@ public final class RedisServer implements AutoCloseable {
     } catch (IOException e) {
       return false;
     }
+  }
+
+  /** Kills the server with SIGKILL: no shutdown, nothing more written. */
+  public void kill() throws InterruptedException {
+    process.destroyForcibly().waitFor();
+  }
+
+  /** Starts the server again, on the same port and folder, after {@link #kill()}. */
+  public void launchAgain() throws IOException, InterruptedException {
+    launch();
   }
 
   private void stop() throws InterruptedException {

@@ -217,6 +217,12 @@ class ConveyorServerTest {
                 .build(),
             HttpResponse.BodyHandlers.ofString());
     assertThat(live.statusCode()).isEqualTo(200);
+    // what the public and the authorised see never holds the token
+    for (String path : List.of("/v1/info", "/v1/stats", "/metrics", "/v2", "/")) {
+      HttpResponse<String> seen = get(s, path, "Authorization", "Bearer s3cret");
+      assertThat(seen.statusCode()).as(path).isEqualTo(200);
+      assertThat(seen.body()).as(path).doesNotContain("s3cret");
+    }
   }
 
   @Test

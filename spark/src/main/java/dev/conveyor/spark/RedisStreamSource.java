@@ -157,7 +157,7 @@ public final class RedisStreamSource implements TableProvider {
       this.stream = RequestCodec.bytes(address.images());
       this.consumer =
           Consumer.from(RequestCodec.bytes(address.group()), RequestCodec.bytes("spark"));
-      this.client = RedisClient.create(address.uri());
+      this.client = address.client();
       this.redis = client.connect(ByteArrayCodec.INSTANCE);
       Streams.ensureGroup(redis.sync(), address);
     }
@@ -267,7 +267,7 @@ public final class RedisStreamSource implements TableProvider {
     EntryReader(Entries part) {
       RedisAddress address = RedisAddress.parse(part.uri());
       byte[] stream = RequestCodec.bytes(address.images());
-      RedisClient client = RedisClient.create(address.uri());
+      RedisClient client = address.client();
       try (StatefulRedisConnection<byte[], byte[]> redis =
           client.connect(ByteArrayCodec.INSTANCE)) {
         List<RedisFuture<List<StreamMessage<byte[], byte[]>>>> fetched = new ArrayList<>();

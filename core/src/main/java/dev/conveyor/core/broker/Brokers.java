@@ -2,6 +2,7 @@ package dev.conveyor.core.broker;
 
 import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.ErrorCode;
+import dev.conveyor.core.settings.Arguments;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -37,7 +38,8 @@ public final class Brokers {
     BrokerProvider p = find(uri);
     if (p == null) {
       throw new ConveyorException(
-          ErrorCode.INVALID_SETTING, "no broker for '" + uri + "'; use " + known());
+          ErrorCode.INVALID_SETTING,
+          "no broker for '" + Arguments.redact(uri) + "'; use " + known());
     }
     return p.open(uri, overrides);
   }

@@ -61,6 +61,34 @@ public final class Arguments {
     }
   }
 
+  private static final java.util.regex.Pattern USER_INFO =
+      java.util.regex.Pattern.compile(
+          "^([a-z][a-z0-9+.-]*://)([^/@?#]*)@", java.util.regex.Pattern.CASE_INSENSITIVE);
+  private static final java.util.regex.Pattern SECRET_PARAM =
+      java.util.regex.Pattern.compile(
+          "([?&][^=&]*(?:password|secret|token|jaas|credential|key)[^=&]*=)[^&]*",
+          java.util.regex.Pattern.CASE_INSENSITIVE);
+
+  /**
+   * An address as it may be shown in errors and logs: a password in its user part, and the value of
+   * every query parameter whose name speaks of a password, secret, token, key, credentials or JAAS
+   * configuration, replaced by {@code ***}.
+   */
+  public static String redact(String uri) {
+    if (uri == null) {
+      return null;
+    }
+    java.util.regex.Matcher m = USER_INFO.matcher(uri);
+    String out = uri;
+    if (m.find()) {
+      String user = m.group(2);
+      int colon = user.indexOf(':');
+      String shown = colon < 0 ? user : user.substring(0, colon) + ":***";
+      out = m.group(1) + shown + "@" + uri.substring(m.end());
+    }
+    return SECRET_PARAM.matcher(out).replaceAll("$1***");
+  }
+
   public static Query query(String uri) {
     int q = uri.indexOf('?');
     Map<String, String> params = new LinkedHashMap<>();
