@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import org.apache.kafka.clients.consumer.CommitFailedException;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -21,8 +22,11 @@ import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.RebalanceInProgressException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Requests from a Kafka topic through a consumer group; a poll is a batch. Offsets are committed
@@ -33,6 +37,7 @@ import org.apache.kafka.common.serialization.StringDeserializer;
  * the error once it has failed {@code max-deliveries} times.
  */
 public final class KafkaTransport implements Transport {
+  private static final Logger LOG = LoggerFactory.getLogger(KafkaTransport.class);
   private static final Duration REVOKE_WAIT = Duration.ofSeconds(10);
   private final KafkaAddress address;
   private final KafkaConsumer<String, byte[]> consumer;
@@ -69,6 +74,22 @@ public final class KafkaTransport implements Transport {
                 r -> partitions.contains(new TopicPartition(r.topic(), r.partition())));
             awaitAcks(partitions);
             commitAcked();
+            partitions.forEach(
+                p -> {
+                  unacked.remove(p);
+                  nextOffset.remove(p);
+                });
+          }
+
+          /**
+           * Lost, not given up: the group moved on without this consumer (the broker restarted or
+           * it was silent past the session timeout), so nothing can be committed for them. What was
+           * taken from them is read again by their next owner: at least once.
+           */
+          @Override
+          public void onPartitionsLost(Collection<TopicPartition> partitions) {
+            fetched.removeIf(
+                r -> partitions.contains(new TopicPartition(r.topic(), r.partition())));
             partitions.forEach(
                 p -> {
                   unacked.remove(p);
@@ -155,8 +176,17 @@ public final class KafkaTransport implements Transport {
       long upTo = e.getValue().isEmpty() ? nextOffset.get(e.getKey()) : e.getValue().first();
       commit.put(e.getKey(), new OffsetAndMetadata(upTo));
     }
-    consumer.commitSync(commit);
-    uncommitted = false;
+    try {
+      consumer.commitSync(commit);
+      uncommitted = false;
+    } catch (CommitFailedException | RebalanceInProgressException e) {
+      // this consumer is no longer (or not yet again) in the group: its next poll rejoins, and
+      // the partitions it lost are read again by their owner from their committed offsets
+      LOG.warn(
+          "committing offsets of {} failed; rejoining the group: {}",
+          address.describe(),
+          e.getMessage());
+    }
   }
 
   @Override
