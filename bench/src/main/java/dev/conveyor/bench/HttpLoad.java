@@ -53,6 +53,11 @@ final class HttpLoad implements AutoCloseable {
     }
   }
 
+  /** Where images are posted. */
+  URI uri() {
+    return uri;
+  }
+
   /** Answered calls per second with {@code callers} callers, and the batches they made. */
   Measured measure(int callers) throws Exception {
     Phase phase = new Phase("HTTP, " + callers + " callers", plan.seconds() + 1);

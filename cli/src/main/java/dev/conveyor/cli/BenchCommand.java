@@ -5,6 +5,7 @@ import dev.conveyor.bench.BenchChart;
 import dev.conveyor.bench.BenchPlan;
 import dev.conveyor.bench.BenchResult;
 import dev.conveyor.bench.Corpus;
+import dev.conveyor.bench.Soak;
 import dev.conveyor.core.Json;
 import dev.conveyor.core.pipeline.Pipeline;
 import dev.conveyor.core.settings.SettingGroup;
@@ -14,6 +15,7 @@ import dev.conveyor.s3.S3Location;
 import dev.conveyor.s3.S3Store;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -127,6 +129,66 @@ final class BenchCommand implements Callable<Integer>, SettingOptions.Taking {
   @Option(names = "--json", description = "Also print the results as one JSON line.")
   boolean json;
 
+  @Option(
+      names = "--soak",
+      paramLabel = "DURATION",
+      arity = "0..1",
+      fallbackValue = "10m",
+      description =
+          "Instead of the measurements: overload held for DURATION (10m when none is given; 90s,"
+              + " 1h): the capacity is measured (--seconds), then requests are offered at"
+              + " --overload times it against the HTTP server, or through --transport to a worker."
+              + " Reports the share refused, p50/p99 of what was accepted, what was lost and this"
+              + " process's memory over the run.")
+  String soak;
+
+  @Option(
+      names = "--overload",
+      paramLabel = "X",
+      defaultValue = "2",
+      description =
+          "With --soak: the offered rate as a multiple of capacity. Default: ${DEFAULT-VALUE}.")
+  double overload;
+
+  @Option(
+      names = "--rate",
+      paramLabel = "N",
+      defaultValue = "0",
+      description = "With --soak: offer N requests per second instead of measuring the capacity.")
+  double rate;
+
+  @Option(
+      names = "--url",
+      paramLabel = "URL",
+      description =
+          "With --soak: post to the serve running at URL (http://host:8080) instead of one in this"
+              + " process, with --rate; its memory is read from its /metrics, and CONVEYOR_TOKEN is"
+              + " sent when set.")
+  java.net.URI url;
+
+  @Option(
+      names = "--remote-workers",
+      description =
+          "With --soak and --transport: the workers run elsewhere (conveyor worker), not in this"
+              + " process; give --rate, and --watch their process ids.")
+  boolean remoteWorkers;
+
+  @Option(
+      names = "--watch",
+      paramLabel = "PID",
+      split = ",",
+      description = "With --soak: also report the resident memory of these processes.")
+  List<Long> watch = new ArrayList<>();
+
+  @Option(
+      names = "--connections",
+      paramLabel = "N",
+      defaultValue = "2048",
+      description =
+          "With --soak over HTTP: the most requests outstanding at once, as many callers as that;"
+              + " more than the server queues, so that it must refuse. Default: ${DEFAULT-VALUE}.")
+  int connections;
+
   @Override
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
@@ -139,6 +201,34 @@ final class BenchCommand implements Callable<Integer>, SettingOptions.Taking {
       }
       Corpus corpus =
           store != null ? read.withKeys(put(read)) : tensors ? read.withTensors(pipeline) : read;
+      if (soak != null) {
+        Soak.Report report =
+            CommandSettings.usage(
+                spec,
+                () ->
+                    Soak.run(
+                        new Soak.Plan(
+                            new BenchPlan(
+                                pipeline,
+                                settings,
+                                corpus,
+                                seconds,
+                                Optional.ofNullable(transport),
+                                List.of()),
+                            duration(soak),
+                            overload,
+                            rate,
+                            Optional.ofNullable(url),
+                            remoteWorkers,
+                            watch,
+                            connections)));
+        out.println(report.markdown());
+        if (json) {
+          out.println(Json.write(report));
+        }
+        out.flush();
+        return report.lost() == 0 ? 0 : 1;
+      }
       BenchResult r =
           CommandSettings.usage(
               spec,
@@ -163,6 +253,24 @@ final class BenchCommand implements Callable<Integer>, SettingOptions.Taking {
     }
     out.flush();
     return 0;
+  }
+
+  /** {@code 90s}, {@code 10m}, {@code 1h} or plain seconds. */
+  private Duration duration(String text) {
+    java.util.regex.Matcher m =
+        java.util.regex.Pattern.compile("(\\d+(?:\\.\\d+)?)([smh]?)").matcher(text.trim());
+    if (!m.matches()) {
+      throw new picocli.CommandLine.ParameterException(
+          spec.commandLine(), "--soak takes a duration such as 90s, 10m or 1h, not '" + text + "'");
+    }
+    double n = Double.parseDouble(m.group(1));
+    double unit =
+        switch (m.group(2)) {
+          case "m" -> 60;
+          case "h" -> 3600;
+          default -> 1;
+        };
+    return Duration.ofMillis(Math.round(n * unit * 1000));
   }
 
   /** Puts the corpus's images under {@code --store}; their keys, in the corpus's order. */

@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.eclipse.jetty.server.ConnectionLimit;
 
 /**
  * Conveyor's HTTP API and web page: seed 003's {@code POST /predict} and {@code POST /v1/classify}
@@ -43,6 +44,12 @@ public final class ConveyorServer implements AutoCloseable {
    * @param stored a store the dashboard follows for results of workers anywhere, or {@code null};
    *     closed with the server
    */
+  /** Connections held at once: one per 64 KB of a quarter of the heap, from 256 to 16,384. */
+  static int maxConnections() {
+    long quarter = Runtime.getRuntime().maxMemory() / 4;
+    return (int) Math.max(256, Math.min(16_384, quarter / (64 * 1024)));
+  }
+
   public ConveyorServer(ServerConfig config, Classify classify, StoredResults stored) {
     this.config = config;
     this.stored = stored;
@@ -56,6 +63,13 @@ public final class ConveyorServer implements AutoCloseable {
             c -> {
               c.showJavalinBanner = false;
               c.http.maxRequestSize = config.maxRequestBytes();
+              // bounded memory under any number of callers: each connection's parser keeps no
+              // header cache (a 64 KB table by default, the largest part of an idle connection),
+              // and past a number of connections in proportion to the heap Jetty stops accepting,
+              // so that callers beyond it wait in the kernel's backlog, holding nothing here
+              c.jetty.modifyHttpConfiguration(h -> h.setHeaderCacheSize(0));
+              c.jetty.modifyServer(
+                  server -> server.addBean(new ConnectionLimit(maxConnections(), server)));
               // multipart uploads are parsed within the same limit, as they arrive
               c.jetty.multipartConfig.maxFileSize(config.maxRequestBytes(), SizeUnit.BYTES);
               c.jetty.multipartConfig.maxTotalRequestSize(config.maxRequestBytes(), SizeUnit.BYTES);

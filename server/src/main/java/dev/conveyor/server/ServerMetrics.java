@@ -8,6 +8,7 @@ import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
+import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -43,6 +44,8 @@ final class ServerMetrics implements PipelineListener {
 
   ServerMetrics(String model, IntSupplier queueDepth) {
     this.model = model;
+    // process_resident_memory_bytes, jvm_memory_used_bytes, GC, threads: what a soak watches
+    JvmMetrics.builder().register(registry);
     httpRequests =
         Counter.builder()
             .name("conveyor_http_requests")
