@@ -98,6 +98,48 @@ class BenchTest {
   }
 
   @Test
+  void aSoakOverloadsTheServerAndAccountsForEveryRequest() throws Exception {
+    // 10 ms a call of 4: at most 400 images/s; a queue of 16, so that twice that is refused
+    Settings small =
+        Pipelines.read(
+            Map.of("model", dir.resolve("colours.onnx").toString(), "batch", "4", "queue", "16"),
+            "test");
+    MeanColourClassifier model = new MeanColourClassifier(32, 32).slow(10);
+    Soak.Report r;
+    try (Pipeline pipeline = TestWorkers.pipeline(model, 4)) {
+      BenchPlan bench =
+          new BenchPlan(pipeline, small, Corpus.generate(8), 1.0, Optional.empty(), List.of());
+      r =
+          Soak.run(
+              new Soak.Plan(
+                  bench,
+                  java.time.Duration.ofSeconds(3),
+                  2.0,
+                  0,
+                  Optional.empty(),
+                  false,
+                  List.of(),
+                  64));
+    }
+    assertThat(r.capacity()).as("measured capacity").isBetween(50.0, 404.0);
+    assertThat(r.offered()).isCloseTo(2 * r.capacity(), within(0.01 * r.capacity()));
+    assertThat((double) r.sent())
+        .as("sent at the offered rate")
+        .isGreaterThan(0.5 * 3 * r.offered());
+    assertThat(r.refused()).as("twice the capacity cannot all be taken").isPositive();
+    assertThat(r.accepted() + r.refused() + r.unanswered()).isEqualTo(r.sent());
+    assertThat(r.answered() + r.failed()).isEqualTo(r.accepted());
+    assertThat(r.failed()).isZero();
+    assertThat(r.lost()).isZero();
+    assertThat(r.unanswered()).isZero();
+    assertThat(r.p99Ms()).isGreaterThanOrEqualTo(r.p50Ms()).isGreaterThanOrEqualTo(10.0);
+    assertThat(r.memory()).singleElement().satisfies(m -> assertThat(m.peakKb()).isPositive());
+    assertThat(r.markdown())
+        .contains("### Soak: HTTP /v1/classify, embedded")
+        .contains("| this process |");
+  }
+
+  @Test
   void withKeysThePipelineStageSendsKeysThatWorkersFetch() throws Exception {
     Corpus images = Corpus.generate(4);
     List<String> keys = new java.util.ArrayList<>();
