@@ -195,7 +195,7 @@ public final class Soak {
         double capacity =
             plan.rate() > 0
                 ? plan.rate() / plan.overload()
-                : server.measure(bench.inFlight()).ips();
+                : server.measure(Math.min(plan.connections(), CAPACITY_CALLERS)).ips();
         HttpTarget target = new HttpTarget(server.uri(), plan.connections());
         return soak(plan, "HTTP /v1/classify, embedded", capacity, target, watched);
       }
@@ -301,6 +301,8 @@ public final class Soak {
           } else {
             outcome.failed.increment();
           }
+        } catch (RuntimeException e) {
+          outcome.failed.increment(); // the broker is away, say: counted, and the load goes on
         }
       }
       phase.done();

@@ -50,6 +50,20 @@ public final class RedisServer implements AutoCloseable {
     }
   }
 
+  /**
+   * The README's ACL for Conveyor's user {@code conveyor}: its keys and channels ({@code
+   * conveyor:*}), and only the commands Conveyor runs.
+   */
+  public static String[] conveyorUser(String password) {
+    return ("conveyor on >"
+            + password
+            + " resetkeys ~conveyor:* resetchannels &conveyor:* -@all"
+            + " +lmove +blmove +lrem +lrange +llen +rpush +lpush +blpop +hincrby +hdel +set +get"
+            + " +exists +del +expire +scan +eval +xadd +xgroup|create +xinfo|groups +xlen"
+            + " +xautoclaim +xreadgroup +xpending +xack +xread +xrange +publish +subscribe +ping")
+        .split(" ");
+  }
+
   private RedisServer(Path dir, int port, Options options, int tlsPort) {
     this.dir = dir;
     this.port = port;

@@ -27,48 +27,6 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 @Timeout(120)
 class RedisTlsIT {
-  /** The README's ACL for Conveyor's user: its keys and channels, and only its commands. */
-  static final String[] ACL = {
-    "conveyor",
-    "on",
-    ">tls-pass-7",
-    "resetkeys",
-    "~conveyor:*",
-    "resetchannels",
-    "&conveyor:*",
-    "-@all",
-    "+lmove",
-    "+blmove",
-    "+lrem",
-    "+lrange",
-    "+llen",
-    "+rpush",
-    "+lpush",
-    "+blpop",
-    "+hincrby",
-    "+hdel",
-    "+set",
-    "+get",
-    "+exists",
-    "+del",
-    "+expire",
-    "+scan",
-    "+eval",
-    "+xadd",
-    "+xgroup|create",
-    "+xinfo|groups",
-    "+xlen",
-    "+xautoclaim",
-    "+xreadgroup",
-    "+xpending",
-    "+xack",
-    "+xread",
-    "+xrange",
-    "+publish",
-    "+subscribe",
-    "+ping"
-  };
-
   @TempDir Path dir;
   private final List<AutoCloseable> open = new ArrayList<>();
 
@@ -86,7 +44,12 @@ class RedisTlsIT {
 
   private RedisServer server() throws Exception {
     TestTls tls = TestTls.write(dir.resolve("tls"));
-    return keep(RedisServer.start(dir, RedisServer.Options.plain().withTls(tls).withUser(ACL)));
+    return keep(
+        RedisServer.start(
+            dir,
+            RedisServer.Options.plain()
+                .withTls(tls)
+                .withUser(RedisServer.conveyorUser("tls-pass-7"))));
   }
 
   private String uri(RedisServer server, String password, String query) {

@@ -68,8 +68,14 @@ public final class ConveyorServer implements AutoCloseable {
               // and past a number of connections in proportion to the heap Jetty stops accepting,
               // so that callers beyond it wait in the kernel's backlog, holding nothing here
               c.jetty.modifyHttpConfiguration(h -> h.setHeaderCacheSize(0));
+              // (at the limit, idle connections are closed after a second, so that callers
+              // keeping connections open for later cannot starve those waiting to connect)
               c.jetty.modifyServer(
-                  server -> server.addBean(new ConnectionLimit(maxConnections(), server)));
+                  server -> {
+                    ConnectionLimit limit = new ConnectionLimit(maxConnections(), server);
+                    limit.setIdleTimeout(1000);
+                    server.addBean(limit);
+                  });
               // multipart uploads are parsed within the same limit, as they arrive
               c.jetty.multipartConfig.maxFileSize(config.maxRequestBytes(), SizeUnit.BYTES);
               c.jetty.multipartConfig.maxTotalRequestSize(config.maxRequestBytes(), SizeUnit.BYTES);

@@ -39,6 +39,7 @@ final class JobEndpoints {
   private void submit(Context ctx) {
     ImageRequest request = uploads.one(ctx);
     CompletableFuture<ClassifyResult> result = front.classifyUnbounded(request);
+    uploads.holdUntil(ctx, result); // the image's bytes count until the job is done
     if (!jobs.add(request.id(), result)) {
       throw new ConveyorException(ErrorCode.BUSY, "too many jobs are waiting to be collected");
     }

@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Semaphore;
 import java.util.function.Supplier;
 
@@ -47,6 +48,18 @@ final class Uploads {
     if (held != null) {
       ctx.attribute(HELD, null);
       budget.release(held);
+    }
+  }
+
+  /**
+   * Keeps what {@code ctx}'s upload holds until {@code done} completes, instead of until {@code
+   * ctx} is answered: a job's image waits in the queue after its caller has its answer.
+   */
+  void holdUntil(Context ctx, CompletableFuture<?> done) {
+    Integer held = ctx.attribute(HELD);
+    if (held != null && held > 0) {
+      ctx.attribute(HELD, null);
+      done.whenComplete((r, t) -> budget.release(held));
     }
   }
 
