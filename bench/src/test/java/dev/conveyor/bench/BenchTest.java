@@ -8,8 +8,6 @@ import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.ErrorCode;
 import dev.conveyor.core.pipeline.Pipeline;
 import dev.conveyor.core.settings.Settings;
-import dev.conveyor.core.testing.MeanColourClassifier;
-import dev.conveyor.core.testing.TestWorkers;
 import dev.conveyor.onnx.testing.TestModels;
 import dev.conveyor.onnx.testing.TestModels.Colour;
 import dev.conveyor.pipeline.Pipelines;
@@ -68,75 +66,6 @@ class BenchTest {
     Path png = dir.resolve("charts/bench.png");
     BenchChart.write(r, png);
     assertThat(Files.readAllBytes(png)).startsWith(0x89, 'P', 'N', 'G');
-  }
-
-  @Test
-  void aModelOfKnownCostIsMeasuredAtItsRate() throws Exception {
-    // 40 ms a call of 4 images: the model alone cannot pass 100 images/s, and nearly reaches it
-    MeanColourClassifier model = new MeanColourClassifier(32, 32).slow(40);
-    BenchResult r;
-    try (Pipeline pipeline = TestWorkers.pipeline(model, 4)) {
-      r =
-          Bench.run(
-              new BenchPlan(
-                  pipeline, settings, Corpus.generate(8), 1.0, Optional.empty(), List.of(1, 8)));
-    }
-    assertThat(r.rawIps()).as("raw: 4 images per 40 ms call").isBetween(60.0, 100.0);
-    assertThat(r.pipelineIps())
-        .as("the pipeline waits on the same model: 100/s, and a batch at the window's edge")
-        .isLessThanOrEqualTo(104.0)
-        .isGreaterThan(0.4 * r.rawIps());
-    assertThat(r.latencyMs(50)).as("at least one model call").isGreaterThanOrEqualTo(40.0);
-    assertThat(r.meanBatch()).as("a saturated worker fills its batches").isGreaterThan(2.0);
-    var one = r.http().get(0);
-    var eight = r.http().get(1);
-    assertThat(one.ips()).as("one caller: one image per 40 ms call").isBetween(10.0, 26.0);
-    assertThat(one.meanBatch()).isEqualTo(1.0);
-    assertThat(one.p50Ms()).isGreaterThanOrEqualTo(40.0);
-    assertThat(eight.ips()).as("eight callers share batches").isBetween(1.5 * one.ips(), 104.0);
-    assertThat(eight.meanBatch()).isGreaterThan(2.0);
-  }
-
-  @Test
-  void aSoakOverloadsTheServerAndAccountsForEveryRequest() throws Exception {
-    // 10 ms a call of 4: at most 400 images/s; a queue of 16, so that twice that is refused
-    Settings small =
-        Pipelines.read(
-            Map.of("model", dir.resolve("colours.onnx").toString(), "batch", "4", "queue", "16"),
-            "test");
-    MeanColourClassifier model = new MeanColourClassifier(32, 32).slow(10);
-    Soak.Report r;
-    try (Pipeline pipeline = TestWorkers.pipeline(model, 4)) {
-      BenchPlan bench =
-          new BenchPlan(pipeline, small, Corpus.generate(8), 1.0, Optional.empty(), List.of());
-      r =
-          Soak.run(
-              new Soak.Plan(
-                  bench,
-                  java.time.Duration.ofSeconds(3),
-                  2.0,
-                  0,
-                  Optional.empty(),
-                  false,
-                  List.of(),
-                  64));
-    }
-    assertThat(r.capacity()).as("measured capacity").isBetween(50.0, 404.0);
-    assertThat(r.offered()).isCloseTo(2 * r.capacity(), within(0.01 * r.capacity()));
-    assertThat((double) r.sent())
-        .as("sent at the offered rate")
-        .isGreaterThan(0.5 * 3 * r.offered());
-    assertThat(r.refused()).as("twice the capacity cannot all be taken").isPositive();
-    assertThat(r.accepted() + r.refused() + r.unanswered()).isEqualTo(r.sent());
-    assertThat(r.answered() + r.failed()).isEqualTo(r.accepted());
-    assertThat(r.failed()).isZero();
-    assertThat(r.lost()).isZero();
-    assertThat(r.unanswered()).isZero();
-    assertThat(r.p99Ms()).isGreaterThanOrEqualTo(r.p50Ms()).isGreaterThanOrEqualTo(10.0);
-    assertThat(r.memory()).singleElement().satisfies(m -> assertThat(m.peakKb()).isPositive());
-    assertThat(r.markdown())
-        .contains("### Soak: HTTP /v1/classify, embedded")
-        .contains("| this process |");
   }
 
   @Test

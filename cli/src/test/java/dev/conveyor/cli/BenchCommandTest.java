@@ -52,42 +52,6 @@ class BenchCommandTest {
   }
 
   @Test
-  void httpLoadsTheServerAtEachConcurrencyGiven() throws Exception {
-    Path model = TestModels.writeColour(dir.resolve("colours.onnx"), Colour.imagenetSized());
-    CliRun run =
-        CliRun.of(
-            "bench",
-            "--model",
-            model.toString(),
-            "--seconds",
-            "0.5",
-            "--batch",
-            "4",
-            "--http",
-            "1,4",
-            "--chart",
-            dir.resolve("bench.png").toString(),
-            "--json");
-    assertThat(run.exitCode()).as(run.err()).isZero();
-    assertThat(run.out())
-        .contains("### HTTP: POST /v1/classify")
-        .containsPattern("\\| 1 \\| [0-9.]+ \\|")
-        .containsPattern("\\| 4 \\| [0-9.]+ \\|");
-    JsonNode http = run.jsonLines().get(0).get("http");
-    assertThat(http).hasSize(2);
-    assertThat(http.get(0).get("concurrency").asInt()).isEqualTo(1);
-    assertThat(http.get(1).get("concurrency").asInt()).isEqualTo(4);
-    for (JsonNode level : http) {
-      assertThat(level.get("ips").asDouble()).as("answered calls per second").isPositive();
-      assertThat(level.get("p99_ms").asDouble())
-          .isGreaterThanOrEqualTo(level.get("p50_ms").asDouble());
-    }
-    assertThat(http.get(0).get("mean_batch").asDouble())
-        .as("one caller at a time: batches of one")
-        .isEqualTo(1.0);
-  }
-
-  @Test
   void generatedImagesAreDecodablePhotoSizedJpegs() {
     var images = BenchCommand.generateImages(3);
     assertThat(images).hasSize(3);
