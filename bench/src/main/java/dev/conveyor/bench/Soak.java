@@ -278,8 +278,8 @@ public final class Soak {
     try {
       for (long i = 0; ; i++) {
         long due = start + (long) (i * 1e9 / rate);
-        if (due >= end) {
-          break;
+        if (due >= end || System.nanoTime() >= end) {
+          break; // a load that fell behind (every connection busy) stops on time, having sent less
         }
         long now;
         while ((now = System.nanoTime()) < due) {

@@ -179,17 +179,28 @@ final class Uploads {
     }
   }
 
+  private <T> T parsed(Supplier<T> parse) {
+    return parsed(parse, maxBytes);
+  }
+
   /**
    * Jetty's multipart parser, which stops at the configured limits: a part or a request over them
-   * (sent in chunks, so with no length checked first) is refused.
+   * (sent in chunks, so with no length checked first) is refused with {@code TOO_LARGE}, and a body
+   * it cannot read (no boundary, a part cut short, …) with {@code BAD_REQUEST}, not as a failure of
+   * the server.
    */
-  private <T> T parsed(Supplier<T> parse) {
+  static <T> T parsed(Supplier<T> parse, long maxBytes) {
     try {
       return parse.get();
     } catch (IllegalStateException e) {
       // Jetty's MultiPartFormInputStream: "Multipart Mime part … exceeds max filesize" and
       // "Request exceeds maxRequestSize"
       throw tooLarge("the upload is over the limit of %d bytes".formatted(maxBytes));
+    } catch (ConveyorException e) {
+      throw e;
+    } catch (Exception e) { // the parser's IOException comes through Javalin unchecked
+      throw new ConveyorException(
+          ErrorCode.BAD_REQUEST, "the multipart body cannot be read: " + e.getMessage());
     }
   }
 
