@@ -201,6 +201,16 @@ final class BenchCommand implements Callable<Integer>, SettingOptions.Taking {
       }
       Corpus corpus =
           store != null ? read.withKeys(put(read)) : tensors ? read.withTensors(pipeline) : read;
+      BenchPlan plan =
+          new BenchPlan(
+              pipeline,
+              settings,
+              corpus,
+              seconds,
+              Optional.ofNullable(transport),
+              http,
+              Optional.ofNullable(engine),
+              engineParallelism);
       if (soak != null) {
         Soak.Report report =
             CommandSettings.usage(
@@ -208,13 +218,7 @@ final class BenchCommand implements Callable<Integer>, SettingOptions.Taking {
                 () ->
                     Soak.run(
                         new Soak.Plan(
-                            new BenchPlan(
-                                pipeline,
-                                settings,
-                                corpus,
-                                seconds,
-                                Optional.ofNullable(transport),
-                                List.of()),
+                            plan,
                             duration(soak),
                             overload,
                             rate,
@@ -229,20 +233,7 @@ final class BenchCommand implements Callable<Integer>, SettingOptions.Taking {
         out.flush();
         return report.lost() == 0 ? 0 : 1;
       }
-      BenchResult r =
-          CommandSettings.usage(
-              spec,
-              () ->
-                  Bench.run(
-                      new BenchPlan(
-                          pipeline,
-                          settings,
-                          corpus,
-                          seconds,
-                          Optional.ofNullable(transport),
-                          http,
-                          Optional.ofNullable(engine),
-                          engineParallelism)));
+      BenchResult r = CommandSettings.usage(spec, () -> Bench.run(plan));
       out.println(r.markdown());
       Path png = chart != null ? chart : Path.of("conveyor-bench-" + r.model() + ".png");
       BenchChart.write(r, png);

@@ -40,16 +40,16 @@ public final class ConveyorServer implements AutoCloseable {
     this(config, classify, null);
   }
 
-  /**
-   * @param stored a store the dashboard follows for results of workers anywhere, or {@code null};
-   *     closed with the server
-   */
   /** Connections held at once: one per 64 KB of a quarter of the heap, from 256 to 16,384. */
   static int maxConnections() {
     long quarter = Runtime.getRuntime().maxMemory() / 4;
     return (int) Math.max(256, Math.min(16_384, quarter / (64 * 1024)));
   }
 
+  /**
+   * @param stored a store the dashboard follows for results of workers anywhere, or {@code null};
+   *     closed with the server
+   */
   public ConveyorServer(ServerConfig config, Classify classify, StoredResults stored) {
     this.config = config;
     this.stored = stored;

@@ -85,10 +85,10 @@ final class Uploads {
 
   /** Every file of a multipart upload (any field names), or the body as one image. */
   List<ImageRequest> all(Context ctx) {
-    checkSize(ctx);
     if (!ctx.isMultipartFormData()) {
-      return List.of(body(ctx));
+      return List.of(body(ctx)); // its bytes are read within the limit
     }
+    checkSize(ctx);
     List<ImageRequest> requests = new ArrayList<>();
     for (UploadedFile f : parsed(ctx::uploadedFiles)) {
       requests.add(request(ctx, f));
