@@ -11,17 +11,10 @@ import dev.conveyor.core.testing.TestWorkers;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.PartitionInfo;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -99,16 +92,7 @@ class KafkaBrokerRestartIT {
   private static Map<String, Integer> resultsPerId(
       KafkaAddress address, Map<String, String> expected, Duration timeout) {
     Map<String, Integer> perId = new HashMap<>();
-    Properties p = address.properties();
-    p.put("key.deserializer", StringDeserializer.class.getName());
-    p.put("value.deserializer", ByteArrayDeserializer.class.getName());
-    try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(p)) {
-      List<TopicPartition> parts = new ArrayList<>();
-      for (PartitionInfo info : c.partitionsFor(address.results(), Duration.ofSeconds(60))) {
-        parts.add(new TopicPartition(address.results(), info.partition()));
-      }
-      c.assign(parts);
-      c.seekToBeginning(parts);
+    try (KafkaConsumer<String, byte[]> c = KafkaServer.readFromStart(address, address.results())) {
       long deadline = System.nanoTime() + timeout.toNanos();
       long settle = Long.MAX_VALUE;
       while (System.nanoTime() < Math.min(deadline, settle)) {

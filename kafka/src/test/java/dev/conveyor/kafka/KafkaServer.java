@@ -8,9 +8,17 @@ import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Properties;
 import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
 
 /**
  * A real Kafka broker in KRaft mode (broker and controller in one process), started from Kafka's
@@ -158,6 +166,26 @@ public final class KafkaServer implements AutoCloseable {
         + URLEncoder.encode(jaas, StandardCharsets.UTF_8)
         + "&kafka.ssl.truststore.type=PEM&kafka.ssl.truststore.location="
         + tls.certificate();
+  }
+
+  /** A consumer of every record of {@code topic} from its start, as tests read what came out. */
+  static KafkaConsumer<String, byte[]> readFromStart(KafkaAddress address, String topic) {
+    Properties p = address.properties();
+    p.put("key.deserializer", StringDeserializer.class.getName());
+    p.put("value.deserializer", ByteArrayDeserializer.class.getName());
+    KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(p);
+    try {
+      List<TopicPartition> parts = new ArrayList<>();
+      for (PartitionInfo info : c.partitionsFor(topic, Duration.ofSeconds(60))) {
+        parts.add(new TopicPartition(topic, info.partition()));
+      }
+      c.assign(parts);
+      c.seekToBeginning(parts);
+      return c;
+    } catch (RuntimeException e) {
+      c.close();
+      throw e;
+    }
   }
 
   /** Kills the broker with SIGKILL: no shutdown, no flush. */

@@ -25,10 +25,6 @@ import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.PartitionInfo;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -115,17 +111,8 @@ class KafkaTransportIT {
    */
   private static List<ConsumerRecord<String, byte[]>> readAll(
       KafkaAddress address, String topic, int expected, Duration timeout) {
-    Properties p = address.properties();
-    p.put("key.deserializer", StringDeserializer.class.getName());
-    p.put("value.deserializer", ByteArrayDeserializer.class.getName());
     List<ConsumerRecord<String, byte[]>> out = new ArrayList<>();
-    try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(p)) {
-      List<TopicPartition> parts = new ArrayList<>();
-      for (PartitionInfo info : c.partitionsFor(topic)) {
-        parts.add(new TopicPartition(topic, info.partition()));
-      }
-      c.assign(parts);
-      c.seekToBeginning(parts);
+    try (KafkaConsumer<String, byte[]> c = KafkaServer.readFromStart(address, topic)) {
       long deadline = System.nanoTime() + timeout.toNanos();
       while (out.size() < expected && System.nanoTime() < deadline) {
         c.poll(Duration.ofMillis(200)).forEach(out::add);
@@ -239,16 +226,7 @@ class KafkaTransportIT {
   private static Map<String, Integer> resultsPerId(
       KafkaAddress address, List<String> ids, Duration timeout) {
     Map<String, Integer> perId = new HashMap<>();
-    Properties p = address.properties();
-    p.put("key.deserializer", StringDeserializer.class.getName());
-    p.put("value.deserializer", ByteArrayDeserializer.class.getName());
-    try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(p)) {
-      List<TopicPartition> parts = new ArrayList<>();
-      for (PartitionInfo info : c.partitionsFor(address.results())) {
-        parts.add(new TopicPartition(address.results(), info.partition()));
-      }
-      c.assign(parts);
-      c.seekToBeginning(parts);
+    try (KafkaConsumer<String, byte[]> c = KafkaServer.readFromStart(address, address.results())) {
       long deadline = System.nanoTime() + timeout.toNanos();
       while (!perId.keySet().containsAll(ids) && System.nanoTime() < deadline) {
         c.poll(Duration.ofMillis(200)).forEach(r -> perId.merge(r.key(), 1, Integer::sum));

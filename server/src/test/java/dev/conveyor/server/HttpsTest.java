@@ -5,13 +5,14 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.conveyor.core.testing.MeanColourClassifier;
 import dev.conveyor.core.testing.TestImages;
+import dev.conveyor.core.testing.TestTls;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
-import java.net.URISyntaxException;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyStore;
 import java.security.cert.CertificateFactory;
@@ -21,13 +22,22 @@ import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLHandshakeException;
 import javax.net.ssl.TrustManagerFactory;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
 /** {@code serve --tls-cert --tls-key}: HTTPS only, checked by a real TLS client. */
 @Timeout(60)
 class HttpsTest {
   private final List<AutoCloseable> open = new ArrayList<>();
+  @TempDir Path dir;
+  private TestTls tls;
+
+  @BeforeEach
+  void writeCertificate() {
+    tls = TestTls.write(dir);
+  }
 
   @AfterEach
   void closeAll() throws Exception {
@@ -36,15 +46,11 @@ class HttpsTest {
     }
   }
 
-  private static Path resource(String name) throws URISyntaxException {
-    return Path.of(HttpsTest.class.getResource("/tls/" + name).toURI());
-  }
-
   /** A client that trusts only the test certificate, and checks the host name against it. */
-  private static HttpClient trusting() throws Exception {
+  private HttpClient trusting() throws Exception {
     KeyStore trusted = KeyStore.getInstance(KeyStore.getDefaultType());
     trusted.load(null, null);
-    try (InputStream in = HttpsTest.class.getResourceAsStream("/tls/cert.pem")) {
+    try (InputStream in = Files.newInputStream(tls.certificate())) {
       trusted.setCertificateEntry(
           "conveyor-test", CertificateFactory.getInstance("X.509").generateCertificate(in));
     }
@@ -61,7 +67,7 @@ class HttpsTest {
     ServerConfig config =
         ServerConfig.defaults()
             .withToken("tls-token")
-            .withTls(new ServerConfig.Tls(resource("cert.pem"), resource("key.pem")));
+            .withTls(new ServerConfig.Tls(tls.certificate(), tls.key()));
     ConveyorServer s =
         TestServers.embedded(config, new MeanColourClassifier(32, 32), 8, null, open);
     assertThat(s.port()).isPositive();
