@@ -15,6 +15,17 @@ public final class Bench {
   private Bench() {}
 
   /**
+   * The model alone on a batch of the corpus's images, preprocessed and in memory, with the
+   * pipeline's threads and batch size, after a warm-up: the limit every other stage is compared
+   * with.
+   */
+  public static Rate raw(Pipeline engine, Corpus corpus, double seconds, String name) {
+    Phase.say("warming up");
+    RawModel.measure(engine, corpus, Math.min(2, seconds), null);
+    return RawModel.measure(engine, corpus, seconds, new Phase(name, seconds));
+  }
+
+  /**
    * Runs the plan's measurements one after the other, each for the plan's seconds: the raw model
    * (after a warm-up), preprocessing on the preprocessing threads and on one, the pipeline, the
    * engine's job (a folder of the images, and the broker when there is one), and the HTTP server at
@@ -33,9 +44,7 @@ public final class Bench {
         new BenchResultBuilder(engine.model().name(), engine.batchSize(), corpus.size());
     result.threads(plan.modelThreads(), plan.preprocessThreads());
 
-    Phase.say("warming up");
-    RawModel.measure(engine, corpus, Math.min(2, seconds), null);
-    double raw = RawModel.measure(engine, corpus, seconds, new Phase("raw model", seconds));
+    double raw = raw(engine, corpus, seconds, "raw model").ips();
     result.raw(raw);
     result.preprocess(
         Preprocess.measure(

@@ -15,15 +15,17 @@ final class RawModel {
   private RawModel() {}
 
   /**
-   * Images per second through the model alone for about {@code seconds}.
+   * Images per second through the model alone for about {@code seconds}, and the process's CPU time
+   * per image.
    *
    * @param phase the progress to show, or {@code null} for none (a warm-up)
    */
-  static double measure(Pipeline engine, Corpus corpus, double seconds, Phase phase) {
+  static Rate measure(Pipeline engine, Corpus corpus, double seconds, Phase phase) {
     int n = engine.batchSize();
     FloatBuffer input = batch(engine, corpus, n);
     FloatBuffer output = direct(n * engine.model().classes());
     long end = System.nanoTime() + (long) (seconds * 1e9);
+    long cpu = Rate.processCpuNanos();
     long start = System.nanoTime();
     long images = 0;
     do {
@@ -33,10 +35,12 @@ final class RawModel {
         phase.tick();
       }
     } while (System.nanoTime() < end);
+    double elapsed = (System.nanoTime() - start) / 1e9;
+    double cpuMs = (Rate.processCpuNanos() - cpu) / 1e6;
     if (phase != null) {
       phase.done();
     }
-    return images / ((System.nanoTime() - start) / 1e9);
+    return new Rate(images / elapsed, cpuMs / images);
   }
 
   /** A full batch of the corpus's images, preprocessed; unreadable ones are skipped. */

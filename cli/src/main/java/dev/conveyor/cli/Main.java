@@ -21,6 +21,7 @@ import picocli.CommandLine.Spec;
       ClassifyCommand.class,
       BenchCommand.class,
       EvalCommand.class,
+      QuantizeCommand.class,
       ProduceCommand.class,
       UploadCommand.class,
       WorkerCommand.class,

@@ -47,7 +47,7 @@ final class TrainCommand implements Callable<Integer> {
   @Option(
       names = "--epochs",
       paramLabel = "N",
-      defaultValue = "15",
+      defaultValue = "40",
       description = "Passes over the training set. Default: ${DEFAULT-VALUE}.")
   int epochs;
 
@@ -63,7 +63,7 @@ final class TrainCommand implements Callable<Integer> {
       paramLabel = "S",
       defaultValue = "42",
       description =
-          "Seed for initialization, shuffling, flips, dropout. Default: ${DEFAULT-VALUE}.")
+          "Seed for initialization, shuffling, augmentation, dropout. Default: ${DEFAULT-VALUE}.")
   int seed;
 
   @Option(
@@ -73,6 +73,30 @@ final class TrainCommand implements Callable<Integer> {
       description =
           "Adam's starting learning rate; it decays along a cosine to 1%%. Default: ${DEFAULT-VALUE}.")
   float learningRate;
+
+  @Option(
+      names = "--shift",
+      paramLabel = "PIXELS",
+      defaultValue = "2",
+      description =
+          "Move each training image by up to this many pixels each way (a random crop of the "
+              + "image padded with black); 0 turns it off. Default: ${DEFAULT-VALUE}.")
+  int shift;
+
+  @Option(
+      names = "--erase",
+      paramLabel = "P",
+      defaultValue = "0.5",
+      description =
+          "Chance that a random rectangle (2-25%% of the image) of a training image is filled "
+              + "with noise (random erasing); 0 turns it off. Default: ${DEFAULT-VALUE}.")
+  double erase;
+
+  @Option(
+      names = "--no-flip",
+      negatable = false,
+      description = "Do not mirror half the training images left to right.")
+  boolean noFlip;
 
   @Option(
       names = "--limit",
@@ -101,10 +125,17 @@ final class TrainCommand implements Callable<Integer> {
     if (limit != null) {
       train = train.head(limit);
     }
+    FashionTrainer.Augmentation augmentation;
+    try {
+      augmentation = new FashionTrainer.Augmentation(!noFlip, shift, erase);
+    } catch (IllegalArgumentException e) {
+      throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+    }
     String stem = stem(out);
     long start = System.nanoTime();
     try (FashionTrainer trainer =
-        FashionTrainer.create(new FashionTrainer.Options(epochs, batch, seed, learningRate))) {
+        FashionTrainer.create(
+            new FashionTrainer.Options(epochs, batch, seed, learningRate, augmentation))) {
       List<FashionTrainer.Epoch> history = trainer.train(train, test, new Bars(epochs, err));
       double seconds = (System.nanoTime() - start) / 1e9;
       OnnxExport.write(trainer.block(), train.rows(), train.cols(), FashionMnist.CLASSES, out);
@@ -112,7 +143,7 @@ final class TrainCommand implements Callable<Integer> {
       write(Path.of(stem + ".labels.txt"), String.join("\n", FashionMnist.CLASSES) + "\n");
       write(
           Path.of(stem + ".report.json"),
-          Json.write(report(train.count(), seconds, history, evaluation)) + "\n");
+          Json.write(report(train.count(), seconds, history, evaluation, augmentation)) + "\n");
       TrainCharts.trainingCurve(history, Path.of(stem + ".curve.png"));
       TrainCharts.confusion(
           evaluation,
@@ -129,13 +160,22 @@ final class TrainCommand implements Callable<Integer> {
   }
 
   private Map<String, Object> report(
-      int images, double seconds, List<FashionTrainer.Epoch> history, Evaluation e) {
+      int images,
+      double seconds,
+      List<FashionTrainer.Epoch> history,
+      Evaluation e,
+      FashionTrainer.Augmentation augmentation) {
     Map<String, Object> r = new LinkedHashMap<>();
     r.put("model", out.toString());
     r.put("epochs", epochs);
     r.put("batch", batch);
     r.put("seed", seed);
     r.put("learning_rate", learningRate);
+    Map<String, Object> a = new LinkedHashMap<>();
+    a.put("flip", augmentation.flip());
+    a.put("shift", augmentation.shift());
+    a.put("erase", augmentation.erase());
+    r.put("augmentation", a);
     r.put("train_images", images);
     r.put("training_seconds", Math.round(seconds));
     r.put("cores", Runtime.getRuntime().availableProcessors());

@@ -20,9 +20,10 @@ import java.util.Random;
 
 /**
  * Trains {@link Cnn} on Fashion-MNIST with DJL's PyTorch engine, offline. Pixels are scaled to 0..1
- * as the {@code fashion-mnist} preset does at serving time; half the training images are flipped
- * left to right each epoch. The same seed gives the same model: parameters are initialized from the
- * engine's seeded generator, and shuffling and flips from a seeded {@link Random}.
+ * as the {@code fashion-mnist} preset does at serving time. Each epoch every training image is
+ * augmented afresh ({@link Augmentation}): flipped left to right, shifted, and partly erased. The
+ * same seed gives the same model: parameters are initialized from the engine's seeded generator,
+ * and shuffling and augmentation come from a seeded {@link Random}.
  */
 public final class FashionTrainer implements AutoCloseable {
   /**
@@ -31,10 +32,39 @@ public final class FashionTrainer implements AutoCloseable {
    * @param seed seeds initialization, shuffling, flips and dropout
    * @param learningRate Adam's rate at the start; it decays along a cosine to 1% of it
    */
-  public record Options(int epochs, int batch, int seed, float learningRate) {
+  public record Options(
+      int epochs, int batch, int seed, float learningRate, Augmentation augmentation) {
     public Options {
       if (epochs < 1 || batch < 1) {
         throw new IllegalArgumentException("epochs and batch must be at least 1");
+      }
+    }
+
+    public Options(int epochs, int batch, int seed, float learningRate) {
+      this(epochs, batch, seed, learningRate, Augmentation.DEFAULT);
+    }
+  }
+
+  /**
+   * How each training image is changed before each step.
+   *
+   * @param flip mirror half the images left to right
+   * @param shift move the image by up to this many pixels in each direction, filling with black (a
+   *     random crop of the image padded by {@code shift})
+   * @param erase the chance that one rectangle covering 2% to 25% of the image, of aspect ratio 0.3
+   *     to 3.3, is filled with random grey levels (random erasing)
+   */
+  public record Augmentation(boolean flip, int shift, double erase) {
+    /** What the bundled model was trained with. */
+    public static final Augmentation DEFAULT = new Augmentation(true, 2, 0.5);
+
+    /** No change: the images as they are. */
+    public static final Augmentation NONE = new Augmentation(false, 0, 0);
+
+    public Augmentation {
+      if (shift < 0 || shift > 8 || erase < 0 || erase > 1) {
+        throw new IllegalArgumentException(
+            "shift must be 0 to 8 pixels and erase a probability from 0 to 1");
       }
     }
   }
@@ -105,7 +135,7 @@ public final class FashionTrainer implements AutoCloseable {
           int from = step * options.batch();
           int n = Math.min(options.batch(), train.count() - from);
           try (NDManager scope = manager().newSubManager()) {
-            NDArray x = images(scope, train, order, from, n, random);
+            NDArray x = images(scope, train, order, from, n, options.augmentation(), random);
             NDArray y = labels(scope, train, order, from, n);
             NDArray logits;
             try (GradientCollector gradients = trainer.newGradientCollector()) {
@@ -150,23 +180,63 @@ public final class FashionTrainer implements AutoCloseable {
     return order;
   }
 
-  /** A batch of images scaled to 0..1, half of them flipped left to right. */
+  /** A batch of images scaled to 0..1 and augmented. */
   private static NDArray images(
-      NDManager scope, FashionMnist data, int[] order, int from, int n, Random random) {
+      NDManager scope,
+      FashionMnist data,
+      int[] order,
+      int from,
+      int n,
+      Augmentation augmentation,
+      Random random) {
+    int pixels = data.pixels();
+    float[] x = new float[n * pixels];
+    for (int k = 0; k < n; k++) {
+      augment(data, order[from + k], augmentation, random, x, k * pixels);
+    }
+    return scope.create(x, new Shape(n, 1, data.rows(), data.cols()));
+  }
+
+  /** Writes image {@code index} of {@code data}, augmented, to {@code out} at {@code at}. */
+  static void augment(
+      FashionMnist data, int index, Augmentation a, Random random, float[] out, int at) {
     int rows = data.rows();
     int cols = data.cols();
-    float[] x = new float[n * data.pixels()];
-    for (int k = 0; k < n; k++) {
-      int base = order[from + k] * data.pixels();
-      boolean flip = random.nextBoolean();
-      for (int r = 0; r < rows; r++) {
-        for (int c = 0; c < cols; c++) {
-          int source = base + r * cols + (flip ? cols - 1 - c : c);
-          x[k * data.pixels() + r * cols + c] = (data.images()[source] & 0xff) / 255f;
+    int base = index * data.pixels();
+    boolean flip = a.flip() && random.nextBoolean();
+    int dy = a.shift() == 0 ? 0 : random.nextInt(2 * a.shift() + 1) - a.shift();
+    int dx = a.shift() == 0 ? 0 : random.nextInt(2 * a.shift() + 1) - a.shift();
+    for (int r = 0; r < rows; r++) {
+      int sr = r - dy;
+      for (int c = 0; c < cols; c++) {
+        int sc = c - dx;
+        float v = 0;
+        if (sr >= 0 && sr < rows && sc >= 0 && sc < cols) {
+          v = (data.images()[base + sr * cols + (flip ? cols - 1 - sc : sc)] & 0xff) / 255f;
         }
+        out[at + r * cols + c] = v;
       }
     }
-    return scope.create(x, new Shape(n, 1, rows, cols));
+    if (a.erase() > 0 && random.nextDouble() < a.erase()) {
+      for (int attempt = 0; attempt < 10; attempt++) {
+        double area = rows * cols * (0.02 + random.nextDouble() * 0.23);
+        double ratio =
+            Math.exp(Math.log(0.3) + random.nextDouble() * (Math.log(3.3) - Math.log(0.3)));
+        int h = (int) Math.round(Math.sqrt(area * ratio));
+        int w = (int) Math.round(Math.sqrt(area / ratio));
+        if (h < 1 || w < 1 || h >= rows || w >= cols) {
+          continue;
+        }
+        int top = random.nextInt(rows - h + 1);
+        int left = random.nextInt(cols - w + 1);
+        for (int r = top; r < top + h; r++) {
+          for (int c = left; c < left + w; c++) {
+            out[at + r * cols + c] = random.nextFloat();
+          }
+        }
+        break;
+      }
+    }
   }
 
   private static NDArray labels(NDManager scope, FashionMnist data, int[] order, int from, int n) {
