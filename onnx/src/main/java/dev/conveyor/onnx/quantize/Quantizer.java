@@ -33,7 +33,8 @@ import java.util.function.IntConsumer;
  *       of two activations, {@code Concat}, {@code AveragePool}, {@code GlobalAveragePool}, and
  *       {@code MaxPool}, {@code Flatten}, {@code Reshape}, {@code Transpose}, {@code Squeeze},
  *       {@code Unsqueeze}, which keep their input's scale. Activations are UINT8 with a zero point.
- *   <li>Folded first: {@code BatchNormalization} after a {@code Conv} goes into the convolution's
+ *   <li>Folded first: {@code Constant} nodes and {@code Identity} of a constant become plain
+ *       initializers; {@code BatchNormalization} after a {@code Conv} goes into the convolution's
  *       weights; a {@code Relu} after a quantized operator is dropped, its range (from zero up)
  *       doing its work.
  *   <li>Left in float: every other operator (Softmax, Sigmoid, Mul, …), the model's outputs, and
@@ -166,7 +167,7 @@ public final class Quantizer {
     parsed.getGraph().getInputList().stream()
         .filter(i -> !constants.contains(i.getName()))
         .forEach(inputsOnly::addInput);
-    BatchNorms.Folded folded = BatchNorms.fold(inputsOnly.build());
+    BatchNorms.Folded folded = BatchNorms.fold(Constants.inline(inputsOnly.build()));
     Quantizer q = new Quantizer(folded.graph());
     Plan plan = q.plan();
     if (plan.nodes.stream().noneMatch(n -> WEIGHTED.contains(q.graph.getNode(n).getOpType()))) {
@@ -344,7 +345,6 @@ public final class Quantizer {
       }
     }
     GraphProto.Builder g = graph.toBuilder().clearNode().clearInitializer().clearValueInfo();
-    Set<String> replacedWeights = new HashSet<>();
     List<NodeProto> nodes = new ArrayList<>();
     for (String input : graphInputs) {
       if (scales.containsKey(input)) {
@@ -363,12 +363,7 @@ public final class Quantizer {
       }
       if (plan.nodes.contains(n) && WEIGHTED.contains(node.getOpType())) {
         String activation = plan.renamed.getOrDefault(original.getInput(0), original.getInput(0));
-        for (TensorProto replaced :
-            Weights.quantize(node, initializers, scales.get(activation).scale(), g, nodes)) {
-          if (consumers.get(replaced.getName()).size() == 1) {
-            replacedWeights.add(replaced.getName());
-          }
-        }
+        Weights.quantize(node, initializers, scales.get(activation).scale(), g, nodes);
       }
       nodes.add(node.build());
       for (String out : node.getOutputList()) {
@@ -377,8 +372,11 @@ public final class Quantizer {
         }
       }
     }
+    // the float weights now quantized are read by no node: they are left out
+    Set<String> read = new HashSet<>();
+    nodes.forEach(n -> read.addAll(n.getInputList()));
     for (TensorProto t : graph.getInitializerList()) {
-      if (!replacedWeights.contains(t.getName())) {
+      if (read.contains(t.getName())) {
         g.addInitializer(t);
       }
     }

@@ -3,7 +3,6 @@ package dev.conveyor.onnx.quantize;
 import ai.onnx.proto.OnnxMl.GraphProto;
 import ai.onnx.proto.OnnxMl.NodeProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -19,9 +18,8 @@ final class Weights {
    * their INT8 (INT32) versions, added to {@code g} and {@code nodes}.
    *
    * @param inputScale the scale of the node's quantized input
-   * @return the float initializers replaced
    */
-  static List<TensorProto> quantize(
+  static void quantize(
       NodeProto.Builder node,
       Map<String, TensorProto> initializers,
       float inputScale,
@@ -55,14 +53,14 @@ final class Weights {
       int c = (i / inner) % channels;
       q[i] = (byte) Math.max(-127, Math.min(127, Math.round(values[i] / scale[c])));
     }
-    String name = w.getName();
+    // named after the node's output, which is unique: weights may be shared between nodes
+    String name = node.getOutput(0) + "_weight";
     g.addInitializer(Tensors.int8s(name + "_int8", dims, q));
     g.addInitializer(Tensors.floats(name + "_scale", new long[] {channels}, scale));
     g.addInitializer(
         Tensors.int8s(name + "_zero_point", new long[] {channels}, new byte[channels]));
     nodes.add(dequantize(name, name + "_int8", axis));
     node.setInput(1, name + "_dequantized");
-    List<TensorProto> replaced = new ArrayList<>(List.of(w));
     if (node.getInputCount() > 2 && !node.getInput(2).isEmpty()) {
       TensorProto b = initializers.get(node.getInput(2));
       float[] bias = Tensors.floats(b);
@@ -74,17 +72,15 @@ final class Weights {
           double v = Math.rint(bias[c] / (double) bScale[c]);
           qb[c] = (int) Math.max(Integer.MIN_VALUE + 1, Math.min(Integer.MAX_VALUE, v));
         }
-        String bn = b.getName();
+        String bn = node.getOutput(0) + "_bias";
         g.addInitializer(Tensors.int32s(bn + "_int32", new long[] {channels}, qb));
         g.addInitializer(Tensors.floats(bn + "_scale", new long[] {channels}, bScale));
         g.addInitializer(
             Tensors.int32s(bn + "_zero_point", new long[] {channels}, new int[channels]));
         nodes.add(dequantize(bn, bn + "_int32", 0));
         node.setInput(2, bn + "_dequantized");
-        replaced.add(b);
       }
     }
-    return replaced;
   }
 
   private static NodeProto dequantize(String name, String quantized, int axis) {

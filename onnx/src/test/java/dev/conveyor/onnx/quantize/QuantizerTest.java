@@ -91,10 +91,10 @@ class QuantizerTest {
         Quantizer.quantize(
             network(13).toByteArray(), samples(8), Quantizer.Options.DEFAULT, n -> {});
     GraphProto g = ModelProto.parseFrom(result.model()).getGraph();
-    TensorProto w = initializer(g, "conv1.bn_folded_weight_int8");
+    TensorProto w = initializer(g, "conv1.bn_weight_int8");
     assertThat(w.getDataType()).isEqualTo(TensorProto.DataType.INT8.getNumber());
-    assertThat(initializer(g, "conv1.bn_folded_weight_scale").getDims(0)).isEqualTo(4);
-    assertThat(initializer(g, "conv1.bn_folded_bias_int32").getDataType())
+    assertThat(initializer(g, "conv1.bn_weight_scale").getDims(0)).isEqualTo(4);
+    assertThat(initializer(g, "conv1.bn_bias_int32").getDataType())
         .isEqualTo(TensorProto.DataType.INT32.getNumber());
     assertThat(g.getInitializerList())
         .noneMatch(t -> t.getName().equals("conv1.weight") || t.getName().equals("gemm.weight"));
