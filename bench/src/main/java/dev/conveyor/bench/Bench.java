@@ -44,14 +44,16 @@ public final class Bench {
         new BenchResultBuilder(engine.model().name(), engine.batchSize(), corpus.size());
     result.threads(plan.modelThreads(), plan.preprocessThreads());
 
-    double raw = raw(engine, corpus, seconds, "raw model").ips();
-    result.raw(raw);
+    Rate rawRate = raw(engine, corpus, seconds, "raw model");
+    double raw = rawRate.ips();
+    result.raw(rawRate);
     result.preprocess(
         Preprocess.measure(
             engine, corpus, plan.preprocessThreads(), seconds, new Phase("preprocess", seconds)));
     result.preprocessOneThread(
         Preprocess.measure(
-            engine, corpus, 1, seconds / 2, new Phase("preprocess, 1 thread", seconds / 2)));
+                engine, corpus, 1, seconds / 2, new Phase("preprocess, 1 thread", seconds / 2))
+            .ips());
 
     Measured pipeline =
         broker == null ? EmbeddedPipeline.measure(plan) : BrokerPipeline.measure(plan, broker);

@@ -16,6 +16,7 @@ import org.HdrHistogram.Histogram;
  * @param pipelineName what carried the pipeline stage: {@code embedded}, {@code redis stream}, …
  * @param http the HTTP server's results, one per number of callers, in the order run
  * @param engines the engine's job, one per source it read
+ * @param cpu CPU time per image of each stage
  */
 public record BenchResult(
     String model,
@@ -31,7 +32,31 @@ public record BenchResult(
     Histogram latency,
     String pipelineName,
     List<HttpLevel> http,
-    List<EngineLevel> engines) {
+    List<EngineLevel> engines,
+    Cpu cpu) {
+
+  /**
+   * CPU time per image of each stage, in milliseconds, from the process's own accounting (every
+   * thread, native ones included), which does not move with what else shares the machine.
+   *
+   * @param raw the model alone
+   * @param preprocess decoding and preprocessing, on the preprocessing threads
+   * @param pipeline the worker end to end: this process less the load's own threads (the sender,
+   *     the result reader, the broker client's threads)
+   */
+  public record Cpu(
+      @JsonProperty("raw_ms") double raw,
+      @JsonProperty("preprocess_ms") double preprocess,
+      @JsonProperty("pipeline_ms") double pipeline) {
+    /**
+     * What the worker spends per image over what the model and preprocessing need: 1.0 is no
+     * overhead at all.
+     */
+    @JsonProperty("overhead")
+    public double overhead() {
+      return pipeline / (raw + preprocess);
+    }
+  }
 
   /**
    * The same pipeline as a job on a stream engine ({@code flink}), on an embedded cluster in this
@@ -56,7 +81,9 @@ public record BenchResult(
       @JsonProperty("ratio") double ratio,
       @JsonProperty("p50_ms") double p50Ms,
       @JsonProperty("p99_ms") double p99Ms,
-      @JsonProperty("mean_batch") double meanBatch) {}
+      @JsonProperty("mean_batch") double meanBatch,
+      @JsonProperty("cpu_ms") double cpuMs,
+      @JsonProperty("overhead") double overhead) {}
 
   /** The pipeline's throughput as a fraction of the raw model's. */
   public double ratio() {
@@ -84,7 +111,8 @@ public record BenchResult(
         round(meanBatch),
         ImageDecoder.jpegDecoderName(),
         http.isEmpty() ? null : http,
-        engines.isEmpty() ? null : engines);
+        engines.isEmpty() ? null : engines,
+        new Cpu(round3(cpu.raw()), round3(cpu.preprocess()), round3(cpu.pipeline())));
   }
 
   /** The JSON form of a result; its keys are what scripts read, so they do not change. */
@@ -102,11 +130,17 @@ public record BenchResult(
       @JsonProperty("mean_batch") double meanBatch,
       @JsonProperty("jpeg_decoder") String jpegDecoder,
       @JsonInclude(JsonInclude.Include.NON_NULL) List<HttpLevel> http,
-      @JsonInclude(JsonInclude.Include.NON_NULL) List<EngineLevel> engines) {}
+      @JsonInclude(JsonInclude.Include.NON_NULL) List<EngineLevel> engines,
+      Cpu cpu) {}
 
   /** Rounded to one decimal, as the JSON gives numbers. */
   static double round(double v) {
     return Math.round(v * 10) / 10.0;
+  }
+
+  /** Rounded to three decimals, as the JSON gives CPU milliseconds and ratios. */
+  static double round3(double v) {
+    return Math.round(v * 1000) / 1000.0;
   }
 
   /** The markdown table: each stage against the raw model, then the latencies and HTTP loads. */
@@ -116,30 +150,50 @@ public record BenchResult(
     s.append(
         "## conveyor bench: %s, batch %d, %d cores%n%n"
             .formatted(model, batch, Runtime.getRuntime().availableProcessors()));
-    s.append("| stage | images/s | × raw model |\n|---|---:|---:|\n");
-    row(s, "raw model: tensors in memory, batch %d, %s threads".formatted(batch, threads), rawIps);
-    row(s, "decode + preprocess, %d threads".formatted(preprocessThreads), preprocessIps);
-    row(s, "decode + preprocess, 1 thread", preprocessIpsOneThread);
-    row(s, "**pipeline: %s, end to end**".formatted(pipelineName), pipelineIps);
+    s.append("| stage | images/s | × raw model | CPU ms/image |\n|---|---:|---:|---:|\n");
+    row(
+        s,
+        "raw model: tensors in memory, batch %d, %s threads".formatted(batch, threads),
+        rawIps,
+        cpu.raw());
+    row(
+        s,
+        "decode + preprocess, %d threads".formatted(preprocessThreads),
+        preprocessIps,
+        cpu.preprocess());
+    row(s, "decode + preprocess, 1 thread", preprocessIpsOneThread, Double.NaN);
+    row(s, "**pipeline: %s, end to end**".formatted(pipelineName), pipelineIps, cpu.pipeline());
     s.append(
         "%nlatency p50 %.1f ms, p90 %.1f ms, p99 %.1f ms; mean batch %.1f; %d distinct images%n"
             .formatted(latencyMs(50), latencyMs(90), latencyMs(99), meanBatch, images));
+    s.append(
+        String.format(
+            Locale.ROOT,
+            "%nworker overhead in CPU time: %.3f ms per image ÷ (model %.3f + preprocess %.3f) ="
+                + " **%.2f**%n",
+            cpu.pipeline(),
+            cpu.raw(),
+            cpu.preprocess(),
+            cpu.overhead()));
     if (!http.isEmpty()) {
       s.append(
           "\n### HTTP: POST /v1/classify, each caller waiting for its answer\n\n"
-              + "| callers | images/s | × raw model | p50 ms | p99 ms | mean batch |\n"
-              + "|---:|---:|---:|---:|---:|---:|\n");
+              + "| callers | images/s | × raw model | p50 ms | p99 ms | mean batch | CPU ms/image"
+              + " | overhead |\n"
+              + "|---:|---:|---:|---:|---:|---:|---:|---:|\n");
       for (HttpLevel h : http) {
         s.append(
             String.format(
                 Locale.ROOT,
-                "| %d | %.1f | %.2f | %.1f | %.1f | %.1f |%n",
+                "| %d | %.1f | %.2f | %.1f | %.1f | %.1f | %.3f | %.2f |%n",
                 h.concurrency(),
                 h.ips(),
                 h.ratio(),
                 h.p50Ms(),
                 h.p99Ms(),
-                h.meanBatch()));
+                h.meanBatch(),
+                h.cpuMs(),
+                h.overhead()));
       }
     }
     if (!engines.isEmpty()) {
@@ -167,7 +221,14 @@ public record BenchResult(
     return s.toString();
   }
 
-  private void row(StringBuilder s, String stage, double ips) {
-    s.append(String.format(Locale.ROOT, "| %s | %.1f | %.2f |%n", stage, ips, ips / rawIps));
+  private void row(StringBuilder s, String stage, double ips, double cpuMs) {
+    s.append(
+        String.format(
+            Locale.ROOT,
+            "| %s | %.1f | %.2f | %s |%n",
+            stage,
+            ips,
+            ips / rawIps,
+            Double.isNaN(cpuMs) ? "" : String.format(Locale.ROOT, "%.3f", cpuMs)));
   }
 }

@@ -10,8 +10,8 @@ final class BenchResultBuilder {
   private final int images;
   private int modelThreads;
   private int preprocessThreads;
-  private double raw;
-  private double preprocess;
+  private Rate raw;
+  private Rate preprocess;
   private double preprocessOne;
   private Measured pipeline;
   private final List<BenchResult.HttpLevel> http = new ArrayList<>();
@@ -28,12 +28,12 @@ final class BenchResultBuilder {
     this.preprocessThreads = preprocess;
   }
 
-  void raw(double ips) {
-    raw = ips;
+  void raw(Rate rate) {
+    raw = rate;
   }
 
-  void preprocess(double ips) {
-    preprocess = ips;
+  void preprocess(Rate rate) {
+    preprocess = rate;
   }
 
   void preprocessOneThread(double ips) {
@@ -49,10 +49,17 @@ final class BenchResultBuilder {
         new BenchResult.HttpLevel(
             concurrency,
             BenchResult.round(m.ips()),
-            Math.round(m.ips() / raw * 1000) / 1000.0,
+            BenchResult.round3(m.ips() / raw.ips()),
             BenchResult.round(m.latency().getValueAtPercentile(50) / 1000.0),
             BenchResult.round(m.latency().getValueAtPercentile(99) / 1000.0),
-            BenchResult.round(m.meanBatch())));
+            BenchResult.round(m.meanBatch()),
+            BenchResult.round3(m.cpuMsPerImage()),
+            BenchResult.round3(overhead(m.cpuMsPerImage()))));
+  }
+
+  /** CPU per image over what the model and preprocessing need. */
+  private double overhead(double cpuMs) {
+    return cpuMs / (raw.cpuMsPerImage() + preprocess.cpuMsPerImage());
   }
 
   void engine(BenchResult.EngineLevel level) {
@@ -66,14 +73,16 @@ final class BenchResultBuilder {
         images,
         modelThreads,
         preprocessThreads,
-        raw,
-        preprocess,
+        raw.ips(),
+        preprocess.ips(),
         preprocessOne,
         pipeline.ips(),
         pipeline.meanBatch(),
         pipeline.latency(),
         pipeline.name(),
         List.copyOf(http),
-        List.copyOf(engines));
+        List.copyOf(engines),
+        new BenchResult.Cpu(
+            raw.cpuMsPerImage(), preprocess.cpuMsPerImage(), pipeline.cpuMsPerImage()));
   }
 }

@@ -5,6 +5,7 @@ import dev.conveyor.core.broker.ReplyClient;
 import dev.conveyor.pipeline.LocalWorkers;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -15,40 +16,56 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * what the broker costs against the embedded transport on the same machine.
  */
 final class BrokerPipeline {
+  private static final String READER = "conveyor-bench-results";
+
   private BrokerPipeline() {}
 
   static Measured measure(BenchPlan plan, Broker broker) throws Exception {
     Phase phase = new Phase("pipeline", plan.seconds() + 1);
-    PipelineLoad load = new PipelineLoad(plan.inFlight());
-    Map<String, Long> madeAt = new ConcurrentHashMap<>();
-    AtomicBoolean reading = new AtomicBoolean(true);
     Measured measured;
-    try (LocalWorkers running = LocalWorkers.onBroker(plan.pipeline(), broker, plan.settings(), 1);
-        ReplyClient client = broker.client()) {
-      Thread reader =
-          new Thread(() -> read(client, reading, madeAt, load), "conveyor-bench-results");
-      reader.start();
-      double ips;
-      try {
-        ips =
-            load.run(
-                plan.corpus(),
-                plan.seconds(),
-                phase,
-                request -> {
-                  madeAt.put(request.id(), request.enqueuedNanos());
-                  client.send(request, Duration.ofMinutes(1));
-                });
-      } finally {
-        reading.set(false);
-        reader.join();
+    try (LocalWorkers running =
+        LocalWorkers.onBroker(plan.pipeline(), broker, plan.settings(), 1)) {
+      // the threads the client starts (a connection's event loop, a producer's sender) are the
+      // load's, as is the reader's: their CPU time is not the worker's
+      Set<Long> before = CpuTime.threadIds();
+      try (ReplyClient client = broker.client()) {
+        Set<Long> clientThreads = CpuTime.threadIds();
+        clientThreads.removeAll(before);
+        PipelineLoad load =
+            new PipelineLoad(
+                plan.inFlight(),
+                () -> CpuTime.threads(clientThreads) + CpuTime.threadsNamed(READER));
+        measured = measure(plan, phase, running, client, load);
       }
-      measured =
-          load.measured(
-              plan.path(client.name()), ips, running.workers().get(0).stats().meanBatchSize());
     }
     phase.done();
     return measured;
+  }
+
+  private static Measured measure(
+      BenchPlan plan, Phase phase, LocalWorkers running, ReplyClient client, PipelineLoad load)
+      throws Exception {
+    Map<String, Long> madeAt = new ConcurrentHashMap<>();
+    AtomicBoolean reading = new AtomicBoolean(true);
+    Thread reader = new Thread(() -> read(client, reading, madeAt, load), READER);
+    reader.start();
+    double ips;
+    try {
+      ips =
+          load.run(
+              plan.corpus(),
+              plan.seconds(),
+              phase,
+              request -> {
+                madeAt.put(request.id(), request.enqueuedNanos());
+                client.send(request, Duration.ofMinutes(1));
+              });
+    } finally {
+      reading.set(false);
+      reader.join();
+    }
+    return load.measured(
+        plan.path(client.name()), ips, running.workers().get(0).stats().meanBatchSize());
   }
 
   /** Hands each result of a request this load made back to it, until told to stop. */

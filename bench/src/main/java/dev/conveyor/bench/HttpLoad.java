@@ -61,7 +61,8 @@ final class HttpLoad implements AutoCloseable {
   /** Answered calls per second with {@code callers} callers, and the batches they made. */
   Measured measure(int callers) throws Exception {
     Phase phase = new Phase("HTTP, " + callers + " callers", plan.seconds() + 1);
-    PipelineLoad load = new PipelineLoad(callers);
+    // the client's threads (its selector and workers) are the load's, not the server's
+    PipelineLoad load = new PipelineLoad(callers, () -> CpuTime.threadsNamed("HttpClient-"));
     WorkerStats stats = running.workers().get(0).stats();
     long batchesBefore = stats.batches();
     long imagesBefore = stats.batchedImages();

@@ -19,13 +19,17 @@ import java.util.concurrent.atomic.LongAdder;
 final class Preprocess {
   private Preprocess() {}
 
-  /** Images per second decoded and preprocessed by {@code threads} threads for {@code seconds}. */
-  static double measure(Pipeline engine, Corpus corpus, int threads, double seconds, Phase phase)
+  /**
+   * Images per second decoded and preprocessed by {@code threads} threads for {@code seconds}, and
+   * the process's CPU time per image.
+   */
+  static Rate measure(Pipeline engine, Corpus corpus, int threads, double seconds, Phase phase)
       throws Exception {
     ExecutorService pool = Executors.newFixedThreadPool(threads);
     LongAdder done = new LongAdder();
     AtomicBoolean stop = new AtomicBoolean();
     List<Future<?>> tasks = new ArrayList<>();
+    long cpu = CpuTime.process();
     long start = System.nanoTime();
     try {
       for (int t = 0; t < threads; t++) {
@@ -46,8 +50,9 @@ final class Preprocess {
       pool.shutdown();
     }
     double elapsed = (System.nanoTime() - start) / 1e9;
+    double cpuMs = (CpuTime.process() - cpu) / 1e6;
     phase.done();
-    return done.sum() / elapsed;
+    return new Rate(done.sum() / elapsed, cpuMs / done.sum());
   }
 
   private static void preprocessUntil(

@@ -25,7 +25,7 @@ final class RawModel {
     FloatBuffer input = batch(engine, corpus, n);
     FloatBuffer output = direct(n * engine.model().classes());
     long end = System.nanoTime() + (long) (seconds * 1e9);
-    long cpu = Rate.processCpuNanos();
+    long cpu = CpuTime.process();
     long start = System.nanoTime();
     long images = 0;
     do {
@@ -36,7 +36,7 @@ final class RawModel {
       }
     } while (System.nanoTime() < end);
     double elapsed = (System.nanoTime() - start) / 1e9;
-    double cpuMs = (Rate.processCpuNanos() - cpu) / 1e6;
+    double cpuMs = (CpuTime.process() - cpu) / 1e6;
     if (phase != null) {
       phase.done();
     }

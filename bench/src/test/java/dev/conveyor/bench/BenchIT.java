@@ -66,6 +66,37 @@ class BenchIT {
   }
 
   @Test
+  void theCpuTimeOfAModelOfKnownCostIsAccountedPerStage() throws Exception {
+    // 2 ms of CPU per image, computed on the calling thread
+    MeanColourClassifier model = new MeanColourClassifier(32, 32).busy(2.0);
+    BenchResult r;
+    try (Pipeline pipeline = TestWorkers.pipeline(model, 4)) {
+      r =
+          Bench.run(
+              new BenchPlan(
+                  pipeline, settings, Corpus.generate(8), 1.0, Optional.empty(), List.of(8)));
+    }
+    BenchResult.Cpu cpu = r.cpu();
+    String table = r.markdown();
+    // the rest: the JIT compiler and the collector, most of it in the first seconds
+    assertThat(cpu.raw()).as("the model's own 2 ms, and little else: " + table).isBetween(1.9, 3.2);
+    assertThat(cpu.preprocess()).as("decoding costs something").isPositive();
+    // preprocessing's CPU time moves with how busy the other hyperthread of a core is, so the
+    // worker is held to the model's known cost below and to twice the sum of the stages above
+    assertThat(cpu.pipeline())
+        .as("the worker pays the model, and not more than twice what the stages cost: " + table)
+        .isBetween(2.0, 2.0 * (cpu.raw() + cpu.preprocess()));
+    assertThat(cpu.overhead()).isBetween(0.5, 2.0);
+    var http = r.http().get(0);
+    assertThat(http.cpuMs())
+        .as("the server's CPU per image, without the client's")
+        .isGreaterThanOrEqualTo(2.0);
+    assertThat(http.overhead()).isPositive();
+    assertThat(r.markdown()).contains("worker overhead in CPU time").contains("| CPU ms/image |");
+    assertThat(r.json().cpu().overhead()).isCloseTo(cpu.overhead(), within(0.01));
+  }
+
+  @Test
   void aSoakOverloadsTheServerAndAccountsForEveryRequest() throws Exception {
     // 10 ms a call of 4: at most 400 images/s; a queue of 16, so that twice that is refused
     Settings small =

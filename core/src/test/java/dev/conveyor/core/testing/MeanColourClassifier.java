@@ -21,6 +21,7 @@ public final class MeanColourClassifier implements Classifier {
   private final AtomicInteger calls = new AtomicInteger();
   private final List<Integer> batchSizes = new java.util.concurrent.CopyOnWriteArrayList<>();
   private volatile long delayMillis;
+  private volatile double cpuMillisPerImage;
 
   public MeanColourClassifier(int height, int width, IntPredicate failOnCall) {
     this.spec =
@@ -39,6 +40,15 @@ public final class MeanColourClassifier implements Classifier {
     return this;
   }
 
+  /**
+   * Makes every image cost this much CPU time on the calling thread, spent computing, as a real
+   * model spends it: a model of known CPU cost.
+   */
+  public MeanColourClassifier busy(double cpuMillisPerImage) {
+    this.cpuMillisPerImage = cpuMillisPerImage;
+    return this;
+  }
+
   @Override
   public ModelSpec spec() {
     return spec;
@@ -53,6 +63,20 @@ public final class MeanColourClassifier implements Classifier {
         Thread.sleep(delayMillis);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
+      }
+    }
+    if (cpuMillisPerImage > 0) {
+      java.lang.management.ThreadMXBean threads =
+          java.lang.management.ManagementFactory.getThreadMXBean();
+      long until = threads.getCurrentThreadCpuTime() + (long) (cpuMillisPerImage * count * 1e6);
+      double x = 1;
+      while (threads.getCurrentThreadCpuTime() < until) {
+        for (int i = 0; i < 1000; i++) {
+          x = Math.sqrt(x + i);
+        }
+      }
+      if (x < 0) {
+        throw new AssertionError("unreachable: keeps the loop from being optimized away");
       }
     }
     if (failOnCall.test(call)) {
