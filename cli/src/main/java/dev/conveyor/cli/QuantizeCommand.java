@@ -364,6 +364,10 @@ final class QuantizeCommand implements Callable<Integer>, SettingOptions.Taking 
     out.println("|---|---:|---:|---:|");
     for (String set : List.of("calibration", "holdout")) {
       Map<String, Object> a = (Map<String, Object>) r.get("agreement_" + set);
+      if ((Integer) a.get("images") == 0) {
+        out.printf("| %s | 0 | (no images: pass --holdout DIR) | |%n", set);
+        continue;
+      }
       out.printf(
           Locale.ROOT,
           "| %s | %d | %.4f | %.4f |%n",

@@ -276,8 +276,10 @@ public final class Quantizer {
 
   private boolean quantizable(NodeProto node) {
     String op = node.getOpType();
-    if (!node.getDomain().isEmpty() && !node.getDomain().equals("ai.onnx")) {
-      return false;
+    if ((!node.getDomain().isEmpty() && !node.getDomain().equals("ai.onnx"))
+        || node.getInputCount() == 0
+        || initializers.containsKey(node.getInput(0))) {
+      return false; // another domain's operator, or one working on constants
     }
     return switch (op) {
       case "Conv" -> isConstant(node, 1, 4) && (node.getInputCount() < 3 || isConstant(node, 2, 1));
