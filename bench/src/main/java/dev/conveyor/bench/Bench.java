@@ -1,9 +1,12 @@
 package dev.conveyor.bench;
 
+import dev.conveyor.core.ConveyorException;
+import dev.conveyor.core.ErrorCode;
 import dev.conveyor.core.broker.Broker;
 import dev.conveyor.core.broker.Brokers;
 import dev.conveyor.core.engine.Engine;
 import dev.conveyor.core.pipeline.Pipeline;
+import java.util.List;
 
 /**
  * Measures, in one run on the same machine and threads, how close each path through Conveyor comes
@@ -35,6 +38,21 @@ public final class Bench {
    *     broker on the class path reads, or an engine that is not there, before anything is measured
    */
   public static BenchResult run(BenchPlan plan) throws Exception {
+    return run(plan, List.of());
+  }
+
+  /**
+   * Runs the plan with the pipeline stage's workers in other processes ({@code conveyor worker
+   * --from} the plan's broker, started by the caller): their CPU time is read from the system.
+   *
+   * @param workerProcesses the workers' process ids; empty: workers in this process
+   */
+  public static BenchResult run(BenchPlan plan, List<Long> workerProcesses) throws Exception {
+    if (!workerProcesses.isEmpty() && plan.broker().isEmpty()) {
+      throw new ConveyorException(
+          ErrorCode.INVALID_SETTING,
+          "workers in other processes take their requests from a broker: give its URI too");
+    }
     Broker broker = plan.broker().map(Brokers::open).orElse(null);
     Engine streamEngine = plan.engine().map(EngineJob::find).orElse(null);
     Pipeline engine = plan.pipeline();
@@ -56,7 +74,9 @@ public final class Bench {
             .ips());
 
     Measured pipeline =
-        broker == null ? EmbeddedPipeline.measure(plan) : BrokerPipeline.measure(plan, broker);
+        broker == null
+            ? EmbeddedPipeline.measure(plan)
+            : BrokerPipeline.measure(plan, broker, workerProcesses);
     result.pipeline(pipeline);
     if (streamEngine != null) {
       for (BenchResult.EngineLevel level :

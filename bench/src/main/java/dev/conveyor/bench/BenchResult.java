@@ -164,8 +164,15 @@ public record BenchResult(
     row(s, "decode + preprocess, 1 thread", preprocessIpsOneThread, Double.NaN);
     row(s, "**pipeline: %s, end to end**".formatted(pipelineName), pipelineIps, cpu.pipeline());
     s.append(
-        "%nlatency p50 %.1f ms, p90 %.1f ms, p99 %.1f ms; mean batch %.1f; %d distinct images%n"
-            .formatted(latencyMs(50), latencyMs(90), latencyMs(99), meanBatch, images));
+        "%nlatency p50 %.1f ms, p90 %.1f ms, p99 %.1f ms; mean batch %s; %d distinct images%n"
+            .formatted(
+                latencyMs(50),
+                latencyMs(90),
+                latencyMs(99),
+                Double.isNaN(meanBatch)
+                    ? "unknown (workers elsewhere)"
+                    : "%.1f".formatted(meanBatch),
+                images));
     s.append(
         String.format(
             Locale.ROOT,

@@ -4,25 +4,36 @@ import dev.conveyor.core.broker.Broker;
 import dev.conveyor.core.broker.ReplyClient;
 import dev.conveyor.pipeline.LocalWorkers;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * The pipeline end to end through a broker, every part in this process: requests sent through the
- * broker's reply client, a worker taking them from its transport and storing results in its sink,
- * and a reader handing the results back; latency from making a request to reading its result. Shows
- * what the broker costs against the embedded transport on the same machine.
+ * The pipeline end to end through a broker: requests sent through the broker's reply client, a
+ * worker taking them from its transport and storing results in its sink, and a reader handing the
+ * results back; latency from making a request to reading its result. Shows what the broker costs
+ * against the embedded transport on the same machine. The worker runs in this process, or in other
+ * processes ({@code conveyor worker}) whose CPU time is then read from the system.
  */
 final class BrokerPipeline {
   private static final String READER = "conveyor-bench-results";
 
   private BrokerPipeline() {}
 
-  static Measured measure(BenchPlan plan, Broker broker) throws Exception {
+  static Measured measure(BenchPlan plan, Broker broker, List<Long> workerProcesses)
+      throws Exception {
     Phase phase = new Phase("pipeline", plan.seconds() + 1);
     Measured measured;
+    if (!workerProcesses.isEmpty()) {
+      try (ReplyClient client = broker.client()) {
+        PipelineLoad load = PipelineLoad.onProcesses(plan.inFlight(), workerProcesses);
+        measured = measure(plan, phase, null, client, load);
+      }
+      phase.done();
+      return measured;
+    }
     try (LocalWorkers running =
         LocalWorkers.onBroker(plan.pipeline(), broker, plan.settings(), 1)) {
       // the threads the client starts (a connection's event loop, a producer's sender) are the
@@ -32,7 +43,7 @@ final class BrokerPipeline {
         Set<Long> clientThreads = CpuTime.threadIds();
         clientThreads.removeAll(before);
         PipelineLoad load =
-            new PipelineLoad(
+            PipelineLoad.inThisProcess(
                 plan.inFlight(),
                 () -> CpuTime.threads(clientThreads) + CpuTime.threadsNamed(READER));
         measured = measure(plan, phase, running, client, load);
@@ -64,8 +75,9 @@ final class BrokerPipeline {
       reading.set(false);
       reader.join();
     }
-    return load.measured(
-        plan.path(client.name()), ips, running.workers().get(0).stats().meanBatchSize());
+    double meanBatch =
+        running == null ? Double.NaN : running.workers().get(0).stats().meanBatchSize();
+    return load.measured(plan.path(client.name()), ips, meanBatch);
   }
 
   /** Hands each result of a request this load made back to it, until told to stop. */

@@ -22,6 +22,18 @@ final class CpuTime {
         .getProcessCpuTime();
   }
 
+  /**
+   * Another process's CPU time so far (the system's accounting, in clock ticks).
+   *
+   * @throws IllegalStateException when there is no such process, or its time cannot be read
+   */
+  static long otherProcess(long pid) {
+    return ProcessHandle.of(pid)
+        .flatMap(p -> p.info().totalCpuDuration())
+        .orElseThrow(() -> new IllegalStateException("no CPU time for process " + pid))
+        .toNanos();
+  }
+
   /** The calling thread's CPU time so far. */
   static long currentThread() {
     return THREADS.getCurrentThreadCpuTime();

@@ -12,7 +12,7 @@ final class EmbeddedPipeline {
 
   static Measured measure(BenchPlan plan) throws Exception {
     Phase phase = new Phase("pipeline", plan.seconds() + 1);
-    PipelineLoad load = new PipelineLoad(plan.inFlight(), () -> 0);
+    PipelineLoad load = PipelineLoad.inThisProcess(plan.inFlight(), () -> 0);
     Measured measured;
     try (LocalWorkers running = LocalWorkers.embedded(plan.pipeline(), plan.settings(), 1)) {
       double ips =

@@ -62,7 +62,8 @@ final class HttpLoad implements AutoCloseable {
   Measured measure(int callers) throws Exception {
     Phase phase = new Phase("HTTP, " + callers + " callers", plan.seconds() + 1);
     // the client's threads (its selector and workers) are the load's, not the server's
-    PipelineLoad load = new PipelineLoad(callers, () -> CpuTime.threadsNamed("HttpClient-"));
+    PipelineLoad load =
+        PipelineLoad.inThisProcess(callers, () -> CpuTime.threadsNamed("HttpClient-"));
     WorkerStats stats = running.workers().get(0).stats();
     long batchesBefore = stats.batches();
     long imagesBefore = stats.batchedImages();

@@ -1,6 +1,7 @@
 package dev.conveyor.bench;
 
 import dev.conveyor.core.ImageRequest;
+import java.util.List;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
@@ -13,8 +14,8 @@ import org.HdrHistogram.Recorder;
  * flight (enough to keep every stage busy, and no more, so that latency is the pipeline's own), one
  * second of warm-up, then the measured window. Every pipeline measurement loads through one.
  *
- * <p>It also accounts the process's CPU time in the window, less what the load itself used: the
- * thread sending, and the threads of the load's own clients ({@code loadThreads}).
+ * <p>It also accounts the workers' CPU time in the window: this process's less what the load itself
+ * used, or that of the worker processes elsewhere.
  */
 final class PipelineLoad {
   /** Hands one request to the pipeline; its result must come back through {@link #done}. */
@@ -26,16 +27,39 @@ final class PipelineLoad {
   private final LongAdder completed = new LongAdder();
   private final AtomicBoolean measuring = new AtomicBoolean();
   private final Semaphore inFlight;
-  private final LongSupplier loadThreads;
+  private final LongSupplier workerCpu;
   private double cpuMsPerImage = Double.NaN;
 
   /**
-   * @param loadThreads the CPU time so far of the threads that carry the load besides the sending
-   *     one (a reply reader, an HTTP client's), in nanoseconds
+   * @param workerCpu the CPU time so far of the worker being loaded, in nanoseconds; read on the
+   *     sending thread at the start and the end of the measured window
    */
-  PipelineLoad(int inFlight, LongSupplier loadThreads) {
+  private PipelineLoad(int inFlight, LongSupplier workerCpu) {
     this.inFlight = new Semaphore(inFlight);
-    this.loadThreads = loadThreads;
+    this.workerCpu = workerCpu;
+  }
+
+  /**
+   * A load on workers in this process: their CPU time is the process's less the sending thread's
+   * and {@code loadThreads}', the CPU time so far of the other threads that carry the load (a reply
+   * reader, an HTTP client's threads).
+   */
+  static PipelineLoad inThisProcess(int inFlight, LongSupplier loadThreads) {
+    return new PipelineLoad(
+        inFlight, () -> CpuTime.process() - CpuTime.currentThread() - loadThreads.getAsLong());
+  }
+
+  /** A load on workers in other processes, whose CPU time is read from the system. */
+  static PipelineLoad onProcesses(int inFlight, List<Long> pids) {
+    return new PipelineLoad(
+        inFlight,
+        () -> {
+          long sum = 0;
+          for (long pid : pids) {
+            sum += CpuTime.otherProcess(pid);
+          }
+          return sum;
+        });
   }
 
   /** Runs the load; returns results per second in the measured window. */
@@ -43,7 +67,7 @@ final class PipelineLoad {
     long warmupEnd = System.nanoTime() + 1_000_000_000L;
     long start = 0;
     long end = Long.MAX_VALUE;
-    long[] cpu = null;
+    long cpu = 0;
     for (int i = 0; System.nanoTime() < end; i++) {
       long now = System.nanoTime();
       if (start == 0 && now >= warmupEnd) {
@@ -52,23 +76,18 @@ final class PipelineLoad {
         latency.reset();
         completed.reset();
         measuring.set(true);
-        cpu = cpuNow();
+        cpu = workerCpu.getAsLong();
       }
       inFlight.acquire();
       sender.send(corpus.request(i));
       phase.tick();
     }
     double elapsed = (System.nanoTime() - start) / 1e9;
-    long[] after = cpuNow();
+    long worker = workerCpu.getAsLong() - cpu;
     measuring.set(false);
     long results = completed.sum();
-    long worker = (after[0] - cpu[0]) - (after[1] - cpu[1]) - (after[2] - cpu[2]);
     cpuMsPerImage = results == 0 ? Double.NaN : worker / 1e6 / results;
     return results / elapsed;
-  }
-
-  private long[] cpuNow() {
-    return new long[] {CpuTime.process(), CpuTime.currentThread(), loadThreads.getAsLong()};
   }
 
   /** A result came back, {@code nanos} after its request was made. */

@@ -213,7 +213,7 @@ public final class Soak {
     double capacity =
         plan.rate() > 0
             ? plan.rate() / plan.overload()
-            : BrokerPipeline.measure(bench, broker).ips();
+            : BrokerPipeline.measure(bench, broker, List.of()).ips();
     try (LocalWorkers running =
             LocalWorkers.onBroker(bench.pipeline(), broker, bench.settings(), 1);
         ReplyClient client = broker.client()) {

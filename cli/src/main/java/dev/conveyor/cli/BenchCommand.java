@@ -169,15 +169,18 @@ final class BenchCommand implements Callable<Integer>, SettingOptions.Taking {
   @Option(
       names = "--remote-workers",
       description =
-          "With --soak and --transport: the workers run elsewhere (conveyor worker), not in this"
-              + " process; give --rate, and --watch their process ids.")
+          "With --transport: the workers run elsewhere (conveyor worker --from the same URI, same"
+              + " model and batch), not in this process; --watch their process ids, whose CPU time"
+              + " per image is then the pipeline's. With --soak, give --rate too.")
   boolean remoteWorkers;
 
   @Option(
       names = "--watch",
       paramLabel = "PID",
       split = ",",
-      description = "With --soak: also report the resident memory of these processes.")
+      description =
+          "Processes to watch: with --remote-workers, the workers' CPU time; with --soak, their"
+              + " resident memory too.")
   List<Long> watch = new ArrayList<>();
 
   @Option(
@@ -233,7 +236,12 @@ final class BenchCommand implements Callable<Integer>, SettingOptions.Taking {
         out.flush();
         return report.lost() == 0 ? 0 : 1;
       }
-      BenchResult r = CommandSettings.usage(spec, () -> Bench.run(plan));
+      if (remoteWorkers && watch.isEmpty()) {
+        throw new picocli.CommandLine.ParameterException(
+            spec.commandLine(), "--remote-workers needs --watch PID of each worker process");
+      }
+      BenchResult r =
+          CommandSettings.usage(spec, () -> Bench.run(plan, remoteWorkers ? watch : List.of()));
       out.println(r.markdown());
       Path png = chart != null ? chart : Path.of("conveyor-bench-" + r.model() + ".png");
       BenchChart.write(r, png);

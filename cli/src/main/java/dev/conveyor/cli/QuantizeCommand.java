@@ -329,7 +329,10 @@ final class QuantizeCommand implements Callable<Integer>, SettingOptions.Taking 
     r.put("batch_norms_folded", result.foldedBatchNorms());
     r.put("relus_done_by_range", result.droppedRelus());
     r.put("activations_quantized", result.tensors());
-    r.put("size_bytes", Map.of("fp32", Files.size(model), "int8", Files.size(out)));
+    Map<String, Object> size = new LinkedHashMap<>();
+    size.put("fp32", Files.size(model));
+    size.put("int8", Files.size(out));
+    r.put("size_bytes", size);
     r.put("agreement_calibration", agreement(onCalibration));
     r.put("agreement_holdout", agreement(onHoldout));
     if (throughput != null) {

@@ -7,7 +7,6 @@ import dev.conveyor.core.image.JpegDecoder;
 import org.libjpegturbo.turbojpeg.TJ;
 import org.libjpegturbo.turbojpeg.TJDecompressor;
 import org.libjpegturbo.turbojpeg.TJException;
-import org.libjpegturbo.turbojpeg.TJScalingFactor;
 import org.opencv.core.CvType;
 import org.opencv.core.Mat;
 
@@ -18,7 +17,6 @@ import org.opencv.core.Mat;
  */
 public final class TurboJpegDecoder implements JpegDecoder {
   private static final ThreadLocal<byte[]> SCRATCH = ThreadLocal.withInitial(() -> new byte[0]);
-  private static final TJScalingFactor[] FACTORS = TJ.getScalingFactors();
 
   /** Fails with a LinkageError here, not later, when the native library is missing. */
   public TurboJpegDecoder() {
@@ -30,15 +28,16 @@ public final class TurboJpegDecoder implements JpegDecoder {
   }
 
   @Override
-  public Mat decode(byte[] jpeg, ImageHeader header, boolean gray, int minShorterSide) {
+  public Mat decode(byte[] jpeg, ImageHeader header, boolean gray, int reduction) {
     try (TJDecompressor tj = new TJDecompressor(jpeg)) {
       int colorspace = tj.getColorspace();
       if (colorspace == TJ.CS_CMYK || colorspace == TJ.CS_YCCK) {
         return null;
       }
-      TJScalingFactor scale = scale(tj.getWidth(), tj.getHeight(), minShorterSide);
-      int width = scale.getScaled(tj.getWidth());
-      int height = scale.getScaled(tj.getHeight());
+      int width =
+          tj.getScaledWidth(ceilDiv(tj.getWidth(), reduction), ceilDiv(tj.getHeight(), reduction));
+      int height =
+          tj.getScaledHeight(ceilDiv(tj.getWidth(), reduction), ceilDiv(tj.getHeight(), reduction));
       int channels = gray ? 1 : 3;
       int size = width * height * channels;
       byte[] pixels = scratch(size);
@@ -69,22 +68,8 @@ public final class TurboJpegDecoder implements JpegDecoder {
     return buffer;
   }
 
-  /**
-   * The smallest of libjpeg-turbo's scaling factors (1/8, 1/4, 3/8, … 7/8, 1) that keeps the
-   * shorter side at least {@code minShorterSide}: a 640x480 photo resized to 256 decodes at 5/8,
-   * 400x300, with the IDCT and colour conversion done for 39% of the pixels.
-   */
-  static TJScalingFactor scale(int width, int height, int minShorterSide) {
-    TJScalingFactor best = new TJScalingFactor(1, 1);
-    int shorter = Math.min(width, height);
-    for (TJScalingFactor f : FACTORS) {
-      if (f.getNum() <= f.getDenom()
-          && f.getScaled(shorter) >= minShorterSide
-          && f.getScaled(shorter) < best.getScaled(shorter)) {
-        best = f;
-      }
-    }
-    return best;
+  private static int ceilDiv(int a, int b) {
+    return (a + b - 1) / b;
   }
 
   @Override

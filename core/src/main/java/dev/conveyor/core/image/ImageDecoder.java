@@ -23,21 +23,14 @@ import org.slf4j.LoggerFactory;
 /**
  * Decodes encoded images to upright 8-bit BGR or grayscale OpenCV matrices, safely: the header is
  * checked against {@link ImageLimits} first, EXIF orientation is applied, and every failure becomes
- * a {@link ConveyorException} with a code. JPEGs larger than the caller needs are decoded reduced
- * by DCT scaling (TurboJPEG in steps of 1/8, OpenCV at 1/2, 1/4 or 1/8), which skips most of the
- * decoding work for the pixels the resize would average away.
+ * a {@link ConveyorException} with a code. Large JPEGs are decoded at 1/2, 1/4 or 1/8 size by DCT
+ * scaling when the caller needs fewer pixels.
  *
  * <p>The caller owns the returned {@link Mat} and must {@link Mat#release() release} it.
  */
 public final class ImageDecoder {
   private static final Logger LOG = LoggerFactory.getLogger(ImageDecoder.class);
-
-  /**
-   * How much larger than the resize's target a reduced decode stays: the resize then still averages
-   * over more than one decoded pixel per output pixel.
-   */
-  static final double DCT_MARGIN = 1.5;
-
+  private static final int[] REDUCTIONS = {8, 4, 2};
   private static final List<JpegDecoder> JPEG_DECODERS = jpegDecoders();
 
   private final ImageLimits limits;
@@ -90,15 +83,14 @@ public final class ImageDecoder {
    * @param bytes the encoded image
    * @param gray decode to one gray channel instead of three BGR channels
    * @param minShorterSide the smallest shorter side the caller resizes to; 0 for full size. A JPEG
-   *     may be decoded reduced, to no less than this.
+   *     may be decoded reduced, to no less than twice this.
    */
   public Mat decode(byte[] bytes, boolean gray, int minShorterSide) {
     ImageHeader header = ImageHeader.read(bytes, limits);
     Mat stored =
         switch (header.format()) {
           case GIF -> decodeWithImageIo(bytes, gray);
-          case JPEG ->
-              decodeJpeg(bytes, header, gray, (int) Math.ceil(minShorterSide * DCT_MARGIN));
+          case JPEG -> decodeJpeg(bytes, header, gray, reduction(header, minShorterSide));
           default -> OpenCvJpegDecoder.decode(bytes, header, OpenCvJpegDecoder.flags(gray, 1));
         };
     Mat upright = ExifOrientation.apply(stored, header.orientation());
@@ -108,16 +100,33 @@ public final class ImageDecoder {
     return upright;
   }
 
-  private static Mat decodeJpeg(
-      byte[] bytes, ImageHeader header, boolean gray, int minShorterSide) {
+  private static Mat decodeJpeg(byte[] bytes, ImageHeader header, boolean gray, int reduction) {
     for (JpegDecoder decoder : JPEG_DECODERS) {
-      Mat image = decoder.decode(bytes, header, gray, minShorterSide);
+      Mat image = decoder.decode(bytes, header, gray, reduction);
       if (image != null) {
         return image;
       }
     }
     throw new ConveyorException(
         ErrorCode.UNSUPPORTED_FORMAT, "no decoder handles this JPEG's colour space");
+  }
+
+  /**
+   * The largest DCT scale factor that keeps the shorter side at least twice {@code minSide}: the
+   * resize after it then still averages over two or more source pixels per output pixel, which
+   * keeps the result within a grey level or so of a full-size decode.
+   */
+  static int reduction(ImageHeader header, int minSide) {
+    if (minSide <= 0) {
+      return 1;
+    }
+    int shorter = Math.min(header.width(), header.height());
+    for (int r : REDUCTIONS) {
+      if ((shorter + r - 1) / r >= 2 * minSide) {
+        return r;
+      }
+    }
+    return 1;
   }
 
   private static Mat decodeWithImageIo(byte[] bytes, boolean gray) {

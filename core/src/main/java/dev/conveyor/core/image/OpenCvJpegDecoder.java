@@ -12,24 +12,8 @@ import org.opencv.imgcodecs.Imgcodecs;
  */
 public final class OpenCvJpegDecoder implements JpegDecoder {
   @Override
-  public Mat decode(byte[] jpeg, ImageHeader header, boolean gray, int minShorterSide) {
-    return decode(jpeg, header, flags(gray, reduction(header, minShorterSide)));
-  }
-
-  /**
-   * The largest of 8, 4 and 2 that keeps the shorter side at least {@code minShorterSide}; or 1.
-   */
-  static int reduction(ImageHeader header, int minShorterSide) {
-    if (minShorterSide <= 0) {
-      return 1;
-    }
-    int shorter = Math.min(header.width(), header.height());
-    for (int r : new int[] {8, 4, 2}) {
-      if ((shorter + r - 1) / r >= minShorterSide) {
-        return r;
-      }
-    }
-    return 1;
+  public Mat decode(byte[] jpeg, ImageHeader header, boolean gray, int reduction) {
+    return decode(jpeg, header, flags(gray, reduction));
   }
 
   /** Decodes any format OpenCV reads, as stored (EXIF orientation not applied). */

@@ -95,12 +95,12 @@ class ImageDecoderTest {
   }
 
   @Test
-  void largeJpegsDecodeReducedButNeverBelowWhatTheResizeNeeds() {
+  void largeJpegsDecodeReducedButNeverBelowTwiceWhatTheResizeNeeds() {
     Mat full = decoder.decode(TestImages.bytes("plasma-1600x1200.jpg"), false, 0);
     Mat reduced = decoder.decode(TestImages.bytes("plasma-1600x1200.jpg"), false, 256);
     Mat small = decoder.decode(TestImages.bytes("plasma-1600x1200.jpg"), false, 28);
     assertThat(full.rows()).isEqualTo(1200);
-    assertThat(reduced.rows()).isEqualTo(300); // 1/4: 300 >= 256, while 1/8 would be 150
+    assertThat(reduced.rows()).isEqualTo(600); // 1/2: 600 >= 2 * 256, while 1/4 would be 300
     assertThat(small.rows()).isEqualTo(150); // 1/8
     full.release();
     reduced.release();

@@ -12,7 +12,7 @@ public final class UnloadableJpegDecoder implements JpegDecoder {
   }
 
   @Override
-  public Mat decode(byte[] jpeg, ImageHeader header, boolean gray, int minShorterSide) {
+  public Mat decode(byte[] jpeg, ImageHeader header, boolean gray, int reduction) {
     throw new AssertionError("never constructed");
   }
 
