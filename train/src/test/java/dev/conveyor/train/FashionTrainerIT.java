@@ -37,7 +37,8 @@ class FashionTrainerIT {
     Path onnx = dir.resolve("short.onnx");
     float[] djl;
     try (FashionTrainer trainer =
-        FashionTrainer.create(new FashionTrainer.Options(2, 64, 7, 2e-3f))) {
+        FashionTrainer.create(
+            new FashionTrainer.Options(2, 64, 7, 2e-3f, FashionTrainer.Augmentation.NONE))) {
       List<double[]> steps = new ArrayList<>();
       history =
           trainer.train(
