@@ -20,15 +20,22 @@ import java.util.concurrent.atomic.AtomicBoolean;
 final class BrokerPipeline {
   private static final String READER = "conveyor-bench-results";
 
+  /** Load before measuring workers in other processes, which may have just started. */
+  private static final Duration REMOTE_WARMUP = Duration.ofSeconds(8);
+
   private BrokerPipeline() {}
 
   static Measured measure(BenchPlan plan, Broker broker, List<Long> workerProcesses)
       throws Exception {
-    Phase phase = new Phase("pipeline", plan.seconds() + 1);
+    Phase phase =
+        new Phase(
+            "pipeline",
+            plan.seconds() + (workerProcesses.isEmpty() ? 1 : REMOTE_WARMUP.toSeconds()));
     Measured measured;
     if (!workerProcesses.isEmpty()) {
       try (ReplyClient client = broker.client()) {
-        PipelineLoad load = PipelineLoad.onProcesses(plan.inFlight(), workerProcesses);
+        PipelineLoad load =
+            PipelineLoad.onProcesses(plan.inFlight(), workerProcesses, REMOTE_WARMUP);
         measured = measure(plan, phase, null, client, load);
       }
       phase.done();

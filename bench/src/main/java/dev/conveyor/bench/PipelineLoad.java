@@ -1,6 +1,7 @@
 package dev.conveyor.bench;
 
 import dev.conveyor.core.ImageRequest;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -11,8 +12,8 @@ import org.HdrHistogram.Recorder;
 
 /**
  * Drives a pipeline at full load: sends requests cycling through the corpus with a fixed number in
- * flight (enough to keep every stage busy, and no more, so that latency is the pipeline's own), one
- * second of warm-up, then the measured window. Every pipeline measurement loads through one.
+ * flight (enough to keep every stage busy, and no more, so that latency is the pipeline's own), a
+ * warm-up, then the measured window. Every pipeline measurement loads through one.
  *
  * <p>It also accounts the workers' CPU time in the window: this process's less what the load itself
  * used, or that of the worker processes elsewhere.
@@ -28,15 +29,17 @@ final class PipelineLoad {
   private final AtomicBoolean measuring = new AtomicBoolean();
   private final Semaphore inFlight;
   private final LongSupplier workerCpu;
+  private final long warmupNanos;
   private double cpuMsPerImage = Double.NaN;
 
   /**
    * @param workerCpu the CPU time so far of the worker being loaded, in nanoseconds; read on the
    *     sending thread at the start and the end of the measured window
    */
-  private PipelineLoad(int inFlight, LongSupplier workerCpu) {
+  private PipelineLoad(int inFlight, LongSupplier workerCpu, Duration warmup) {
     this.inFlight = new Semaphore(inFlight);
     this.workerCpu = workerCpu;
+    this.warmupNanos = warmup.toNanos();
   }
 
   /**
@@ -46,11 +49,19 @@ final class PipelineLoad {
    */
   static PipelineLoad inThisProcess(int inFlight, LongSupplier loadThreads) {
     return new PipelineLoad(
-        inFlight, () -> CpuTime.process() - CpuTime.currentThread() - loadThreads.getAsLong());
+        inFlight,
+        () -> CpuTime.process() - CpuTime.currentThread() - loadThreads.getAsLong(),
+        Duration.ofSeconds(1));
   }
 
-  /** A load on workers in other processes, whose CPU time is read from the system. */
-  static PipelineLoad onProcesses(int inFlight, List<Long> pids) {
+  /**
+   * A load on workers in other processes, whose CPU time is read from the system.
+   *
+   * @param warmup load before the measured window: a worker started for the run compiles its hot
+   *     code (request decoding, the broker client, preprocessing) only once the load comes, which
+   *     in its first seconds costs it a fifth more CPU per image
+   */
+  static PipelineLoad onProcesses(int inFlight, List<Long> pids, Duration warmup) {
     return new PipelineLoad(
         inFlight,
         () -> {
@@ -59,12 +70,13 @@ final class PipelineLoad {
             sum += CpuTime.otherProcess(pid);
           }
           return sum;
-        });
+        },
+        warmup);
   }
 
   /** Runs the load; returns results per second in the measured window. */
   double run(Corpus corpus, double seconds, Phase phase, Sender sender) throws Exception {
-    long warmupEnd = System.nanoTime() + 1_000_000_000L;
+    long warmupEnd = System.nanoTime() + warmupNanos;
     long start = 0;
     long end = Long.MAX_VALUE;
     long cpu = 0;

@@ -97,6 +97,38 @@ class BenchIT {
   }
 
   @Test
+  void workersInOtherProcessesAreAccountedFromTheSystemsCpuTime() throws Exception {
+    // this process stands in for a worker elsewhere: its CPU time read as another process's is
+    MeanColourClassifier model = new MeanColourClassifier(32, 32).busy(2.0);
+    try (Pipeline pipeline = TestWorkers.pipeline(model, 4);
+        dev.conveyor.pipeline.LocalWorkers running =
+            dev.conveyor.pipeline.LocalWorkers.embedded(pipeline, settings, 1)) {
+      PipelineLoad load =
+          PipelineLoad.onProcesses(
+              8, List.of(ProcessHandle.current().pid()), java.time.Duration.ofSeconds(1));
+      Corpus corpus = Corpus.generate(8);
+      Phase phase = new Phase("pipeline", 3);
+      double ips =
+          load.run(
+              corpus,
+              2.0,
+              phase,
+              request ->
+                  running
+                      .embedded()
+                      .submit(request, java.time.Duration.ofMinutes(1))
+                      .whenComplete(
+                          (r, t) -> load.done(System.nanoTime() - request.enqueuedNanos())));
+      phase.done();
+      Measured m = load.measured("embedded", ips, 4);
+      assertThat(ips).isPositive();
+      assertThat(m.cpuMsPerImage())
+          .as("the model's 2 ms, the decoding, and this process's sending, in clock ticks")
+          .isBetween(2.0, 8.0);
+    }
+  }
+
+  @Test
   void aSoakOverloadsTheServerAndAccountsForEveryRequest() throws Exception {
     // 10 ms a call of 4: at most 400 images/s; a queue of 16, so that twice that is refused
     Settings small =

@@ -148,6 +148,17 @@ class BenchTest {
   }
 
   @Test
+  void workersInOtherProcessesNeedABroker() {
+    try (Pipeline pipeline = Pipelines.open(settings)) {
+      assertThatThrownBy(() -> Bench.run(plan(pipeline, Optional.empty(), List.of()), List.of(1L)))
+          .isInstanceOfSatisfying(
+              ConveyorException.class,
+              e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_SETTING))
+          .hasMessageContaining("take their requests from a broker");
+    }
+  }
+
+  @Test
   void httpCallersAndSecondsMustBePositive() {
     try (Pipeline pipeline = Pipelines.open(settings)) {
       assertThatThrownBy(() -> plan(pipeline, Optional.empty(), List.of(4, 0)))
