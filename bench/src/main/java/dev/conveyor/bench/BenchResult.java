@@ -42,7 +42,7 @@ public record BenchResult(
    * @param raw the model alone
    * @param preprocess decoding and preprocessing, on the preprocessing threads
    * @param pipeline the worker end to end: this process less the load's own threads (the sender,
-   *     the result reader, the broker client's threads)
+   *     the result reader, the broker client's threads), or the worker processes elsewhere
    */
   public record Cpu(
       @JsonProperty("raw_ms") double raw,

@@ -54,12 +54,12 @@ final class BenchResultBuilder {
             BenchResult.round(m.latency().getValueAtPercentile(99) / 1000.0),
             BenchResult.round(m.meanBatch()),
             BenchResult.round3(m.cpuMsPerImage()),
-            BenchResult.round3(overhead(m.cpuMsPerImage()))));
+            BenchResult.round3(cpu(m).overhead())));
   }
 
-  /** CPU per image over what the model and preprocessing need. */
-  private double overhead(double cpuMs) {
-    return cpuMs / (raw.cpuMsPerImage() + preprocess.cpuMsPerImage());
+  /** The CPU time per image of the stages, with {@code m}'s as the worker's. */
+  private BenchResult.Cpu cpu(Measured m) {
+    return new BenchResult.Cpu(raw.cpuMsPerImage(), preprocess.cpuMsPerImage(), m.cpuMsPerImage());
   }
 
   void engine(BenchResult.EngineLevel level) {
@@ -82,7 +82,6 @@ final class BenchResultBuilder {
         pipeline.name(),
         List.copyOf(http),
         List.copyOf(engines),
-        new BenchResult.Cpu(
-            raw.cpuMsPerImage(), preprocess.cpuMsPerImage(), pipeline.cpuMsPerImage()));
+        cpu(pipeline));
   }
 }

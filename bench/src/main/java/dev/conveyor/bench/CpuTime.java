@@ -62,18 +62,13 @@ final class CpuTime {
 
   /** The CPU time so far of the live Java threads whose names start with one of the prefixes. */
   static long threadsNamed(String... prefixes) {
-    long sum = 0;
-    long[] ids = THREADS.getAllThreadIds();
-    ThreadInfo[] infos = THREADS.getThreadInfo(ids);
-    for (int i = 0; i < ids.length; i++) {
-      if (infos[i] != null && startsWithAny(infos[i].getThreadName(), prefixes)) {
-        long cpu = THREADS.getThreadCpuTime(ids[i]);
-        if (cpu > 0) {
-          sum += cpu;
-        }
+    Set<Long> named = new HashSet<>();
+    for (ThreadInfo info : THREADS.getThreadInfo(THREADS.getAllThreadIds())) {
+      if (info != null && startsWithAny(info.getThreadName(), prefixes)) {
+        named.add(info.getThreadId());
       }
     }
-    return sum;
+    return threads(named);
   }
 
   private static boolean startsWithAny(String name, String[] prefixes) {

@@ -34,8 +34,9 @@ class BenchIT {
     settings = Pipelines.read(Map.of("model", model.toString(), "batch", "4"), "test");
   }
 
-  private BenchPlan plan(Pipeline pipeline, Optional<String> broker, List<Integer> http) {
-    return new BenchPlan(pipeline, settings, Corpus.generate(8), 0.3, broker, http);
+  /** A second of each measurement, embedded, with HTTP at these numbers of callers. */
+  private BenchPlan plan(Pipeline pipeline, List<Integer> http) {
+    return new BenchPlan(pipeline, settings, Corpus.generate(8), 1.0, Optional.empty(), http);
   }
 
   @Test
@@ -44,10 +45,7 @@ class BenchIT {
     MeanColourClassifier model = new MeanColourClassifier(32, 32).slow(40);
     BenchResult r;
     try (Pipeline pipeline = TestWorkers.pipeline(model, 4)) {
-      r =
-          Bench.run(
-              new BenchPlan(
-                  pipeline, settings, Corpus.generate(8), 1.0, Optional.empty(), List.of(1, 8)));
+      r = Bench.run(plan(pipeline, List.of(1, 8)));
     }
     assertThat(r.rawIps()).as("raw: 4 images per 40 ms call").isBetween(60.0, 100.0);
     assertThat(r.pipelineIps())
@@ -71,10 +69,7 @@ class BenchIT {
     MeanColourClassifier model = new MeanColourClassifier(32, 32).busy(2.0);
     BenchResult r;
     try (Pipeline pipeline = TestWorkers.pipeline(model, 4)) {
-      r =
-          Bench.run(
-              new BenchPlan(
-                  pipeline, settings, Corpus.generate(8), 1.0, Optional.empty(), List.of(8)));
+      r = Bench.run(plan(pipeline, List.of(8)));
     }
     BenchResult.Cpu cpu = r.cpu();
     String table = r.markdown();

@@ -5,6 +5,9 @@ import dev.conveyor.bench.Corpus;
 import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.Json;
 import dev.conveyor.core.classify.Classifier;
+import dev.conveyor.core.classify.Labels;
+import dev.conveyor.core.classify.ScoreMode;
+import dev.conveyor.core.classify.TopK;
 import dev.conveyor.core.image.ImageFiles;
 import dev.conveyor.core.pipeline.Pipeline;
 import dev.conveyor.core.settings.SettingGroup;
@@ -143,8 +146,9 @@ final class QuantizeCommand implements Callable<Integer>, SettingOptions.Taking 
           holdout != null
               ? images(holdout)
               : files.subList(chosen.size(), Math.min(files.size(), 2 * chosen.size()));
-      List<float[]> calibration = preprocess(fp32, chosen, "read");
-      List<float[]> heldOut = preprocess(fp32, rest, "read held-out");
+      List<byte[]> chosenBytes = read(chosen);
+      List<float[]> calibration = preprocess(fp32, chosenBytes, "read");
+      List<float[]> heldOut = preprocess(fp32, read(rest), "read held-out");
       if (calibration.isEmpty()) {
         throw new ParameterException(
             spec.commandLine(), "no image in " + calibrate + " could be read for calibration");
@@ -172,7 +176,7 @@ final class QuantizeCommand implements Callable<Integer>, SettingOptions.Taking 
       try (Pipeline int8 = CommandSettings.open(spec, int8Settings)) {
         Agreement onCalibration = compare(fp32.classifier(), int8.classifier(), calibration);
         Agreement onHoldout = compare(fp32.classifier(), int8.classifier(), heldOut);
-        double[] throughput = throughput(fp32, int8, chosen);
+        double[] throughput = throughput(fp32, int8, chosenBytes);
         Map<String, Object> report =
             report(model, result, options, onCalibration, onHoldout, throughput, fp32);
         print(stdout, report);
@@ -209,14 +213,21 @@ final class QuantizeCommand implements Callable<Integer>, SettingOptions.Taking 
     return files;
   }
 
-  /** The files preprocessed for the model; unreadable ones are left out. */
-  private static List<float[]> preprocess(Pipeline pipeline, List<Path> files, String task)
-      throws IOException {
+  private static List<byte[]> read(List<Path> files) throws IOException {
+    List<byte[]> bytes = new ArrayList<>(files.size());
+    for (Path f : files) {
+      bytes.add(Files.readAllBytes(f));
+    }
+    return bytes;
+  }
+
+  /** The images preprocessed for the model; unreadable ones are left out. */
+  private static List<float[]> preprocess(Pipeline pipeline, List<byte[]> images, String task) {
     List<float[]> tensors = new ArrayList<>();
-    try (ProgressBar bar = Progress.bar(task, files.size(), " img", 1, true)) {
-      for (Path f : files) {
+    try (ProgressBar bar = Progress.bar(task, images.size(), " img", 1, true)) {
+      for (byte[] image : images) {
         try {
-          tensors.add(pipeline.preprocessor().preprocess(Files.readAllBytes(f)));
+          tensors.add(pipeline.preprocessor().preprocess(image));
         } catch (ConveyorException unreadable) {
           // not an image the model can take: nothing to calibrate or compare with
         }
@@ -229,6 +240,8 @@ final class QuantizeCommand implements Callable<Integer>, SettingOptions.Taking 
   /** Top-1 agreement and the largest softmax score difference of two models on the tensors. */
   static Agreement compare(Classifier a, Classifier b, List<float[]> tensors) {
     int classes = a.spec().classes();
+    // top-1 as served; selecting also turns each image's scores into softmax probabilities
+    TopK top = new TopK(1, ScoreMode.SOFTMAX, Labels.none());
     int batch = 16;
     int same = 0;
     double worst = 0;
@@ -244,45 +257,22 @@ final class QuantizeCommand implements Callable<Integer>, SettingOptions.Taking 
       a.run(in, n, outA);
       in.rewind();
       b.run(in, n, outB);
+      float[] pa = new float[n * classes];
+      float[] pb = new float[n * classes];
+      outA.get(0, pa);
+      outB.get(0, pb);
       for (int i = 0; i < n; i++) {
-        double[] pa = softmax(outA, i * classes, classes);
-        double[] pb = softmax(outB, i * classes, classes);
-        if (argmax(pa) == argmax(pb)) {
+        int at = i * classes;
+        if (top.select(pa, at, classes).get(0).index()
+            == top.select(pb, at, classes).get(0).index()) {
           same++;
         }
-        for (int c = 0; c < classes; c++) {
+        for (int c = at; c < at + classes; c++) {
           worst = Math.max(worst, Math.abs(pa[c] - pb[c]));
         }
       }
     }
     return new Agreement(tensors.size(), same, worst);
-  }
-
-  private static double[] softmax(FloatBuffer scores, int at, int n) {
-    double max = Double.NEGATIVE_INFINITY;
-    for (int c = 0; c < n; c++) {
-      max = Math.max(max, scores.get(at + c));
-    }
-    double[] p = new double[n];
-    double sum = 0;
-    for (int c = 0; c < n; c++) {
-      p[c] = Math.exp(scores.get(at + c) - max);
-      sum += p[c];
-    }
-    for (int c = 0; c < n; c++) {
-      p[c] /= sum;
-    }
-    return p;
-  }
-
-  private static int argmax(double[] p) {
-    int best = 0;
-    for (int c = 1; c < p.length; c++) {
-      if (p[c] > p[best]) {
-        best = c;
-      }
-    }
-    return best;
   }
 
   private static FloatBuffer direct(int floats) {
@@ -292,15 +282,11 @@ final class QuantizeCommand implements Callable<Integer>, SettingOptions.Taking 
   }
 
   /** Raw images/s of the float and the INT8 model, as bench measures its raw model. */
-  private double[] throughput(Pipeline fp32, Pipeline int8, List<Path> files) throws IOException {
+  private double[] throughput(Pipeline fp32, Pipeline int8, List<byte[]> images) {
     if (seconds <= 0) {
       return null;
     }
-    List<byte[]> bytes = new ArrayList<>();
-    for (Path f : files.subList(0, Math.min(64, files.size()))) {
-      bytes.add(Files.readAllBytes(f));
-    }
-    Corpus corpus = new Corpus(bytes);
+    Corpus corpus = new Corpus(images.subList(0, Math.min(64, images.size())));
     return new double[] {
       Bench.raw(fp32, corpus, seconds, "raw fp32").ips(),
       Bench.raw(int8, corpus, seconds, "raw int8").ips()

@@ -171,11 +171,7 @@ final class TrainCommand implements Callable<Integer> {
     r.put("batch", batch);
     r.put("seed", seed);
     r.put("learning_rate", learningRate);
-    Map<String, Object> a = new LinkedHashMap<>();
-    a.put("flip", augmentation.flip());
-    a.put("shift", augmentation.shift());
-    a.put("erase", augmentation.erase());
-    r.put("augmentation", a);
+    r.put("augmentation", augmentation);
     r.put("train_images", images);
     r.put("training_seconds", Math.round(seconds));
     r.put("cores", Runtime.getRuntime().availableProcessors());

@@ -2,9 +2,6 @@ package dev.conveyor.onnx.quantize;
 
 import ai.onnx.proto.OnnxMl.GraphProto;
 import ai.onnx.proto.OnnxMl.ModelProto;
-import ai.onnx.proto.OnnxMl.TensorProto;
-import ai.onnx.proto.OnnxMl.TypeProto;
-import ai.onnx.proto.OnnxMl.ValueInfoProto;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtEnvironment;
@@ -178,14 +175,7 @@ final class Calibrator {
     graph.getInputList().forEach(i -> outputs.add(i.getName()));
     for (String name : names) {
       if (outputs.add(name)) {
-        graph.addOutput(
-            ValueInfoProto.newBuilder()
-                .setName(name)
-                .setType(
-                    TypeProto.newBuilder()
-                        .setTensorType(
-                            TypeProto.Tensor.newBuilder()
-                                .setElemType(TensorProto.DataType.FLOAT.getNumber()))));
+        graph.addOutput(Tensors.floatValue(name));
       }
     }
     return model.toBuilder().setGraph(graph).build();

@@ -3,6 +3,8 @@ package dev.conveyor.onnx.quantize;
 import ai.onnx.proto.OnnxMl.AttributeProto;
 import ai.onnx.proto.OnnxMl.NodeProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
+import ai.onnx.proto.OnnxMl.TypeProto;
+import ai.onnx.proto.OnnxMl.ValueInfoProto;
 import com.google.protobuf.ByteString;
 import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.ErrorCode;
@@ -68,6 +70,18 @@ final class Tensors {
       t.addDims(d);
     }
     return t.setRawData(ByteString.copyFrom(raw)).build();
+  }
+
+  /** A float tensor of any shape, as a graph's input or output. */
+  static ValueInfoProto floatValue(String name) {
+    return ValueInfoProto.newBuilder()
+        .setName(name)
+        .setType(
+            TypeProto.newBuilder()
+                .setTensorType(
+                    TypeProto.Tensor.newBuilder()
+                        .setElemType(TensorProto.DataType.FLOAT.getNumber())))
+        .build();
   }
 
   static long[] dims(TensorProto t) {

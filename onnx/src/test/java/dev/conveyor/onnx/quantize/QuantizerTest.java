@@ -9,8 +9,6 @@ import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.NodeProto;
 import ai.onnx.proto.OnnxMl.OperatorSetIdProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
-import ai.onnx.proto.OnnxMl.TypeProto;
-import ai.onnx.proto.OnnxMl.ValueInfoProto;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtSession;
@@ -147,8 +145,8 @@ class QuantizerTest {
             13,
             GraphProto.newBuilder()
                 .addNode(node("Softmax", List.of("image"), "probabilities"))
-                .addInput(value("image"))
-                .addOutput(value("probabilities")));
+                .addInput(Tensors.floatValue("image"))
+                .addOutput(Tensors.floatValue("probabilities")));
     assertThatThrownBy(
             () ->
                 Quantizer.quantize(
@@ -217,7 +215,8 @@ class QuantizerTest {
    * Concat's the pooled tensor through conv4.
    */
   private ModelProto network(int opset) {
-    GraphProto.Builder g = GraphProto.newBuilder().setName("test").addInput(value("image"));
+    GraphProto.Builder g =
+        GraphProto.newBuilder().setName("test").addInput(Tensors.floatValue("image"));
     conv(g, "conv1", "image", C, 4, 3);
     g.addInitializer(constant("bn.gamma", 1.5f, 4));
     g.addInitializer(constant("bn.beta", 0.1f, 4));
@@ -261,7 +260,7 @@ class QuantizerTest {
                     .setI(1))
             .build());
     g.addNode(node("Softmax", List.of("logits"), "probabilities"));
-    g.addOutput(value("probabilities"));
+    g.addOutput(Tensors.floatValue("probabilities"));
     return model(opset, g);
   }
 
@@ -319,16 +318,5 @@ class QuantizerTest {
       a.addInts(v);
     }
     return a.build();
-  }
-
-  private static ValueInfoProto value(String name) {
-    return ValueInfoProto.newBuilder()
-        .setName(name)
-        .setType(
-            TypeProto.newBuilder()
-                .setTensorType(
-                    TypeProto.Tensor.newBuilder()
-                        .setElemType(TensorProto.DataType.FLOAT.getNumber())))
-        .build();
   }
 }
