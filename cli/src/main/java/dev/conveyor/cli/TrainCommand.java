@@ -77,7 +77,7 @@ final class TrainCommand implements Callable<Integer> {
   @Option(
       names = "--shift",
       paramLabel = "PIXELS",
-      defaultValue = "2",
+      defaultValue = "1",
       description =
           "Move each training image by up to this many pixels each way (a random crop of the "
               + "image padded with black); 0 turns it off. Default: ${DEFAULT-VALUE}.")
@@ -86,7 +86,7 @@ final class TrainCommand implements Callable<Integer> {
   @Option(
       names = "--erase",
       paramLabel = "P",
-      defaultValue = "0.5",
+      defaultValue = "0.25",
       description =
           "Chance that a random rectangle (2-25%% of the image) of a training image is filled "
               + "with noise (random erasing); 0 turns it off. Default: ${DEFAULT-VALUE}.")

@@ -56,7 +56,7 @@ public final class FashionTrainer implements AutoCloseable {
    */
   public record Augmentation(boolean flip, int shift, double erase) {
     /** What the bundled model was trained with. */
-    public static final Augmentation DEFAULT = new Augmentation(true, 2, 0.5);
+    public static final Augmentation DEFAULT = new Augmentation(true, 1, 0.25);
 
     /** No change: the images as they are. */
     public static final Augmentation NONE = new Augmentation(false, 0, 0);
