@@ -72,6 +72,10 @@ public final class Bench {
         Preprocess.measure(
                 engine, corpus, 1, seconds / 2, new Phase("preprocess, 1 thread", seconds / 2))
             .ips());
+    result.decodeOneThread(
+        Preprocess.decodeOnly(
+                engine, corpus, seconds / 2, new Phase("decode, 1 thread", seconds / 2))
+            .ips());
 
     Measured pipeline =
         broker == null

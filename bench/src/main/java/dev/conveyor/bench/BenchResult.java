@@ -12,6 +12,9 @@ import org.HdrHistogram.Histogram;
  * table for people and one JSON object for scripts comparing runs. Every stage is also given as a
  * fraction of the raw model, the limit measured in the same run.
  *
+ * @param preprocessIpsOneThread decoding and preprocessing on one thread
+ * @param decodeIpsOneThread decoding alone on one thread, as preprocessing decodes (reduced when
+ *     the resize allows): the decoder's part of the preprocessing cost
  * @param latency the pipeline's latencies in microseconds
  * @param pipelineName what carried the pipeline stage: {@code embedded}, {@code redis stream}, …
  * @param http the HTTP server's results, one per number of callers, in the order run
@@ -27,6 +30,7 @@ public record BenchResult(
     double rawIps,
     double preprocessIps,
     double preprocessIpsOneThread,
+    double decodeIpsOneThread,
     double pipelineIps,
     double meanBatch,
     Histogram latency,
@@ -104,6 +108,7 @@ public record BenchResult(
         round(rawIps),
         round(preprocessIps),
         round(preprocessIpsOneThread),
+        round(decodeIpsOneThread),
         round(pipelineIps),
         Math.round(ratio() * 1000) / 1000.0,
         round(latencyMs(50)),
@@ -123,6 +128,7 @@ public record BenchResult(
       @JsonProperty("raw_ips") double rawIps,
       @JsonProperty("preprocess_ips") double preprocessIps,
       @JsonProperty("preprocess_ips_1t") double preprocessIpsOneThread,
+      @JsonProperty("decode_ips_1t") double decodeIpsOneThread,
       @JsonProperty("pipeline_ips") double pipelineIps,
       double ratio,
       @JsonProperty("p50_ms") double p50Ms,
@@ -162,6 +168,7 @@ public record BenchResult(
         preprocessIps,
         cpu.preprocess());
     row(s, "decode + preprocess, 1 thread", preprocessIpsOneThread, Double.NaN);
+    row(s, "decode only, 1 thread", decodeIpsOneThread, Double.NaN);
     row(s, "**pipeline: %s, end to end**".formatted(pipelineName), pipelineIps, cpu.pipeline());
     s.append(
         "%nlatency p50 %.1f ms, p90 %.1f ms, p99 %.1f ms; mean batch %s; %d distinct images%n"

@@ -13,6 +13,7 @@ final class BenchResultBuilder {
   private Rate raw;
   private Rate preprocess;
   private double preprocessOne;
+  private double decodeOne;
   private Measured pipeline;
   private final List<BenchResult.HttpLevel> http = new ArrayList<>();
   private final List<BenchResult.EngineLevel> engines = new ArrayList<>();
@@ -38,6 +39,10 @@ final class BenchResultBuilder {
 
   void preprocessOneThread(double ips) {
     preprocessOne = ips;
+  }
+
+  void decodeOneThread(double ips) {
+    decodeOne = ips;
   }
 
   void pipeline(Measured measured) {
@@ -76,6 +81,7 @@ final class BenchResultBuilder {
         raw.ips(),
         preprocess.ips(),
         preprocessOne,
+        decodeOne,
         pipeline.ips(),
         pipeline.meanBatch(),
         pipeline.latency(),

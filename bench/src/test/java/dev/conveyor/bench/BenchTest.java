@@ -48,6 +48,9 @@ class BenchTest {
     assertThat(r.rawIps()).isPositive();
     assertThat(r.preprocessIps()).isPositive();
     assertThat(r.preprocessIpsOneThread()).isPositive();
+    assertThat(r.decodeIpsOneThread()).isPositive();
+    assertThat(r.json().decodeIpsOneThread())
+        .isCloseTo(r.decodeIpsOneThread(), within(0.05 + r.decodeIpsOneThread() * 1e-3));
     assertThat(r.pipelineIps()).isPositive();
     assertThat(r.pipelineIps())
         .as("the pipeline runs the same model, and cannot outrun it")
@@ -61,6 +64,7 @@ class BenchTest {
     assertThat(r.markdown())
         .contains("| raw model: tensors in memory, batch 4, default threads |")
         .contains("**pipeline: embedded, end to end**")
+        .contains("| decode only, 1 thread |")
         .doesNotContain("### HTTP");
 
     Path png = dir.resolve("charts/bench.png");

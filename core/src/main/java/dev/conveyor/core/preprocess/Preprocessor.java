@@ -90,13 +90,21 @@ public final class Preprocessor {
    * gray. The caller releases them.
    */
   public Mat pixels(byte[] encoded) {
-    boolean gray = spec.color() == ColorOrder.GRAY;
-    Mat decoded = decoder.decode(encoded, gray, spec.resize().minimumSourceSide());
+    Mat decoded = decoded(encoded);
     try {
       return resizeAndCrop(decoded);
     } finally {
       decoded.release();
     }
+  }
+
+  /**
+   * The decoding step alone: the image as {@link #pixels} decodes it, reduced by the decoder when
+   * the resize allows, BGR or gray, before resizing. The caller releases it.
+   */
+  public Mat decoded(byte[] encoded) {
+    boolean gray = spec.color() == ColorOrder.GRAY;
+    return decoder.decode(encoded, gray, spec.resize().minimumSourceSide());
   }
 
   /**
