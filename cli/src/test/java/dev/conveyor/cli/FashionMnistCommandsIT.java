@@ -5,8 +5,11 @@ import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.conveyor.core.Json;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -15,7 +18,41 @@ import org.junit.jupiter.api.io.TempDir;
  * the model shipped in models/ as Conveyor's default.
  */
 class FashionMnistCommandsIT {
+  private static final Path ROOT = Path.of(System.getProperty("conveyor.home", ".."));
+
   @TempDir Path dir;
+
+  /** The dataset's {@code split}, all its {@code images}, as PNG files in class folders. */
+  private Path exportPng(String split, int images) {
+    Path out = dir.resolve(split);
+    CliRun export = CliRun.of("dataset", "export-png", "--split", split, "--out", out.toString());
+    assertThat(export.exitCode()).as(export.err()).isZero();
+    assertThat(export.out()).contains("wrote " + images + " PNG files");
+    return out;
+  }
+
+  /**
+   * {@code conveyor eval} with these arguments, its report written as {@code name}.json and {@code
+   * name}.confusion.png in {@code dir}: the report.
+   */
+  private JsonNode eval(String name, String... args) throws IOException {
+    List<String> command = new ArrayList<>(List.of("eval", "--report", report(name)));
+    command.addAll(List.of(args));
+    CliRun eval = CliRun.of(command.toArray(String[]::new));
+    assertThat(eval.exitCode()).as(eval.err()).isZero();
+    return Json.mapper().readTree(Path.of(report(name) + ".json").toFile());
+  }
+
+  /** The top-1 accuracy {@code eval} reports for {@code model} on the images in {@code data}. */
+  private double accuracy(String name, Path model, Path data) throws IOException {
+    return eval(name, "--model", model.toString(), "--data", data.toString())
+        .get("accuracy")
+        .asDouble();
+  }
+
+  private String report(String name) {
+    return dir.resolve(name).toString();
+  }
 
   @Test
   void aShortTrainingRunWritesAModelAndReportThatClassifyUses() throws Exception {
@@ -51,18 +88,9 @@ class FashionMnistCommandsIT {
     assertThat(report.at("/augmentation/flip").asBoolean()).isTrue();
     assertThat(report.get("history")).hasSize(1);
 
-    Path pngs = dir.resolve("png");
-    assertThat(
-            CliRun.of("dataset", "export-png", "--split", "test", "--out", pngs.toString())
-                .exitCode())
-        .isZero();
+    Path pngs = exportPng("test", 10_000);
     // the model written answers through PNG files as it did in training's own test
-    String evalReport = dir.resolve("small-eval").toString();
-    CliRun eval =
-        CliRun.of(
-            "eval", "--model", model.toString(), "--data", pngs.toString(), "--report", evalReport);
-    assertThat(eval.exitCode()).as(eval.err()).isZero();
-    JsonNode evaluated = Json.mapper().readTree(Path.of(evalReport + ".json").toFile());
+    JsonNode evaluated = eval("small-eval", "--model", model.toString(), "--data", pngs.toString());
     assertThat(evaluated.get("images").asInt()).isEqualTo(10_000);
     assertThat(evaluated.get("accuracy").asDouble())
         .isCloseTo(report.get("test_accuracy").asDouble(), within(0.002));
@@ -80,48 +108,28 @@ class FashionMnistCommandsIT {
 
   @Test
   void theShippedModelIsTheDefaultAndReachesItsReportedAccuracyThroughPngFiles() throws Exception {
-    Path pngs = dir.resolve("png");
-    CliRun export = CliRun.of("dataset", "export-png", "--split", "test", "--out", pngs.toString());
-    assertThat(export.exitCode()).as(export.err()).isZero();
-    assertThat(export.out()).contains("wrote 10000 PNG files");
+    Path pngs = exportPng("test", 10_000);
 
-    String report = dir.resolve("shipped").toString();
-    CliRun eval = CliRun.of("eval", "--data", pngs.toString(), "--report", report);
-    assertThat(eval.exitCode()).as(eval.err()).isZero();
-    JsonNode json = Json.mapper().readTree(Path.of(report + ".json").toFile());
+    JsonNode json = eval("shipped", "--data", pngs.toString());
     assertThat(json.get("images").asInt()).isEqualTo(10_000);
     // what its training report says, through PNG files
     JsonNode trained =
-        Json.mapper()
-            .readTree(
-                Path.of(System.getProperty("conveyor.home", ".."))
-                    .resolve("models/fashion-mnist.report.json")
-                    .toFile());
+        Json.mapper().readTree(ROOT.resolve("models/fashion-mnist.report.json").toFile());
     assertThat(json.get("accuracy").asDouble())
         .isGreaterThanOrEqualTo(0.94)
         .isCloseTo(trained.get("test_accuracy").asDouble(), within(0.002));
     assertThat(json.get("model").asText()).isEqualTo("fashion-mnist");
-    assertThat(Files.size(Path.of(report + ".confusion.png"))).isGreaterThan(10_000);
+    assertThat(Files.size(Path.of(report("shipped") + ".confusion.png"))).isGreaterThan(10_000);
 
     // the IDX path encodes the same pixels as PNG in memory: the same answer
-    CliRun idx = CliRun.of("eval", "--report", dir.resolve("idx").toString());
-    JsonNode idxJson = Json.mapper().readTree(dir.resolve("idx.json").toFile());
-    assertThat(idx.exitCode()).isZero();
+    JsonNode idxJson = eval("idx");
     assertThat(idxJson.get("accuracy").asDouble()).isEqualTo(json.get("accuracy").asDouble());
   }
 
   @Test
   void theShippedModelQuantizedToInt8KeepsItsAccuracy() throws Exception {
-    Path train = dir.resolve("train");
-    Path test = dir.resolve("test");
-    assertThat(
-            CliRun.of("dataset", "export-png", "--split", "train", "--out", train.toString())
-                .exitCode())
-        .isZero();
-    assertThat(
-            CliRun.of("dataset", "export-png", "--split", "test", "--out", test.toString())
-                .exitCode())
-        .isZero();
+    Path train = exportPng("train", 60_000);
+    Path test = exportPng("test", 10_000);
     Path int8 = dir.resolve("fashion-int8.onnx");
     CliRun quantize =
         CliRun.of(
@@ -146,42 +154,12 @@ class FashionMnistCommandsIT {
         .isLessThan(report.at("/size_bytes/fp32").asLong());
     assertThat(report.at("/raw_throughput/int8_images_per_second").asDouble()).isPositive();
 
-    // on the 10,000 test images, through PNG decoding: within 0.3 points of the float model
-    double[] accuracy = new double[2];
-    String[] models = {"models/fashion-mnist.onnx", int8.toString()};
-    for (int i = 0; i < 2; i++) {
-      String prefix = dir.resolve("eval" + i).toString();
-      CliRun eval =
-          CliRun.of(
-              "eval",
-              "--model",
-              Path.of(System.getProperty("conveyor.home", "..")).resolve(models[i]).toString(),
-              "--data",
-              test.toString(),
-              "--report",
-              prefix);
-      assertThat(eval.exitCode()).as(eval.err()).isZero();
-      accuracy[i] =
-          Json.mapper().readTree(Path.of(prefix + ".json").toFile()).get("accuracy").asDouble();
-    }
-    assertThat(accuracy[1]).isCloseTo(accuracy[0], within(0.003));
-    // and so does the INT8 version shipped beside it
-    String shipped = dir.resolve("shipped-int8").toString();
-    CliRun eval =
-        CliRun.of(
-            "eval",
-            "--model",
-            Path.of(System.getProperty("conveyor.home", ".."))
-                .resolve("models/fashion-mnist-int8.onnx")
-                .toString(),
-            "--data",
-            test.toString(),
-            "--report",
-            shipped);
-    assertThat(eval.exitCode()).as(eval.err()).isZero();
-    assertThat(
-            Json.mapper().readTree(Path.of(shipped + ".json").toFile()).get("accuracy").asDouble())
-        .isCloseTo(accuracy[0], within(0.003));
+    // on the 10,000 test images, through PNG decoding: within 0.3 points of the float model, and
+    // so is the INT8 version shipped beside it
+    double float32 = accuracy("float", ROOT.resolve("models/fashion-mnist.onnx"), test);
+    assertThat(accuracy("int8", int8, test)).isCloseTo(float32, within(0.003));
+    assertThat(accuracy("shipped-int8", ROOT.resolve("models/fashion-mnist-int8.onnx"), test))
+        .isCloseTo(float32, within(0.003));
 
     CliRun wrong =
         CliRun.of(
