@@ -1,9 +1,11 @@
 package dev.conveyor.core;
 
+import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import java.io.IOException;
 
 /** The project's one JSON mapper, configured once. */
 public final class Json {
@@ -30,7 +32,19 @@ public final class Json {
       return MAPPER.readValue(json, type);
     } catch (JsonProcessingException e) {
       throw new IllegalArgumentException(
-          "not valid JSON for " + type.getSimpleName() + ": " + e.getOriginalMessage(), e);
+          "not valid JSON for " + type.getSimpleName() + ": " + malformed(e), e);
     }
+  }
+
+  /**
+   * What is wrong with JSON that could not be read, by its position only: Jackson's own messages
+   * quote the offending text, and JSON that comes from outside is never echoed back.
+   */
+  public static String malformed(IOException e) {
+    JsonLocation at = e instanceof JsonProcessingException j ? j.getLocation() : null;
+    if (at == null || at.getLineNr() < 1) {
+      return "malformed JSON";
+    }
+    return "malformed JSON at line %d, column %d".formatted(at.getLineNr(), at.getColumnNr());
   }
 }

@@ -12,12 +12,14 @@ import java.util.Properties;
  * kafka://host:port[,host:port]?topic=conveyor-images&results=conveyor-results&group=conveyor}.
  * Conveyor's own settings are declared in {@link KafkaSettings}; settings for the Kafka clients
  * come with the prefix {@code kafka.} ({@code kafka.security.protocol=SASL_SSL}). Anything else is
- * an error naming it.
+ * an error naming it. The JAAS configuration may come from a file or the environment instead, out
+ * of sight of {@code ps} ({@link KafkaJaas}).
  */
 public record KafkaAddress(
     String bootstrap,
     String topic,
     String results,
+    String replyPrefix,
     String group,
     int partitions,
     int maxDeliveries,
@@ -37,6 +39,12 @@ public record KafkaAddress(
    * @throws ConveyorException {@code INVALID_SETTING} naming what is wrong
    */
   public static KafkaAddress parse(String text, Map<String, String> overrides) {
+    return parse(text, overrides, System.getenv());
+  }
+
+  /** The same, a JAAS configuration the URI leaves out coming from {@code environment}. */
+  static KafkaAddress parse(
+      String text, Map<String, String> overrides, Map<String, String> environment) {
     if (!handles(text)) {
       throw new ConveyorException(
           ErrorCode.INVALID_SETTING,
@@ -57,10 +65,39 @@ public record KafkaAddress(
         hosts,
         s.get(KafkaSettings.TOPIC),
         s.get(KafkaSettings.RESULTS),
+        replyPrefix(s),
         s.get(KafkaSettings.GROUP),
         s.get(KafkaSettings.PARTITIONS),
         s.get(KafkaSettings.MAX_DELIVERIES),
-        Map.copyOf(s.passedThrough()));
+        Map.copyOf(
+            KafkaJaas.apply(s.passedThrough(), s.get(KafkaSettings.SASL_JAAS_FILE), environment)));
+  }
+
+  /** The reply namespace, checked to hold none of the topics Conveyor reads or writes itself. */
+  private static String replyPrefix(Settings s) {
+    String prefix = s.get(KafkaSettings.REPLY_PREFIX);
+    for (String topic :
+        java.util.List.of(s.get(KafkaSettings.TOPIC), s.get(KafkaSettings.RESULTS))) {
+      if (topic.startsWith(prefix)) {
+        throw new ConveyorException(
+            ErrorCode.INVALID_SETTING,
+            "reply-prefix '%s' would let requests name the topic '%s': give reply-prefix a namespace of its own"
+                .formatted(prefix, topic));
+      }
+    }
+    return prefix;
+  }
+
+  /**
+   * Whether a request's {@code reply-to} names a topic in this address's reply namespace: under
+   * {@link #replyPrefix()}, a legal topic name, and not a dead-letter topic.
+   */
+  public boolean replyAllowed(String replyTo) {
+    return replyTo.length() > replyPrefix.length()
+        && replyTo.length() <= 249
+        && replyTo.startsWith(replyPrefix)
+        && replyTo.matches("[a-zA-Z0-9._-]+")
+        && !replyTo.endsWith("-dlq");
   }
 
   /** The dead-letter topic: {@code TOPIC-dlq}. */

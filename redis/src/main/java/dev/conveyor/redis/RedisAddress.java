@@ -21,8 +21,11 @@ import java.util.Map;
  * Where and how Conveyor uses Redis, from a URI: {@code
  * redis://[user:password@]host:port[/db]?mode=list|pubsub|stream&...} ({@code rediss://} for TLS).
  * The query's settings are declared in {@link RedisSettings}; an unknown or invalid one is an error
- * naming it. A {@code profile} fills in the settings of an existing client's contract.
+ * naming it. A {@code profile} fills in the settings of an existing client's contract. A password
+ * may instead come from a file or the environment, out of sight of {@code ps} ({@link
+ * RedisPassword}).
  *
+ * @param replyPrefix the namespace of the reply lists requests may name
  * @param seed003Results results are stored at their keys in seed 003's shape
  * @param tensorLayout the layout of untyped tensors in requests, or {@code null}
  * @param ca with {@code rediss://}, the PEM certificates to trust, or {@code null} for the JVM's
@@ -33,6 +36,7 @@ public record RedisAddress(
     String images,
     String results,
     String resultPrefix,
+    String replyPrefix,
     Duration resultTtl,
     String group,
     String deadLetter,
@@ -43,6 +47,36 @@ public record RedisAddress(
     boolean seed003Results,
     Layout tensorLayout,
     Path ca) {
+
+  /** The reply namespace, checked not to hold the queue's, results' or dead letters' keys. */
+  private static String replyPrefix(Settings s) {
+    String prefix = s.get(RedisSettings.REPLY_PREFIX);
+    for (var key :
+        java.util.List.of(RedisSettings.IMAGES, RedisSettings.RESULTS, RedisSettings.DEAD_LETTER)) {
+      if (s.get(key).startsWith(prefix)) {
+        throw new ConveyorException(
+            ErrorCode.INVALID_SETTING,
+            "reply-prefix '%s' would let requests name the %s key '%s': give reply-prefix a namespace of its own"
+                .formatted(prefix, key.name(), s.get(key)));
+      }
+    }
+    String results = s.get(RedisSettings.RESULT_PREFIX);
+    if (!results.isEmpty() && (results.startsWith(prefix) || prefix.startsWith(results))) {
+      throw new ConveyorException(
+          ErrorCode.INVALID_SETTING,
+          "reply-prefix '%s' and result-prefix '%s' overlap: a request's id could name a reply list"
+              .formatted(prefix, results));
+    }
+    return prefix;
+  }
+
+  /**
+   * Whether a request's {@code reply_to} lies in this address's reply namespace: under {@link
+   * #replyPrefix()}, with a name of its own after it.
+   */
+  public boolean replyAllowed(String replyTo) {
+    return replyTo.length() > replyPrefix.length() && replyTo.startsWith(replyPrefix);
+  }
 
   /** How requests travel. */
   public enum Mode {
@@ -69,6 +103,12 @@ public record RedisAddress(
    * @throws ConveyorException {@code INVALID_SETTING} naming what is wrong
    */
   public static RedisAddress parse(String text, Map<String, String> overrides) {
+    return parse(text, overrides, System.getenv());
+  }
+
+  /** The same, a password the URI leaves out coming from {@code environment} when set there. */
+  static RedisAddress parse(
+      String text, Map<String, String> overrides, Map<String, String> environment) {
     if (!handles(text)) {
       throw new ConveyorException(
           ErrorCode.INVALID_SETTING,
@@ -95,12 +135,14 @@ public record RedisAddress(
               + e.getMessage().replace(query.base(), Arguments.redact(query.base())));
     }
     uri.setTimeout(Duration.ofSeconds(10));
+    RedisPassword.apply(uri, query.base(), s.get(RedisSettings.PASSWORD_FILE), environment);
     return new RedisAddress(
         uri,
         Mode.valueOf(s.get(RedisSettings.MODE).toUpperCase(Locale.ROOT)),
         s.get(RedisSettings.IMAGES),
         s.get(RedisSettings.RESULTS),
         s.get(RedisSettings.RESULT_PREFIX),
+        replyPrefix(s),
         s.get(RedisSettings.TTL),
         s.get(RedisSettings.GROUP),
         s.get(RedisSettings.DEAD_LETTER),

@@ -9,7 +9,7 @@ import java.util.UUID;
 import java.util.function.Consumer;
 
 /**
- * Sends requests with a reply list of this client's ({@code PREFIX replies:UUID}) and hands back
+ * Sends requests with a reply list of this client's ({@code reply-prefix + UUID}) and hands back
  * the results workers push there: a caller blocks on {@code BLPOP} instead of polling.
  */
 final class RedisReplies implements ReplyClient {
@@ -22,7 +22,7 @@ final class RedisReplies implements ReplyClient {
 
   RedisReplies(RedisAddress address) {
     this.address = address;
-    this.replyTo = address.resultPrefix() + "replies:" + UUID.randomUUID();
+    this.replyTo = address.replyPrefix() + UUID.randomUUID();
     this.requests = new RedisRequests(address);
     this.results = new RedisResults(address);
   }

@@ -11,23 +11,70 @@ import dev.conveyor.core.Prediction;
 import dev.conveyor.core.transport.ResultSink;
 import io.lettuce.core.LettuceFutures;
 import io.lettuce.core.RedisFuture;
-import io.lettuce.core.SetArgs;
-import io.lettuce.core.XAddArgs;
+import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.async.RedisAsyncCommands;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * Stores results in Redis, pipelined: each at its result key ({@code result-prefix + id}, with the
- * TTL; in seed 003's shape with {@code result-format=seed003}), pushed on the request's {@code
- * reply_to} list when it has one (so a caller can block on it with {@code BLPOP}), and added to the
- * results stream (list and stream modes, bounded by {@code max-length}) or published on the results
- * channel (Pub/Sub mode).
+ * Stores results in Redis, one script per result, pipelined: each at its result key ({@code
+ * result-prefix + id}, with the TTL; in seed 003's shape with {@code result-format=seed003}),
+ * pushed on the request's {@code reply_to} list when it has one (so a caller can block on it with
+ * {@code BLPOP}), and added to the results stream (list and stream modes, bounded by {@code
+ * max-length}) or published on the results channel (Pub/Sub mode).
+ *
+ * <p>A request names its id and its reply list, so neither is trusted: a {@code reply_to} outside
+ * {@code reply-prefix}, or one that names a key holding anything but a list, gets the request a
+ * {@code BAD_REQUEST} result and touches no key of its own; a result key that holds anything but a
+ * string (or lies in the reply namespace) is left alone, the result still going to the results
+ * stream. The type checks and the writes run in one script, so no other client can slip between
+ * them, and a bad request never fails the other requests of its batch.
  */
 public final class RedisResultSink implements ResultSink {
+  private static final Logger LOG = LoggerFactory.getLogger(RedisResultSink.class);
+
+  /**
+   * KEYS: the result key, the results stream (or any key, in Pub/Sub mode), and the reply list when
+   * there is one. ARGV: mode, TTL, max length, id, the result's JSON, what the result key holds,
+   * the error's JSON and what the result key holds for it (for a reply list of the wrong type), the
+   * channel. Returns 0, or 1 when the result key was left alone, or 2 when the reply list had the
+   * wrong type and the error was stored instead.
+   */
+  static final String DELIVER =
+      """
+      local value, keyValue, status = ARGV[5], ARGV[6], 0
+      if KEYS[3] then
+        local t = redis.call('TYPE', KEYS[3]).ok
+        if t ~= 'none' and t ~= 'list' then
+          value, keyValue, status = ARGV[7], ARGV[8], 2
+        end
+      end
+      if KEYS[1] ~= '' then
+        local t = redis.call('TYPE', KEYS[1]).ok
+        if t == 'none' or t == 'string' then
+          redis.call('SET', KEYS[1], keyValue, 'EX', ARGV[2])
+        elseif status == 0 then
+          status = 1
+        end
+      end
+      if KEYS[3] and status ~= 2 then
+        redis.call('RPUSH', KEYS[3], value)
+        redis.call('EXPIRE', KEYS[3], ARGV[2])
+      end
+      if ARGV[1] == 'pubsub' then
+        redis.call('PUBLISH', ARGV[9], value)
+      else
+        redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*', 'id', ARGV[4], 'result', value)
+      end
+      return status
+      """;
+
+  private static final byte[] NO_KEY = new byte[0];
+
   private final RedisAddress address;
   private final RedisConnections redis;
 
@@ -39,35 +86,41 @@ public final class RedisResultSink implements ResultSink {
   @Override
   public void deliver(List<ImageRequest> requests, List<ClassifyResult> results) throws Exception {
     RedisAsyncCommands<byte[], byte[]> async = redis.connection().async();
-    long ttl = address.resultTtl().toSeconds();
+    byte[] ttl = RequestCodec.bytes(Long.toString(address.resultTtl().toSeconds()));
+    byte[] maxLength = RequestCodec.bytes(Long.toString(address.maxLength()));
+    byte[] mode =
+        RequestCodec.bytes(address.mode() == RedisAddress.Mode.PUBSUB ? "pubsub" : "stream");
     byte[] stream = RequestCodec.bytes(address.results());
-    List<RedisFuture<?>> pending = new ArrayList<>(results.size() * 3);
+    List<RedisFuture<Long>> pending = new ArrayList<>(results.size());
     for (int i = 0; i < results.size(); i++) {
+      ImageRequest request = requests.get(i);
       ClassifyResult result = results.get(i);
-      byte[] json = RequestCodec.bytes(Json.write(result));
+      String replyTo = request.replyTo();
+      boolean replies = replyTo != null && !replyTo.isBlank();
+      if (replies && !address.replyAllowed(replyTo)) {
+        result = refused(request, result, "outside this worker's reply namespace (reply-prefix)");
+        replies = false;
+      }
+      ClassifyResult wrongType = refused(request, result, "not a list");
+      String resultKey = address.resultPrefix() + result.id();
+      byte[][] keys =
+          replies
+              ? new byte[][] {key(resultKey), stream, RequestCodec.bytes(replyTo)}
+              : new byte[][] {key(resultKey), stream};
       pending.add(
-          async.set(
-              RequestCodec.bytes(address.resultPrefix() + result.id()),
-              address.seed003Results() ? seed003(result) : json,
-              SetArgs.Builder.ex(ttl)));
-      String replyTo = requests.get(i).replyTo();
-      if (replyTo != null && !replyTo.isBlank()) {
-        pending.add(async.rpush(RequestCodec.bytes(replyTo), json));
-        pending.add(async.expire(RequestCodec.bytes(replyTo), ttl));
-      }
-      if (address.mode() == RedisAddress.Mode.PUBSUB) {
-        pending.add(async.publish(stream, json));
-      } else {
-        pending.add(
-            async.xadd(
-                stream,
-                XAddArgs.Builder.maxlen(address.maxLength()).approximateTrimming(),
-                Map.of(
-                    RequestCodec.bytes("id"),
-                    RequestCodec.bytes(result.id()),
-                    RequestCodec.bytes("result"),
-                    json)));
-      }
+          async.eval(
+              DELIVER,
+              ScriptOutputType.INTEGER,
+              keys,
+              mode,
+              ttl,
+              maxLength,
+              RequestCodec.bytes(result.id()),
+              RequestCodec.bytes(Json.write(result)),
+              keyValue(result),
+              RequestCodec.bytes(Json.write(wrongType)),
+              keyValue(wrongType),
+              stream));
     }
     if (!LettuceFutures.awaitAll(
         address.uri().getTimeout().toMillis(),
@@ -75,16 +128,44 @@ public final class RedisResultSink implements ResultSink {
         pending.toArray(RedisFuture[]::new))) {
       throw new ConveyorException(ErrorCode.TIMEOUT, "Redis did not store the results in time");
     }
-    for (RedisFuture<?> f : pending) {
+    for (int i = 0; i < pending.size(); i++) {
+      long status;
       try {
-        f.get();
+        status = pending.get(i).get();
       } catch (ExecutionException e) {
         throw new ConveyorException(
             ErrorCode.INTERNAL,
             "Redis refused a result: " + e.getCause().getMessage(),
             e.getCause());
       }
+      if (status == 1) {
+        LOG.warn(
+            "request {}: its result key holds another type of value; the result went to {} only",
+            i,
+            address.results());
+      } else if (status == 2) {
+        LOG.warn("request {}: its reply_to is not a list; it was answered BAD_REQUEST", i);
+      }
     }
+  }
+
+  /** The result key, or none when it would lie in the reply namespace. */
+  private byte[] key(String resultKey) {
+    return resultKey.startsWith(address.replyPrefix()) ? NO_KEY : RequestCodec.bytes(resultKey);
+  }
+
+  private byte[] keyValue(ClassifyResult result) {
+    return address.seed003Results() ? seed003(result) : RequestCodec.bytes(Json.write(result));
+  }
+
+  /** The error result of a request whose reply address is refused. */
+  private static ClassifyResult refused(ImageRequest request, ClassifyResult made, String why) {
+    return ClassifyResult.error(
+        request,
+        ErrorCode.BAD_REQUEST,
+        "the request's reply_to is " + why,
+        made.host(),
+        made.latencyMs() == null ? 0 : made.latencyMs());
   }
 
   /**

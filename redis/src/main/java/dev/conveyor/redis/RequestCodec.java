@@ -56,7 +56,7 @@ public final class RequestCodec {
     try {
       node = Json.mapper().readTree(message);
     } catch (IOException e) {
-      throw new IllegalArgumentException("not a JSON request: " + e.getMessage());
+      throw new IllegalArgumentException("not a JSON request: " + Json.malformed(e));
     }
     if (node != null && node.isObject() && !node.hasNonNull(IMAGE) && node.hasNonNull(REF)) {
       return reference(
@@ -70,8 +70,7 @@ public final class RequestCodec {
     try {
       image = Base64.getDecoder().decode(node.get(IMAGE).asText());
     } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException(
-          "the request's \"image\" is not base64: " + e.getMessage());
+      throw new IllegalArgumentException("the request's \"image\" is not base64");
     }
     return request(
         text(node, ID), image, text(node, CONTENT_TYPE), text(node, REPLY_TO), text(node, SOURCE));
@@ -120,7 +119,7 @@ public final class RequestCodec {
       return fromJson(fields.values().iterator().next());
     }
     throw new IllegalArgumentException(
-        "a stream request has an \"image\" or a \"ref\" field; this entry has " + fields.keySet());
+        "a stream request has an \"image\" or a \"ref\" field; this entry has neither");
   }
 
   /**

@@ -4,9 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.ErrorCode;
 import dev.conveyor.core.ImageRequest;
-import dev.conveyor.core.Json;
 import dev.conveyor.core.preprocess.TensorReader;
-import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
@@ -35,13 +33,40 @@ record KServeInputs(
   static final String TENSOR_INPUT = "tensor";
 
   /**
-   * Reads a request's body.
+   * What one request may carry: at most {@code maxItems} images or tensor items, and, when the
+   * model is known here, tensor items of exactly the model's input.
+   *
+   * @param maxItems the most images or tensor items in one request
+   * @param itemShape one image's tensor as the model takes it, or {@code null} when this server has
+   *     not loaded the model (then only sizes and counts are checked here, and the worker checks
+   *     the rest)
+   */
+  record Limits(int maxItems, int[] itemShape) {
+    /** Elements of one item of the model's input, or -1 when the model is not known here. */
+    long itemElements() {
+      if (itemShape == null) {
+        return -1;
+      }
+      long n = 1;
+      for (int d : itemShape) {
+        n = Math.multiplyExact(n, d);
+      }
+      return n;
+    }
+  }
+
+  /**
+   * Reads a request's body. Every count and size it declares is checked, with overflow-safe
+   * arithmetic, against the limits and the bytes actually sent before anything is made of it; the
+   * numbers of a tensor's {@code data} are read as they stream past, into one array, rather than as
+   * a tree of JSON nodes.
    *
    * @param headerLength the {@code Inference-Header-Content-Length} header, or null without binary
    *     data
-   * @throws ConveyorException {@code BAD_REQUEST} saying what is wrong with it
+   * @throws ConveyorException {@code BAD_REQUEST} or {@code BAD_TENSOR} saying what is wrong with
+   *     it, never quoting it
    */
-  static KServeInputs read(byte[] body, String headerLength) {
+  static KServeInputs read(byte[] body, String headerLength, Limits limits) {
     int jsonLength = body.length;
     if (headerLength != null) {
       try {
@@ -53,27 +78,24 @@ record KServeInputs(
         throw bad(KServeV2.BINARY_HEADER + " must be the JSON header's length, at most the body's");
       }
     }
-    JsonNode request;
-    try {
-      request = Json.mapper().readTree(body, 0, jsonLength);
-    } catch (IOException e) {
-      throw bad("the request is not JSON: " + e.getMessage());
-    }
-    if (request == null || !request.path("inputs").isArray() || request.path("inputs").isEmpty()) {
+    KServeHeader header = KServeHeader.read(body, jsonLength);
+    JsonNode request = header.request();
+    if (!request.path("inputs").isArray() || request.path("inputs").isEmpty()) {
       throw bad(
           "the request needs \"inputs\": [{\"name\": \"image\", \"datatype\": \"BYTES\", …}]");
     }
-    JsonNode input = null;
-    for (JsonNode i : request.path("inputs")) {
-      String name = i.path("name").asText();
+    int chosen = -1;
+    JsonNode inputs = request.path("inputs");
+    for (int i = 0; i < inputs.size(); i++) {
+      String name = inputs.get(i).path("name").asText();
       if (INPUT.equals(name) || TENSOR_INPUT.equals(name)) {
-        input = i;
+        chosen = i;
       }
     }
-    if (input == null && request.path("inputs").size() == 1) {
-      input = request.path("inputs").get(0);
+    if (chosen < 0 && inputs.size() == 1) {
+      chosen = 0;
     }
-    if (input == null) {
+    if (chosen < 0) {
       throw bad(
           "the model's inputs are \""
               + INPUT
@@ -81,21 +103,33 @@ record KServeInputs(
               + TENSOR_INPUT
               + "\" (FP32, FP16 or UINT8 tensors)");
     }
+    JsonNode input = inputs.get(chosen);
+    KServeHeader.Data data = header.data(chosen);
     String datatype = input.path("datatype").asText();
     if (!"BYTES".equals(datatype)) {
       return new KServeInputs(
           request.path("id").asText(null),
-          tensors(body, jsonLength, request.path("inputs"), input, datatype),
+          tensors(body, jsonLength, inputs, input, data, datatype, limits),
           outputs(request),
           binaryOutputs(request));
     }
+    JsonNode shape = input.path("shape");
+    long declared = shape.isArray() && shape.size() == 1 ? shape.get(0).asLong(-1) : -1;
+    if (declared < 0) {
+      throw bad("input \"image\" has shape [N]: N images");
+    }
+    if (declared > limits.maxItems()) {
+      throw bad(
+          "a request carries at most %d images; this one declares %d"
+              .formatted(limits.maxItems(), declared));
+    }
     List<byte[]> images =
         input.path("parameters").has("binary_data_size")
-            ? binary(body, jsonLength, request.path("inputs"), input)
-            : base64(input.path("data"));
-    JsonNode shape = input.path("shape");
-    if (!shape.isArray() || shape.size() != 1 || shape.get(0).asLong() != images.size()) {
-      throw bad("input \"image\" has shape " + shape + " but holds " + images.size() + " images");
+            ? binary(body, jsonLength, inputs, input, limits.maxItems())
+            : base64(data);
+    if (declared != images.size()) {
+      throw bad(
+          "input \"image\" has shape [%d] but holds %d images".formatted(declared, images.size()));
     }
     String contentType = input.path("parameters").path("content_type").asText(null);
     List<ImageRequest> requests = new ArrayList<>();
@@ -121,7 +155,7 @@ record KServeInputs(
     for (JsonNode o : request.path("outputs")) {
       String name = o.path("name").asText();
       if (!List.of("label", "score", "index", KServeV2.OUTPUT).contains(name)) {
-        throw bad("the model's outputs are label, score, index and output, not \"" + name + "\"");
+        throw bad("the model's outputs are label, score, index and output; no other is answered");
       }
       names.add(name);
     }
@@ -141,9 +175,20 @@ record KServeInputs(
     return binary;
   }
 
-  /** A tensor input's items, one request each, declared as tensors of the item's shape. */
+  /**
+   * A tensor input's items, one request each, declared as tensors of the item's shape. The shape is
+   * checked dimension by dimension, its products with exact arithmetic: at most {@code maxItems}
+   * items, each exactly the model's input when the model is known here, and as many bytes or
+   * numbers sent as the shape needs.
+   */
   private static List<ImageRequest> tensors(
-      byte[] body, int jsonLength, JsonNode inputs, JsonNode input, String datatype) {
+      byte[] body,
+      int jsonLength,
+      JsonNode inputs,
+      JsonNode input,
+      KServeHeader.Data data,
+      String datatype,
+      Limits limits) {
     TensorReader.DType dtype =
         switch (datatype) {
           case "FP32" -> TensorReader.DType.FLOAT32;
@@ -151,157 +196,178 @@ record KServeInputs(
           case "UINT8" -> TensorReader.DType.UINT8;
           default ->
               throw bad(
-                  "datatype "
-                      + datatype
-                      + " is not taken: BYTES (encoded images), FP32, FP16 or UINT8 (tensors)");
+                  "the input's datatype is not taken: BYTES (encoded images), FP32, FP16 or UINT8"
+                      + " (tensors)");
         };
     JsonNode shapeNode = input.path("shape");
-    if (!shapeNode.isArray() || shapeNode.size() < 2) {
-      throw tensor("a tensor input's shape is [N, …] (N images), not " + shapeNode);
+    if (!shapeNode.isArray()
+        || shapeNode.size() < 2
+        || shapeNode.size() > TensorReader.MAX_RANK + 1) {
+      throw tensor(
+          "a tensor input's shape is [N, …]: N items, then each item's %d to %d dimensions"
+              .formatted(1, TensorReader.MAX_RANK));
     }
     int[] shape = new int[shapeNode.size()];
-    long perItem = 1;
     for (int d = 0; d < shape.length; d++) {
-      shape[d] = shapeNode.get(d).asInt(-1);
-      if (shape[d] < 1) {
-        throw tensor("a tensor input's shape has positive sizes, not " + shapeNode);
+      JsonNode dim = shapeNode.get(d);
+      if (!dim.canConvertToInt() || dim.asInt() < 1) {
+        throw tensor("a tensor input's shape has whole sizes from 1 to 2147483647");
       }
-      if (d > 0) {
-        perItem *= shape[d];
-      }
+      shape[d] = dim.asInt();
     }
-    long itemBytes = perItem * dtype.bytes();
-    long total = itemBytes * shape[0];
-    if (total > Integer.MAX_VALUE) {
-      throw tensor("a tensor of shape " + shapeNode + " is too large");
+    int items = shape[0];
+    if (items > limits.maxItems()) {
+      throw tensor(
+          "a request carries at most %d tensor items; this one declares %d"
+              .formatted(limits.maxItems(), items));
+    }
+    long perItem;
+    long itemBytes;
+    long total;
+    try {
+      perItem = 1;
+      for (int d = 1; d < shape.length; d++) {
+        perItem = Math.multiplyExact(perItem, shape[d]);
+      }
+      itemBytes = Math.multiplyExact(perItem, dtype.bytes());
+      total = Math.multiplyExact(itemBytes, items);
+    } catch (ArithmeticException e) {
+      throw tensor("a tensor of this shape is too large");
+    }
+    long want = limits.itemElements();
+    if (want >= 0 && perItem != want) {
+      throw tensor(
+          "each tensor item has %d elements; the model's input has %d (%s)"
+              .formatted(perItem, want, describe(limits.itemShape())));
+    }
+    if (total > body.length) {
+      throw tensor(
+          "a tensor of this shape needs %d bytes, more than the request's %d"
+              .formatted(total, body.length));
     }
     byte[] all;
     if (input.path("parameters").has("binary_data_size")) {
       ByteBuffer raw = binaryData(body, jsonLength, inputs, input);
       if (raw.remaining() != total) {
         throw tensor(
-            "the binary data of shape %s %s is %d bytes, not %d"
-                .formatted(shapeNode, datatype, raw.remaining(), total));
+            "the binary data is %d bytes; a %s tensor of this shape needs %d"
+                .formatted(raw.remaining(), datatype, total));
       }
       all = new byte[(int) total];
       raw.get(all);
     } else {
-      all = numbers(input.path("data"), dtype, (int) (perItem * shape[0]), shapeNode);
+      all = numbers(data, dtype, perItem * items);
     }
     int[] itemShape = new int[shape.length];
     itemShape[0] = 1;
     System.arraycopy(shape, 1, itemShape, 1, shape.length - 1);
     String contentType = TensorReader.contentType(dtype, itemShape);
-    List<ImageRequest> requests = new ArrayList<>();
-    for (int i = 0; i < shape[0]; i++) {
+    List<ImageRequest> requests = new ArrayList<>(items);
+    for (int i = 0; i < items; i++) {
       byte[] item = Arrays.copyOfRange(all, (int) (i * itemBytes), (int) ((i + 1) * itemBytes));
       requests.add(ImageRequest.ofBytes("tensor[" + i + "]", item, contentType));
     }
     return requests;
   }
 
-  /** A tensor's numbers from JSON (flat or nested, row-major), as little-endian bytes. */
-  private static byte[] numbers(
-      JsonNode data, TensorReader.DType dtype, int count, JsonNode shape) {
+  private static String describe(int[] shape) {
+    StringBuilder b = new StringBuilder();
+    for (int d : shape) {
+      b.append(b.isEmpty() ? "" : "x").append(d);
+    }
+    return b.toString();
+  }
+
+  /** A tensor's numbers from JSON {@code data}, as little-endian bytes. */
+  private static byte[] numbers(KServeHeader.Data data, TensorReader.DType dtype, long count) {
     if (dtype == TensorReader.DType.FLOAT16) {
       throw tensor("FP16 tensors come as binary data (the binary tensor extension), not JSON");
     }
-    List<JsonNode> flat = new ArrayList<>();
-    flatten(data, flat);
-    if (flat.size() != count) {
+    if (data.strings() != null || data.other()) {
+      throw tensor("a tensor's \"data\" holds numbers only");
+    }
+    if (data.count() != count) {
       throw tensor(
-          "a tensor of shape %s holds %d numbers; \"data\" has %d"
-              .formatted(shape, count, flat.size()));
+          "a tensor of this shape holds %d numbers; \"data\" has %d"
+              .formatted(count, data.count()));
     }
-    ByteBuffer out = ByteBuffer.allocate(count * dtype.bytes()).order(ByteOrder.LITTLE_ENDIAN);
-    for (JsonNode v : flat) {
-      if (!v.isNumber()) {
-        throw tensor("a tensor's \"data\" holds numbers, not " + v);
+    if (dtype == TensorReader.DType.UINT8) {
+      if (!data.allBytes()) {
+        throw tensor("a UINT8 tensor holds whole numbers 0 to 255");
       }
-      if (dtype == TensorReader.DType.UINT8) {
-        int b = v.asInt();
-        if (!v.canConvertToInt() || b < 0 || b > 255 || v.asDouble() != b) {
-          throw tensor("a UINT8 tensor holds whole numbers 0 to 255, not " + v);
-        }
-        out.put((byte) b);
-      } else {
-        out.putFloat((float) v.asDouble());
+      byte[] out = new byte[data.count()];
+      for (int i = 0; i < out.length; i++) {
+        out[i] = (byte) (int) data.numbers()[i];
       }
+      return out;
     }
+    ByteBuffer out = ByteBuffer.allocate(data.count() * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+    out.asFloatBuffer().put(data.numbers(), 0, data.count());
     return out.array();
-  }
-
-  private static void flatten(JsonNode data, List<JsonNode> into) {
-    if (data.isArray()) {
-      for (JsonNode d : data) {
-        flatten(d, into);
-      }
-    } else if (!data.isMissingNode() && !data.isNull()) {
-      into.add(data);
-    }
   }
 
   private static ConveyorException tensor(String message) {
     return new ConveyorException(ErrorCode.BAD_TENSOR, message);
   }
 
-  private static List<byte[]> base64(JsonNode data) {
-    List<byte[]> images = new ArrayList<>();
-    collect(data, images);
+  private static List<byte[]> base64(KServeHeader.Data data) {
+    if (data.count() > 0 || data.other() || data.strings() == null) {
+      throw bad("input \"image\" needs \"data\": [\"<base64 image>\", …]");
+    }
+    List<byte[]> images = new ArrayList<>(data.strings().size());
+    for (String s : data.strings()) {
+      try {
+        images.add(Base64.getMimeDecoder().decode(s));
+      } catch (IllegalArgumentException e) {
+        throw bad("each image in \"data\" must be base64");
+      }
+    }
     return images;
   }
 
-  private static void collect(JsonNode data, List<byte[]> images) {
-    if (data.isArray()) {
-      for (JsonNode d : data) {
-        collect(d, images);
-      }
-    } else if (data.isTextual()) {
-      try {
-        images.add(Base64.getMimeDecoder().decode(data.asText()));
-      } catch (IllegalArgumentException e) {
-        throw bad("each image in \"data\" must be base64: " + e.getMessage());
-      }
-    } else {
-      throw bad("input \"image\" needs \"data\": [\"<base64 image>\", …]");
-    }
-  }
-
   /** The binary extension: inputs' bytes follow the JSON header, in the order of the inputs. */
-  private static List<byte[]> binary(byte[] body, int jsonLength, JsonNode inputs, JsonNode input) {
-    return elements(binaryData(body, jsonLength, inputs, input));
+  private static List<byte[]> binary(
+      byte[] body, int jsonLength, JsonNode inputs, JsonNode input, int maxItems) {
+    return elements(binaryData(body, jsonLength, inputs, input), maxItems);
   }
 
   /** An input's bytes with the binary extension. */
   private static ByteBuffer binaryData(
       byte[] body, int jsonLength, JsonNode inputs, JsonNode input) {
-    int offset = jsonLength;
+    long offset = jsonLength;
     for (JsonNode i : inputs) {
-      long size = i.path("parameters").path("binary_data_size").asLong(0);
-      if (size < 0 || offset + size > body.length) {
+      JsonNode declared = i.path("parameters").path("binary_data_size");
+      long size =
+          declared.isMissingNode() ? 0 : declared.canConvertToLong() ? declared.asLong() : -1;
+      if (size < 0 || size > body.length - offset) {
         throw new ConveyorException(
             i == input && "BYTES".equals(i.path("datatype").asText())
                 ? ErrorCode.BAD_REQUEST
                 : ErrorCode.BAD_TENSOR,
-            "binary_data_size " + size + " runs past the end of the request");
+            "an input's binary_data_size runs past the end of the request");
       }
       if (i == input) {
-        return ByteBuffer.wrap(body, offset, (int) size).slice().order(ByteOrder.LITTLE_ENDIAN);
+        return ByteBuffer.wrap(body, (int) offset, (int) size)
+            .slice()
+            .order(ByteOrder.LITTLE_ENDIAN);
       }
-      offset += (int) size;
+      offset += size;
     }
     throw new IllegalStateException("input not among inputs");
   }
 
-  private static List<byte[]> elements(ByteBuffer b) {
+  private static List<byte[]> elements(ByteBuffer b, int maxItems) {
     List<byte[]> images = new ArrayList<>();
     while (b.hasRemaining()) {
+      if (images.size() == maxItems) {
+        throw bad("a request carries at most %d images".formatted(maxItems));
+      }
       if (b.remaining() < 4) {
         throw bad("binary BYTES data: each element is a 4-byte little-endian length and its bytes");
       }
       int n = b.getInt();
       if (n < 0 || n > b.remaining()) {
-        throw bad("binary BYTES data: an element's length " + n + " runs past the data");
+        throw bad("binary BYTES data: an element's length runs past the data");
       }
       byte[] image = new byte[n];
       b.get(image);

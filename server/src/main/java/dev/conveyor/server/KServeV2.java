@@ -105,7 +105,11 @@ final class KServeV2 {
    */
   private void infer(Context ctx) {
     String name = checkModel(ctx);
-    KServeInputs inputs = KServeInputs.read(uploads.bytes(ctx), ctx.header(BINARY_HEADER));
+    KServeInputs inputs =
+        KServeInputs.read(
+            uploads.bytes(ctx),
+            ctx.header(BINARY_HEADER),
+            new KServeInputs.Limits(classify.queueCapacity(), classify.tensorShape()));
     async.answer(
         ctx,
         front.classifyAll(inputs.images()),

@@ -28,6 +28,9 @@ class KServeInputsFuzzTest {
   @FuzzTest(maxDuration = "10s")
   void read(FuzzedDataProvider data) {
     RUNS.ran();
+    KServeInputs.Limits limits =
+        new KServeInputs.Limits(
+            data.consumeInt(1, 8), data.consumeBoolean() ? null : new int[] {1, 2, 2});
     byte[] body;
     String headerLength = null;
     if (data.consumeBoolean()) {
@@ -45,7 +48,7 @@ class KServeInputsFuzzTest {
       body = data.consumeRemainingAsBytes();
     }
     try {
-      KServeInputs inputs = KServeInputs.read(body, headerLength);
+      KServeInputs inputs = KServeInputs.read(body, headerLength, limits);
       inputs.images();
       inputs.wants(KServeV2.OUTPUT);
       inputs.binaryOutput(KServeV2.OUTPUT);
@@ -67,7 +70,10 @@ class KServeInputsFuzzTest {
       input.put("datatype", data.pickValue(TYPES));
       ArrayNode shape = input.putArray("shape");
       for (int d = data.consumeInt(0, 4); d > 0; d--) {
-        shape.add(data.consumeInt(-2, 6));
+        shape.add(
+            data.consumeBoolean()
+                ? data.consumeInt(-2, 6)
+                : data.pickValue(new long[] {Integer.MAX_VALUE, 65536, 1L << 32, -1L << 40}));
       }
       if (data.consumeBoolean()) {
         input.putObject("parameters").put("binary_data_size", data.consumeInt(-1, 600));

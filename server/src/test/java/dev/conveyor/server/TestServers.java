@@ -3,7 +3,6 @@ package dev.conveyor.server;
 import dev.conveyor.core.testing.MeanColourClassifier;
 import dev.conveyor.core.testing.TestWorkers;
 import dev.conveyor.core.transport.EmbeddedTransport;
-import dev.conveyor.core.worker.FileFetcher;
 import dev.conveyor.core.worker.Worker;
 import dev.conveyor.core.worker.WorkerConfig;
 import java.time.Duration;
@@ -45,7 +44,7 @@ final class TestServers {
     Worker worker =
         new Worker(
                 WorkerConfig.defaults().withBatchSize(4).withLinger(Duration.ofMillis(20)),
-                TestWorkers.pipeline(model, 4, new FileFetcher(), top),
+                TestWorkers.pipeline(model, 4, TestWorkers.anyFile(), top),
                 transport,
                 transport)
             .start();

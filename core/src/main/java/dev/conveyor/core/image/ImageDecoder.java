@@ -134,8 +134,7 @@ public final class ImageDecoder {
     try {
       decoded = ImageIO.read(new ByteArrayInputStream(bytes));
     } catch (IOException | RuntimeException e) {
-      throw new ConveyorException(
-          ErrorCode.CORRUPT, "the image is truncated or damaged: " + e.getMessage());
+      throw new ConveyorException(ErrorCode.CORRUPT, "the image is truncated or damaged");
     }
     if (decoded == null) {
       throw new ConveyorException(ErrorCode.CORRUPT, "the image cannot be decoded");

@@ -90,18 +90,16 @@ public record ImageHeader(ImageFormat format, int width, int height, int orienta
               format, reader.getWidth(0), reader.getHeight(0), ExifOrientation.NORMAL);
         } catch (IOException | RuntimeException e) {
           throw new ConveyorException(
-              ErrorCode.CORRUPT,
-              "the %s header cannot be read: %s".formatted(format, e.getMessage()));
+              ErrorCode.CORRUPT, "the %s header cannot be read".formatted(format));
         } finally {
           reader.dispose();
         }
       }
     } catch (IOException e) {
-      throw new ConveyorException(ErrorCode.CORRUPT, "the image cannot be read: " + e.getMessage());
+      throw new ConveyorException(ErrorCode.CORRUPT, "the image cannot be read");
     }
     throw new ConveyorException(
-        ErrorCode.UNSUPPORTED_FORMAT,
-        "not a JPEG, PNG, BMP, GIF or TIFF image (first bytes: %s)".formatted(hexPrefix(bytes)));
+        ErrorCode.UNSUPPORTED_FORMAT, "not a JPEG, PNG, BMP, GIF or TIFF image");
   }
 
   private static boolean startsWith(byte[] bytes, byte[] prefix) {
@@ -122,13 +120,5 @@ public record ImageHeader(ImageFormat format, int width, int height, int orienta
         | ((b[i + 1] & 0xff) << 16)
         | ((b[i + 2] & 0xff) << 8)
         | (b[i + 3] & 0xff);
-  }
-
-  private static String hexPrefix(byte[] bytes) {
-    StringBuilder hex = new StringBuilder();
-    for (int i = 0; i < Math.min(8, bytes.length); i++) {
-      hex.append("%02x".formatted(bytes[i] & 0xff));
-    }
-    return hex.toString();
   }
 }

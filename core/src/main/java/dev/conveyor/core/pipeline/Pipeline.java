@@ -9,6 +9,7 @@ import dev.conveyor.core.classify.ModelSpec;
 import dev.conveyor.core.classify.TopK;
 import dev.conveyor.core.preprocess.Preprocessor;
 import dev.conveyor.core.preprocess.TensorReader;
+import dev.conveyor.core.worker.FetchAllow;
 import dev.conveyor.core.worker.Fetcher;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -16,13 +17,14 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -232,11 +234,7 @@ public final class Pipeline implements AutoCloseable {
     for (int i = 0; i < requests.size(); i++) {
       ImageRequest r = requests.get(i);
       if (!r.hasBytes()) {
-        batch.fetching(
-            i,
-            CompletableFuture.supplyAsync(
-                () -> fetcher.fetch(r.source(), preprocessor.decoder().limits().maxBytes()),
-                fetchThreads()));
+        batch.fetching(i, startFetch(r));
       }
     }
   }
@@ -267,7 +265,11 @@ public final class Pipeline implements AutoCloseable {
     return pool;
   }
 
-  /** The bytes of request {@code i}: its own, fetched already, or fetched now. */
+  /**
+   * The bytes of request {@code i}: its own, or fetched by key, waiting at most the fetcher's
+   * timeout. A fetch that fails in any other way than the fetcher's own errors is {@link
+   * FetchAllow#denied()}: the answer says nothing of what the reference named.
+   */
   private byte[] bytes(Batch batch, int i, ImageRequest request) {
     if (request.hasBytes()) {
       return request.bytes();
@@ -275,17 +277,30 @@ public final class Pipeline implements AutoCloseable {
     CompletableFuture<byte[]> started = batch.fetch(i);
     batch.fetching(i, null); // the bytes are not kept with the batch once taken
     if (started == null) {
-      return fetcher.fetch(request.source(), preprocessor.decoder().limits().maxBytes());
+      started = startFetch(request);
     }
     try {
-      return started.join();
-    } catch (CompletionException e) {
+      return started.get(fetcher.timeout().toMillis(), TimeUnit.MILLISECONDS);
+    } catch (ExecutionException e) {
       if (e.getCause() instanceof ConveyorException c) {
         throw c;
       }
-      throw new ConveyorException(
-          ErrorCode.FETCH_FAILED, "fetching " + request.source() + " failed: " + e.getCause(), e);
+      LOG.warn("fetching a reference failed: {}", e.getCause().toString());
+      throw FetchAllow.denied();
+    } catch (TimeoutException e) {
+      started.cancel(true);
+      LOG.warn("fetching a reference took over {}", fetcher.timeout());
+      throw FetchAllow.denied();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new ConveyorException(ErrorCode.FETCH_FAILED, "interrupted while fetching");
     }
+  }
+
+  private CompletableFuture<byte[]> startFetch(ImageRequest r) {
+    return CompletableFuture.supplyAsync(
+        () -> fetcher.fetch(r.source(), preprocessor.decoder().limits().maxBytes()),
+        fetchThreads());
   }
 
   /**
@@ -318,8 +333,11 @@ public final class Pipeline implements AutoCloseable {
     } catch (ConveyorException e) {
       batch.fail(i, e);
     } catch (Throwable t) {
-      LOG.warn("unexpected failure preprocessing {}", request.source(), t);
-      batch.fail(i, new ConveyorException(ErrorCode.INTERNAL, "preprocessing failed: " + t));
+      LOG.warn("unexpected failure preprocessing request {}", request.id(), t);
+      batch.fail(
+          i,
+          new ConveyorException(
+              ErrorCode.INTERNAL, "preprocessing failed; the worker's log says why"));
     }
     return batch.settle();
   }

@@ -56,7 +56,7 @@ record Npy(TensorReader.DType dtype, int[] shape, int offset) {
     Matcher fortran = FORTRAN.matcher(header);
     Matcher shape = SHAPE.matcher(header);
     if (!descr.find() || !fortran.find() || !shape.find()) {
-      throw bad("its header is not numpy's: " + header.trim());
+      throw bad("its header is not numpy's");
     }
     if (fortran.group(1).equals("True")) {
       throw bad("it is in Fortran order; save it with numpy.ascontiguousarray first");
@@ -66,7 +66,7 @@ record Npy(TensorReader.DType dtype, int[] shape, int offset) {
       throw bad("its dtype is empty");
     }
     if (type.startsWith(">") && !type.endsWith("1")) {
-      throw bad("it is big-endian (" + type + "); save it as little-endian ('<')");
+      throw bad("it is big-endian; save it as little-endian ('<')");
     }
     int[] dims =
         Arrays.stream(shape.group(1).split(","))
@@ -82,7 +82,7 @@ record Npy(TensorReader.DType dtype, int[] shape, int offset) {
     try {
       return Integer.parseInt(s.endsWith("L") ? s.substring(0, s.length() - 1) : s);
     } catch (NumberFormatException e) {
-      throw bad("its shape has " + s);
+      throw bad("its shape is not a list of sizes");
     }
   }
 

@@ -25,6 +25,9 @@ import java.util.stream.Collectors;
  * refused.
  */
 public final class TensorReader {
+  /** The most dimensions a tensor's shape may have: an image's three, and leading ones. */
+  public static final int MAX_RANK = 8;
+
   /** The content type that declares a tensor; its parameters say dtype, shape and layout. */
   public static final String CONTENT_TYPE = "application/x-tensor";
 
@@ -53,7 +56,7 @@ public final class TensorReader {
         default ->
             throw new ConveyorException(
                 ErrorCode.BAD_TENSOR,
-                "tensors of dtype " + name + " are not taken: send float32, float16 or uint8");
+                "the tensor's dtype is not taken: send float32, float16 or uint8");
       };
     }
   }
@@ -250,6 +253,11 @@ public final class TensorReader {
 
   /** The layout a shape gives the model's input in, or BAD_TENSOR when it fits neither. */
   private Layout fit(int[] shape, Layout asked) {
+    if (shape.length > MAX_RANK) {
+      throw new ConveyorException(
+          ErrorCode.BAD_TENSOR,
+          "a tensor has at most %d dimensions; this one has %d".formatted(MAX_RANK, shape.length));
+    }
     int[] dims = shape;
     while (dims.length > 3 && dims[0] == 1) {
       dims = Arrays.copyOfRange(dims, 1, dims.length);
@@ -331,7 +339,7 @@ public final class TensorReader {
       return dims;
     } catch (NumberFormatException e) {
       throw new ConveyorException(
-          ErrorCode.BAD_TENSOR, "the tensor's shape " + value + " is not a list of positive sizes");
+          ErrorCode.BAD_TENSOR, "the tensor's shape is not a list of positive sizes");
     }
   }
 
@@ -340,7 +348,7 @@ public final class TensorReader {
       return Layout.valueOf(value.toUpperCase(Locale.ROOT));
     } catch (IllegalArgumentException e) {
       throw new ConveyorException(
-          ErrorCode.BAD_TENSOR, "the tensor's layout " + value + " is neither nchw nor nhwc");
+          ErrorCode.BAD_TENSOR, "the tensor's layout is neither nchw nor nhwc");
     }
   }
 

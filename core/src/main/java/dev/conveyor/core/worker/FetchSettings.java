@@ -5,12 +5,29 @@ import dev.conveyor.core.settings.SettingGroup;
 
 /**
  * How workers fetch images that requests refer to ({@code s3://bucket/key}) instead of carrying
- * them. Credentials are never settings: they come from the store's own standard chain (for S3, the
- * AWS SDK's: environment, system properties, {@code ~/.aws}, the instance or container role).
+ * them, and which references they may fetch at all ({@link FetchAllow}). Credentials are never
+ * settings: they come from the store's own standard chain (for S3, the AWS SDK's: environment,
+ * system properties, {@code ~/.aws}, the instance or container role).
  */
 public final class FetchSettings {
   private FetchSettings() {}
 
+  public static final Setting<FetchAllow> FETCH_ALLOW =
+      new Setting<>(
+          "fetch-allow",
+          "RULES",
+          "the references requests may name, comma-separated: s3:// (any object the credentials reach), s3://bucket, s3://bucket/prefix, file:/folder (regular files under it, links resolved); none for no references. Anything else is refused with FETCH_FAILED",
+          "s3://",
+          FetchAllow.parse("s3://"),
+          FetchAllow::parse,
+          "a comma-separated list of s3://bucket/prefix and file:/folder rules, or none",
+          false);
+  public static final Setting<Integer> FETCH_TIMEOUT =
+      Setting.integer(
+          "fetch-timeout",
+          30,
+          1,
+          "seconds a worker waits for one referenced image (a file or an object) before its FETCH_FAILED result");
   public static final Setting<String> S3_ENDPOINT =
       Setting.text(
               "s3-endpoint",
@@ -40,7 +57,9 @@ public final class FetchSettings {
 
   public static final SettingGroup SETTINGS =
       SettingGroup.of(
-          "Fetching images by reference (s3://)",
+          "Fetching images by reference (s3://, file:)",
+          FETCH_ALLOW,
+          FETCH_TIMEOUT,
           S3_ENDPOINT,
           S3_REGION,
           S3_PATH_STYLE,

@@ -1,5 +1,7 @@
 package dev.conveyor.core.worker;
 
+import java.time.Duration;
+
 /**
  * Fetches the bytes of a request that carries a key instead of bytes: a file path, an object-store
  * key. Implementations must refuse anything over {@code maxBytes} without reading it whole.
@@ -10,4 +12,9 @@ public interface Fetcher {
    * @throws dev.conveyor.core.ConveyorException with {@code FETCH_FAILED} or {@code TOO_LARGE}
    */
   byte[] fetch(String key, long maxBytes);
+
+  /** How long the pipeline waits for one fetch before the request's {@code FETCH_FAILED}. */
+  default Duration timeout() {
+    return Duration.ofSeconds(30);
+  }
 }

@@ -10,14 +10,17 @@ import dev.conveyor.core.preprocess.Preprocessing;
 import dev.conveyor.core.preprocess.Preprocessor;
 import dev.conveyor.core.preprocess.Preset;
 import dev.conveyor.core.preprocess.Resize;
+import dev.conveyor.core.settings.Settings;
 import dev.conveyor.core.transport.ResultSink;
 import dev.conveyor.core.transport.Transport;
+import dev.conveyor.core.worker.FetchSettings;
 import dev.conveyor.core.worker.Fetcher;
-import dev.conveyor.core.worker.FileFetcher;
+import dev.conveyor.core.worker.Fetchers;
 import dev.conveyor.core.worker.HostName;
 import dev.conveyor.core.worker.Worker;
 import dev.conveyor.core.worker.WorkerConfig;
 import java.time.Duration;
+import java.util.Map;
 
 /** Workers for tests: a {@link MeanColourClassifier} on 32x32 images, behind any transport. */
 public final class TestWorkers {
@@ -41,7 +44,13 @@ public final class TestWorkers {
 
   /** The pipeline of {@link #colour}: 32x32 images, top-2 softmax predictions. */
   public static Pipeline pipeline(MeanColourClassifier model, int batch) {
-    return pipeline(model, batch, new FileFetcher());
+    return pipeline(model, batch, anyFile());
+  }
+
+  /** A fetcher allowed every local file, as the operator's own command line is. */
+  public static Fetcher anyFile() {
+    return new Fetchers(
+        Settings.read(Map.of("fetch-allow", "file:/"), "test", FetchSettings.SETTINGS));
   }
 
   /** The pipeline of {@link #colour}, fetching requests by key with {@code fetcher}. */
