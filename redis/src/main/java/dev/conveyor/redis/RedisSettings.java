@@ -26,6 +26,14 @@ final class RedisSettings {
               s -> true,
               "any text; empty for none")
           .withDefault("conveyor:result:", "conveyor:result:");
+  static final Setting<String> REPLY_PREFIX =
+      Setting.text(
+              "reply-prefix",
+              "PREFIX",
+              "the namespace of reply lists: a request's reply_to must name a key that starts with it and is a list or absent, else the request gets a BAD_REQUEST result and no key is touched",
+              s -> !s.isEmpty(),
+              "a non-empty key prefix")
+          .withDefault("conveyor:reply:", "conveyor:reply:");
   static final Setting<String> RESULT_FORMAT =
       Setting.choice(
           "result-format",
@@ -54,6 +62,11 @@ final class RedisSettings {
           "ca",
           "FILE",
           "with `rediss://`: a PEM file of the certificates to trust for the server's (default: the JVM's trust store)");
+  static final Setting<java.nio.file.Path> PASSWORD_FILE =
+      Setting.path(
+          "password-file",
+          "FILE",
+          "read the password from this file's first line, for the URI's user when it names one (redis://conveyor@host); else the CONVEYOR_REDIS_PASSWORD environment variable, when set and the URI has no password; either keeps it out of `ps`");
 
   /** What each profile stands for. */
   static final Map<String, Map<String, String>> PROFILES =
@@ -102,6 +115,7 @@ final class RedisSettings {
           IMAGES,
           RESULTS,
           RESULT_PREFIX,
+          REPLY_PREFIX,
           RESULT_FORMAT,
           TENSOR_LAYOUT,
           TTL,
@@ -111,5 +125,6 @@ final class RedisSettings {
           CLAIM_IDLE,
           MAX_DELIVERIES,
           HEARTBEAT,
-          CA);
+          CA,
+          PASSWORD_FILE);
 }
