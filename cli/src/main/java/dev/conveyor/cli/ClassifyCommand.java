@@ -67,7 +67,7 @@ final class ClassifyCommand implements Callable<Integer>, SettingOptions.Taking 
     List<Path> files = ImageFiles.expand(inputs);
     PrintWriter out = spec.commandLine().getOut();
     Settings settings = CommandSettings.pipeline(spec);
-    try (Pipeline pipeline = CommandSettings.open(spec, settings);
+    try (Pipeline pipeline = CommandSettings.openForFiles(spec, settings, inputs);
         LocalWorkers running = LocalWorkers.embedded(pipeline, settings, 1);
         ProgressBar progress = progress(files.size())) {
       Deque<CompletableFuture<ClassifyResult>> inFlight = new ArrayDeque<>();

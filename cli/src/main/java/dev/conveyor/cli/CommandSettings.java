@@ -7,8 +7,12 @@ import dev.conveyor.core.broker.Brokers;
 import dev.conveyor.core.pipeline.Pipeline;
 import dev.conveyor.core.settings.SettingGroup;
 import dev.conveyor.core.settings.Settings;
+import dev.conveyor.core.worker.FetchAllow;
+import dev.conveyor.core.worker.FetchSettings;
 import dev.conveyor.pipeline.PipelineSettings;
 import dev.conveyor.pipeline.Pipelines;
+import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.ParameterException;
@@ -50,6 +54,16 @@ final class CommandSettings {
   static Pipeline open(CommandSpec spec, Settings settings) {
     checkModel(spec, settings);
     return usage(spec, () -> Pipelines.open(settings));
+  }
+
+  /**
+   * Opens the pipeline for files the operator named on the command line: those files, and the files
+   * under those folders, may be read as well as what --fetch-allow allows.
+   */
+  static Pipeline openForFiles(CommandSpec spec, Settings settings, List<Path> named) {
+    checkModel(spec, settings);
+    FetchAllow allow = settings.get(FetchSettings.FETCH_ALLOW).withFiles(named);
+    return usage(spec, () -> Pipelines.open(settings, allow));
   }
 
   /** Fails with a usage error when the model file the settings name is not there. */

@@ -78,7 +78,7 @@ final class EvalCommand implements Callable<Integer>, SettingOptions.Taking {
   @Override
   public Integer call() throws Exception {
     Settings settings = CommandSettings.pipeline(spec);
-    try (Pipeline pipeline = CommandSettings.open(spec, settings)) {
+    try (Pipeline pipeline = CommandSettings.openForFiles(spec, settings, List.of(data))) {
       List<String> classes =
           pipeline.model().labels().isEmpty() ? FashionMnist.CLASSES : pipeline.model().labels();
       List<Sample> samples = samples(classes);

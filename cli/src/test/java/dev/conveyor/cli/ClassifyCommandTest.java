@@ -51,7 +51,17 @@ class ClassifyCommandTest {
     List<ClassifyResult> direct;
     try (Pipeline pipeline =
         Pipelines.open(
-            Map.of("model", model.toString(), "preset", "caffe", "top", "2", "batch", "3"))) {
+            Map.of(
+                "model",
+                model.toString(),
+                "preset",
+                "caffe",
+                "top",
+                "2",
+                "batch",
+                "3",
+                "fetch-allow",
+                "file:" + TestImages.folder()))) {
       direct =
           pipeline.classify(files.stream().map(f -> ImageRequest.ofKey(f.toString())).toList());
     }
@@ -127,7 +137,16 @@ class ClassifyCommandTest {
     assertThat(run.exitCode()).isZero();
     assertThat(run.jsonLines())
         .singleElement()
-        .satisfies(l -> assertThat(l.at("/error/code").asText()).isEqualTo("FETCH_FAILED"));
+        .satisfies(l -> assertThat(l.at("/error/code").asText()).isEqualTo("NOT_FOUND"));
+  }
+
+  @Test
+  void theFilesNamedOnTheCommandLineAreReadWithNoFetchAllow() throws Exception {
+    // the operator's own command line grants its files; no --fetch-allow is needed for them
+    Path image = Files.copy(TestImages.folder().resolve("yellow.bmp"), dir.resolve("y.bmp"));
+    CliRun run = CliRun.of("classify", "--model", model.toString(), image.toString());
+    assertThat(run.exitCode()).as(run.err()).isZero();
+    assertThat(run.jsonLines().get(0).get("status").asText()).isEqualTo("ok");
   }
 
   @Test

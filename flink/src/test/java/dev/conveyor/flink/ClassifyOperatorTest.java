@@ -23,7 +23,16 @@ class ClassifyOperatorTest {
   private static OneInputStreamOperatorTestHarness<ImageRequest, Classified> harness(
       String batch, String linger) throws Exception {
     ClassifyOperator operator =
-        new ClassifyOperator(Map.of("model", MODEL, "batch", batch, "linger-ms", linger));
+        new ClassifyOperator(
+            Map.of(
+                "model",
+                MODEL,
+                "batch",
+                batch,
+                "linger-ms",
+                linger,
+                "fetch-allow",
+                "file:" + TestImages.folder()));
     OneInputStreamOperatorTestHarness<ImageRequest, Classified> h =
         new OneInputStreamOperatorTestHarness<>(operator);
     h.open();

@@ -15,6 +15,8 @@ import dev.conveyor.core.preprocess.Layout;
 import dev.conveyor.core.preprocess.Preprocessor;
 import dev.conveyor.core.preprocess.TensorReader;
 import dev.conveyor.core.settings.Settings;
+import dev.conveyor.core.worker.FetchAllow;
+import dev.conveyor.core.worker.FetchSettings;
 import dev.conveyor.core.worker.Fetchers;
 import dev.conveyor.core.worker.HostName;
 import dev.conveyor.core.worker.WorkerConfig;
@@ -56,7 +58,19 @@ public final class Pipelines {
     return Settings.read(settings, where, MODEL_SETTINGS, FETCH_SETTINGS, BATCH_SETTINGS);
   }
 
+  /**
+   * Opens a pipeline for requests from brokers and callers: it fetches only the references {@link
+   * dev.conveyor.core.worker.FetchSettings#FETCH_ALLOW} allows.
+   */
   public static Pipeline open(Settings s) {
+    return open(s, s.get(FetchSettings.FETCH_ALLOW));
+  }
+
+  /**
+   * Opens a pipeline that fetches the references {@code allow} allows: for the operator's own
+   * requests, such as the files named on {@code conveyor classify}'s command line.
+   */
+  public static Pipeline open(Settings s, FetchAllow allow) {
     Path model = modelPath(s);
     int threads = s.get(THREADS);
     ModelFit fit = new ModelFit(s);
@@ -81,7 +95,7 @@ public final class Pipelines {
                   ? null
                   : Layout.valueOf(tensorLayout.toUpperCase(Locale.ROOT))),
           topK,
-          new Fetchers(s),
+          new Fetchers(s, allow),
           HostName.get(),
           s.get(BATCH));
     } catch (RuntimeException e) {

@@ -40,7 +40,9 @@ class PipelinesTest {
 
   @Test
   void aPipelineOpenedFromAMapClassifiesABatchAsTheWorkersOfClassifyDo() throws Exception {
-    Map<String, String> settings = Map.of("model", MODEL, "batch", "4", "top", "3");
+    Map<String, String> settings =
+        Map.of(
+            "model", MODEL, "batch", "4", "top", "3", "fetch-allow", "file:" + TestImages.folder());
     List<ImageRequest> requests = new ArrayList<>();
     try (Stream<Path> files = Files.list(TestImages.folder())) {
       files.sorted().forEach(f -> requests.add(ImageRequest.ofKey(f.toString())));
@@ -86,7 +88,9 @@ class PipelinesTest {
 
   @Test
   void aStreamOfRequestsPreparedAheadOnOtherThreadsGivesTheSameResultsInOrder() throws Exception {
-    Map<String, String> settings = Map.of("model", MODEL, "batch", "5", "top", "3");
+    Map<String, String> settings =
+        Map.of(
+            "model", MODEL, "batch", "5", "top", "3", "fetch-allow", "file:" + TestImages.folder());
     List<ImageRequest> requests = new ArrayList<>();
     try (Stream<Path> files = Files.list(TestImages.folder())) {
       files.sorted().forEach(f -> requests.add(ImageRequest.ofKey(f.toString())));

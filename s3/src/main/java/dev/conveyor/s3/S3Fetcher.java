@@ -2,10 +2,13 @@ package dev.conveyor.s3;
 
 import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.ErrorCode;
+import dev.conveyor.core.worker.FetchAllow;
 import dev.conveyor.core.worker.Fetcher;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.core.ResponseInputStream;
 import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.services.s3.S3Client;
@@ -18,11 +21,13 @@ import software.amazon.awssdk.services.s3.model.S3Exception;
 /**
  * Fetches {@code s3://bucket/key}. The byte limit holds before the download completes: an object
  * whose length is over it is refused from the response's headers, and reading stops (the connection
- * is aborted) as soon as more bytes than the limit arrive. A missing object or bucket is {@code
- * NOT_FOUND}; a refusal or a store that still fails after the SDK's retries is {@code
- * FETCH_FAILED}. Thread-safe: one client for all threads.
+ * is aborted) as soon as more bytes than the limit arrive. A missing object or bucket and a refusal
+ * (403) are {@link FetchAllow#denied()}, one answer that does not tell them apart; a store that
+ * still fails after the SDK's retries is {@code FETCH_FAILED}. Thread-safe: one client for all
+ * threads.
  */
 final class S3Fetcher implements Fetcher, AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(S3Fetcher.class);
   private final S3Client s3;
 
   S3Fetcher(S3Client s3) {
@@ -47,22 +52,25 @@ final class S3Fetcher implements Fetcher, AutoCloseable {
       }
       return bytes;
     } catch (NoSuchKeyException | NoSuchBucketException e) {
-      throw new ConveyorException(ErrorCode.NOT_FOUND, "no such object: " + at);
+      throw FetchAllow.denied();
     } catch (S3Exception e) {
-      if (e.statusCode() == 404) {
-        throw new ConveyorException(ErrorCode.NOT_FOUND, "no such object: " + at);
+      if (e.statusCode() == 404 || e.statusCode() == 403) {
+        throw FetchAllow.denied();
       }
+      LOG.warn("the store failed a fetch: HTTP {} {}", e.statusCode(), errorCode(e));
       throw new ConveyorException(
-          ErrorCode.FETCH_FAILED,
-          "the store refused %s: HTTP %d %s"
-              .formatted(at, e.statusCode(), e.awsErrorDetails().errorCode()));
+          ErrorCode.FETCH_FAILED, "the store failed: HTTP %d".formatted(e.statusCode()));
     } catch (SdkClientException e) {
-      throw new ConveyorException(
-          ErrorCode.FETCH_FAILED, "cannot fetch " + at + ": " + e.getMessage());
+      LOG.warn("the store cannot be reached: {}", e.getMessage());
+      throw new ConveyorException(ErrorCode.FETCH_FAILED, "the store cannot be reached");
     } catch (IOException e) {
-      throw new ConveyorException(
-          ErrorCode.FETCH_FAILED, "reading " + at + " failed: " + e.getMessage());
+      LOG.warn("reading from the store failed: {}", e.toString());
+      throw new ConveyorException(ErrorCode.FETCH_FAILED, "reading from the store failed");
     }
+  }
+
+  private static String errorCode(S3Exception e) {
+    return e.awsErrorDetails() == null ? "" : e.awsErrorDetails().errorCode();
   }
 
   /** The stream's bytes, or {@code null} as soon as there are more than {@code max}. */
@@ -82,8 +90,7 @@ final class S3Fetcher implements Fetcher, AutoCloseable {
 
   private static ConveyorException tooLarge(long length, long max) {
     return new ConveyorException(
-        ErrorCode.TOO_LARGE,
-        "the object is %d bytes, over the limit of %d bytes".formatted(length, max));
+        ErrorCode.TOO_LARGE, "the object is over the limit of %d bytes".formatted(max));
   }
 
   @Override

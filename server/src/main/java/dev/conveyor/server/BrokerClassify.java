@@ -167,6 +167,11 @@ public final class BrokerClassify implements Classify, AutoCloseable {
   }
 
   @Override
+  public boolean live() {
+    return reader.isAlive() && workers.stream().allMatch(Worker::alive);
+  }
+
+  @Override
   public int queueCapacity() {
     return capacity;
   }

@@ -34,6 +34,14 @@ public interface Classify {
     return null;
   }
 
+  /**
+   * Whether requests can still be answered: the threads that take and answer them are alive. {@code
+   * /v2/health/live} answers 503 when not, so that a supervisor restarts the process.
+   */
+  default boolean live() {
+    return true;
+  }
+
   /** Requests waiting for a worker now; with a broker, this server's requests not yet answered. */
   int queueDepth();
 

@@ -39,6 +39,11 @@ public final class EmbeddedClassify implements Classify {
   }
 
   @Override
+  public boolean live() {
+    return workers.stream().allMatch(Worker::alive);
+  }
+
+  @Override
   public CompletableFuture<ClassifyResult> submit(ImageRequest request) {
     return transport.submit(request);
   }

@@ -32,6 +32,12 @@ record KServeInputs(
   static final String INPUT = "image";
   static final String TENSOR_INPUT = "tensor";
 
+  /** The protocol's datatypes: a message may name one of these, never the caller's own text. */
+  private static final Set<String> KSERVE_TYPES =
+      Set.of(
+          "BOOL", "UINT8", "UINT16", "UINT32", "UINT64", "INT8", "INT16", "INT32", "INT64", "FP16",
+          "FP32", "FP64", "BF16", "BYTES");
+
   /**
    * What one request may carry: at most {@code maxItems} images or tensor items, and, when the
    * model is known here, tensor items of exactly the model's input.
@@ -196,8 +202,8 @@ record KServeInputs(
           case "UINT8" -> TensorReader.DType.UINT8;
           default ->
               throw bad(
-                  "the input's datatype is not taken: BYTES (encoded images), FP32, FP16 or UINT8"
-                      + " (tensors)");
+                  (KSERVE_TYPES.contains(datatype) ? datatype : "the input's datatype")
+                      + " is not taken: BYTES (encoded images), FP32, FP16 or UINT8 (tensors)");
         };
     JsonNode shapeNode = input.path("shape");
     if (!shapeNode.isArray()

@@ -43,7 +43,7 @@ final class KServeV2 {
   }
 
   void register(Javalin app) {
-    Access.publicGet(app, "/v2/health/live", ctx -> ctx.json(object().put("live", true)));
+    Access.publicGet(app, "/v2/health/live", this::live);
     Access.publicGet(
         app,
         "/v2/health/ready",
@@ -52,6 +52,12 @@ final class KServeV2 {
     app.get("/v2/models/{name}", this::model);
     app.get("/v2/models/{name}/ready", this::ready);
     app.post("/v2/models/{name}/infer", this::infer);
+  }
+
+  /** {@code GET /v2/health/live}: 200 while requests can be answered, else 503. */
+  private void live(Context ctx) {
+    boolean live = classify.live();
+    ctx.status(live ? 200 : 503).json(object().put("live", live));
   }
 
   /** {@code GET /v2}: the server's metadata. */

@@ -12,6 +12,7 @@ import dev.conveyor.core.broker.ResultReader;
 import dev.conveyor.core.engine.Engine;
 import dev.conveyor.core.image.ImageFiles;
 import dev.conveyor.core.pipeline.Pipeline;
+import dev.conveyor.core.worker.FetchAllow;
 import dev.conveyor.core.testing.TestImages;
 import dev.conveyor.kafka.KafkaServer;
 import dev.conveyor.pipeline.Pipelines;
@@ -101,7 +102,9 @@ class SparkJobIT {
       assertThat(answers.put(r.get("source").asText(), answer(r))).as("each image once").isNull();
     }
     Map<String, String> expected = new HashMap<>();
-    try (Pipeline classify = Pipelines.open(pipeline)) {
+    // the operator's own files, read by key to compare
+    try (Pipeline classify =
+        Pipelines.open(Pipelines.read(pipeline, "test"), FetchAllow.parse("file:/"))) {
       for (Path f : files) {
         ClassifyResult r =
             classify.classify(List.of(ImageRequest.ofKey(f.toAbsolutePath().toString()))).get(0);

@@ -267,8 +267,8 @@ public final class Pipeline implements AutoCloseable {
 
   /**
    * The bytes of request {@code i}: its own, or fetched by key, waiting at most the fetcher's
-   * timeout. A fetch that fails in any other way than the fetcher's own errors is {@link
-   * FetchAllow#denied()}: the answer says nothing of what the reference named.
+   * timeout. A fetch that times out or fails in any other way than with the fetcher's own errors is
+   * {@link FetchAllow#denied()}: the answer says nothing of what the reference named.
    */
   private byte[] bytes(Batch batch, int i, ImageRequest request) {
     if (request.hasBytes()) {

@@ -29,8 +29,9 @@ import java.util.stream.Collectors;
  * </ul>
  *
  * A reference that is not allowed, does not exist or cannot be read gets one answer, {@link
- * #denied()}, which says nothing of the file or object: neither its bytes, nor its size, nor its
- * type, nor whether it exists.
+ * #denied()} ({@code NOT_FOUND}, as a web server answers 404 for what a caller may not see), which
+ * says nothing of the file or object: neither its bytes, nor its size, nor its type, nor whether it
+ * exists.
  */
 public final class FetchAllow {
   /** The one message of a reference that is refused, missing or unreadable. */
@@ -166,7 +167,7 @@ public final class FetchAllow {
 
   /** The one error of a reference that is not allowed, missing or unreadable. */
   public static ConveyorException denied() {
-    return new ConveyorException(ErrorCode.FETCH_FAILED, DENIED_MESSAGE);
+    return new ConveyorException(ErrorCode.NOT_FOUND, DENIED_MESSAGE);
   }
 
   @Override

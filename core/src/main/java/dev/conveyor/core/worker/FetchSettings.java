@@ -16,7 +16,7 @@ public final class FetchSettings {
       new Setting<>(
           "fetch-allow",
           "RULES",
-          "the references requests may name, comma-separated: s3:// (any object the credentials reach), s3://bucket, s3://bucket/prefix, file:/folder (regular files under it, links resolved); none for no references. Anything else is refused with FETCH_FAILED",
+          "the references requests may name, comma-separated: s3:// (any object the credentials reach), s3://bucket, s3://bucket/prefix, file:/folder (regular files under it, links resolved); none for no references. Anything else is answered NOT_FOUND, as a missing file or object is",
           "s3://",
           FetchAllow.parse("s3://"),
           FetchAllow::parse,

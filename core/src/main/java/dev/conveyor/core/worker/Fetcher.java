@@ -9,11 +9,13 @@ import java.time.Duration;
 @FunctionalInterface
 public interface Fetcher {
   /**
-   * @throws dev.conveyor.core.ConveyorException with {@code FETCH_FAILED} or {@code TOO_LARGE}
+   * @throws dev.conveyor.core.ConveyorException {@link FetchAllow#denied()} ({@code NOT_FOUND}) for
+   *     a missing or unreadable reference, whatever the reason; {@code FETCH_FAILED} when the store
+   *     fails; {@code TOO_LARGE}
    */
   byte[] fetch(String key, long maxBytes);
 
-  /** How long the pipeline waits for one fetch before the request's {@code FETCH_FAILED}. */
+  /** How long the pipeline waits for one fetch before the request's {@code NOT_FOUND}. */
   default Duration timeout() {
     return Duration.ofSeconds(30);
   }

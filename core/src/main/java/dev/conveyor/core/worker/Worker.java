@@ -109,6 +109,15 @@ public final class Worker implements AutoCloseable {
     return stats;
   }
 
+  /**
+   * Whether the worker is still working: started, not stopped, and both its threads alive. A thread
+   * that died of an error (an {@link OutOfMemoryError}, say) leaves the worker unable to answer
+   * anything, and liveness checks say so.
+   */
+  public boolean alive() {
+    return running && taker.isAlive() && inference.isAlive();
+  }
+
   /** Tells {@code listener} of this worker's model calls and results from now on. */
   public Worker listen(PipelineListener listener) {
     events.add(listener);
@@ -153,6 +162,9 @@ public final class Worker implements AutoCloseable {
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+    } catch (Error e) {
+      LOG.error("the worker's take thread died; the worker is no longer alive", e);
+      throw e;
     } finally {
       takerDone = true;
     }
@@ -213,6 +225,9 @@ public final class Worker implements AutoCloseable {
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+    } catch (Error e) {
+      LOG.error("the worker's inference thread died; the worker is no longer alive", e);
+      throw e;
     }
   }
 

@@ -172,9 +172,10 @@ class TensorReaderTest {
         "has " + (bytes.length - 7) + " bytes",
         "needs " + bytes.length);
     refused(new byte[100], "application/x-tensor", "100 bytes");
-    refused(new byte[bytes.length * 2], "application/x-tensor; dtype=float64", "float64");
+    refused(
+        new byte[bytes.length * 2], "application/x-tensor; dtype=float64", "dtype is not taken");
     refused(bytes, "application/x-tensor; shape=3,32,x", "shape");
-    refused(bytes, "application/x-tensor; layout=nwhc", "layout nwhc");
+    refused(bytes, "application/x-tensor; layout=nwhc", "layout is neither nchw nor nhwc");
     refused(bytes, "application/x-tensor; dtype=float32; shape=3,32,32; layout=nhwc", "(nhwc)");
     good[1234] = Float.NaN;
     refused(littleEndian(good), "application/x-tensor; dtype=float32", "NaN at element 1234");

@@ -86,8 +86,8 @@ class WorkerTest {
     String path = TestImages.folder().resolve("palette-blue.png").toString();
     assertThat(await(transport.submit(ImageRequest.ofKey(path))).top().label()).isEqualTo("blue");
     ClassifyResult missing = await(transport.submit(ImageRequest.ofKey("/no/such/file.jpg")));
-    assertThat(missing.error().code()).isEqualTo(ErrorCode.FETCH_FAILED);
-    assertThat(missing.error().message()).contains("/no/such/file.jpg");
+    assertThat(missing.error().code()).isEqualTo(ErrorCode.NOT_FOUND);
+    assertThat(missing.error().message()).isEqualTo(FetchAllow.DENIED_MESSAGE);
   }
 
   @Test
