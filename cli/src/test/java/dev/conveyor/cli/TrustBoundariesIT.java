@@ -160,8 +160,14 @@ class TrustBoundariesIT {
       assertThat(r.exists(bytes("conveyor:dead"))).as("nothing dead-lettered").isZero();
       Map<String, Integer> stored = new LinkedHashMap<>();
       for (var entry : r.xrange(bytes("conveyor:results"), io.lettuce.core.Range.unbounded())) {
-        stored.merge(
-            new String(entry.getBody().get(bytes("id")), StandardCharsets.UTF_8), 1, Integer::sum);
+        entry
+            .getBody()
+            .forEach(
+                (k, v) -> {
+                  if (new String(k, StandardCharsets.UTF_8).equals("id")) {
+                    stored.merge(new String(v, StandardCharsets.UTF_8), 1, Integer::sum);
+                  }
+                });
       }
       for (String id : List.of("i1", "i2", "i3", "i4", "e", "h", "t")) {
         assertThat(stored.get(id)).as("results of %s", id).isEqualTo(1);
