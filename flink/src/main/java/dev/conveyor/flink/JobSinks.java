@@ -26,7 +26,8 @@ import org.apache.kafka.clients.producer.ProducerRecord;
  * <ul>
  *   <li>{@code -}: back to the client that submitted the job, one JSON line each;
  *   <li>{@code kafka://…}: Flink's {@code KafkaSink} to the results topic, keyed by request id, and
- *       to a request's {@code reply-to} topic when that is a valid topic name;
+ *       to a request's {@code reply-to} topic when it lies in the reply namespace ({@code
+ *       reply-prefix}), as the Kafka result sink of workers sends it;
  *   <li>any other broker URI ({@code redis://…}): that broker's result sink, as {@code worker}
  *       writes it (Redis: result keys, reply lists, the results stream);
  *   <li>a folder: Flink's {@code FileSink}, JSON-lines part files ({@code results-*.jsonl}) in the
@@ -66,12 +67,13 @@ final class JobSinks {
       KafkaAddress address = KafkaAddress.parse(sink);
       Topics.ensure(address);
       String topic = address.results();
+      String replyPrefix = address.replyPrefix();
       results
           .flatMap(
               (Classified c, org.apache.flink.util.Collector<Outgoing> out) -> {
                 byte[] json = c.json().getBytes(StandardCharsets.UTF_8);
                 out.collect(new Outgoing(topic, c.id(), json));
-                if (replyTopic(c.replyTo())) {
+                if (KafkaAddress.inReplyNamespace(replyPrefix, c.replyTo())) {
                   out.collect(new Outgoing(c.replyTo(), c.id(), json));
                 }
               })
@@ -110,22 +112,6 @@ final class JobSinks {
                   .build())
           .name("files in " + folder)
           .uid("conveyor-file-sink");
-    }
-  }
-
-  /**
-   * Whether a request's {@code reply-to} names a topic a copy can go to: a name Kafka refuses would
-   * fail the sink, and the restarted job would fail on it again.
-   */
-  static boolean replyTopic(String replyTo) {
-    if (replyTo == null || replyTo.isBlank()) {
-      return false;
-    }
-    try {
-      org.apache.kafka.common.internals.Topic.validate(replyTo);
-      return true;
-    } catch (org.apache.kafka.common.errors.InvalidTopicException e) {
-      return false;
     }
   }
 

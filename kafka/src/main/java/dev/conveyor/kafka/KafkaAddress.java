@@ -93,7 +93,16 @@ public record KafkaAddress(
    * {@link #replyPrefix()}, a legal topic name, and not a dead-letter topic.
    */
   public boolean replyAllowed(String replyTo) {
-    return replyTo.length() > replyPrefix.length()
+    return inReplyNamespace(replyPrefix, replyTo);
+  }
+
+  /**
+   * {@link #replyAllowed} for a namespace given by its prefix, for engines' functions that carry
+   * the prefix rather than the address.
+   */
+  public static boolean inReplyNamespace(String replyPrefix, String replyTo) {
+    return replyTo != null
+        && replyTo.length() > replyPrefix.length()
         && replyTo.length() <= 249
         && replyTo.startsWith(replyPrefix)
         && replyTo.matches("[a-zA-Z0-9._-]+")

@@ -59,7 +59,7 @@ public final class RedisServer implements AutoCloseable {
             + password
             + " resetkeys ~conveyor:* resetchannels &conveyor:* -@all"
             + " +lmove +blmove +lrem +lrange +llen +rpush +lpush +blpop +hincrby +hdel +set +get"
-            + " +exists +del +expire +scan +eval +xadd +xgroup|create +xinfo|groups +xlen"
+            + " +exists +del +expire +type +scan +eval +xadd +xgroup|create +xinfo|groups +xlen"
             + " +xautoclaim +xreadgroup +xpending +xack +xread +xrange +publish +subscribe +ping")
         .split(" ");
   }

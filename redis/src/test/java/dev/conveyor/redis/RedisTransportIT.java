@@ -374,11 +374,17 @@ class RedisTransportIT {
     ImageRequest blue = ImageRequest.ofBytes("blue", TestImages.bytes("palette-blue.png"), null);
     ImageRequest withReply =
         new ImageRequest(
-            blue.id(), "blue", blue.bytes(), null, "reply:" + blue.id(), System.nanoTime());
+            blue.id(),
+            "blue",
+            blue.bytes(),
+            null,
+            address.replyPrefix() + blue.id(),
+            System.nanoTime());
     try (RedisRequests producer = new RedisBroker(address).producer();
         RedisResults results = new RedisBroker(address).results()) {
       producer.send(withReply, Duration.ofSeconds(5));
-      ClassifyResult r = results.awaitReply("reply:" + blue.id(), Duration.ofSeconds(10));
+      ClassifyResult r =
+          results.awaitReply(address.replyPrefix() + blue.id(), Duration.ofSeconds(10));
       assertThat(r.top().label()).isEqualTo("blue");
     }
   }

@@ -367,6 +367,7 @@ public final class SparkJob {
       KafkaAddress a = KafkaAddress.parse(sink);
       Topics.ensure(a);
       String topic = a.results();
+      String replyPrefix = a.replyPrefix();
       DataStreamWriter<Row> w =
           results
               .flatMap(
@@ -375,7 +376,8 @@ public final class SparkJob {
                         List<Row> out = new ArrayList<>(2);
                         out.add(RowFactory.create(topic, r.getString(0), r.getString(3)));
                         String reply = r.getString(1);
-                        if (reply != null && !reply.isBlank()) {
+                        // only inside the reply namespace: a request names no other topic
+                        if (KafkaAddress.inReplyNamespace(replyPrefix, reply)) {
                           out.add(RowFactory.create(reply, r.getString(0), r.getString(3)));
                         }
                         return out.iterator();
