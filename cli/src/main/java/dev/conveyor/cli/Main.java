@@ -60,6 +60,11 @@ public final class Main implements Runnable {
     cmd.setUsageHelpAutoWidth(true);
     cmd.setOut(out);
     cmd.setErr(err);
+    cmd.setExecutionStrategy(
+        parsed -> {
+          CommandLineSecrets.warnAboutUris(parsed);
+          return new CommandLine.RunLast().execute(parsed);
+        });
     cmd.setExecutionExceptionHandler(
         (e, commandLine, parseResult) -> {
           if (e instanceof ConveyorException ce) {

@@ -102,11 +102,8 @@ final class ServeCommand implements Callable<Integer>, SettingOptions.Taking {
             spec,
             () -> ServerSettings.config(serverSettings, settings.get(PipelineSettings.MAX_BYTES)));
     if (serverSettings.has(ServerSettings.TOKEN)) {
-      spec.commandLine()
-          .getErr()
-          .println(
-              "conveyor serve: a token on the command line can be read by every local user (ps);"
-                  + " prefer --token-file FILE or the CONVEYOR_TOKEN environment variable");
+      CommandLineSecrets.warn(
+          spec, "a token", "--token-file FILE or the CONVEYOR_TOKEN environment variable");
     }
     String follow = serverSettings.get(ServerSettings.DASHBOARD_FROM);
     if (follow == null) {

@@ -11,6 +11,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -18,7 +19,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code serve} with a token from a file and a worker, both over {@code rediss://} as a password
- * user: the password and the token appear in nothing they print or answer.
+ * user, the worker's password from its URI's {@code password-file} and serve's from {@code
+ * CONVEYOR_REDIS_PASSWORD}: the password and the token appear in nothing they print or answer, and
+ * neither is warned about a secret on its command line.
  */
 @Timeout(180)
 class SecretsIT {
@@ -39,17 +42,29 @@ class SecretsIT {
                 .withTls(tls)
                 .withUser(RedisServer.conveyorUser(PASSWORD)))) {
       String uri =
-          "rediss://conveyor:%s@127.0.0.1:%d?mode=stream&ca=%s"
-              .formatted(PASSWORD, redis.tlsPort(), tls.certificate());
+          "rediss://conveyor@127.0.0.1:%d?mode=stream&ca=%s"
+              .formatted(redis.tlsPort(), tls.certificate());
       Path token = dir.resolve("token");
       Files.writeString(token, TOKEN + "\n");
+      Path password = Files.writeString(dir.resolve("redis-password"), PASSWORD + "\n");
       Process worker =
-          new ProcessBuilder(ROOT.resolve("conveyor").toString(), "worker", "--from", uri)
+          new ProcessBuilder(
+                  ROOT.resolve("conveyor").toString(),
+                  "worker",
+                  "--from",
+                  uri + "&password-file=" + password)
               .redirectOutput(dir.resolve("worker.out").toFile())
               .redirectError(dir.resolve("worker.err").toFile())
               .start();
       try (ServeProcess serve =
-          ServeProcess.start(ROOT, dir, "--transport", uri, "--token-file", token.toString())) {
+          ServeProcess.start(
+              ROOT,
+              dir,
+              Map.of("CONVEYOR_REDIS_PASSWORD", PASSWORD),
+              "--transport",
+              uri,
+              "--token-file",
+              token.toString())) {
         HttpResponse<String> classified =
             serve.http.send(
                 HttpRequest.newBuilder(URI.create(serve.base + "/v1/classify"))
@@ -84,7 +99,11 @@ class SecretsIT {
       }
       for (String log : List.of("worker.out", "worker.err", "serve.out", "serve.err")) {
         String text = Files.readString(dir.resolve(log));
-        assertThat(text).as(log).doesNotContain(PASSWORD).doesNotContain(TOKEN);
+        assertThat(text)
+            .as(log)
+            .doesNotContain(PASSWORD)
+            .doesNotContain(TOKEN)
+            .doesNotContain("can be read by every local user");
       }
       assertThat(Files.readString(dir.resolve("serve.err")))
           .as("serve said where it runs")

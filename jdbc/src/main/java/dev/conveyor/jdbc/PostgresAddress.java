@@ -4,10 +4,16 @@ import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.ErrorCode;
 import dev.conveyor.core.settings.Arguments;
 import dev.conveyor.core.settings.Settings;
+import java.io.IOException;
+import java.io.InputStream;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.net.URLDecoder;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 
@@ -15,7 +21,8 @@ import java.util.Map;
  * Where and how Conveyor uses PostgreSQL, from a URI: {@code
  * postgresql://[user[:password]@]host[:port]/database?table=…&results=…}. A user or password left
  * out comes from libpq's environment ({@code PGUSER}, {@code PGPASSWORD}), as {@code psql} takes
- * them. The query's settings are declared in {@link PostgresSettings}.
+ * them; a password also from {@code password-file}, or the driver's {@code ~/.pgpass}. The query's
+ * settings are declared in {@link PostgresSettings}.
  */
 record PostgresAddress(
     String host,
@@ -32,11 +39,20 @@ record PostgresAddress(
     long maxLength,
     int pool) {
 
+  /** Files longer than this are not password files: reading stops before holding more. */
+  private static final int MAX_FILE_BYTES = 64 * 1024;
+
   static boolean handles(String uri) {
     return uri.startsWith("postgresql://") || uri.startsWith("postgres://");
   }
 
   static PostgresAddress parse(String text, Map<String, String> overrides) {
+    return parse(text, overrides, System.getenv());
+  }
+
+  /** The same, a user or password the URI leaves out coming from {@code environment}. */
+  static PostgresAddress parse(
+      String text, Map<String, String> overrides, Map<String, String> environment) {
     if (!handles(text)) {
       throw new ConveyorException(
           ErrorCode.INVALID_SETTING,
@@ -58,18 +74,19 @@ record PostgresAddress(
           ErrorCode.INVALID_SETTING,
           "a PostgreSQL URI names a host and a database: postgresql://user@host:5432/database");
     }
-    String user = System.getenv("PGUSER");
-    String password = System.getenv("PGPASSWORD");
+    String user = environment.get("PGUSER");
+    String password = null;
     if (uri.getRawUserInfo() != null) {
       String[] parts = uri.getRawUserInfo().split(":", 2);
       user = decode(parts[0]);
-      if (parts.length > 1) {
+      if (parts.length > 1 && !parts[1].isEmpty()) {
         password = decode(parts[1]);
       }
     }
     if (user == null) {
       user = System.getProperty("user.name");
     }
+    password = password(password, s.get(PostgresSettings.PASSWORD_FILE), environment);
     return new PostgresAddress(
         uri.getHost(),
         uri.getPort() > 0 ? uri.getPort() : 5432,
@@ -84,6 +101,58 @@ record PostgresAddress(
         s.get(PostgresSettings.MAX_DELIVERIES),
         s.get(PostgresSettings.MAX_LENGTH),
         s.get(PostgresSettings.POOL));
+  }
+
+  /**
+   * The password: the URI's, else the first line of {@code password-file}, else {@code PGPASSWORD};
+   * {@code null} leaves it to the driver, which looks in {@code ~/.pgpass} (or {@code PGPASSFILE}).
+   *
+   * @throws ConveyorException {@code INVALID_SETTING} for a file that cannot be read or is empty,
+   *     or for a password both in the URI and in a file; never with the password in it
+   */
+  private static String password(String inline, Path file, Map<String, String> environment) {
+    if (inline != null && file != null) {
+      throw new ConveyorException(
+          ErrorCode.INVALID_SETTING,
+          "the PostgreSQL URI has a password and a password-file: give one (the file keeps it out of ps)");
+    }
+    if (inline != null) {
+      return inline;
+    }
+    if (file != null) {
+      return firstLine(file);
+    }
+    String variable = environment.get("PGPASSWORD");
+    return variable == null || variable.isEmpty() ? null : variable;
+  }
+
+  /** The file's first line, without its line break; the errors name the file, never its text. */
+  private static String firstLine(Path file) {
+    byte[] bytes;
+    try (InputStream in = Files.newInputStream(file)) {
+      bytes = in.readNBytes(MAX_FILE_BYTES + 1);
+    } catch (IOException e) {
+      throw badFile(file, "cannot be read (" + e.getClass().getSimpleName() + ")");
+    }
+    if (bytes.length > MAX_FILE_BYTES) {
+      throw badFile(file, "is over 64 KiB: not a password file");
+    }
+    String text;
+    try {
+      text = StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(bytes)).toString();
+    } catch (CharacterCodingException e) {
+      throw badFile(file, "is not UTF-8 text");
+    }
+    String line = text.lines().findFirst().orElse("");
+    if (line.isEmpty()) {
+      throw badFile(file, "has an empty first line");
+    }
+    return line;
+  }
+
+  private static ConveyorException badFile(Path file, String why) {
+    return new ConveyorException(
+        ErrorCode.INVALID_SETTING, "the PostgreSQL URI's password-file " + file + " " + why);
   }
 
   private static String decode(String s) {

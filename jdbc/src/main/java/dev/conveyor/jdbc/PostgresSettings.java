@@ -2,6 +2,7 @@ package dev.conveyor.jdbc;
 
 import dev.conveyor.core.settings.Setting;
 import dev.conveyor.core.settings.SettingGroup;
+import java.nio.file.Path;
 import java.time.Duration;
 
 /**
@@ -52,6 +53,11 @@ final class PostgresSettings {
           "the most rows waiting in the queue: producers wait beyond it, and a full queue answers BUSY");
   static final Setting<Integer> POOL =
       Setting.integer("pool", 2, 1, "most connections a worker's results sink keeps open");
+  static final Setting<Path> PASSWORD_FILE =
+      Setting.path(
+          "password-file",
+          "FILE",
+          "read the password from this file's first line; else the PGPASSWORD environment variable, else ~/.pgpass, which the driver reads as psql does; each keeps it out of `ps`");
 
   static final SettingGroup ALL =
       SettingGroup.of(
@@ -63,7 +69,8 @@ final class PostgresSettings {
           LEASE,
           MAX_DELIVERIES,
           MAX_LENGTH,
-          POOL);
+          POOL,
+          PASSWORD_FILE);
 
   private static Setting<String> name(String name, String defaultValue, String doc) {
     return Setting.text(name, "NAME", doc, s -> s.matches(NAME), "a table or column name")

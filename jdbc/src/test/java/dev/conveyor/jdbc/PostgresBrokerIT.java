@@ -17,7 +17,11 @@ import dev.conveyor.core.broker.ResultReader;
 import dev.conveyor.core.transport.Delivery;
 import dev.conveyor.core.transport.ResultSink;
 import dev.conveyor.core.transport.Transport;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
+import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -34,6 +38,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
 /** PostgreSQL as queue and results table, on a real server. */
 @Timeout(120)
@@ -302,6 +307,43 @@ class PostgresBrokerIT {
     assertThat(keys.count(true)).isEqualTo(2);
     keys.forEach(true, fresh::add);
     assertThat(fresh).extracting(ImageRequest::id).containsExactly("a.jpg", "c.jpg");
+  }
+
+  @Test
+  void aPasswordFromAFileOrTheDriversPgpassLogsInAUserThatNeedsOne(@TempDir Path dir)
+      throws Exception {
+    String user = PostgresServer.PASSWORD_USER;
+    try (Connection c = server.connect();
+        Statement s = c.createStatement()) {
+      s.execute("CREATE ROLE " + user + " LOGIN PASSWORD 'pg-pass-5'");
+      s.execute("GRANT CREATE ON SCHEMA public TO " + user);
+    }
+    String jdbc = "jdbc:postgresql://127.0.0.1:" + server.port() + "/conveyor";
+    assertThatThrownBy(() -> DriverManager.getConnection(jdbc, user, "nope-5").close())
+        .as("the user needs its password")
+        .hasMessageContaining("password authentication failed");
+    String uri = "postgresql://%s@127.0.0.1:%d/conveyor?table=kept".formatted(user, server.port());
+    Path file = Files.writeString(dir.resolve("pg-password"), "pg-pass-5\n");
+    sendOne(uri + "&password-file=" + file, "from-file");
+    Path pgpass =
+        Files.writeString(
+            dir.resolve("pgpass"),
+            "127.0.0.1:%d:conveyor:%s:pg-pass-5\n".formatted(server.port(), user));
+    Files.setPosixFilePermissions(pgpass, PosixFilePermissions.fromString("rw-------"));
+    System.setProperty("org.postgresql.pgpassfile", pgpass.toString());
+    try {
+      sendOne(uri, "from-pgpass");
+    } finally {
+      System.clearProperty("org.postgresql.pgpassfile");
+    }
+    assertThat(count("SELECT count(*) FROM kept")).isEqualTo(2);
+  }
+
+  private static void sendOne(String uri, String id) throws Exception {
+    try (Producer p = Brokers.open(uri).producer()) {
+      p.send(request(id), Duration.ofSeconds(15));
+      assertThat(p.flush(Duration.ofSeconds(15))).isEmpty();
+    }
   }
 
   @Test

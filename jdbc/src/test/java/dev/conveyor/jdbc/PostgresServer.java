@@ -20,11 +20,16 @@ import java.util.stream.Stream;
 /**
  * A real PostgreSQL server (Debian's {@code postgresql} package) on a free loopback port, from a
  * data folder of its own made with {@code initdb}: the user {@code conveyor}, trusted on loopback,
- * and a database {@code conveyor}. PostgreSQL will not run as root, so under root the server runs
- * as the package's {@code postgres} user ({@code setpriv}).
+ * and a database {@code conveyor}; a user {@link #PASSWORD_USER}, once a test makes it, must give
+ * its password (SCRAM). PostgreSQL will not run as root, so under root the server runs as the
+ * package's {@code postgres} user ({@code setpriv}).
  */
 public final class PostgresServer implements AutoCloseable {
   public static final String USER = "conveyor";
+
+  /** A user that loopback does not trust: its connections need its password. */
+  public static final String PASSWORD_USER = "keeper";
+
   private final Path dir;
   private final int port;
   private final Process process;
@@ -92,6 +97,9 @@ public final class PostgresServer implements AutoCloseable {
       throw new IllegalStateException(
           "initdb failed: " + Files.readString(dir.resolve("initdb.log")));
     }
+    Path hba = data.resolve("pg_hba.conf");
+    Files.writeString(
+        hba, "host all " + PASSWORD_USER + " 127.0.0.1/32 scram-sha-256\n" + Files.readString(hba));
     int port;
     try (ServerSocket s = new ServerSocket(0)) {
       port = s.getLocalPort();

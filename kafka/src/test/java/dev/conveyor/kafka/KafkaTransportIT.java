@@ -153,7 +153,16 @@ class KafkaTransportIT {
     assertThat(address.toString()).doesNotContain(KafkaServer.PASSWORD);
     worker(address, new MeanColourClassifier(32, 32));
     awaitMembers(address, 1);
-    List<String> ids = produce(address, 6);
+    // the producer reads its JAAS configuration from a file, as a JAAS file's section
+    Path jaas =
+        java.nio.file.Files.writeString(
+            dir.resolve("producer-jaas.conf"),
+            "KafkaClient {\n  " + address.properties().getProperty("sasl.jaas.config") + "\n};\n");
+    KafkaAddress fromFile =
+        KafkaAddress.parse(
+            uri.replaceAll("&kafka\\.sasl\\.jaas\\.config=[^&]*", "") + "&sasl-jaas-file=" + jaas);
+    assertThat(fromFile.properties()).isEqualTo(address.properties());
+    List<String> ids = produce(fromFile, 6);
     assertLabels(readAll(address, address.results(), 6, Duration.ofSeconds(60)), ids);
     assertThat(resultsPerId(address, ids, Duration.ofSeconds(10)).keySet())
         .containsExactlyInAnyOrderElementsOf(ids);

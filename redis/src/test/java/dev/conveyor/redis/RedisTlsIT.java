@@ -9,10 +9,12 @@ import dev.conveyor.core.testing.MeanColourClassifier;
 import dev.conveyor.core.testing.TestImages;
 import dev.conveyor.core.testing.TestTls;
 import dev.conveyor.core.testing.TestWorkers;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -128,5 +130,26 @@ class RedisTlsIT {
       assertThatThrownBy(() -> c.sync().get(RequestCodec.bytes("other:key")))
           .hasMessageContaining("NOPERM");
     }
+  }
+
+  @Test
+  void theUsersPasswordFromAFileOrTheEnvironmentLogsItIn() throws Exception {
+    RedisServer server = server();
+    Path ca = dir.resolve("tls/cert.pem");
+    String uri = "rediss://conveyor@127.0.0.1:%d?mode=stream&ca=%s".formatted(server.tlsPort(), ca);
+    Path file = Files.writeString(dir.resolve("redis-password"), "tls-pass-7\n");
+    RedisAddress fromFile = RedisAddress.parse(uri + "&password-file=" + file);
+    RedisAddress fromEnvironment =
+        RedisAddress.parse(uri, Map.of(), Map.of(RedisPassword.VARIABLE, "tls-pass-7"));
+    for (RedisAddress a : List.of(fromFile, fromEnvironment)) {
+      try (RedisConnections c = new RedisConnections(a)) {
+        assertThat(c.sync().ping()).isEqualTo("PONG");
+      }
+    }
+    Path wrong = Files.writeString(dir.resolve("wrong-password"), "nope-7\n");
+    RedisAddress refused = RedisAddress.parse(uri + "&password-file=" + wrong);
+    assertThatThrownBy(() -> new RedisBroker(refused).producer().close())
+        .satisfies(e -> assertThat(e.toString()).doesNotContain("nope-7"))
+        .hasStackTraceContaining("WRONGPASS");
   }
 }
