@@ -1,8 +1,6 @@
 package dev.conveyor.server;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.conveyor.core.ErrorCode;
-import dev.conveyor.core.Json;
 import io.javalin.config.JavalinConfig;
 import jakarta.servlet.DispatcherType;
 import jakarta.servlet.Filter;
@@ -37,18 +35,17 @@ final class CanonicalPaths implements Filter {
   @Override
   public void doFilter(ServletRequest req, ServletResponse res, FilterChain chain)
       throws IOException, ServletException {
-    if (isCanonical(((HttpServletRequest) req).getRequestURI())) {
+    HttpServletRequest request = (HttpServletRequest) req;
+    if (isCanonical(request.getRequestURI())) {
       chain.doFilter(req, res);
       return;
     }
-    HttpServletResponse response = (HttpServletResponse) res;
-    ObjectNode body = Json.mapper().createObjectNode().put("success", false);
-    body.putObject("error")
-        .put("code", ErrorCode.NOT_FOUND.name())
-        .put("message", "no route or file has a path with empty, '.' or '..' segments");
-    response.setStatus(HttpStatus.of(ErrorCode.NOT_FOUND));
-    response.setContentType("application/json");
-    response.getOutputStream().write(Json.mapper().writeValueAsBytes(body));
+    HttpErrors.write(
+        request,
+        (HttpServletResponse) res,
+        HttpStatus.of(ErrorCode.NOT_FOUND),
+        ErrorCode.NOT_FOUND.name(),
+        "no route or file has a path with empty, '.' or '..' segments");
   }
 
   /** Whether no segment of the path, decoded, is empty (but a last one), "." or "..". */

@@ -21,7 +21,9 @@ import org.eclipse.jetty.server.ConnectionLimit;
  * PageEndpoints}). This class only wires them: errors are answered by {@link HttpErrors} with the
  * statuses of {@link HttpStatus}, the token is checked by {@link TokenAuth} on every route not
  * registered {@link Access#PUBLIC}, and what happens in the pipeline reaches the dashboard and the
- * metrics through one {@link PipelineEvents}.
+ * metrics through one {@link PipelineEvents}. Before any of it, every answer gets the headers of
+ * {@link ResponseHeaders}, and a request naming a host the server does not answer for is refused by
+ * {@link AllowedHosts}; errors Jetty answers itself are {@link ErrorPages}.
  */
 public final class ConveyorServer implements AutoCloseable {
   static final String VERSION = "0.1.0";
@@ -68,6 +70,9 @@ public final class ConveyorServer implements AutoCloseable {
               // and past a number of connections in proportion to the heap Jetty stops accepting,
               // so that callers beyond it wait in the kernel's backlog, holding nothing here
               c.jetty.modifyHttpConfiguration(h -> h.setHeaderCacheSize(0));
+              // a body sent a byte at a time would hold its connection and thread for as long as
+              // its sender likes: below this rate, reading it fails (400) and the connection closes
+              c.jetty.modifyHttpConfiguration(h -> h.setMinRequestDataRate(config.minDataRate()));
               // (at the limit, idle connections are closed after a second, so that callers
               // keeping connections open for later cannot starve those waiting to connect)
               c.jetty.modifyServer(
@@ -90,7 +95,12 @@ public final class ConveyorServer implements AutoCloseable {
                     files.roles = Set.of(Access.PUBLIC);
                   });
               c.events.handlerAdded(this::registered);
+              // in this order: every answer carries the headers, then a request naming another
+              // host is refused before anything else reads it
+              ResponseHeaders.register(c);
+              AllowedHosts.of(config.allowedHosts(), config.bind()).register(c);
               CanonicalPaths.register(c);
+              ErrorPages.register(c);
               if (config.tls() != null) {
                 c.registerPlugin(Https.plugin(config));
               }

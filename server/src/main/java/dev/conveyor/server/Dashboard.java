@@ -43,11 +43,11 @@ final class Dashboard implements PipelineListener, AutoCloseable {
       long epochSecond, long results, Double p50, Double p99, Double batch, int depth, long errs) {}
 
   /**
-   * A recent result and, when small enough to keep, its image; {@code number} names it in the
-   * image's address (ids may hold any character, slashes too).
+   * A recent result and, when small enough to keep and an image the gallery serves ({@link
+   * GalleryImages}), its image; {@code number} names it in the image's address (ids may hold any
+   * character, slashes too).
    */
-  record Recent(
-      long number, ClassifyResult result, long timeMs, byte[] image, String contentType) {}
+  record Recent(long number, ClassifyResult result, long timeMs, byte[] image) {}
 
   private final Classify classify;
   private final long startNanos = System.nanoTime();
@@ -121,11 +121,13 @@ final class Dashboard implements PipelineListener, AutoCloseable {
       answered.put(request.id(), Boolean.TRUE);
       mine.remove(request.id());
     }
-    byte[] image =
-        request.bytes() != null && request.bytes().length <= MAX_IMAGE_BYTES
-            ? request.bytes()
-            : null;
-    count(r, nanos / 1000, image, request.contentType());
+    // kept for the gallery only when its bytes are an image it serves, whatever it was declared
+    byte[] bytes = request.bytes();
+    boolean kept =
+        bytes != null
+            && bytes.length <= MAX_IMAGE_BYTES
+            && GalleryImages.contentType(bytes) != null;
+    count(r, nanos / 1000, kept ? bytes : null);
   }
 
   /** Told that the server follows a store: {@link #stored} results come from then on. */
@@ -141,13 +143,13 @@ final class Dashboard implements PipelineListener, AutoCloseable {
     if (mine.contains(r.id()) || answered.containsKey(r.id())) {
       return;
     }
-    count(r, r.latencyMs() == null ? -1 : Math.round(r.latencyMs() * 1000), null, null);
+    count(r, r.latencyMs() == null ? -1 : Math.round(r.latencyMs() * 1000), null);
   }
 
   /**
    * Counts a result, its latency when known ({@code micros >= 0}), and keeps it for the gallery.
    */
-  private void count(ClassifyResult r, long micros, byte[] image, String contentType) {
+  private void count(ClassifyResult r, long micros, byte[] image) {
     if (micros >= 0) {
       latencyMicros.recordValue(Math.max(1, micros));
     }
@@ -159,8 +161,7 @@ final class Dashboard implements PipelineListener, AutoCloseable {
     }
     perWorker.computeIfAbsent(r.host() == null ? "?" : r.host(), k -> new LongAdder()).increment();
     synchronized (recent) {
-      recent.addFirst(
-          new Recent(++recentNumber, r, System.currentTimeMillis(), image, contentType));
+      recent.addFirst(new Recent(++recentNumber, r, System.currentTimeMillis(), image));
       while (recent.size() > RECENT) {
         recent.removeLast();
       }

@@ -7,16 +7,21 @@ import dev.conveyor.core.ErrorCode;
 import dev.conveyor.core.Json;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
+import org.eclipse.jetty.http.BadMessageException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Turns every failure in a handler into JSON with the status {@link HttpStatus#of} gives its code:
  * {@code {"success":false,"error":{"code","message"}}}, or KServe's {@code {"error":"…"}} under
- * {@code /v2/models}. A failure that is not a {@link ConveyorException} is a bug: it is logged and
- * answered as {@code INTERNAL} without its details.
+ * {@code /v2/models}. Jetty's refusal of a request it cannot read (a body slower than the minimum
+ * data rate) is {@code BAD_REQUEST}. Any other failure that is not a {@link ConveyorException} is a
+ * bug: it is logged and answered as {@code INTERNAL} without its details.
  */
 final class HttpErrors {
   private static final Logger LOG = LoggerFactory.getLogger(HttpErrors.class);
@@ -44,6 +49,11 @@ final class HttpErrors {
     ConveyorException e;
     if (t instanceof ConveyorException known) {
       e = known;
+    } else if (t instanceof BadMessageException bad) {
+      // Jetty could not read the request: its body came slower than --min-data-rate, …
+      e =
+          new ConveyorException(
+              ErrorCode.BAD_REQUEST, "the request cannot be read: " + bad.getReason());
     } else {
       LOG.error("{} {} failed", ctx.method(), ctx.path(), t);
       e =
@@ -56,13 +66,36 @@ final class HttpErrors {
     } else if (e.code() == ErrorCode.UNAUTHORIZED) {
       ctx.header("WWW-Authenticate", "Bearer");
     }
+    ctx.json(body(ctx.path(), e.code().name(), e.getMessage()));
+  }
+
+  /** An error's JSON for a request to {@code path}: Conveyor's, or KServe's under /v2/models. */
+  static ObjectNode body(String path, String code, String message) {
     ObjectNode body = Json.mapper().createObjectNode();
-    if (ctx.path().startsWith("/v2/models")) {
-      body.put("error", e.getMessage());
+    if (path != null && path.startsWith("/v2/models")) {
+      body.put("error", message);
     } else {
       body.put("success", false);
-      body.putObject("error").put("code", e.code().name()).put("message", e.getMessage());
+      body.putObject("error").put("code", code).put("message", message);
     }
-    ctx.json(body);
+    return body;
+  }
+
+  /**
+   * Answers an error from outside Javalin (a servlet filter), as {@link #answer} would: {@code
+   * status}, and the JSON of {@link #body}.
+   */
+  static void write(
+      HttpServletRequest request,
+      HttpServletResponse response,
+      int status,
+      String code,
+      String message)
+      throws IOException {
+    response.setStatus(status);
+    response.setContentType("application/json");
+    response
+        .getOutputStream()
+        .write(Json.mapper().writeValueAsBytes(body(request.getRequestURI(), code, message)));
   }
 }

@@ -69,6 +69,10 @@ final class PageEndpoints {
     ctx.json(body);
   }
 
+  /**
+   * A recent result's image, as {@link GalleryImages} allows: with the type its bytes say, in a
+   * sandbox; 404 for one that is not kept or not such an image.
+   */
   private void recentImage(Context ctx) {
     Dashboard.Recent r;
     try {
@@ -76,20 +80,21 @@ final class PageEndpoints {
     } catch (NumberFormatException e) {
       r = null;
     }
-    if (r == null || (r.image() == null && stored == null)) {
+    if (r == null) {
       throw new ConveyorException(
           ErrorCode.NOT_FOUND, "that image is no longer among the recent ones");
     }
-    byte[] bytes = r.image();
-    String type = r.contentType();
-    if (bytes == null) {
-      StoredResults.Image fetched = stored.image(r.result());
-      bytes = fetched.bytes();
-      type = fetched.contentType();
+    if (r.image() == null && stored == null) {
+      throw new ConveyorException(ErrorCode.NOT_FOUND, GalleryImages.NOT_KEPT);
     }
-    ctx.contentType(type != null ? type : "application/octet-stream")
+    byte[] bytes = r.image() != null ? r.image() : stored.image(r.result()).bytes();
+    String type = GalleryImages.contentType(bytes);
+    if (type == null) {
+      throw new ConveyorException(ErrorCode.NOT_FOUND, GalleryImages.NOT_SERVED);
+    }
+    ctx.contentType(type)
         .header("Cache-Control", "private, max-age=3600")
-        .header("X-Content-Type-Options", "nosniff")
+        .header("Content-Security-Policy", ResponseHeaders.IMAGE_POLICY)
         .result(bytes);
   }
 }

@@ -4,6 +4,7 @@ import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.ErrorCode;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 
 /**
  * How the server listens and what it accepts.
@@ -17,6 +18,10 @@ import java.time.Duration;
  * @param jobCapacity the most asynchronous jobs kept at once (429 beyond, while all are running)
  * @param jobExpiry how long a finished job's result is kept after the job was made
  * @param tls the certificate and key to serve HTTPS with, or {@code null} for plain HTTP
+ * @param allowedHosts the host names requests may name (421 for others; {@code *} for any), or
+ *     {@code null} for the default: the loopback names when bound to a loopback address, else any
+ * @param minDataRate the fewest bytes a second a request body may arrive at before the request is
+ *     refused (400); 0 for no limit
  */
 public record ServerConfig(
     String bind,
@@ -26,7 +31,9 @@ public record ServerConfig(
     String token,
     int jobCapacity,
     Duration jobExpiry,
-    Tls tls) {
+    Tls tls,
+    List<String> allowedHosts,
+    long minDataRate) {
 
   /**
    * HTTPS: a PEM certificate (its chain, the server's first) and its PEM private key.
@@ -48,6 +55,18 @@ public record ServerConfig(
       throw new ConveyorException(
           ErrorCode.INVALID_SETTING, "job expiry must be a positive duration, not " + jobExpiry);
     }
+    if (allowedHosts != null) {
+      allowedHosts = List.copyOf(allowedHosts);
+      if (allowedHosts.isEmpty() || !allowedHosts.stream().allMatch(AllowedHosts::isName)) {
+        throw new ConveyorException(
+            ErrorCode.INVALID_SETTING,
+            "allowed hosts are host names or addresses without ports, or *");
+      }
+    }
+    if (minDataRate < 0) {
+      throw new ConveyorException(
+          ErrorCode.INVALID_SETTING, "the minimum data rate must be 0 or more, not " + minDataRate);
+    }
   }
 
   public static ServerConfig defaults() {
@@ -59,43 +78,151 @@ public record ServerConfig(
         null,
         10_000,
         Duration.ofHours(1),
-        null);
+        null,
+        null,
+        1024);
   }
 
   public ServerConfig withPort(int p) {
     return new ServerConfig(
-        bind, p, maxRequestBytes, resultTimeout, token, jobCapacity, jobExpiry, tls);
+        bind,
+        p,
+        maxRequestBytes,
+        resultTimeout,
+        token,
+        jobCapacity,
+        jobExpiry,
+        tls,
+        allowedHosts,
+        minDataRate);
   }
 
   public ServerConfig withToken(String t) {
     return new ServerConfig(
-        bind, port, maxRequestBytes, resultTimeout, t, jobCapacity, jobExpiry, tls);
+        bind,
+        port,
+        maxRequestBytes,
+        resultTimeout,
+        t,
+        jobCapacity,
+        jobExpiry,
+        tls,
+        allowedHosts,
+        minDataRate);
   }
 
   public ServerConfig withMaxRequestBytes(long n) {
-    return new ServerConfig(bind, port, n, resultTimeout, token, jobCapacity, jobExpiry, tls);
+    return new ServerConfig(
+        bind,
+        port,
+        n,
+        resultTimeout,
+        token,
+        jobCapacity,
+        jobExpiry,
+        tls,
+        allowedHosts,
+        minDataRate);
   }
 
   public ServerConfig withResultTimeout(Duration d) {
-    return new ServerConfig(bind, port, maxRequestBytes, d, token, jobCapacity, jobExpiry, tls);
+    return new ServerConfig(
+        bind,
+        port,
+        maxRequestBytes,
+        d,
+        token,
+        jobCapacity,
+        jobExpiry,
+        tls,
+        allowedHosts,
+        minDataRate);
   }
 
   public ServerConfig withBind(String host) {
     return new ServerConfig(
-        host, port, maxRequestBytes, resultTimeout, token, jobCapacity, jobExpiry, tls);
+        host,
+        port,
+        maxRequestBytes,
+        resultTimeout,
+        token,
+        jobCapacity,
+        jobExpiry,
+        tls,
+        allowedHosts,
+        minDataRate);
   }
 
   public ServerConfig withJobCapacity(int n) {
-    return new ServerConfig(bind, port, maxRequestBytes, resultTimeout, token, n, jobExpiry, tls);
+    return new ServerConfig(
+        bind,
+        port,
+        maxRequestBytes,
+        resultTimeout,
+        token,
+        n,
+        jobExpiry,
+        tls,
+        allowedHosts,
+        minDataRate);
   }
 
   /** Serves HTTPS with this certificate and key; {@code null} for plain HTTP. */
   public ServerConfig withTls(Tls t) {
     return new ServerConfig(
-        bind, port, maxRequestBytes, resultTimeout, token, jobCapacity, jobExpiry, t);
+        bind,
+        port,
+        maxRequestBytes,
+        resultTimeout,
+        token,
+        jobCapacity,
+        jobExpiry,
+        t,
+        allowedHosts,
+        minDataRate);
+  }
+
+  /** Answers requests that name these hosts only ({@code *}: any); {@code null} for the default. */
+  public ServerConfig withAllowedHosts(List<String> hosts) {
+    return new ServerConfig(
+        bind,
+        port,
+        maxRequestBytes,
+        resultTimeout,
+        token,
+        jobCapacity,
+        jobExpiry,
+        tls,
+        hosts,
+        minDataRate);
+  }
+
+  /** Refuses a request whose body arrives slower than this, in bytes a second; 0 for never. */
+  public ServerConfig withMinDataRate(long bytesPerSecond) {
+    return new ServerConfig(
+        bind,
+        port,
+        maxRequestBytes,
+        resultTimeout,
+        token,
+        jobCapacity,
+        jobExpiry,
+        tls,
+        allowedHosts,
+        bytesPerSecond);
   }
 
   public ServerConfig withJobExpiry(Duration d) {
-    return new ServerConfig(bind, port, maxRequestBytes, resultTimeout, token, jobCapacity, d, tls);
+    return new ServerConfig(
+        bind,
+        port,
+        maxRequestBytes,
+        resultTimeout,
+        token,
+        jobCapacity,
+        d,
+        tls,
+        allowedHosts,
+        minDataRate);
   }
 }

@@ -22,6 +22,14 @@ public final class ServerSettings {
       Setting.text("bind", "127.0.0.1", "address to listen on (by default, this machine only)")
           .withLabel("HOST");
 
+  public static final Setting<String> ALLOWED_HOSTS =
+      Setting.text(
+          "allowed-hosts",
+          "HOSTS",
+          "host names requests may name in Host (any port), comma-separated, or *; others get 421. By default the loopback names (localhost, 127.0.0.1, [::1]) when --bind is a loopback address, else any",
+          AllowedHosts::isList,
+          "host names or addresses without ports, separated by commas, or *");
+
   /** The environment variable a token may come from, out of sight of {@code ps}. */
   public static final String TOKEN_VARIABLE = "CONVEYOR_TOKEN";
 
@@ -45,6 +53,12 @@ public final class ServerSettings {
           "tls-key", "PEM", "the certificate's PEM private key, unencrypted; with --tls-cert");
   public static final Setting<Duration> TIMEOUT =
       Setting.seconds("timeout", 30, "seconds a caller waits for its result (504 beyond)");
+  public static final Setting<Integer> MIN_DATA_RATE =
+      Setting.integer(
+          "min-data-rate",
+          1024,
+          0,
+          "the slowest a request body may arrive, in bytes a second: a slower one is cut off (400); 0 for no limit");
   public static final Setting<Integer> JOB_CAPACITY =
       Setting.integer(
           "job-capacity",
@@ -67,11 +81,13 @@ public final class ServerSettings {
           "HTTP server",
           PORT,
           BIND,
+          ALLOWED_HOSTS,
           TOKEN,
           TOKEN_FILE,
           TLS_CERT,
           TLS_KEY,
           TIMEOUT,
+          MIN_DATA_RATE,
           JOB_CAPACITY,
           JOB_EXPIRY,
           DASHBOARD_FROM);
@@ -86,9 +102,11 @@ public final class ServerSettings {
     return ServerConfig.defaults()
         .withPort(s.get(PORT))
         .withBind(s.get(BIND))
+        .withAllowedHosts(AllowedHosts.parse(s.get(ALLOWED_HOSTS)))
         .withToken(token(s, environment))
         .withTls(tls(s))
         .withResultTimeout(s.get(TIMEOUT))
+        .withMinDataRate(s.get(MIN_DATA_RATE))
         .withJobCapacity(s.get(JOB_CAPACITY))
         .withJobExpiry(s.get(JOB_EXPIRY))
         .withMaxRequestBytes(maxBytes);

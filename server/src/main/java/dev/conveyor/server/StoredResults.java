@@ -5,8 +5,6 @@ import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.ErrorCode;
 import dev.conveyor.core.Json;
 import dev.conveyor.core.broker.ResultReader;
-import dev.conveyor.core.image.ImageHeader;
-import dev.conveyor.core.image.ImageLimits;
 import dev.conveyor.core.worker.Fetcher;
 import java.util.Locale;
 import org.slf4j.Logger;
@@ -82,22 +80,21 @@ public final class StoredResults implements AutoCloseable {
     return colon > 0 && !source.substring(0, colon).toLowerCase(Locale.ROOT).equals("file");
   }
 
-  /** A stored result's image and its content type, fetched by its source. */
+  /**
+   * A stored result's image, fetched by its source, and its content type as its bytes say ({@link
+   * GalleryImages}); what the store holds under that key is anyone's upload.
+   *
+   * @throws ConveyorException {@code NOT_FOUND} when the result's image is not kept, or is not an
+   *     image the gallery serves
+   */
   Image image(ClassifyResult r) {
     if (!fetchable(r)) {
       throw new ConveyorException(ErrorCode.NOT_FOUND, "that result's image is not kept");
     }
     byte[] bytes = images.fetch(r.source(), maxImageBytes);
-    String type;
-    try {
-      type =
-          "image/"
-              + ImageHeader.read(bytes, ImageLimits.DEFAULT)
-                  .format()
-                  .name()
-                  .toLowerCase(Locale.ROOT);
-    } catch (ConveyorException e) {
-      type = "application/octet-stream";
+    String type = GalleryImages.contentType(bytes);
+    if (type == null) {
+      throw new ConveyorException(ErrorCode.NOT_FOUND, GalleryImages.NOT_SERVED);
     }
     return new Image(bytes, type);
   }

@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Semaphore;
 import java.util.function.Supplier;
+import org.eclipse.jetty.http.BadMessageException;
 
 /**
  * The images of an upload: multipart files, or one image as the body. Every upload is limited to
@@ -193,6 +194,9 @@ final class Uploads {
     try {
       return parse.get();
     } catch (IllegalStateException e) {
+      if (e.getCause() instanceof BadMessageException unreadable) {
+        throw unreadable; // the body came slower than the minimum data rate: HttpErrors says so
+      }
       // Jetty's MultiPartFormInputStream: "Multipart Mime part … exceeds max filesize" and
       // "Request exceeds maxRequestSize"
       throw tooLarge("the upload is over the limit of %d bytes".formatted(maxBytes));

@@ -58,6 +58,24 @@ class ServerSettingsTest {
   }
 
   @Test
+  void allowedHostsAndTheMinimumDataRateHaveSafeDefaults() {
+    ServerConfig defaults = ServerSettings.config(settings(Map.of()), 1000, Map.of());
+    assertThat(defaults.allowedHosts()).as("decided by --bind").isNull();
+    assertThat(defaults.minDataRate()).isEqualTo(1024);
+    ServerConfig given =
+        ServerSettings.config(
+            settings(Map.of("allowed-hosts", "conveyor.lan, localhost", "min-data-rate", "0")),
+            1000,
+            Map.of());
+    assertThat(given.allowedHosts()).containsExactly("conveyor.lan", "localhost");
+    assertThat(given.minDataRate()).isZero();
+    assertThatThrownBy(() -> settings(Map.of("allowed-hosts", "conveyor.lan:8080")))
+        .hasMessageContaining("allowed-hosts");
+    assertThatThrownBy(() -> settings(Map.of("min-data-rate", "-1")))
+        .hasMessageContaining("min-data-rate");
+  }
+
+  @Test
   void httpsNeedsBothACertificateAndAKeyThatCanBeRead() throws Exception {
     Path cert = Files.writeString(dir.resolve("cert.pem"), "-----BEGIN CERTIFICATE-----\n");
     Path key = Files.writeString(dir.resolve("key.pem"), "-----BEGIN PRIVATE KEY-----\n");
