@@ -64,15 +64,24 @@ public final class Arguments {
   private static final java.util.regex.Pattern USER_INFO =
       java.util.regex.Pattern.compile(
           "^([a-z][a-z0-9+.-]*://)([^/@?#]*)@", java.util.regex.Pattern.CASE_INSENSITIVE);
+
+  /**
+   * Schemes whose clients read a user part without a colon as the password ({@code
+   * redis://secret@host}, as {@code redis-cli} does): it is hidden whole.
+   */
+  private static final java.util.Set<String> BARE_PASSWORD_SCHEMES =
+      java.util.Set.of("redis://", "rediss://");
+
   private static final java.util.regex.Pattern SECRET_PARAM =
       java.util.regex.Pattern.compile(
           "([?&][^=&]*(?:password|secret|token|jaas|credential|key)[^=&]*=)[^&]*",
           java.util.regex.Pattern.CASE_INSENSITIVE);
 
   /**
-   * An address as it may be shown in errors and logs: a password in its user part, and the value of
-   * every query parameter whose name speaks of a password, secret, token, key, credentials or JAAS
-   * configuration, replaced by {@code ***}.
+   * An address as it may be shown in errors and logs: a password in its user part (the whole user
+   * part where a client would read it as a password), and the value of every query parameter whose
+   * name speaks of a password, secret, token, key, credentials or JAAS configuration, replaced by
+   * {@code ***}.
    */
   public static String redact(String uri) {
     if (uri == null) {
@@ -83,7 +92,12 @@ public final class Arguments {
     if (m.find()) {
       String user = m.group(2);
       int colon = user.indexOf(':');
-      String shown = colon < 0 ? user : user.substring(0, colon) + ":***";
+      String shown =
+          colon >= 0
+              ? user.substring(0, colon) + ":***"
+              : BARE_PASSWORD_SCHEMES.contains(m.group(1).toLowerCase(java.util.Locale.ROOT))
+                  ? "***"
+                  : user;
       out = m.group(1) + shown + "@" + uri.substring(m.end());
     }
     return SECRET_PARAM.matcher(out).replaceAll("$1***");

@@ -13,6 +13,8 @@ class RedactTest {
         .isEqualTo("rediss://:***@cache:6380");
     assertThat(Arguments.redact("postgresql://conveyor@db/jobs"))
         .isEqualTo("postgresql://conveyor@db/jobs");
+    // Redis clients read a user part without a colon as the password
+    assertThat(Arguments.redact("redis://hunter2@cache:6379")).isEqualTo("redis://***@cache:6379");
   }
 
   @Test
