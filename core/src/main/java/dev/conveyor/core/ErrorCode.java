@@ -20,11 +20,15 @@ public enum ErrorCode {
    * infinite values.
    */
   BAD_TENSOR(false),
-  /** What an HTTP call names does not exist: a job, a kept image, a model. */
+  /**
+   * What a request names does not exist or may not be had: a job, a kept image, a model; a
+   * reference that is missing, unreadable or not allowed (one answer for all three, so that it
+   * tells nothing of what exists).
+   */
   NOT_FOUND(false),
   /**
-   * The image could not be fetched by its key: no such file or object, or the store refused it
-   * (fetchers retry passing store failures themselves before giving this).
+   * The store holding a referenced image failed, after the fetcher's own retries (5xx, timeouts,
+   * unreachable).
    */
   FETCH_FAILED(false),
   /** The model failed on the batch this image was in. */
@@ -37,6 +41,8 @@ public enum ErrorCode {
   INVALID_SETTING(false),
   /** The caller did not give the token this server needs. */
   UNAUTHORIZED(false),
+  /** The request named a host this server does not answer for ({@code --allowed-hosts}). */
+  MISDIRECTED(false),
   /** The queue is full; try again later. */
   BUSY(true),
   /** No result arrived in time. */

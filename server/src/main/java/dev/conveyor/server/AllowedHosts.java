@@ -1,5 +1,7 @@
 package dev.conveyor.server;
 
+import dev.conveyor.core.ErrorCode;
+
 import io.javalin.config.JavalinConfig;
 import jakarta.servlet.DispatcherType;
 import jakarta.servlet.Filter;
@@ -37,7 +39,7 @@ final class AllowedHosts implements Filter {
   static final String ANY = "*";
 
   /** The 421 answer's error code (a protocol refusal, like Jetty's own, not one of ErrorCode's). */
-  static final String MISDIRECTED = "MISDIRECTED";
+  static final String MISDIRECTED = ErrorCode.MISDIRECTED.name();
 
   private static final String LABEL = "[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?";
   private static final Pattern NAME =
@@ -95,7 +97,7 @@ final class AllowedHosts implements Filter {
     HttpErrors.write(
         (HttpServletRequest) req,
         (HttpServletResponse) res,
-        421,
+        HttpStatus.of(ErrorCode.MISDIRECTED),
         MISDIRECTED,
         "this server does not answer for that host name; its --allowed-hosts setting lists those it"
             + " does");
