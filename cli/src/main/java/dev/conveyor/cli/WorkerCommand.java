@@ -4,9 +4,12 @@ import dev.conveyor.core.broker.Broker;
 import dev.conveyor.core.pipeline.Pipeline;
 import dev.conveyor.core.settings.SettingGroup;
 import dev.conveyor.core.settings.Settings;
+import dev.conveyor.core.worker.Worker;
 import dev.conveyor.pipeline.LocalWorkers;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -55,6 +58,9 @@ final class WorkerCommand implements Callable<Integer>, SettingOptions.Taking {
     return CommandSettings.WORKING;
   }
 
+  /** The exit status when a worker's thread died: {@code EX_SOFTWARE}. */
+  static final int EXIT_WORKER_DIED = 70;
+
   @Override
   public Integer call() throws Exception {
     Broker broker = CommandSettings.broker(spec, from, ProduceCommand.partitions(partitions));
@@ -68,15 +74,28 @@ final class WorkerCommand implements Callable<Integer>, SettingOptions.Taking {
               "conveyor worker: %d worker(s) on %s, model %s%n",
               workers, broker.describe(), pipeline.model().name());
       spec.commandLine().getErr().flush();
+      AtomicBoolean stopping = new AtomicBoolean();
       Thread shutdown =
           new Thread(
               () -> {
+                stopping.set(true);
                 running.close();
                 stopped.countDown();
               },
               "conveyor-shutdown");
       Runtime.getRuntime().addShutdownHook(shutdown);
-      stopped.await();
+      while (!stopped.await(1, TimeUnit.SECONDS)) {
+        if (!stopping.get() && !running.workers().stream().allMatch(Worker::alive)) {
+          // a worker whose threads died takes nothing more: exit, so that a supervisor starts anew
+          spec.commandLine()
+              .getErr()
+              .println(
+                  "conveyor worker: a worker's thread died (the log above says why); exiting so"
+                      + " that a supervisor can start a new one");
+          spec.commandLine().getErr().flush();
+          return EXIT_WORKER_DIED;
+        }
+      }
     }
     return 0;
   }

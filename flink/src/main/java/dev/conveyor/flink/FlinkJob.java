@@ -7,6 +7,7 @@ import dev.conveyor.core.engine.Engine;
 import dev.conveyor.core.engine.JobSettings;
 import dev.conveyor.core.settings.SettingGroup;
 import dev.conveyor.core.settings.Settings;
+import dev.conveyor.core.worker.FetchSettings;
 import dev.conveyor.pipeline.PipelineSettings;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -67,6 +68,15 @@ public final class FlinkJob {
     JobSinks.check(sink);
     Map<String, String> p = new LinkedHashMap<>(settings.given());
     JobSettings.FLINK.settings().forEach(s -> p.remove(s.name()));
+    if (source instanceof JobSources.Folder f) {
+      // the operator named this folder: its files may be read, beside what --fetch-allow allows
+      String allowed =
+          p.getOrDefault(
+              FetchSettings.FETCH_ALLOW.name(), FetchSettings.FETCH_ALLOW.defaultText());
+      p.put(
+          FetchSettings.FETCH_ALLOW.name(),
+          allowed + ",file:" + f.folder().toAbsolutePath().normalize());
+    }
     this.pipeline = p;
     new ClassifyOperator(pipeline); // checks the pipeline's settings
   }

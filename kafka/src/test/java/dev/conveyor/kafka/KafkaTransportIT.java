@@ -23,6 +23,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.junit.jupiter.api.AfterAll;
@@ -438,6 +440,47 @@ class KafkaTransportIT {
     assertThat(r.id()).isEqualTo("by-ref");
     assertThat(r.source()).isEqualTo(image.toString());
     assertThat(r.top().label()).isEqualTo("red");
+  }
+
+  @Test
+  void aReplyToOutsideTheNamespaceOrToNoTopicIsRefusedAndCreatesNothing() throws Exception {
+    KafkaAddress address =
+        KafkaAddress.parse(broker.uri("topic=images-rt&results=results-rt&group=g-rt"));
+    String mine = address.replyPrefix() + "mine";
+    String missing = address.replyPrefix() + "never-made";
+    try (Admin admin = Admin.create(address.properties())) {
+      admin.createTopics(List.of(new NewTopic(mine, 1, (short) 1))).all().get();
+    }
+    worker(address, new MeanColourClassifier(32, 32));
+    Map<String, String> replyTo =
+        Map.of("own", mine, "queue", address.topic(), "other", "another-app", "none", missing);
+    Properties p = KafkaRequests.producerProperties(address);
+    try (var producer = new org.apache.kafka.clients.producer.KafkaProducer<String, byte[]>(p)) {
+      for (Map.Entry<String, String> e : replyTo.entrySet()) {
+        var record =
+            new org.apache.kafka.clients.producer.ProducerRecord<String, byte[]>(
+                address.topic(), e.getKey(), TestImages.bytes("palette-blue.png"));
+        record.headers().add(Records.REPLY_TO, e.getValue().getBytes(StandardCharsets.UTF_8));
+        producer.send(record).get();
+      }
+    }
+    Map<String, ClassifyResult> byId = new HashMap<>();
+    for (ConsumerRecord<String, byte[]> r :
+        readAll(address, address.results(), replyTo.size(), Duration.ofSeconds(60))) {
+      byId.put(
+          r.key(), Json.read(new String(r.value(), StandardCharsets.UTF_8), ClassifyResult.class));
+    }
+    assertThat(byId.get("own").top().label()).isEqualTo("blue");
+    for (String refused : List.of("queue", "other", "none")) {
+      assertThat(byId.get(refused).error().code()).as(refused).isEqualTo(ErrorCode.BAD_REQUEST);
+      assertThat(byId.get(refused).error().message()).as(refused).contains("reply-to");
+    }
+    assertThat(readAll(address, mine, 1, Duration.ofSeconds(30))).hasSize(1);
+    try (Admin admin = Admin.create(address.properties())) {
+      assertThat(admin.listTopics().names().get())
+          .as("no topic made for a request")
+          .doesNotContain(missing, "another-app");
+    }
   }
 
   @Test

@@ -48,16 +48,21 @@ public record RedisAddress(
     Layout tensorLayout,
     Path ca) {
 
-  /** The reply namespace, checked not to hold the queue's, results' or dead letters' keys. */
+  /**
+   * The reply namespace, checked to share no key with the worker's own: the queue and the keys
+   * named after it ({@code images:processing:…}, {@code images:deliveries}), the results stream,
+   * the dead letters, and the result keys.
+   */
   private static String replyPrefix(Settings s) {
     String prefix = s.get(RedisSettings.REPLY_PREFIX);
     for (var key :
         java.util.List.of(RedisSettings.IMAGES, RedisSettings.RESULTS, RedisSettings.DEAD_LETTER)) {
-      if (s.get(key).startsWith(prefix)) {
+      String own = s.get(key);
+      if (own.startsWith(prefix) || prefix.startsWith(own)) {
         throw new ConveyorException(
             ErrorCode.INVALID_SETTING,
-            "reply-prefix '%s' would let requests name the %s key '%s': give reply-prefix a namespace of its own"
-                .formatted(prefix, key.name(), s.get(key)));
+            "reply-prefix '%s' would let requests name the %s key '%s' or keys named after it: give reply-prefix a namespace of its own"
+                .formatted(prefix, key.name(), own));
       }
     }
     String results = s.get(RedisSettings.RESULT_PREFIX);
@@ -67,7 +72,32 @@ public record RedisAddress(
           "reply-prefix '%s' and result-prefix '%s' overlap: a request's id could name a reply list"
               .formatted(prefix, results));
     }
+    for (var key :
+        java.util.List.of(RedisSettings.IMAGES, RedisSettings.RESULTS, RedisSettings.DEAD_LETTER)) {
+      if (!results.isEmpty() && s.get(key).startsWith(results)) {
+        throw new ConveyorException(
+            ErrorCode.INVALID_SETTING,
+            "result-prefix '%s' covers the %s key '%s': a request's id could name it"
+                .formatted(results, key.name(), s.get(key)));
+      }
+    }
     return prefix;
+  }
+
+  /**
+   * Whether a result may be stored at {@code key} ({@code result-prefix + id}, the id being the
+   * producer's): not in the reply namespace, and none of the worker's own keys (the queue, the keys
+   * named after it, the results stream, the dead letters). With an empty {@code result-prefix}
+   * (seed 003's contract) the id alone is the key, so this is what keeps a producer from naming
+   * them.
+   */
+  public boolean resultKeyAllowed(String key) {
+    return !key.isEmpty()
+        && !key.startsWith(replyPrefix)
+        && !key.equals(images)
+        && !key.startsWith(images + ":")
+        && !key.equals(results)
+        && !key.equals(deadLetter);
   }
 
   /**

@@ -15,7 +15,6 @@ import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.async.RedisAsyncCommands;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -53,22 +52,25 @@ public final class RedisResultSink implements ResultSink {
           value, keyValue, status = ARGV[7], ARGV[8], 2
         end
       end
+      local keyFree = false
       if KEYS[1] ~= '' then
         local t = redis.call('TYPE', KEYS[1]).ok
-        if t == 'none' or t == 'string' then
-          redis.call('SET', KEYS[1], keyValue, 'EX', ARGV[2])
-        elseif status == 0 then
+        keyFree = t == 'none' or t == 'string'
+        if not keyFree and status == 0 then
           status = 1
         end
-      end
-      if KEYS[3] and status ~= 2 then
-        redis.call('RPUSH', KEYS[3], value)
-        redis.call('EXPIRE', KEYS[3], ARGV[2])
       end
       if ARGV[1] == 'pubsub' then
         redis.call('PUBLISH', ARGV[9], value)
       else
         redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*', 'id', ARGV[4], 'result', value)
+      end
+      if keyFree then
+        redis.call('SET', KEYS[1], keyValue, 'EX', ARGV[2])
+      end
+      if KEYS[3] and status ~= 2 then
+        redis.call('RPUSH', KEYS[3], value)
+        redis.call('EXPIRE', KEYS[3], ARGV[2])
       end
       return status
       """;
@@ -122,36 +124,37 @@ public final class RedisResultSink implements ResultSink {
               keyValue(wrongType),
               stream));
     }
-    if (!LettuceFutures.awaitAll(
-        address.uri().getTimeout().toMillis(),
-        TimeUnit.MILLISECONDS,
-        pending.toArray(RedisFuture[]::new))) {
+    boolean done;
+    try {
+      done =
+          LettuceFutures.awaitAll(
+              address.uri().getTimeout().toMillis(),
+              TimeUnit.MILLISECONDS,
+              pending.toArray(RedisFuture[]::new));
+    } catch (RuntimeException refused) {
+      throw new ConveyorException(
+          ErrorCode.INTERNAL, "Redis refused a result: " + refused.getMessage(), refused);
+    }
+    if (!done) {
       throw new ConveyorException(ErrorCode.TIMEOUT, "Redis did not store the results in time");
     }
     for (int i = 0; i < pending.size(); i++) {
-      long status;
-      try {
-        status = pending.get(i).get();
-      } catch (ExecutionException e) {
-        throw new ConveyorException(
-            ErrorCode.INTERNAL,
-            "Redis refused a result: " + e.getCause().getMessage(),
-            e.getCause());
-      }
+      long status = pending.get(i).get();
       if (status == 1) {
         LOG.warn(
-            "request {}: its result key holds another type of value; the result went to {} only",
+            "request {} of the batch: its result key holds another type of value, or is one of"
+                + " the worker's own; the result went to {} only",
             i,
             address.results());
       } else if (status == 2) {
-        LOG.warn("request {}: its reply_to is not a list; it was answered BAD_REQUEST", i);
+        LOG.warn("request {} of the batch: its reply_to is not a list; answered BAD_REQUEST", i);
       }
     }
   }
 
-  /** The result key, or none when it would lie in the reply namespace. */
+  /** The result key, or none when it would name a reply list or one of the worker's own keys. */
   private byte[] key(String resultKey) {
-    return resultKey.startsWith(address.replyPrefix()) ? NO_KEY : RequestCodec.bytes(resultKey);
+    return address.resultKeyAllowed(resultKey) ? RequestCodec.bytes(resultKey) : NO_KEY;
   }
 
   private byte[] keyValue(ClassifyResult result) {

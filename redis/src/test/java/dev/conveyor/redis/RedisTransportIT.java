@@ -390,6 +390,38 @@ class RedisTransportIT {
   }
 
   @Test
+  void inSeed003sContractAnIdCannotNameTheWorkersOwnKeys() throws Exception {
+    // seed 003's result keys are the bare ids a producer chooses
+    RedisServer server = redis(false);
+    RedisAddress address = RedisAddress.parse(server.uri("profile=seed003"));
+    worker(address, new MeanColourClassifier(32, 32), 4);
+    byte[] blue = TestImages.bytes("palette-blue.png");
+    List<String> hostile =
+        List.of("image_queue", "image_queue:deliveries", "conveyor:dead", "conveyor:results");
+    try (RedisRequests producer = new RedisBroker(address).producer()) {
+      for (String id : hostile) {
+        producer.send(
+            new ImageRequest(id, id, blue, null, null, System.nanoTime()), Duration.ofSeconds(5));
+      }
+      producer.send(
+          new ImageRequest("after", "after", blue, null, null, System.nanoTime()),
+          Duration.ofSeconds(5));
+    }
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (server.cli("GET", "after").stream().noneMatch(l -> l.contains("blue"))) {
+      assertThat(System.nanoTime()).as("the request after them is answered").isLessThan(deadline);
+      Thread.sleep(50);
+    }
+    assertThat(server.cli("TYPE", "image_queue").get(0)).isIn("none", "list");
+    assertThat(server.cli("TYPE", "image_queue:deliveries").get(0)).isIn("none", "hash");
+    assertThat(server.cli("TYPE", "conveyor:dead").get(0)).isIn("none", "stream");
+    assertThat(server.cli("TYPE", "conveyor:results").get(0)).isEqualTo("stream");
+    assertThat(server.cli("XLEN", "conveyor:results").get(0))
+        .as("every result is still in the results stream")
+        .isEqualTo("5");
+  }
+
+  @Test
   void redisRestartedMidRunLosesNothing() throws Exception {
     RedisServer server = redis(true);
     RedisAddress address = RedisAddress.parse(server.uri("mode=list"));

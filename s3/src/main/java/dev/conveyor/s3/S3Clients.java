@@ -26,6 +26,10 @@ final class S3Clients {
             .overrideConfiguration(
                 ClientOverrideConfiguration.builder()
                     .retryStrategy(r -> r.maxAttempts(settings.get(FetchSettings.FETCH_ATTEMPTS)))
+                    // a whole fetch, retries included, within --fetch-timeout: a stalled store
+                    // frees the fetch thread instead of holding it
+                    .apiCallTimeout(
+                        java.time.Duration.ofSeconds(settings.get(FetchSettings.FETCH_TIMEOUT)))
                     .build());
     String endpoint = settings.get(FetchSettings.S3_ENDPOINT);
     if (endpoint != null) {

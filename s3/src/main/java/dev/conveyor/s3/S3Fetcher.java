@@ -36,7 +36,12 @@ final class S3Fetcher implements Fetcher, AutoCloseable {
 
   @Override
   public byte[] fetch(String key, long maxBytes) {
-    S3Location at = S3Location.parse(key);
+    S3Location at;
+    try {
+      at = S3Location.parse(key);
+    } catch (ConveyorException notABucket) {
+      throw FetchAllow.denied(); // one answer: the reference's text is not repeated
+    }
     try (ResponseInputStream<GetObjectResponse> in =
         s3.getObject(GetObjectRequest.builder().bucket(at.bucket()).key(at.key()).build())) {
       Long length = in.response().contentLength();
@@ -54,7 +59,8 @@ final class S3Fetcher implements Fetcher, AutoCloseable {
     } catch (NoSuchKeyException | NoSuchBucketException e) {
       throw FetchAllow.denied();
     } catch (S3Exception e) {
-      if (e.statusCode() == 404 || e.statusCode() == 403) {
+      // 403 AccessDenied is also S3's answer for a missing key to a reader that may not list
+      if (e.statusCode() == 404 || (e.statusCode() == 403 && "AccessDenied".equals(errorCode(e)))) {
         throw FetchAllow.denied();
       }
       LOG.warn("the store failed a fetch: HTTP {} {}", e.statusCode(), errorCode(e));

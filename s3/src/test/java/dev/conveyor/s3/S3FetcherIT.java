@@ -8,6 +8,7 @@ import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.ErrorCode;
 import dev.conveyor.core.settings.Settings;
 import dev.conveyor.core.testing.TestImages;
+import dev.conveyor.core.worker.FetchAllow;
 import dev.conveyor.core.worker.FetchSettings;
 import dev.conveyor.core.worker.Fetchers;
 import java.net.InetSocketAddress;
@@ -60,13 +61,29 @@ class S3FetcherIT {
       assertThatThrownBy(() -> f.fetch("s3://images/cats/none.png", 1_000_000))
           .isInstanceOfSatisfying(
               ConveyorException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.NOT_FOUND))
-          .hasMessage("no such object: s3://images/cats/none.png");
+          .hasMessage(FetchAllow.DENIED_MESSAGE);
       assertThatThrownBy(() -> f.fetch("s3://no-such-bucket/x.png", 1_000_000))
           .isInstanceOfSatisfying(
               ConveyorException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.NOT_FOUND));
-      // local paths still go to the file fetcher
+      // a reference outside --fetch-allow gets the same answer as a missing object
+      assertThatThrownBy(() -> f.fetch("s3://images/../other/x.png", 1_000_000))
+          .hasMessage(FetchAllow.DENIED_MESSAGE);
+      assertThatThrownBy(() -> f.fetch("s3://Not_A_Bucket/x.png", 1_000_000))
+          .hasMessage(FetchAllow.DENIED_MESSAGE);
+      // local paths are not fetched unless a folder is allowed
+      String local = TestImages.folder().resolve("yellow.bmp").toString();
+      assertThatThrownBy(() -> f.fetch(local, 1_000_000)).hasMessage(FetchAllow.DENIED_MESSAGE);
+    }
+    Map<String, String> withFolder = new java.util.HashMap<>(server.settings());
+    withFolder.put("fetch-allow", "s3://images/cats/,file:" + TestImages.folder());
+    try (Fetchers f = fetchers(withFolder)) {
       assertThat(f.fetch(TestImages.folder().resolve("yellow.bmp").toString(), 1_000_000))
           .isEqualTo(TestImages.bytes("yellow.bmp"));
+      assertThat(f.fetch("S3://images/cats/palette-blue.png", 1_000_000))
+          .isEqualTo(TestImages.bytes("palette-blue.png"));
+      assertThatThrownBy(() -> f.fetch("s3://images/big.jpg", 1_000_000))
+          .as("outside the allowed prefix")
+          .hasMessage(FetchAllow.DENIED_MESSAGE);
     }
   }
 
@@ -76,7 +93,8 @@ class S3FetcherIT {
       assertThatThrownBy(() -> f.fetch("s3://images/big.jpg", 100_000))
           .isInstanceOfSatisfying(
               ConveyorException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.TOO_LARGE))
-          .hasMessageContaining("300000 bytes, over the limit of 100000 bytes");
+          .hasMessageContaining("over the limit of 100000 bytes")
+          .hasMessageNotContaining("300000");
     }
   }
 

@@ -1,7 +1,6 @@
 package dev.conveyor.server;
 
 import dev.conveyor.core.ErrorCode;
-
 import io.javalin.config.JavalinConfig;
 import jakarta.servlet.DispatcherType;
 import jakarta.servlet.Filter;

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.ErrorCode;
@@ -15,14 +16,18 @@ import java.util.List;
 
 /**
  * The JSON header of a KServe v2 request, read as a stream: everything but the inputs' {@code data}
- * as a tree of nodes, and each input's {@code data} apart, its numbers straight into one float
- * array (4 bytes a number, where a tree would hold an object each) or its strings in a list. A
- * request's JSON then takes memory in proportion to its bytes, whatever it holds.
+ * as a tree of at most {@link #MAX_VALUES} values (names, datatypes, shapes, parameters: a real
+ * request has a few dozen), and each input's {@code data} apart, its numbers straight into one
+ * float array (4 bytes a number, where a tree would hold an object each) or at most {@code
+ * maxItems} strings. A request's JSON then takes memory in proportion to its bytes, whatever it
+ * holds.
  *
  * @param request the header without the inputs' {@code data}
  * @param data each input's {@code data}, by the input's position
  */
 record KServeHeader(JsonNode request, List<KServeHeader.Data> data) {
+  /** The most values the header may hold besides the inputs' data. */
+  static final int MAX_VALUES = 10_000;
 
   /**
    * One input's {@code data}, flattened in row-major order.
@@ -36,8 +41,12 @@ record KServeHeader(JsonNode request, List<KServeHeader.Data> data) {
   record Data(float[] numbers, int count, boolean allBytes, List<String> strings, boolean other) {
     static final Data NONE = new Data(new float[0], 0, true, null, false);
 
-    /** Reads the value at the parser's current token, nested arrays flattened. */
-    static Data read(JsonParser p) throws IOException {
+    /**
+     * Reads the value at the parser's current token, nested arrays flattened.
+     *
+     * @param maxStrings the most strings (encoded images) it may hold
+     */
+    static Data read(JsonParser p, int maxStrings) throws IOException {
       float[] numbers = new float[16];
       int count = 0;
       boolean allBytes = true;
@@ -60,6 +69,9 @@ record KServeHeader(JsonNode request, List<KServeHeader.Data> data) {
           case VALUE_STRING -> {
             if (strings == null) {
               strings = new ArrayList<>();
+            }
+            if (strings.size() == maxStrings) {
+              throw bad("a request carries at most %d images".formatted(maxStrings));
             }
             strings.add(p.getText());
           }
@@ -89,9 +101,11 @@ record KServeHeader(JsonNode request, List<KServeHeader.Data> data) {
   /**
    * Reads the first {@code length} bytes of {@code body} as a request's JSON object.
    *
+   * @param maxItems the most images an input's {@code data} may hold
    * @throws ConveyorException {@code BAD_REQUEST} for anything else, saying where, never what
    */
-  static KServeHeader read(byte[] body, int length) {
+  static KServeHeader read(byte[] body, int length, int maxItems) {
+    int[] budget = {MAX_VALUES};
     try (JsonParser p = Json.mapper().getFactory().createParser(body, 0, length)) {
       if (p.nextToken() != JsonToken.START_OBJECT) {
         throw bad("the request is a JSON object");
@@ -106,7 +120,7 @@ record KServeHeader(JsonNode request, List<KServeHeader.Data> data) {
           data = new ArrayList<>();
           while (p.nextToken() != JsonToken.END_ARRAY) {
             if (p.currentToken() != JsonToken.START_OBJECT) {
-              inputs.add(tree(p));
+              inputs.add(tree(p, budget));
               data.add(Data.NONE);
               continue;
             }
@@ -116,15 +130,15 @@ record KServeHeader(JsonNode request, List<KServeHeader.Data> data) {
               String field = p.currentName();
               p.nextToken();
               if ("data".equals(field)) {
-                d = Data.read(p);
+                d = Data.read(p, maxItems);
               } else {
-                input.set(field, tree(p));
+                input.set(field, tree(p, budget));
               }
             }
             data.add(d);
           }
         } else {
-          root.set(name, tree(p));
+          root.set(name, tree(p, budget));
         }
       }
       if (p.currentToken() != JsonToken.END_OBJECT || p.nextToken() != null) {
@@ -136,9 +150,44 @@ record KServeHeader(JsonNode request, List<KServeHeader.Data> data) {
     }
   }
 
-  private static JsonNode tree(JsonParser p) throws IOException {
-    JsonNode node = Json.mapper().readTree(p);
-    return node != null ? node : Json.mapper().nullNode();
+  /**
+   * The value at the parser's current token as a tree, counting each value against {@code budget}:
+   * a header of more values than a request needs is refused before it is held.
+   */
+  private static JsonNode tree(JsonParser p, int[] budget) throws IOException {
+    if (--budget[0] < 0) {
+      throw bad(
+          "the request's header holds over %d values besides the inputs' data"
+              .formatted(MAX_VALUES));
+    }
+    JsonNodeFactory nodes = Json.mapper().getNodeFactory();
+    return switch (p.currentToken()) {
+      case START_OBJECT -> {
+        ObjectNode o = nodes.objectNode();
+        while (p.nextToken() == JsonToken.FIELD_NAME) {
+          String name = p.currentName();
+          p.nextToken();
+          o.set(name, tree(p, budget));
+        }
+        yield o;
+      }
+      case START_ARRAY -> {
+        ArrayNode a = nodes.arrayNode();
+        while (p.nextToken() != JsonToken.END_ARRAY) {
+          a.add(tree(p, budget));
+        }
+        yield a;
+      }
+      case VALUE_STRING -> nodes.textNode(p.getText());
+      case VALUE_NUMBER_INT ->
+          p.getNumberType() == JsonParser.NumberType.BIG_INTEGER
+              ? nodes.numberNode(p.getBigIntegerValue())
+              : nodes.numberNode(p.getLongValue());
+      case VALUE_NUMBER_FLOAT -> nodes.numberNode(p.getDoubleValue());
+      case VALUE_TRUE -> nodes.booleanNode(true);
+      case VALUE_FALSE -> nodes.booleanNode(false);
+      default -> nodes.nullNode();
+    };
   }
 
   private static ConveyorException bad(String message) {

@@ -84,7 +84,7 @@ record KServeInputs(
         throw bad(KServeV2.BINARY_HEADER + " must be the JSON header's length, at most the body's");
       }
     }
-    KServeHeader header = KServeHeader.read(body, jsonLength);
+    KServeHeader header = KServeHeader.read(body, jsonLength, limits.maxItems());
     JsonNode request = header.request();
     if (!request.path("inputs").isArray() || request.path("inputs").isEmpty()) {
       throw bad(
@@ -245,11 +245,6 @@ record KServeInputs(
       throw tensor(
           "each tensor item has %d elements; the model's input has %d (%s)"
               .formatted(perItem, want, describe(limits.itemShape())));
-    }
-    if (total > body.length) {
-      throw tensor(
-          "a tensor of this shape needs %d bytes, more than the request's %d"
-              .formatted(total, body.length));
     }
     byte[] all;
     if (input.path("parameters").has("binary_data_size")) {

@@ -84,6 +84,7 @@ class ErrorStatusTest {
             404, List.of(ErrorCode.NOT_FOUND),
             413, List.of(ErrorCode.TOO_LARGE),
             415, List.of(ErrorCode.UNSUPPORTED_FORMAT),
+            421, List.of(ErrorCode.MISDIRECTED),
             429, List.of(ErrorCode.BUSY),
             500, List.of(ErrorCode.INTERNAL, ErrorCode.INFERENCE_FAILED, ErrorCode.DEAD_LETTER),
             503, List.of(ErrorCode.UNAVAILABLE),

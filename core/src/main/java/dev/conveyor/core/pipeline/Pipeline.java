@@ -267,8 +267,9 @@ public final class Pipeline implements AutoCloseable {
 
   /**
    * The bytes of request {@code i}: its own, or fetched by key, waiting at most the fetcher's
-   * timeout. A fetch that times out or fails in any other way than with the fetcher's own errors is
-   * {@link FetchAllow#denied()}: the answer says nothing of what the reference named.
+   * timeout ({@code FETCH_FAILED} beyond it). A fetch that fails in any other way than with the
+   * fetcher's own errors is {@link FetchAllow#denied()}: the answer says nothing of what the
+   * reference named.
    */
   private byte[] bytes(Batch batch, int i, ImageRequest request) {
     if (request.hasBytes()) {
@@ -288,9 +289,12 @@ public final class Pipeline implements AutoCloseable {
       LOG.warn("fetching a reference failed: {}", e.getCause().toString());
       throw FetchAllow.denied();
     } catch (TimeoutException e) {
+      // only an allowed reference is fetched at all: saying it was slow tells nothing more
       started.cancel(true);
       LOG.warn("fetching a reference took over {}", fetcher.timeout());
-      throw FetchAllow.denied();
+      throw new ConveyorException(
+          ErrorCode.FETCH_FAILED,
+          "fetching the image took over %d s".formatted(fetcher.timeout().toSeconds()));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new ConveyorException(ErrorCode.FETCH_FAILED, "interrupted while fetching");

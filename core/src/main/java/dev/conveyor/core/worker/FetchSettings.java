@@ -27,7 +27,7 @@ public final class FetchSettings {
           "fetch-timeout",
           30,
           1,
-          "seconds a worker waits for one referenced image (a file or an object) before answering it NOT_FOUND");
+          "seconds a worker waits for one referenced image (a file or an object, retries included) before its FETCH_FAILED result");
   public static final Setting<String> S3_ENDPOINT =
       Setting.text(
               "s3-endpoint",

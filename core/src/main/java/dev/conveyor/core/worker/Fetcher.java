@@ -15,7 +15,7 @@ public interface Fetcher {
    */
   byte[] fetch(String key, long maxBytes);
 
-  /** How long the pipeline waits for one fetch before the request's {@code NOT_FOUND}. */
+  /** How long the pipeline waits for one fetch before the request's {@code FETCH_FAILED}. */
   default Duration timeout() {
     return Duration.ofSeconds(30);
   }

@@ -76,7 +76,8 @@ public final class Fetchers implements Fetcher, AutoCloseable {
       LOG.debug("refused a {}:// reference outside --fetch-allow", scheme);
       throw FetchAllow.denied();
     }
-    return open.computeIfAbsent(scheme, this::openFor).fetch(key, maxBytes);
+    // the provider sees the reference as the rule matched it: its scheme in lower case
+    return open.computeIfAbsent(scheme, this::openFor).fetch(scheme + "://" + rest, maxBytes);
   }
 
   /**
