@@ -55,8 +55,8 @@ final class JobEndpoints {
     if (result == null) {
       throw new ConveyorException(
           ErrorCode.NOT_FOUND,
-          "no job %s (unknown, or collected more than %s after it was made)"
-              .formatted(id, expiry.toString().substring(2).toLowerCase()));
+          "no such job (unknown, or collected more than %s after it was made)"
+              .formatted(expiry.toString().substring(2).toLowerCase()));
     }
     if (!result.isDone()) {
       ctx.status(202).json(Json.mapper().createObjectNode().put("id", id).put("status", "pending"));

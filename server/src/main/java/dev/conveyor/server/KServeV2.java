@@ -243,8 +243,7 @@ final class KServeV2 {
     String name = ctx.pathParam("name");
     if (!name.equals(classify.model())) {
       throw new ConveyorException(
-          ErrorCode.NOT_FOUND,
-          "no model '" + name + "' here; this server serves '" + classify.model() + "'");
+          ErrorCode.NOT_FOUND, "no such model here; this server serves '" + classify.model() + "'");
     }
     return name;
   }

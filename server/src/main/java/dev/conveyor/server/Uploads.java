@@ -203,15 +203,13 @@ final class Uploads {
     } catch (ConveyorException e) {
       throw e;
     } catch (Exception e) { // the parser's IOException comes through Javalin unchecked
-      throw new ConveyorException(
-          ErrorCode.BAD_REQUEST, "the multipart body cannot be read: " + e.getMessage());
+      throw new ConveyorException(ErrorCode.BAD_REQUEST, "the multipart body cannot be read");
     }
   }
 
   private ImageRequest request(Context ctx, UploadedFile file) {
     if (file.size() > maxBytes) {
-      throw tooLarge(
-          "%s is %d bytes, over the limit of %d".formatted(file.filename(), file.size(), maxBytes));
+      throw tooLarge("an uploaded file is over the limit of %d bytes".formatted(maxBytes));
     }
     hold(ctx, file.size());
     try (InputStream in = file.content()) {
