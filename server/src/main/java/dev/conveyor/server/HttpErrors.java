@@ -50,10 +50,7 @@ final class HttpErrors {
     if (t instanceof ConveyorException known) {
       e = known;
     } else if (t instanceof BadMessageException bad) {
-      // Jetty could not read the request: its body came slower than --min-data-rate, …
-      e =
-          new ConveyorException(
-              ErrorCode.BAD_REQUEST, "the request cannot be read: " + bad.getReason());
+      e = unreadable(bad);
     } else {
       LOG.error("{} {} failed", ctx.method(), ctx.path(), t);
       e =
@@ -70,6 +67,20 @@ final class HttpErrors {
   }
 
   /** An error's JSON for a request to {@code path}: Conveyor's, or KServe's under /v2/models. */
+  /**
+   * What Jetty's refusal to read a request means for the caller, in Conveyor's words: its reason
+   * may quote the request's bytes (a multipart parser's "Illegal character …"), so it is never
+   * repeated; only a body that came slower than {@code --min-data-rate} is named as such.
+   */
+  static ConveyorException unreadable(BadMessageException bad) {
+    boolean slow = bad.getReason() != null && bad.getReason().contains("data rate");
+    return new ConveyorException(
+        ErrorCode.BAD_REQUEST,
+        slow
+            ? "the request's body came slower than the minimum data rate (--min-data-rate)"
+            : "the request cannot be read");
+  }
+
   static ObjectNode body(String path, String code, String message) {
     ObjectNode body = Json.mapper().createObjectNode();
     if (path != null && path.startsWith("/v2/models")) {

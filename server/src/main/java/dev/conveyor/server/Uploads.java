@@ -195,7 +195,8 @@ final class Uploads {
       return parse.get();
     } catch (IllegalStateException e) {
       if (e.getCause() instanceof BadMessageException unreadable) {
-        throw unreadable; // the body came slower than the minimum data rate: HttpErrors says so
+        // a body slower than the minimum data rate, or one Jetty's parser cannot read
+        throw HttpErrors.unreadable(unreadable);
       }
       // Jetty's MultiPartFormInputStream: "Multipart Mime part … exceeds max filesize" and
       // "Request exceeds maxRequestSize"
