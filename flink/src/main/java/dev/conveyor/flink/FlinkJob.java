@@ -71,8 +71,7 @@ public final class FlinkJob {
     if (source instanceof JobSources.Folder f) {
       // the operator named this folder: its files may be read, beside what --fetch-allow allows
       String allowed =
-          p.getOrDefault(
-              FetchSettings.FETCH_ALLOW.name(), FetchSettings.FETCH_ALLOW.defaultText());
+          p.getOrDefault(FetchSettings.FETCH_ALLOW.name(), FetchSettings.FETCH_ALLOW.defaultText());
       p.put(
           FetchSettings.FETCH_ALLOW.name(),
           allowed + ",file:" + f.folder().toAbsolutePath().normalize());
