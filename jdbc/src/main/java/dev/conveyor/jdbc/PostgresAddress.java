@@ -3,16 +3,12 @@ package dev.conveyor.jdbc;
 import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.ErrorCode;
 import dev.conveyor.core.settings.Arguments;
+import dev.conveyor.core.settings.SecretFiles;
 import dev.conveyor.core.settings.Settings;
-import java.io.IOException;
-import java.io.InputStream;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.net.URLDecoder;
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -38,9 +34,6 @@ record PostgresAddress(
     int maxDeliveries,
     long maxLength,
     int pool) {
-
-  /** Files longer than this are not password files: reading stops before holding more. */
-  private static final int MAX_FILE_BYTES = 64 * 1024;
 
   static boolean handles(String uri) {
     return uri.startsWith("postgresql://") || uri.startsWith("postgres://");
@@ -120,39 +113,10 @@ record PostgresAddress(
       return inline;
     }
     if (file != null) {
-      return firstLine(file);
+      return SecretFiles.firstLine(file, "the PostgreSQL URI's password-file");
     }
     String variable = environment.get("PGPASSWORD");
     return variable == null || variable.isEmpty() ? null : variable;
-  }
-
-  /** The file's first line, without its line break; the errors name the file, never its text. */
-  private static String firstLine(Path file) {
-    byte[] bytes;
-    try (InputStream in = Files.newInputStream(file)) {
-      bytes = in.readNBytes(MAX_FILE_BYTES + 1);
-    } catch (IOException e) {
-      throw badFile(file, "cannot be read (" + e.getClass().getSimpleName() + ")");
-    }
-    if (bytes.length > MAX_FILE_BYTES) {
-      throw badFile(file, "is over 64 KiB: not a password file");
-    }
-    String text;
-    try {
-      text = StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(bytes)).toString();
-    } catch (CharacterCodingException e) {
-      throw badFile(file, "is not UTF-8 text");
-    }
-    String line = text.lines().findFirst().orElse("");
-    if (line.isEmpty()) {
-      throw badFile(file, "has an empty first line");
-    }
-    return line;
-  }
-
-  private static ConveyorException badFile(Path file, String why) {
-    return new ConveyorException(
-        ErrorCode.INVALID_SETTING, "the PostgreSQL URI's password-file " + file + " " + why);
   }
 
   private static String decode(String s) {

@@ -2,12 +2,7 @@ package dev.conveyor.kafka;
 
 import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.ErrorCode;
-import java.io.IOException;
-import java.io.InputStream;
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
+import dev.conveyor.core.settings.SecretFiles;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -26,8 +21,8 @@ final class KafkaJaas {
 
   static final String PROPERTY = "sasl.jaas.config";
 
-  /** Files longer than this are not JAAS configurations: reading stops before holding more. */
-  private static final int MAX_BYTES = 64 * 1024;
+  /** What names the file, in errors. */
+  private static final String SETTING = "the Kafka URI's sasl-jaas-file";
 
   /** A JAAS file's one section, as {@code java.security.auth.login.config} files have it. */
   private static final Pattern SECTION =
@@ -73,31 +68,12 @@ final class KafkaJaas {
 
   /** The file's JAAS configuration, unwrapped from its section if it has one. */
   static String read(Path file) {
-    byte[] bytes;
-    try (InputStream in = Files.newInputStream(file)) {
-      bytes = in.readNBytes(MAX_BYTES + 1);
-    } catch (IOException e) {
-      throw failed(file, "cannot be read (" + e.getClass().getSimpleName() + ")");
-    }
-    if (bytes.length > MAX_BYTES) {
-      throw failed(file, "is over 64 KiB: not a JAAS configuration");
-    }
-    String text;
-    try {
-      text = StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(bytes)).toString();
-    } catch (CharacterCodingException e) {
-      throw failed(file, "is not UTF-8 text");
-    }
+    String text = SecretFiles.text(file, SETTING, "a JAAS configuration");
     Matcher section = SECTION.matcher(text);
     String jaas = (section.matches() ? section.group(1) : text).strip();
     if (jaas.isEmpty()) {
-      throw failed(file, "is empty");
+      throw SecretFiles.failed(SETTING, file, "is empty");
     }
     return jaas;
-  }
-
-  private static ConveyorException failed(Path file, String why) {
-    return new ConveyorException(
-        ErrorCode.INVALID_SETTING, "the Kafka URI's sasl-jaas-file " + file + " " + why);
   }
 }

@@ -2,15 +2,11 @@ package dev.conveyor.redis;
 
 import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.ErrorCode;
+import dev.conveyor.core.settings.SecretFiles;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.StaticCredentialsProvider;
-import java.io.IOException;
-import java.io.InputStream;
 import java.net.URLDecoder;
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.regex.Matcher;
@@ -25,9 +21,6 @@ import java.util.regex.Pattern;
 final class RedisPassword {
   /** The environment variable a password may come from. */
   static final String VARIABLE = "CONVEYOR_REDIS_PASSWORD";
-
-  /** Files longer than this are not password files: reading stops before holding more. */
-  private static final int MAX_BYTES = 64 * 1024;
 
   private static final Pattern USER_INFO =
       Pattern.compile("^[a-z]+://([^/@?#]*)@", Pattern.CASE_INSENSITIVE);
@@ -62,31 +55,7 @@ final class RedisPassword {
 
   /** The file's first line, without its line break; the errors name the file, never its text. */
   static String firstLine(Path file) {
-    byte[] bytes;
-    try (InputStream in = Files.newInputStream(file)) {
-      bytes = in.readNBytes(MAX_BYTES + 1);
-    } catch (IOException e) {
-      throw failed(file, "cannot be read (" + e.getClass().getSimpleName() + ")");
-    }
-    if (bytes.length > MAX_BYTES) {
-      throw failed(file, "is over 64 KiB: not a password file");
-    }
-    String text;
-    try {
-      text = StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(bytes)).toString();
-    } catch (CharacterCodingException e) {
-      throw failed(file, "is not UTF-8 text");
-    }
-    String line = text.lines().findFirst().orElse("");
-    if (line.isEmpty()) {
-      throw failed(file, "has an empty first line");
-    }
-    return line;
-  }
-
-  private static ConveyorException failed(Path file, String why) {
-    return new ConveyorException(
-        ErrorCode.INVALID_SETTING, "the Redis URI's password-file " + file + " " + why);
+    return SecretFiles.firstLine(file, "the Redis URI's password-file");
   }
 
   private static String decode(String s) {
