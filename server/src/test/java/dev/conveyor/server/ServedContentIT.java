@@ -18,10 +18,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyStore;
-import java.security.cert.CertificateFactory;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -33,7 +30,6 @@ import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLSocket;
-import javax.net.ssl.TrustManagerFactory;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -174,7 +170,7 @@ class ServedContentIT {
     TestTls tls = TestTls.write(dir);
     ConveyorServer s =
         server(ServerConfig.defaults().withTls(new ServerConfig.Tls(tls.certificate(), tls.key())));
-    SSLContext trusting = trusting(tls);
+    SSLContext trusting = tls.trustingContext();
 
     assertThat(handshake(trusting, s, null, null)).isEqualTo("TLSv1.3");
     String strong =
@@ -393,22 +389,6 @@ class ServedContentIT {
       byte[] body = length != null ? in.readNBytes(Integer.parseInt(length)) : in.readAllBytes();
       return new Raw(Integer.parseInt(lines[0].split(" ")[1]), headers, body);
     }
-  }
-
-  /** A TLS context that trusts only the test certificate. */
-  private static SSLContext trusting(TestTls tls) throws Exception {
-    KeyStore trusted = KeyStore.getInstance(KeyStore.getDefaultType());
-    trusted.load(null, null);
-    try (InputStream in = Files.newInputStream(tls.certificate())) {
-      trusted.setCertificateEntry(
-          "conveyor-test", CertificateFactory.getInstance("X.509").generateCertificate(in));
-    }
-    TrustManagerFactory tmf =
-        TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-    tmf.init(trusted);
-    SSLContext context = SSLContext.getInstance("TLS");
-    context.init(null, tmf.getTrustManagers(), null);
-    return context;
   }
 
   /** The protocol a handshake offering these (or the client's defaults, for null) agrees on. */
