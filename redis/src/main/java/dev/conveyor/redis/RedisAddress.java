@@ -55,16 +55,6 @@ public record RedisAddress(
    */
   private static String replyPrefix(Settings s) {
     String prefix = s.get(RedisSettings.REPLY_PREFIX);
-    for (var key :
-        java.util.List.of(RedisSettings.IMAGES, RedisSettings.RESULTS, RedisSettings.DEAD_LETTER)) {
-      String own = s.get(key);
-      if (own.startsWith(prefix) || prefix.startsWith(own)) {
-        throw new ConveyorException(
-            ErrorCode.INVALID_SETTING,
-            "reply-prefix '%s' would let requests name the %s key '%s' or keys named after it: give reply-prefix a namespace of its own"
-                .formatted(prefix, key.name(), own));
-      }
-    }
     String results = s.get(RedisSettings.RESULT_PREFIX);
     if (!results.isEmpty() && (results.startsWith(prefix) || prefix.startsWith(results))) {
       throw new ConveyorException(
@@ -74,11 +64,18 @@ public record RedisAddress(
     }
     for (var key :
         java.util.List.of(RedisSettings.IMAGES, RedisSettings.RESULTS, RedisSettings.DEAD_LETTER)) {
-      if (!results.isEmpty() && s.get(key).startsWith(results)) {
+      String own = s.get(key);
+      if (own.startsWith(prefix) || prefix.startsWith(own)) {
+        throw new ConveyorException(
+            ErrorCode.INVALID_SETTING,
+            "reply-prefix '%s' would let requests name the %s key '%s' or keys named after it: give reply-prefix a namespace of its own"
+                .formatted(prefix, key.name(), own));
+      }
+      if (!results.isEmpty() && own.startsWith(results)) {
         throw new ConveyorException(
             ErrorCode.INVALID_SETTING,
             "result-prefix '%s' covers the %s key '%s': a request's id could name it"
-                .formatted(results, key.name(), s.get(key)));
+                .formatted(results, key.name(), own));
       }
     }
     return prefix;

@@ -75,6 +75,7 @@ public final class RedisResultSink implements ResultSink {
       return status
       """;
 
+  /** An empty key or argument: no result key, or no error value when there is no reply list. */
   private static final byte[] NO_KEY = new byte[0];
 
   private final RedisAddress address;
@@ -103,7 +104,15 @@ public final class RedisResultSink implements ResultSink {
         result = refused(request, result, "outside this worker's reply namespace (reply-prefix)");
         replies = false;
       }
-      ClassifyResult wrongType = refused(request, result, "not a list");
+      byte[] json = RequestCodec.bytes(Json.write(result));
+      // the error stored instead when the reply list turns out not to be a list
+      byte[] errorJson = NO_KEY;
+      byte[] errorKeyValue = NO_KEY;
+      if (replies) {
+        ClassifyResult wrongType = refused(request, result, "not a list");
+        errorJson = RequestCodec.bytes(Json.write(wrongType));
+        errorKeyValue = keyValue(wrongType, errorJson);
+      }
       String resultKey = address.resultPrefix() + result.id();
       byte[][] keys =
           replies
@@ -118,10 +127,10 @@ public final class RedisResultSink implements ResultSink {
               ttl,
               maxLength,
               RequestCodec.bytes(result.id()),
-              RequestCodec.bytes(Json.write(result)),
-              keyValue(result),
-              RequestCodec.bytes(Json.write(wrongType)),
-              keyValue(wrongType),
+              json,
+              keyValue(result, json),
+              errorJson,
+              errorKeyValue,
               stream));
     }
     boolean done;
@@ -157,8 +166,9 @@ public final class RedisResultSink implements ResultSink {
     return address.resultKeyAllowed(resultKey) ? RequestCodec.bytes(resultKey) : NO_KEY;
   }
 
-  private byte[] keyValue(ClassifyResult result) {
-    return address.seed003Results() ? seed003(result) : RequestCodec.bytes(Json.write(result));
+  /** What the result key holds: the result's JSON, or seed 003's shape of it. */
+  private byte[] keyValue(ClassifyResult result, byte[] json) {
+    return address.seed003Results() ? seed003(result) : json;
   }
 
   /** The error result of a request whose reply address is refused. */
