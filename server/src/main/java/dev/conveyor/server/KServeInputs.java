@@ -244,7 +244,7 @@ record KServeInputs(
     if (want >= 0 && perItem != want) {
       throw tensor(
           "each tensor item has %d elements; the model's input has %d (%s)"
-              .formatted(perItem, want, describe(limits.itemShape())));
+              .formatted(perItem, want, TensorReader.join(limits.itemShape())));
     }
     byte[] all;
     if (input.path("parameters").has("binary_data_size")) {
@@ -269,14 +269,6 @@ record KServeInputs(
       requests.add(ImageRequest.ofBytes("tensor[" + i + "]", item, contentType));
     }
     return requests;
-  }
-
-  private static String describe(int[] shape) {
-    StringBuilder b = new StringBuilder();
-    for (int d : shape) {
-      b.append(b.isEmpty() ? "" : "x").append(d);
-    }
-    return b.toString();
   }
 
   /** A tensor's numbers from JSON {@code data}, as little-endian bytes. */

@@ -352,7 +352,8 @@ public final class TensorReader {
     }
   }
 
-  private static String join(int[] shape) {
+  /** A shape as messages show it: {@code 1x28x28}. */
+  public static String join(int[] shape) {
     return Arrays.stream(shape).mapToObj(Integer::toString).collect(Collectors.joining("x"));
   }
 
