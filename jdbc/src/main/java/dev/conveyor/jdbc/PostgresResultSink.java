@@ -6,6 +6,7 @@ import dev.conveyor.core.ImageRequest;
 import dev.conveyor.core.Json;
 import dev.conveyor.core.Prediction;
 import dev.conveyor.core.transport.ResultSink;
+import dev.conveyor.core.worker.HostName;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
@@ -13,6 +14,7 @@ import java.sql.Types;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -22,21 +24,33 @@ import org.slf4j.LoggerFactory;
  * {@code image_key} (the request id), {@code category}, {@code confidence}, {@code hostname},
  * {@code time}, and Conveyor's {@code status}, {@code error_code}, {@code error}, {@code model},
  * {@code latency_ms}, {@code source} and the top-k as JSON in {@code predictions}. A table of the
- * user's with only some of these columns gets those. Inserts are batched in one transaction, and
- * idempotent: a redelivered request whose row is there adds nothing.
+ * user's with only some of these columns gets those. Every column is written by the insert itself,
+ * {@code time} too (the database's {@code now()}), so no row depends on a default the table may not
+ * have. An error stored in a table without {@code status} or {@code error_code} has no category,
+ * which is how {@link PostgresResults} knows it for an error. Inserts are batched in one
+ * transaction, and idempotent: a redelivered request whose row is there adds nothing.
  */
 final class PostgresResultSink implements ResultSink {
   private static final Logger LOG = LoggerFactory.getLogger(PostgresResultSink.class);
 
-  /** A column Conveyor can fill, and how. */
-  private record Column(String name, int type, Function<ClassifyResult, Object> value) {}
+  /**
+   * A column Conveyor can fill, and how: from the result, as a parameter ({@code mark} {@code ?} or
+   * {@code ?::jsonb}), or by an SQL expression of its own ({@code value} null).
+   */
+  private record Column(
+      String name, int type, String mark, Function<ClassifyResult, Object> value) {
+    Column(String name, int type, Function<ClassifyResult, Object> value) {
+      this(name, type, type == Types.OTHER ? "?::jsonb" : "?", value);
+    }
+  }
 
   private static final List<Column> COLUMNS =
       List.of(
           new Column("image_key", Types.VARCHAR, ClassifyResult::id),
           new Column("category", Types.VARCHAR, r -> r.top() == null ? null : r.top().label()),
           new Column("confidence", Types.REAL, r -> r.top() == null ? null : r.top().score()),
-          new Column("hostname", Types.VARCHAR, ClassifyResult::host),
+          new Column("hostname", Types.VARCHAR, r -> r.host() != null ? r.host() : HostName.get()),
+          new Column("time", Types.TIMESTAMP, "now()", null),
           new Column("status", Types.VARCHAR, r -> r.isOk() ? "ok" : "error"),
           new Column("error_code", Types.VARCHAR, r -> r.isOk() ? null : r.error().code().name()),
           new Column("error", Types.VARCHAR, r -> r.isOk() ? null : r.error().message()),
@@ -56,9 +70,21 @@ final class PostgresResultSink implements ResultSink {
   /** The table has no unique index on image_key: the insert looks for the row first. */
   private boolean checkFirst;
 
+  private boolean warnedCodes;
+
   PostgresResultSink(PostgresAddress address) {
     this.address = address;
     this.pool = Database.pool(address, address.pool(), "sink");
+    // look at the table now, so that what it cannot hold is said at start, without holding the
+    // start up; a database that is not there yet is looked at again on the first results
+    CompletableFuture.runAsync(
+        () -> {
+          try (Connection c = pool.getConnection()) {
+            insert(c);
+          } catch (SQLException | RuntimeException e) {
+            LOG.debug("the results table is looked at on the first results: {}", e.getMessage());
+          }
+        });
   }
 
   private static String predictions(ClassifyResult r) {
@@ -67,7 +93,7 @@ final class PostgresResultSink implements ResultSink {
   }
 
   /** The insert for the table as it is, made on first use (the table is created if missing). */
-  private String insert(Connection c) throws SQLException {
+  private synchronized String insert(Connection c) throws SQLException {
     if (insert == null) {
       String table = address.results();
       Set<String> present = Tables.columns(c, table);
@@ -86,10 +112,16 @@ final class PostgresResultSink implements ResultSink {
         }
       }
       String names = String.join(", ", used.stream().map(Column::name).toList());
-      String marks =
-          String.join(
-              ", ",
-              used.stream().map(col -> col.type() == Types.OTHER ? "?::jsonb" : "?").toList());
+      String marks = String.join(", ", used.stream().map(Column::mark).toList());
+      if (!present.contains("error_code") && !warnedCodes) {
+        warnedCodes = true;
+        LOG.warn(
+            "{} has no error_code column: an error is stored as a row with no category, and read"
+                + " back as an error without its code; ALTER TABLE {} ADD COLUMN status TEXT, ADD"
+                + " COLUMN error_code TEXT, ADD COLUMN error TEXT keeps it",
+            table,
+            table);
+      }
       checkFirst = !Tables.unique(c, table, "image_key");
       if (!checkFirst) {
         insert =
@@ -111,6 +143,11 @@ final class PostgresResultSink implements ResultSink {
     return insert;
   }
 
+  /** Looks at the table again on the next results: it may have changed, or be back. */
+  private synchronized void forget() {
+    insert = null;
+  }
+
   @Override
   public void deliver(List<ImageRequest> requests, List<ClassifyResult> results)
       throws SQLException {
@@ -118,7 +155,14 @@ final class PostgresResultSink implements ResultSink {
       return;
     }
     try (Connection c = pool.getConnection()) {
-      String sql = insert(c);
+      String sql;
+      List<Column> columns;
+      boolean checkFirst;
+      synchronized (this) {
+        sql = insert(c);
+        columns = this.columns;
+        checkFirst = this.checkFirst;
+      }
       Database.transaction(
           c,
           () -> {
@@ -126,6 +170,9 @@ final class PostgresResultSink implements ResultSink {
               for (ClassifyResult r : results) {
                 int i = 1;
                 for (Column col : columns) {
+                  if (col.value() == null) {
+                    continue;
+                  }
                   Object v = col.value().apply(r);
                   if (v == null) {
                     st.setNull(i++, col.type() == Types.OTHER ? Types.VARCHAR : col.type());
@@ -143,7 +190,7 @@ final class PostgresResultSink implements ResultSink {
             Database.notify(c, Tables.resultsChannel(address.results()));
           });
     } catch (SQLException e) {
-      insert = null;
+      forget();
       throw new SQLException(
           "storing %d results in %s on %s failed: %s"
               .formatted(results.size(), address.results(), address.describe(), e.getMessage()),

@@ -2,6 +2,7 @@ package dev.conveyor.jdbc;
 
 import com.zaxxer.hikari.HikariDataSource;
 import dev.conveyor.core.ClassifyResult;
+import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.ErrorCode;
 import dev.conveyor.core.Json;
 import dev.conveyor.core.Prediction;
@@ -22,9 +23,11 @@ import java.util.function.Consumer;
 import org.postgresql.PGConnection;
 
 /**
- * Reads the results table back as the JSON {@code classify} prints: by id, everything stored, or
- * rows as they are stored (by their {@code time}). Works on a table of the user's with only seed
- * 004's columns too: what is missing is left out of the JSON.
+ * Reads the results table back as the JSON {@code classify} prints: by id, everything stored (in
+ * key order), or rows as they are stored (by their {@code time}, which the sink writes on every
+ * row). Works on a table of the user's with only seed 004's columns too: what is missing is left
+ * out of the JSON, and a row with no category in a table that has no {@code status} or {@code
+ * error_code} column is an error whose code was not kept.
  */
 final class PostgresResults implements ResultReader {
   private static final int PAGE = 10_000;
@@ -34,6 +37,15 @@ final class PostgresResults implements ResultReader {
 
   /** The select of every column, made once the table is there. */
   private String select;
+
+  /** Whether the table can say a row is an error ({@code status} or {@code error_code}). */
+  private boolean saysErrors;
+
+  /** Whether the table has a {@code time} column, which following rows needs. */
+  private boolean hasTime;
+
+  /** Whether the select's first parameter is the key prefix, which makes each row's source. */
+  private boolean sourceFromKey;
 
   PostgresResults(PostgresAddress address) {
     this.address = address;
@@ -69,6 +81,13 @@ final class PostgresResults implements ResultReader {
             "predictions")) {
       wanted.add(columns.contains(col) ? col : "NULL AS " + col);
     }
+    if (!columns.contains("source") && !address.keyPrefix().isEmpty()) {
+      // a table of the user's that keeps only the key: its image is key-prefix + key
+      wanted.set(wanted.indexOf("NULL AS source"), "? || image_key AS source");
+      sourceFromKey = true;
+    }
+    saysErrors = columns.contains("status") || columns.contains("error_code");
+    hasTime = columns.contains("time");
     select = "SELECT " + String.join(", ", wanted) + " FROM " + address.results();
     return select;
   }
@@ -81,9 +100,9 @@ final class PostgresResults implements ResultReader {
         return null;
       }
       try (PreparedStatement st = c.prepareStatement(select + " WHERE image_key = ?")) {
-        st.setString(1, id);
+        st.setString(prefix(st), id);
         try (ResultSet rs = st.executeQuery()) {
-          return rs.next() ? result(rs) : null;
+          return rs.next() ? result(rs, saysErrors) : null;
         }
       }
     } catch (SQLException e) {
@@ -100,10 +119,10 @@ final class PostgresResults implements ResultReader {
         return out;
       }
       try (PreparedStatement st = c.prepareStatement(select + " WHERE image_key = ANY(?)")) {
-        st.setArray(1, c.createArrayOf("text", ids.toArray()));
+        st.setArray(prefix(st), c.createArrayOf("text", ids.toArray()));
         try (ResultSet rs = st.executeQuery()) {
           while (rs.next()) {
-            out.add(result(rs));
+            out.add(result(rs, saysErrors));
           }
         }
       }
@@ -115,45 +134,71 @@ final class PostgresResults implements ResultReader {
 
   @Override
   public void stored(Consumer<String> json) {
-    Timestamp time = null;
     String key = null;
     while (true) {
-      List<Row> rows = page(time, key);
+      List<Row> rows = byKey(key);
       rows.forEach(r -> json.accept(r.json()));
       if (rows.size() < PAGE) {
         return;
       }
-      time = rows.get(rows.size() - 1).time();
       key = rows.get(rows.size() - 1).key();
     }
   }
 
-  /** A stored row: where it stands in (time, key) order, and its result as JSON. */
+  /** A stored row: its time (null when the table has none, or the row none), key and JSON. */
   private record Row(Timestamp time, String key, String json) {}
 
-  /**
-   * Up to a page of rows stored after ({@code time}, {@code key}), oldest first; from the first
-   * when {@code time} is null.
-   */
-  private List<Row> page(Timestamp time, String key) {
+  /** Up to a page of rows after {@code key} in key order; from the first when it is null. */
+  private List<Row> byKey(String key) {
+    return rows(
+        key == null ? " ORDER BY image_key" : " WHERE image_key > ? ORDER BY image_key",
+        (st, i) -> {
+          if (key != null) {
+            st.setString(i, key);
+          }
+        });
+  }
+
+  /** Up to a page of rows stored after ({@code time}, {@code key}), oldest first. */
+  private List<Row> byTime(Timestamp time, String key) {
+    return rows(
+        " WHERE (time, image_key) > (?, ?) ORDER BY time, image_key",
+        (st, i) -> {
+          st.setTimestamp(i, time);
+          st.setString(i + 1, key);
+        });
+  }
+
+  /** Sets a statement's own parameters, the first of which is number {@code first}. */
+  private interface Parameters {
+    void set(PreparedStatement st, int first) throws SQLException;
+  }
+
+  /** Sets the key prefix when the select takes it; returns the number of the next parameter. */
+  private int prefix(PreparedStatement st) throws SQLException {
+    if (!sourceFromKey) {
+      return 1;
+    }
+    st.setString(1, address.keyPrefix());
+    return 2;
+  }
+
+  private List<Row> rows(String order, Parameters parameters) {
     List<Row> rows = new ArrayList<>();
     try (Connection c = pool.getConnection()) {
       String select = select(c);
       if (select == null) {
         return rows;
       }
-      String where = time == null ? "" : " WHERE (time, image_key) > (?, ?)";
-      try (PreparedStatement st =
-          c.prepareStatement(select + where + " ORDER BY time, image_key LIMIT " + PAGE)) {
-        if (time != null) {
-          st.setTimestamp(1, time);
-          st.setString(2, key);
-        }
+      try (PreparedStatement st = c.prepareStatement(select + order + " LIMIT " + PAGE)) {
+        parameters.set(st, prefix(st));
         try (ResultSet rs = st.executeQuery()) {
           while (rs.next()) {
             rows.add(
                 new Row(
-                    rs.getTimestamp("time"), rs.getString("image_key"), Json.write(result(rs))));
+                    rs.getTimestamp("time"),
+                    rs.getString("image_key"),
+                    Json.write(result(rs, saysErrors))));
           }
         }
       }
@@ -181,6 +226,7 @@ final class PostgresResults implements ResultReader {
     Timestamp from = null;
     Map<String, Long> seen = new HashMap<>();
     boolean behind = false;
+    boolean noTime = false;
     try {
       while (running.getAsBoolean()) {
         try {
@@ -196,9 +242,17 @@ final class PostgresResults implements ResultReader {
               }
             }
           }
+          try (Connection c = pool.getConnection()) {
+            if (select(c) != null && !hasTime) {
+              noTime = true;
+            }
+          }
+          if (noTime) {
+            break;
+          }
           long newest = from.getTime();
           // a full page means more are waiting: read on from its end before looking back again
-          List<Row> rows = page(new Timestamp(newest - (behind ? 0 : OVERLAP_MS)), "");
+          List<Row> rows = byTime(new Timestamp(newest - (behind ? 0 : OVERLAP_MS)), "");
           for (Row row : rows) {
             long time = row.time().getTime();
             newest = Math.max(newest, time);
@@ -227,21 +281,40 @@ final class PostgresResults implements ResultReader {
     } finally {
       Database.close(listener);
     }
+    if (noTime) {
+      throw new ConveyorException(
+          ErrorCode.INVALID_SETTING,
+          ("the results table %s has no time column, which following its rows needs: ALTER TABLE"
+                  + " %s ADD COLUMN time TIMESTAMPTZ (Conveyor's sink writes it on every row)")
+              .formatted(address.results(), address.results()));
+    }
   }
 
-  private static ClassifyResult result(ResultSet rs) throws SQLException {
+  /**
+   * A row as a result.
+   *
+   * @param saysErrors whether the table has a status or error_code column; without, a row with no
+   *     category and no predictions is an error whose code was not kept
+   */
+  private static ClassifyResult result(ResultSet rs, boolean saysErrors) throws SQLException {
     String key = rs.getString("image_key");
     String status = rs.getString("status");
     String errorCode = rs.getString("error_code");
     String host = rs.getString("hostname");
     float latency = rs.getFloat("latency_ms");
     Double latencyMs = rs.wasNull() ? null : (double) latency;
-    if ("error".equals(status) || errorCode != null) {
+    boolean uncoded =
+        !saysErrors && rs.getString("category") == null && rs.getString("predictions") == null;
+    if ("error".equals(status) || errorCode != null || uncoded) {
       ErrorCode code;
       try {
         code = ErrorCode.valueOf(errorCode);
       } catch (RuntimeException e) {
         code = ErrorCode.INTERNAL;
+      }
+      String message = rs.getString("error");
+      if (uncoded && message == null) {
+        message = "an error; the results table has no error_code column to keep its code";
       }
       return new ClassifyResult(
           key,
@@ -249,7 +322,7 @@ final class PostgresResults implements ResultReader {
           ClassifyResult.Status.ERROR,
           rs.getString("model"),
           null,
-          new ClassifyResult.Error(code, rs.getString("error")),
+          new ClassifyResult.Error(code, message),
           host,
           latencyMs);
     }

@@ -30,7 +30,7 @@ final class PostgresSettings {
       Setting.text(
               "key-prefix",
               "PREFIX",
-              "produce --from-table: prepended to each key to make the reference workers fetch, such as s3://bucket/",
+              "produce --from-table: prepended to each key to make the reference workers fetch, such as s3://bucket/; results --from and serve --dashboard-from: where a row's image is, for a results table with no source column",
               s -> true,
               "some text")
           .withDefault("", "none");

@@ -83,8 +83,11 @@ public final class TableKeys {
   /**
    * Adds keys to the table, as seed 004's upload step does (the table, {@code (column TEXT PRIMARY
    * KEY)}, is made when missing); a key already there is not added twice.
+   *
+   * @return how many keys were added: those that were not there already
    */
-  public void insert(java.util.Collection<String> keys) {
+  public long insert(java.util.Collection<String> keys) {
+    long[] added = {0};
     try (Connection c = Database.connect(address, "keys")) {
       String column = address.column();
       if (Tables.columns(c, address.table()).isEmpty()) {
@@ -112,9 +115,12 @@ public final class TableKeys {
                 }
                 st.addBatch();
               }
-              st.executeBatch();
+              for (int n : st.executeBatch()) {
+                added[0] += Math.max(n, 0);
+              }
             }
           });
+      return added[0];
     } catch (SQLException e) {
       throw Database.failed(address, "adding keys to " + address.table(), e);
     }

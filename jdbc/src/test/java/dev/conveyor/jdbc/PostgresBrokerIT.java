@@ -34,6 +34,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -233,29 +234,73 @@ class PostgresBrokerIT {
   }
 
   @Test
-  void aSeedStyleTableOfTheUsersGetsItsColumnsAndNoDuplicates() throws Exception {
+  void aSeedStyleTableOfTheUsersGetsItsColumnsTimeAndErrorsAndNoDuplicates() throws Exception {
     try (Connection c = server.connect();
         Statement s = c.createStatement()) {
+      // as the seed makes it: no key, no defaults (its consumer writes time itself)
       s.execute(
           "CREATE TABLE seed_results (image_key TEXT, category TEXT, confidence REAL,"
-              + " hostname TEXT, time TIMESTAMP DEFAULT now())");
+              + " hostname TEXT, time TIMESTAMP)");
     }
-    Broker broker = Brokers.open(server.uri("results=seed_results"));
+    Broker broker = Brokers.open(server.uri("results=seed_results&key-prefix=s3://images/"));
     ImageRequest a = request("seed-a");
     ImageRequest b = request("seed-b");
-    try (ResultSink sink = broker.sink()) {
-      sink.deliver(
-          List.of(a, b),
-          List.of(
-              ok(a, "bin"),
-              ClassifyResult.error(b, ErrorCode.CORRUPT, "truncated", "host-b", 1.0)));
-      sink.deliver(List.of(a), List.of(ok(a, "bin")));
-    }
-    assertThat(count("SELECT count(*) FROM seed_results")).isEqualTo(2);
-    assertThat(count("SELECT count(*) FROM seed_results WHERE category = 'bin'")).isEqualTo(1);
-    try (ResultReader reader = broker.results()) {
+    List<String> followed = new java.util.concurrent.CopyOnWriteArrayList<>();
+    java.util.concurrent.atomic.AtomicBoolean following =
+        new java.util.concurrent.atomic.AtomicBoolean(true);
+    try (ResultReader reader = broker.results();
+        ResultReader watcher = broker.results()) {
+      Thread follower = new Thread(() -> watcher.follow(following::get, followed::add));
+      follower.start();
+      long connected = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+      while (count(
+                  "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'conveyor follow'")
+              == 0
+          && System.nanoTime() < connected) {
+        Thread.sleep(20);
+      }
+      try (ResultSink sink = broker.sink()) {
+        sink.deliver(
+            List.of(a, b),
+            List.of(
+                ok(a, "bin"),
+                ClassifyResult.error(b, ErrorCode.CORRUPT, "truncated", "host-b", 1.0)));
+        sink.deliver(List.of(a), List.of(ok(a, "bin")));
+      }
+      assertThat(count("SELECT count(*) FROM seed_results")).isEqualTo(2);
+      assertThat(count("SELECT count(*) FROM seed_results WHERE category = 'bin'")).isEqualTo(1);
+      assertThat(count("SELECT count(*) FROM seed_results WHERE time IS NULL")).isZero();
+      assertThat(count("SELECT count(*) FROM seed_results WHERE hostname IS NULL")).isZero();
       assertThat(reader.get("seed-a").top().label()).isEqualTo("bin");
-      assertThat(reader.get("seed-b").host()).isEqualTo("host-b");
+      assertThat(reader.get("seed-a").source()).isEqualTo("s3://images/seed-a");
+      ClassifyResult error = reader.get("seed-b");
+      assertThat(error.host()).isEqualTo("host-b");
+      assertThat(error.isOk()).as("a row with no category reads back as an error").isFalse();
+      List<String> stored = new ArrayList<>();
+      reader.stored(stored::add);
+      assertThat(stored).hasSize(2).anyMatch(j -> j.contains("\"status\":\"error\""));
+      // the follower saw both rows, by the time the sink wrote
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+      while (followed.size() < 2 && System.nanoTime() < deadline) {
+        Thread.sleep(50);
+      }
+      assertThat(followed).hasSize(2);
+      following.set(false);
+      follower.join(10_000);
+    }
+  }
+
+  @Test
+  void aTableWithNoTimeCannotBeFollowedAndSaysSo() throws Exception {
+    try (Connection c = server.connect();
+        Statement s = c.createStatement()) {
+      s.execute("CREATE TABLE timeless (image_key TEXT, category TEXT)");
+    }
+    try (ResultReader reader = Brokers.open(server.uri("results=timeless")).results()) {
+      assertThatThrownBy(() -> reader.follow(() -> true, json -> {}))
+          .isInstanceOf(ConveyorException.class)
+          .hasMessageContaining("timeless has no time column")
+          .hasMessageContaining("ADD COLUMN time");
     }
   }
 

@@ -53,6 +53,16 @@ public final class StoredResults implements AutoCloseable {
               while (running) {
                 try {
                   reader.follow(() -> running, json -> dashboard.stored(parse(json)));
+                } catch (ConveyorException e) {
+                  if (e.code() == ErrorCode.INVALID_SETTING) {
+                    // the store cannot be followed as it is: trying again changes nothing
+                    LOG.error("cannot follow results in {}: {}", describe, e.getMessage());
+                    return;
+                  }
+                  if (running) {
+                    LOG.warn("following results in {}: {}; trying again", describe, e.getMessage());
+                    pause();
+                  }
                 } catch (RuntimeException e) {
                   if (running) {
                     LOG.warn("following results in {}: {}; trying again", describe, e.toString());
