@@ -40,7 +40,12 @@ final class RedisConnections implements AutoCloseable {
             .socketOptions(SocketOptions.builder().connectTimeout(Duration.ofSeconds(5)).build())
             .timeoutOptions(TimeoutOptions.enabled(address.uri().getTimeout()))
             .build());
-    main = client.connect(ByteArrayCodec.INSTANCE);
+    try {
+      main = client.connect(ByteArrayCodec.INSTANCE);
+    } catch (RedisException e) {
+      client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+      throw RedisRefusals.of(address, e);
+    }
   }
 
   RedisCommands<byte[], byte[]> sync() {
