@@ -7,6 +7,7 @@ import dev.conveyor.core.ErrorCode;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
+import java.sql.SQLTransientConnectionException;
 import java.sql.Statement;
 import java.util.Properties;
 
@@ -94,8 +95,19 @@ final class Database {
   /** An SQL failure as Conveyor's error, naming the address but never its password. */
   static ConveyorException failed(PostgresAddress a, String what, SQLException e) {
     return new ConveyorException(
-        ErrorCode.UNAVAILABLE,
-        "%s on %s failed: %s".formatted(what, a.describe(), e.getMessage()),
-        e);
+        ErrorCode.UNAVAILABLE, "%s on %s failed: %s".formatted(what, a.describe(), why(e)), e);
+  }
+
+  /**
+   * What went wrong, in the driver's words: a pool that timed out waiting for a connection says
+   * only that, and keeps the reason (refused, no such database, wrong password) as its cause.
+   */
+  static String why(SQLException e) {
+    if (e instanceof SQLTransientConnectionException
+        && e.getCause() instanceof SQLException cause
+        && cause.getMessage() != null) {
+      return cause.getMessage();
+    }
+    return e.getMessage();
   }
 }

@@ -82,7 +82,7 @@ final class PostgresQueue implements Transport {
         long wait = Math.max(1, Math.min(left / 1_000_000, RECHECK.toMillis()));
         c.unwrap(PGConnection.class).getNotifications((int) wait);
       } catch (SQLException e) {
-        LOG.warn("polling {} failed; trying again: {}", address.describe(), e.getMessage());
+        LOG.warn("polling {} failed; trying again: {}", address.describe(), Database.why(e));
         dropConnection();
         if (System.nanoTime() >= deadline) {
           return List.of();

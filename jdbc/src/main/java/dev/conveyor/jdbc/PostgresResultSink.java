@@ -193,7 +193,7 @@ final class PostgresResultSink implements ResultSink {
       forget();
       throw new SQLException(
           "storing %d results in %s on %s failed: %s"
-              .formatted(results.size(), address.results(), address.describe(), e.getMessage()),
+              .formatted(results.size(), address.results(), address.describe(), Database.why(e)),
           e);
     }
   }
