@@ -104,26 +104,28 @@ final class ProduceCommand implements Callable<Integer> {
     long start = System.nanoTime();
     List<Producer.Failure> failed = new ArrayList<>();
     try (Sender sender =
-            await
-                ? new Replies(broker.client(), ConcurrentHashMap.newKeySet())
-                : new Plain(broker.producer());
-        ProgressBar bar = Progress.bar("produce", files.size(), " img", 1, true)) {
-      for (int i = 0; i < files.size(); i++) {
-        Path file = files.get(i);
-        ImageRequest r = ImageRequest.ofBytes(file.toString(), Files.readAllBytes(file), null);
-        try {
-          sender.send(r, timeout);
-        } catch (ConveyorException e) {
-          // the broker stayed full or away for the whole wait: the rest would fare the same
-          failed.add(new Producer.Failure(r, e));
-          for (Path rest : files.subList(i + 1, files.size())) {
-            failed.add(new Producer.Failure(ImageRequest.ofKey(rest.toString()), e));
+        await
+            ? new Replies(broker.client(), ConcurrentHashMap.newKeySet())
+            : new Plain(broker.producer())) {
+      // the bar is closed (its line ended) before the summary is written
+      try (ProgressBar bar = Progress.bar("produce", files.size(), " img", 1, true)) {
+        for (int i = 0; i < files.size(); i++) {
+          Path file = files.get(i);
+          ImageRequest r = ImageRequest.ofBytes(file.toString(), Files.readAllBytes(file), null);
+          try {
+            sender.send(r, timeout);
+          } catch (ConveyorException e) {
+            // the broker stayed full or away for the whole wait: the rest would fare the same
+            failed.add(new Producer.Failure(r, e));
+            for (Path rest : files.subList(i + 1, files.size())) {
+              failed.add(new Producer.Failure(ImageRequest.ofKey(rest.toString()), e));
+            }
+            break;
           }
-          break;
+          bar.step();
         }
-        bar.step();
+        failed.addAll(sender.flush(timeout));
       }
-      failed.addAll(sender.flush(timeout));
       int sent = files.size() - failed.size();
       double seconds = (System.nanoTime() - start) / 1e9;
       err.printf(
@@ -153,27 +155,28 @@ final class ProduceCommand implements Callable<Integer> {
     long[] sent = {0};
     List<Producer.Failure> failed = new ArrayList<>();
     try (Sender sender =
-            await
-                ? new Replies(broker.client(), ConcurrentHashMap.newKeySet())
-                : new Plain(broker.producer());
-        ProgressBar bar = Progress.bar("produce", table.count(onlyNew), " key", 1, true)) {
-      table.forEach(
-          onlyNew,
-          r -> {
-            try {
-              sender.send(r, timeout);
-              sent[0]++;
-            } catch (ConveyorException e) {
-              failed.add(new Producer.Failure(r, e));
-            } catch (InterruptedException e) {
-              Thread.currentThread().interrupt();
-              throw new ConveyorException(dev.conveyor.core.ErrorCode.UNAVAILABLE, "interrupted");
-            }
-            bar.step();
-          });
-      List<Producer.Failure> late = sender.flush(timeout);
-      failed.addAll(late);
-      sent[0] -= late.size();
+        await
+            ? new Replies(broker.client(), ConcurrentHashMap.newKeySet())
+            : new Plain(broker.producer())) {
+      try (ProgressBar bar = Progress.bar("produce", table.count(onlyNew), " key", 1, true)) {
+        table.forEach(
+            onlyNew,
+            r -> {
+              try {
+                sender.send(r, timeout);
+                sent[0]++;
+              } catch (ConveyorException e) {
+                failed.add(new Producer.Failure(r, e));
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new ConveyorException(dev.conveyor.core.ErrorCode.UNAVAILABLE, "interrupted");
+              }
+              bar.step();
+            });
+        List<Producer.Failure> late = sender.flush(timeout);
+        failed.addAll(late);
+        sent[0] -= late.size();
+      }
       double seconds = (System.nanoTime() - start) / 1e9;
       err.printf(
           "sent %d keys from %s to %s in %.1f s (%.0f keys/s)%n",

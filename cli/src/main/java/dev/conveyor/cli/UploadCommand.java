@@ -113,8 +113,10 @@ final class UploadCommand implements Callable<Integer>, SettingOptions.Taking {
         "uploaded %d images (%.1f MB) to s3://%s/ in %.1f s%n",
         uploaded.size(), bytes / 1e6, prefix.bucket(), seconds);
     if (table != null) {
-      table.insert(uploaded);
-      err.printf("added %d keys to %s%n", uploaded.size(), table.describe());
+      long added = table.insert(uploaded);
+      err.printf(
+          "added %d keys to %s (%d there already)%n",
+          added, table.describe(), uploaded.size() - added);
     }
     err.flush();
     return 0;

@@ -25,16 +25,20 @@ class LauncherIT {
   private record Run(int code, String out, String err) {}
 
   private Run conveyor(String... args) throws IOException, InterruptedException {
+    return conveyor(java.util.Map.of(), args);
+  }
+
+  private Run conveyor(java.util.Map<String, String> env, String... args)
+      throws IOException, InterruptedException {
     List<String> command = new ArrayList<>();
     command.add(ROOT.resolve("conveyor").toString());
     command.addAll(List.of(args));
     Path out = dir.resolve("out.txt");
     Path err = dir.resolve("err.txt");
-    Process p =
-        new ProcessBuilder(command)
-            .redirectOutput(out.toFile())
-            .redirectError(err.toFile())
-            .start();
+    ProcessBuilder b =
+        new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile());
+    b.environment().putAll(env);
+    Process p = b.start();
     assertThat(p.waitFor(120, TimeUnit.SECONDS)).as("conveyor finished").isTrue();
     return new Run(
         p.exitValue(),
@@ -57,7 +61,14 @@ class LauncherIT {
     try (var list = Files.list(images)) {
       files = list.count();
     }
-    Run run = conveyor("classify", "--model", model.toString(), images.toString());
+    // stderr is a file: a bar only when asked for
+    Run run =
+        conveyor(
+            java.util.Map.of("CONVEYOR_PROGRESS", "always"),
+            "classify",
+            "--model",
+            model.toString(),
+            images.toString());
     assertThat(run.code()).as(run.err()).isZero();
     List<String> lines = run.out().lines().toList();
     assertThat(lines).hasSize((int) files).allMatch(l -> l.startsWith("{\"id\":"));
@@ -65,6 +76,11 @@ class LauncherIT {
         .anyMatch(l -> l.contains("\"status\":\"error\"") && l.contains("\"CORRUPT\""));
     assertThat(lines).anyMatch(l -> l.contains("cmyk-red.jpg") && l.contains("\"label\":\"red\""));
     assertThat(run.err()).as("a progress bar for more than 20 files").contains("classify");
+
+    Run quiet = conveyor("classify", "--model", model.toString(), images.toString());
+    assertThat(quiet.code()).as(quiet.err()).isZero();
+    assertThat(quiet.out().lines()).hasSize((int) files);
+    assertThat(quiet.err()).as("no bar redrawn into a file").doesNotContain("img/s");
   }
 
   @Test
