@@ -37,7 +37,7 @@ import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
  * The accumulators {@link #RESULTS} and {@link #ERRORS} count for the job's client.
  */
 public final class ClassifyOperator extends AbstractStreamOperator<Classified>
-    implements OneInputStreamOperator<ImageRequest, Classified>, BoundedOneInput {
+    implements OneInputStreamOperator<Incoming, Classified>, BoundedOneInput {
 
   /** The accumulator counting results, read by the job's client for its progress line. */
   public static final String RESULTS = "conveyor-results";
@@ -48,6 +48,7 @@ public final class ClassifyOperator extends AbstractStreamOperator<Classified>
   private final Map<String, String> settings;
   private transient Pipeline pipeline;
   private transient List<ImageRequest> pending;
+  private transient List<String> pendingEntries;
   private transient int batch;
   private transient long lingerMillis;
   private transient ScheduledFuture<?> timer;
@@ -77,6 +78,7 @@ public final class ClassifyOperator extends AbstractStreamOperator<Classified>
     batch = s.get(PipelineSettings.BATCH);
     lingerMillis = s.get(PipelineSettings.LINGER_MS);
     pending = new ArrayList<>(batch);
+    pendingEntries = new ArrayList<>(batch);
     metrics = getMetricGroup().addGroup("conveyor");
     images = metrics.counter("images");
     metrics.meter("imagesPerSecond", new MeterView(images));
@@ -91,8 +93,9 @@ public final class ClassifyOperator extends AbstractStreamOperator<Classified>
   }
 
   @Override
-  public void processElement(StreamRecord<ImageRequest> element) {
-    ImageRequest given = element.getValue();
+  public void processElement(StreamRecord<Incoming> element) {
+    ImageRequest given = element.getValue().request();
+    String entry = element.getValue().entry();
     // latency counts from here: a source's clock is another machine's
     ImageRequest r =
         new ImageRequest(
@@ -104,10 +107,11 @@ public final class ClassifyOperator extends AbstractStreamOperator<Classified>
             System.nanoTime());
     if (ImageRequest.UNREADABLE.equals(r.contentType())) {
       // answered at once: the pipeline makes its BAD_REQUEST result without running the model
-      emit(r, pipeline.classify(List.of(r)).get(0), System.nanoTime());
+      emit(r, entry, pipeline.classify(List.of(r)).get(0), System.nanoTime());
       return;
     }
     pending.add(r);
+    pendingEntries.add(entry);
     if (pending.size() >= batch) {
       flush();
     } else if (pending.size() == 1) {
@@ -126,16 +130,18 @@ public final class ClassifyOperator extends AbstractStreamOperator<Classified>
       return;
     }
     List<ImageRequest> requests = pending;
+    List<String> entries = pendingEntries;
     pending = new ArrayList<>(batch);
+    pendingEntries = new ArrayList<>(batch);
     List<ClassifyResult> results = pipeline.classify(requests);
     long now = System.nanoTime();
     batchSizes.update(requests.size());
     for (int i = 0; i < results.size(); i++) {
-      emit(requests.get(i), results.get(i), now);
+      emit(requests.get(i), entries.get(i), results.get(i), now);
     }
   }
 
-  private void emit(ImageRequest request, ClassifyResult result, long now) {
+  private void emit(ImageRequest request, String entry, ClassifyResult result, long now) {
     images.inc();
     resultCount.add(1);
     if (request.enqueuedNanos() > 0) {
@@ -152,7 +158,8 @@ public final class ClassifyOperator extends AbstractStreamOperator<Classified>
     }
     output.collect(
         new StreamRecord<>(
-            new Classified(result.id(), request.replyTo(), result.isOk(), Json.write(result))));
+            new Classified(
+                result.id(), request.replyTo(), result.isOk(), Json.write(result), entry)));
   }
 
   @Override

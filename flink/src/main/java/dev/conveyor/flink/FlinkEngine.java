@@ -4,6 +4,8 @@ import dev.conveyor.core.engine.Engine;
 import dev.conveyor.core.engine.JobSettings;
 import dev.conveyor.core.settings.SettingGroup;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.HeartbeatManagerOptions;
@@ -31,6 +33,30 @@ public final class FlinkEngine implements Engine {
     StreamExecutionEnvironment env =
         StreamExecutionEnvironment.createLocalEnvironment(
             job.parallelism() > 0 ? job.parallelism() : 2, c);
-    return job.run(env, UnaryOperator.identity(), listener);
+    // Ctrl-C: the job is stopped as an interrupt stops it (FlinkJob#run) before the JVM exits
+    Thread runner = Thread.currentThread();
+    CountDownLatch finished = new CountDownLatch(1);
+    Thread stop =
+        new Thread(
+            () -> {
+              runner.interrupt();
+              try {
+                finished.await(90, TimeUnit.SECONDS);
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+            },
+            "conveyor-flink-stop");
+    Runtime.getRuntime().addShutdownHook(stop);
+    try {
+      return job.run(env, UnaryOperator.identity(), listener);
+    } finally {
+      finished.countDown();
+      try {
+        Runtime.getRuntime().removeShutdownHook(stop);
+      } catch (IllegalStateException exiting) {
+        // the hook is running: it waited for this
+      }
+    }
   }
 }

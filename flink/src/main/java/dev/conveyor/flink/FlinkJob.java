@@ -2,7 +2,6 @@ package dev.conveyor.flink;
 
 import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.ErrorCode;
-import dev.conveyor.core.ImageRequest;
 import dev.conveyor.core.engine.Engine;
 import dev.conveyor.core.engine.JobSettings;
 import dev.conveyor.core.settings.SettingGroup;
@@ -15,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
@@ -31,9 +31,12 @@ import org.apache.flink.configuration.ExternalizedCheckpointRetention;
 import org.apache.flink.configuration.StateRecoveryOptions;
 import org.apache.flink.core.execution.CheckpointingMode;
 import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.core.execution.SavepointFormatType;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.util.CloseableIterator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The one assembly of Conveyor's Flink job, whether {@code flink run} submits it ({@link
@@ -42,6 +45,8 @@ import org.apache.flink.util.CloseableIterator;
  * is read and checked here, on the client, before anything is submitted.
  */
 public final class FlinkJob {
+  private static final Logger LOG = LoggerFactory.getLogger(FlinkJob.class);
+
   /** The job's settings: its own, then the pipeline's. */
   public static final SettingGroup[] SETTINGS = {
     JobSettings.FLINK,
@@ -66,6 +71,25 @@ public final class FlinkJob {
     this.source = JobSources.parse(from);
     this.sink = settings.get(JobSettings.SINK);
     JobSinks.check(sink);
+    if (settings.get(JobSettings.CHECKPOINT_MS) == 0) {
+      if (source instanceof JobSources.Kafka) {
+        throw new ConveyorException(
+            ErrorCode.INVALID_SETTING,
+            "--checkpoint-ms 0 with a Kafka source: Flink commits a Kafka source's offsets only when"
+                + " a checkpoint completes, so without checkpoints the group's offsets would never"
+                + " move (and committing them automatically would cover records whose results are"
+                + " not stored yet); give --checkpoint-ms a positive interval, or use conveyor"
+                + " worker");
+      }
+      if (source instanceof JobSources.RedisStream && !JobSinks.acknowledges(sink)) {
+        throw new ConveyorException(
+            ErrorCode.INVALID_SETTING,
+            "--checkpoint-ms 0 with a Redis stream source needs a sink that acknowledges the"
+                + " stream's entries once it has stored their results (redis://…, a folder or -);"
+                + " Flink's Kafka sink confirms its writes only at checkpoints: give"
+                + " --checkpoint-ms a positive interval");
+      }
+    }
     Map<String, String> p = new LinkedHashMap<>(settings.given());
     JobSettings.FLINK.settings().forEach(s -> p.remove(s.name()));
     if (source instanceof JobSources.Folder f) {
@@ -126,7 +150,7 @@ public final class FlinkJob {
    * @return the results, as they leave the classify operator
    */
   public DataStream<Classified> build(
-      StreamExecutionEnvironment env, UnaryOperator<DataStream<ImageRequest>> tap) {
+      StreamExecutionEnvironment env, UnaryOperator<DataStream<Incoming>> tap) {
     int ms = settings.get(JobSettings.CHECKPOINT_MS);
     if (ms > 0) {
       env.enableCheckpointing(ms, CheckpointingMode.AT_LEAST_ONCE);
@@ -136,7 +160,7 @@ public final class FlinkJob {
     }
     // operators carry fixed ids, so a job restarts from a checkpoint of an earlier version of
     // itself
-    DataStream<ImageRequest> requests =
+    DataStream<Incoming> requests =
         JobSources.requests(env, source, ms > 0, settings.get(JobSettings.UNTIL_END));
     DataStream<Classified> results =
         tap.apply(requests)
@@ -144,9 +168,21 @@ public final class FlinkJob {
                 "classify", TypeInformation.of(Classified.class), new ClassifyOperator(pipeline))
             .uid("conveyor-classify");
     if (!sink.equals(JobSinks.STDOUT)) {
-      JobSinks.attach(results, sink);
+      JobSinks.attach(results, sink, settings.get(JobSettings.SINK_LINGER_MS), acksTo());
     }
     return results;
+  }
+
+  /**
+   * The Redis stream source whose entries the sink acknowledges once it has stored their results:
+   * without checkpoints; {@code null} when the source acknowledges at checkpoints, or has nothing
+   * to acknowledge.
+   */
+  private String acksTo() {
+    return settings.get(JobSettings.CHECKPOINT_MS) == 0
+            && source instanceof JobSources.RedisStream r
+        ? r.uri()
+        : null;
   }
 
   /**
@@ -156,7 +192,7 @@ public final class FlinkJob {
    */
   public Engine.Report run(
       StreamExecutionEnvironment env,
-      UnaryOperator<DataStream<ImageRequest>> tap,
+      UnaryOperator<DataStream<Incoming>> tap,
       Engine.Listener listener)
       throws Exception {
     DataStream<Classified> results = build(env, tap);
@@ -165,7 +201,9 @@ public final class FlinkJob {
       long count = 0;
       long errors = 0;
       long reported = start;
-      try (CloseableIterator<Classified> it = results.executeAndCollect(name())) {
+      String acksTo = acksTo();
+      try (CloseableIterator<Classified> it = results.executeAndCollect(name());
+          SourceAcks acks = acksTo == null ? null : new SourceAcks(acksTo)) {
         while (it.hasNext()) {
           Classified c = it.next();
           count++;
@@ -173,6 +211,10 @@ public final class FlinkJob {
             errors++;
           }
           listener.result(c.json());
+          if (acks != null && c.entry() != null) {
+            // the client is this sink: the result is out, its entry is done
+            acks.acknowledge(List.of(c.entry()));
+          }
           if (System.nanoTime() - reported > 1_000_000_000L) {
             listener.progress(count, errors);
             reported = System.nanoTime();
@@ -200,8 +242,41 @@ public final class FlinkJob {
         }
       }
     } catch (InterruptedException | CancellationException e) {
-      job.cancel().get(30, TimeUnit.SECONDS);
+      stop(job, done);
       throw e;
+    }
+  }
+
+  /**
+   * Stops the job. With checkpoints, it is cancelled: its sources commit only what a completed
+   * checkpoint covers, and it starts again from there. Without, it is stopped cleanly (a
+   * stop-with-savepoint that drains it: sources stop reading, every operator and sink writes what
+   * it holds, and the sinks acknowledge the entries they stored), so nothing is left pending; it is
+   * cancelled if that fails.
+   */
+  private void stop(JobClient job, CompletableFuture<JobExecutionResult> done) throws Exception {
+    if (settings.get(JobSettings.CHECKPOINT_MS) > 0) {
+      job.cancel().get(30, TimeUnit.SECONDS);
+      return;
+    }
+    Path savepoints = Files.createTempDirectory("conveyor-stop-");
+    try {
+      job.stopWithSavepoint(true, savepoints.toUri().toString(), SavepointFormatType.CANONICAL)
+          .get(60, TimeUnit.SECONDS);
+      done.get(60, TimeUnit.SECONDS);
+    } catch (ExecutionException | TimeoutException e) {
+      LOG.warn("could not stop the job cleanly; cancelling it", e);
+      job.cancel().get(30, TimeUnit.SECONDS);
+    } finally {
+      deleteTree(savepoints);
+    }
+  }
+
+  private static void deleteTree(Path dir) {
+    try (Stream<Path> files = Files.walk(dir)) {
+      files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException e) {
+      LOG.debug("could not delete {}", dir, e);
     }
   }
 

@@ -2,36 +2,34 @@ package dev.conveyor.flink;
 
 import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.ErrorCode;
+import dev.conveyor.core.ImageRequest;
 import dev.conveyor.core.broker.Brokers;
 import dev.conveyor.kafka.KafkaAddress;
 import dev.conveyor.kafka.Topics;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import org.apache.flink.api.common.serialization.SimpleStringEncoder;
-import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.connector.base.DeliveryGuarantee;
-import org.apache.flink.connector.file.sink.FileSink;
 import org.apache.flink.connector.kafka.sink.KafkaSink;
 import org.apache.flink.streaming.api.datastream.DataStream;
-import org.apache.flink.streaming.api.functions.sink.filesystem.OutputFileConfig;
-import org.apache.flink.streaming.api.functions.sink.filesystem.bucketassigners.BasePathBucketAssigner;
-import org.apache.flink.streaming.api.functions.sink.filesystem.rollingpolicies.OnCheckpointRollingPolicy;
 import org.apache.kafka.clients.producer.ProducerRecord;
 
 /**
  * Where the job's results go, from the {@code sink} setting. Every sink writes the result JSON of
- * every other Conveyor path, and is at least once: what it holds is written before each checkpoint
- * completes.
+ * every other Conveyor path, and is at least once: what it holds is written within {@code
+ * sink-linger-ms}, and before each checkpoint completes. Without checkpoints, Conveyor's own sinks
+ * (a broker's, a folder's, and the client for {@code -}) acknowledge a Redis stream source's
+ * entries once they have stored their results.
  *
  * <ul>
  *   <li>{@code -}: back to the client that submitted the job, one JSON line each;
  *   <li>{@code kafka://…}: Flink's {@code KafkaSink} to the results topic, keyed by request id, and
  *       to a request's {@code reply-to} topic when it lies in the reply namespace ({@code
- *       reply-prefix}), as the Kafka result sink of workers sends it;
+ *       reply-prefix}), as the Kafka result sink of workers sends it; the producer sends within its
+ *       own {@code linger.ms};
  *   <li>any other broker URI ({@code redis://…}): that broker's result sink, as {@code worker}
  *       writes it (Redis: result keys, reply lists, the results stream);
- *   <li>a folder: Flink's {@code FileSink}, JSON-lines part files ({@code results-*.jsonl}) in the
- *       folder itself, rolled and committed at each checkpoint.
+ *   <li>a folder: JSON lines appended to one file per parallel task ({@code results-*.jsonl}) in
+ *       the folder itself ({@link JsonLinesSink}).
  * </ul>
  */
 final class JobSinks {
@@ -58,10 +56,25 @@ final class JobSinks {
     }
   }
 
-  /** Sends the results to the sink; {@code -} is the client's to collect. */
-  static void attach(DataStream<Classified> results, String sink) {
+  /** Whether the sink can acknowledge a Redis stream source's entries once it has their results. */
+  static boolean acknowledges(String sink) {
+    return !KafkaAddress.handles(sink);
+  }
+
+  /**
+   * Sends the results to the sink; {@code -} is the client's to collect.
+   *
+   * @param lingerMillis the longest a result waits in the sink before it is written
+   * @param acksTo the Redis stream source whose entries the sink acknowledges once their results
+   *     are stored (without checkpoints), or {@code null}
+   */
+  static void attach(
+      DataStream<Classified> results, String sink, long lingerMillis, String acksTo) {
     if (sink.equals(STDOUT)) {
       throw new IllegalArgumentException("the client collects results for '-'");
+    }
+    if (acksTo != null && !acknowledges(sink)) {
+      throw new IllegalArgumentException(sink + " cannot acknowledge a source's entries");
     }
     if (KafkaAddress.handles(sink)) {
       KafkaAddress address = KafkaAddress.parse(sink);
@@ -92,26 +105,17 @@ final class JobSinks {
           .name(address.describe())
           .uid("conveyor-kafka-sink");
     } else if (isUri(sink)) {
-      results.sinkTo(new BrokerSink(sink)).name(Brokers.open(sink).describe()).uid("conveyor-sink");
-    } else {
-      Path folder = Path.of(sink).toAbsolutePath();
       results
-          .map(Classified::json)
-          .returns(Types.STRING)
-          .sinkTo(
-              FileSink.forRowFormat(
-                      new org.apache.flink.core.fs.Path(folder.toUri()),
-                      new SimpleStringEncoder<String>("UTF-8"))
-                  .withBucketAssigner(new BasePathBucketAssigner<>())
-                  .withRollingPolicy(OnCheckpointRollingPolicy.build())
-                  .withOutputFileConfig(
-                      OutputFileConfig.builder()
-                          .withPartPrefix("results")
-                          .withPartSuffix(".jsonl")
-                          .build())
-                  .build())
+          .sinkTo(new BrokerSink(sink, lingerMillis, acksTo))
+          .name(Brokers.open(sink).describe())
+          .uid("conveyor-sink");
+    } else {
+      Path folder = Path.of(sink.startsWith("file://") ? sink.substring(7) : sink).toAbsolutePath();
+      String run = ImageRequest.newId().substring(0, 8);
+      results
+          .sinkTo(new JsonLinesSink(folder, run, lingerMillis, acksTo))
           .name("files in " + folder)
-          .uid("conveyor-file-sink");
+          .uid("conveyor-json-lines-sink");
     }
   }
 

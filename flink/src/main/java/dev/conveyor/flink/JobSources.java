@@ -30,9 +30,10 @@ import org.apache.kafka.clients.consumer.OffsetResetStrategy;
  *   <li>a folder: its files, walked as {@code classify} walks it, read once (bounded);
  *   <li>{@code kafka://…}: Flink's {@code KafkaSource} on the requests topic, in Conveyor's record
  *       format, from the group's committed offsets (the earliest for a new group); offsets are
- *       committed when a checkpoint completes;
+ *       committed when a checkpoint completes, never automatically;
  *   <li>{@code redis://…?mode=stream}: the stream through its consumer group ({@link
- *       RedisStreamSource}), entries acknowledged when a checkpoint completes.
+ *       RedisStreamSource}), entries acknowledged when a checkpoint completes, or without
+ *       checkpoints by the sink once their results are stored.
  * </ul>
  */
 final class JobSources {
@@ -85,20 +86,28 @@ final class JobSources {
     return new Folder(folder, files);
   }
 
-  /** The source's requests on {@code env}. */
-  static DataStream<ImageRequest> requests(
+  /**
+   * The source's requests on {@code env}.
+   *
+   * @param ackOnCheckpoint with checkpoints on: a broker source commits (offsets) or acknowledges
+   *     (entries) what it read when a checkpoint completes. Otherwise a Redis stream's requests
+   *     carry their entry ids for the sink to acknowledge once their results are stored (a Kafka
+   *     source needs checkpoints: {@link FlinkJob} refuses it without)
+   */
+  static DataStream<Incoming> requests(
       StreamExecutionEnvironment env, Source source, boolean ackOnCheckpoint, boolean untilEnd) {
-    // without checkpoints, a broker source acknowledges what it reads as it reads it
-    TypeInformation<ImageRequest> type = TypeInformation.of(ImageRequest.class);
+    TypeInformation<Incoming> type = TypeInformation.of(Incoming.class);
     if (source instanceof Folder f) {
       return env.fromData(Types.STRING, f.files().toArray(String[]::new))
           .name("images in " + f.folder())
-          .map(ImageRequest::ofKey)
+          .map(file -> Incoming.of(ImageRequest.ofKey(file)))
           .returns(type)
           .name("requests")
           .uid("conveyor-folder-requests");
     }
     if (source instanceof Kafka k) {
+      // offsets are committed when a checkpoint completes, never by the consumer on its own: an
+      // automatic commit would cover records whose results are not stored yet
       KafkaSourceBuilder<ImageRequest> b =
           KafkaSource.<ImageRequest>builder()
               .setBootstrapServers(k.address().bootstrap())
@@ -107,15 +116,17 @@ final class JobSources {
               .setGroupId(k.address().group())
               .setStartingOffsets(OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST))
               .setDeserializer(new KafkaRequests())
-              .setProperty("commit.offsets.on.checkpoint", "true");
-      if (!ackOnCheckpoint) {
-        b.setProperty("enable.auto.commit", "true");
-      }
+              .setProperty("commit.offsets.on.checkpoint", "true")
+              .setProperty("enable.auto.commit", "false");
       if (untilEnd) {
         b.setBounded(OffsetsInitializer.latest());
       }
       return env.fromSource(b.build(), WatermarkStrategy.noWatermarks(), k.address().describe())
-          .uid("conveyor-kafka-source");
+          .uid("conveyor-kafka-source")
+          .map(Incoming::of)
+          .returns(type)
+          .name("requests")
+          .uid("conveyor-kafka-requests");
     }
     RedisStream r = (RedisStream) source;
     return env.fromSource(

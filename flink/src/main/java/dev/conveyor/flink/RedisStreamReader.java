@@ -36,11 +36,12 @@ import org.slf4j.LoggerFactory;
  * Reads are asynchronous, so the task thread never blocks on Redis: {@link #isAvailable} completes
  * when a read comes back.
  *
- * <p>Each entry read is remembered until a checkpoint taken after it completes; then it is
- * acknowledged ({@code XACK}). An entry that is not a request gives a {@code BAD_REQUEST} result,
- * acknowledged like the rest.
+ * <p>With checkpoints, each entry read is remembered until a checkpoint taken after it completes;
+ * then it is acknowledged ({@code XACK}). Without, the request carries its entry id and the sink
+ * acknowledges it once it has stored the result: an entry is never acknowledged before then. An
+ * entry that is not a request gives a {@code BAD_REQUEST} result, acknowledged like the rest.
  */
-final class RedisStreamReader implements SourceReader<ImageRequest, RedisStreamSource.NoSplit> {
+final class RedisStreamReader implements SourceReader<Incoming, RedisStreamSource.NoSplit> {
   private static final Logger LOG = LoggerFactory.getLogger(RedisStreamReader.class);
   private static final int COUNT = 128;
 
@@ -97,7 +98,7 @@ final class RedisStreamReader implements SourceReader<ImageRequest, RedisStreamS
   }
 
   @Override
-  public InputStatus pollNext(ReaderOutput<ImageRequest> output) throws Exception {
+  public InputStatus pollNext(ReaderOutput<Incoming> output) throws Exception {
     StreamMessage<byte[], byte[]> m;
     synchronized (this) {
       if (failure != null) {
@@ -121,11 +122,13 @@ final class RedisStreamReader implements SourceReader<ImageRequest, RedisStreamS
       ack(List.of(m.getId()));
       return InputStatus.MORE_AVAILABLE;
     }
-    output.collect(RequestCodec.fromEntry(address.images(), m.getId(), m.getBody()));
+    ImageRequest request = RequestCodec.fromEntry(address.images(), m.getId(), m.getBody());
     if (ackOnCheckpoint) {
+      output.collect(Incoming.of(request));
       sinceSnapshot.add(m.getId());
     } else {
-      ack(List.of(m.getId()));
+      // never acknowledged here: the sink does, once it has stored the result
+      output.collect(new Incoming(request, m.getId()));
     }
     return InputStatus.MORE_AVAILABLE;
   }

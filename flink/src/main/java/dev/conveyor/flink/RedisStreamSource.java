@@ -1,6 +1,5 @@
 package dev.conveyor.flink;
 
-import dev.conveyor.core.ImageRequest;
 import java.util.List;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.connector.source.Boundedness;
@@ -17,16 +16,16 @@ import org.apache.flink.core.io.SimpleVersionedSerializer;
  * Requests from a Redis stream, read by a consumer group: what Cluster Serving did on Flink, on
  * Flink's Source API and Lettuce. Each parallel reader is one consumer of the group, named after
  * its subtask ({@code flink-0}, {@code flink-1}, …), so a restarted job finds what it had read and
- * not acknowledged in its consumers' pending entries and reads that again first. Entries are
- * acknowledged only once a checkpoint taken after they were read completes: by then their results
- * are in the sink. The stream is shared out by Redis, not by Flink, so there are no splits to
- * assign.
+ * not acknowledged in its consumers' pending entries and reads that again first. With checkpoints,
+ * entries are acknowledged only once a checkpoint taken after they were read completes: by then
+ * their results are in the sink. Without, each request carries its entry id ({@link
+ * Incoming#entry}) and the sink acknowledges it once it has stored the result. The stream is shared
+ * out by Redis, not by Flink, so there are no splits to assign.
  *
  * @see RedisStreamReader
  */
 public final class RedisStreamSource
-    implements Source<ImageRequest, RedisStreamSource.NoSplit, Integer>,
-        ResultTypeQueryable<ImageRequest> {
+    implements Source<Incoming, RedisStreamSource.NoSplit, Integer>, ResultTypeQueryable<Incoming> {
 
   private final String uri;
   private final boolean ackOnCheckpoint;
@@ -35,7 +34,7 @@ public final class RedisStreamSource
   /**
    * @param uri a {@code redis://…?mode=stream} URI: stream, group, claim-idle
    * @param ackOnCheckpoint acknowledge entries when a checkpoint completes (with checkpoints on);
-   *     otherwise as soon as they are read
+   *     otherwise leave them to the sink, which acknowledges each once its result is stored
    * @param untilEnd finish once the stream has nothing more for this reader
    */
   public RedisStreamSource(String uri, boolean ackOnCheckpoint, boolean untilEnd) {
@@ -53,7 +52,7 @@ public final class RedisStreamSource
   }
 
   @Override
-  public SourceReader<ImageRequest, NoSplit> createReader(SourceReaderContext context) {
+  public SourceReader<Incoming, NoSplit> createReader(SourceReaderContext context) {
     return new RedisStreamReader(uri, context.getIndexOfSubtask(), ackOnCheckpoint, untilEnd);
   }
 
@@ -80,8 +79,8 @@ public final class RedisStreamSource
   }
 
   @Override
-  public TypeInformation<ImageRequest> getProducedType() {
-    return TypeInformation.of(ImageRequest.class);
+  public TypeInformation<Incoming> getProducedType() {
+    return TypeInformation.of(Incoming.class);
   }
 
   /** Has nothing to hand out. */

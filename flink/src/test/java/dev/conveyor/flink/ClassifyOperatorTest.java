@@ -20,7 +20,7 @@ class ClassifyOperatorTest {
   static final String MODEL =
       Path.of("..", "models", "fashion-mnist.onnx").toAbsolutePath().normalize().toString();
 
-  private static OneInputStreamOperatorTestHarness<ImageRequest, Classified> harness(
+  private static OneInputStreamOperatorTestHarness<Incoming, Classified> harness(
       String batch, String linger) throws Exception {
     ClassifyOperator operator =
         new ClassifyOperator(
@@ -33,7 +33,7 @@ class ClassifyOperatorTest {
                 linger,
                 "fetch-allow",
                 "file:" + TestImages.folder()));
-    OneInputStreamOperatorTestHarness<ImageRequest, Classified> h =
+    OneInputStreamOperatorTestHarness<Incoming, Classified> h =
         new OneInputStreamOperatorTestHarness<>(operator);
     h.open();
     return h;
@@ -43,8 +43,8 @@ class ClassifyOperatorTest {
     return Json.read(c.json(), JsonNode.class);
   }
 
-  private static ImageRequest image(String name) {
-    return ImageRequest.ofKey(TestImages.folder().resolve(name).toString());
+  private static Incoming image(String name) {
+    return Incoming.of(ImageRequest.ofKey(TestImages.folder().resolve(name).toString()));
   }
 
   @Test
@@ -72,7 +72,8 @@ class ClassifyOperatorTest {
   @Test
   void aMessageTheSourceCouldNotReadIsABadRequestResult() throws Exception {
     try (var h = harness("4", "600000")) {
-      h.processElement(ImageRequest.unreadable("e-1", "images@1-0", "not a Conveyor request"), 0);
+      h.processElement(
+          Incoming.of(ImageRequest.unreadable("e-1", "images@1-0", "not a Conveyor request")), 0);
       List<Classified> out = h.extractOutputValues();
       assertThat(out).hasSize(1);
       assertThat(out.get(0).id()).isEqualTo("e-1");
@@ -83,12 +84,18 @@ class ClassifyOperatorTest {
   }
 
   @Test
-  void theReplyAddressTravelsWithTheResult() throws Exception {
+  void theReplyAddressAndTheSourceEntryTravelWithTheResult() throws Exception {
     try (var h = harness("1", "600000")) {
-      ImageRequest r = image("palette-blue.png");
-      h.processElement(new ImageRequest(r.id(), r.source(), null, null, "replies:caller-7", 0), 0);
+      ImageRequest r = image("palette-blue.png").request();
+      h.processElement(
+          new Incoming(
+              new ImageRequest(r.id(), r.source(), null, null, "replies:caller-7", 0), "17-0"),
+          0);
       assertThat(h.extractOutputValues().get(0).replyTo()).isEqualTo("replies:caller-7");
       assertThat(h.extractOutputValues().get(0).id()).isEqualTo(r.id());
+      assertThat(h.extractOutputValues().get(0).entry())
+          .as("the sink acknowledges it once stored")
+          .isEqualTo("17-0");
     }
   }
 

@@ -67,7 +67,7 @@ final class FlinkTesting {
    * completed and {@code after} requests have passed, so there is read, unacknowledged work behind
    * it for the restart to recover. Shared through statics: the MiniCluster runs in this JVM.
    */
-  static final class FailOnce extends RichMapFunction<ImageRequest, ImageRequest>
+  static final class FailOnce extends RichMapFunction<Incoming, Incoming>
       implements CheckpointListener {
     static final AtomicBoolean FAILED = new AtomicBoolean();
     static final AtomicInteger PASSED_BEFORE_FAILURE = new AtomicInteger();
@@ -93,7 +93,7 @@ final class FlinkTesting {
     }
 
     @Override
-    public ImageRequest map(ImageRequest r) {
+    public Incoming map(Incoming r) {
       passed++;
       if (passed > after && checkpoints > 0 && FAILED.compareAndSet(false, true)) {
         PASSED_BEFORE_FAILURE.set(passed);
@@ -110,7 +110,7 @@ final class FlinkTesting {
   }
 
   /** Passes requests on slowly, so a job spans several checkpoints. */
-  static final class Slow extends RichMapFunction<ImageRequest, ImageRequest> {
+  static final class Slow extends RichMapFunction<Incoming, Incoming> {
     private final long millis;
 
     Slow(long millis) {
@@ -118,7 +118,7 @@ final class FlinkTesting {
     }
 
     @Override
-    public ImageRequest map(ImageRequest r) throws InterruptedException {
+    public Incoming map(Incoming r) throws InterruptedException {
       Thread.sleep(millis);
       return r;
     }

@@ -61,7 +61,7 @@ class KafkaJobIT {
         FlinkJob.of(settings)
             .run(
                 StreamExecutionEnvironment.createLocalEnvironment(2),
-                requests -> requests.map(new FlinkTesting.FailOnce(40)).returns(ImageRequest.class),
+                requests -> requests.map(new FlinkTesting.FailOnce(40)).returns(Incoming.class),
                 new Engine.Listener() {});
 
     assertThat(FlinkTesting.FailOnce.FAILED).as("the failure was injected").isTrue();
@@ -101,5 +101,23 @@ class KafkaJobIT {
     org.assertj.core.api.Assertions.assertThatThrownBy(
             () -> FlinkJob.of(FlinkTesting.settings(kafka.uri("topik=x"), "-")))
         .hasMessageContaining("topik");
+  }
+
+  @Test
+  void withoutCheckpointsAKafkaSourceIsRefusedForItsOffsetsWouldNeverBeCommitted() {
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () ->
+                FlinkJob.of(FlinkTesting.settings(kafka.uri("topic=x"), "-", "checkpoint-ms", "0")))
+        .hasMessageContaining("--checkpoint-ms 0 with a Kafka source")
+        .hasMessageContaining("give --checkpoint-ms a positive interval");
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () ->
+                FlinkJob.of(
+                    FlinkTesting.settings(
+                        "redis://127.0.0.1:1?mode=stream",
+                        kafka.uri("results=r"),
+                        "checkpoint-ms",
+                        "0")))
+        .hasMessageContaining("needs a sink that acknowledges");
   }
 }

@@ -71,8 +71,7 @@ class RedisJobIT {
                 uri, uri, "checkpoint-ms", "500", "checkpoints", checkpoints.toString()));
     StreamExecutionEnvironment env =
         StreamExecutionEnvironment.createLocalEnvironment(2, first.configuration());
-    first.build(
-        env, requests -> requests.map(new FlinkTesting.Slow(15)).returns(ImageRequest.class));
+    first.build(env, requests -> requests.map(new FlinkTesting.Slow(15)).returns(Incoming.class));
     JobClient job = env.executeAsync(first.name());
     waitFor(
         () -> completedCheckpoints(checkpoints) > 0 && pending(r) > 0 && stored(r) > 20,
@@ -156,6 +155,139 @@ class RedisJobIT {
     assertThat(r.xpending("gone:images", "flink").getCount()).as("all acknowledged").isZero();
     for (ImageRequest s : sent) {
       assertThat(r.get("conveyor:result:" + s.id())).as("answered: " + s.id()).isNotNull();
+    }
+  }
+
+  @Test
+  void withCheckpointsAMinuteApartEachResultIsStoredWithinTwoSeconds() throws Exception {
+    String uri = redis.uri("mode=stream&images=ckpt:images&results=ckpt:results&group=flink");
+    RedisCommands<String, String> r = connection.sync();
+    try (Running job = Running.start(uri, "checkpoint-ms", "60000")) {
+      List<Long> millis = oneAtATime(uri, r, "ckpt");
+      System.out.printf("Redis job, checkpoints every 60 s: results after %s ms%n", millis);
+      assertThat(millis).as("no result waits for a checkpoint").allMatch(ms -> ms < 2000);
+    }
+  }
+
+  @Test
+  void withoutCheckpointsTheSinkAcknowledgesWhatItStoredAndAStopLeavesNothingPending()
+      throws Exception {
+    String uri = redis.uri("mode=stream&images=nock:images&results=nock:results&group=flink");
+    RedisCommands<String, String> r = connection.sync();
+    List<ImageRequest> burst = FlinkTesting.requests(12);
+    long stopMillis;
+    try (Running job = Running.start(uri, "checkpoint-ms", "0")) {
+      List<Long> millis = oneAtATime(uri, r, "nock");
+      System.out.printf("Redis job, no checkpoints: results after %s ms%n", millis);
+      assertThat(millis).as("each result stored within the linger").allMatch(ms -> ms < 2000);
+      FlinkTesting.send(uri, burst.stream().map(b -> renamed(b, "nock-burst-")).toList());
+      waitFor(() -> r.xlen("nock:results") == 4 + burst.size(), "every result stored");
+      waitFor(
+          () -> r.xpending("nock:images", "flink").getCount() == 0,
+          "the sink acknowledging what it stored");
+      long t = System.nanoTime();
+      job.stop();
+      stopMillis = (System.nanoTime() - t) / 1_000_000;
+    }
+    System.out.printf("Redis job, no checkpoints: stopped cleanly in %d ms%n", stopMillis);
+    assertThat(r.xpending("nock:images", "flink").getCount()).as("nothing pending").isZero();
+    assertThat(r.xlen("nock:results")).as("every result stored, once").isEqualTo(16);
+    for (ImageRequest b : burst) {
+      assertThat(r.get("conveyor:result:nock-burst-" + b.id())).as("answered").isNotNull();
+    }
+  }
+
+  @Test
+  void aCleanStopWithoutCheckpointsStoresWhatTheSinkHeldAndAcknowledgesIt() throws Exception {
+    String uri = redis.uri("mode=stream&images=held:images&results=held:results&group=flink");
+    RedisCommands<String, String> r = connection.sync();
+    List<ImageRequest> sent = FlinkTesting.requests(12);
+    try (Running job = Running.start(uri, "checkpoint-ms", "0", "sink-linger-ms", "600000")) {
+      FlinkTesting.send(uri, sent);
+      waitFor(() -> job.classified.get() == sent.size(), "every request classified");
+      assertThat(r.xlen("held:results")).as("results held in the sink").isZero();
+      assertThat(r.xpending("held:images", "flink").getCount())
+          .as("entries not acknowledged before their results are stored")
+          .isEqualTo(sent.size());
+      job.stop();
+    }
+    assertThat(r.xlen("held:results")).as("the stop stored what the sink held").isEqualTo(12);
+    assertThat(r.xpending("held:images", "flink").getCount()).as("nothing pending").isZero();
+  }
+
+  /**
+   * Sends 4 requests one at a time, each once the one before is answered (the first also waits for
+   * the job to start), and returns how long each of the last 3 took to be stored.
+   */
+  private static List<Long> oneAtATime(String uri, RedisCommands<String, String> r, String prefix)
+      throws Exception {
+    List<Long> millis = new ArrayList<>();
+    List<ImageRequest> four = FlinkTesting.requests(4);
+    for (int i = 0; i < four.size(); i++) {
+      ImageRequest one = renamed(four.get(i), prefix + "-");
+      long t = System.nanoTime();
+      FlinkTesting.send(uri, List.of(one));
+      waitFor(() -> r.exists("conveyor:result:" + one.id()) == 1, "the result of " + one.id());
+      if (i > 0) {
+        millis.add((System.nanoTime() - t) / 1_000_000);
+      }
+    }
+    return millis;
+  }
+
+  private static ImageRequest renamed(ImageRequest r, String prefix) {
+    return new ImageRequest(
+        prefix + r.id(), r.source(), r.bytes(), r.contentType(), r.replyTo(), 0);
+  }
+
+  /** A Redis → Redis job running on a thread of its own, stopped as conveyor flink stops it. */
+  private static final class Running implements AutoCloseable {
+    private final Thread thread;
+    private final java.util.concurrent.CompletableFuture<Engine.Report> done =
+        new java.util.concurrent.CompletableFuture<>();
+    final java.util.concurrent.atomic.AtomicLong classified =
+        new java.util.concurrent.atomic.AtomicLong();
+
+    private Running(FlinkJob job) {
+      thread =
+          new Thread(
+              () -> {
+                try {
+                  done.complete(
+                      job.run(
+                          StreamExecutionEnvironment.createLocalEnvironment(2, job.configuration()),
+                          UnaryOperator.identity(),
+                          new Engine.Listener() {
+                            @Override
+                            public void progress(long results, long errors) {
+                              classified.set(results);
+                            }
+                          }));
+                } catch (Throwable e) {
+                  done.completeExceptionally(e);
+                }
+              },
+              "flink-job");
+      thread.start();
+    }
+
+    static Running start(String uri, String... more) {
+      return new Running(FlinkJob.of(FlinkTesting.settings(uri, uri, more)));
+    }
+
+    /** Interrupts the job's thread (what Ctrl-C does) and waits until the job has stopped. */
+    void stop() throws Exception {
+      thread.interrupt();
+      thread.join(120_000);
+      assertThat(thread.isAlive()).as("the job stopped").isFalse();
+      assertThat(done).as("stopped by the interrupt").isCompletedExceptionally();
+    }
+
+    @Override
+    public void close() throws Exception {
+      if (thread.isAlive()) {
+        stop();
+      }
     }
   }
 

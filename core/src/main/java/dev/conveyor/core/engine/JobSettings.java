@@ -5,7 +5,7 @@ import dev.conveyor.core.settings.SettingGroup;
 
 /**
  * The settings of a job on a stream engine, besides the pipeline's: where requests come from, where
- * results go, how many parallel tasks, and checkpoints.
+ * results go, how many parallel tasks, checkpoints, and how long a result may wait in a sink.
  */
 public final class JobSettings {
   private JobSettings() {}
@@ -37,7 +37,13 @@ public final class JobSettings {
           "checkpoint-ms",
           10_000,
           0,
-          "checkpoint interval in milliseconds (0: no checkpoints); a broker source acknowledges what it read once a checkpoint covers its results");
+          "checkpoint interval in milliseconds; a broker source acknowledges what it read once a checkpoint covers its results (0: no checkpoints; a Redis stream's entries are then acknowledged by the sink once their results are stored)");
+  public static final Setting<Integer> SINK_LINGER_MS =
+      Setting.integer(
+          "sink-linger-ms",
+          100,
+          0,
+          "longest a result waits in a sink for others to be written with it (a timer; a full group, a checkpoint and the end are written at once): results reach a store within it, with or without checkpoints");
   public static final Setting<String> CHECKPOINTS =
       Setting.text(
           "checkpoints",
@@ -89,6 +95,7 @@ public final class JobSettings {
           SINK,
           PARALLELISM,
           CHECKPOINT_MS,
+          SINK_LINGER_MS,
           CHECKPOINTS,
           RESTORE,
           UNTIL_END);
@@ -105,5 +112,6 @@ public final class JobSettings {
           WATCH,
           TRIGGER_MS,
           MAX_PER_BATCH,
+          SINK_LINGER_MS,
           FORMAT);
 }

@@ -82,4 +82,47 @@ class ResultBufferTest {
     assertThat(results).hasSize(1);
     assertThat(buffer.size()).isZero();
   }
+
+  @Test
+  void aResultWaitsNoLongerThanTheLingerThenItsGroupIsStoredWithItsTags() throws Exception {
+    long[] now = {0};
+    List<List<String>> acknowledged = new ArrayList<>();
+    ResultBuffer buffer =
+        new ResultBuffer(sink, 100, java.time.Duration.ofMillis(100), () -> now[0])
+            .onStored(acknowledged::add);
+    assertThat(buffer.due()).as("nothing held").isFalse();
+    buffer.add("a", null, json("a", true), "1-0");
+    now[0] = 60_000_000;
+    buffer.add("b", null, json("b", true));
+    assertThat(buffer.flushIfDue()).as("60 ms after the first").isFalse();
+    assertThat(results).isEmpty();
+    now[0] = 100_000_000;
+    assertThat(buffer.flushIfDue()).as("the timer, 100 ms after the first").isTrue();
+    assertThat(results.get(0)).extracting(ClassifyResult::id).containsExactly("a", "b");
+    assertThat(acknowledged).containsExactly(List.of("1-0"));
+
+    // the next group counts from its own first result; an add past the linger stores at once
+    now[0] = 150_000_000;
+    buffer.add("c", null, json("c", true), "2-0");
+    now[0] = 260_000_000;
+    buffer.add("d", null, json("d", true), "3-0");
+    assertThat(results).hasSize(2);
+    assertThat(results.get(1)).extracting(ClassifyResult::id).containsExactly("c", "d");
+    assertThat(acknowledged).containsExactly(List.of("1-0"), List.of("2-0", "3-0"));
+    assertThat(buffer.size()).isZero();
+  }
+
+  @Test
+  void tagsOfAGroupThatCouldNotBeStoredAreNotTold() throws Exception {
+    List<List<String>> acknowledged = new ArrayList<>();
+    ResultBuffer buffer =
+        new ResultBuffer(sink, 10, java.time.Duration.ZERO).onStored(acknowledged::add);
+    failing = true;
+    assertThatThrownBy(() -> buffer.add("a", null, json("a", true), "1-0"))
+        .hasMessage("broker down");
+    assertThat(acknowledged).isEmpty();
+    failing = false;
+    buffer.flush();
+    assertThat(acknowledged).containsExactly(List.of("1-0"));
+  }
 }
