@@ -6,6 +6,7 @@ import dev.conveyor.core.ImageRequest;
 import dev.conveyor.core.image.ImageFiles;
 import dev.conveyor.kafka.KafkaAddress;
 import dev.conveyor.kafka.Records;
+import dev.conveyor.kafka.RequestFormat;
 import dev.conveyor.redis.RedisAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -115,7 +116,7 @@ final class JobSources {
               .setTopics(k.address().topic())
               .setGroupId(k.address().group())
               .setStartingOffsets(OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST))
-              .setDeserializer(new KafkaRequests())
+              .setDeserializer(new KafkaRequests(k.address().format()))
               .setProperty("commit.offsets.on.checkpoint", "true")
               .setProperty("enable.auto.commit", "false");
       if (untilEnd) {
@@ -136,17 +137,22 @@ final class JobSources {
         .uid("conveyor-redis-source");
   }
 
-  /** Conveyor's Kafka record format: key = id, value = image, headers. */
+  /**
+   * The requests topic's records, read as the workers read them ({@link Records}): Conveyor's
+   * format, or bare object keys with {@code requests=keys}. A record that is not a request becomes
+   * one answered with a {@code BAD_REQUEST} result.
+   */
   private static final class KafkaRequests
       implements KafkaRecordDeserializationSchema<ImageRequest> {
+    private final RequestFormat format;
+
+    KafkaRequests(RequestFormat format) {
+      this.format = format;
+    }
+
     @Override
     public void deserialize(ConsumerRecord<byte[], byte[]> record, Collector<ImageRequest> out) {
-      if (record.value() == null) {
-        String source = record.topic() + "/" + record.partition() + "@" + record.offset();
-        out.collect(ImageRequest.unreadable(source, source, "the record has no value"));
-        return;
-      }
-      out.collect(Records.fromBytesRecord(record));
+      out.collect(Records.fromBytesRecord(record, format));
     }
 
     @Override

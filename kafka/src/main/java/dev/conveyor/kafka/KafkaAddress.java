@@ -10,18 +10,22 @@ import java.util.Properties;
 /**
  * Where and how Conveyor uses Kafka, from a URI: {@code
  * kafka://host:port[,host:port]?topic=conveyor-images&results=conveyor-results&group=conveyor}.
- * Conveyor's own settings are declared in {@link KafkaSettings}; settings for the Kafka clients
- * come with the prefix {@code kafka.} ({@code kafka.security.protocol=SASL_SSL}). Anything else is
- * an error naming it. The JAAS configuration may come from a file or the environment instead, out
- * of sight of {@code ps} ({@link KafkaJaas}).
+ * {@link #partitionsGiven()} says whether the URI (or {@code --partitions}) gave {@code
+ * partitions}: only then are existing topics checked against it ({@link Topics#ensure}). Conveyor's
+ * own settings are declared in {@link KafkaSettings}; settings for the Kafka clients come with the
+ * prefix {@code kafka.} ({@code kafka.security.protocol=SASL_SSL}). Anything else is an error
+ * naming it. The JAAS configuration may come from a file or the environment instead, out of sight
+ * of {@code ps} ({@link KafkaJaas}).
  */
 public record KafkaAddress(
     String bootstrap,
     String topic,
+    RequestFormat format,
     String results,
     String replyPrefix,
     String group,
     int partitions,
+    boolean partitionsGiven,
     int maxDeliveries,
     Map<String, String> clientProperties) {
 
@@ -64,13 +68,28 @@ public record KafkaAddress(
     return new KafkaAddress(
         hosts,
         s.get(KafkaSettings.TOPIC),
+        format(s),
         s.get(KafkaSettings.RESULTS),
         replyPrefix(s),
         s.get(KafkaSettings.GROUP),
         s.get(KafkaSettings.PARTITIONS),
+        s.has(KafkaSettings.PARTITIONS),
         s.get(KafkaSettings.MAX_DELIVERIES),
         Map.copyOf(
             KafkaJaas.apply(s.passedThrough(), s.get(KafkaSettings.SASL_JAAS_FILE), environment)));
+  }
+
+  /** How the requests topic's records are read: {@code requests} and {@code key-prefix}. */
+  private static RequestFormat format(Settings s) {
+    boolean keys = s.get(KafkaSettings.REQUESTS).equals("keys");
+    String prefix = s.get(KafkaSettings.KEY_PREFIX);
+    prefix = prefix.equals("none") ? "" : prefix;
+    if (!keys && !prefix.isEmpty()) {
+      throw new ConveyorException(
+          ErrorCode.INVALID_SETTING,
+          "key-prefix applies to bare keys: add requests=keys, or leave key-prefix out");
+    }
+    return new RequestFormat(keys, prefix);
   }
 
   /** The reply namespace, checked to hold none of the topics Conveyor reads or writes itself. */

@@ -12,7 +12,23 @@ final class KafkaSettings {
   private KafkaSettings() {}
 
   static final Setting<String> TOPIC =
-      Setting.text("topic", "conveyor-images", "the requests; created when missing");
+      Setting.text(
+          "topic", "conveyor-images", "the requests; created when missing (see partitions)");
+  static final Setting<String> REQUESTS =
+      Setting.choice(
+          "requests",
+          "conveyor",
+          "how the topic's records are read: `conveyor`, Conveyor's records (key = id, value = the image, or a reference with the content-ref header); `keys`, also a record with none of the headers content-ref, content-type and source is a bare object key, as seed 004's producer sends it: its value is the id and, after key-prefix, the reference the worker fetches. See docs/REQUESTS.md",
+          "conveyor",
+          "keys");
+  static final Setting<String> KEY_PREFIX =
+      Setting.text(
+              "key-prefix",
+              "PREFIX",
+              "with requests=keys: prepended to each bare key to make the reference the worker fetches, such as s3://bucket/ or file:/srv/images/ (a key with a leading '/' or a '..' segment is refused); none: the value is the reference itself. The worker's --fetch-allow still decides what may be fetched",
+              RequestFormat::validPrefix,
+              "a reference prefix: s3://bucket/…, file:/folder/… or /folder/…")
+          .withDefault("", "none");
   static final Setting<String> RESULTS =
       Setting.text("results", "conveyor-results", "the results, keyed by request id");
   static final Setting<String> REPLY_PREFIX =
@@ -30,7 +46,7 @@ final class KafkaSettings {
           "partitions",
           4,
           1,
-          "partitions of the topics Conveyor creates when missing (replication: the number of brokers, at most 3)");
+          "the partitions the topics have. Given: topics missing are created with it, and an existing topic with another count is used as it is and reported at start with both counts. Not given: existing topics are used as they are, silently, and missing ones created with 4. Replication: the number of brokers, at most 3");
   static final Setting<Integer> MAX_DELIVERIES =
       Setting.integer(
           "max-deliveries",
@@ -47,6 +63,8 @@ final class KafkaSettings {
       SettingGroup.of(
               "Kafka URI settings",
               TOPIC,
+              REQUESTS,
+              KEY_PREFIX,
               RESULTS,
               REPLY_PREFIX,
               GROUP,

@@ -118,7 +118,9 @@ public final class KafkaTransport implements Transport {
       TopicPartition tp = new TopicPartition(record.topic(), record.partition());
       unacked.computeIfAbsent(tp, k -> new TreeSet<>()).add(record.offset());
       nextOffset.merge(tp, record.offset() + 1, Math::max);
-      out.add(new Delivery(Records.fromRecord(record), Records.attempt(record), record));
+      out.add(
+          new Delivery(
+              Records.fromRecord(record, address.format()), Records.attempt(record), record));
     }
     return out;
   }

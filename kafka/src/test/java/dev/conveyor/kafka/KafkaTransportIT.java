@@ -442,6 +442,117 @@ class KafkaTransportIT {
     assertThat(r.top().label()).isEqualTo("red");
   }
 
+  /**
+   * Seed 004's producer, unchanged: a plain producer sends each object key as the value, with no
+   * record key and no headers. A worker reading the topic with requests=keys fetches key-prefix +
+   * key under the key as id; a value that is not a plain key is answered BAD_REQUEST under the
+   * record's place, and Conveyor's own records on the same topic are read as they always were.
+   */
+  @Test
+  void bareKeysFromAPlainProducerAreReferencesUnderKeyPrefix() throws Exception {
+    Path images = java.nio.file.Files.createDirectories(dir.resolve("keys/day1/n0144"));
+    java.nio.file.Files.write(images.resolve("red.jpg"), TestImages.bytes("cmyk-red.jpg"));
+    // beside the prefix's folder, readable by the worker (its fetch-allow is file:/): a key must
+    // not reach it
+    java.nio.file.Files.write(dir.resolve("keys/secret.png"), TestImages.bytes("palette-blue.png"));
+    String prefix = "file:" + dir.resolve("keys/day1") + "/";
+    KafkaAddress address =
+        KafkaAddress.parse(
+            broker.uri(
+                "topic=images-keys&results=results-keys&group=g-keys&requests=keys&key-prefix="
+                    + prefix));
+    worker(address, new MeanColourClassifier(32, 32));
+    List<byte[]> values =
+        List.of(
+            "n0144/red.jpg".getBytes(StandardCharsets.UTF_8),
+            "../secret.png".getBytes(StandardCharsets.UTF_8),
+            new byte[] {'a', (byte) 0xC3, (byte) 0x28, '.', 'p', 'n', 'g'},
+            "n0144/red.jpg\nFORGED".getBytes(StandardCharsets.UTF_8),
+            "n0144/missing.jpg".getBytes(StandardCharsets.UTF_8));
+    Properties p = new Properties();
+    p.put("bootstrap.servers", address.bootstrap());
+    p.put(
+        "key.serializer",
+        org.apache.kafka.common.serialization.ByteArraySerializer.class.getName());
+    p.put(
+        "value.serializer",
+        org.apache.kafka.common.serialization.ByteArraySerializer.class.getName());
+    try (var producer = new org.apache.kafka.clients.producer.KafkaProducer<byte[], byte[]>(p)) {
+      for (byte[] value : values) {
+        producer
+            .send(new org.apache.kafka.clients.producer.ProducerRecord<>(address.topic(), value))
+            .get();
+      }
+    }
+    // Conveyor's own record, an image, on the same topic
+    String own;
+    try (KafkaRequests requests = new KafkaRequests(address)) {
+      ImageRequest r = ImageRequest.ofBytes("blue.png", TestImages.bytes("palette-blue.png"), null);
+      own = r.id();
+      requests.send(r, Duration.ofSeconds(30));
+      assertThat(requests.flush(Duration.ofSeconds(30))).isEmpty();
+    }
+    Map<String, ClassifyResult> byId = new HashMap<>();
+    for (ConsumerRecord<String, byte[]> r :
+        readAll(address, address.results(), values.size() + 1, Duration.ofSeconds(60))) {
+      byId.put(
+          r.key(), Json.read(new String(r.value(), StandardCharsets.UTF_8), ClassifyResult.class));
+    }
+    assertThat(byId).hasSize(values.size() + 1);
+    ClassifyResult red = byId.get("n0144/red.jpg");
+    assertThat(red.top().label()).isEqualTo("red");
+    assertThat(red.source()).isEqualTo(prefix + "n0144/red.jpg");
+    assertThat(byId.get("n0144/missing.jpg").error().code()).isEqualTo(ErrorCode.NOT_FOUND);
+    assertThat(byId.get(own).top().label()).isEqualTo("blue");
+    List<ClassifyResult> refused =
+        byId.values().stream().filter(r -> r.id().startsWith("images-keys/")).toList();
+    assertThat(refused).hasSize(3);
+    for (ClassifyResult r : refused) {
+      assertThat(r.error().code()).as(r.id()).isEqualTo(ErrorCode.BAD_REQUEST);
+      assertThat(r.error().message())
+          .contains("requests=keys")
+          .doesNotContain("secret")
+          .doesNotContain("FORGED");
+    }
+  }
+
+  /**
+   * A topic made with 3 partitions keeps them: a process that sets partitions=4 reports both counts
+   * in one line, one that does not set it uses the topic silently.
+   */
+  @Test
+  void anExistingTopicKeepsItsPartitionsAndAnotherCountIsReported() throws Exception {
+    String query = "topic=images-p3&results=results-p3&group=g-p3";
+    KafkaAddress plain = KafkaAddress.parse(broker.uri(query));
+    try (Admin admin = Admin.create(plain.properties())) {
+      admin.createTopics(List.of(new NewTopic(plain.topic(), 3, (short) 1))).all().get();
+    }
+    String warning =
+        Topics.ensure(KafkaAddress.parse(broker.uri(query + "&partitions=4"))).orElseThrow();
+    assertThat(warning)
+        .doesNotContain("\n")
+        .contains("images-p3 has 3 partitions, not the 4 that partitions=4 asks for")
+        .contains("--alter --topic images-p3 --partitions 4")
+        .contains("drop partitions");
+    assertThat(Topics.ensure(plain)).as("no setting: the topic as it is, silently").isEmpty();
+    // the topics the first process made with 4 are reported to one that sets 3; the requests
+    // topic, which has 3, is not
+    assertThat(Topics.ensure(KafkaAddress.parse(broker.uri(query + "&partitions=3"))).orElseThrow())
+        .startsWith("Kafka topic results-p3 has 4 partitions, not the 3")
+        .contains("also images-p3-dlq: 4")
+        .doesNotContain("images-p3 has");
+    try (Admin admin = Admin.create(plain.properties())) {
+      var topics =
+          admin
+              .describeTopics(List.of(plain.topic(), plain.results()))
+              .allTopicNames()
+              .get(30, TimeUnit.SECONDS);
+      assertThat(topics.get(plain.topic()).partitions()).hasSize(3);
+      // the missing results topic was made by the first process, with the count it gave
+      assertThat(topics.get(plain.results()).partitions()).hasSize(4);
+    }
+  }
+
   @Test
   void aReplyToOutsideTheNamespaceOrToNoTopicIsRefusedAndCreatesNothing() throws Exception {
     KafkaAddress address =

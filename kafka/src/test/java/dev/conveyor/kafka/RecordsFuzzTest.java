@@ -1,7 +1,10 @@
 package dev.conveyor.kafka;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.FuzzTest;
+import dev.conveyor.core.ImageRequest;
 import dev.conveyor.core.fuzz.FuzzRuns;
 import java.util.Optional;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -11,8 +14,8 @@ import org.junit.jupiter.api.AfterAll;
 
 /**
  * Kafka request decoding under a coverage-guided fuzzer: any record, with any key, value (or none)
- * and headers, is a request the pipeline answers; reading one never throws, since the worker's poll
- * loop would stop on it.
+ * and headers, read in either format, is a request the pipeline answers; reading one never throws,
+ * since the worker's poll loop would stop on it.
  */
 class RecordsFuzzTest {
   private static final FuzzRuns RUNS = new FuzzRuns(RecordsFuzzTest.class);
@@ -33,6 +36,8 @@ class RecordsFuzzTest {
     for (int i = 0; i < n; i++) {
       headers.add(data.pickValue(HEADERS), data.consumeBoolean() ? null : data.consumeBytes(40));
     }
+    RequestFormat format =
+        data.consumeBoolean() ? RequestFormat.CONVEYOR : new RequestFormat(true, "file:/srv/in/");
     String key = data.consumeBoolean() ? null : data.consumeString(40);
     byte[] value = data.consumeBoolean() ? null : data.consumeRemainingAsBytes();
     ConsumerRecord<String, byte[]> record =
@@ -48,7 +53,17 @@ class RecordsFuzzTest {
             value,
             headers,
             Optional.empty());
-    Records.fromRecord(record);
+    ImageRequest r = Records.fromRecord(record, format);
+    boolean bare =
+        format.keys()
+            && Records.header(headers, Records.CONTENT_REF) == null
+            && Records.header(headers, Records.CONTENT_TYPE) == null
+            && Records.header(headers, Records.SOURCE) == null;
+    if (bare && !r.hasBytes()) {
+      // a bare key never leaves the prefix
+      assertThat(r.source()).startsWith("file:/srv/in/").doesNotStartWith("file:/srv/in//");
+      assertThat(("/" + r.id() + "/").contains("/../")).as(r.id()).isFalse();
+    }
     Records.attempt(record);
   }
 

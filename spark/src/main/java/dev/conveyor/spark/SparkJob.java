@@ -2,6 +2,7 @@ package dev.conveyor.spark;
 
 import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.ErrorCode;
+import dev.conveyor.core.ImageRequest;
 import dev.conveyor.core.broker.Brokers;
 import dev.conveyor.core.engine.Engine;
 import dev.conveyor.core.engine.JobSettings;
@@ -9,6 +10,8 @@ import dev.conveyor.core.settings.SettingGroup;
 import dev.conveyor.core.settings.Settings;
 import dev.conveyor.core.transport.ResultBuffer;
 import dev.conveyor.kafka.KafkaAddress;
+import dev.conveyor.kafka.Records;
+import dev.conveyor.kafka.RequestFormat;
 import dev.conveyor.kafka.Topics;
 import dev.conveyor.pipeline.PipelineSettings;
 import dev.conveyor.redis.RedisAddress;
@@ -21,8 +24,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeoutException;
+import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.api.java.function.ForeachPartitionFunction;
+import org.apache.spark.api.java.function.MapFunction;
 import org.apache.spark.api.java.function.VoidFunction2;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
@@ -234,26 +239,38 @@ public final class SparkJob {
     for (Map.Entry<String, String> e : a.clientProperties().entrySet()) {
       r = r.option("kafka." + e.getKey(), e.getValue());
     }
+    // each record decoded as the workers decode it (Records): Conveyor's format, or bare object
+    // keys with requests=keys; a record without a key keeps an id of its place, the same on a
+    // replay
+    RequestFormat format = a.format();
     return r.load()
-        .selectExpr(
-            "COALESCE(CAST(key AS STRING), concat(topic, '-', partition, '-', offset)) AS id",
-            header("content-ref") + " AS ref",
-            "concat(topic, '/', partition, '@', offset) AS at",
-            "value",
-            header("content-type") + " AS content_type",
-            header("reply-to") + " AS reply_to")
-        .selectExpr(
-            "id",
-            "IF(ref IS NULL, at, CAST(value AS STRING)) AS source",
-            "IF(ref IS NULL, value, NULL) AS bytes",
-            "content_type",
-            "reply_to");
+        .select("key", "value", "topic", "partition", "offset", "headers")
+        .map(
+            (MapFunction<Row, Row>) row -> kafkaRequest(format, row),
+            Encoders.row(ClassifyPartition.REQUESTS));
   }
 
-  /** The last value of a Kafka record's header, as text: SQL over the {@code headers} column. */
-  private static String header(String name) {
-    return "CAST(try_element_at(filter(headers, h -> h.key = '%s'), -1).value AS STRING)"
-        .formatted(name);
+  /** A Kafka source's row (key, value, topic, partition, offset, headers) as a request's row. */
+  private static Row kafkaRequest(RequestFormat format, Row row) {
+    RecordHeaders headers = new RecordHeaders();
+    List<Row> given = row.isNullAt(5) ? List.of() : row.getList(5);
+    for (Row h : given) {
+      headers.add(h.getString(0), h.isNullAt(1) ? null : (byte[]) h.get(1));
+    }
+    String topic = row.getString(2);
+    int partition = row.getInt(3);
+    long offset = row.getLong(4);
+    ImageRequest q =
+        Records.read(
+            format,
+            topic,
+            partition,
+            offset,
+            row.isNullAt(0) ? null : new String((byte[]) row.get(0), StandardCharsets.UTF_8),
+            row.isNullAt(1) ? null : (byte[]) row.get(1),
+            headers,
+            topic + "-" + partition + "-" + offset);
+    return RowFactory.create(q.id(), q.source(), q.bytes(), q.contentType(), q.replyTo());
   }
 
   /**
