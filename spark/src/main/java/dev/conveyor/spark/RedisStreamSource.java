@@ -53,9 +53,11 @@ import org.apache.spark.unsafe.types.UTF8String;
  * <p>The driver is the group's one consumer ({@code spark}): for each micro-batch it reads up to
  * {@code max-per-batch} new entries ({@code XREADGROUP}), and the batch's offset records their ids,
  * so a restarted query plans the same batch again from its offset log. Executors fetch the entries
- * by id ({@code XRANGE}). An entry is acknowledged ({@code XACK}) only when Spark commits its batch
- * to the source, after the sink has the batch's results. On start the driver first reads again what
- * it read before and never acknowledged: at least once, duplicates possible after a failure.
+ * by id ({@code XRANGE}). An entry is acknowledged ({@code XACK}) only once its batch has run and
+ * the sink has the batch's results: when the next batch is planned, and for the last batch when the
+ * query stops ({@link #acknowledge}, from the query's last progress). On start the driver first
+ * reads again what it read before and never acknowledged: at least once, duplicates possible after
+ * a failure.
  */
 public final class RedisStreamSource implements TableProvider {
 
@@ -74,6 +76,37 @@ public final class RedisStreamSource implements TableProvider {
       StructType schema, Transform[] partitioning, Map<String, String> properties) {
     return new StreamTable(
         properties.get("uri"), Integer.parseInt(properties.getOrDefault("max-per-batch", "1024")));
+  }
+
+  /**
+   * Acknowledges the entries of a batch that has run: the query's last progress names the end
+   * offset of its last completed batch, whose results the sink has, and which no next batch
+   * acknowledged because the query stopped.
+   *
+   * @param uri the source's URI
+   * @param endOffset the offset's JSON, as the query's progress gives it; {@code null} for none
+   * @return how many entries were acknowledged (that were still pending)
+   */
+  static long acknowledge(String uri, String endOffset) {
+    if (endOffset == null || endOffset.isBlank()) {
+      return 0;
+    }
+    List<String> ids = IdsOffset.parse(endOffset).ids;
+    if (ids.isEmpty()) {
+      return 0;
+    }
+    RedisAddress address = RedisAddress.parse(uri);
+    RedisClient client = address.client();
+    try (StatefulRedisConnection<byte[], byte[]> redis = client.connect(ByteArrayCodec.INSTANCE)) {
+      return redis
+          .sync()
+          .xack(
+              RequestCodec.bytes(address.images()),
+              RequestCodec.bytes(address.group()),
+              ids.toArray(String[]::new));
+    } finally {
+      client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+    }
   }
 
   /** The stream as a table that can only be read as a stream. */

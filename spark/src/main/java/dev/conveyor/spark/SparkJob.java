@@ -327,15 +327,39 @@ public final class SparkJob {
     try {
       while (!query.awaitTermination(1000)) {
         if (Thread.interrupted()) {
-          query.stop();
           throw new InterruptedException("stopped");
         }
       }
+    } catch (InterruptedException e) {
+      // awaitTermination throws it too: either way the query stops here, not left running
+      query.stop();
+      throw e;
     } finally {
       spark.streams().removeListener(progress);
+      acknowledgeLastBatch(query);
     }
     listener.progress(results.value(), errors.value());
     return new Engine.Report(results.value(), errors.value(), (System.nanoTime() - start) / 1e9);
+  }
+
+  /**
+   * Once the query has stopped: a Redis stream's entries are acknowledged when the next batch is
+   * planned, so those of the last batch that ran (its results are in the sink) are acknowledged
+   * here, from the query's last progress, and a stopped query leaves nothing pending.
+   */
+  private void acknowledgeLastBatch(StreamingQuery query) {
+    if (!RedisAddress.handles(source) || query.isActive() || query.lastProgress() == null) {
+      return;
+    }
+    try {
+      for (org.apache.spark.sql.streaming.SourceProgress p : query.lastProgress().sources()) {
+        RedisStreamSource.acknowledge(source, p.endOffset());
+      }
+    } catch (RuntimeException e) {
+      // its entries stay pending, and a restarted query reads them again: a duplicate, no loss
+      org.slf4j.LoggerFactory.getLogger(SparkJob.class)
+          .warn("could not acknowledge the last batch's entries (they will be read again)", e);
+    }
   }
 
   /** Zero-length files under a folder source, which Spark's scan planning leaves out. */
@@ -410,13 +434,14 @@ public final class SparkJob {
     }
     if (isUri(sink) && !sink.startsWith("file://")) {
       String uri = sink;
+      long linger = settings.get(JobSettings.SINK_LINGER_MS);
       return results
           .writeStream()
           .foreachBatch(
               (VoidFunction2<Dataset<Row>, Long>)
                   (batch, id) ->
                       batch.foreachPartition(
-                          (ForeachPartitionFunction<Row>) rows -> store(uri, rows)));
+                          (ForeachPartitionFunction<Row>) rows -> store(uri, linger, rows)));
     }
     String path = folder(sink).toAbsolutePath().toString();
     if (settings.get(JobSettings.FORMAT).equals("parquet")) {
@@ -430,9 +455,17 @@ public final class SparkJob {
     return results.selectExpr("json AS value").writeStream().format("text").option("path", path);
   }
 
-  /** Stores a partition's results in a broker's result sink, as {@code worker} does. */
-  private static void store(String uri, java.util.Iterator<Row> rows) throws Exception {
-    try (ResultBuffer buffer = new ResultBuffer(Brokers.open(uri).sink(), 256)) {
+  /**
+   * Stores a partition's results in a broker's result sink, as {@code worker} does: in groups of up
+   * to 256, a group once full or once its first result has waited {@code sink-linger-ms} (the
+   * partition's results are classified as they are read here, so a long partition stores as it
+   * goes), and the rest at the partition's end.
+   */
+  private static void store(String uri, long lingerMillis, java.util.Iterator<Row> rows)
+      throws Exception {
+    try (ResultBuffer buffer =
+        new ResultBuffer(
+            Brokers.open(uri).sink(), 256, java.time.Duration.ofMillis(lingerMillis))) {
       while (rows.hasNext()) {
         Row r = rows.next();
         buffer.add(r.getString(0), r.getString(1), r.getString(3));

@@ -321,6 +321,79 @@ class SparkJobIT {
     }
   }
 
+  @Test
+  void aLoneRedisEntryIsAnsweredWithinSecondsAndAStoppedQueryLeavesNothingPending(@TempDir Path dir)
+      throws Exception {
+    Path data = Files.createDirectories(dir.resolve("redis"));
+    try (RedisServer redis = RedisServer.start(data, false)) {
+      String uri = redis.uri("mode=stream&images=lone:images&results=lone:results&group=spark");
+      io.lettuce.core.RedisClient client = io.lettuce.core.RedisClient.create(redis.uri(""));
+      try (var connection = client.connect()) {
+        var r = connection.sync();
+        Map<String, String> settings = new HashMap<>();
+        settings.put("source", uri);
+        settings.put("sink", uri);
+        settings.put("model", MODEL);
+        settings.put("checkpoints", dir.resolve("checkpoints").toString());
+        java.util.concurrent.CompletableFuture<Engine.Report> done =
+            new java.util.concurrent.CompletableFuture<>();
+        // results of the micro-batches that have ended (their progress is reported)
+        java.util.concurrent.atomic.AtomicLong finished =
+            new java.util.concurrent.atomic.AtomicLong();
+        Thread query =
+            new Thread(
+                () -> {
+                  try {
+                    done.complete(
+                        SparkJob.of(settings)
+                            .run(
+                                spark,
+                                new Engine.Listener() {
+                                  @Override
+                                  public void progress(long results, long errors) {
+                                    finished.set(results);
+                                  }
+                                }));
+                  } catch (Throwable e) {
+                    done.completeExceptionally(e);
+                  }
+                });
+        query.start();
+        byte[] image = Files.readAllBytes(TestImages.folder().resolve("palette-blue.png"));
+        List<Long> millis = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+          String id = "lone-" + i;
+          long t = System.nanoTime();
+          try (dev.conveyor.core.broker.Producer p =
+              dev.conveyor.core.broker.Brokers.open(uri).producer()) {
+            p.send(
+                new dev.conveyor.core.ImageRequest(id, id, image, null, null, 0),
+                java.time.Duration.ofSeconds(10));
+            assertThat(p.flush(java.time.Duration.ofSeconds(10))).isEmpty();
+          }
+          waitFor(() -> r.exists("conveyor:result:" + id) == 1, "the result of " + id);
+          if (i > 0) {
+            // the first also waited for the query to start
+            millis.add((System.nanoTime() - t) / 1_000_000);
+          }
+        }
+        System.out.printf("Spark Redis query: lone entries answered after %s ms%n", millis);
+        assertThat(millis).as("a micro-batch per entry, no waiting").allMatch(ms -> ms < 2000);
+        // a stop during a batch leaves its entries pending, for the restart to run it again
+        waitFor(() -> finished.get() == 4, "the last micro-batch ended");
+        query.interrupt();
+        query.join(60_000);
+        assertThat(done).as("stopped by the interrupt").isCompletedExceptionally();
+        assertThat(r.xlen("lone:results")).as("every result stored").isEqualTo(4);
+        assertThat(r.xpending("lone:images", "spark").getCount())
+            .as("the last batch acknowledged at the stop")
+            .isZero();
+      } finally {
+        client.shutdown();
+      }
+    }
+  }
+
   /** Entries read and not acknowledged; none while the query has not made its group yet. */
   private static long pending(io.lettuce.core.api.sync.RedisCommands<String, String> r) {
     try {
