@@ -187,8 +187,8 @@ public final class FlinkJob {
 
   /**
    * Builds the job on {@code env} and runs it until a bounded source is used up (or this thread is
-   * interrupted, which cancels it). Results come back to {@code listener} when the sink is {@code
-   * -}; progress comes about once a second either way.
+   * interrupted, which stops it: {@link #stop}). Results come back to {@code listener} when the
+   * sink is {@code -}; progress comes about once a second either way.
    */
   public Engine.Report run(
       StreamExecutionEnvironment env,
@@ -198,34 +198,7 @@ public final class FlinkJob {
     DataStream<Classified> results = build(env, tap);
     long start = System.nanoTime();
     if (sink.equals(JobSinks.STDOUT)) {
-      long count = 0;
-      long errors = 0;
-      long reported = start;
-      String acksTo = acksTo();
-      try (CloseableIterator<Classified> it = results.executeAndCollect(name());
-          SourceAcks acks = acksTo == null ? null : new SourceAcks(acksTo)) {
-        while (it.hasNext()) {
-          Classified c = it.next();
-          count++;
-          if (!c.ok()) {
-            errors++;
-          }
-          listener.result(c.json());
-          if (acks != null && c.entry() != null) {
-            // the client is this sink: the result is out, its entry is done
-            acks.acknowledge(List.of(c.entry()));
-          }
-          if (System.nanoTime() - reported > 1_000_000_000L) {
-            listener.progress(count, errors);
-            reported = System.nanoTime();
-          }
-          if (Thread.interrupted()) {
-            throw new InterruptedException("stopped");
-          }
-        }
-      }
-      listener.progress(count, errors);
-      return new Engine.Report(count, errors, (System.nanoTime() - start) / 1e9);
+      return toClient(env, results, listener, start);
     }
     JobClient job = env.executeAsync(name());
     CompletableFuture<JobExecutionResult> done = job.getJobExecutionResult();
@@ -244,6 +217,75 @@ public final class FlinkJob {
     } catch (InterruptedException | CancellationException e) {
       stop(job, done);
       throw e;
+    }
+  }
+
+  /**
+   * Runs the job and hands each result to the listener as it comes, on a thread of its own, so that
+   * an interrupt of this one stops the job (as {@link #stop} does) whatever the results do; the
+   * results the stopping job still writes are handed over before this returns.
+   */
+  private Engine.Report toClient(
+      StreamExecutionEnvironment env,
+      DataStream<Classified> results,
+      Engine.Listener listener,
+      long start)
+      throws Exception {
+    CloseableIterator<Classified> collected = results.collectAsync();
+    JobClient job = env.executeAsync(name());
+    CompletableFuture<JobExecutionResult> done = job.getJobExecutionResult();
+    long[] counts = new long[2];
+    String acksTo = acksTo();
+    CompletableFuture<Void> printed =
+        CompletableFuture.runAsync(
+            () -> {
+              long reported = System.nanoTime();
+              try (SourceAcks acks = acksTo == null ? null : new SourceAcks(acksTo)) {
+                while (collected.hasNext()) {
+                  Classified c = collected.next();
+                  synchronized (counts) {
+                    counts[0]++;
+                    if (!c.ok()) {
+                      counts[1]++;
+                    }
+                  }
+                  listener.result(c.json());
+                  if (acks != null && c.entry() != null) {
+                    // the client is this sink: the result is out, its entry is done
+                    acks.acknowledge(List.of(c.entry()));
+                  }
+                  if (System.nanoTime() - reported > 1_000_000_000L) {
+                    synchronized (counts) {
+                      listener.progress(counts[0], counts[1]);
+                    }
+                    reported = System.nanoTime();
+                  }
+                }
+              }
+            },
+            task -> {
+              Thread t = new Thread(task, "conveyor-results");
+              t.setDaemon(true);
+              t.start();
+            });
+    try {
+      printed.get();
+    } catch (InterruptedException e) {
+      stop(job, done);
+      try {
+        printed.get(30, TimeUnit.SECONDS);
+      } catch (ExecutionException | TimeoutException ended) {
+        // a cancelled job's results end with its cancellation
+      }
+      throw e;
+    } catch (ExecutionException e) {
+      throw e.getCause() instanceof Exception cause ? cause : e;
+    } finally {
+      collected.close();
+    }
+    synchronized (counts) {
+      listener.progress(counts[0], counts[1]);
+      return new Engine.Report(counts[0], counts[1], (System.nanoTime() - start) / 1e9);
     }
   }
 

@@ -170,6 +170,20 @@ class RedisJobIT {
   }
 
   @Test
+  void toTheClientWithCheckpointsAMinuteApartEachResultArrivesWithinTwoSeconds() throws Exception {
+    String uri = redis.uri("mode=stream&images=out:images&results=out:results&group=flink");
+    try (Running job = Running.start(uri, "sink", "-", "checkpoint-ms", "60000")) {
+      List<Long> millis =
+          oneAtATime(
+              uri,
+              "out",
+              id -> job.printed.stream().anyMatch(j -> j.startsWith("{\"id\":\"" + id + "\"")));
+      System.out.printf("Redis job to the client, checkpoints every 60 s: after %s ms%n", millis);
+      assertThat(millis).as("no result waits for a checkpoint").allMatch(ms -> ms < 2000);
+    }
+  }
+
+  @Test
   void withoutCheckpointsTheSinkAcknowledgesWhatItStoredAndAStopLeavesNothingPending()
       throws Exception {
     String uri = redis.uri("mode=stream&images=nock:images&results=nock:results&group=flink");
@@ -221,13 +235,18 @@ class RedisJobIT {
    */
   private static List<Long> oneAtATime(String uri, RedisCommands<String, String> r, String prefix)
       throws Exception {
+    return oneAtATime(uri, prefix, id -> r.exists("conveyor:result:" + id) == 1);
+  }
+
+  private static List<Long> oneAtATime(
+      String uri, String prefix, java.util.function.Predicate<String> answered) throws Exception {
     List<Long> millis = new ArrayList<>();
     List<ImageRequest> four = FlinkTesting.requests(4);
     for (int i = 0; i < four.size(); i++) {
       ImageRequest one = renamed(four.get(i), prefix + "-");
       long t = System.nanoTime();
       FlinkTesting.send(uri, List.of(one));
-      waitFor(() -> r.exists("conveyor:result:" + one.id()) == 1, "the result of " + one.id());
+      waitFor(() -> answered.test(one.id()), "the result of " + one.id());
       if (i > 0) {
         millis.add((System.nanoTime() - t) / 1_000_000);
       }
@@ -247,6 +266,7 @@ class RedisJobIT {
         new java.util.concurrent.CompletableFuture<>();
     final java.util.concurrent.atomic.AtomicLong classified =
         new java.util.concurrent.atomic.AtomicLong();
+    final List<String> printed = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     private Running(FlinkJob job) {
       thread =
@@ -261,6 +281,11 @@ class RedisJobIT {
                             @Override
                             public void progress(long results, long errors) {
                               classified.set(results);
+                            }
+
+                            @Override
+                            public void result(String json) {
+                              printed.add(json);
                             }
                           }));
                 } catch (Throwable e) {
