@@ -54,7 +54,11 @@ final class ProduceCommand implements Callable<Integer> {
   @Option(
       names = "--partitions",
       paramLabel = "N",
-      description = "Kafka: partitions of the topics Conveyor creates when missing. Default: 4.")
+      description =
+          "Kafka: the topics' partition count, the URI's partitions setting: missing topics are"
+              + " made with it, and an existing topic with another count is used as it is and"
+              + " reported. Without it, existing topics are used as they are, and missing ones"
+              + " made with 4. Give it in the one URI every command uses rather than here.")
   Integer partitions;
 
   @Option(

@@ -44,19 +44,30 @@ final class SettingsCommand implements Callable<Integer> {
       description = "Rewrite the settings tables of this file (the README) in place.")
   Path readme;
 
+  /** A group of settings, and whether they are command options (else a URI's settings). */
+  private record Group(SettingGroup settings, boolean options) {}
+
+  /** Every group of settings, by the name its README section carries. */
+  private static Map<String, Group> groups() {
+    Map<String, Group> groups = new LinkedHashMap<>();
+    groups.put("model", new Group(PipelineSettings.MODEL_SETTINGS, true));
+    groups.put("fetching", new Group(PipelineSettings.FETCH_SETTINGS, true));
+    groups.put("batching", new Group(PipelineSettings.BATCH_SETTINGS, true));
+    groups.put("results", new Group(PipelineSettings.RESULT_SETTINGS, true));
+    groups.put("server", new Group(ServerSettings.SERVER_SETTINGS, true));
+    groups.put("jobs", new Group(JobSettings.FLINK, true));
+    groups.put("spark-jobs", new Group(JobSettings.SPARK, true));
+    for (BrokerProvider p : Brokers.providers()) {
+      groups.put(p.schemes().get(0), new Group(p.settings(), false));
+    }
+    return groups;
+  }
+
   /** Every group of settings, by the name its README section carries, as markdown. */
   static Map<String, String> tables() {
     Map<String, String> tables = new LinkedHashMap<>();
-    tables.put("model", SettingsTable.markdown(PipelineSettings.MODEL_SETTINGS, true));
-    tables.put("fetching", SettingsTable.markdown(PipelineSettings.FETCH_SETTINGS, true));
-    tables.put("batching", SettingsTable.markdown(PipelineSettings.BATCH_SETTINGS, true));
-    tables.put("results", SettingsTable.markdown(PipelineSettings.RESULT_SETTINGS, true));
-    tables.put("server", SettingsTable.markdown(ServerSettings.SERVER_SETTINGS, true));
-    tables.put("jobs", SettingsTable.markdown(JobSettings.FLINK, true));
-    tables.put("spark-jobs", SettingsTable.markdown(JobSettings.SPARK, true));
-    for (BrokerProvider p : Brokers.providers()) {
-      tables.put(p.schemes().get(0), SettingsTable.markdown(p.settings(), false));
-    }
+    groups()
+        .forEach((name, g) -> tables.put(name, SettingsTable.markdown(g.settings(), g.options())));
     return tables;
   }
 
@@ -85,20 +96,11 @@ final class SettingsCommand implements Callable<Integer> {
       out.flush();
       return 0;
     }
-    Map<String, SettingGroup> groups = new LinkedHashMap<>();
-    groups.put("model", PipelineSettings.MODEL_SETTINGS);
-    groups.put("fetching", PipelineSettings.FETCH_SETTINGS);
-    groups.put("batching", PipelineSettings.BATCH_SETTINGS);
-    groups.put("results", PipelineSettings.RESULT_SETTINGS);
-    groups.put("server", ServerSettings.SERVER_SETTINGS);
-    for (BrokerProvider p : Brokers.providers()) {
-      groups.put(p.schemes().get(0), p.settings());
-    }
-    tables()
+    groups()
         .forEach(
-            (name, table) -> {
-              out.println("## " + groups.get(name).title() + "\n");
-              out.println(table);
+            (name, g) -> {
+              out.println("## " + g.settings().title() + "\n");
+              out.println(SettingsTable.markdown(g.settings(), g.options()));
             });
     out.flush();
     return 0;

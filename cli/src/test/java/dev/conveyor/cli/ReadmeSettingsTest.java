@@ -29,6 +29,18 @@ class ReadmeSettingsTest {
   }
 
   @Test
+  void theSettingsCommandListsEveryGroup() {
+    CliRun settings = CliRun.of("settings");
+    assertThat(settings.exitCode()).as(settings.err()).isZero();
+    assertThat(settings.out())
+        .contains("--checkpoint-ms")
+        .contains("| `requests` |")
+        .contains("| `key-prefix` |");
+    assertThat(settings.out().lines().filter(l -> l.startsWith("## ")).count())
+        .isEqualTo(SettingsCommand.tables().size());
+  }
+
+  @Test
   void everyOptionOfACommandThatClassifiesComesFromTheCatalogue() {
     CliRun help = CliRun.of("worker", "--help");
     assertThat(help.out())
