@@ -74,7 +74,7 @@ public final class Arguments {
 
   private static final java.util.regex.Pattern SECRET_PARAM =
       java.util.regex.Pattern.compile(
-          "([?&][^=&]*(?:password|secret|token|jaas|credential|key)[^=&]*=)[^&]*",
+          "([?&][^=&]*(?:password|secret|token|jaas|credential|key(?!-prefix))[^=&]*=)[^&]*",
           java.util.regex.Pattern.CASE_INSENSITIVE);
 
   /**

@@ -36,5 +36,8 @@ class RedactTest {
     assertThat(Arguments.redact("embedded://")).isEqualTo("embedded://");
     assertThat(Arguments.redact("s3://bucket/key")).isEqualTo("s3://bucket/key");
     assertThat(Arguments.redact(null)).isNull();
+    // where a key's image is, not a key that opens anything
+    assertThat(Arguments.redact("kafka://b:9092?topic=t&key-prefix=s3://images/&kafka.ssl.key=x"))
+        .isEqualTo("kafka://b:9092?topic=t&key-prefix=s3://images/&kafka.ssl.key=***");
   }
 }
