@@ -131,14 +131,22 @@ final class PostgresQueue implements Transport {
                 "gave up on request {} after {} deliveries", rs.getString(2), rs.getInt(7) - 1);
             continue;
           }
+          String id = rs.getString(2);
+          String source = rs.getString(3);
+          byte[] image = rs.getBytes(4);
+          // a row is a user's insert: one with no source is named by its place in the table
+          String place = address.table() + " row " + rs.getLong(1);
           ImageRequest r =
-              new ImageRequest(
-                  rs.getString(2),
-                  rs.getString(3),
-                  rs.getBytes(4),
-                  rs.getString(5),
-                  rs.getString(6),
-                  System.nanoTime());
+              source == null && image == null
+                  ? ImageRequest.unreadable(
+                      id, place, "the row has neither an image nor a source to fetch it from")
+                  : new ImageRequest(
+                      id,
+                      source != null ? source : place,
+                      image,
+                      rs.getString(5),
+                      rs.getString(6),
+                      System.nanoTime());
           out.add(new Delivery(r, rs.getInt(7), rs.getLong(1)));
         }
       }

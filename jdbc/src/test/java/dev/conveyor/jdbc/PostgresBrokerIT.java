@@ -291,6 +291,33 @@ class PostgresBrokerIT {
   }
 
   @Test
+  void rowsAUserInsertsWithoutASourceAreTakenWithTheRest() throws Exception {
+    Broker broker = Brokers.open(server.uri("table=hand&results=hand_results"));
+    try (Producer p = broker.producer()) {
+      p.send(request("hand-0"), Duration.ofSeconds(5));
+      assertThat(p.flush(Duration.ofSeconds(5))).isEmpty();
+    }
+    try (Connection c = server.connect();
+        Statement s = c.createStatement()) {
+      s.execute("INSERT INTO hand (id, image) VALUES ('hand-1', '\\x010203')");
+      s.execute("INSERT INTO hand (id) VALUES ('hand-2')");
+    }
+    try (Transport t = broker.transport(8)) {
+      List<Delivery> batch = t.poll(8, Duration.ofSeconds(2));
+      assertThat(batch)
+          .extracting(d -> d.request().id())
+          .containsExactly("hand-0", "hand-1", "hand-2");
+      ImageRequest bytes = batch.get(1).request();
+      assertThat(bytes.hasBytes()).isTrue();
+      assertThat(bytes.source()).startsWith("hand row ");
+      ImageRequest nothing = batch.get(2).request();
+      assertThat(nothing.contentType()).isEqualTo(ImageRequest.UNREADABLE);
+      assertThat(new String(nothing.bytes(), java.nio.charset.StandardCharsets.UTF_8))
+          .contains("neither an image nor a source");
+    }
+  }
+
+  @Test
   void aTableWithNoTimeCannotBeFollowedAndSaysSo() throws Exception {
     try (Connection c = server.connect();
         Statement s = c.createStatement()) {
