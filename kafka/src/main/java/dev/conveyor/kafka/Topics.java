@@ -107,9 +107,23 @@ public final class Topics {
       throw new ConveyorException(
           ErrorCode.UNAVAILABLE,
           "cannot reach Kafka at %s to create its topics within %d s: %s"
-              .formatted(address.bootstrap(), ms / 1000, e.getMessage()),
+              .formatted(address.bootstrap(), ms / 1000, why(e)),
           e);
     }
+  }
+
+  /** Why the admin client failed, in its own words where it has any. */
+  static String why(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof org.apache.kafka.common.errors.TimeoutException
+          || t instanceof java.util.concurrent.TimeoutException) {
+        return "no broker answered; is Kafka running there, and is that its advertised listener?";
+      }
+      if (t.getMessage() != null && !(t instanceof java.util.concurrent.ExecutionException)) {
+        return t.getMessage();
+      }
+    }
+    return e.getClass().getSimpleName();
   }
 
   /**
