@@ -2,10 +2,9 @@ package dev.conveyor.flink;
 
 import dev.conveyor.core.engine.Engine;
 import dev.conveyor.core.engine.JobSettings;
+import dev.conveyor.core.engine.ShutdownStop;
 import dev.conveyor.core.settings.SettingGroup;
 import java.util.Map;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.HeartbeatManagerOptions;
@@ -34,29 +33,7 @@ public final class FlinkEngine implements Engine {
         StreamExecutionEnvironment.createLocalEnvironment(
             job.parallelism() > 0 ? job.parallelism() : 2, c);
     // Ctrl-C: the job is stopped as an interrupt stops it (FlinkJob#run) before the JVM exits
-    Thread runner = Thread.currentThread();
-    CountDownLatch finished = new CountDownLatch(1);
-    Thread stop =
-        new Thread(
-            () -> {
-              runner.interrupt();
-              try {
-                finished.await(90, TimeUnit.SECONDS);
-              } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-              }
-            },
-            "conveyor-flink-stop");
-    Runtime.getRuntime().addShutdownHook(stop);
-    try {
-      return job.run(env, UnaryOperator.identity(), listener);
-    } finally {
-      finished.countDown();
-      try {
-        Runtime.getRuntime().removeShutdownHook(stop);
-      } catch (IllegalStateException exiting) {
-        // the hook is running: it waited for this
-      }
-    }
+    return ShutdownStop.run(
+        "conveyor-flink-stop", 90, listener, l -> job.run(env, UnaryOperator.identity(), l));
   }
 }

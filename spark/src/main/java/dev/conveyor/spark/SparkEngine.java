@@ -2,10 +2,9 @@ package dev.conveyor.spark;
 
 import dev.conveyor.core.engine.Engine;
 import dev.conveyor.core.engine.JobSettings;
+import dev.conveyor.core.engine.ShutdownStop;
 import dev.conveyor.core.settings.SettingGroup;
 import java.util.Map;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import org.apache.spark.sql.SparkSession;
 
 /** Spark as {@code conveyor spark} runs it: the query on {@code local[*]} in this process. */
@@ -32,29 +31,9 @@ public final class SparkEngine implements Engine {
             .getOrCreate();
     // Ctrl-C: the query is stopped as an interrupt stops it (SparkJob#run: the last batch's
     // entries acknowledged) before the JVM exits
-    Thread runner = Thread.currentThread();
-    CountDownLatch finished = new CountDownLatch(1);
-    Thread stop =
-        new Thread(
-            () -> {
-              runner.interrupt();
-              try {
-                finished.await(60, TimeUnit.SECONDS);
-              } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-              }
-            },
-            "conveyor-spark-stop");
-    Runtime.getRuntime().addShutdownHook(stop);
     try {
-      return job.run(spark, listener);
+      return ShutdownStop.run("conveyor-spark-stop", 60, listener, l -> job.run(spark, l));
     } finally {
-      finished.countDown();
-      try {
-        Runtime.getRuntime().removeShutdownHook(stop);
-      } catch (IllegalStateException exiting) {
-        // the hook is running: it waited for this
-      }
       spark.stop();
     }
   }

@@ -1,0 +1,90 @@
+package dev.conveyor.core.engine;
+
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * Runs an engine's job on the calling thread so that a JVM shutdown (Ctrl-C, {@code kill}) stops it
+ * the way an interrupt does, before the JVM exits: a shutdown hook interrupts the thread and waits
+ * for the run to end. A run stopped that way ends with the counts its listener last heard, not an
+ * exception, so the command prints its summary line as the process exits.
+ */
+public final class ShutdownStop {
+  private ShutdownStop() {}
+
+  /** A job's run, given the listener to tell. */
+  @FunctionalInterface
+  public interface Run {
+    Engine.Report run(Engine.Listener listener) throws Exception;
+  }
+
+  /**
+   * @param name the hook thread's name
+   * @param wait the longest the hook waits for the job to stop, in seconds
+   */
+  public static Engine.Report run(String name, long wait, Engine.Listener listener, Run run)
+      throws Exception {
+    long start = System.nanoTime();
+    long[] last = new long[2];
+    Engine.Listener counting =
+        new Engine.Listener() {
+          @Override
+          public void result(String json) {
+            listener.result(json);
+          }
+
+          @Override
+          public void progress(long results, long errors) {
+            synchronized (last) {
+              last[0] = results;
+              last[1] = errors;
+            }
+            listener.progress(results, errors);
+          }
+
+          @Override
+          public void status(String line) {
+            listener.status(line);
+          }
+
+          @Override
+          public void warning(String line) {
+            listener.warning(line);
+          }
+        };
+    Thread runner = Thread.currentThread();
+    CountDownLatch finished = new CountDownLatch(1);
+    AtomicBoolean shuttingDown = new AtomicBoolean();
+    Thread hook =
+        new Thread(
+            () -> {
+              shuttingDown.set(true);
+              runner.interrupt();
+              try {
+                finished.await(wait, TimeUnit.SECONDS);
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+            },
+            name);
+    Runtime.getRuntime().addShutdownHook(hook);
+    try {
+      return run.run(counting);
+    } catch (InterruptedException e) {
+      if (!shuttingDown.get()) {
+        throw e;
+      }
+      synchronized (last) {
+        return new Engine.Report(last[0], last[1], (System.nanoTime() - start) / 1e9);
+      }
+    } finally {
+      finished.countDown();
+      try {
+        Runtime.getRuntime().removeShutdownHook(hook);
+      } catch (IllegalStateException exiting) {
+        // the hook is running: it waited for this
+      }
+    }
+  }
+}
