@@ -60,7 +60,17 @@ final class ClassifyPartition implements MapPartitionsFunction<Row, Row> {
           });
 
   static {
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> OPEN.values().forEach(Pipeline::close)));
+    // closed once the SparkContext has stopped (Spark runs its shutdown hooks by priority, highest
+    // first), not beside them: a query stopping at shutdown lets the batch in flight end first
+    org.apache.spark.util.ShutdownHookManager.addShutdownHook(
+        org.apache.spark.util.ShutdownHookManager.SPARK_CONTEXT_SHUTDOWN_PRIORITY() - 1,
+        new scala.runtime.AbstractFunction0<scala.runtime.BoxedUnit>() {
+          @Override
+          public scala.runtime.BoxedUnit apply() {
+            OPEN.values().forEach(Pipeline::close);
+            return scala.runtime.BoxedUnit.UNIT;
+          }
+        });
   }
 
   private final Map<String, String> settings;

@@ -80,6 +80,9 @@ public final class SparkJob {
           .add("length", DataTypes.LongType)
           .add("content", DataTypes.BinaryType);
 
+  /** The longest a stop waits for the micro-batch in flight to end. */
+  private static final long FINISH_SECONDS = 20;
+
   private static final String LISTING_THRESHOLD =
       "spark.sql.sources.parallelPartitionDiscovery.threshold";
 
@@ -331,7 +334,9 @@ public final class SparkJob {
         }
       }
     } catch (InterruptedException e) {
-      // awaitTermination throws it too: either way the query stops here, not left running
+      // awaitTermination throws it too: either way the query stops here, not left running, once
+      // the batch in flight has ended
+      finishBatch(query);
       query.stop();
       throw e;
     } finally {
@@ -340,6 +345,34 @@ public final class SparkJob {
     }
     listener.progress(results.value(), errors.value());
     return new Engine.Report(results.value(), errors.value(), (System.nanoTime() - start) / 1e9);
+  }
+
+  /**
+   * Waits, for at most {@value #FINISH_SECONDS} s, until the query runs no batch: stopping it
+   * during one would cut the batch short (its results partly stored, its entries pending until a
+   * restart runs it again). No batch runs once the query's status has shown no trigger at work, or
+   * a trigger with no new data, for longer than one trigger's look for data (the Redis source waits
+   * up to 0.1 s for entries).
+   */
+  private static void finishBatch(StreamingQuery query) {
+    long deadline = System.nanoTime() + FINISH_SECONDS * 1_000_000_000L;
+    long quietSince = 0;
+    while (query.isActive() && System.nanoTime() < deadline) {
+      org.apache.spark.sql.streaming.StreamingQueryStatus status = query.status();
+      if (status.isTriggerActive() && status.isDataAvailable()) {
+        quietSince = 0;
+      } else if (quietSince == 0) {
+        quietSince = System.nanoTime();
+      } else if (System.nanoTime() - quietSince > 250_000_000L) {
+        return;
+      }
+      try {
+        Thread.sleep(20);
+      } catch (InterruptedException again) {
+        // a second interrupt: stop now
+        return;
+      }
+    }
   }
 
   /**

@@ -19,12 +19,54 @@ public final class ShutdownStop {
     Engine.Report run(Engine.Listener listener) throws Exception;
   }
 
+  /** Where the stop is registered to run at shutdown: the JVM's hooks, or an engine's own. */
+  public interface Hooks {
+    /** Registers the hook; returns what {@link #remove} takes. */
+    Object add(Thread hook);
+
+    /** Unregisters it, unless the shutdown has begun. */
+    void remove(Object handle);
+
+    /** The JVM's shutdown hooks. */
+    Hooks JVM =
+        new Hooks() {
+          @Override
+          public Object add(Thread hook) {
+            Runtime.getRuntime().addShutdownHook(hook);
+            return hook;
+          }
+
+          @Override
+          public void remove(Object handle) {
+            try {
+              Runtime.getRuntime().removeShutdownHook((Thread) handle);
+            } catch (IllegalStateException exiting) {
+              // the hook is running: it waited for the run
+            }
+          }
+        };
+  }
+
   /**
+   * Runs the job with the stop among the JVM's shutdown hooks.
+   *
    * @param name the hook thread's name
    * @param wait the longest the hook waits for the job to stop, in seconds
    */
   public static Engine.Report run(String name, long wait, Engine.Listener listener, Run run)
       throws Exception {
+    return run(name, wait, listener, run, Hooks.JVM);
+  }
+
+  /**
+   * Runs the job with the stop registered in {@code hooks}: an engine whose own shutdown would stop
+   * it first registers it ahead of that.
+   *
+   * @param name the hook thread's name
+   * @param wait the longest the hook waits for the job to stop, in seconds
+   */
+  public static Engine.Report run(
+      String name, long wait, Engine.Listener listener, Run run, Hooks hooks) throws Exception {
     long start = System.nanoTime();
     long[] last = new long[2];
     Engine.Listener counting =
@@ -68,7 +110,7 @@ public final class ShutdownStop {
               }
             },
             name);
-    Runtime.getRuntime().addShutdownHook(hook);
+    Object registered = hooks.add(hook);
     try {
       return run.run(counting);
     } catch (InterruptedException e) {
@@ -80,11 +122,7 @@ public final class ShutdownStop {
       }
     } finally {
       finished.countDown();
-      try {
-        Runtime.getRuntime().removeShutdownHook(hook);
-      } catch (IllegalStateException exiting) {
-        // the hook is running: it waited for this
-      }
+      hooks.remove(registered);
     }
   }
 }
