@@ -184,6 +184,43 @@ class RedisJobIT {
   }
 
   @Test
+  void withoutCheckpointsAFolderSinkMakesEachResultReadableWithinSecondsAndAcknowledgesIt()
+      throws Exception {
+    String uri = redis.uri("mode=stream&images=files:images&group=flink");
+    Path out = dir.resolve("files");
+    RedisCommands<String, String> r = connection.sync();
+    try (Running job =
+        Running.start(uri, "sink", out.toString(), "checkpoint-ms", "0", "parallelism", "1")) {
+      List<Long> millis = oneAtATime(uri, "files", id -> lines(out).anyMatch(l -> l.contains(id)));
+      System.out.printf("Redis job to files, no checkpoints: results after %s ms%n", millis);
+      assertThat(millis).as("each line readable within the linger").allMatch(ms -> ms < 2000);
+      waitFor(
+          () -> r.xpending("files:images", "flink").getCount() == 0,
+          "the sink acknowledging what it wrote");
+    }
+    assertThat(lines(out).toList()).hasSize(4).allMatch(l -> l.startsWith("{\"id\":\"files-"));
+    try (Stream<Path> files = Files.list(out)) {
+      assertThat(files.map(f -> f.getFileName().toString()).toList())
+          .singleElement()
+          .satisfies(f -> assertThat(f).matches("results-[0-9a-f]{8}-0\\.jsonl"));
+    }
+  }
+
+  /** The JSON lines in a folder sink's files so far. */
+  private static Stream<String> lines(Path folder) throws java.io.IOException {
+    if (!Files.isDirectory(folder)) {
+      return Stream.empty();
+    }
+    List<String> all = new ArrayList<>();
+    try (Stream<Path> files = Files.list(folder)) {
+      for (Path f : files.toList()) {
+        all.addAll(Files.readAllLines(f));
+      }
+    }
+    return all.stream();
+  }
+
+  @Test
   void withoutCheckpointsTheSinkAcknowledgesWhatItStoredAndAStopLeavesNothingPending()
       throws Exception {
     String uri = redis.uri("mode=stream&images=nock:images&results=nock:results&group=flink");
@@ -238,8 +275,8 @@ class RedisJobIT {
     return oneAtATime(uri, prefix, id -> r.exists("conveyor:result:" + id) == 1);
   }
 
-  private static List<Long> oneAtATime(
-      String uri, String prefix, java.util.function.Predicate<String> answered) throws Exception {
+  private static List<Long> oneAtATime(String uri, String prefix, Answered answered)
+      throws Exception {
     List<Long> millis = new ArrayList<>();
     List<ImageRequest> four = FlinkTesting.requests(4);
     for (int i = 0; i < four.size(); i++) {
@@ -362,5 +399,9 @@ class RedisJobIT {
 
   private interface Check {
     boolean holds() throws Exception;
+  }
+
+  private interface Answered {
+    boolean test(String id) throws Exception;
   }
 }
