@@ -28,6 +28,8 @@ final class Database {
     // fail at the first use rather than at open: a worker may start before its database
     c.setInitializationFailTimeout(-1);
     c.addDataSourceProperty("reWriteBatchedInserts", "true");
+    // a time written into a column without a time zone (seed 004's time) is UTC on every host
+    c.setConnectionInitSql("SET TIME ZONE 'UTC'");
     c.addDataSourceProperty("ApplicationName", "conveyor " + name);
     return new HikariDataSource(c);
   }

@@ -26,12 +26,16 @@ import org.slf4j.LoggerFactory;
  * {@code latency_ms}, {@code source} and the top-k as JSON in {@code predictions}. A table of the
  * user's with only some of these columns gets those. Every column is written by the insert itself,
  * {@code time} too (the database's {@code now()}), so no row depends on a default the table may not
- * have. An error stored in a table without {@code status} or {@code error_code} has no category,
- * which is how {@link PostgresResults} knows it for an error. Inserts are batched in one
- * transaction, and idempotent: a redelivered request whose row is there adds nothing.
+ * have; a column without a time zone gets UTC, whichever host writes it. An error stored in a table
+ * without {@code status} or {@code error_code} has no category, which is how {@link
+ * PostgresResults} knows it for an error. Inserts are batched in one transaction, and idempotent: a
+ * redelivered request whose row is there adds nothing.
  */
 final class PostgresResultSink implements ResultSink {
   private static final Logger LOG = LoggerFactory.getLogger(PostgresResultSink.class);
+
+  /** What was said about a table already: each once per process, however many sinks it has. */
+  private static final Set<String> WARNED = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   /**
    * A column Conveyor can fill, and how: from the result, as a parameter ({@code mark} {@code ?} or
@@ -69,8 +73,6 @@ final class PostgresResultSink implements ResultSink {
 
   /** The table has no unique index on image_key: the insert looks for the row first. */
   private boolean checkFirst;
-
-  private boolean warnedCodes;
 
   PostgresResultSink(PostgresAddress address) {
     this.address = address;
@@ -113,8 +115,7 @@ final class PostgresResultSink implements ResultSink {
       }
       String names = String.join(", ", used.stream().map(Column::name).toList());
       String marks = String.join(", ", used.stream().map(Column::mark).toList());
-      if (!present.contains("error_code") && !warnedCodes) {
-        warnedCodes = true;
+      if (!present.contains("error_code") && WARNED.add(address.describe() + " codes " + table)) {
         LOG.warn(
             "{} has no error_code column: an error is stored as a row with no category, and read"
                 + " back as an error without its code; ALTER TABLE {} ADD COLUMN status TEXT, ADD"
@@ -128,12 +129,14 @@ final class PostgresResultSink implements ResultSink {
             "INSERT INTO %s (%s) VALUES (%s) ON CONFLICT (image_key) DO NOTHING"
                 .formatted(table, names, marks);
       } else {
-        LOG.warn(
-            "{} has no unique index on image_key: a redelivered request is checked for with a"
-                + " query, which two workers can race; CREATE UNIQUE INDEX ON {} (image_key)"
-                + " makes it exact",
-            table,
-            table);
+        if (WARNED.add(address.describe() + " unique " + table)) {
+          LOG.warn(
+              "{} has no unique index on image_key: a redelivered request is checked for with a"
+                  + " query, which two workers can race; CREATE UNIQUE INDEX ON {} (image_key)"
+                  + " makes it exact",
+              table,
+              table);
+        }
         insert =
             "INSERT INTO %1$s (%2$s) SELECT %3$s WHERE NOT EXISTS (SELECT 1 FROM %1$s WHERE image_key = ?)"
                 .formatted(table, names, marks);

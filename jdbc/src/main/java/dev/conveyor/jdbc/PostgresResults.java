@@ -12,7 +12,6 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.sql.Timestamp;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -43,6 +42,12 @@ final class PostgresResults implements ResultReader {
 
   /** Whether the table has a {@code time} column, which following rows needs. */
   private boolean hasTime;
+
+  /**
+   * Whether that column holds instants ({@code timestamptz}); else it holds UTC wall-clock times,
+   * as the sink, whose sessions are in UTC, writes them.
+   */
+  private boolean zoned;
 
   /** Whether the select's first parameter is the key prefix, which makes each row's source. */
   private boolean sourceFromKey;
@@ -87,7 +92,16 @@ final class PostgresResults implements ResultReader {
       sourceFromKey = true;
     }
     saysErrors = columns.contains("status") || columns.contains("error_code");
-    hasTime = columns.contains("time");
+    String timeType = columns.contains("time") ? Tables.type(c, address.results(), "time") : null;
+    hasTime = "timestamp".equals(timeType) || "timestamptz".equals(timeType);
+    zoned = "timestamptz".equals(timeType);
+    // when each row was stored, in microseconds since the epoch, whatever the column's type
+    wanted.add(
+        !hasTime
+            ? "NULL::bigint AS conveyor_micros"
+            : zoned
+                ? "(extract(epoch FROM time) * 1000000)::bigint AS conveyor_micros"
+                : "(extract(epoch FROM time AT TIME ZONE 'UTC') * 1000000)::bigint AS conveyor_micros");
     select = "SELECT " + String.join(", ", wanted) + " FROM " + address.results();
     return select;
   }
@@ -132,39 +146,52 @@ final class PostgresResults implements ResultReader {
     return out;
   }
 
+  /** Every stored row, in key order, read through a cursor (one snapshot, in pages). */
   @Override
   public void stored(Consumer<String> json) {
-    String key = null;
-    while (true) {
-      List<Row> rows = byKey(key);
-      rows.forEach(r -> json.accept(r.json()));
-      if (rows.size() < PAGE) {
+    try (Connection c = pool.getConnection()) {
+      String select = select(c);
+      if (select == null) {
         return;
       }
-      key = rows.get(rows.size() - 1).key();
+      // PostgreSQL keeps a cursor only inside a transaction
+      Database.transaction(
+          c,
+          () -> {
+            try (PreparedStatement st = c.prepareStatement(select + " ORDER BY image_key")) {
+              prefix(st);
+              st.setFetchSize(PAGE);
+              try (ResultSet rs = st.executeQuery()) {
+                while (rs.next()) {
+                  json.accept(Json.write(result(rs, saysErrors)));
+                }
+              }
+            }
+          });
+    } catch (SQLException e) {
+      throw Database.failed(address, "reading results", e);
     }
   }
 
-  /** A stored row: its time (null when the table has none, or the row none), key and JSON. */
-  private record Row(Timestamp time, String key, String json) {}
+  /**
+   * A stored row: when it was stored, in microseconds since the epoch (null when the table has no
+   * time, or the row none), its key and its JSON.
+   */
+  private record Row(Long micros, String key, String json) {}
 
-  /** Up to a page of rows after {@code key} in key order; from the first when it is null. */
-  private List<Row> byKey(String key) {
+  /**
+   * Up to a page of rows stored after ({@code micros}, {@code key}), oldest first. The bound is
+   * made in the column's own type, so the comparison uses its index and no client's time zone.
+   */
+  private List<Row> byTime(long micros, String key) {
+    String bound =
+        zoned
+            ? "to_timestamp(?::float8 / 1000000)"
+            : "(to_timestamp(?::float8 / 1000000) AT TIME ZONE 'UTC')";
     return rows(
-        key == null ? " ORDER BY image_key" : " WHERE image_key > ? ORDER BY image_key",
+        " WHERE (time, image_key) > (" + bound + ", ?) ORDER BY time, image_key",
         (st, i) -> {
-          if (key != null) {
-            st.setString(i, key);
-          }
-        });
-  }
-
-  /** Up to a page of rows stored after ({@code time}, {@code key}), oldest first. */
-  private List<Row> byTime(Timestamp time, String key) {
-    return rows(
-        " WHERE (time, image_key) > (?, ?) ORDER BY time, image_key",
-        (st, i) -> {
-          st.setTimestamp(i, time);
+          st.setLong(i, micros);
           st.setString(i + 1, key);
         });
   }
@@ -196,7 +223,7 @@ final class PostgresResults implements ResultReader {
           while (rs.next()) {
             rows.add(
                 new Row(
-                    rs.getTimestamp("time"),
+                    (Long) rs.getObject("conveyor_micros"),
                     rs.getString("image_key"),
                     Json.write(result(rs, saysErrors))));
           }
@@ -223,7 +250,7 @@ final class PostgresResults implements ResultReader {
   @Override
   public void follow(BooleanSupplier running, Consumer<String> json) {
     Connection listener = null;
-    Timestamp from = null;
+    Long from = null;
     Map<String, Long> seen = new HashMap<>();
     boolean behind = false;
     boolean noTime = false;
@@ -235,9 +262,10 @@ final class PostgresResults implements ResultReader {
             try (Statement s = listener.createStatement()) {
               s.execute("LISTEN " + Tables.resultsChannel(address.results()));
               if (from == null) {
-                try (ResultSet rs = s.executeQuery("SELECT now()")) {
+                try (ResultSet rs =
+                    s.executeQuery("SELECT (extract(epoch FROM now()) * 1000000)::bigint")) {
                   rs.next();
-                  from = rs.getTimestamp(1);
+                  from = rs.getLong(1);
                 }
               }
             }
@@ -250,19 +278,19 @@ final class PostgresResults implements ResultReader {
           if (noTime) {
             break;
           }
-          long newest = from.getTime();
+          long newest = from;
           // a full page means more are waiting: read on from its end before looking back again
-          List<Row> rows = byTime(new Timestamp(newest - (behind ? 0 : OVERLAP_MS)), "");
+          List<Row> rows = byTime(newest - (behind ? 0 : OVERLAP_MS * 1000), "");
           for (Row row : rows) {
-            long time = row.time().getTime();
+            long time = row.micros();
             newest = Math.max(newest, time);
             if (seen.putIfAbsent(row.key(), time) == null) {
               json.accept(row.json());
             }
           }
-          long keep = newest - OVERLAP_MS;
+          long keep = newest - OVERLAP_MS * 1000;
           seen.values().removeIf(t -> t < keep);
-          from = new Timestamp(newest);
+          from = newest;
           behind = rows.size() == PAGE;
           if (!behind) {
             listener.unwrap(PGConnection.class).getNotifications(500);
@@ -284,8 +312,9 @@ final class PostgresResults implements ResultReader {
     if (noTime) {
       throw new ConveyorException(
           ErrorCode.INVALID_SETTING,
-          ("the results table %s has no time column, which following its rows needs: ALTER TABLE"
-                  + " %s ADD COLUMN time TIMESTAMPTZ (Conveyor's sink writes it on every row)")
+          ("the results table %s has no time column of a timestamp type, which following its"
+                  + " rows needs: ALTER TABLE %s ADD COLUMN time TIMESTAMPTZ (Conveyor's sink"
+                  + " writes it on every row)")
               .formatted(address.results(), address.results()));
     }
   }

@@ -118,6 +118,14 @@ final class Tables {
     return columns;
   }
 
+  /** The type of a table's column as the catalogue names it, in lower case; null when missing. */
+  static String type(Connection c, String table, String column) throws SQLException {
+    Name n = Name.of(table);
+    try (ResultSet rs = c.getMetaData().getColumns(null, n.schema(), n.name(), column)) {
+      return rs.next() ? rs.getString("TYPE_NAME").toLowerCase(Locale.ROOT) : null;
+    }
+  }
+
   /** Whether {@code column} alone is the table's primary key or a unique index. */
   static boolean unique(Connection c, String table, String column) throws SQLException {
     Name n = Name.of(table);

@@ -248,8 +248,17 @@ class PostgresBrokerIT {
     List<String> followed = new java.util.concurrent.CopyOnWriteArrayList<>();
     java.util.concurrent.atomic.AtomicBoolean following =
         new java.util.concurrent.atomic.AtomicBoolean(true);
+    // the worker and the dashboard on hosts in different time zones: the driver gives each
+    // session its JVM's zone
+    java.util.TimeZone zone = java.util.TimeZone.getDefault();
+    java.util.TimeZone.setDefault(java.util.TimeZone.getTimeZone("America/Los_Angeles"));
     try (ResultReader reader = broker.results();
-        ResultReader watcher = broker.results()) {
+        ResultReader watcher = broker.results();
+        ResultSink sink = broker.sink()) {
+      // the sink's sessions are made here, in Los Angeles; the dashboard's in Auckland
+      ImageRequest early = request("seed-0");
+      sink.deliver(List.of(early), List.of(ok(early, "bin")));
+      java.util.TimeZone.setDefault(java.util.TimeZone.getTimeZone("Pacific/Auckland"));
       Thread follower = new Thread(() -> watcher.follow(following::get, followed::add));
       follower.start();
       long connected = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
@@ -259,7 +268,7 @@ class PostgresBrokerIT {
           && System.nanoTime() < connected) {
         Thread.sleep(20);
       }
-      try (ResultSink sink = broker.sink()) {
+      {
         sink.deliver(
             List.of(a, b),
             List.of(
@@ -267,8 +276,14 @@ class PostgresBrokerIT {
                 ClassifyResult.error(b, ErrorCode.CORRUPT, "truncated", "host-b", 1.0)));
         sink.deliver(List.of(a), List.of(ok(a, "bin")));
       }
-      assertThat(count("SELECT count(*) FROM seed_results")).isEqualTo(2);
-      assertThat(count("SELECT count(*) FROM seed_results WHERE category = 'bin'")).isEqualTo(1);
+      assertThat(count("SELECT count(*) FROM seed_results")).isEqualTo(3);
+      assertThat(count("SELECT count(*) FROM seed_results WHERE category = 'bin'")).isEqualTo(2);
+      assertThat(
+              count(
+                  "SELECT count(*) FROM seed_results WHERE abs(extract(epoch FROM"
+                      + " (now() AT TIME ZONE 'UTC') - time)) < 60"))
+          .as("times in UTC, whatever the writer's zone")
+          .isEqualTo(3);
       assertThat(count("SELECT count(*) FROM seed_results WHERE time IS NULL")).isZero();
       assertThat(count("SELECT count(*) FROM seed_results WHERE hostname IS NULL")).isZero();
       assertThat(reader.get("seed-a").top().label()).isEqualTo("bin");
@@ -278,15 +293,21 @@ class PostgresBrokerIT {
       assertThat(error.isOk()).as("a row with no category reads back as an error").isFalse();
       List<String> stored = new ArrayList<>();
       reader.stored(stored::add);
-      assertThat(stored).hasSize(2).anyMatch(j -> j.contains("\"status\":\"error\""));
-      // the follower saw both rows, by the time the sink wrote
+      assertThat(stored).hasSize(3).anyMatch(j -> j.contains("\"status\":\"error\""));
+      // the follower, in another zone, saw both rows stored after it started, each once
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-      while (followed.size() < 2 && System.nanoTime() < deadline) {
+      while (followed.stream().filter(j -> !j.contains("seed-0")).count() < 2
+          && System.nanoTime() < deadline) {
         Thread.sleep(50);
       }
-      assertThat(followed).hasSize(2);
+      assertThat(followed.stream().filter(j -> !j.contains("seed-0")))
+          .hasSize(2)
+          .anyMatch(j -> j.contains("seed-a"))
+          .anyMatch(j -> j.contains("seed-b"));
       following.set(false);
       follower.join(10_000);
+    } finally {
+      java.util.TimeZone.setDefault(zone);
     }
   }
 
@@ -326,7 +347,7 @@ class PostgresBrokerIT {
     try (ResultReader reader = Brokers.open(server.uri("results=timeless")).results()) {
       assertThatThrownBy(() -> reader.follow(() -> true, json -> {}))
           .isInstanceOf(ConveyorException.class)
-          .hasMessageContaining("timeless has no time column")
+          .hasMessageContaining("timeless has no time column of a timestamp type")
           .hasMessageContaining("ADD COLUMN time");
     }
   }
