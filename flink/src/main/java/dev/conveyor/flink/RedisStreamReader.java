@@ -5,12 +5,17 @@ import dev.conveyor.redis.RedisAddress;
 import dev.conveyor.redis.RequestCodec;
 import dev.conveyor.redis.Streams;
 import io.lettuce.core.Consumer;
+import io.lettuce.core.Limit;
+import io.lettuce.core.Range;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.StreamMessage;
-import io.lettuce.core.XAutoClaimArgs;
+import io.lettuce.core.XClaimArgs;
+import io.lettuce.core.XPendingArgs;
 import io.lettuce.core.XReadArgs;
 import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.lettuce.core.codec.ByteArrayCodec;
+import io.lettuce.core.models.stream.PendingMessage;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -36,6 +41,12 @@ import org.slf4j.LoggerFactory;
  * Reads are asynchronous, so the task thread never blocks on Redis: {@link #isAvailable} completes
  * when a read comes back.
  *
+ * <p>A claim never takes the entries of this job's own readers ({@code flink-0} up to the job's
+ * parallelism, this one included): they stay pending until a checkpoint completes or the sink
+ * stores their results, however long that takes (a checkpoint interval longer than {@code
+ * claim-idle}, a long sink linger), and claiming them would classify them twice. A reader that
+ * fails is restarted under the same name and reads its own pending entries first.
+ *
  * <p>With checkpoints, each entry read is remembered until a checkpoint taken after it completes;
  * then it is acknowledged ({@code XACK}). Without, the request carries its entry id and the sink
  * acknowledges it once it has stored the result: an entry is never acknowledged before then. An
@@ -56,6 +67,7 @@ final class RedisStreamReader implements SourceReader<Incoming, RedisStreamSourc
   private final boolean untilEnd;
   private final byte[] stream;
   private final Consumer<byte[]> consumer;
+  private final int parallelism;
   private RedisClient client;
   private StatefulRedisConnection<byte[], byte[]> reads;
   private StatefulRedisConnection<byte[], byte[]> acks;
@@ -75,13 +87,30 @@ final class RedisStreamReader implements SourceReader<Incoming, RedisStreamSourc
   private CompletableFuture<Long> lastAck = CompletableFuture.completedFuture(0L);
   private final NavigableMap<Long, List<String>> awaiting = new TreeMap<>();
 
-  RedisStreamReader(String uri, int subtask, boolean ackOnCheckpoint, boolean untilEnd) {
+  RedisStreamReader(
+      String uri, int subtask, int parallelism, boolean ackOnCheckpoint, boolean untilEnd) {
     this.address = RedisAddress.parse(uri);
     this.ackOnCheckpoint = ackOnCheckpoint;
     this.untilEnd = untilEnd;
     this.stream = RequestCodec.bytes(address.images());
     this.consumer =
-        Consumer.from(RequestCodec.bytes(address.group()), RequestCodec.bytes("flink-" + subtask));
+        Consumer.from(RequestCodec.bytes(address.group()), RequestCodec.bytes(name(subtask)));
+    this.parallelism = parallelism;
+  }
+
+  /** The consumer that reader {@code subtask} of a job is in the group. */
+  static String name(int subtask) {
+    return "flink-" + subtask;
+  }
+
+  /** Whether a consumer is one of this job's readers, which read their own pending entries. */
+  private boolean ours(String name) {
+    for (int i = 0; i < parallelism; i++) {
+      if (name.equals(name(i))) {
+        return true;
+      }
+    }
+    return false;
   }
 
   @Override
@@ -144,23 +173,7 @@ final class RedisStreamReader implements SourceReader<Incoming, RedisStreamSourc
                       consumer,
                       XReadArgs.Builder.count(COUNT),
                       XReadArgs.StreamOffset.from(stream, cursor));
-          case CLAIM ->
-              reads
-                  .async()
-                  .xautoclaim(
-                      stream,
-                      new XAutoClaimArgs<byte[]>()
-                          .consumer(consumer)
-                          .minIdleTime(address.claimIdle())
-                          .startId(cursor)
-                          .count(COUNT))
-                  .thenApply(
-                      claimed -> {
-                        synchronized (this) {
-                          cursor = claimed.getId();
-                        }
-                        return claimed.getMessages();
-                      });
+          case CLAIM -> claim();
           case NEW ->
               reads
                   .async()
@@ -171,6 +184,49 @@ final class RedisStreamReader implements SourceReader<Incoming, RedisStreamSourc
                       XReadArgs.StreamOffset.lastConsumed(stream));
         };
     next.whenComplete(this::readDone);
+  }
+
+  /**
+   * The next page of the group's entries pending for longer than {@code claim-idle}, after the
+   * cursor ({@code 0-0}: from the start): claims those of consumers other than this job's readers
+   * (a reader of a job since rescaled, a worker gone), with the same minimum idle time, so that of
+   * two readers claiming at once only one gets each entry. Moves the cursor to the page's last
+   * entry, or to {@code 0-0} after the last page. Called holding the lock.
+   */
+  private CompletionStage<List<StreamMessage<byte[], byte[]>>> claim() {
+    RedisAsyncCommands<byte[], byte[]> redis = reads.async();
+    Duration idle = address.claimIdle();
+    Range<String> after =
+        Range.from(
+            cursor.equals("0-0")
+                ? Range.Boundary.<String>unbounded()
+                : Range.Boundary.including("(" + cursor),
+            Range.Boundary.unbounded());
+    return redis
+        .xpending(
+            stream,
+            new XPendingArgs<byte[]>()
+                .group(consumer.getGroup())
+                .idle(idle)
+                .range(after)
+                .limit(Limit.from(COUNT)))
+        .thenApply(
+            page -> {
+              synchronized (this) {
+                cursor = page.size() < COUNT ? "0-0" : page.get(page.size() - 1).getId();
+              }
+              return page.stream()
+                  .filter(p -> !ours(p.getConsumer()))
+                  .map(PendingMessage::getId)
+                  .toArray(String[]::new);
+            })
+        .thenCompose(
+            ids -> {
+              if (ids.length == 0) {
+                return CompletableFuture.completedFuture(List.of());
+              }
+              return redis.xclaim(stream, consumer, XClaimArgs.Builder.minIdleTime(idle), ids);
+            });
   }
 
   private synchronized void readDone(List<StreamMessage<byte[], byte[]>> messages, Throwable e) {

@@ -53,7 +53,8 @@ public final class RedisStreamSource
 
   @Override
   public SourceReader<Incoming, NoSplit> createReader(SourceReaderContext context) {
-    return new RedisStreamReader(uri, context.getIndexOfSubtask(), ackOnCheckpoint, untilEnd);
+    return new RedisStreamReader(
+        uri, context.getIndexOfSubtask(), context.currentParallelism(), ackOnCheckpoint, untilEnd);
   }
 
   @Override

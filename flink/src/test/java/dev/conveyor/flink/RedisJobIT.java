@@ -134,17 +134,24 @@ class RedisJobIT {
             io.lettuce.core.XReadArgs.Builder.count(8),
             io.lettuce.core.XReadArgs.StreamOffset.lastConsumed("gone:images"));
     assertThat(taken).hasSize(8);
+    // and the third reader of a job that ran with 3 tasks (this one has 2) takes 4
+    assertThat(
+            r.xreadgroup(
+                io.lettuce.core.Consumer.from("flink", "flink-2"),
+                io.lettuce.core.XReadArgs.Builder.count(4),
+                io.lettuce.core.XReadArgs.StreamOffset.lastConsumed("gone:images")))
+        .hasSize(4);
     waitFor(
         () ->
             r
                 .xpending(
                     "gone:images",
-                    io.lettuce.core.Consumer.from("flink", "old-worker"),
+                    "flink",
                     io.lettuce.core.Range.create("-", "+"),
-                    io.lettuce.core.Limit.from(8))
+                    io.lettuce.core.Limit.from(12))
                 .stream()
                 .allMatch(p -> p.getMsSinceLastDelivery() > 1000),
-        "the dead consumer's entries idle for longer than claim-idle");
+        "the dead consumers' entries idle for longer than claim-idle");
 
     FlinkJob job = FlinkJob.of(FlinkTesting.settings(uri, uri, "until-end", "true"));
     job.run(
@@ -167,6 +174,43 @@ class RedisJobIT {
       System.out.printf("Redis job, checkpoints every 60 s: results after %s ms%n", millis);
       assertThat(millis).as("no result waits for a checkpoint").allMatch(ms -> ms < 2000);
     }
+  }
+
+  @Test
+  void entriesAwaitingACheckpointLongerThanClaimIdleAreNotClaimedAgainByTheLiveReaders()
+      throws Exception {
+    // claims every half second, a checkpoint a minute away: the entries stay pending, idle for
+    // longer than claim-idle, held by live readers, which must neither claim their own again nor
+    // each other's
+    String uri =
+        redis.uri("mode=stream&images=idle:images&results=idle:results&group=flink&claim-idle=1");
+    RedisCommands<String, String> r = connection.sync();
+    List<ImageRequest> sent = FlinkTesting.requests(6);
+    try (Running job = Running.start(uri, "checkpoint-ms", "60000")) {
+      FlinkTesting.send(uri, sent);
+      waitFor(() -> r.xlen("idle:results") >= sent.size(), "every result stored");
+      Thread.sleep(3000);
+      List<io.lettuce.core.models.stream.PendingMessage> pending =
+          r.xpending(
+              "idle:images",
+              "flink",
+              io.lettuce.core.Range.create("-", "+"),
+              io.lettuce.core.Limit.from(100));
+      assertThat(pending).as("pending until a checkpoint").hasSize(sent.size());
+      assertThat(pending)
+          .as("each entry delivered once, never claimed")
+          .allMatch(p -> p.getRedeliveryCount() == 1 && p.getMsSinceLastDelivery() > 2000);
+    }
+    Map<String, Integer> answered = new HashMap<>();
+    try (ResultReader reader = Brokers.open(uri).results()) {
+      reader.stored(
+          json ->
+              answered.merge(Json.read(json, JsonNode.class).get("id").asText(), 1, Integer::sum));
+    }
+    assertThat(answered)
+        .as("each request answered exactly once")
+        .containsOnlyKeys(sent.stream().map(ImageRequest::id).toList())
+        .allSatisfy((id, times) -> assertThat(times).as(id).isEqualTo(1));
   }
 
   @Test

@@ -60,7 +60,8 @@ public final class RedisServer implements AutoCloseable {
             + " resetkeys ~conveyor:* resetchannels &conveyor:* -@all"
             + " +lmove +blmove +lrem +lrange +llen +rpush +lpush +blpop +hincrby +hdel +set +get"
             + " +exists +del +expire +type +scan +eval +xadd +xgroup|create +xinfo|groups +xlen"
-            + " +xautoclaim +xreadgroup +xpending +xack +xread +xrange +publish +subscribe +ping")
+            + " +xautoclaim +xclaim +xreadgroup +xpending +xack +xread +xrange +publish +subscribe"
+            + " +ping")
         .split(" ");
   }
 
