@@ -67,57 +67,71 @@ abstract class EngineCommand implements Callable<Integer>, SettingOptions.Taking
     boolean toStdout = settings.get(JobSettings.SINK).equals("-");
     long files = folderSize(source);
     PrintWriter out = spec.commandLine().getOut();
-    Engine.Report report;
-    List<String> warnings = new java.util.concurrent.CopyOnWriteArrayList<>();
-    try (ProgressBar bar = Progress.bar(engine(), files, " img", 1, true)) {
-      report =
-          CommandSettings.usage(
-              spec,
-              () ->
-                  found.runLocally(
-                      given,
-                      new Engine.Listener() {
-                        @Override
-                        public void result(String json) {
-                          out.println(json);
-                        }
-
-                        private String status = "";
-                        private long errors;
-
-                        @Override
-                        public void progress(long results, long errors) {
-                          bar.stepTo(results);
-                          this.errors = errors;
-                          show();
-                        }
-
-                        @Override
-                        public void status(String line) {
-                          status = line;
-                          show();
-                        }
-
-                        @Override
-                        public void warning(String line) {
-                          warnings.add(line);
-                        }
-
-                        private void show() {
-                          String e = errors > 0 ? " " + errors + " errors" : "";
-                          bar.setExtraMessage(status.isEmpty() ? e : e + " (" + status + ")");
-                        }
-                      }));
-    }
-    out.flush();
     PrintWriter err = spec.commandLine().getErr();
-    warnings.forEach(w -> err.println("warning: " + w));
-    err.printf(
-        "%s, %s%s%n",
-        report.summary(),
-        parallelism(given),
-        toStdout ? "" : "; results in " + settings.get(JobSettings.SINK));
-    err.flush();
+    List<String> warnings = new java.util.concurrent.CopyOnWriteArrayList<>();
+    ProgressBar bar = Progress.bar(engine(), files, " img", 1, true);
+    java.util.concurrent.atomic.AtomicBoolean barOpen =
+        new java.util.concurrent.atomic.AtomicBoolean(true);
+    try {
+      CommandSettings.usage(
+          spec,
+          () ->
+              found.runLocally(
+                  given,
+                  new Engine.Listener() {
+                    @Override
+                    public void result(String json) {
+                      out.println(json);
+                    }
+
+                    private String status = "";
+                    private long errors;
+
+                    @Override
+                    public void progress(long results, long errors) {
+                      bar.stepTo(results);
+                      this.errors = errors;
+                      show();
+                    }
+
+                    @Override
+                    public void status(String line) {
+                      status = line;
+                      show();
+                    }
+
+                    @Override
+                    public void warning(String line) {
+                      warnings.add(line);
+                    }
+
+                    private void show() {
+                      String e = errors > 0 ? " " + errors + " errors" : "";
+                      bar.setExtraMessage(status.isEmpty() ? e : e + " (" + status + ")");
+                    }
+
+                    @Override
+                    public void finished(Engine.Report report) {
+                      // said here, as the run ends: a run stopped by Ctrl-C or SIGTERM
+                      // ends with the JVM, which does not wait for this command to go on
+                      if (barOpen.getAndSet(false)) {
+                        bar.close();
+                      }
+                      out.flush();
+                      warnings.forEach(w -> err.println("warning: " + w));
+                      err.printf(
+                          "%s, %s%s%n",
+                          report.summary(),
+                          parallelism(given),
+                          toStdout ? "" : "; results in " + settings.get(JobSettings.SINK));
+                      err.flush();
+                    }
+                  }));
+    } finally {
+      if (barOpen.getAndSet(false)) {
+        bar.close();
+      }
+    }
     return 0;
   }
 

@@ -216,6 +216,13 @@ public final class FlinkJob {
       }
     } catch (InterruptedException | CancellationException e) {
       stop(job, done);
+      // a drained job's final counts, for the line the run ends with
+      if (done.isDone() && !done.isCompletedExceptionally() && !done.isCancelled()) {
+        JobExecutionResult r = done.getNow(null);
+        listener.progress(
+            counter(r.getAllAccumulatorResults(), ClassifyOperator.RESULTS),
+            counter(r.getAllAccumulatorResults(), ClassifyOperator.ERRORS));
+      }
       throw e;
     }
   }
@@ -276,6 +283,9 @@ public final class FlinkJob {
         printed.get(30, TimeUnit.SECONDS);
       } catch (ExecutionException | TimeoutException ended) {
         // a cancelled job's results end with its cancellation
+      }
+      synchronized (counts) {
+        listener.progress(counts[0], counts[1]);
       }
       throw e;
     } catch (ExecutionException e) {

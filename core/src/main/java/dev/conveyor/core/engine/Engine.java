@@ -40,6 +40,13 @@ public interface Engine {
 
     /** Something the user must know about the run: input the engine will not read. */
     default void warning(String line) {}
+
+    /**
+     * The run ended, stopped or not, with this report: the place for a command's last lines. A run
+     * stopped by the JVM's shutdown says it before the process exits, which it would not wait for
+     * once the run returns.
+     */
+    default void finished(Report report) {}
   }
 
   /** What a job did: results, errors among them, and its runtime. */

@@ -7,8 +7,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
 /**
  * Runs an engine's job on the calling thread so that a JVM shutdown (Ctrl-C, {@code kill}) stops it
  * the way an interrupt does, before the JVM exits: a shutdown hook interrupts the thread and waits
- * for the run to end. A run stopped that way ends with the counts its listener last heard, not an
- * exception, so the command prints its summary line as the process exits.
+ * for the run to end. A run stopped that way ends with the counts its listener last heard (the job
+ * reports its final ones as it stops), not an exception, and the listener hears {@link
+ * Engine.Listener#finished} before the hook returns, so the command's summary line is printed
+ * before the process exits.
  */
 public final class ShutdownStop {
   private ShutdownStop() {}
@@ -111,18 +113,28 @@ public final class ShutdownStop {
             },
             name);
     Object registered = hooks.add(hook);
+    Engine.Report report = null;
     try {
-      return run.run(counting);
+      report = run.run(counting);
+      return report;
     } catch (InterruptedException e) {
       if (!shuttingDown.get()) {
         throw e;
       }
       synchronized (last) {
-        return new Engine.Report(last[0], last[1], (System.nanoTime() - start) / 1e9);
+        report = new Engine.Report(last[0], last[1], (System.nanoTime() - start) / 1e9);
       }
+      return report;
     } finally {
-      finished.countDown();
-      hooks.remove(registered);
+      try {
+        if (report != null) {
+          // before the hook lets the JVM go on exiting: the summary is said while it still can be
+          listener.finished(report);
+        }
+      } finally {
+        finished.countDown();
+        hooks.remove(registered);
+      }
     }
   }
 }
