@@ -43,7 +43,7 @@ public final class JobSettings {
           "sink-linger-ms",
           100,
           0,
-          "longest a result waits in a sink for others to be written with it (a timer; a full group, a checkpoint and the end are written at once): results reach a store within it, with or without checkpoints");
+          "longest a result waits in a sink for others to be written with it (a full group, a checkpoint and the end are written at once): on Flink a timer, so results reach a store within it, with or without checkpoints; on Spark looked at as each result comes, and a micro-batch's partition writes what it holds as it ends");
   public static final Setting<String> CHECKPOINTS =
       Setting.text(
           "checkpoints",
