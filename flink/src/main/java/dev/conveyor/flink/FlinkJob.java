@@ -339,8 +339,9 @@ public final class FlinkJob {
       Map<String, Object> acc = job.getAccumulators().get(5, TimeUnit.SECONDS);
       listener.progress(
           counter(acc, ClassifyOperator.RESULTS), counter(acc, ClassifyOperator.ERRORS));
-    } catch (ExecutionException | TimeoutException e) {
-      // a busy cluster, or the job just ending: the next round tells
+    } catch (ExecutionException | TimeoutException | IllegalStateException e) {
+      // a busy cluster, or the job just ending (a local cluster shuts down with its job, and
+      // then refuses the question): the next round tells
     }
   }
 
