@@ -40,8 +40,14 @@ final class SourceAcks implements AutoCloseable {
     }
     try {
       if (redis == null) {
-        client = address.client();
-        redis = client.connect(ByteArrayCodec.INSTANCE);
+        RedisClient c = address.client();
+        try {
+          redis = c.connect(ByteArrayCodec.INSTANCE);
+        } catch (RuntimeException e) {
+          c.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+          throw e;
+        }
+        client = c;
       }
       redis.sync().xack(stream, group, entries.toArray(String[]::new));
     } catch (RuntimeException e) {

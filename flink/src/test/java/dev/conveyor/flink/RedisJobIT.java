@@ -179,14 +179,15 @@ class RedisJobIT {
   @Test
   void entriesAwaitingACheckpointLongerThanClaimIdleAreNotClaimedAgainByTheLiveReaders()
       throws Exception {
-    // claims every half second, a checkpoint a minute away: the entries stay pending, idle for
+    // claims every half second, checkpoints an hour apart: the entries stay pending, idle for
     // longer than claim-idle, held by live readers, which must neither claim their own again nor
-    // each other's
+    // each other's. Flink takes the first checkpoint at a random moment within the interval: an
+    // hour makes one during these few seconds all but impossible
     String uri =
         redis.uri("mode=stream&images=idle:images&results=idle:results&group=flink&claim-idle=1");
     RedisCommands<String, String> r = connection.sync();
     List<ImageRequest> sent = FlinkTesting.requests(6);
-    try (Running job = Running.start(uri, "checkpoint-ms", "60000")) {
+    try (Running job = Running.start(uri, "checkpoint-ms", "3600000")) {
       FlinkTesting.send(uri, sent);
       waitFor(() -> r.xlen("idle:results") >= sent.size(), "every result stored");
       Thread.sleep(3000);
