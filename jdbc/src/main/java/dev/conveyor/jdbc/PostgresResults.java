@@ -179,28 +179,6 @@ final class PostgresResults implements ResultReader {
    */
   private record Row(Long micros, String key, String json) {}
 
-  /**
-   * Up to a page of rows stored after ({@code micros}, {@code key}), oldest first. The bound is
-   * made in the column's own type, so the comparison uses its index and no client's time zone.
-   */
-  private List<Row> byTime(long micros, String key) {
-    String bound =
-        zoned
-            ? "to_timestamp(?::float8 / 1000000)"
-            : "(to_timestamp(?::float8 / 1000000) AT TIME ZONE 'UTC')";
-    return rows(
-        " WHERE (time, image_key) > (" + bound + ", ?) ORDER BY time, image_key",
-        (st, i) -> {
-          st.setLong(i, micros);
-          st.setString(i + 1, key);
-        });
-  }
-
-  /** Sets a statement's own parameters, the first of which is number {@code first}. */
-  private interface Parameters {
-    void set(PreparedStatement st, int first) throws SQLException;
-  }
-
   /** Sets the key prefix when the select takes it; returns the number of the next parameter. */
   private int prefix(PreparedStatement st) throws SQLException {
     if (!sourceFromKey) {
@@ -210,15 +188,31 @@ final class PostgresResults implements ResultReader {
     return 2;
   }
 
-  private List<Row> rows(String order, Parameters parameters) {
+  /**
+   * Up to a page of rows stored after ({@code micros}, {@code key}), oldest first. The bound is
+   * made in the column's own type, so the comparison uses its index and no client's time zone.
+   */
+  private List<Row> byTime(long micros, String key) {
     List<Row> rows = new ArrayList<>();
     try (Connection c = pool.getConnection()) {
       String select = select(c);
       if (select == null) {
         return rows;
       }
-      try (PreparedStatement st = c.prepareStatement(select + order + " LIMIT " + PAGE)) {
-        parameters.set(st, prefix(st));
+      String bound =
+          zoned
+              ? "to_timestamp(?::float8 / 1000000)"
+              : "(to_timestamp(?::float8 / 1000000) AT TIME ZONE 'UTC')";
+      try (PreparedStatement st =
+          c.prepareStatement(
+              select
+                  + " WHERE (time, image_key) > ("
+                  + bound
+                  + ", ?) ORDER BY time, image_key LIMIT "
+                  + PAGE)) {
+        int i = prefix(st);
+        st.setLong(i, micros);
+        st.setString(i + 1, key);
         try (ResultSet rs = st.executeQuery()) {
           while (rs.next()) {
             rows.add(
