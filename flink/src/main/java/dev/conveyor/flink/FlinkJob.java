@@ -205,11 +205,8 @@ public final class FlinkJob {
     try {
       while (true) {
         try {
-          JobExecutionResult r = done.get(1, TimeUnit.SECONDS);
-          long count = counter(r.getAllAccumulatorResults(), ClassifyOperator.RESULTS);
-          long errors = counter(r.getAllAccumulatorResults(), ClassifyOperator.ERRORS);
-          listener.progress(count, errors);
-          return new Engine.Report(count, errors, (System.nanoTime() - start) / 1e9);
+          long[] counts = tell(done.get(1, TimeUnit.SECONDS).getAllAccumulatorResults(), listener);
+          return new Engine.Report(counts[0], counts[1], (System.nanoTime() - start) / 1e9);
         } catch (TimeoutException running) {
           progress(job, listener);
         }
@@ -218,10 +215,7 @@ public final class FlinkJob {
       stop(job, done);
       // a drained job's final counts, for the line the run ends with
       if (done.isDone() && !done.isCompletedExceptionally() && !done.isCancelled()) {
-        JobExecutionResult r = done.getNow(null);
-        listener.progress(
-            counter(r.getAllAccumulatorResults(), ClassifyOperator.RESULTS),
-            counter(r.getAllAccumulatorResults(), ClassifyOperator.ERRORS));
+        tell(done.getNow(null).getAllAccumulatorResults(), listener);
       }
       throw e;
     }
@@ -336,13 +330,21 @@ public final class FlinkJob {
   private static void progress(JobClient job, Engine.Listener listener)
       throws InterruptedException {
     try {
-      Map<String, Object> acc = job.getAccumulators().get(5, TimeUnit.SECONDS);
-      listener.progress(
-          counter(acc, ClassifyOperator.RESULTS), counter(acc, ClassifyOperator.ERRORS));
+      tell(job.getAccumulators().get(5, TimeUnit.SECONDS), listener);
     } catch (ExecutionException | TimeoutException | IllegalStateException e) {
       // a busy cluster, or the job just ending (a local cluster shuts down with its job, and
       // then refuses the question): the next round tells
     }
+  }
+
+  /** Tells the listener the results and errors the accumulators count; returns both. */
+  private static long[] tell(Map<String, Object> accumulators, Engine.Listener listener) {
+    long[] counts = {
+      counter(accumulators, ClassifyOperator.RESULTS),
+      counter(accumulators, ClassifyOperator.ERRORS)
+    };
+    listener.progress(counts[0], counts[1]);
+    return counts;
   }
 
   private static long counter(Map<String, Object> accumulators, String name) {
