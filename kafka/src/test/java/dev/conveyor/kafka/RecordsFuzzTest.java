@@ -6,10 +6,8 @@ import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.conveyor.core.ImageRequest;
 import dev.conveyor.core.fuzz.FuzzRuns;
-import java.util.Optional;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.header.internals.RecordHeaders;
-import org.apache.kafka.common.record.TimestampType;
 import org.junit.jupiter.api.AfterAll;
 
 /**
@@ -41,18 +39,7 @@ class RecordsFuzzTest {
     String key = data.consumeBoolean() ? null : data.consumeString(40);
     byte[] value = data.consumeBoolean() ? null : data.consumeRemainingAsBytes();
     ConsumerRecord<String, byte[]> record =
-        new ConsumerRecord<>(
-            "images",
-            0,
-            7,
-            0L,
-            TimestampType.CREATE_TIME,
-            -1,
-            -1,
-            key,
-            value,
-            headers,
-            Optional.empty());
+        TestRecords.consumed("images", 0, 7, key, value, headers);
     ImageRequest r = Records.fromRecord(record, format);
     boolean bare =
         format.keys()

@@ -8,11 +8,9 @@ import dev.conveyor.core.ImageRequest;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.internals.RecordHeaders;
-import org.apache.kafka.common.record.TimestampType;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -27,18 +25,7 @@ class RecordsTest {
     for (int i = 0; i < headerPairs.length; i += 2) {
       headers.add(headerPairs[i], headerPairs[i + 1].getBytes(StandardCharsets.UTF_8));
     }
-    return new ConsumerRecord<>(
-        "img_loc",
-        2,
-        41,
-        0L,
-        TimestampType.CREATE_TIME,
-        -1,
-        -1,
-        key,
-        value,
-        headers,
-        Optional.empty());
+    return TestRecords.consumed("img_loc", 2, 41, key, value, headers);
   }
 
   private static byte[] utf8(String s) {

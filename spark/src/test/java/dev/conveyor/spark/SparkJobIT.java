@@ -263,13 +263,9 @@ class SparkJobIT {
       io.lettuce.core.RedisClient client = io.lettuce.core.RedisClient.create(redis.uri(""));
       try (var connection = client.connect()) {
         var r = connection.sync();
-        Map<String, String> settings = new HashMap<>();
-        settings.put("source", uri);
-        settings.put("sink", uri);
-        settings.put("model", MODEL);
+        Map<String, String> settings = redisQuery(uri, dir);
         settings.put("batch", "8");
         settings.put("max-per-batch", "16");
-        settings.put("checkpoints", dir.resolve("checkpoints").toString());
 
         // the first run is stopped once its first micro-batch is stored
         Thread first =
@@ -321,6 +317,16 @@ class SparkJobIT {
     }
   }
 
+  /** A query from a Redis stream back to it, checkpointed under {@code dir}. */
+  private static Map<String, String> redisQuery(String uri, Path dir) {
+    Map<String, String> settings = new HashMap<>();
+    settings.put("source", uri);
+    settings.put("sink", uri);
+    settings.put("model", MODEL);
+    settings.put("checkpoints", dir.resolve("checkpoints").toString());
+    return settings;
+  }
+
   @Test
   void aLoneRedisEntryIsAnsweredWithinSecondsAndAQueryStoppedMidBatchLeavesNothingPending(
       @TempDir Path dir) throws Exception {
@@ -330,11 +336,7 @@ class SparkJobIT {
       io.lettuce.core.RedisClient client = io.lettuce.core.RedisClient.create(redis.uri(""));
       try (var connection = client.connect()) {
         var r = connection.sync();
-        Map<String, String> settings = new HashMap<>();
-        settings.put("source", uri);
-        settings.put("sink", uri);
-        settings.put("model", MODEL);
-        settings.put("checkpoints", dir.resolve("checkpoints").toString());
+        Map<String, String> settings = redisQuery(uri, dir);
         java.util.concurrent.CompletableFuture<Engine.Report> done =
             new java.util.concurrent.CompletableFuture<>();
         // results of the micro-batches that have ended (their progress is reported)
