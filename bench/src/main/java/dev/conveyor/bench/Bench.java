@@ -2,10 +2,10 @@ package dev.conveyor.bench;
 
 import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.ErrorCode;
-import dev.conveyor.core.broker.Broker;
-import dev.conveyor.core.broker.Brokers;
 import dev.conveyor.core.engine.Engine;
 import dev.conveyor.core.pipeline.Pipeline;
+import dev.conveyor.core.transport.Broker;
+import dev.conveyor.core.transport.Brokers;
 import java.util.List;
 
 /**

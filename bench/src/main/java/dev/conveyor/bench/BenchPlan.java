@@ -1,11 +1,11 @@
 package dev.conveyor.bench;
 
+import dev.conveyor.assembly.PipelineSettings;
+import dev.conveyor.assembly.Pipelines;
 import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.ErrorCode;
 import dev.conveyor.core.pipeline.Pipeline;
 import dev.conveyor.core.settings.Settings;
-import dev.conveyor.pipeline.PipelineSettings;
-import dev.conveyor.pipeline.Pipelines;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -18,7 +18,7 @@ import java.util.Optional;
  * load the server with (empty: no HTTP stage).
  *
  * @param broker a broker URI such as {@code redis://127.0.0.1:6379?mode=stream}, read by {@link
- *     dev.conveyor.core.broker.Brokers} when the run starts
+ *     dev.conveyor.core.transport.Brokers} when the run starts
  * @param engine a stream engine to run the same pipeline in as a job ({@code flink}), found by
  *     {@link dev.conveyor.core.engine.Engines}; empty: none
  * @param parallelism the engine job's parallel tasks

@@ -2,7 +2,7 @@ package dev.conveyor.bench;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
-import dev.conveyor.core.image.ImageDecoder;
+import dev.conveyor.core.decode.ImageDecoder;
 import java.util.List;
 import java.util.Locale;
 import org.HdrHistogram.Histogram;

@@ -1,8 +1,8 @@
 package dev.conveyor.bench;
 
-import dev.conveyor.core.broker.Broker;
-import dev.conveyor.core.broker.ReplyClient;
-import dev.conveyor.pipeline.LocalWorkers;
+import dev.conveyor.assembly.LocalWorkers;
+import dev.conveyor.core.transport.Broker;
+import dev.conveyor.core.transport.Replies;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -33,7 +33,7 @@ final class BrokerPipeline {
             plan.seconds() + (workerProcesses.isEmpty() ? 1 : REMOTE_WARMUP.toSeconds()));
     Measured measured;
     if (!workerProcesses.isEmpty()) {
-      try (ReplyClient client = broker.client()) {
+      try (Replies client = broker.client()) {
         PipelineLoad load =
             PipelineLoad.onProcesses(plan.inFlight(), workerProcesses, REMOTE_WARMUP);
         measured = measure(plan, phase, null, client, load);
@@ -46,7 +46,7 @@ final class BrokerPipeline {
       // the threads the client starts (a connection's event loop, a producer's sender) are the
       // load's, as is the reader's: their CPU time is not the worker's
       Set<Long> before = CpuTime.threadIds();
-      try (ReplyClient client = broker.client()) {
+      try (Replies client = broker.client()) {
         Set<Long> clientThreads = CpuTime.threadIds();
         clientThreads.removeAll(before);
         PipelineLoad load =
@@ -61,7 +61,7 @@ final class BrokerPipeline {
   }
 
   private static Measured measure(
-      BenchPlan plan, Phase phase, LocalWorkers running, ReplyClient client, PipelineLoad load)
+      BenchPlan plan, Phase phase, LocalWorkers running, Replies client, PipelineLoad load)
       throws Exception {
     Map<String, Long> madeAt = new ConcurrentHashMap<>();
     AtomicBoolean reading = new AtomicBoolean(true);
@@ -89,7 +89,7 @@ final class BrokerPipeline {
 
   /** Hands each result of a request this load made back to it, until told to stop. */
   private static void read(
-      ReplyClient client, AtomicBoolean reading, Map<String, Long> madeAt, PipelineLoad load) {
+      Replies client, AtomicBoolean reading, Map<String, Long> madeAt, PipelineLoad load) {
     while (reading.get()) {
       client.poll(
           r -> {

@@ -1,6 +1,6 @@
 package dev.conveyor.bench;
 
-import dev.conveyor.pipeline.LocalWorkers;
+import dev.conveyor.assembly.LocalWorkers;
 import java.time.Duration;
 
 /**

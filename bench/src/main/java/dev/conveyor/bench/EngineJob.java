@@ -3,12 +3,12 @@ package dev.conveyor.bench;
 import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.ErrorCode;
 import dev.conveyor.core.ImageRequest;
-import dev.conveyor.core.broker.Brokers;
-import dev.conveyor.core.broker.Producer;
 import dev.conveyor.core.engine.Engine;
 import dev.conveyor.core.engine.Engines;
 import dev.conveyor.core.engine.JobSettings;
 import dev.conveyor.core.settings.Arguments;
+import dev.conveyor.core.transport.Brokers;
+import dev.conveyor.core.transport.Requests;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -80,7 +80,7 @@ final class EngineJob {
         String uri =
             fresh(plan.broker().get(), "conveyor-bench-" + System.currentTimeMillis(), images);
         Phase.say("sending %d images to %s".formatted(images, Brokers.open(uri).describe()));
-        try (Producer p = Brokers.open(uri).producer()) {
+        try (Requests p = Brokers.open(uri).producer()) {
           for (int i = 0; i < images; i++) {
             p.send(
                 ImageRequest.ofBytes("i" + i, plan.corpus().image(i), null),

@@ -1,8 +1,8 @@
 package dev.conveyor.bench;
 
+import dev.conveyor.assembly.LocalWorkers;
+import dev.conveyor.assembly.PipelineSettings;
 import dev.conveyor.core.worker.WorkerStats;
-import dev.conveyor.pipeline.LocalWorkers;
-import dev.conveyor.pipeline.PipelineSettings;
 import dev.conveyor.server.ConveyorServer;
 import dev.conveyor.server.EmbeddedClassify;
 import dev.conveyor.server.ServerConfig;

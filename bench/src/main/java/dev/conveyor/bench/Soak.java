@@ -1,12 +1,12 @@
 package dev.conveyor.bench;
 
+import dev.conveyor.assembly.LocalWorkers;
 import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.ErrorCode;
 import dev.conveyor.core.ImageRequest;
-import dev.conveyor.core.broker.Broker;
-import dev.conveyor.core.broker.Brokers;
-import dev.conveyor.core.broker.ReplyClient;
-import dev.conveyor.pipeline.LocalWorkers;
+import dev.conveyor.core.transport.Broker;
+import dev.conveyor.core.transport.Brokers;
+import dev.conveyor.core.transport.Replies;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -201,7 +201,7 @@ public final class Soak {
       }
     }
     if (plan.remoteWorkers()) {
-      try (ReplyClient client = broker.client()) {
+      try (Replies client = broker.client()) {
         return soak(
             plan,
             client.name() + ", workers elsewhere",
@@ -216,7 +216,7 @@ public final class Soak {
             : BrokerPipeline.measure(bench, broker, List.of()).ips();
     try (LocalWorkers running =
             LocalWorkers.onBroker(bench.pipeline(), broker, bench.settings(), 1);
-        ReplyClient client = broker.client()) {
+        Replies client = broker.client()) {
       return soak(plan, client.name() + " worker", capacity, new BrokerTarget(client), watched);
     }
   }
@@ -452,7 +452,7 @@ public final class Soak {
   }
 
   /** Sends through a broker's reply client, refused when its backlog is full. */
-  private record BrokerTarget(ReplyClient client) implements Target {
+  private record BrokerTarget(Replies client) implements Target {
     @Override
     public void send(ImageRequest r, Outcomes outcome) throws InterruptedException {
       outcome.waiting.put(r.id(), r.enqueuedNanos()); // before its answer can come

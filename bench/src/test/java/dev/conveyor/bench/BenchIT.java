@@ -3,13 +3,13 @@ package dev.conveyor.bench;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
+import dev.conveyor.assembly.Pipelines;
 import dev.conveyor.core.pipeline.Pipeline;
 import dev.conveyor.core.settings.Settings;
 import dev.conveyor.core.testing.MeanColourClassifier;
 import dev.conveyor.core.testing.TestWorkers;
 import dev.conveyor.onnx.testing.TestModels;
 import dev.conveyor.onnx.testing.TestModels.Colour;
-import dev.conveyor.pipeline.Pipelines;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -96,8 +96,8 @@ class BenchIT {
     // this process stands in for a worker elsewhere: its CPU time read as another process's is
     MeanColourClassifier model = new MeanColourClassifier(32, 32).busy(2.0);
     try (Pipeline pipeline = TestWorkers.pipeline(model, 4);
-        dev.conveyor.pipeline.LocalWorkers running =
-            dev.conveyor.pipeline.LocalWorkers.embedded(pipeline, settings, 1)) {
+        dev.conveyor.assembly.LocalWorkers running =
+            dev.conveyor.assembly.LocalWorkers.embedded(pipeline, settings, 1)) {
       PipelineLoad load =
           PipelineLoad.onProcesses(
               8, List.of(ProcessHandle.current().pid()), java.time.Duration.ofSeconds(1));

@@ -1,5 +1,6 @@
 package dev.conveyor.cli;
 
+import dev.conveyor.assembly.PipelineSettings;
 import dev.conveyor.bench.Bench;
 import dev.conveyor.bench.BenchChart;
 import dev.conveyor.bench.BenchPlan;
@@ -10,7 +11,6 @@ import dev.conveyor.core.Json;
 import dev.conveyor.core.pipeline.Pipeline;
 import dev.conveyor.core.settings.SettingGroup;
 import dev.conveyor.core.settings.Settings;
-import dev.conveyor.pipeline.PipelineSettings;
 import dev.conveyor.s3.S3Location;
 import dev.conveyor.s3.S3Store;
 import java.io.PrintWriter;

@@ -1,8 +1,8 @@
 package dev.conveyor.cli;
 
-import dev.conveyor.core.broker.BrokerProvider;
-import dev.conveyor.core.broker.Brokers;
 import dev.conveyor.core.settings.Setting;
+import dev.conveyor.core.transport.BrokerProvider;
+import dev.conveyor.core.transport.Brokers;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;

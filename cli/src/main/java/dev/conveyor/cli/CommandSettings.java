@@ -1,16 +1,16 @@
 package dev.conveyor.cli;
 
+import dev.conveyor.assembly.PipelineSettings;
+import dev.conveyor.assembly.Pipelines;
 import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.ErrorCode;
-import dev.conveyor.core.broker.Broker;
-import dev.conveyor.core.broker.Brokers;
+import dev.conveyor.core.fetch.FetchAllow;
+import dev.conveyor.core.fetch.FetchSettings;
 import dev.conveyor.core.pipeline.Pipeline;
 import dev.conveyor.core.settings.SettingGroup;
 import dev.conveyor.core.settings.Settings;
-import dev.conveyor.core.worker.FetchAllow;
-import dev.conveyor.core.worker.FetchSettings;
-import dev.conveyor.pipeline.PipelineSettings;
-import dev.conveyor.pipeline.Pipelines;
+import dev.conveyor.core.transport.Broker;
+import dev.conveyor.core.transport.Brokers;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;

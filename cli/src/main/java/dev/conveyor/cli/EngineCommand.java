@@ -1,12 +1,12 @@
 package dev.conveyor.cli;
 
+import dev.conveyor.assembly.PipelineSettings;
+import dev.conveyor.core.decode.ImageFiles;
 import dev.conveyor.core.engine.Engine;
 import dev.conveyor.core.engine.Engines;
 import dev.conveyor.core.engine.JobSettings;
-import dev.conveyor.core.image.ImageFiles;
 import dev.conveyor.core.settings.SettingGroup;
 import dev.conveyor.core.settings.Settings;
-import dev.conveyor.pipeline.PipelineSettings;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;

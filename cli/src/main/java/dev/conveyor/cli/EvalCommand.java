@@ -1,13 +1,13 @@
 package dev.conveyor.cli;
 
+import dev.conveyor.assembly.LocalWorkers;
 import dev.conveyor.core.ClassifyResult;
 import dev.conveyor.core.ImageRequest;
 import dev.conveyor.core.Json;
-import dev.conveyor.core.image.ImageFiles;
+import dev.conveyor.core.decode.ImageFiles;
 import dev.conveyor.core.pipeline.Pipeline;
 import dev.conveyor.core.settings.SettingGroup;
 import dev.conveyor.core.settings.Settings;
-import dev.conveyor.pipeline.LocalWorkers;
 import dev.conveyor.train.Evaluation;
 import dev.conveyor.train.FashionMnist;
 import dev.conveyor.train.PngExport;

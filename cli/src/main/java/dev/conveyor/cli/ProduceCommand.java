@@ -4,10 +4,10 @@ import dev.conveyor.core.ClassifyResult;
 import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.ImageRequest;
 import dev.conveyor.core.Json;
-import dev.conveyor.core.broker.Broker;
-import dev.conveyor.core.broker.Producer;
-import dev.conveyor.core.broker.ReplyClient;
-import dev.conveyor.core.image.ImageFiles;
+import dev.conveyor.core.decode.ImageFiles;
+import dev.conveyor.core.transport.Broker;
+import dev.conveyor.core.transport.Replies;
+import dev.conveyor.core.transport.Requests;
 import dev.conveyor.jdbc.TableKeys;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -106,10 +106,10 @@ final class ProduceCommand implements Callable<Integer> {
     Duration timeout = Duration.ofSeconds(timeoutSeconds);
     PrintWriter err = spec.commandLine().getErr();
     long start = System.nanoTime();
-    List<Producer.Failure> failed = new ArrayList<>();
+    List<Requests.Failure> failed = new ArrayList<>();
     try (Sender sender =
         await
-            ? new Replies(broker.client(), ConcurrentHashMap.newKeySet())
+            ? new Replying(broker.client(), ConcurrentHashMap.newKeySet())
             : new Plain(broker.producer())) {
       // the bar is closed (its line ended) before the summary is written
       try (ProgressBar bar = Progress.bar("produce", files.size(), " img", 1, true)) {
@@ -120,9 +120,9 @@ final class ProduceCommand implements Callable<Integer> {
             sender.send(r, timeout);
           } catch (ConveyorException e) {
             // the broker stayed full or away for the whole wait: the rest would fare the same
-            failed.add(new Producer.Failure(r, e));
+            failed.add(new Requests.Failure(r, e));
             for (Path rest : files.subList(i + 1, files.size())) {
-              failed.add(new Producer.Failure(ImageRequest.ofKey(rest.toString()), e));
+              failed.add(new Requests.Failure(ImageRequest.ofKey(rest.toString()), e));
             }
             break;
           }
@@ -137,7 +137,7 @@ final class ProduceCommand implements Callable<Integer> {
           sent, broker.describe(), seconds, sent / seconds);
       if (!failed.isEmpty()) {
         err.printf("conveyor: could not send %d of %d images:%n", failed.size(), files.size());
-        for (Producer.Failure f : failed) {
+        for (Requests.Failure f : failed) {
           err.printf("  %s: %s%n", f.request().source(), f.error().getMessage());
         }
         err.flush();
@@ -157,10 +157,10 @@ final class ProduceCommand implements Callable<Integer> {
     PrintWriter err = spec.commandLine().getErr();
     long start = System.nanoTime();
     long[] sent = {0};
-    List<Producer.Failure> failed = new ArrayList<>();
+    List<Requests.Failure> failed = new ArrayList<>();
     try (Sender sender =
         await
-            ? new Replies(broker.client(), ConcurrentHashMap.newKeySet())
+            ? new Replying(broker.client(), ConcurrentHashMap.newKeySet())
             : new Plain(broker.producer())) {
       try (ProgressBar bar = Progress.bar("produce", table.count(onlyNew), " key", 1, true)) {
         table.forEach(
@@ -170,14 +170,14 @@ final class ProduceCommand implements Callable<Integer> {
                 sender.send(r, timeout);
                 sent[0]++;
               } catch (ConveyorException e) {
-                failed.add(new Producer.Failure(r, e));
+                failed.add(new Requests.Failure(r, e));
               } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new ConveyorException(dev.conveyor.core.ErrorCode.UNAVAILABLE, "interrupted");
               }
               bar.step();
             });
-        List<Producer.Failure> late = sender.flush(timeout);
+        List<Requests.Failure> late = sender.flush(timeout);
         failed.addAll(late);
         sent[0] -= late.size();
       }
@@ -187,7 +187,7 @@ final class ProduceCommand implements Callable<Integer> {
           sent[0], table.describe(), broker.describe(), seconds, sent[0] / seconds);
       if (!failed.isEmpty()) {
         err.printf("conveyor: could not send %d keys:%n", failed.size());
-        for (Producer.Failure f : failed.subList(0, Math.min(20, failed.size()))) {
+        for (Requests.Failure f : failed.subList(0, Math.min(20, failed.size()))) {
           err.printf("  %s: %s%n", f.request().id(), f.error().getMessage());
         }
         err.flush();
@@ -234,7 +234,7 @@ final class ProduceCommand implements Callable<Integer> {
   private interface Sender extends AutoCloseable {
     void send(ImageRequest request, Duration maxWait) throws InterruptedException;
 
-    List<Producer.Failure> flush(Duration maxWait) throws InterruptedException;
+    List<Requests.Failure> flush(Duration maxWait) throws InterruptedException;
 
     /** Results that came (waiting a little for some). */
     List<ClassifyResult> poll();
@@ -243,12 +243,12 @@ final class ProduceCommand implements Callable<Integer> {
     void close();
   }
 
-  private record Plain(Producer producer) implements Sender {
+  private record Plain(Requests producer) implements Sender {
     public void send(ImageRequest request, Duration maxWait) throws InterruptedException {
       producer.send(request, maxWait);
     }
 
-    public List<Producer.Failure> flush(Duration maxWait) throws InterruptedException {
+    public List<Requests.Failure> flush(Duration maxWait) throws InterruptedException {
       return producer.flush(maxWait);
     }
 
@@ -262,13 +262,13 @@ final class ProduceCommand implements Callable<Integer> {
   }
 
   /** Sends through a reply client, keeping the results of this run's requests only. */
-  private record Replies(ReplyClient client, Set<String> mine) implements Sender {
+  private record Replying(Replies client, Set<String> mine) implements Sender {
     public void send(ImageRequest request, Duration maxWait) throws InterruptedException {
       mine.add(request.id());
       client.send(request, maxWait);
     }
 
-    public List<Producer.Failure> flush(Duration maxWait) {
+    public List<Requests.Failure> flush(Duration maxWait) {
       return List.of();
     }
 

@@ -1,20 +1,20 @@
 package dev.conveyor.cli;
 
+import dev.conveyor.assembly.PipelineSettings;
+import dev.conveyor.assembly.Pipelines;
 import dev.conveyor.bench.Bench;
 import dev.conveyor.bench.Corpus;
 import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.Json;
-import dev.conveyor.core.classify.Classifier;
-import dev.conveyor.core.classify.Labels;
-import dev.conveyor.core.classify.ScoreMode;
-import dev.conveyor.core.classify.TopK;
-import dev.conveyor.core.image.ImageFiles;
+import dev.conveyor.core.decode.ImageFiles;
+import dev.conveyor.core.model.Classifier;
+import dev.conveyor.core.model.Labels;
 import dev.conveyor.core.pipeline.Pipeline;
 import dev.conveyor.core.settings.SettingGroup;
 import dev.conveyor.core.settings.Settings;
+import dev.conveyor.core.topk.ScoreMode;
+import dev.conveyor.core.topk.TopK;
 import dev.conveyor.onnx.quantize.Quantizer;
-import dev.conveyor.pipeline.PipelineSettings;
-import dev.conveyor.pipeline.Pipelines;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.ByteBuffer;

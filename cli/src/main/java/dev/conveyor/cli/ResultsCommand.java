@@ -2,8 +2,8 @@ package dev.conveyor.cli;
 
 import dev.conveyor.core.ClassifyResult;
 import dev.conveyor.core.Json;
-import dev.conveyor.core.broker.Broker;
-import dev.conveyor.core.broker.ResultReader;
+import dev.conveyor.core.transport.Broker;
+import dev.conveyor.core.transport.Results;
 import java.io.PrintWriter;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -49,7 +49,7 @@ final class ResultsCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     Broker broker = CommandSettings.broker(spec, from, Map.of());
     PrintWriter out = spec.commandLine().getOut();
-    try (ResultReader results = broker.results()) {
+    try (Results results = broker.results()) {
       if (id != null) {
         ClassifyResult r = CommandSettings.usage(spec, () -> results.get(id));
         if (r == null) {

@@ -1,14 +1,14 @@
 package dev.conveyor.cli;
 
-import dev.conveyor.core.broker.Broker;
+import dev.conveyor.assembly.LocalWorkers;
+import dev.conveyor.assembly.PipelineSettings;
+import dev.conveyor.assembly.Pipelines;
+import dev.conveyor.core.fetch.Fetchers;
 import dev.conveyor.core.pipeline.Pipeline;
 import dev.conveyor.core.settings.SettingGroup;
 import dev.conveyor.core.settings.Settings;
-import dev.conveyor.core.worker.Fetchers;
+import dev.conveyor.core.transport.Broker;
 import dev.conveyor.core.worker.Worker;
-import dev.conveyor.pipeline.LocalWorkers;
-import dev.conveyor.pipeline.PipelineSettings;
-import dev.conveyor.pipeline.Pipelines;
 import dev.conveyor.server.BrokerClassify;
 import dev.conveyor.server.Classify;
 import dev.conveyor.server.ConveyorServer;

@@ -1,11 +1,11 @@
 package dev.conveyor.cli;
 
-import dev.conveyor.core.broker.BrokerProvider;
-import dev.conveyor.core.broker.Brokers;
+import dev.conveyor.assembly.PipelineSettings;
 import dev.conveyor.core.engine.JobSettings;
 import dev.conveyor.core.settings.SettingGroup;
 import dev.conveyor.core.settings.SettingsTable;
-import dev.conveyor.pipeline.PipelineSettings;
+import dev.conveyor.core.transport.BrokerProvider;
+import dev.conveyor.core.transport.Brokers;
 import dev.conveyor.server.ServerSettings;
 import java.io.PrintWriter;
 import java.nio.file.Files;

@@ -2,10 +2,10 @@ package dev.conveyor.cli;
 
 import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.ErrorCode;
-import dev.conveyor.core.image.ImageFiles;
+import dev.conveyor.core.decode.ImageFiles;
+import dev.conveyor.core.fetch.FetchSettings;
 import dev.conveyor.core.settings.SettingGroup;
 import dev.conveyor.core.settings.Settings;
-import dev.conveyor.core.worker.FetchSettings;
 import dev.conveyor.jdbc.TableKeys;
 import dev.conveyor.s3.S3Location;
 import dev.conveyor.s3.S3Store;

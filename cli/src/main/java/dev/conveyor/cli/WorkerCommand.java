@@ -1,11 +1,11 @@
 package dev.conveyor.cli;
 
-import dev.conveyor.core.broker.Broker;
+import dev.conveyor.assembly.LocalWorkers;
 import dev.conveyor.core.pipeline.Pipeline;
 import dev.conveyor.core.settings.SettingGroup;
 import dev.conveyor.core.settings.Settings;
+import dev.conveyor.core.transport.Broker;
 import dev.conveyor.core.worker.Worker;
-import dev.conveyor.pipeline.LocalWorkers;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;

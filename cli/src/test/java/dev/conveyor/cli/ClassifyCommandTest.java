@@ -3,13 +3,13 @@ package dev.conveyor.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.conveyor.assembly.Pipelines;
 import dev.conveyor.core.ClassifyResult;
 import dev.conveyor.core.ImageRequest;
 import dev.conveyor.core.pipeline.Pipeline;
 import dev.conveyor.core.testing.TestImages;
 import dev.conveyor.onnx.testing.TestModels;
 import dev.conveyor.onnx.testing.TestModels.Colour;
-import dev.conveyor.pipeline.Pipelines;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;

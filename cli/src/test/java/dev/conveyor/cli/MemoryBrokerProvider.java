@@ -5,15 +5,15 @@ import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.ErrorCode;
 import dev.conveyor.core.ImageRequest;
 import dev.conveyor.core.Json;
-import dev.conveyor.core.broker.Broker;
-import dev.conveyor.core.broker.BrokerProvider;
-import dev.conveyor.core.broker.Producer;
-import dev.conveyor.core.broker.ReplyClient;
-import dev.conveyor.core.broker.ResultReader;
 import dev.conveyor.core.settings.Setting;
 import dev.conveyor.core.settings.SettingGroup;
 import dev.conveyor.core.settings.Settings;
+import dev.conveyor.core.transport.Broker;
+import dev.conveyor.core.transport.BrokerProvider;
+import dev.conveyor.core.transport.Replies;
+import dev.conveyor.core.transport.Requests;
 import dev.conveyor.core.transport.ResultSink;
+import dev.conveyor.core.transport.Results;
 import dev.conveyor.core.transport.Transport;
 import java.time.Duration;
 import java.util.List;
@@ -72,7 +72,7 @@ public final class MemoryBrokerProvider implements BrokerProvider {
       throw unsupported();
     }
 
-    public ReplyClient client() {
+    public Replies client() {
       throw unsupported();
     }
 
@@ -81,8 +81,8 @@ public final class MemoryBrokerProvider implements BrokerProvider {
           ErrorCode.INVALID_SETTING, "memory:// only keeps what it is sent");
     }
 
-    public Producer producer() {
-      return new Producer() {
+    public Requests producer() {
+      return new Requests() {
         public void send(ImageRequest r, Duration maxWait) {
           kept.add(ClassifyResult.ok(r, model, List.of(), "memory", 0));
         }
@@ -95,8 +95,8 @@ public final class MemoryBrokerProvider implements BrokerProvider {
       };
     }
 
-    public ResultReader results() {
-      return new ResultReader() {
+    public Results results() {
+      return new Results() {
         public ClassifyResult get(String id) {
           return kept.stream().filter(r -> r.id().equals(id)).findFirst().orElse(null);
         }

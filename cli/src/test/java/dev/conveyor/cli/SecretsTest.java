@@ -2,8 +2,8 @@ package dev.conveyor.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.conveyor.core.broker.Broker;
-import dev.conveyor.core.broker.Brokers;
+import dev.conveyor.core.transport.Broker;
+import dev.conveyor.core.transport.Brokers;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;

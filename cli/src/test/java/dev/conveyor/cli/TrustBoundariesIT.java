@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.conveyor.core.Json;
+import dev.conveyor.core.fetch.FetchAllow;
 import dev.conveyor.core.testing.TestImages;
-import dev.conveyor.core.worker.FetchAllow;
 import dev.conveyor.redis.RedisServer;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;

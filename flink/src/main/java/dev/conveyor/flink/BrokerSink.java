@@ -1,6 +1,6 @@
 package dev.conveyor.flink;
 
-import dev.conveyor.core.broker.Brokers;
+import dev.conveyor.core.transport.Brokers;
 import dev.conveyor.core.transport.ResultBuffer;
 import java.io.IOException;
 import org.apache.flink.api.common.operators.ProcessingTimeService;

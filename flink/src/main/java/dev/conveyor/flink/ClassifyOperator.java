@@ -1,13 +1,13 @@
 package dev.conveyor.flink;
 
+import dev.conveyor.assembly.PipelineSettings;
+import dev.conveyor.assembly.Pipelines;
 import dev.conveyor.core.ClassifyResult;
 import dev.conveyor.core.ErrorCode;
 import dev.conveyor.core.ImageRequest;
 import dev.conveyor.core.Json;
 import dev.conveyor.core.pipeline.Pipeline;
 import dev.conveyor.core.settings.Settings;
-import dev.conveyor.pipeline.PipelineSettings;
-import dev.conveyor.pipeline.Pipelines;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;

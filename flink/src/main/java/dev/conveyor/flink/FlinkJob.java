@@ -1,13 +1,13 @@
 package dev.conveyor.flink;
 
+import dev.conveyor.assembly.PipelineSettings;
 import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.ErrorCode;
 import dev.conveyor.core.engine.Engine;
 import dev.conveyor.core.engine.JobSettings;
+import dev.conveyor.core.fetch.FetchSettings;
 import dev.conveyor.core.settings.SettingGroup;
 import dev.conveyor.core.settings.Settings;
-import dev.conveyor.core.worker.FetchSettings;
-import dev.conveyor.pipeline.PipelineSettings;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;

@@ -3,7 +3,7 @@ package dev.conveyor.flink;
 import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.ErrorCode;
 import dev.conveyor.core.ImageRequest;
-import dev.conveyor.core.broker.Brokers;
+import dev.conveyor.core.transport.Brokers;
 import dev.conveyor.kafka.KafkaAddress;
 import dev.conveyor.kafka.Topics;
 import java.nio.charset.StandardCharsets;

@@ -3,7 +3,7 @@ package dev.conveyor.flink;
 import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.ErrorCode;
 import dev.conveyor.core.ImageRequest;
-import dev.conveyor.core.image.ImageFiles;
+import dev.conveyor.core.decode.ImageFiles;
 import dev.conveyor.kafka.KafkaAddress;
 import dev.conveyor.kafka.Records;
 import dev.conveyor.kafka.RequestFormat;

@@ -3,15 +3,15 @@ package dev.conveyor.flink;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.conveyor.assembly.Pipelines;
 import dev.conveyor.core.ClassifyResult;
 import dev.conveyor.core.ImageRequest;
 import dev.conveyor.core.Json;
+import dev.conveyor.core.decode.ImageFiles;
 import dev.conveyor.core.engine.Engine;
-import dev.conveyor.core.image.ImageFiles;
+import dev.conveyor.core.fetch.FetchAllow;
 import dev.conveyor.core.pipeline.Pipeline;
 import dev.conveyor.core.testing.TestImages;
-import dev.conveyor.core.worker.FetchAllow;
-import dev.conveyor.pipeline.Pipelines;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;

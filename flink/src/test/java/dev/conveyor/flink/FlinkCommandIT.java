@@ -3,7 +3,7 @@ package dev.conveyor.flink;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.conveyor.cli.Main;
-import dev.conveyor.core.image.ImageFiles;
+import dev.conveyor.core.decode.ImageFiles;
 import dev.conveyor.core.testing.TestImages;
 import java.io.PrintWriter;
 import java.io.StringWriter;

@@ -1,9 +1,9 @@
 package dev.conveyor.flink;
 
 import dev.conveyor.core.ImageRequest;
-import dev.conveyor.core.broker.Brokers;
-import dev.conveyor.core.broker.Producer;
 import dev.conveyor.core.testing.TestImages;
+import dev.conveyor.core.transport.Brokers;
+import dev.conveyor.core.transport.Requests;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -37,7 +37,7 @@ final class FlinkTesting {
 
   /** Sends the requests through Conveyor's producer for the URI, and waits until all are sent. */
   static void send(String uri, List<ImageRequest> requests) throws Exception {
-    try (Producer p = Brokers.open(uri).producer()) {
+    try (Requests p = Brokers.open(uri).producer()) {
       for (ImageRequest r : requests) {
         p.send(r, Duration.ofSeconds(10));
       }

@@ -5,9 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.conveyor.core.ImageRequest;
 import dev.conveyor.core.Json;
-import dev.conveyor.core.broker.Brokers;
-import dev.conveyor.core.broker.ResultReader;
 import dev.conveyor.core.engine.Engine;
+import dev.conveyor.core.transport.Brokers;
+import dev.conveyor.core.transport.Results;
 import dev.conveyor.kafka.KafkaServer;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -70,7 +70,7 @@ class KafkaJobIT {
         .isPositive();
     Map<String, Integer> answered = new HashMap<>();
     List<JsonNode> results = new ArrayList<>();
-    try (ResultReader reader = Brokers.open(uri).results()) {
+    try (Results reader = Brokers.open(uri).results()) {
       reader.stored(json -> results.add(Json.read(json, JsonNode.class)));
     }
     results.forEach(r -> answered.merge(r.get("id").asText(), 1, Integer::sum));

@@ -5,9 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.conveyor.core.ImageRequest;
 import dev.conveyor.core.Json;
-import dev.conveyor.core.broker.Brokers;
-import dev.conveyor.core.broker.ResultReader;
 import dev.conveyor.core.engine.Engine;
+import dev.conveyor.core.transport.Brokers;
+import dev.conveyor.core.transport.Results;
 import dev.conveyor.redis.RedisServer;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
@@ -100,7 +100,7 @@ class RedisJobIT {
 
     assertThat(pending(r)).as("every entry acknowledged").isZero();
     List<JsonNode> results = new ArrayList<>();
-    try (ResultReader reader = Brokers.open(uri).results()) {
+    try (Results reader = Brokers.open(uri).results()) {
       reader.stored(json -> results.add(Json.read(json, JsonNode.class)));
     }
     Map<String, Integer> answered = new HashMap<>();
@@ -203,7 +203,7 @@ class RedisJobIT {
           .allMatch(p -> p.getRedeliveryCount() == 1 && p.getMsSinceLastDelivery() > 2000);
     }
     Map<String, Integer> answered = new HashMap<>();
-    try (ResultReader reader = Brokers.open(uri).results()) {
+    try (Results reader = Brokers.open(uri).results()) {
       reader.stored(
           json ->
               answered.merge(Json.read(json, JsonNode.class).get("id").asText(), 1, Integer::sum));

@@ -2,7 +2,7 @@ package dev.conveyor.flink;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.conveyor.core.image.ImageFiles;
+import dev.conveyor.core.decode.ImageFiles;
 import dev.conveyor.core.testing.TestImages;
 import java.io.File;
 import java.io.IOException;

@@ -1,10 +1,10 @@
 package dev.conveyor.jdbc;
 
-import dev.conveyor.core.broker.Broker;
-import dev.conveyor.core.broker.Producer;
-import dev.conveyor.core.broker.ReplyClient;
-import dev.conveyor.core.broker.ResultReader;
+import dev.conveyor.core.transport.Broker;
+import dev.conveyor.core.transport.Replies;
+import dev.conveyor.core.transport.Requests;
 import dev.conveyor.core.transport.ResultSink;
+import dev.conveyor.core.transport.Results;
 import dev.conveyor.core.transport.Transport;
 import dev.conveyor.core.worker.HostName;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -30,7 +30,7 @@ final class PostgresBroker implements Broker {
   public Transport transport(int maxBatch) {
     String worker =
         HostName.get() + "/" + ProcessHandle.current().pid() + "-" + WORKERS.incrementAndGet();
-    return new PostgresQueue(address, worker);
+    return new PostgresTransport(address, worker);
   }
 
   @Override
@@ -39,17 +39,17 @@ final class PostgresBroker implements Broker {
   }
 
   @Override
-  public Producer producer() {
+  public Requests producer() {
     return new PostgresRequests(address);
   }
 
   @Override
-  public ResultReader results() {
+  public Results results() {
     return new PostgresResults(address);
   }
 
   @Override
-  public ReplyClient client() {
+  public Replies client() {
     return new PostgresReplies(address);
   }
 }

@@ -1,8 +1,8 @@
 package dev.conveyor.jdbc;
 
-import dev.conveyor.core.broker.Broker;
-import dev.conveyor.core.broker.BrokerProvider;
 import dev.conveyor.core.settings.SettingGroup;
+import dev.conveyor.core.transport.Broker;
+import dev.conveyor.core.transport.BrokerProvider;
 import java.util.List;
 import java.util.Map;
 

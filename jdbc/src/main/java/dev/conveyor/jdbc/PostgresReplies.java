@@ -2,7 +2,7 @@ package dev.conveyor.jdbc;
 
 import dev.conveyor.core.ClassifyResult;
 import dev.conveyor.core.ImageRequest;
-import dev.conveyor.core.broker.ReplyClient;
+import dev.conveyor.core.transport.Replies;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -19,7 +19,7 @@ import org.postgresql.PGConnection;
  * their results are read from the results table by id when a sink announces stored results (or
  * every half second).
  */
-final class PostgresReplies implements ReplyClient {
+final class PostgresReplies implements Replies {
   private final PostgresAddress address;
   private final PostgresRequests requests;
   private final PostgresResults results;

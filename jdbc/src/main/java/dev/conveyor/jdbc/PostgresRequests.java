@@ -4,7 +4,7 @@ import com.zaxxer.hikari.HikariDataSource;
 import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.ErrorCode;
 import dev.conveyor.core.ImageRequest;
-import dev.conveyor.core.broker.Producer;
+import dev.conveyor.core.transport.Requests;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -20,7 +20,7 @@ import java.util.List;
  * ({@code s3://…}) for the worker to fetch. Beyond {@code max-length} waiting rows a send waits for
  * room, and answers {@code BUSY} when none comes in time.
  */
-final class PostgresRequests implements Producer {
+final class PostgresRequests implements Requests {
   private static final int GROUP = 256;
 
   private final PostgresAddress address;

@@ -6,7 +6,7 @@ import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.ErrorCode;
 import dev.conveyor.core.Json;
 import dev.conveyor.core.Prediction;
-import dev.conveyor.core.broker.ResultReader;
+import dev.conveyor.core.transport.Results;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -28,7 +28,7 @@ import org.postgresql.PGConnection;
  * out of the JSON, and a row with no category in a table that has no {@code status} or {@code
  * error_code} column is an error whose code was not kept.
  */
-final class PostgresResults implements ResultReader {
+final class PostgresResults implements Results {
   private static final int PAGE = 10_000;
 
   private final PostgresAddress address;

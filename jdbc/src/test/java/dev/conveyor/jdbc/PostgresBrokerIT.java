@@ -9,13 +9,13 @@ import dev.conveyor.core.ErrorCode;
 import dev.conveyor.core.ImageRequest;
 import dev.conveyor.core.Json;
 import dev.conveyor.core.Prediction;
-import dev.conveyor.core.broker.Broker;
-import dev.conveyor.core.broker.Brokers;
-import dev.conveyor.core.broker.Producer;
-import dev.conveyor.core.broker.ReplyClient;
-import dev.conveyor.core.broker.ResultReader;
+import dev.conveyor.core.transport.Broker;
+import dev.conveyor.core.transport.Brokers;
 import dev.conveyor.core.transport.Delivery;
+import dev.conveyor.core.transport.Replies;
+import dev.conveyor.core.transport.Requests;
 import dev.conveyor.core.transport.ResultSink;
+import dev.conveyor.core.transport.Results;
 import dev.conveyor.core.transport.Transport;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -78,7 +78,7 @@ class PostgresBrokerIT {
   @Test
   void requestsGoThroughTheQueueOnceEachAndResultsLandInTheTableOnce() throws Exception {
     Broker broker = Brokers.open(server.uri("table=q1&results=r1"));
-    try (Producer p = broker.producer()) {
+    try (Requests p = broker.producer()) {
       for (int i = 0; i < 300; i++) {
         p.send(request("q1-" + i), Duration.ofSeconds(5));
       }
@@ -134,7 +134,7 @@ class PostgresBrokerIT {
     assertThat(count("SELECT count(*) FROM r1")).isEqualTo(300);
     assertThat(count("SELECT count(*) FROM r1 WHERE category = 'dog'")).isZero();
 
-    try (ResultReader reader = broker.results()) {
+    try (Results reader = broker.results()) {
       ClassifyResult r = reader.get("q1-7");
       assertThat(r.isOk()).isTrue();
       assertThat(r.top().label()).isEqualTo("cat");
@@ -151,7 +151,7 @@ class PostgresBrokerIT {
   @Test
   void aRowWhoseLeaseRunsOutIsTakenAgainAndAPoisonRowEndsDead() throws Exception {
     Broker broker = Brokers.open(server.uri("table=q2&results=r2&lease=1&max-deliveries=2"));
-    try (Producer p = broker.producer()) {
+    try (Requests p = broker.producer()) {
       for (int i = 0; i < 5; i++) {
         p.send(request("q2-" + i), Duration.ofSeconds(5));
       }
@@ -196,7 +196,7 @@ class PostgresBrokerIT {
   @Test
   void aRowLeasedTooOftenWithoutAResultIsGivenUpOn() throws Exception {
     Broker broker = Brokers.open(server.uri("table=q3&lease=1&max-deliveries=2"));
-    try (Producer p = broker.producer()) {
+    try (Requests p = broker.producer()) {
       p.send(request("q3-poison"), Duration.ofSeconds(5));
       p.flush(Duration.ofSeconds(5));
     }
@@ -221,7 +221,7 @@ class PostgresBrokerIT {
   @Test
   void aFullQueueAnswersBusy() throws Exception {
     Broker broker = Brokers.open(server.uri("table=q4&max-length=3"));
-    try (Producer p = broker.producer()) {
+    try (Requests p = broker.producer()) {
       for (int i = 0; i < 3; i++) {
         p.send(request("q4-" + i), Duration.ofSeconds(1));
       }
@@ -252,8 +252,8 @@ class PostgresBrokerIT {
     // session its JVM's zone
     java.util.TimeZone zone = java.util.TimeZone.getDefault();
     java.util.TimeZone.setDefault(java.util.TimeZone.getTimeZone("America/Los_Angeles"));
-    try (ResultReader reader = broker.results();
-        ResultReader watcher = broker.results();
+    try (Results reader = broker.results();
+        Results watcher = broker.results();
         ResultSink sink = broker.sink()) {
       // the sink's sessions are made here, in Los Angeles; the dashboard's in Auckland
       ImageRequest early = request("seed-0");
@@ -314,7 +314,7 @@ class PostgresBrokerIT {
   @Test
   void rowsAUserInsertsWithoutASourceAreTakenWithTheRest() throws Exception {
     Broker broker = Brokers.open(server.uri("table=hand&results=hand_results"));
-    try (Producer p = broker.producer()) {
+    try (Requests p = broker.producer()) {
       p.send(request("hand-0"), Duration.ofSeconds(5));
       assertThat(p.flush(Duration.ofSeconds(5))).isEmpty();
     }
@@ -344,7 +344,7 @@ class PostgresBrokerIT {
         Statement s = c.createStatement()) {
       s.execute("CREATE TABLE timeless (image_key TEXT, category TEXT)");
     }
-    try (ResultReader reader = Brokers.open(server.uri("results=timeless")).results()) {
+    try (Results reader = Brokers.open(server.uri("results=timeless")).results()) {
       assertThatThrownBy(() -> reader.follow(() -> true, json -> {}))
           .isInstanceOf(ConveyorException.class)
           .hasMessageContaining("timeless has no time column of a timestamp type")
@@ -356,7 +356,7 @@ class PostgresBrokerIT {
   void aReplyClientGetsEachResultOnceAWorkerStoresIt() throws Exception {
     Broker broker = Brokers.open(server.uri("table=q5&results=r5"));
     List<ClassifyResult> got = new ArrayList<>();
-    try (ReplyClient client = broker.client();
+    try (Replies client = broker.client();
         Transport t = broker.transport(8);
         ResultSink sink = broker.sink()) {
       client.send(request("q5-a"), Duration.ofSeconds(5));
@@ -433,7 +433,7 @@ class PostgresBrokerIT {
   }
 
   private static void sendOne(String uri, String id) throws Exception {
-    try (Producer p = Brokers.open(uri).producer()) {
+    try (Requests p = Brokers.open(uri).producer()) {
       p.send(request(id), Duration.ofSeconds(15));
       assertThat(p.flush(Duration.ofSeconds(15))).isEmpty();
     }
@@ -446,7 +446,7 @@ class PostgresBrokerIT {
     assertThat(broker.describe()).contains("alice@127.0.0.1").doesNotContain("s3cr");
     assertThatThrownBy(
             () -> {
-              try (Producer p = broker.producer()) {
+              try (Requests p = broker.producer()) {
                 p.send(request("x"), Duration.ofSeconds(1));
               }
             })

@@ -1,7 +1,7 @@
 package dev.conveyor.kafka;
 
-import dev.conveyor.core.broker.Broker;
-import dev.conveyor.core.broker.ReplyClient;
+import dev.conveyor.core.transport.Broker;
+import dev.conveyor.core.transport.Replies;
 import dev.conveyor.core.transport.Transport;
 
 /** Conveyor's Kafka pieces for one address: transport, result sink, producer, result reader. */
@@ -38,7 +38,7 @@ public final class KafkaBroker implements Broker {
   }
 
   @Override
-  public ReplyClient client() {
+  public Replies client() {
     return new KafkaReplies(address);
   }
 }

@@ -3,8 +3,8 @@ package dev.conveyor.kafka;
 import dev.conveyor.core.ClassifyResult;
 import dev.conveyor.core.ImageRequest;
 import dev.conveyor.core.Json;
-import dev.conveyor.core.broker.Producer;
-import dev.conveyor.core.broker.ReplyClient;
+import dev.conveyor.core.transport.Replies;
+import dev.conveyor.core.transport.Requests;
 import java.time.Duration;
 import java.util.List;
 import java.util.function.Consumer;
@@ -14,7 +14,7 @@ import java.util.function.Consumer;
  * made: every result written since then comes back, and the caller picks its own by id. A request
  * Kafka did not take comes back as an error result at once.
  */
-final class KafkaReplies implements ReplyClient {
+final class KafkaReplies implements Replies {
   private final KafkaRequests requests;
   private final KafkaResults results;
 
@@ -32,8 +32,8 @@ final class KafkaReplies implements ReplyClient {
 
   @Override
   public void poll(Consumer<ClassifyResult> sink) {
-    List<Producer.Failure> failed = requests.failures();
-    for (Producer.Failure f : failed) {
+    List<Requests.Failure> failed = requests.failures();
+    for (Requests.Failure f : failed) {
       sink.accept(
           ClassifyResult.error(f.request(), f.error().code(), f.error().getMessage(), null, 0));
     }

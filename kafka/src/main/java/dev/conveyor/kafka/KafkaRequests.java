@@ -3,7 +3,7 @@ package dev.conveyor.kafka;
 import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.ErrorCode;
 import dev.conveyor.core.ImageRequest;
-import dev.conveyor.core.broker.Producer;
+import dev.conveyor.core.transport.Requests;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,7 +21,7 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * ran out) is reported by {@link #flush}; nothing is dropped silently. The topics are created, when
  * missing, on the first send.
  */
-public final class KafkaRequests implements Producer {
+public final class KafkaRequests implements Requests {
   private final KafkaAddress address;
   private final ConcurrentLinkedQueue<Failure> failures = new ConcurrentLinkedQueue<>();
   private final boolean topicsExist;

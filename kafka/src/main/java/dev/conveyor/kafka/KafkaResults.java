@@ -3,7 +3,7 @@ package dev.conveyor.kafka;
 import dev.conveyor.core.ClassifyResult;
 import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.ErrorCode;
-import dev.conveyor.core.broker.ResultReader;
+import dev.conveyor.core.transport.Results;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -19,7 +19,7 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 
 /** Reads the results topic (without joining the workers' group): all of it, or as results come. */
-public final class KafkaResults implements ResultReader {
+public final class KafkaResults implements Results {
   private final KafkaAddress address;
   private final KafkaConsumer<String, byte[]> consumer;
   private final List<TopicPartition> partitions = new ArrayList<>();

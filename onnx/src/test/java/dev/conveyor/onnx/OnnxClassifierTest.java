@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.within;
 
 import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.ErrorCode;
-import dev.conveyor.core.classify.ModelSpec;
+import dev.conveyor.core.model.ModelSpec;
 import dev.conveyor.core.preprocess.Layout;
 import dev.conveyor.onnx.testing.TestModels;
 import dev.conveyor.onnx.testing.TestModels.Colour;

@@ -1,7 +1,7 @@
 package dev.conveyor.redis;
 
-import dev.conveyor.core.broker.Broker;
-import dev.conveyor.core.broker.ReplyClient;
+import dev.conveyor.core.transport.Broker;
+import dev.conveyor.core.transport.Replies;
 import dev.conveyor.core.transport.Transport;
 
 /** Conveyor's Redis pieces for one address: the transport of its mode, the sink, the producer. */
@@ -47,7 +47,7 @@ public final class RedisBroker implements Broker {
   }
 
   @Override
-  public ReplyClient client() {
+  public Replies client() {
     return new RedisReplies(address);
   }
 }

@@ -2,7 +2,7 @@ package dev.conveyor.redis;
 
 import dev.conveyor.core.ClassifyResult;
 import dev.conveyor.core.ImageRequest;
-import dev.conveyor.core.broker.ReplyClient;
+import dev.conveyor.core.transport.Replies;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.UUID;
@@ -12,7 +12,7 @@ import java.util.function.Consumer;
  * Sends requests with a reply list of this client's ({@code reply-prefix + UUID}) and hands back
  * the results workers push there: a caller blocks on {@code BLPOP} instead of polling.
  */
-final class RedisReplies implements ReplyClient {
+final class RedisReplies implements Replies {
   private static final Duration WAIT = Duration.ofMillis(500);
 
   private final RedisAddress address;

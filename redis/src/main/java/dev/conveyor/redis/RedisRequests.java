@@ -3,7 +3,7 @@ package dev.conveyor.redis;
 import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.ErrorCode;
 import dev.conveyor.core.ImageRequest;
-import dev.conveyor.core.broker.Producer;
+import dev.conveyor.core.transport.Requests;
 import io.lettuce.core.RedisException;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.XAddArgs;
@@ -20,7 +20,7 @@ import org.slf4j.LoggerFactory;
  * out. While Redis is unreachable (a restart), sending is retried with backoff for as long. Pub/Sub
  * has no queue to bound: a request published while no worker listens is lost.
  */
-public final class RedisRequests implements Producer {
+public final class RedisRequests implements Requests {
   private static final Logger LOG = LoggerFactory.getLogger(RedisRequests.class);
   private static final String BOUNDED_PUSH =
       "if redis.call('LLEN', KEYS[1]) >= tonumber(ARGV[1]) then return -1 end;"

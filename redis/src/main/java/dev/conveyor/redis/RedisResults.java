@@ -4,7 +4,7 @@ import dev.conveyor.core.ClassifyResult;
 import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.ErrorCode;
 import dev.conveyor.core.Json;
-import dev.conveyor.core.broker.ResultReader;
+import dev.conveyor.core.transport.Results;
 import io.lettuce.core.KeyValue;
 import io.lettuce.core.StreamMessage;
 import io.lettuce.core.XReadArgs;
@@ -16,7 +16,7 @@ import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 
 /** Reads results back from Redis: one by id, by waiting on a reply list, or as they come. */
-public final class RedisResults implements ResultReader {
+public final class RedisResults implements Results {
   private final RedisAddress address;
   private final RedisConnections redis;
 

@@ -1,7 +1,7 @@
 package dev.conveyor.s3;
 
+import dev.conveyor.core.fetch.FetchSettings;
 import dev.conveyor.core.settings.Settings;
-import dev.conveyor.core.worker.FetchSettings;
 import java.net.URI;
 import software.amazon.awssdk.core.client.config.ClientOverrideConfiguration;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;

@@ -2,8 +2,8 @@ package dev.conveyor.s3;
 
 import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.ErrorCode;
-import dev.conveyor.core.worker.FetchAllow;
-import dev.conveyor.core.worker.Fetcher;
+import dev.conveyor.core.fetch.FetchAllow;
+import dev.conveyor.core.fetch.Fetcher;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;

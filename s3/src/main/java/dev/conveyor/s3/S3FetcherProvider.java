@@ -1,8 +1,8 @@
 package dev.conveyor.s3;
 
+import dev.conveyor.core.fetch.Fetcher;
+import dev.conveyor.core.fetch.FetcherProvider;
 import dev.conveyor.core.settings.Settings;
-import dev.conveyor.core.worker.Fetcher;
-import dev.conveyor.core.worker.FetcherProvider;
 import java.util.List;
 
 /** Workers fetch {@code s3://bucket/key} with the AWS SDK. */

@@ -2,8 +2,8 @@ package dev.conveyor.s3;
 
 import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.ErrorCode;
+import dev.conveyor.core.fetch.FetchSettings;
 import dev.conveyor.core.settings.Settings;
-import dev.conveyor.core.worker.FetchSettings;
 import java.util.Map;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.core.sync.RequestBody;

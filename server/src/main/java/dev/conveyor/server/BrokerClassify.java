@@ -4,10 +4,10 @@ import dev.conveyor.core.ClassifyResult;
 import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.ErrorCode;
 import dev.conveyor.core.ImageRequest;
-import dev.conveyor.core.broker.ReplyClient;
-import dev.conveyor.core.pipeline.PipelineListener;
+import dev.conveyor.core.transport.Replies;
 import dev.conveyor.core.worker.HostName;
 import dev.conveyor.core.worker.Worker;
+import dev.conveyor.core.worker.WorkerListener;
 import java.time.Duration;
 import java.util.Iterator;
 import java.util.List;
@@ -30,7 +30,7 @@ public final class BrokerClassify implements Classify, AutoCloseable {
   private record Pending(
       ImageRequest request, CompletableFuture<ClassifyResult> result, long deadline) {}
 
-  private final ReplyClient client;
+  private final Replies client;
   private final String describe;
   private final String model;
   private final int top;
@@ -49,7 +49,7 @@ public final class BrokerClassify implements Classify, AutoCloseable {
    *     has not loaded the model
    */
   public BrokerClassify(
-      ReplyClient client,
+      Replies client,
       String describe,
       String model,
       int top,
@@ -177,7 +177,7 @@ public final class BrokerClassify implements Classify, AutoCloseable {
   }
 
   @Override
-  public void onBatch(PipelineListener listener) {
+  public void onBatch(WorkerListener listener) {
     WorkerBatches.forward(workers, listener);
   }
 

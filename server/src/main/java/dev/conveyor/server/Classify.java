@@ -2,7 +2,7 @@ package dev.conveyor.server;
 
 import dev.conveyor.core.ClassifyResult;
 import dev.conveyor.core.ImageRequest;
-import dev.conveyor.core.pipeline.PipelineListener;
+import dev.conveyor.core.worker.WorkerListener;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -49,9 +49,8 @@ public interface Classify {
   int queueCapacity();
 
   /**
-   * Has {@code listener} told of every model call ({@link PipelineListener#batch}) of the workers
-   * in this process; workers elsewhere are not seen. Requests and results are the server's to
-   * report.
+   * Has {@code listener} told of every model call ({@link WorkerListener#batch}) of the workers in
+   * this process; workers elsewhere are not seen. Requests and results are the server's to report.
    */
-  void onBatch(PipelineListener listener);
+  void onBatch(WorkerListener listener);
 }

@@ -1,7 +1,7 @@
 package dev.conveyor.server;
 
 import dev.conveyor.core.Json;
-import dev.conveyor.core.pipeline.PipelineEvents;
+import dev.conveyor.core.worker.WorkerEvents;
 import io.javalin.Javalin;
 import io.javalin.config.SizeUnit;
 import io.javalin.event.HandlerMetaInfo;
@@ -21,7 +21,7 @@ import org.eclipse.jetty.server.ConnectionLimit;
  * PageEndpoints}). This class only wires them: errors are answered by {@link HttpErrors} with the
  * statuses of {@link HttpStatus}, the token is checked by {@link TokenAuth} on every route not
  * registered {@link Access#PUBLIC}, and what happens in the pipeline reaches the dashboard and the
- * metrics through one {@link PipelineEvents}. Before any of it, every answer gets the headers of
+ * metrics through one {@link WorkerEvents}. Before any of it, every answer gets the headers of
  * {@link ResponseHeaders}, and a request naming a host the server does not answer for is refused by
  * {@link AllowedHosts}; errors Jetty answers itself are {@link ErrorPages}.
  */
@@ -58,7 +58,7 @@ public final class ConveyorServer implements AutoCloseable {
     this.dashboard = new Dashboard(classify);
     this.deadlines = new Deadlines(config.resultTimeout());
     ServerMetrics metrics = new ServerMetrics(classify.model(), classify::queueDepth);
-    PipelineEvents events = new PipelineEvents().add(dashboard).add(metrics);
+    WorkerEvents events = new WorkerEvents().add(dashboard).add(metrics);
     classify.onBatch(events);
     this.app =
         Javalin.create(

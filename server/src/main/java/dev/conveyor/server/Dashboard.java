@@ -3,7 +3,7 @@ package dev.conveyor.server;
 import dev.conveyor.core.ClassifyResult;
 import dev.conveyor.core.ErrorCode;
 import dev.conveyor.core.ImageRequest;
-import dev.conveyor.core.pipeline.PipelineListener;
+import dev.conveyor.core.worker.WorkerListener;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -27,11 +27,11 @@ import org.HdrHistogram.Recorder;
  * What the web page's dashboard shows: totals, one point a second for the last two minutes
  * (throughput, latency p50/p99, mean batch size, queue depth, errors), results per worker, the
  * batch-size distribution, and a gallery of the latest results with their images. It learns all of
- * it as a {@link PipelineListener}, and, when the server follows a results store ({@link
+ * it as a {@link WorkerListener}, and, when the server follows a results store ({@link
  * StoredResults}), also of the results workers anywhere stored there; the store's copies of this
  * server's own results are not counted twice.
  */
-final class Dashboard implements PipelineListener, AutoCloseable {
+final class Dashboard implements WorkerListener, AutoCloseable {
   static final int SECONDS = 120;
   static final int RECENT = 24;
   static final int MAX_IMAGE_BYTES = 1 << 20;

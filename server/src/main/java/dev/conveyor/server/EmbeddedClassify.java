@@ -2,9 +2,9 @@ package dev.conveyor.server;
 
 import dev.conveyor.core.ClassifyResult;
 import dev.conveyor.core.ImageRequest;
-import dev.conveyor.core.pipeline.PipelineListener;
 import dev.conveyor.core.transport.EmbeddedTransport;
 import dev.conveyor.core.worker.Worker;
+import dev.conveyor.core.worker.WorkerListener;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
@@ -74,7 +74,7 @@ public final class EmbeddedClassify implements Classify {
   }
 
   @Override
-  public void onBatch(PipelineListener listener) {
+  public void onBatch(WorkerListener listener) {
     WorkerBatches.forward(workers, listener);
   }
 }

@@ -4,7 +4,7 @@ import dev.conveyor.core.ClassifyResult;
 import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.ErrorCode;
 import dev.conveyor.core.ImageRequest;
-import dev.conveyor.core.pipeline.PipelineListener;
+import dev.conveyor.core.worker.WorkerListener;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,11 +22,11 @@ import java.util.concurrent.TimeoutException;
  */
 final class Front {
   private final Classify classify;
-  private final PipelineListener events;
+  private final WorkerListener events;
   private final Duration timeout;
   private final Deadlines deadlines;
 
-  Front(Classify classify, PipelineListener events, Duration timeout, Deadlines deadlines) {
+  Front(Classify classify, WorkerListener events, Duration timeout, Deadlines deadlines) {
     this.classify = classify;
     this.events = events;
     this.timeout = timeout;

@@ -3,7 +3,7 @@ package dev.conveyor.server;
 import dev.conveyor.core.ClassifyResult;
 import dev.conveyor.core.ErrorCode;
 import dev.conveyor.core.ImageRequest;
-import dev.conveyor.core.pipeline.PipelineListener;
+import dev.conveyor.core.worker.WorkerListener;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.core.metrics.Histogram;
@@ -19,10 +19,10 @@ import java.util.function.IntSupplier;
 /**
  * The server's Prometheus metrics, every one labelled with the model: HTTP requests by endpoint and
  * status, HTTP and per-image latency histograms, batch sizes, queue depth and requests in flight,
- * results by worker and errors by code. It learns of the pipeline as a {@link PipelineListener},
- * and of HTTP requests from {@link #http}.
+ * results by worker and errors by code. It learns of the pipeline as a {@link WorkerListener}, and
+ * of HTTP requests from {@link #http}.
  */
-final class ServerMetrics implements PipelineListener {
+final class ServerMetrics implements WorkerListener {
   static final String CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
   private static final double[] LATENCY_BOUNDS = {

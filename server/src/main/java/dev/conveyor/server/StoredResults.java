@@ -4,8 +4,8 @@ import dev.conveyor.core.ClassifyResult;
 import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.ErrorCode;
 import dev.conveyor.core.Json;
-import dev.conveyor.core.broker.ResultReader;
-import dev.conveyor.core.worker.Fetcher;
+import dev.conveyor.core.fetch.Fetcher;
+import dev.conveyor.core.transport.Results;
 import java.util.Locale;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -19,7 +19,7 @@ import org.slf4j.LoggerFactory;
 public final class StoredResults implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(StoredResults.class);
 
-  private final ResultReader reader;
+  private final Results reader;
   private final Fetcher images;
   private final long maxImageBytes;
   private final String describe;
@@ -32,7 +32,7 @@ public final class StoredResults implements AutoCloseable {
    * @param maxImageBytes the largest image fetched for the gallery
    * @param describe the store, for people (no password)
    */
-  public StoredResults(ResultReader reader, Fetcher images, long maxImageBytes, String describe) {
+  public StoredResults(Results reader, Fetcher images, long maxImageBytes, String describe) {
     this.reader = reader;
     this.images = images;
     this.maxImageBytes = maxImageBytes;

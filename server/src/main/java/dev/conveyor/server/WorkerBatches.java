@@ -1,7 +1,7 @@
 package dev.conveyor.server;
 
-import dev.conveyor.core.pipeline.PipelineListener;
 import dev.conveyor.core.worker.Worker;
+import dev.conveyor.core.worker.WorkerListener;
 import java.util.List;
 
 /**
@@ -10,9 +10,9 @@ import java.util.List;
 final class WorkerBatches {
   private WorkerBatches() {}
 
-  static void forward(List<Worker> workers, PipelineListener listener) {
-    PipelineListener batches =
-        new PipelineListener() {
+  static void forward(List<Worker> workers, WorkerListener listener) {
+    WorkerListener batches =
+        new WorkerListener() {
           @Override
           public void batch(int images, long modelNanos) {
             listener.batch(images, modelNanos);

@@ -8,9 +8,9 @@ import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.ErrorCode;
 import dev.conveyor.core.Json;
 import dev.conveyor.core.Prediction;
-import dev.conveyor.core.broker.ResultReader;
 import dev.conveyor.core.testing.MeanColourClassifier;
 import dev.conveyor.core.testing.TestImages;
+import dev.conveyor.core.transport.Results;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -39,7 +39,7 @@ class StoredResultsTest {
   private final List<AutoCloseable> open = new ArrayList<>();
 
   /** A store that hands on what the test adds, as a real one hands on what workers store. */
-  private static final class Store implements ResultReader {
+  private static final class Store implements Results {
     final BlockingQueue<String> added = new LinkedBlockingQueue<>();
 
     @Override

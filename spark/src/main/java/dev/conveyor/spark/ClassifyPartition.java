@@ -1,10 +1,10 @@
 package dev.conveyor.spark;
 
+import dev.conveyor.assembly.Pipelines;
 import dev.conveyor.core.ClassifyResult;
 import dev.conveyor.core.ImageRequest;
 import dev.conveyor.core.Json;
 import dev.conveyor.core.pipeline.Pipeline;
-import dev.conveyor.pipeline.Pipelines;
 import java.util.ArrayDeque;
 import java.util.Iterator;
 import java.util.Map;

@@ -1,19 +1,19 @@
 package dev.conveyor.spark;
 
+import dev.conveyor.assembly.PipelineSettings;
 import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.ErrorCode;
 import dev.conveyor.core.ImageRequest;
-import dev.conveyor.core.broker.Brokers;
 import dev.conveyor.core.engine.Engine;
 import dev.conveyor.core.engine.JobSettings;
 import dev.conveyor.core.settings.SettingGroup;
 import dev.conveyor.core.settings.Settings;
+import dev.conveyor.core.transport.Brokers;
 import dev.conveyor.core.transport.ResultBuffer;
 import dev.conveyor.kafka.KafkaAddress;
 import dev.conveyor.kafka.Records;
 import dev.conveyor.kafka.RequestFormat;
 import dev.conveyor.kafka.Topics;
-import dev.conveyor.pipeline.PipelineSettings;
 import dev.conveyor.redis.RedisAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -105,7 +105,7 @@ public final class SparkJob {
     Map<String, String> p = new LinkedHashMap<>(settings.given());
     JobSettings.SPARK.settings().forEach(s -> p.remove(s.name()));
     this.pipeline = p;
-    dev.conveyor.pipeline.Pipelines.read(pipeline, "query");
+    dev.conveyor.assembly.Pipelines.read(pipeline, "query");
   }
 
   /**

@@ -3,19 +3,19 @@ package dev.conveyor.spark;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.conveyor.assembly.Pipelines;
 import dev.conveyor.core.ClassifyResult;
 import dev.conveyor.core.ImageRequest;
 import dev.conveyor.core.Json;
-import dev.conveyor.core.broker.Brokers;
-import dev.conveyor.core.broker.Producer;
-import dev.conveyor.core.broker.ResultReader;
+import dev.conveyor.core.decode.ImageFiles;
 import dev.conveyor.core.engine.Engine;
-import dev.conveyor.core.image.ImageFiles;
+import dev.conveyor.core.fetch.FetchAllow;
 import dev.conveyor.core.pipeline.Pipeline;
 import dev.conveyor.core.testing.TestImages;
-import dev.conveyor.core.worker.FetchAllow;
+import dev.conveyor.core.transport.Brokers;
+import dev.conveyor.core.transport.Requests;
+import dev.conveyor.core.transport.Results;
 import dev.conveyor.kafka.KafkaServer;
-import dev.conveyor.pipeline.Pipelines;
 import dev.conveyor.redis.RedisServer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -183,7 +183,7 @@ class SparkJobIT {
       int n = 60;
       List<ImageRequest> sent = new ArrayList<>();
       List<String> names = List.of("palette-blue.png", "yellow.bmp", "truncated.jpg");
-      try (Producer p = Brokers.open(uri).producer()) {
+      try (Requests p = Brokers.open(uri).producer()) {
         for (int i = 0; i < n; i++) {
           Path file = TestImages.folder().resolve(names.get(i % names.size()));
           ImageRequest r =
@@ -204,7 +204,7 @@ class SparkJobIT {
       Engine.Report report = SparkJob.of(settings).run(spark, new Engine.Listener() {});
 
       Map<String, Integer> answered = new HashMap<>();
-      try (ResultReader reader = Brokers.open(uri).results()) {
+      try (Results reader = Brokers.open(uri).results()) {
         reader.stored(
             json ->
                 answered.merge(
@@ -366,8 +366,8 @@ class SparkJobIT {
         for (int i = 0; i < 4; i++) {
           String id = "lone-" + i;
           long t = System.nanoTime();
-          try (dev.conveyor.core.broker.Producer p =
-              dev.conveyor.core.broker.Brokers.open(uri).producer()) {
+          try (dev.conveyor.core.transport.Requests p =
+              dev.conveyor.core.transport.Brokers.open(uri).producer()) {
             p.send(
                 new dev.conveyor.core.ImageRequest(id, id, image, null, null, 0),
                 java.time.Duration.ofSeconds(10));
@@ -382,8 +382,8 @@ class SparkJobIT {
         System.out.printf("Spark Redis query: lone entries answered after %s ms%n", millis);
         assertThat(millis).as("a micro-batch per entry, no waiting").allMatch(ms -> ms < 2000);
         // a burst, and the stop right behind it: the batch in flight ends before the query stops
-        try (dev.conveyor.core.broker.Producer p =
-            dev.conveyor.core.broker.Brokers.open(uri).producer()) {
+        try (dev.conveyor.core.transport.Requests p =
+            dev.conveyor.core.transport.Brokers.open(uri).producer()) {
           for (int i = 0; i < 6; i++) {
             p.send(
                 new dev.conveyor.core.ImageRequest("burst-" + i, "b", image, null, null, 0),

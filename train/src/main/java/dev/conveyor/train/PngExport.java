@@ -1,6 +1,6 @@
 package dev.conveyor.train;
 
-import dev.conveyor.core.image.OpenCv;
+import dev.conveyor.core.decode.OpenCv;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;

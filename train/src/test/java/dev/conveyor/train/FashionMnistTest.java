@@ -3,7 +3,7 @@ package dev.conveyor.train;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.conveyor.core.image.OpenCv;
+import dev.conveyor.core.decode.OpenCv;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;

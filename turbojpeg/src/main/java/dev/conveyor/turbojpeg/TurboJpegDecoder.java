@@ -2,8 +2,8 @@ package dev.conveyor.turbojpeg;
 
 import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.ErrorCode;
-import dev.conveyor.core.image.ImageHeader;
-import dev.conveyor.core.image.JpegDecoder;
+import dev.conveyor.core.decode.ImageHeader;
+import dev.conveyor.core.decode.JpegDecoder;
 import org.libjpegturbo.turbojpeg.TJ;
 import org.libjpegturbo.turbojpeg.TJDecompressor;
 import org.libjpegturbo.turbojpeg.TJException;

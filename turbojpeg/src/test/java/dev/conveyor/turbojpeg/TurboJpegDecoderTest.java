@@ -4,11 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.conveyor.core.ConveyorException;
-import dev.conveyor.core.image.ImageDecoder;
-import dev.conveyor.core.image.ImageHeader;
-import dev.conveyor.core.image.ImageLimits;
-import dev.conveyor.core.image.OpenCv;
-import dev.conveyor.core.image.OpenCvJpegDecoder;
+import dev.conveyor.core.decode.ImageDecoder;
+import dev.conveyor.core.decode.ImageHeader;
+import dev.conveyor.core.decode.ImageLimits;
+import dev.conveyor.core.decode.OpenCv;
+import dev.conveyor.core.decode.OpenCvJpegDecoder;
 import dev.conveyor.core.testing.TestImages;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

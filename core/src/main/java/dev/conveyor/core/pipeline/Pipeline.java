@@ -4,13 +4,14 @@ import dev.conveyor.core.ClassifyResult;
 import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.ErrorCode;
 import dev.conveyor.core.ImageRequest;
-import dev.conveyor.core.classify.Classifier;
-import dev.conveyor.core.classify.ModelSpec;
-import dev.conveyor.core.classify.TopK;
+import dev.conveyor.core.batch.Batch;
+import dev.conveyor.core.fetch.FetchAllow;
+import dev.conveyor.core.fetch.Fetcher;
+import dev.conveyor.core.model.Classifier;
+import dev.conveyor.core.model.ModelSpec;
 import dev.conveyor.core.preprocess.Preprocessor;
 import dev.conveyor.core.preprocess.TensorReader;
-import dev.conveyor.core.worker.FetchAllow;
-import dev.conveyor.core.worker.Fetcher;
+import dev.conveyor.core.topk.TopK;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -33,9 +34,9 @@ import org.slf4j.LoggerFactory;
  * The classification pipeline: fetch bytes by key when needed, decode and preprocess into a batch's
  * direct buffer (or, for a request that carries a tensor, copy it there), run the model, pick the
  * top-k, and make one result per request. {@link #classify} does it all synchronously, for engines
- * and tests; a {@link dev.conveyor.core.worker.Worker} drives the same steps on its threads. A bad
- * image becomes an error result, never an exception. Thread-safe: buffers are reused through a
- * pool, and the model runs one batch at a time.
+ * and tests; a worker (core.worker) drives the same steps on its threads. A bad image becomes an
+ * error result, never an exception. Thread-safe: buffers are reused through a pool, and the model
+ * runs one batch at a time.
  */
 public final class Pipeline implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Pipeline.class);
@@ -325,11 +326,11 @@ public final class Pipeline implements AutoCloseable {
       TensorReader.Tensor tensor = tensors.read(bytes, request.contentType());
       if (tensor != null) {
         // nothing to decode: straight into the batch buffer
-        tensor.write(batch.inputBytes, batch.claimSlot(i));
+        tensor.write(batch.inputBytes(), batch.claimSlot(i));
       } else {
         var pixels = preprocessor.pixels(bytes);
         try {
-          preprocessor.write(pixels, batch.inputBytes, batch.claimSlot(i));
+          preprocessor.write(pixels, batch.inputBytes(), batch.claimSlot(i));
         } finally {
           pixels.release();
         }
@@ -356,13 +357,13 @@ public final class Pipeline implements AutoCloseable {
     int classes = classifier.spec().classes();
     if (n > 0) {
       try {
-        classifier.run(batch.input, n, batch.output);
+        classifier.run(batch.input(), n, batch.output());
       } catch (ConveyorException e) {
         throw e;
       } catch (RuntimeException e) {
         throw new ConveyorException(ErrorCode.INFERENCE_FAILED, e.toString(), e);
       }
-      batch.output.get(0, batch.scores, 0, n * classes);
+      batch.output().get(0, batch.scores(), 0, n * classes);
     }
     List<ClassifyResult> results = new ArrayList<>(batch.requests().size());
     for (int i = 0; i < batch.requests().size(); i++) {
@@ -390,7 +391,7 @@ public final class Pipeline implements AutoCloseable {
     return ClassifyResult.ok(
         request,
         classifier.spec().name(),
-        topK.select(batch.scores, slot * classes, classes),
+        topK.select(batch.scores(), slot * classes, classes),
         host,
         millisSince(request));
   }

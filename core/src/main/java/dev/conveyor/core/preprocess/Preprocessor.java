@@ -1,6 +1,6 @@
 package dev.conveyor.core.preprocess;
 
-import dev.conveyor.core.image.ImageDecoder;
+import dev.conveyor.core.decode.ImageDecoder;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;

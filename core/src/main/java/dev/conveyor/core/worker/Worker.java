@@ -3,10 +3,9 @@ package dev.conveyor.core.worker;
 import dev.conveyor.core.ClassifyResult;
 import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.ImageRequest;
-import dev.conveyor.core.pipeline.Batch;
+import dev.conveyor.core.batch.Batch;
+import dev.conveyor.core.batch.Batcher;
 import dev.conveyor.core.pipeline.Pipeline;
-import dev.conveyor.core.pipeline.PipelineEvents;
-import dev.conveyor.core.pipeline.PipelineListener;
 import dev.conveyor.core.transport.Delivery;
 import dev.conveyor.core.transport.ResultSink;
 import dev.conveyor.core.transport.Transport;
@@ -36,19 +35,17 @@ public final class Worker implements AutoCloseable {
   /** How long one poll waits for a first request, so that a stop is noticed quickly. */
   static final Duration IDLE_WAIT = Duration.ofMillis(200);
 
-  /** How often a lingering batch checks whether the model has become free. */
-  private static final long LINGER_STEP_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
-
   private final WorkerConfig config;
   private final Pipeline pipeline;
   private final Transport transport;
+  private final Batcher<Delivery> batcher;
   private final Settle settle;
   private final ResultSink sink;
   private final BlockingQueue<Slot> free;
   private final BlockingQueue<Slot> ready;
   private final ExecutorService preprocessPool;
   private final WorkerStats stats = new WorkerStats();
-  private final PipelineEvents events = new PipelineEvents().add(stats);
+  private final WorkerEvents events = new WorkerEvents().add(stats);
   private final Thread taker;
   private final Thread inference;
   private volatile boolean running;
@@ -69,6 +66,13 @@ public final class Worker implements AutoCloseable {
     this.pipeline = pipeline;
     this.transport = transport;
     this.settle = new Settle(transport);
+    this.batcher =
+        new Batcher<>(
+            transport::poll,
+            transport.describe(),
+            config.batchSize(),
+            config.linger(),
+            this::modelBusy);
     this.sink = sink;
     this.free = new ArrayBlockingQueue<>(config.pipelineDepth());
     this.ready = new ArrayBlockingQueue<>(config.pipelineDepth());
@@ -119,7 +123,7 @@ public final class Worker implements AutoCloseable {
   }
 
   /** Tells {@code listener} of this worker's model calls and results from now on. */
-  public Worker listen(PipelineListener listener) {
+  public Worker listen(WorkerListener listener) {
     events.add(listener);
     return this;
   }
@@ -131,7 +135,7 @@ public final class Worker implements AutoCloseable {
         Slot slot = free.take();
         List<Delivery> deliveries;
         try {
-          deliveries = gather();
+          deliveries = batcher.next(IDLE_WAIT);
           backoffMillis = 0;
         } catch (RuntimeException e) {
           free.put(slot);
@@ -168,35 +172,6 @@ public final class Worker implements AutoCloseable {
     } finally {
       takerDone = true;
     }
-  }
-
-  /**
-   * The next batch: the first requests that come, then more while the model is still busy with
-   * earlier batches, for at most the linger, up to the batch size.
-   */
-  private List<Delivery> gather() throws InterruptedException {
-    int max = config.batchSize();
-    List<Delivery> batch = new ArrayList<>(transport.poll(max, IDLE_WAIT));
-    long deadline = System.nanoTime() + config.linger().toNanos();
-    while (!batch.isEmpty() && batch.size() < max && modelBusy()) {
-      long remaining = deadline - System.nanoTime();
-      if (remaining <= 0) {
-        break;
-      }
-      try {
-        batch.addAll(
-            transport.poll(
-                max - batch.size(), Duration.ofNanos(Math.min(remaining, LINGER_STEP_NANOS))));
-      } catch (RuntimeException e) {
-        LOG.warn(
-            "polling {} for more failed; going with {}: {}",
-            transport.describe(),
-            batch.size(),
-            e.toString());
-        break;
-      }
-    }
-    return batch;
   }
 
   /** Whether other batches are being preprocessed or run: a new one could not start yet. */

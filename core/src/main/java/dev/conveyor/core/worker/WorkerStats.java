@@ -2,11 +2,10 @@ package dev.conveyor.core.worker;
 
 import dev.conveyor.core.ClassifyResult;
 import dev.conveyor.core.ImageRequest;
-import dev.conveyor.core.pipeline.PipelineListener;
 import java.util.concurrent.atomic.LongAdder;
 
 /** Counters of a worker's events: results, errors, batches and time in the model. */
-public final class WorkerStats implements PipelineListener {
+public final class WorkerStats implements WorkerListener {
   private final LongAdder ok = new LongAdder();
   private final LongAdder errors = new LongAdder();
   private final LongAdder batches = new LongAdder();

@@ -2,8 +2,8 @@ package dev.conveyor.core.preprocess;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.conveyor.core.image.ImageDecoder;
-import dev.conveyor.core.image.ImageLimits;
+import dev.conveyor.core.decode.ImageDecoder;
+import dev.conveyor.core.decode.ImageLimits;
 import dev.conveyor.core.testing.TestImages;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;

@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
-import dev.conveyor.core.image.ImageDecoder;
-import dev.conveyor.core.image.ImageLimits;
+import dev.conveyor.core.decode.ImageDecoder;
+import dev.conveyor.core.decode.ImageLimits;
 import dev.conveyor.core.testing.TestImages;
 import java.util.ArrayList;
 import java.util.List;

@@ -6,8 +6,8 @@ import static org.assertj.core.api.Assertions.within;
 
 import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.ErrorCode;
-import dev.conveyor.core.image.ImageDecoder;
-import dev.conveyor.core.image.ImageLimits;
+import dev.conveyor.core.decode.ImageDecoder;
+import dev.conveyor.core.decode.ImageLimits;
 import dev.conveyor.core.testing.TestImages;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;

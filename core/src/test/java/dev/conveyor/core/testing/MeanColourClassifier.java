@@ -2,8 +2,8 @@ package dev.conveyor.core.testing;
 
 import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.ErrorCode;
-import dev.conveyor.core.classify.Classifier;
-import dev.conveyor.core.classify.ModelSpec;
+import dev.conveyor.core.model.Classifier;
+import dev.conveyor.core.model.ModelSpec;
 import dev.conveyor.core.preprocess.Layout;
 import java.nio.FloatBuffer;
 import java.util.List;

@@ -6,6 +6,8 @@ import dev.conveyor.core.ClassifyResult;
 import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.ErrorCode;
 import dev.conveyor.core.ImageRequest;
+import dev.conveyor.core.fetch.FetchAllow;
+import dev.conveyor.core.fetch.Fetcher;
 import dev.conveyor.core.pipeline.Pipeline;
 import dev.conveyor.core.testing.LoneRequests;
 import dev.conveyor.core.testing.MeanColourClassifier;

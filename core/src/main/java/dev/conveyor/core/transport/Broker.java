@@ -1,0 +1,28 @@
+package dev.conveyor.core.transport;
+
+/**
+ * One broker address and what Conveyor can do with it. Each method opens new connections, which the
+ * caller closes. A broker that cannot do something throws a {@link
+ * dev.conveyor.core.ConveyorException} with {@code INVALID_SETTING} that says why and what to use
+ * instead.
+ */
+public interface Broker {
+
+  /** The address without secrets, for logs and people. */
+  String describe();
+
+  /** Where a worker takes requests from; a batch is at most {@code maxBatch} requests. */
+  Transport transport(int maxBatch);
+
+  /** Where a worker stores results. */
+  ResultSink sink();
+
+  /** Sends requests for workers to take. */
+  Requests producer();
+
+  /** Reads the results workers stored. */
+  Results results();
+
+  /** Sends requests and hands back each one's result as it comes: a front for callers. */
+  Replies client();
+}
