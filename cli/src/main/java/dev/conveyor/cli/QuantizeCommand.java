@@ -14,7 +14,7 @@ import dev.conveyor.core.settings.SettingGroup;
 import dev.conveyor.core.settings.Settings;
 import dev.conveyor.core.topk.ScoreMode;
 import dev.conveyor.core.topk.TopK;
-import dev.conveyor.onnx.quantize.Quantizer;
+import dev.conveyor.quantize.Quantizer;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.ByteBuffer;

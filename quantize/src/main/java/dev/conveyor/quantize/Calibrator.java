@@ -1,4 +1,4 @@
-package dev.conveyor.onnx.quantize;
+package dev.conveyor.quantize;
 
 import ai.onnx.proto.OnnxMl.GraphProto;
 import ai.onnx.proto.OnnxMl.ModelProto;
@@ -9,6 +9,7 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.ErrorCode;
+import dev.conveyor.onnx.graph.Models;
 import java.nio.FloatBuffer;
 import java.util.Collection;
 import java.util.HashMap;
@@ -175,7 +176,7 @@ final class Calibrator {
     graph.getInputList().forEach(i -> outputs.add(i.getName()));
     for (String name : names) {
       if (outputs.add(name)) {
-        graph.addOutput(Tensors.floatValue(name));
+        graph.addOutput(Models.floatValue(name));
       }
     }
     return model.toBuilder().setGraph(graph).build();

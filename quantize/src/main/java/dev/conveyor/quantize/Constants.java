@@ -1,4 +1,4 @@
-package dev.conveyor.onnx.quantize;
+package dev.conveyor.quantize;
 
 import ai.onnx.proto.OnnxMl.AttributeProto;
 import ai.onnx.proto.OnnxMl.GraphProto;

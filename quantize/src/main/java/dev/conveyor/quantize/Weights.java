@@ -1,8 +1,10 @@
-package dev.conveyor.onnx.quantize;
+package dev.conveyor.quantize;
 
 import ai.onnx.proto.OnnxMl.GraphProto;
 import ai.onnx.proto.OnnxMl.NodeProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
+import dev.conveyor.onnx.graph.Nodes;
+import dev.conveyor.onnx.graph.Tensors;
 import java.util.List;
 import java.util.Map;
 
@@ -11,7 +13,7 @@ import java.util.Map;
  * to INT32 at the scale of input × weight, as integer kernels accumulate them.
  */
 final class Weights {
-  private Weights() {}
+  Weights() {}
 
   /**
    * Replaces the weight (and bias) inputs of {@code node} by {@code DequantizeLinear} nodes over
@@ -19,7 +21,7 @@ final class Weights {
    *
    * @param inputScale the scale of the node's quantized input
    */
-  static void quantize(
+  void quantize(
       NodeProto.Builder node,
       Map<String, TensorProto> initializers,
       float inputScale,
@@ -31,7 +33,7 @@ final class Weights {
     int axis =
         switch (node.getOpType()) {
           case "Conv" -> 0;
-          case "Gemm" -> Tensors.intAttribute(node.build(), "transB", 0) == 1 ? 0 : 1;
+          case "Gemm" -> Nodes.intAttribute(node.build(), "transB", 0) == 1 ? 0 : 1;
           default -> 1;
         };
     float[] values = Tensors.floats(w);
@@ -84,13 +86,11 @@ final class Weights {
   }
 
   private static NodeProto dequantize(String name, String quantized, int axis) {
-    return Tensors.node(
-            "DequantizeLinear",
-            name + "_DequantizeLinear",
-            List.of(quantized, name + "_scale", name + "_zero_point"),
-            name + "_dequantized")
-        .toBuilder()
-        .addAttribute(Tensors.intAttribute("axis", axis))
-        .build();
+    return Nodes.node(
+        "DequantizeLinear",
+        name + "_DequantizeLinear",
+        List.of(quantized, name + "_scale", name + "_zero_point"),
+        name + "_dequantized",
+        Nodes.attribute("axis", (long) axis));
   }
 }

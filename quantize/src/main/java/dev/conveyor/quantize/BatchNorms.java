@@ -1,8 +1,10 @@
-package dev.conveyor.onnx.quantize;
+package dev.conveyor.quantize;
 
 import ai.onnx.proto.OnnxMl.GraphProto;
 import ai.onnx.proto.OnnxMl.NodeProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
+import dev.conveyor.onnx.graph.Nodes;
+import dev.conveyor.onnx.graph.Tensors;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -66,7 +68,7 @@ final class BatchNorms {
       float[] beta = Tensors.floats(p.get(1));
       float[] mean = Tensors.floats(p.get(2));
       float[] var = Tensors.floats(p.get(3));
-      float epsilon = Tensors.floatAttribute(bn, "epsilon", 1e-5f);
+      float epsilon = Nodes.floatAttribute(bn, "epsilon", 1e-5f);
       float[] weights = Tensors.floats(w);
       int channels = gamma.length;
       if (Tensors.dims(w)[0] != channels) {

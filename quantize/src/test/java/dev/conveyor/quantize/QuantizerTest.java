@@ -1,4 +1,4 @@
-package dev.conveyor.onnx.quantize;
+package dev.conveyor.quantize;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -7,13 +7,15 @@ import ai.onnx.proto.OnnxMl.AttributeProto;
 import ai.onnx.proto.OnnxMl.GraphProto;
 import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.NodeProto;
-import ai.onnx.proto.OnnxMl.OperatorSetIdProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtSession;
 import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.ErrorCode;
+import dev.conveyor.onnx.graph.Models;
+import dev.conveyor.onnx.graph.Nodes;
+import dev.conveyor.onnx.graph.Tensors;
 import java.nio.FloatBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -145,8 +147,8 @@ class QuantizerTest {
             13,
             GraphProto.newBuilder()
                 .addNode(node("Softmax", List.of("image"), "probabilities"))
-                .addInput(Tensors.floatValue("image"))
-                .addOutput(Tensors.floatValue("probabilities")));
+                .addInput(Models.floatValue("image"))
+                .addOutput(Models.floatValue("probabilities")));
     assertThatThrownBy(
             () ->
                 Quantizer.quantize(
@@ -216,7 +218,7 @@ class QuantizerTest {
    */
   private ModelProto network(int opset) {
     GraphProto.Builder g =
-        GraphProto.newBuilder().setName("test").addInput(Tensors.floatValue("image"));
+        GraphProto.newBuilder().setName("test").addInput(Models.floatValue("image"));
     conv(g, "conv1", "image", C, 4, 3);
     g.addInitializer(constant("bn.gamma", 1.5f, 4));
     g.addInitializer(constant("bn.beta", 0.1f, 4));
@@ -232,54 +234,45 @@ class QuantizerTest {
     g.addNode(node("Add", List.of("conv2", "relu1"), "sum"));
     g.addNode(node("Relu", List.of("sum"), "relu2"));
     g.addNode(
-        node("MaxPool", List.of("relu2"), "pooled").toBuilder()
-            .addAttribute(ints("kernel_shape", 2, 2))
-            .addAttribute(ints("strides", 2, 2))
-            .build());
+        node(
+            "MaxPool",
+            List.of("relu2"),
+            "pooled",
+            ints("kernel_shape", 2, 2),
+            ints("strides", 2, 2)));
     conv(g, "conv3", "pooled", 4, 6, 3);
     g.addNode(node("Relu", List.of("conv3"), "relu3"));
     conv(g, "conv4", "pooled", 4, 2, 1);
-    g.addNode(
-        node("Concat", List.of("relu3", "conv4"), "joined").toBuilder()
-            .addAttribute(
-                AttributeProto.newBuilder()
-                    .setName("axis")
-                    .setType(AttributeProto.AttributeType.INT)
-                    .setI(1))
-            .build());
+    g.addNode(node("Concat", List.of("relu3", "conv4"), "joined", Nodes.attribute("axis", 1L)));
     g.addNode(node("GlobalAveragePool", List.of("joined"), "averaged"));
     g.addNode(node("Flatten", List.of("averaged"), "flat"));
     g.addInitializer(weights("gemm.weight", CLASSES, 8));
     g.addInitializer(weights("gemm.bias", CLASSES));
     g.addNode(
-        node("Gemm", List.of("flat", "gemm.weight", "gemm.bias"), "logits").toBuilder()
-            .addAttribute(
-                AttributeProto.newBuilder()
-                    .setName("transB")
-                    .setType(AttributeProto.AttributeType.INT)
-                    .setI(1))
-            .build());
+        node(
+            "Gemm",
+            List.of("flat", "gemm.weight", "gemm.bias"),
+            "logits",
+            Nodes.attribute("transB", 1L)));
     g.addNode(node("Softmax", List.of("logits"), "probabilities"));
-    g.addOutput(Tensors.floatValue("probabilities"));
+    g.addOutput(Models.floatValue("probabilities"));
     return model(opset, g);
   }
 
   private static ModelProto model(int opset, GraphProto.Builder g) {
-    return ModelProto.newBuilder()
-        .setIrVersion(8)
-        .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(opset))
-        .setGraph(g)
-        .build();
+    return Models.model(opset, g).build();
   }
 
   private void conv(GraphProto.Builder g, String name, String in, int from, int to, int k) {
     g.addInitializer(weights(name + ".weight", to, from, k, k));
     g.addInitializer(weights(name + ".bias", to));
     g.addNode(
-        node("Conv", List.of(in, name + ".weight", name + ".bias"), name).toBuilder()
-            .addAttribute(ints("kernel_shape", k, k))
-            .addAttribute(ints("pads", k / 2, k / 2, k / 2, k / 2))
-            .build());
+        node(
+            "Conv",
+            List.of(in, name + ".weight", name + ".bias"),
+            name,
+            ints("kernel_shape", k, k),
+            ints("pads", k / 2, k / 2, k / 2, k / 2)));
   }
 
   private TensorProto weights(String name, long... dims) {
@@ -307,16 +300,12 @@ class QuantizerTest {
         .orElseThrow(() -> new AssertionError("no initializer " + name));
   }
 
-  private static NodeProto node(String op, List<String> in, String out) {
-    return Tensors.node(op, out, in, out);
+  private static NodeProto node(
+      String op, List<String> in, String out, AttributeProto... attributes) {
+    return Nodes.node(op, out, in, out, attributes);
   }
 
   private static AttributeProto ints(String name, long... values) {
-    AttributeProto.Builder a =
-        AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.INTS);
-    for (long v : values) {
-      a.addInts(v);
-    }
-    return a.build();
+    return Nodes.ints(name, values);
   }
 }
