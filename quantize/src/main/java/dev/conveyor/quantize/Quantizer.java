@@ -51,14 +51,26 @@ public final class Quantizer {
   /**
    * @param calibration how ranges are chosen
    * @param percentile with {@link Calibration#PERCENTILE}, the share of values kept, e.g. 99.999
+   * @param reduceRange weights in 7 bits (-63..63) rather than 8, so that integer kernels without
+   *     VNNI do not saturate ({@link IntegerKernels})
    */
-  public record Options(Calibration calibration, double percentile) {
+  public record Options(Calibration calibration, double percentile, boolean reduceRange) {
+    /** Percentile 99.999, with weights of 7 bits where this machine's kernels would saturate. */
     public static final Options DEFAULT = new Options(Calibration.PERCENTILE, 99.999);
 
     public Options {
       if (percentile <= 50 || percentile > 100) {
         throw new IllegalArgumentException("percentile must be above 50 and at most 100");
       }
+    }
+
+    /** Weights of 7 bits exactly where this machine's integer kernels would saturate. */
+    public Options(Calibration calibration, double percentile) {
+      this(calibration, percentile, IntegerKernels.saturate());
+    }
+
+    public Options withReduceRange(boolean reduce) {
+      return new Options(calibration, percentile, reduce);
     }
   }
 
@@ -133,7 +145,8 @@ public final class Quantizer {
             samples,
             options,
             progress);
-    GraphProto quantized = new QdqWriter(index, plan, new Weights()).write(ranges);
+    Weights weights = new Weights(options.reduceRange() ? 63 : 127);
+    GraphProto quantized = new QdqWriter(index, plan, weights).write(ranges);
     ModelProto out =
         parsed.toBuilder()
             .setGraph(quantized)
@@ -192,7 +205,8 @@ public final class Quantizer {
 
   /** What the model's metadata says of its quantization. */
   private static String description(Options options, Samples samples) {
-    return "int8 qdq, weights per channel, "
+    return "int8 qdq, weights per channel"
+        + (options.reduceRange() ? " in 7 bits (reduced range), " : ", ")
         + options.calibration().name().toLowerCase(Locale.ROOT)
         + (options.calibration() == Calibration.PERCENTILE ? " " + options.percentile() : "")
         + " calibration on "

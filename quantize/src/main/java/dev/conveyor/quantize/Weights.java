@@ -9,11 +9,19 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Weights to INT8, symmetric (zero point 0, values -127..127), one scale per output channel; biases
- * to INT32 at the scale of input × weight, as integer kernels accumulate them.
+ * Weights to INT8, symmetric (zero point 0, values -127..127, or -63..63 in a reduced range), one
+ * scale per output channel; biases to INT32 at the scale of input × weight, as integer kernels
+ * accumulate them.
  */
 final class Weights {
-  Weights() {}
+  private final int max;
+
+  /**
+   * @param max the largest magnitude of a quantized weight: 127, or 63 for a reduced range
+   */
+  Weights(int max) {
+    this.max = max;
+  }
 
   /**
    * Replaces the weight (and bias) inputs of {@code node} by {@code DequantizeLinear} nodes over
@@ -48,12 +56,12 @@ final class Weights {
       scale[c] = Math.max(scale[c], Math.abs(values[i]));
     }
     for (int c = 0; c < channels; c++) {
-      scale[c] = scale[c] > 0 ? scale[c] / 127f : 1f;
+      scale[c] = scale[c] > 0 ? scale[c] / max : 1f;
     }
     byte[] q = new byte[values.length];
     for (int i = 0; i < values.length; i++) {
       int c = (i / inner) % channels;
-      q[i] = (byte) Math.max(-127, Math.min(127, Math.round(values[i] / scale[c])));
+      q[i] = (byte) Math.max(-max, Math.min(max, Math.round(values[i] / scale[c])));
     }
     // named after the node's output, which is unique: weights may be shared between nodes
     String name = node.getOutput(0) + "_weight";
