@@ -13,6 +13,7 @@ import io.lettuce.core.api.sync.RedisCommands;
 import io.lettuce.core.codec.ByteArrayCodec;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -91,6 +92,41 @@ final class RedisConnections implements AutoCloseable {
       future.cancel(true);
       throw new RedisException("interrupted", e);
     }
+  }
+
+  /**
+   * Like {@link #block}, without waiting: the command's answer, failed after {@code max} with the
+   * command cancelled. A failure replaces the connection, as with {@link #block}.
+   */
+  <T> CompletableFuture<T> blockAsync(
+      Function<RedisAsyncCommands<byte[], byte[]>, RedisFuture<T>> command, Duration max) {
+    RedisFuture<T> future;
+    try {
+      future = command.apply(blockingConnection().async());
+    } catch (RuntimeException e) {
+      resetBlocking();
+      return CompletableFuture.failedFuture(e);
+    }
+    CompletableFuture<T> answer = new CompletableFuture<>();
+    future.whenComplete(
+        (value, e) -> {
+          if (e == null) {
+            answer.complete(value);
+          } else {
+            answer.completeExceptionally(e);
+          }
+        });
+    return answer
+        .orTimeout(max.toMillis(), TimeUnit.MILLISECONDS)
+        .exceptionallyCompose(
+            e -> {
+              future.cancel(true);
+              resetBlocking();
+              return CompletableFuture.failedFuture(
+                  e instanceof TimeoutException
+                      ? new RedisCommandTimeoutException("no answer from Redis within " + max)
+                      : e);
+            });
   }
 
   /**
