@@ -1,12 +1,14 @@
 package dev.conveyor.jdbc;
 
 import dev.conveyor.core.transport.Broker;
+import dev.conveyor.core.transport.KeyTable;
 import dev.conveyor.core.transport.Replies;
 import dev.conveyor.core.transport.Requests;
 import dev.conveyor.core.transport.ResultSink;
 import dev.conveyor.core.transport.Results;
 import dev.conveyor.core.transport.Transport;
 import dev.conveyor.core.worker.HostName;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -51,5 +53,11 @@ final class PostgresBroker implements Broker {
   @Override
   public Replies client() {
     return new PostgresReplies(address);
+  }
+
+  /** The address's table and column as keys: {@code ?table=image_info&column=image_key}. */
+  @Override
+  public Optional<KeyTable> keys() {
+    return Optional.of(new PostgresKeyTable(address));
   }
 }

@@ -12,6 +12,7 @@ import dev.conveyor.core.Prediction;
 import dev.conveyor.core.transport.Broker;
 import dev.conveyor.core.transport.Brokers;
 import dev.conveyor.core.transport.Delivery;
+import dev.conveyor.core.transport.KeyTable;
 import dev.conveyor.core.transport.Replies;
 import dev.conveyor.core.transport.Requests;
 import dev.conveyor.core.transport.ResultSink;
@@ -381,9 +382,11 @@ class PostgresBrokerIT {
 
   @Test
   void keysAreReadFromATableAsReferencesAndOnlyNewOnesWhenAsked() throws Exception {
-    TableKeys keys =
-        TableKeys.of(
-            server.uri("table=image_info&column=image_key&key-prefix=s3://images/&results=r6"));
+    KeyTable keys =
+        Brokers.open(
+                server.uri("table=image_info&column=image_key&key-prefix=s3://images/&results=r6"))
+            .keys()
+            .orElseThrow();
     keys.insert(List.of("b.jpg", "a.jpg", "c.jpg"));
     keys.insert(List.of("a.jpg"));
     List<ImageRequest> all = new ArrayList<>();

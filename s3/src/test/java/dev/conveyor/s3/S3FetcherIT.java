@@ -9,6 +9,8 @@ import dev.conveyor.core.ErrorCode;
 import dev.conveyor.core.fetch.FetchAllow;
 import dev.conveyor.core.fetch.FetchSettings;
 import dev.conveyor.core.fetch.Fetchers;
+import dev.conveyor.core.fetch.ObjectStore;
+import dev.conveyor.core.fetch.ObjectStores;
 import dev.conveyor.core.settings.Settings;
 import dev.conveyor.core.testing.TestImages;
 import java.net.InetSocketAddress;
@@ -32,13 +34,15 @@ class S3FetcherIT {
   @BeforeAll
   static void start() throws Exception {
     server = S3Server.start(dir);
-    try (S3Store store = S3Store.open(server.settings())) {
-      store.bucket("images", true);
-      store.put(
-          S3Location.parse("s3://images/cats/palette-blue.png"),
-          TestImages.bytes("palette-blue.png"),
-          "image/png");
-      store.put(S3Location.parse("s3://images/big.jpg"), new byte[300_000], "image/jpeg");
+    Settings settings = Settings.read(server.settings(), "test", FetchSettings.SETTINGS);
+    try (ObjectStore store = ObjectStores.open("s3://images", settings)) {
+      store.checkBucket(true);
+      assertThat(store.bucket()).isEqualTo("s3://images/");
+      assertThat(store.key("cats/palette-blue.png")).isEqualTo("cats/palette-blue.png");
+      assertThat(
+              store.put("cats/palette-blue.png", TestImages.bytes("palette-blue.png"), "image/png"))
+          .isEqualTo("s3://images/cats/palette-blue.png");
+      store.put("big.jpg", new byte[300_000], "image/jpeg");
     }
   }
 
@@ -84,6 +88,25 @@ class S3FetcherIT {
       assertThatThrownBy(() -> f.fetch("s3://images/big.jpg", 1_000_000))
           .as("outside the allowed prefix")
           .hasMessage(FetchAllow.DENIED_MESSAGE);
+    }
+  }
+
+  @Test
+  void aMissingBucketIsMadeOnlyWhenAsked() {
+    Settings settings = Settings.read(server.settings(), "test", FetchSettings.SETTINGS);
+    try (ObjectStore store = ObjectStores.open("s3://made-later/pre", settings)) {
+      assertThatThrownBy(() -> store.checkBucket(false))
+          .isInstanceOfSatisfying(
+              ConveyorException.class,
+              e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_SETTING))
+          .hasMessageContaining("no bucket made-later");
+      store.checkBucket(true);
+      assertThat(store.key("a.png")).isEqualTo("pre/a.png");
+      String ref = store.put("a.png", TestImages.bytes("palette-blue.png"), "image/png");
+      assertThat(ref).isEqualTo("s3://made-later/pre/a.png");
+      try (Fetchers f = fetchers(server.settings())) {
+        assertThat(f.fetch(ref, 1_000_000)).isEqualTo(TestImages.bytes("palette-blue.png"));
+      }
     }
   }
 

@@ -5,8 +5,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.ErrorCode;
+import dev.conveyor.core.fetch.FetchSettings;
+import dev.conveyor.core.fetch.ObjectStores;
+import dev.conveyor.core.settings.Settings;
 import java.io.ByteArrayInputStream;
 import java.io.InputStream;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -48,5 +52,19 @@ class S3FetcherTest {
         .isInstanceOfSatisfying(
             ConveyorException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.BAD_REQUEST));
     assertThatThrownBy(() -> S3Location.parse("http://x/y")).hasMessageContaining("not an s3://");
+  }
+
+  @Test
+  void anObjectStoreIsFoundByItsSchemeAndABadAddressIsASettingError() {
+    Settings settings = Settings.read(Map.of(), "test", FetchSettings.SETTINGS);
+    assertThatThrownBy(() -> ObjectStores.open("s3://A_B/x", settings))
+        .isInstanceOfSatisfying(
+            ConveyorException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_SETTING))
+        .hasMessageContaining("not a bucket name");
+    assertThatThrownBy(() -> ObjectStores.open("gs://bucket/x", settings))
+        .isInstanceOfSatisfying(
+            ConveyorException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_SETTING))
+        .hasMessageContaining("no object store for 'gs://bucket/x'")
+        .hasMessageContaining("s3://bucket/prefix");
   }
 }

@@ -1,5 +1,7 @@
 package dev.conveyor.core.transport;
 
+import java.util.Optional;
+
 /**
  * One broker address and what Conveyor can do with it. Each method opens new connections, which the
  * caller closes. A broker that cannot do something throws a {@link
@@ -25,4 +27,12 @@ public interface Broker {
 
   /** Sends requests and hands back each one's result as it comes: a front for callers. */
   Replies client();
+
+  /**
+   * The table of image keys the address names, for brokers that keep tables ({@code
+   * postgresql://…?table=image_info&column=image_key}); empty for the others.
+   */
+  default Optional<KeyTable> keys() {
+    return Optional.empty();
+  }
 }

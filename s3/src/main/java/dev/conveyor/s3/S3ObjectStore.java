@@ -2,9 +2,7 @@ package dev.conveyor.s3;
 
 import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.ErrorCode;
-import dev.conveyor.core.fetch.FetchSettings;
-import dev.conveyor.core.settings.Settings;
-import java.util.Map;
+import dev.conveyor.core.fetch.ObjectStore;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.S3Client;
@@ -12,29 +10,26 @@ import software.amazon.awssdk.services.s3.model.NoSuchBucketException;
 import software.amazon.awssdk.services.s3.model.S3Exception;
 
 /**
- * Puts images into a bucket, for {@code conveyor upload}: the same client settings and credentials
- * chain as the workers' fetcher.
+ * Puts images into a bucket under a key prefix, for {@code conveyor upload} and {@code bench
+ * --store}: the same client settings and credentials chain as the workers' fetcher.
  */
-public final class S3Store implements AutoCloseable {
+final class S3ObjectStore implements ObjectStore {
   private final S3Client s3;
+  private final S3Location prefix;
 
-  private S3Store(S3Client s3) {
+  S3ObjectStore(S3Client s3, S3Location prefix) {
     this.s3 = s3;
+    this.prefix = prefix;
   }
 
-  /**
-   * @param settings {@link FetchSettings} by name
-   */
-  public static S3Store open(Map<String, String> settings) {
-    return new S3Store(S3Clients.open(Settings.read(settings, "s3", FetchSettings.SETTINGS)));
+  @Override
+  public String bucket() {
+    return "s3://" + prefix.bucket() + "/";
   }
 
-  /**
-   * Checks that the bucket is there, or makes it.
-   *
-   * @throws ConveyorException {@code INVALID_SETTING} when it is missing and {@code create} is off
-   */
-  public void bucket(String bucket, boolean create) {
+  @Override
+  public void checkBucket(boolean create) {
+    String bucket = prefix.bucket();
     try {
       s3.headBucket(b -> b.bucket(bucket));
     } catch (NoSuchBucketException e) {
@@ -55,8 +50,14 @@ public final class S3Store implements AutoCloseable {
     }
   }
 
-  /** Puts one object. */
-  public void put(S3Location at, byte[] bytes, String contentType) {
+  @Override
+  public String key(String name) {
+    return prefix.resolve(name).key();
+  }
+
+  @Override
+  public String put(String name, byte[] bytes, String contentType) {
+    S3Location at = prefix.resolve(name);
     try {
       s3.putObject(
           b -> b.bucket(at.bucket()).key(at.key()).contentType(contentType),
@@ -64,6 +65,7 @@ public final class S3Store implements AutoCloseable {
     } catch (SdkException e) {
       throw failed(at.toString(), e);
     }
+    return at.toString();
   }
 
   private static ConveyorException failed(String what, SdkException e) {

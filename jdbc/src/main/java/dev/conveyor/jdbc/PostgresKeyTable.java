@@ -1,40 +1,34 @@
 package dev.conveyor.jdbc;
 
 import dev.conveyor.core.ImageRequest;
+import dev.conveyor.core.transport.KeyTable;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.util.Map;
+import java.util.Collection;
 import java.util.function.Consumer;
 
 /**
- * Keys read from a table, as seed 004's producer reads {@code image_info(image_key)}: each key
- * becomes a request whose id is the key and whose reference is the key with {@code key-prefix}
- * before it ({@code s3://bucket/} + key), for workers to fetch. Read in one snapshot, streamed in
- * pages, in key order.
+ * Keys in a table, as seed 004's producer reads {@code image_info(image_key)}: each key becomes a
+ * request whose id is the key and whose reference is the key with {@code key-prefix} before it
+ * ({@code s3://bucket/} + key), for workers to fetch. Read in one snapshot, streamed in pages, in
+ * key order. The broker a {@code postgresql://…?table=image_info&column=image_key} address opens
+ * offers it as its {@link dev.conveyor.core.transport.Broker#keys()}.
  */
-public final class TableKeys {
+final class PostgresKeyTable implements KeyTable {
   private final PostgresAddress address;
 
-  private TableKeys(PostgresAddress address) {
+  PostgresKeyTable(PostgresAddress address) {
     this.address = address;
   }
 
-  /**
-   * @param uri {@code postgresql://…/db?table=image_info&column=image_key&key-prefix=s3://bucket/}
-   * @throws dev.conveyor.core.ConveyorException {@code INVALID_SETTING} naming what is wrong
-   */
-  public static TableKeys of(String uri) {
-    return new TableKeys(PostgresAddress.parse(uri, Map.of()));
-  }
-
-  /** The table and column, for people. */
+  @Override
   public String describe() {
     return "%s %s.%s".formatted(address.describe(), address.table(), address.column());
   }
 
-  /** How many keys {@link #forEach} would hand on. */
+  @Override
   public long count(boolean onlyNew) {
     try (Connection c = Database.connect(address, "keys");
         PreparedStatement st =
@@ -47,10 +41,8 @@ public final class TableKeys {
     }
   }
 
-  /**
-   * Hands on a request for every key (with {@code onlyNew}, only keys that have no row in the
-   * results table yet); returns how many.
-   */
+  /** With {@code onlyNew}, only keys that have no row in the results table yet. */
+  @Override
   public long forEach(boolean onlyNew, Consumer<ImageRequest> requests) {
     long[] n = {0};
     try (Connection c = Database.connect(address, "keys")) {
@@ -81,12 +73,10 @@ public final class TableKeys {
   }
 
   /**
-   * Adds keys to the table, as seed 004's upload step does (the table, {@code (column TEXT PRIMARY
-   * KEY)}, is made when missing); a key already there is not added twice.
-   *
-   * @return how many keys were added: those that were not there already
+   * As seed 004's upload step does; a missing table is made as {@code (column TEXT PRIMARY KEY)}.
    */
-  public long insert(java.util.Collection<String> keys) {
+  @Override
+  public long insert(Collection<String> keys) {
     long[] added = {0};
     try (Connection c = Database.connect(address, "keys")) {
       String column = address.column();
