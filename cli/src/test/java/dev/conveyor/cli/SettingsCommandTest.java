@@ -6,26 +6,35 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
+/** {@code conveyor settings}: the catalogue as tables, and the options made from it. */
 @Timeout(30)
-class ReadmeSettingsTest {
-  private static final Path README =
-      Path.of(System.getProperty("conveyor.home", "..")).resolve("README.md");
-
+class SettingsCommandTest {
   @Test
-  void theReadmesSettingsTablesAreTheCatalogues() throws Exception {
-    String readme = Files.readString(README);
-    for (String section :
-        java.util.List.of("model", "batching", "server", "jobs", "spark-jobs", "redis", "kafka")) {
-      assertThat(readme)
-          .as("README section " + section)
-          .contains("<!-- settings:" + section + " -->");
-    }
-    assertThat(SettingsCommand.updated(readme))
-        .as(
-            "the README's settings tables differ from the settings declared in the code;"
-                + " run ./conveyor settings --update-readme README.md")
-        .isEqualTo(readme);
+  void updateRewritesTheMarkedTablesAndAddsTheGroupsAFileLacks(@TempDir Path dir) throws Exception {
+    Path page = dir.resolve("settings.md");
+    Files.writeString(
+        page,
+        "# Settings\n\nProse stays.\n\n<!-- settings:batching -->\n| stale |\n<!-- /settings -->\n"
+            + "\nMore prose.\n");
+    CliRun update = CliRun.of("settings", "--update", page.toString());
+    assertThat(update.exitCode()).as(update.err()).isZero();
+    assertThat(update.out()).contains("updated " + page);
+    String text = Files.readString(page);
+    assertThat(text)
+        .startsWith("# Settings\n\nProse stays.\n\n<!-- settings:batching -->\n| option |")
+        .contains("| `--linger-ms N` |")
+        .contains("\nMore prose.\n")
+        .doesNotContain("| stale |");
+    assertThat(SettingsCommand.sections(text))
+        .as("every group has its section, the one that was there first")
+        .startsWith("batching")
+        .containsExactlyInAnyOrderElementsOf(SettingsCommand.tables().keySet());
+    assertThat(SettingsCommand.updated(text)).as("a second update changes nothing").isEqualTo(text);
+    CliRun again = CliRun.of("settings", "--update-readme", page.toString());
+    assertThat(again.exitCode()).as(again.err()).isZero();
+    assertThat(again.out()).as("the old name still works").contains(page + " is up to date");
   }
 
   @Test
