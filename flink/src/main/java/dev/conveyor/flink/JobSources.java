@@ -33,7 +33,7 @@ import org.apache.kafka.clients.consumer.OffsetResetStrategy;
  *       format, from the group's committed offsets (the earliest for a new group); offsets are
  *       committed when a checkpoint completes, never automatically;
  *   <li>{@code redis://…?mode=stream}: the stream through its consumer group ({@link
- *       RedisStreamSource}), entries acknowledged when a checkpoint completes, or without
+ *       RedisGroupSource}), entries acknowledged when a checkpoint completes, or without
  *       checkpoints by the sink once their results are stored.
  * </ul>
  */
@@ -131,7 +131,7 @@ final class JobSources {
     }
     RedisStream r = (RedisStream) source;
     return env.fromSource(
-            new RedisStreamSource(r.uri(), ackOnCheckpoint, untilEnd),
+            new RedisGroupSource(r.uri(), ackOnCheckpoint, untilEnd),
             WatermarkStrategy.noWatermarks(),
             RedisAddress.parse(r.uri()).describe())
         .uid("conveyor-redis-source");

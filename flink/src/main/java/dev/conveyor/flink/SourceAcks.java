@@ -1,11 +1,7 @@
 package dev.conveyor.flink;
 
 import dev.conveyor.redis.RedisAddress;
-import dev.conveyor.redis.RequestCodec;
-import io.lettuce.core.RedisClient;
-import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.codec.ByteArrayCodec;
-import java.time.Duration;
+import dev.conveyor.redis.StreamAcks;
 import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -19,18 +15,14 @@ import org.slf4j.LoggerFactory;
 final class SourceAcks implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(SourceAcks.class);
   private final RedisAddress address;
-  private final byte[] stream;
-  private final byte[] group;
-  private RedisClient client;
-  private StatefulRedisConnection<byte[], byte[]> redis;
+  private final StreamAcks acks;
 
   /**
    * @param uri the source's {@code redis://…?mode=stream} URI
    */
   SourceAcks(String uri) {
     this.address = RedisAddress.parse(uri);
-    this.stream = RequestCodec.bytes(address.images());
-    this.group = RequestCodec.bytes(address.group());
+    this.acks = new StreamAcks(address);
   }
 
   /** Acknowledges stored entries, and waits for Redis to take them. */
@@ -39,17 +31,7 @@ final class SourceAcks implements AutoCloseable {
       return;
     }
     try {
-      if (redis == null) {
-        RedisClient c = address.client();
-        try {
-          redis = c.connect(ByteArrayCodec.INSTANCE);
-        } catch (RuntimeException e) {
-          c.shutdown(Duration.ZERO, Duration.ofSeconds(2));
-          throw e;
-        }
-        client = c;
-      }
-      redis.sync().xack(stream, group, entries.toArray(String[]::new));
+      acks.ack(entries);
     } catch (RuntimeException e) {
       LOG.warn(
           "could not acknowledge {} entries of {} (they will be read again)",
@@ -61,10 +43,6 @@ final class SourceAcks implements AutoCloseable {
 
   @Override
   public void close() {
-    if (redis != null) {
-      redis.close();
-      client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
-      redis = null;
-    }
+    acks.close();
   }
 }

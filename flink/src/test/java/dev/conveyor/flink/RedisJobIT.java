@@ -9,9 +9,7 @@ import dev.conveyor.core.engine.Engine;
 import dev.conveyor.core.transport.Brokers;
 import dev.conveyor.core.transport.Results;
 import dev.conveyor.redis.RedisServer;
-import io.lettuce.core.RedisClient;
-import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.api.sync.RedisCommands;
+import dev.conveyor.redis.TestRedisClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -33,22 +31,19 @@ import org.junit.jupiter.api.io.TempDir;
 class RedisJobIT {
   @TempDir static Path dir;
   static RedisServer redis;
-  static RedisClient client;
-  static StatefulRedisConnection<String, String> connection;
+  static TestRedisClient client;
 
   @BeforeAll
   static void start() throws Exception {
     Path data = Files.createDirectories(dir.resolve("redis"));
     redis = RedisServer.start(data, false);
-    client = RedisClient.create(redis.uri(""));
-    connection = client.connect();
+    client = new TestRedisClient(redis.uri(""));
   }
 
   @AfterAll
   static void stop() throws Exception {
-    if (connection != null) {
-      connection.close();
-      client.shutdown();
+    if (client != null) {
+      client.close();
     }
     if (redis != null) {
       redis.close();
@@ -61,7 +56,7 @@ class RedisJobIT {
     int n = 200;
     List<ImageRequest> sent = FlinkTesting.requests(n);
     FlinkTesting.send(uri, sent);
-    RedisCommands<String, String> r = connection.sync();
+    TestRedisClient r = client;
     Path checkpoints = dir.resolve("checkpoints");
 
     // the first run: slowed down, so that it is cancelled with work read and not acknowledged
@@ -126,31 +121,14 @@ class RedisJobIT {
         redis.uri("mode=stream&images=gone:images&results=gone:results&group=flink&claim-idle=1");
     List<ImageRequest> sent = FlinkTesting.requests(20);
     FlinkTesting.send(uri, sent);
-    RedisCommands<String, String> r = connection.sync();
+    TestRedisClient r = client;
     // a consumer of the same group (a worker, or a task of a job since rescaled) takes 8, then dies
-    List<?> taken =
-        r.xreadgroup(
-            io.lettuce.core.Consumer.from("flink", "old-worker"),
-            io.lettuce.core.XReadArgs.Builder.count(8),
-            io.lettuce.core.XReadArgs.StreamOffset.lastConsumed("gone:images"));
+    List<String> taken = r.xreadgroup("gone:images", "flink", "old-worker", 8);
     assertThat(taken).hasSize(8);
     // and the third reader of a job that ran with 3 tasks (this one has 2) takes 4
-    assertThat(
-            r.xreadgroup(
-                io.lettuce.core.Consumer.from("flink", "flink-2"),
-                io.lettuce.core.XReadArgs.Builder.count(4),
-                io.lettuce.core.XReadArgs.StreamOffset.lastConsumed("gone:images")))
-        .hasSize(4);
+    assertThat(r.xreadgroup("gone:images", "flink", "flink-2", 4)).hasSize(4);
     waitFor(
-        () ->
-            r
-                .xpending(
-                    "gone:images",
-                    "flink",
-                    io.lettuce.core.Range.create("-", "+"),
-                    io.lettuce.core.Limit.from(12))
-                .stream()
-                .allMatch(p -> p.getMsSinceLastDelivery() > 1000),
+        () -> r.pending("gone:images", "flink", 12).stream().allMatch(p -> p.idleMillis() > 1000),
         "the dead consumers' entries idle for longer than claim-idle");
 
     FlinkJob job = FlinkJob.of(FlinkTesting.settings(uri, uri, "until-end", "true"));
@@ -159,7 +137,7 @@ class RedisJobIT {
         UnaryOperator.identity(),
         new Engine.Listener() {});
 
-    assertThat(r.xpending("gone:images", "flink").getCount()).as("all acknowledged").isZero();
+    assertThat(r.pendingCount("gone:images", "flink")).as("all acknowledged").isZero();
     for (ImageRequest s : sent) {
       assertThat(r.get("conveyor:result:" + s.id())).as("answered: " + s.id()).isNotNull();
     }
@@ -168,7 +146,7 @@ class RedisJobIT {
   @Test
   void withCheckpointsAMinuteApartEachResultIsStoredWithinTwoSeconds() throws Exception {
     String uri = redis.uri("mode=stream&images=ckpt:images&results=ckpt:results&group=flink");
-    RedisCommands<String, String> r = connection.sync();
+    TestRedisClient r = client;
     try (Running job = Running.start(uri, "checkpoint-ms", "60000")) {
       List<Long> millis = oneAtATime(uri, r, "ckpt");
       System.out.printf("Redis job, checkpoints every 60 s: results after %s ms%n", millis);
@@ -185,22 +163,17 @@ class RedisJobIT {
     // hour makes one during these few seconds all but impossible
     String uri =
         redis.uri("mode=stream&images=idle:images&results=idle:results&group=flink&claim-idle=1");
-    RedisCommands<String, String> r = connection.sync();
+    TestRedisClient r = client;
     List<ImageRequest> sent = FlinkTesting.requests(6);
     try (Running job = Running.start(uri, "checkpoint-ms", "3600000")) {
       FlinkTesting.send(uri, sent);
       waitFor(() -> r.xlen("idle:results") >= sent.size(), "every result stored");
       Thread.sleep(3000);
-      List<io.lettuce.core.models.stream.PendingMessage> pending =
-          r.xpending(
-              "idle:images",
-              "flink",
-              io.lettuce.core.Range.create("-", "+"),
-              io.lettuce.core.Limit.from(100));
+      List<TestRedisClient.Pending> pending = r.pending("idle:images", "flink", 100);
       assertThat(pending).as("pending until a checkpoint").hasSize(sent.size());
       assertThat(pending)
           .as("each entry delivered once, never claimed")
-          .allMatch(p -> p.getRedeliveryCount() == 1 && p.getMsSinceLastDelivery() > 2000);
+          .allMatch(p -> p.deliveries() == 1 && p.idleMillis() > 2000);
     }
     Map<String, Integer> answered = new HashMap<>();
     try (Results reader = Brokers.open(uri).results()) {
@@ -233,14 +206,14 @@ class RedisJobIT {
       throws Exception {
     String uri = redis.uri("mode=stream&images=files:images&group=flink");
     Path out = dir.resolve("files");
-    RedisCommands<String, String> r = connection.sync();
+    TestRedisClient r = client;
     try (Running job =
         Running.start(uri, "sink", out.toString(), "checkpoint-ms", "0", "parallelism", "1")) {
       List<Long> millis = oneAtATime(uri, "files", id -> lines(out).anyMatch(l -> l.contains(id)));
       System.out.printf("Redis job to files, no checkpoints: results after %s ms%n", millis);
       assertThat(millis).as("each line readable within the linger").allMatch(ms -> ms < 2000);
       waitFor(
-          () -> r.xpending("files:images", "flink").getCount() == 0,
+          () -> r.pendingCount("files:images", "flink") == 0,
           "the sink acknowledging what it wrote");
     }
     assertThat(lines(out).toList()).hasSize(4).allMatch(l -> l.startsWith("{\"id\":\"files-"));
@@ -269,7 +242,7 @@ class RedisJobIT {
   void withoutCheckpointsTheSinkAcknowledgesWhatItStoredAndAStopLeavesNothingPending()
       throws Exception {
     String uri = redis.uri("mode=stream&images=nock:images&results=nock:results&group=flink");
-    RedisCommands<String, String> r = connection.sync();
+    TestRedisClient r = client;
     List<ImageRequest> burst = FlinkTesting.requests(12);
     long stopMillis;
     try (Running job = Running.start(uri, "checkpoint-ms", "0")) {
@@ -279,14 +252,14 @@ class RedisJobIT {
       FlinkTesting.send(uri, burst.stream().map(b -> renamed(b, "nock-burst-")).toList());
       waitFor(() -> r.xlen("nock:results") == 4 + burst.size(), "every result stored");
       waitFor(
-          () -> r.xpending("nock:images", "flink").getCount() == 0,
+          () -> r.pendingCount("nock:images", "flink") == 0,
           "the sink acknowledging what it stored");
       long t = System.nanoTime();
       job.stop();
       stopMillis = (System.nanoTime() - t) / 1_000_000;
     }
     System.out.printf("Redis job, no checkpoints: stopped cleanly in %d ms%n", stopMillis);
-    assertThat(r.xpending("nock:images", "flink").getCount()).as("nothing pending").isZero();
+    assertThat(r.pendingCount("nock:images", "flink")).as("nothing pending").isZero();
     assertThat(r.xlen("nock:results")).as("every result stored, once").isEqualTo(16);
     for (ImageRequest b : burst) {
       assertThat(r.get("conveyor:result:nock-burst-" + b.id())).as("answered").isNotNull();
@@ -296,28 +269,28 @@ class RedisJobIT {
   @Test
   void aCleanStopWithoutCheckpointsStoresWhatTheSinkHeldAndAcknowledgesIt() throws Exception {
     String uri = redis.uri("mode=stream&images=held:images&results=held:results&group=flink");
-    RedisCommands<String, String> r = connection.sync();
+    TestRedisClient r = client;
     List<ImageRequest> sent = FlinkTesting.requests(12);
     try (Running job = Running.start(uri, "checkpoint-ms", "0", "sink-linger-ms", "600000")) {
       FlinkTesting.send(uri, sent);
       waitFor(() -> job.classified.get() == sent.size(), "every request classified");
       assertThat(r.xlen("held:results")).as("results held in the sink").isZero();
-      assertThat(r.xpending("held:images", "flink").getCount())
+      assertThat(r.pendingCount("held:images", "flink"))
           .as("entries not acknowledged before their results are stored")
           .isEqualTo(sent.size());
       job.stop();
     }
     assertThat(r.xlen("held:results")).as("the stop stored what the sink held").isEqualTo(12);
-    assertThat(r.xpending("held:images", "flink").getCount()).as("nothing pending").isZero();
+    assertThat(r.pendingCount("held:images", "flink")).as("nothing pending").isZero();
   }
 
   /**
    * Sends 4 requests one at a time, each once the one before is answered (the first also waits for
    * the job to start), and returns how long each of the last 3 took to be stored.
    */
-  private static List<Long> oneAtATime(String uri, RedisCommands<String, String> r, String prefix)
+  private static List<Long> oneAtATime(String uri, TestRedisClient r, String prefix)
       throws Exception {
-    return oneAtATime(uri, prefix, id -> r.exists("conveyor:result:" + id) == 1);
+    return oneAtATime(uri, prefix, id -> r.exists("conveyor:result:" + id));
   }
 
   private static List<Long> oneAtATime(String uri, String prefix, Answered answered)
@@ -398,29 +371,22 @@ class RedisJobIT {
     }
   }
 
-  private static long pending(RedisCommands<String, String> r) {
-    return r.xpending("flink:images", "flink").getCount();
+  private static long pending(TestRedisClient r) {
+    return r.pendingCount("flink:images", "flink");
   }
 
-  private static long stored(RedisCommands<String, String> r) {
+  private static long stored(TestRedisClient r) {
     return r.xlen("flink:results");
   }
 
   /** Entries the group has read and acknowledged. */
-  private static long acknowledged(RedisCommands<String, String> r, int n) {
+  private static long acknowledged(TestRedisClient r, int n) {
     // every entry is read once before it is acknowledged; read = n - lag
-    for (Object g : r.xinfoGroups("flink:images")) {
-      List<?> fields = (List<?>) g;
-      Map<String, Object> m = new HashMap<>();
-      for (int i = 0; i + 1 < fields.size(); i += 2) {
-        m.put(String.valueOf(fields.get(i)), fields.get(i + 1));
-      }
-      if ("flink".equals(String.valueOf(m.get("name")))) {
-        long lag = ((Number) m.get("lag")).longValue();
-        return n - lag - ((Number) m.get("pending")).longValue();
-      }
+    Map<String, Object> group = r.group("flink:images", "flink");
+    if (group.isEmpty()) {
+      return 0;
     }
-    return 0;
+    return n - (Long) group.get("lag") - (Long) group.get("pending");
   }
 
   private static long completedCheckpoints(Path dir) throws Exception {

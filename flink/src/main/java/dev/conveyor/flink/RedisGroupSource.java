@@ -14,18 +14,19 @@ import org.apache.flink.core.io.SimpleVersionedSerializer;
 
 /**
  * Requests from a Redis stream, read by a consumer group: what Cluster Serving did on Flink, on
- * Flink's Source API and Lettuce. Each parallel reader is one consumer of the group, named after
- * its subtask ({@code flink-0}, {@code flink-1}, …), so a restarted job finds what it had read and
- * not acknowledged in its consumers' pending entries and reads that again first. With checkpoints,
- * entries are acknowledged only once a checkpoint taken after they were read completes: by then
- * their results are in the sink. Without, each request carries its entry id ({@link
- * Incoming#entry}) and the sink acknowledges it once it has stored the result. The stream is shared
- * out by Redis, not by Flink, so there are no splits to assign.
+ * Flink's Source API and the {@code redis} module's {@link dev.conveyor.redis.StreamGroupReader}.
+ * Each parallel reader is one consumer of the group, named after its subtask ({@code flink-0},
+ * {@code flink-1}, …), so a restarted job finds what it had read and not acknowledged in its
+ * consumers' pending entries and reads that again first. With checkpoints, entries are acknowledged
+ * only once a checkpoint taken after they were read completes: by then their results are in the
+ * sink. Without, each request carries its entry id ({@link Incoming#entry}) and the sink
+ * acknowledges it once it has stored the result. The stream is shared out by Redis, not by Flink,
+ * so there are no splits to assign.
  *
- * @see RedisStreamReader
+ * @see RedisGroupSourceReader
  */
-public final class RedisStreamSource
-    implements Source<Incoming, RedisStreamSource.NoSplit, Integer>, ResultTypeQueryable<Incoming> {
+public final class RedisGroupSource
+    implements Source<Incoming, RedisGroupSource.NoSplit, Integer>, ResultTypeQueryable<Incoming> {
 
   private final String uri;
   private final boolean ackOnCheckpoint;
@@ -37,7 +38,7 @@ public final class RedisStreamSource
    *     otherwise leave them to the sink, which acknowledges each once its result is stored
    * @param untilEnd finish once the stream has nothing more for this reader
    */
-  public RedisStreamSource(String uri, boolean ackOnCheckpoint, boolean untilEnd) {
+  public RedisGroupSource(String uri, boolean ackOnCheckpoint, boolean untilEnd) {
     this.uri = uri;
     this.ackOnCheckpoint = ackOnCheckpoint;
     this.untilEnd = untilEnd;
@@ -53,7 +54,7 @@ public final class RedisStreamSource
 
   @Override
   public SourceReader<Incoming, NoSplit> createReader(SourceReaderContext context) {
-    return new RedisStreamReader(
+    return new RedisGroupSourceReader(
         uri, context.getIndexOfSubtask(), context.currentParallelism(), ackOnCheckpoint, untilEnd);
   }
 

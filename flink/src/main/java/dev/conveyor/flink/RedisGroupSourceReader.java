@@ -2,22 +2,9 @@ package dev.conveyor.flink;
 
 import dev.conveyor.core.ImageRequest;
 import dev.conveyor.redis.RedisAddress;
-import dev.conveyor.redis.RequestCodec;
-import dev.conveyor.redis.Streams;
-import io.lettuce.core.Consumer;
-import io.lettuce.core.Limit;
-import io.lettuce.core.Range;
-import io.lettuce.core.RedisClient;
-import io.lettuce.core.StreamMessage;
-import io.lettuce.core.XClaimArgs;
-import io.lettuce.core.XPendingArgs;
-import io.lettuce.core.XReadArgs;
-import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.api.async.RedisAsyncCommands;
-import io.lettuce.core.codec.ByteArrayCodec;
-import io.lettuce.core.models.stream.PendingMessage;
+import dev.conveyor.redis.StreamEntry;
+import dev.conveyor.redis.StreamGroupReader;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -25,7 +12,6 @@ import java.util.List;
 import java.util.NavigableMap;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import org.apache.flink.api.connector.source.ReaderOutput;
 import org.apache.flink.api.connector.source.SourceReader;
@@ -39,7 +25,7 @@ import org.slf4j.LoggerFactory;
  * then entries other consumers left pending for longer than {@code claim-idle} (a consumer gone
  * since the job was rescaled), then new entries, claiming again every half {@code claim-idle}.
  * Reads are asynchronous, so the task thread never blocks on Redis: {@link #isAvailable} completes
- * when a read comes back.
+ * when a read comes back. The group is read through {@link StreamGroupReader}.
  *
  * <p>A claim never takes the entries of this job's own readers ({@code flink-0} up to the job's
  * parallelism, this one included): they stay pending until a checkpoint completes or the sink
@@ -52,8 +38,8 @@ import org.slf4j.LoggerFactory;
  * acknowledges it once it has stored the result: an entry is never acknowledged before then. An
  * entry that is not a request gives a {@code BAD_REQUEST} result, acknowledged like the rest.
  */
-final class RedisStreamReader implements SourceReader<Incoming, RedisStreamSource.NoSplit> {
-  private static final Logger LOG = LoggerFactory.getLogger(RedisStreamReader.class);
+final class RedisGroupSourceReader implements SourceReader<Incoming, RedisGroupSource.NoSplit> {
+  private static final Logger LOG = LoggerFactory.getLogger(RedisGroupSourceReader.class);
   private static final int COUNT = 128;
 
   private enum Phase {
@@ -65,15 +51,12 @@ final class RedisStreamReader implements SourceReader<Incoming, RedisStreamSourc
   private final RedisAddress address;
   private final boolean ackOnCheckpoint;
   private final boolean untilEnd;
-  private final byte[] stream;
-  private final Consumer<byte[]> consumer;
+  private final String name;
   private final int parallelism;
-  private RedisClient client;
-  private StatefulRedisConnection<byte[], byte[]> reads;
-  private StatefulRedisConnection<byte[], byte[]> acks;
+  private StreamGroupReader group;
 
-  // filled on Lettuce's threads, taken on the task's: guarded by this
-  private final ArrayDeque<StreamMessage<byte[], byte[]>> ready = new ArrayDeque<>();
+  // filled on the Redis client's threads, taken on the task's: guarded by this
+  private final ArrayDeque<StreamEntry> ready = new ArrayDeque<>();
   private CompletableFuture<Void> available = CompletableFuture.completedFuture(null);
   private boolean reading;
   private boolean ended;
@@ -87,14 +70,12 @@ final class RedisStreamReader implements SourceReader<Incoming, RedisStreamSourc
   private CompletableFuture<Long> lastAck = CompletableFuture.completedFuture(0L);
   private final NavigableMap<Long, List<String>> awaiting = new TreeMap<>();
 
-  RedisStreamReader(
+  RedisGroupSourceReader(
       String uri, int subtask, int parallelism, boolean ackOnCheckpoint, boolean untilEnd) {
     this.address = RedisAddress.parse(uri);
     this.ackOnCheckpoint = ackOnCheckpoint;
     this.untilEnd = untilEnd;
-    this.stream = RequestCodec.bytes(address.images());
-    this.consumer =
-        Consumer.from(RequestCodec.bytes(address.group()), RequestCodec.bytes(name(subtask)));
+    this.name = name(subtask);
     this.parallelism = parallelism;
   }
 
@@ -104,9 +85,9 @@ final class RedisStreamReader implements SourceReader<Incoming, RedisStreamSourc
   }
 
   /** Whether a consumer is one of this job's readers, which read their own pending entries. */
-  private boolean ours(String name) {
+  private boolean ours(String consumer) {
     for (int i = 0; i < parallelism; i++) {
-      if (name.equals(name(i))) {
+      if (consumer.equals(name(i))) {
         return true;
       }
     }
@@ -115,20 +96,13 @@ final class RedisStreamReader implements SourceReader<Incoming, RedisStreamSourc
 
   @Override
   public void start() {
-    client = address.client();
-    reads = client.connect(ByteArrayCodec.INSTANCE);
-    acks = client.connect(ByteArrayCodec.INSTANCE);
-    Streams.ensureGroup(acks.sync(), address);
-    LOG.info(
-        "reading {} as {} of group {}",
-        address.describe(),
-        new String(consumer.getName(), StandardCharsets.UTF_8),
-        address.group());
+    group = new StreamGroupReader(address, name);
+    LOG.info("reading {} as {} of group {}", address.describe(), name, address.group());
   }
 
   @Override
   public InputStatus pollNext(ReaderOutput<Incoming> output) throws Exception {
-    StreamMessage<byte[], byte[]> m;
+    StreamEntry m;
     synchronized (this) {
       if (failure != null) {
         throw new IOException("reading " + address.describe() + " failed", failure);
@@ -146,90 +120,49 @@ final class RedisStreamReader implements SourceReader<Incoming, RedisStreamSourc
         return InputStatus.NOTHING_AVAILABLE;
       }
     }
-    if (m.getBody() == null || m.getBody().isEmpty()) {
+    if (m.deleted()) {
       // deleted from the stream (trimmed) while pending: nothing to classify, nobody to answer
-      ack(List.of(m.getId()));
+      ack(List.of(m.id()));
       return InputStatus.MORE_AVAILABLE;
     }
-    ImageRequest request = RequestCodec.fromEntry(address.images(), m.getId(), m.getBody());
+    ImageRequest request = m.request();
     if (ackOnCheckpoint) {
       output.collect(Incoming.of(request));
-      sinceSnapshot.add(m.getId());
+      sinceSnapshot.add(m.id());
     } else {
       // never acknowledged here: the sink does, once it has stored the result
-      output.collect(new Incoming(request, m.getId()));
+      output.collect(new Incoming(request, m.id()));
     }
     return InputStatus.MORE_AVAILABLE;
   }
 
-  /** Starts the next read for the phase this reader is in; called holding the lock. */
+  /**
+   * Starts the next read for the phase this reader is in; called holding the lock. A claim takes,
+   * of the group's entries pending for longer than {@code claim-idle} after the cursor ({@code
+   * 0-0}: from the start), those of consumers other than this job's readers (a reader of a job
+   * since rescaled, a worker gone), a page at a time; the cursor moves to the page's last entry, or
+   * to {@code 0-0} after the last page.
+   */
   private void read() {
-    CompletionStage<List<StreamMessage<byte[], byte[]>>> next =
+    CompletableFuture<List<StreamEntry>> next =
         switch (phase) {
-          case OWN_PENDING ->
-              reads
-                  .async()
-                  .xreadgroup(
-                      consumer,
-                      XReadArgs.Builder.count(COUNT),
-                      XReadArgs.StreamOffset.from(stream, cursor));
-          case CLAIM -> claim();
-          case NEW ->
-              reads
-                  .async()
-                  .xreadgroup(
-                      consumer,
-                      XReadArgs.Builder.count(COUNT)
-                          .block(Duration.ofMillis(untilEnd ? 200 : 1000)),
-                      XReadArgs.StreamOffset.lastConsumed(stream));
+          case OWN_PENDING -> group.readPendingAsync(cursor, COUNT);
+          case CLAIM ->
+              group
+                  .claimIdleAsync(cursor, COUNT, consumer -> !ours(consumer))
+                  .thenApply(
+                      page -> {
+                        synchronized (this) {
+                          cursor = page.next();
+                        }
+                        return page.entries();
+                      });
+          case NEW -> group.readNewAsync(COUNT, Duration.ofMillis(untilEnd ? 200 : 1000));
         };
     next.whenComplete(this::readDone);
   }
 
-  /**
-   * The next page of the group's entries pending for longer than {@code claim-idle}, after the
-   * cursor ({@code 0-0}: from the start): claims those of consumers other than this job's readers
-   * (a reader of a job since rescaled, a worker gone), with the same minimum idle time, so that of
-   * two readers claiming at once only one gets each entry. Moves the cursor to the page's last
-   * entry, or to {@code 0-0} after the last page. Called holding the lock.
-   */
-  private CompletionStage<List<StreamMessage<byte[], byte[]>>> claim() {
-    RedisAsyncCommands<byte[], byte[]> redis = reads.async();
-    Duration idle = address.claimIdle();
-    Range<String> after =
-        Range.from(
-            cursor.equals("0-0")
-                ? Range.Boundary.<String>unbounded()
-                : Range.Boundary.including("(" + cursor),
-            Range.Boundary.unbounded());
-    return redis
-        .xpending(
-            stream,
-            new XPendingArgs<byte[]>()
-                .group(consumer.getGroup())
-                .idle(idle)
-                .range(after)
-                .limit(Limit.from(COUNT)))
-        .thenApply(
-            page -> {
-              synchronized (this) {
-                cursor = page.size() < COUNT ? "0-0" : page.get(page.size() - 1).getId();
-              }
-              return page.stream()
-                  .filter(p -> !ours(p.getConsumer()))
-                  .map(PendingMessage::getId)
-                  .toArray(String[]::new);
-            })
-        .thenCompose(
-            ids -> {
-              if (ids.length == 0) {
-                return CompletableFuture.completedFuture(List.of());
-              }
-              return redis.xclaim(stream, consumer, XClaimArgs.Builder.minIdleTime(idle), ids);
-            });
-  }
-
-  private synchronized void readDone(List<StreamMessage<byte[], byte[]>> messages, Throwable e) {
+  private synchronized void readDone(List<StreamEntry> messages, Throwable e) {
     reading = false;
     if (e != null) {
       failure = e;
@@ -244,7 +177,7 @@ final class RedisStreamReader implements SourceReader<Incoming, RedisStreamSourc
             phase = Phase.CLAIM;
             cursor = "0-0";
           } else {
-            cursor = messages.get(messages.size() - 1).getId();
+            cursor = messages.get(messages.size() - 1).id();
           }
         }
         case CLAIM -> {
@@ -273,7 +206,7 @@ final class RedisStreamReader implements SourceReader<Incoming, RedisStreamSourc
   }
 
   @Override
-  public List<RedisStreamSource.NoSplit> snapshotState(long checkpointId) {
+  public List<RedisGroupSource.NoSplit> snapshotState(long checkpointId) {
     if (!sinceSnapshot.isEmpty()) {
       awaiting.put(checkpointId, sinceSnapshot);
       sinceSnapshot = new ArrayList<>();
@@ -296,8 +229,8 @@ final class RedisStreamReader implements SourceReader<Incoming, RedisStreamSourc
   /** Acknowledges entries; a failure only means they are read again after a restart. */
   private void ack(List<String> ids) {
     lastAck =
-        acks.async()
-            .xack(stream, consumer.getGroup(), ids.toArray(String[]::new))
+        group
+            .ackAsync(ids)
             .whenComplete(
                 (n, e) -> {
                   if (e != null) {
@@ -306,12 +239,11 @@ final class RedisStreamReader implements SourceReader<Incoming, RedisStreamSourc
                         ids.size(),
                         e);
                   }
-                })
-            .toCompletableFuture();
+                });
   }
 
   @Override
-  public void addSplits(List<RedisStreamSource.NoSplit> splits) {}
+  public void addSplits(List<RedisGroupSource.NoSplit> splits) {}
 
   @Override
   public void notifyNoMoreSplits() {}
@@ -324,8 +256,8 @@ final class RedisStreamReader implements SourceReader<Incoming, RedisStreamSourc
     } catch (Exception e) {
       LOG.warn("the last acknowledgements may not have reached Redis (they will be read again)");
     }
-    if (client != null) {
-      client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+    if (group != null) {
+      group.close();
     }
   }
 }
