@@ -223,7 +223,7 @@ public final class SparkJob {
     if (RedisAddress.handles(source)) {
       return spark
           .readStream()
-          .format(RedisStreamSource.class.getName())
+          .format(RedisMicroBatchSource.class.getName())
           .option("uri", source)
           .option("max-per-batch", settings.get(JobSettings.MAX_PER_BATCH))
           .load();
@@ -386,7 +386,7 @@ public final class SparkJob {
     }
     try {
       for (org.apache.spark.sql.streaming.SourceProgress p : query.lastProgress().sources()) {
-        RedisStreamSource.acknowledge(source, p.endOffset());
+        RedisMicroBatchSource.acknowledge(source, p.endOffset());
       }
     } catch (RuntimeException e) {
       // its entries stay pending, and a restarted query reads them again: a duplicate, no loss

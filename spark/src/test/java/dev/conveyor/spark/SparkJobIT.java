@@ -17,6 +17,7 @@ import dev.conveyor.core.transport.Requests;
 import dev.conveyor.core.transport.Results;
 import dev.conveyor.kafka.KafkaServer;
 import dev.conveyor.redis.RedisServer;
+import dev.conveyor.redis.TestRedisClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -260,9 +261,7 @@ class SparkJobIT {
               .start();
       assertThat(bad.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
 
-      io.lettuce.core.RedisClient client = io.lettuce.core.RedisClient.create(redis.uri(""));
-      try (var connection = client.connect()) {
-        var r = connection.sync();
+      try (TestRedisClient r = new TestRedisClient(redis.uri(""))) {
         Map<String, String> settings = redisQuery(uri, dir);
         settings.put("batch", "8");
         settings.put("max-per-batch", "16");
@@ -285,7 +284,7 @@ class SparkJobIT {
         }
         spark.streams().active()[0].stop();
         first.join(60_000);
-        long inFlight = r.xpending("spark:images", "spark").getCount();
+        long inFlight = r.pendingCount("spark:images", "spark");
         long stored = r.xlen("spark:results");
         System.out.printf(
             "Spark Redis query: stopped with %d of %d results stored, %d entries pending%n",
@@ -296,23 +295,21 @@ class SparkJobIT {
         // the second run: from the checkpoint, until the group has nothing more
         settings.put("until-end", "true");
         Engine.Report again = SparkJob.of(settings).run(spark, new Engine.Listener() {});
-        assertThat(r.xpending("spark:images", "spark").getCount()).as("all acknowledged").isZero();
+        assertThat(r.pendingCount("spark:images", "spark")).as("all acknowledged").isZero();
         for (int i = 0; i < n; i++) {
           assertThat(r.get("conveyor:result:x-" + i)).as("answered: x-" + i).isNotNull();
         }
         assertThat(r.get("conveyor:result:x-bad"))
             .as(
                 "%s",
-                r.xrange("spark:results", io.lettuce.core.Range.create("-", "+")).stream()
-                    .map(m -> m.getBody().get("result"))
+                r.xrange("spark:results").stream()
+                    .map(m -> m.fields().get("result"))
                     .filter(j -> !j.contains("\"ok\":true"))
                     .toList())
             .contains("BAD_REQUEST");
         System.out.printf(
             "Spark Redis query: %d results after the restart, %d stored in all (%d duplicates)%n",
             again.results(), r.xlen("spark:results"), r.xlen("spark:results") - (n + 1));
-      } finally {
-        client.shutdown();
       }
     }
   }
@@ -333,9 +330,7 @@ class SparkJobIT {
     Path data = Files.createDirectories(dir.resolve("redis"));
     try (RedisServer redis = RedisServer.start(data, false)) {
       String uri = redis.uri("mode=stream&images=lone:images&results=lone:results&group=spark");
-      io.lettuce.core.RedisClient client = io.lettuce.core.RedisClient.create(redis.uri(""));
-      try (var connection = client.connect()) {
-        var r = connection.sync();
+      try (TestRedisClient r = new TestRedisClient(redis.uri(""))) {
         Map<String, String> settings = redisQuery(uri, dir);
         java.util.concurrent.CompletableFuture<Engine.Report> done =
             new java.util.concurrent.CompletableFuture<>();
@@ -373,7 +368,7 @@ class SparkJobIT {
                 java.time.Duration.ofSeconds(10));
             assertThat(p.flush(java.time.Duration.ofSeconds(10))).isEmpty();
           }
-          waitFor(() -> r.exists("conveyor:result:" + id) == 1, "the result of " + id);
+          waitFor(() -> r.exists("conveyor:result:" + id), "the result of " + id);
           if (i > 0) {
             // the first also waited for the query to start
             millis.add((System.nanoTime() - t) / 1_000_000);
@@ -399,38 +394,24 @@ class SparkJobIT {
         System.out.printf(
             "Spark Redis query: stopped with %d of 10 entries read, %d results%n",
             read, r.xlen("lone:results"));
-        assertThat(r.xpending("lone:images", "spark").getCount())
+        assertThat(r.pendingCount("lone:images", "spark"))
             .as("nothing pending: the batch in flight ended, the last acknowledged")
             .isZero();
         assertThat(r.xlen("lone:results")).as("every entry read answered").isEqualTo(read);
         assertThat(read).as("the burst begun").isGreaterThan(4);
-      } finally {
-        client.shutdown();
       }
     }
   }
 
   /** Entries of the stream the group {@code spark} has read. */
-  private static long entriesRead(
-      io.lettuce.core.api.sync.RedisCommands<String, String> r, String s) {
-    for (Object g : r.xinfoGroups(s)) {
-      List<?> fields = (List<?>) g;
-      for (int i = 0; i + 1 < fields.size(); i += 2) {
-        if ("entries-read".equals(String.valueOf(fields.get(i)))) {
-          return ((Number) fields.get(i + 1)).longValue();
-        }
-      }
-    }
-    return 0;
+  private static long entriesRead(TestRedisClient r, String s) {
+    Object read = r.group(s, "spark").get("entries-read");
+    return read instanceof Long n ? n : 0;
   }
 
   /** Entries read and not acknowledged; none while the query has not made its group yet. */
-  private static long pending(io.lettuce.core.api.sync.RedisCommands<String, String> r) {
-    try {
-      return r.xpending("spark:images", "spark").getCount();
-    } catch (io.lettuce.core.RedisCommandExecutionException noGroupYet) {
-      return 0;
-    }
+  private static long pending(TestRedisClient r) {
+    return r.groups("spark:images").contains("spark") ? r.pendingCount("spark:images", "spark") : 0;
   }
 
   private static String answer(JsonNode r) {
