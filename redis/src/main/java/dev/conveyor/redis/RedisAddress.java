@@ -8,7 +8,6 @@ import dev.conveyor.core.preprocess.TensorReader;
 import dev.conveyor.core.settings.Arguments;
 import dev.conveyor.core.settings.Settings;
 import io.lettuce.core.ClientOptions;
-import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.SslOptions;
 import java.nio.file.Files;
@@ -185,16 +184,9 @@ public record RedisAddress(
   }
 
   /**
-   * A client for this address; with {@code rediss://}, trusting the {@code ca} file when one is
-   * given. Its options are to be set through {@link #clientOptions()}, which keep the TLS ones.
+   * Client options holding this address's TLS trust (with {@code rediss://}, the {@code ca} file
+   * when one is given), for callers to add to.
    */
-  public RedisClient client() {
-    RedisClient client = RedisClient.create(uri);
-    client.setOptions(clientOptions().build());
-    return client;
-  }
-
-  /** Client options holding this address's TLS trust, for callers to add to. */
   public ClientOptions.Builder clientOptions() {
     ClientOptions.Builder b = ClientOptions.builder();
     if (ca != null) {
