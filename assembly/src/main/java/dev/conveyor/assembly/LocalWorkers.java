@@ -74,7 +74,7 @@ public final class LocalWorkers implements AutoCloseable {
 
   /** The transport's own sink, and the {@code sink} setting's when there is one. */
   private static ResultSink alsoTo(Settings settings, ResultSink own, List<AutoCloseable> open) {
-    String uri = settings.get(PipelineSettings.SINK);
+    String uri = settings.get(PipelineSettings.RESULTS_TO);
     if (uri == null) {
       return own;
     }

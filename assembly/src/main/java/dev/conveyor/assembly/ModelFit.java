@@ -6,12 +6,9 @@ import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.ErrorCode;
 import dev.conveyor.core.model.ModelSpec;
 import dev.conveyor.core.preprocess.Preprocessing;
-import dev.conveyor.core.settings.Setting;
 import dev.conveyor.core.settings.Settings;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -24,8 +21,6 @@ import org.slf4j.LoggerFactory;
  */
 final class ModelFit implements UnaryOperator<ModelSpec> {
   private static final Logger LOG = LoggerFactory.getLogger(ModelFit.class);
-  private static final List<Setting<String>> OVERRIDES =
-      List.of(RESIZE, CROP, COLOR, SCALE, MEAN, STD, LAYOUT);
 
   private final Settings settings;
   private Preprocessing preprocessing;
@@ -41,7 +36,6 @@ final class ModelFit implements UnaryOperator<ModelSpec> {
 
   @Override
   public ModelSpec apply(ModelSpec spec) {
-    Map<String, String> chosen = new LinkedHashMap<>();
     String preset = settings.get(PRESET);
     if (preset.equals("auto")) {
       preset =
@@ -49,16 +43,10 @@ final class ModelFit implements UnaryOperator<ModelSpec> {
               ? "fashion-mnist"
               : "imagenet";
     }
-    chosen.put("preset", preset);
-    for (Setting<String> s : OVERRIDES) {
-      if (settings.get(s) != null) {
-        chosen.put(s.name(), settings.get(s));
-      }
-    }
     List<String> changes = new ArrayList<>();
     try {
       preprocessing =
-          Preprocessing.fromMap(chosen)
+          Preprocessing.fromSettings(settings, preset)
               .adaptTo(
                   settings.get(LAYOUT) != null ? null : spec.layout(),
                   spec.channels(),

@@ -2,11 +2,12 @@ package dev.conveyor.assembly;
 
 import dev.conveyor.core.decode.ImageLimits;
 import dev.conveyor.core.fetch.FetchSettings;
-import dev.conveyor.core.preprocess.Preprocessing;
+import dev.conveyor.core.preprocess.PreprocessSettings;
 import dev.conveyor.core.settings.Setting;
 import dev.conveyor.core.settings.SettingGroup;
+import dev.conveyor.core.transport.TransportSettings;
+import dev.conveyor.core.worker.WorkerSettings;
 import java.nio.file.Path;
-import java.util.Map;
 
 /**
  * The pipeline's settings, declared once: which model runs, how images become its input, how
@@ -23,42 +24,15 @@ public final class PipelineSettings {
               "an ONNX model; its input name, shape, layout and batch axis are read from the file")
           .withDefault(null, "models/fashion-mnist.onnx (bundled)");
 
-  public static final Setting<String> PRESET =
-      Setting.choice(
-          "preset",
-          "auto",
-          "preprocessing preset; `auto` is `fashion-mnist` for one-channel 28×28 models, else `imagenet`",
-          "auto",
-          "imagenet",
-          "caffe",
-          "tf-resnet-v1",
-          "fashion-mnist");
-
-  public static final Setting<String> RESIZE =
-      preprocessing(
-          "resize", "N|WxH|none", "override: resize the shorter side to N, or to exactly WxH");
-  public static final Setting<String> CROP =
-      preprocessing("crop", "N|WxH|none", "override: centre crop");
-  public static final Setting<String> COLOR =
-      Setting.choice("color", null, "override: channel order", "rgb", "bgr", "gray");
-  public static final Setting<String> SCALE =
-      preprocessing("scale", "X", "override: multiply pixels (0..255) by X before mean and std");
-  public static final Setting<String> MEAN =
-      preprocessing("mean", "M[,M,M]", "override: subtract per channel, in output channel order");
-  public static final Setting<String> STD =
-      preprocessing("std", "S[,S,S]", "override: divide per channel");
-  public static final Setting<String> LAYOUT =
-      Setting.choice(
-          "layout", null, "override: tensor layout (normally read from the model)", "nchw", "nhwc");
-
-  public static final Setting<String> TENSOR_LAYOUT =
-      Setting.choice(
-          "tensor-layout",
-          "model",
-          "layout of tensor requests whose message gives no shape or layout: `model` (the model's own), `nchw` or `nhwc` (Keras and seed 003's clients)",
-          "model",
-          "nchw",
-          "nhwc");
+  public static final Setting<String> PRESET = PreprocessSettings.PRESET;
+  public static final Setting<String> RESIZE = PreprocessSettings.RESIZE;
+  public static final Setting<String> CROP = PreprocessSettings.CROP;
+  public static final Setting<String> COLOR = PreprocessSettings.COLOR;
+  public static final Setting<String> SCALE = PreprocessSettings.SCALE;
+  public static final Setting<String> MEAN = PreprocessSettings.MEAN;
+  public static final Setting<String> STD = PreprocessSettings.STD;
+  public static final Setting<String> LAYOUT = PreprocessSettings.LAYOUT;
+  public static final Setting<String> TENSOR_LAYOUT = PreprocessSettings.TENSOR_LAYOUT;
 
   public static final Setting<Path> LABELS =
       Setting.path(
@@ -93,44 +67,25 @@ public final class PipelineSettings {
               "most pixels an image may declare, checked before decoding")
           .withDefault(ImageLimits.DEFAULT.maxPixels(), "50 million");
 
-  public static final Setting<Integer> BATCH =
-      Setting.integer("batch", 8, 1, "most images per model call");
-  public static final Setting<Integer> LINGER_MS =
-      Setting.integer(
-          "linger-ms",
-          5,
-          0,
-          "how long a batch may wait for more images after its first, while earlier batches hold the model (an idle model starts at once)");
-  public static final Setting<Integer> PREPROCESS_THREADS =
-      Setting.integer(
-              "preprocess-threads",
-              Runtime.getRuntime().availableProcessors(),
-              1,
-              "threads decoding and preprocessing while the model runs")
-          .withDefault(Runtime.getRuntime().availableProcessors(), "one per core");
-  public static final Setting<Integer> QUEUE =
-      Setting.integer(
-          "queue",
-          1024,
-          1,
-          "most requests waiting in memory; beyond it callers wait or are told busy");
-  public static final Setting<Integer> MAX_DELIVERIES =
-      Setting.integer(
-          "max-deliveries",
-          3,
-          1,
-          "deliveries of a request whose batch keeps failing before it is given up on (in-process queue; brokers take it in their URI)");
+  public static final Setting<Integer> BATCH = WorkerSettings.BATCH;
+  public static final Setting<Integer> LINGER_MS = WorkerSettings.LINGER_MS;
+  public static final Setting<Integer> PREPROCESS_THREADS = WorkerSettings.PREPROCESS_THREADS;
+  public static final Setting<Integer> WORKERS = WorkerSettings.WORKERS;
+  public static final Setting<Integer> QUEUE = TransportSettings.QUEUE;
+  public static final Setting<Integer> MAX_DELIVERIES = TransportSettings.MAX_DELIVERIES;
+  public static final Setting<String> TRANSPORT = TransportSettings.TRANSPORT;
+  public static final Setting<Integer> PARTITIONS = TransportSettings.PARTITIONS;
 
-  public static final Setting<String> SINK =
+  public static final Setting<String> RESULTS_TO =
       Setting.text(
-          "sink",
+          "results-to",
           "URI",
           "where workers also store each result, whichever transport brought the request: postgresql://…?results=TABLE, redis://…, kafka://…?results=TOPIC (a result is acknowledged once both hold it)",
           s -> s.matches("[a-zA-Z][a-zA-Z0-9+.-]*://.+"),
           "a broker URI");
 
   /** Where results go besides the transport's own place: a worker's and a server's setting. */
-  public static final SettingGroup RESULT_SETTINGS = SettingGroup.of("Results", SINK);
+  public static final SettingGroup RESULT_SETTINGS = SettingGroup.of("Results", RESULTS_TO);
 
   /** The model, its preprocessing and its scores. */
   public static final SettingGroup MODEL_SETTINGS =
@@ -161,23 +116,13 @@ public final class PipelineSettings {
   public static final SettingGroup BATCH_SETTINGS =
       SettingGroup.of("Batching", BATCH, LINGER_MS, PREPROCESS_THREADS, QUEUE, MAX_DELIVERIES);
 
-  /** A preprocessing override, checked as {@link Preprocessing#fromMap} reads it. */
-  private static Setting<String> preprocessing(String name, String label, String doc) {
-    return Setting.text(
-        name,
-        label,
-        doc,
-        value -> {
-          try {
-            // checked beside an exact resize, so that a value that needs one (crop none) is not
-            // refused on its own; the whole preprocessing is checked when the pipeline opens
-            Preprocessing.fromMap(
-                name.equals("resize") ? Map.of(name, value) : Map.of("resize", "8x8", name, value));
-            return true;
-          } catch (RuntimeException e) {
-            return false;
-          }
-        },
-        Preprocessing.KEYS.get(name));
-  }
+  /**
+   * Where requests travel: the embedded queue or a broker's URI, and the broker setting that a
+   * command line may give beside the URI.
+   */
+  public static final SettingGroup TRANSPORT_SETTINGS =
+      SettingGroup.of("Transport", TRANSPORT, PARTITIONS);
+
+  /** How many workers a process runs. */
+  public static final SettingGroup WORKER_SETTINGS = SettingGroup.of("Workers", WORKERS);
 }

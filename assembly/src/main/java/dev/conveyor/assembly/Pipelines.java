@@ -12,7 +12,7 @@ import dev.conveyor.core.fetch.Fetchers;
 import dev.conveyor.core.model.Labels;
 import dev.conveyor.core.model.ModelSpec;
 import dev.conveyor.core.pipeline.Pipeline;
-import dev.conveyor.core.preprocess.Layout;
+import dev.conveyor.core.preprocess.PreprocessSettings;
 import dev.conveyor.core.preprocess.Preprocessor;
 import dev.conveyor.core.preprocess.TensorReader;
 import dev.conveyor.core.settings.Settings;
@@ -20,11 +20,11 @@ import dev.conveyor.core.topk.ScoreMode;
 import dev.conveyor.core.topk.TopK;
 import dev.conveyor.core.worker.HostName;
 import dev.conveyor.core.worker.WorkerConfig;
+import dev.conveyor.core.worker.WorkerSettings;
 import dev.conveyor.onnx.OnnxClassifier;
 import dev.conveyor.onnx.OnnxOptions;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.Locale;
 import java.util.Map;
 import org.slf4j.Logger;
@@ -85,15 +85,11 @@ public final class Pipelines {
               ScoreMode.valueOf(s.get(SCORES).toUpperCase(Locale.ROOT)),
               Labels.choose(s.get(LABELS), spec));
       LOG.info("model {}; preprocessing {}", spec, fit.preprocessing());
-      String tensorLayout = s.get(TENSOR_LAYOUT);
       return new Pipeline(
           classifier,
           new Preprocessor(fit.preprocessing(), decoder),
           new TensorReader(
-              fit.preprocessing(),
-              tensorLayout.equals("model")
-                  ? null
-                  : Layout.valueOf(tensorLayout.toUpperCase(Locale.ROOT))),
+              fit.preprocessing(), PreprocessSettings.tensorLayout(s.get(TENSOR_LAYOUT))),
           topK,
           new Fetchers(s, allow),
           HostName.get(),
@@ -106,10 +102,7 @@ public final class Pipelines {
 
   /** How workers batch, from the batching settings. */
   public static WorkerConfig workerConfig(Settings s) {
-    return WorkerConfig.defaults()
-        .withBatchSize(s.get(BATCH))
-        .withLinger(Duration.ofMillis(s.get(LINGER_MS)))
-        .withPreprocessThreads(s.get(PREPROCESS_THREADS));
+    return WorkerSettings.config(s);
   }
 
   /** The model file the settings name, or the bundled one; it must exist. */

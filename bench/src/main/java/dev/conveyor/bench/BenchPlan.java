@@ -84,7 +84,7 @@ public record BenchPlan(
     if (corpus.byKey()) {
       name = scheme(corpus.keys().get(0)) + " → " + name;
     }
-    String sink = settings.get(PipelineSettings.SINK);
+    String sink = settings.get(PipelineSettings.RESULTS_TO);
     if (sink != null) {
       name = name + " → " + scheme(sink);
     }

@@ -29,12 +29,17 @@ final class CommandSettings {
     PipelineSettings.BATCH_SETTINGS
   };
 
-  /** What workers take: the pipeline's settings, and where results also go. */
+  /**
+   * What workers take: the pipeline's settings, where results also go, where requests come from,
+   * and how many workers run.
+   */
   static final SettingGroup[] WORKING = {
     PipelineSettings.MODEL_SETTINGS,
     PipelineSettings.FETCH_SETTINGS,
     PipelineSettings.BATCH_SETTINGS,
-    PipelineSettings.RESULT_SETTINGS
+    PipelineSettings.RESULT_SETTINGS,
+    PipelineSettings.TRANSPORT_SETTINGS,
+    PipelineSettings.WORKER_SETTINGS
   };
 
   private CommandSettings() {}
@@ -74,6 +79,26 @@ final class CommandSettings {
       throw new ParameterException(
           spec.commandLine(), e.getMessage() + ": pass --model PATH to an .onnx file");
     }
+  }
+
+  /**
+   * The broker the transport setting names, with the options that are URI settings (partitions)
+   * applied; a usage error for the embedded transport, which has no broker.
+   */
+  static Broker broker(CommandSpec spec, Settings settings) {
+    String uri = settings.get(PipelineSettings.TRANSPORT);
+    if (uri.equalsIgnoreCase("embedded")) {
+      throw new ParameterException(
+          spec.commandLine(),
+          "this command needs a broker: --transport redis://…, kafka://… or postgresql://…");
+    }
+    Map<String, String> overrides =
+        settings.has(PipelineSettings.PARTITIONS)
+            ? Map.of(
+                PipelineSettings.PARTITIONS.name(),
+                settings.get(PipelineSettings.PARTITIONS).toString())
+            : Map.of();
+    return broker(spec, uri, overrides);
   }
 
   /** The broker a URI names, with {@code overrides} (options that are URI settings) applied. */

@@ -2,7 +2,9 @@ package dev.conveyor.cli;
 
 import dev.conveyor.core.settings.Setting;
 import dev.conveyor.core.settings.SettingGroup;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
@@ -18,27 +20,38 @@ final class SettingOptions {
   /** A command whose options include these settings. */
   interface Taking {
     SettingGroup[] settings();
+
+    /**
+     * Older option names this command still answers to, by setting name: {@code transport} as
+     * {@code --from}, say. Help shows them beside the setting's own.
+     */
+    default Map<String, List<String>> aliases() {
+      return Map.of();
+    }
   }
 
-  /** Adds one option per setting of the groups to the command. */
-  static void add(CommandSpec command, SettingGroup... groups) {
-    for (SettingGroup g : groups) {
+  /** Adds one option per setting of the command's groups, with the command's aliases. */
+  static void add(CommandSpec command, Taking taking) {
+    Map<String, List<String>> aliases = taking.aliases();
+    for (SettingGroup g : taking.settings()) {
       for (Setting<?> s : g.settings()) {
-        command.addOption(option(s));
+        command.addOption(option(s, aliases.getOrDefault(s.name(), List.of())));
       }
     }
   }
 
-  private static OptionSpec option(Setting<?> s) {
+  private static OptionSpec option(Setting<?> s, List<String> aliases) {
     String doc = capitalized(s.doc().replace("`", "").replace("%", "%%")) + ".";
     if (s.defaultText() != null && !s.flag()) {
       doc += " Default: " + s.defaultText().replace("%", "%%") + ".";
     }
-    OptionSpec.Builder b =
-        (s.name().equals("parallelism")
-                ? OptionSpec.builder("--" + s.name(), "-p")
-                : OptionSpec.builder("--" + s.name()))
-            .description(doc);
+    List<String> names = new ArrayList<>();
+    names.add("--" + s.name());
+    if (s.name().equals("parallelism")) {
+      names.add("-p");
+    }
+    aliases.forEach(a -> names.add("--" + a));
+    OptionSpec.Builder b = OptionSpec.builder(names.toArray(String[]::new)).description(doc);
     if (s.flag()) {
       return b.type(boolean.class).arity("0").build();
     }

@@ -52,10 +52,12 @@ final class TrainCommand implements Callable<Integer> {
   int epochs;
 
   @Option(
-      names = "--batch",
+      names = {"--minibatch", "--batch"},
       paramLabel = "N",
       defaultValue = "128",
-      description = "Images per step. Default: ${DEFAULT-VALUE}.")
+      description =
+          "Training images per gradient step (not the pipeline's --batch: how many images a"
+              + " model call takes). Default: ${DEFAULT-VALUE}.")
   int batch;
 
   @Option(

@@ -1,17 +1,20 @@
 package dev.conveyor.cli;
 
 import dev.conveyor.assembly.LocalWorkers;
+import dev.conveyor.assembly.PipelineSettings;
 import dev.conveyor.core.pipeline.Pipeline;
 import dev.conveyor.core.settings.SettingGroup;
 import dev.conveyor.core.settings.Settings;
 import dev.conveyor.core.transport.Broker;
 import dev.conveyor.core.worker.Worker;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /** {@code conveyor worker}: classifies requests from a broker until stopped. */
@@ -21,7 +24,7 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     sortOptions = false,
     description = {
-      "Takes requests from --from in batches, classifies them and stores each result (see "
+      "Takes requests from --transport in batches, classifies them and stores each result (see "
           + "'conveyor results'). Runs until stopped; on SIGTERM or Ctrl-C it takes no more, "
           + "finishes the batches it holds, stores their results, hands back anything not "
           + "started, and exits.",
@@ -31,35 +34,14 @@ final class WorkerCommand implements Callable<Integer>, SettingOptions.Taking {
 
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
-  @Option(
-      names = "--from",
-      paramLabel = "URI",
-      required = true,
-      description =
-          "The broker: redis://host:port[/db]?mode=list|pubsub|stream, kafka://host:port?topic=…"
-              + " (see the README for each one's settings).")
-  String from;
-
-  @Option(
-      names = "--partitions",
-      paramLabel = "N",
-      description =
-          "Kafka: the topics' partition count, the URI's partitions setting: missing topics are"
-              + " made with it, and an existing topic with another count is used as it is and"
-              + " reported. Without it, existing topics are used as they are, and missing ones"
-              + " made with 4. Give it in the one URI every command uses rather than here.")
-  Integer partitions;
-
-  @Option(
-      names = "--workers",
-      paramLabel = "N",
-      defaultValue = "1",
-      description = "Workers in this process, sharing the model. Default: ${DEFAULT-VALUE}.")
-  int workers;
-
   @Override
   public SettingGroup[] settings() {
     return CommandSettings.WORKING;
+  }
+
+  @Override
+  public Map<String, List<String>> aliases() {
+    return Map.of("transport", List.of("from"), "results-to", List.of("sink"));
   }
 
   /** The exit status when a worker's thread died: {@code EX_SOFTWARE}. */
@@ -67,8 +49,13 @@ final class WorkerCommand implements Callable<Integer>, SettingOptions.Taking {
 
   @Override
   public Integer call() throws Exception {
-    Broker broker = CommandSettings.broker(spec, from, ProduceCommand.partitions(partitions));
     Settings settings = CommandSettings.read(spec, CommandSettings.WORKING);
+    Broker broker = CommandSettings.broker(spec, settings);
+    Integer given = settings.get(PipelineSettings.WORKERS);
+    int workers = given != null ? given : 1;
+    if (workers < 1) {
+      throw new ParameterException(spec.commandLine(), "--workers must be at least 1");
+    }
     CountDownLatch stopped = new CountDownLatch(1);
     try (Pipeline pipeline = CommandSettings.open(spec, settings)) {
       LocalWorkers running = LocalWorkers.onBroker(pipeline, broker, settings, workers);

@@ -64,7 +64,7 @@ class FashionMnistCommandsIT {
             "1500",
             "--epochs",
             "1",
-            "--batch",
+            "--minibatch",
             "64",
             // a short run learns faster from the images as they are
             "--shift",

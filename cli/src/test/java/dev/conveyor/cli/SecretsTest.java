@@ -71,17 +71,17 @@ class SecretsTest {
     String[][] cases = {
       {"worker", "--from", "redis://:hunter2@127.0.0.1:1?mode=bogus"},
       {
-        "conveyor worker: the password in --from",
+        "conveyor worker: the password in --transport",
         "password-file=FILE in the URI or the CONVEYOR_REDIS_PASSWORD environment variable"
       },
-      {"worker", "--from", "kafka://127.0.0.1:1?topic=t&partitions=x&" + JAAS},
+      {"worker", "--transport", "kafka://127.0.0.1:1?topic=t&partitions=x&" + JAAS},
       {
-        "conveyor worker: kafka.sasl.jaas.config in --from",
+        "conveyor worker: kafka.sasl.jaas.config in --transport",
         "sasl-jaas-file=FILE in the URI or the CONVEYOR_KAFKA_SASL_JAAS_CONFIG environment variable"
       },
       {"worker", "--from", bogus, "--sink", "postgresql://alice:hunter2@db/jobs?results=r"},
       {
-        "conveyor worker: the password in --sink",
+        "conveyor worker: the password in --results-to",
         "password-file=FILE in the URI or the PGPASSWORD environment variable"
       },
       {

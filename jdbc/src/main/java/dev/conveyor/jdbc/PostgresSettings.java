@@ -2,6 +2,7 @@ package dev.conveyor.jdbc;
 
 import dev.conveyor.core.settings.Setting;
 import dev.conveyor.core.settings.SettingGroup;
+import dev.conveyor.core.transport.TransportSettings;
 import java.nio.file.Path;
 import java.time.Duration;
 
@@ -39,12 +40,7 @@ final class PostgresSettings {
           "lease",
           60,
           "seconds a worker holds the rows it took; a row whose lease ran out (its worker died) is taken again");
-  static final Setting<Integer> MAX_DELIVERIES =
-      Setting.integer(
-          "max-deliveries",
-          3,
-          1,
-          "deliveries before a row is given up on: its state turns to dead, with the reason");
+  static final Setting<Integer> MAX_DELIVERIES = TransportSettings.MAX_DELIVERIES;
   static final Setting<Long> MAX_LENGTH =
       Setting.longInteger(
           "max-length",

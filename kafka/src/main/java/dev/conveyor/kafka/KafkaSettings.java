@@ -2,6 +2,7 @@ package dev.conveyor.kafka;
 
 import dev.conveyor.core.settings.Setting;
 import dev.conveyor.core.settings.SettingGroup;
+import dev.conveyor.core.transport.TransportSettings;
 
 /**
  * The settings a Kafka URI takes as query parameters: {@code kafka://host:9092?topic=…}. Settings
@@ -41,18 +42,8 @@ final class KafkaSettings {
           .withDefault("conveyor.reply.", "conveyor.reply.");
   static final Setting<String> GROUP =
       Setting.text("group", "conveyor", "the workers' consumer group");
-  static final Setting<Integer> PARTITIONS =
-      Setting.integer(
-          "partitions",
-          4,
-          1,
-          "the partitions the topics have. Given: topics missing are created with it, and an existing topic with another count is used as it is and reported at start with both counts. Not given: existing topics are used as they are, silently, and missing ones created with 4. Replication: the number of brokers, at most 3");
-  static final Setting<Integer> MAX_DELIVERIES =
-      Setting.integer(
-          "max-deliveries",
-          3,
-          1,
-          "attempts before a request goes to the dead-letter topic `TOPIC-dlq`");
+  static final Setting<Integer> PARTITIONS = TransportSettings.PARTITIONS;
+  static final Setting<Integer> MAX_DELIVERIES = TransportSettings.MAX_DELIVERIES;
   static final Setting<java.nio.file.Path> SASL_JAAS_FILE =
       Setting.path(
           "sasl-jaas-file",

@@ -4,6 +4,7 @@ import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.ErrorCode;
 import dev.conveyor.core.ImageRequest;
 import dev.conveyor.core.preprocess.Layout;
+import dev.conveyor.core.preprocess.PreprocessSettings;
 import dev.conveyor.core.preprocess.TensorReader;
 import dev.conveyor.core.settings.Arguments;
 import dev.conveyor.core.settings.Settings;
@@ -177,9 +178,7 @@ public record RedisAddress(
         s.get(RedisSettings.MAX_DELIVERIES),
         s.get(RedisSettings.HEARTBEAT),
         s.get(RedisSettings.RESULT_FORMAT).equals("seed003"),
-        s.get(RedisSettings.TENSOR_LAYOUT).equals("none")
-            ? null
-            : Layout.valueOf(s.get(RedisSettings.TENSOR_LAYOUT).toUpperCase(Locale.ROOT)),
+        PreprocessSettings.tensorLayout(s.get(RedisSettings.TENSOR_LAYOUT)),
         s.get(RedisSettings.CA));
   }
 

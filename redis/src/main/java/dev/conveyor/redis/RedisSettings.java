@@ -1,7 +1,9 @@
 package dev.conveyor.redis;
 
+import dev.conveyor.core.preprocess.PreprocessSettings;
 import dev.conveyor.core.settings.Setting;
 import dev.conveyor.core.settings.SettingGroup;
+import dev.conveyor.core.transport.TransportSettings;
 import java.time.Duration;
 import java.util.Map;
 
@@ -41,14 +43,7 @@ final class RedisSettings {
           "what is stored at a result's key: `conveyor` (the JSON of `classify`) or `seed003` (seed 003's JSON list of {label, probability}; an error as {error, message})",
           "conveyor",
           "seed003");
-  static final Setting<String> TENSOR_LAYOUT =
-      Setting.choice(
-          "tensor-layout",
-          "none",
-          "requests whose bytes are not an image and carry no content type are tensors in this layout (`nhwc`: Keras and seed 003's clients); `none`: the worker's --tensor-layout",
-          "none",
-          "nchw",
-          "nhwc");
+  static final Setting<String> TENSOR_LAYOUT = PreprocessSettings.URI_TENSOR_LAYOUT;
   static final Setting<String> PROFILE =
       Setting.choice(
           "profile",
@@ -99,8 +94,7 @@ final class RedisSettings {
           "claim-idle",
           30,
           "seconds before a stream entry pending on a silent worker is claimed by another");
-  static final Setting<Integer> MAX_DELIVERIES =
-      Setting.integer("max-deliveries", 3, 1, "deliveries before a request is dead-lettered");
+  static final Setting<Integer> MAX_DELIVERIES = TransportSettings.MAX_DELIVERIES;
   static final Setting<Duration> HEARTBEAT =
       Setting.seconds(
           "heartbeat",

@@ -7,7 +7,8 @@ import java.time.Duration;
 import java.util.List;
 
 /**
- * How the server listens and what it accepts.
+ * How the server listens and what it accepts, as {@link ServerSettings#config} reads it from the
+ * settings ({@link ServerSettings#defaults()}: each at its default).
  *
  * @param bind the address to listen on; localhost unless told otherwise
  * @param port the port; 0 for any free one
@@ -67,20 +68,6 @@ public record ServerConfig(
       throw new ConveyorException(
           ErrorCode.INVALID_SETTING, "the minimum data rate must be 0 or more, not " + minDataRate);
     }
-  }
-
-  public static ServerConfig defaults() {
-    return new ServerConfig(
-        "127.0.0.1",
-        8080,
-        20L << 20,
-        Duration.ofSeconds(30),
-        null,
-        10_000,
-        Duration.ofHours(1),
-        null,
-        null,
-        1024);
   }
 
   public ServerConfig withPort(int p) {

@@ -2,6 +2,7 @@ package dev.conveyor.server;
 
 import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.ErrorCode;
+import dev.conveyor.core.decode.ImageLimits;
 import dev.conveyor.core.settings.Setting;
 import dev.conveyor.core.settings.SettingGroup;
 import dev.conveyor.core.settings.Settings;
@@ -92,6 +93,14 @@ public final class ServerSettings {
           JOB_EXPIRY,
           DASHBOARD_FROM);
 
+  /**
+   * The configuration with every server setting at its default, no token, and uploads limited to
+   * the default largest image: for servers made in code (benchmarks, tests).
+   */
+  public static ServerConfig defaults() {
+    return config(Settings.none(), ImageLimits.DEFAULT.maxBytes(), Map.of());
+  }
+
   /** The server's configuration from its settings; uploads are limited to {@code maxBytes}. */
   public static ServerConfig config(Settings s, long maxBytes) {
     return config(s, maxBytes, System.getenv());
@@ -99,17 +108,17 @@ public final class ServerSettings {
 
   /** The same, reading {@link #TOKEN_VARIABLE} from {@code environment}. */
   static ServerConfig config(Settings s, long maxBytes, Map<String, String> environment) {
-    return ServerConfig.defaults()
-        .withPort(s.get(PORT))
-        .withBind(s.get(BIND))
-        .withAllowedHosts(AllowedHosts.parse(s.get(ALLOWED_HOSTS)))
-        .withToken(token(s, environment))
-        .withTls(tls(s))
-        .withResultTimeout(s.get(TIMEOUT))
-        .withMinDataRate(s.get(MIN_DATA_RATE))
-        .withJobCapacity(s.get(JOB_CAPACITY))
-        .withJobExpiry(s.get(JOB_EXPIRY))
-        .withMaxRequestBytes(maxBytes);
+    return new ServerConfig(
+        s.get(BIND),
+        s.get(PORT),
+        maxBytes,
+        s.get(TIMEOUT),
+        token(s, environment),
+        s.get(JOB_CAPACITY),
+        s.get(JOB_EXPIRY),
+        tls(s),
+        AllowedHosts.parse(s.get(ALLOWED_HOSTS)),
+        s.get(MIN_DATA_RATE));
   }
 
   /** HTTPS's certificate and key, both or neither; each must be a readable file. */

@@ -43,7 +43,7 @@ class ConveyorServerTest {
   }
 
   private ConveyorServer server() {
-    return server(ServerConfig.defaults(), new MeanColourClassifier(32, 32), 64);
+    return server(ServerSettings.defaults(), new MeanColourClassifier(32, 32), 64);
   }
 
   private static String boundary = "conveyor-test-boundary";
@@ -155,7 +155,7 @@ class ConveyorServerTest {
   void anUploadOverTheLimitIs413() throws Exception {
     ConveyorServer s =
         server(
-            ServerConfig.defaults().withMaxRequestBytes(50_000),
+            ServerSettings.defaults().withMaxRequestBytes(50_000),
             new MeanColourClassifier(32, 32),
             64);
     HttpResponse<String> r = postImages(s, "/predict", "image", "plasma-640x480.jpg");
@@ -166,7 +166,7 @@ class ConveyorServerTest {
   void anUploadSentInChunksIsRefusedAtTheLimitWithoutALengthToCheck() throws Exception {
     ConveyorServer s =
         server(
-            ServerConfig.defaults().withMaxRequestBytes(50_000),
+            ServerSettings.defaults().withMaxRequestBytes(50_000),
             new MeanColourClassifier(32, 32),
             64);
     byte[] image = TestImages.bytes("plasma-640x480.jpg");
@@ -200,7 +200,7 @@ class ConveyorServerTest {
   @Test
   void aTokenIsRequiredWhenSetExceptForHealth() throws Exception {
     ConveyorServer s =
-        server(ServerConfig.defaults().withToken("s3cret"), new MeanColourClassifier(32, 32), 64);
+        server(ServerSettings.defaults().withToken("s3cret"), new MeanColourClassifier(32, 32), 64);
     assertThat(postImages(s, "/predict", "image", "cmyk-red.jpg").statusCode()).isEqualTo(401);
     HttpResponse<String> ok =
         post(
@@ -228,7 +228,7 @@ class ConveyorServerTest {
   @Test
   void moreRequestsThanThePipelineHoldsGet429WithRetryAfterNotTimeouts() throws Exception {
     ConveyorServer s =
-        server(ServerConfig.defaults(), new MeanColourClassifier(32, 32).slow(300), 2);
+        server(ServerSettings.defaults(), new MeanColourClassifier(32, 32).slow(300), 2);
     List<CompletableFuture<HttpResponse<String>>> responses = new ArrayList<>();
     for (int i = 0; i < 30; i++) {
       HttpRequest req =
@@ -262,7 +262,7 @@ class ConveyorServerTest {
   void aResultThatDoesNotComeInTimeIs504() throws Exception {
     ConveyorServer s =
         server(
-            ServerConfig.defaults().withResultTimeout(Duration.ofMillis(100)),
+            ServerSettings.defaults().withResultTimeout(Duration.ofMillis(100)),
             new MeanColourClassifier(32, 32).slow(1000),
             64);
     HttpResponse<String> r = postImages(s, "/predict", "image", "cmyk-red.jpg");
@@ -273,7 +273,7 @@ class ConveyorServerTest {
   @Test
   void aJobAnswersAnIdAtOnceAndItsResultWhenReady() throws Exception {
     ConveyorServer s =
-        server(ServerConfig.defaults(), new MeanColourClassifier(32, 32).slow(300), 64);
+        server(ServerSettings.defaults(), new MeanColourClassifier(32, 32).slow(300), 64);
     HttpResponse<String> submitted = postImages(s, "/v1/jobs", "image", "palette-blue.png");
     assertThat(submitted.statusCode()).as(submitted.body()).isEqualTo(202);
     String id = json(submitted).get("id").asText();
@@ -507,7 +507,7 @@ class ConveyorServerTest {
 
     ConveyorServer s =
         TestServers.embedded(
-            ServerConfig.defaults(), new MeanColourClassifier(32, 32), 64, null, 3, open);
+            ServerSettings.defaults(), new MeanColourClassifier(32, 32), 64, null, 3, open);
     HttpResponse<String> r =
         post(
             s,
@@ -622,7 +622,7 @@ class ConveyorServerTest {
   @Test
   void thePageItsAssetsAndTheDashboardDataAreServed() throws Exception {
     ConveyorServer s =
-        server(ServerConfig.defaults().withToken("s3cret"), new MeanColourClassifier(32, 32), 64);
+        server(ServerSettings.defaults().withToken("s3cret"), new MeanColourClassifier(32, 32), 64);
     HttpResponse<String> page = get(s, "/");
     assertThat(page.statusCode()).isEqualTo(200);
     assertThat(page.body()).contains("Conveyor").contains("chart.umd.js");

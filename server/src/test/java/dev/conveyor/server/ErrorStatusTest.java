@@ -41,7 +41,7 @@ class ErrorStatusTest {
   }
 
   private ConveyorServer server() {
-    return server(ServerConfig.defaults(), new MeanColourClassifier(32, 32));
+    return server(ServerSettings.defaults(), new MeanColourClassifier(32, 32));
   }
 
   private HttpResponse<String> send(
@@ -119,7 +119,7 @@ class ErrorStatusTest {
     assertThat(notImage.statusCode()).isEqualTo(415);
 
     ConveyorServer closed =
-        server(ServerConfig.defaults().withToken("t"), new MeanColourClassifier(32, 32));
+        server(ServerSettings.defaults().withToken("t"), new MeanColourClassifier(32, 32));
     HttpResponse<String> noToken = get(closed, "/v1/stats");
     assertThat(noToken.statusCode()).isEqualTo(401);
     assertThat(code(noToken)).isEqualTo("UNAUTHORIZED");
@@ -139,7 +139,7 @@ class ErrorStatusTest {
     assertThat(postImage(s, "/v1/classify", "not-an-image.txt").statusCode()).isEqualTo(415);
     HttpResponse<String> noToken =
         send(
-            server(ServerConfig.defaults().withToken("t"), new MeanColourClassifier(32, 32)),
+            server(ServerSettings.defaults().withToken("t"), new MeanColourClassifier(32, 32)),
             "POST",
             "/v2/models/mean-colour/infer",
             "application/json",
@@ -152,7 +152,7 @@ class ErrorStatusTest {
   void theJobsKeptAtOnceAndForHowLongAreSettings() throws Exception {
     ConveyorServer s =
         server(
-            ServerConfig.defaults().withJobCapacity(1).withJobExpiry(Duration.ofMillis(300)),
+            ServerSettings.defaults().withJobCapacity(1).withJobExpiry(Duration.ofMillis(300)),
             new MeanColourClassifier(32, 32).slow(300));
     HttpResponse<String> first = postImage(s, "/v1/jobs", "palette-blue.png");
     assertThat(first.statusCode()).isEqualTo(202);
@@ -173,7 +173,7 @@ class ErrorStatusTest {
   void aTimeoutIsCountedOnceByTheDashboardAndTheMetricsAlike() throws Exception {
     ConveyorServer s =
         server(
-            ServerConfig.defaults().withResultTimeout(Duration.ofMillis(100)),
+            ServerSettings.defaults().withResultTimeout(Duration.ofMillis(100)),
             new MeanColourClassifier(32, 32).slow(400));
     HttpResponse<String> late = postImage(s, "/v1/classify", "palette-blue.png");
     assertThat(late.statusCode()).isEqualTo(504);
@@ -196,7 +196,8 @@ class ErrorStatusTest {
 
   @Test
   void aCallerWaitingForItsResultHoldsNoServerThread() throws Exception {
-    ConveyorServer s = server(ServerConfig.defaults(), new MeanColourClassifier(32, 32).slow(700));
+    ConveyorServer s =
+        server(ServerSettings.defaults(), new MeanColourClassifier(32, 32).slow(700));
     CompletableFuture<HttpResponse<String>> response =
         http.sendAsync(
             HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + s.port() + "/v1/classify"))

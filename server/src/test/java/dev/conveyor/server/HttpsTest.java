@@ -48,7 +48,7 @@ class HttpsTest {
   @Test
   void theApiIsServedOverHttpsOnlyWithTheGivenCertificate() throws Exception {
     ServerConfig config =
-        ServerConfig.defaults()
+        ServerSettings.defaults()
             .withToken("tls-token")
             .withTls(new ServerConfig.Tls(tls.certificate(), tls.key()));
     ConveyorServer s =

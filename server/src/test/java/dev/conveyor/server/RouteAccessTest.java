@@ -41,7 +41,7 @@ class RouteAccessTest {
     worker = TestWorkers.colour(transport, transport, model, 4);
     server =
         new ConveyorServer(
-                ServerConfig.defaults().withPort(0).withToken(TOKEN),
+                ServerSettings.defaults().withPort(0).withToken(TOKEN),
                 new EmbeddedClassify(transport, List.of(worker), MODEL, 2))
             .start();
   }

@@ -69,7 +69,7 @@ class ServedContentIT {
 
   @Test
   void anHtmlOrSvgUploadIsNeverServedBackAsAPage() throws Exception {
-    ConveyorServer s = server(ServerConfig.defaults());
+    ConveyorServer s = server(ServerSettings.defaults());
     Map<String, String> uploads = new LinkedHashMap<>();
     uploads.put("text/html", HTML);
     uploads.put("image/svg+xml", SVG);
@@ -123,7 +123,7 @@ class ServedContentIT {
 
   @Test
   void everyAnswerSaysNosniffAndThePageHasAStrictPolicy() throws Exception {
-    ConveyorServer s = server(ServerConfig.defaults());
+    ConveyorServer s = server(ServerSettings.defaults());
     for (String path :
         List.of("/", "/app.js", "/app.css", "/webjars/chart.js/4.4.7/dist/chart.umd.js")) {
       Raw page = send(s, "GET " + path, "127.0.0.1", new byte[0]);
@@ -169,7 +169,8 @@ class ServedContentIT {
   void httpsOffersTls13AndStrongTls12SuitesOnlyAndSaysHsts() throws Exception {
     TestTls tls = TestTls.write(dir);
     ConveyorServer s =
-        server(ServerConfig.defaults().withTls(new ServerConfig.Tls(tls.certificate(), tls.key())));
+        server(
+            ServerSettings.defaults().withTls(new ServerConfig.Tls(tls.certificate(), tls.key())));
     SSLContext trusting = tls.trustingContext();
 
     assertThat(handshake(trusting, s, null, null)).isEqualTo("TLSv1.3");
@@ -216,7 +217,7 @@ class ServedContentIT {
 
   @Test
   void aForeignHostIsMisdirectedWhileTheLoopbackNamesAreAnswered() throws Exception {
-    ConveyorServer s = server(ServerConfig.defaults());
+    ConveyorServer s = server(ServerSettings.defaults());
     // a page on evil.example whose name now resolves to 127.0.0.1 (DNS rebinding)
     byte[] png = TestImages.bytes("palette-blue.png");
     for (String host :
@@ -240,7 +241,7 @@ class ServedContentIT {
 
     // the operator's own list replaces the default
     ConveyorServer named =
-        server(ServerConfig.defaults().withAllowedHosts(List.of("conveyor.lan")));
+        server(ServerSettings.defaults().withAllowedHosts(List.of("conveyor.lan")));
     assertThat(send(named, "GET /v1/info", "conveyor.lan:8080", new byte[0]).status())
         .isEqualTo(200);
     assertThat(send(named, "GET /v1/info", "localhost", new byte[0]).status()).isEqualTo(421);
@@ -248,7 +249,7 @@ class ServedContentIT {
 
   @Test
   void aBodySentAByteASecondIsCutOff() throws Exception {
-    ConveyorServer s = server(ServerConfig.defaults());
+    ConveyorServer s = server(ServerSettings.defaults());
     ScheduledExecutorService trickle = Executors.newScheduledThreadPool(1);
     open.add(trickle::shutdownNow);
     byte[] multipartHead =

@@ -120,7 +120,7 @@ class StoredResultsTest {
             "postgresql://db/conveyor?results=prediction_results");
     ConveyorServer s =
         TestServers.embedded(
-            ServerConfig.defaults(), new MeanColourClassifier(32, 32), 8, stored, open);
+            ServerSettings.defaults(), new MeanColourClassifier(32, 32), 8, stored, open);
 
     assertThat(get(s, "/v1/info").get("results_from").asText())
         .isEqualTo("postgresql://db/conveyor?results=prediction_results");

@@ -1,10 +1,11 @@
 package dev.conveyor.server;
 
+import dev.conveyor.core.settings.Settings;
 import dev.conveyor.core.testing.MeanColourClassifier;
 import dev.conveyor.core.testing.TestWorkers;
 import dev.conveyor.core.transport.EmbeddedTransport;
 import dev.conveyor.core.worker.Worker;
-import dev.conveyor.core.worker.WorkerConfig;
+import dev.conveyor.core.worker.WorkerSettings;
 import java.time.Duration;
 import java.util.List;
 
@@ -43,7 +44,9 @@ final class TestServers {
     open.add(transport);
     Worker worker =
         new Worker(
-                WorkerConfig.defaults().withBatchSize(4).withLinger(Duration.ofMillis(20)),
+                WorkerSettings.config(Settings.none())
+                    .withBatchSize(4)
+                    .withLinger(Duration.ofMillis(20)),
                 TestWorkers.pipeline(model, 4, TestWorkers.anyFile(), top),
                 transport,
                 transport)

@@ -57,7 +57,7 @@ class WebPageBrowserIT {
     worker = TestWorkers.colour(transport, transport, model, 4);
     server =
         new ConveyorServer(
-                ServerConfig.defaults().withPort(0),
+                ServerSettings.defaults().withPort(0),
                 new EmbeddedClassify(transport, List.of(worker), model.spec().name(), 2))
             .start();
     ChromeOptions options = new ChromeOptions();

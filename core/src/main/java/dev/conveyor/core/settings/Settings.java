@@ -25,6 +25,11 @@ public final class Settings {
     this.passedThrough = passedThrough;
   }
 
+  /** No settings given: each one's value is its default. */
+  public static Settings none() {
+    return new Settings(Map.of(), Map.of(), Map.of());
+  }
+
   /**
    * Reads {@code given} against the declarations of {@code groups}.
    *

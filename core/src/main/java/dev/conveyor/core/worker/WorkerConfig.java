@@ -3,7 +3,7 @@ package dev.conveyor.core.worker;
 import java.time.Duration;
 
 /**
- * How a {@link Worker} batches.
+ * How a {@link Worker} batches, as {@link WorkerSettings#config} reads it from the settings.
  *
  * @param batchSize the most images the model sees at once
  * @param linger how long a batch may wait for more images after its first (Triton's {@code
@@ -23,11 +23,6 @@ public record WorkerConfig(
     if (linger.isNegative()) {
       throw new IllegalArgumentException("linger must not be negative");
     }
-  }
-
-  /** Batch 8, linger 5 ms, one preprocessing thread per core, depth 3. */
-  public static WorkerConfig defaults() {
-    return new WorkerConfig(8, Duration.ofMillis(5), Runtime.getRuntime().availableProcessors(), 3);
   }
 
   public WorkerConfig withBatchSize(int n) {

@@ -56,7 +56,7 @@ class PreprocessingTest {
   void badSettingsAreRefusedWithTheReason() {
     assertThatThrownBy(() -> Preprocessing.fromMap(Map.of("preset", "vgg")))
         .hasMessageContaining("unknown preset 'vgg'")
-        .hasMessageContaining("imagenet, caffe, tf-resnet-v1, fashion-mnist");
+        .hasMessageContaining("imagenet, caffe, tf-resnet-v1 or fashion-mnist");
     assertThatThrownBy(() -> Preprocessing.fromMap(Map.of("mean", "1,2")))
         .hasMessageContaining("mean has 2 values but the output has 3 channels");
     assertThatThrownBy(() -> Preprocessing.fromMap(Map.of("crop", "none")))
@@ -64,7 +64,8 @@ class PreprocessingTest {
     assertThatThrownBy(() -> Preprocessing.fromMap(Map.of("std", "0")))
         .hasMessageContaining("std must not be 0");
     assertThatThrownBy(() -> Preprocessing.fromMap(Map.of("colour", "rgb")))
-        .hasMessageContaining("unknown preprocessing setting 'colour'");
+        .hasMessageContaining("unknown preprocessing settings [colour]")
+        .hasMessageContaining("did you mean 'color'");
   }
 
   @Test

@@ -2,7 +2,9 @@ package dev.conveyor.core.testing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.conveyor.core.settings.Settings;
 import dev.conveyor.core.worker.WorkerConfig;
+import dev.conveyor.core.worker.WorkerSettings;
 import java.time.Duration;
 
 /**
@@ -15,7 +17,7 @@ public final class LoneRequests {
 
   /** Batches of up to 8, lingering up to 5 s: far longer than the check allows. */
   public static final WorkerConfig CONFIG =
-      WorkerConfig.defaults().withBatchSize(8).withLinger(Duration.ofSeconds(5));
+      WorkerSettings.config(Settings.none()).withBatchSize(8).withLinger(Duration.ofSeconds(5));
 
   /** A model that takes 300 ms a call. */
   public static MeanColourClassifier slowModel() {

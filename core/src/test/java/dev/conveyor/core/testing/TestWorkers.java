@@ -19,6 +19,7 @@ import dev.conveyor.core.transport.Transport;
 import dev.conveyor.core.worker.HostName;
 import dev.conveyor.core.worker.Worker;
 import dev.conveyor.core.worker.WorkerConfig;
+import dev.conveyor.core.worker.WorkerSettings;
 import java.time.Duration;
 import java.util.Map;
 
@@ -33,7 +34,9 @@ public final class TestWorkers {
         transport,
         sink,
         model,
-        WorkerConfig.defaults().withBatchSize(batch).withLinger(Duration.ofMillis(20)));
+        WorkerSettings.config(Settings.none())
+            .withBatchSize(batch)
+            .withLinger(Duration.ofMillis(20)));
   }
 
   /** A started worker with the given batching, classifying by mean colour. */

@@ -9,6 +9,7 @@ import dev.conveyor.core.ImageRequest;
 import dev.conveyor.core.fetch.FetchAllow;
 import dev.conveyor.core.fetch.Fetcher;
 import dev.conveyor.core.pipeline.Pipeline;
+import dev.conveyor.core.settings.Settings;
 import dev.conveyor.core.testing.LoneRequests;
 import dev.conveyor.core.testing.MeanColourClassifier;
 import dev.conveyor.core.testing.TestImages;
@@ -188,7 +189,11 @@ class WorkerTest {
         };
     Pipeline colours = TestWorkers.pipeline(model, 4, storeAwayOnce);
     open.add(
-        new Worker(WorkerConfig.defaults().withBatchSize(4), colours, transport, transport)
+        new Worker(
+                WorkerSettings.config(Settings.none()).withBatchSize(4),
+                colours,
+                transport,
+                transport)
             .start());
     ClassifyResult blue = await(transport.submit(ImageRequest.ofKey("blue-object")));
     assertThat(blue.isOk()).as("redelivered after the retriable failure").isTrue();

@@ -1,0 +1,41 @@
+package dev.conveyor.core.transport;
+
+import dev.conveyor.core.settings.Setting;
+
+/**
+ * Where requests travel, and the settings that every transport shares, declared once: the
+ * in-process queue and each broker's URI take them by these names.
+ */
+public final class TransportSettings {
+  private TransportSettings() {}
+
+  public static final Setting<String> TRANSPORT =
+      Setting.text(
+              "transport",
+              "URI",
+              "where requests travel: embedded (a queue in this process, its workers beside it), redis://host:port[/db]?mode=list|stream|pubsub, kafka://host:port?topic=…, postgresql://host/db?table=…; the same URI for serve, worker, produce and bench",
+              uri -> uri.equals("embedded") || uri.matches("[a-zA-Z][a-zA-Z0-9+.-]*://.+"),
+              "embedded or a broker URI")
+          .withDefault("embedded", "embedded");
+
+  public static final Setting<Integer> QUEUE =
+      Setting.integer(
+          "queue",
+          1024,
+          1,
+          "most requests waiting in memory; beyond it callers wait or are told busy");
+
+  public static final Setting<Integer> MAX_DELIVERIES =
+      Setting.integer(
+          "max-deliveries",
+          3,
+          1,
+          "deliveries of a request whose batch keeps failing before it is given up on: answered with its error in process, dead-lettered by a broker (Redis: the dead-letter stream; Kafka: the topic TOPIC-dlq; PostgreSQL: its row's state turns to dead)");
+
+  public static final Setting<Integer> PARTITIONS =
+      Setting.integer(
+          "partitions",
+          4,
+          1,
+          "Kafka: the partitions the topics have. Given: topics missing are created with it, and an existing topic with another count is used as it is and reported at start with both counts. Not given: existing topics are used as they are, silently, and missing ones created with 4. Replication: the number of brokers, at most 3");
+}
