@@ -7,13 +7,11 @@ import ai.onnx.proto.OnnxMl.AttributeProto;
 import ai.onnx.proto.OnnxMl.GraphProto;
 import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.NodeProto;
-import ai.onnx.proto.OnnxMl.OperatorSetIdProto;
-import ai.onnx.proto.OnnxMl.StringStringEntryProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
-import ai.onnx.proto.OnnxMl.TensorShapeProto;
-import ai.onnx.proto.OnnxMl.TypeProto;
-import ai.onnx.proto.OnnxMl.ValueInfoProto;
 import dev.conveyor.core.Json;
+import dev.conveyor.onnx.graph.Models;
+import dev.conveyor.onnx.graph.Nodes;
+import dev.conveyor.onnx.graph.Tensors;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -40,22 +38,18 @@ public final class OnnxExport {
     GraphProto.Builder graph =
         GraphProto.newBuilder()
             .setName("fashion-mnist-cnn")
-            .addInput(valueInfo(INPUT, 1, rows, cols));
+            .addInput(Models.floatBatch(INPUT, 1, rows, cols));
     String current = INPUT;
     for (int i = 0; i < children.size(); i++) {
       current = add(graph, Cnn.LAYERS.get(i), children.get(i), current, "l" + i);
     }
     graph.addNode(node("Identity", List.of(current), OUTPUT));
-    graph.addOutput(valueInfo(OUTPUT, classes.size()));
+    graph.addOutput(Models.floatBatch(OUTPUT, classes.size()));
     ModelProto model =
-        ModelProto.newBuilder()
-            .setIrVersion(8)
+        Models.model(13, graph)
             .setProducerName("conveyor-train")
             .setDocString("Conveyor's Fashion-MNIST CNN; input: grey pixels / 255, NCHW")
-            .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(13))
-            .addMetadataProps(
-                StringStringEntryProto.newBuilder().setKey("labels").setValue(Json.write(classes)))
-            .setGraph(graph)
+            .addMetadataProps(Models.metadata("labels", Json.write(classes)))
             .build();
     try {
       if (file.getParent() != null) {
@@ -74,56 +68,47 @@ public final class OnnxExport {
       g.addInitializer(tensor(name + ".weight", param(block, "weight")));
       g.addInitializer(tensor(name + ".bias", param(block, "bias")));
       g.addNode(
-          node("Conv", List.of(in, name + ".weight", name + ".bias"), name)
-              .addAttribute(ints("kernel_shape", c.kernel(), c.kernel()))
-              .addAttribute(ints("pads", c.padding(), c.padding(), c.padding(), c.padding()))
-              .addAttribute(ints("strides", 1, 1)));
+          node(
+              "Conv",
+              List.of(in, name + ".weight", name + ".bias"),
+              name,
+              Nodes.ints("kernel_shape", c.kernel(), c.kernel()),
+              Nodes.ints("pads", c.padding(), c.padding(), c.padding(), c.padding()),
+              Nodes.ints("strides", 1, 1)));
     } else if (layer instanceof Layer.BatchNorm b) {
       for (String p : List.of("gamma", "beta", "runningMean", "runningVar")) {
         g.addInitializer(tensor(name + "." + p, param(block, p)));
       }
       g.addNode(
           node(
-                  "BatchNormalization",
-                  List.of(
-                      in,
-                      name + ".gamma",
-                      name + ".beta",
-                      name + ".runningMean",
-                      name + ".runningVar"),
-                  name)
-              .addAttribute(
-                  AttributeProto.newBuilder()
-                      .setName("epsilon")
-                      .setType(AttributeProto.AttributeType.FLOAT)
-                      .setF(b.epsilon())));
+              "BatchNormalization",
+              List.of(
+                  in, name + ".gamma", name + ".beta", name + ".runningMean", name + ".runningVar"),
+              name,
+              Nodes.attribute("epsilon", b.epsilon())));
     } else if (layer instanceof Layer.Relu) {
       g.addNode(node("Relu", List.of(in), name));
     } else if (layer instanceof Layer.MaxPool p) {
       g.addNode(
-          node("MaxPool", List.of(in), name)
-              .addAttribute(ints("kernel_shape", p.size(), p.size()))
-              .addAttribute(ints("strides", p.size(), p.size())));
+          node(
+              "MaxPool",
+              List.of(in),
+              name,
+              Nodes.ints("kernel_shape", p.size(), p.size()),
+              Nodes.ints("strides", p.size(), p.size())));
     } else if (layer instanceof Layer.Flatten) {
-      g.addNode(
-          node("Flatten", List.of(in), name)
-              .addAttribute(
-                  AttributeProto.newBuilder()
-                      .setName("axis")
-                      .setType(AttributeProto.AttributeType.INT)
-                      .setI(1)));
+      g.addNode(node("Flatten", List.of(in), name, Nodes.attribute("axis", 1L)));
     } else if (layer instanceof Layer.Dropout) {
       return in; // inference: identity
     } else if (layer instanceof Layer.Dense) {
       g.addInitializer(tensor(name + ".weight", param(block, "weight")));
       g.addInitializer(tensor(name + ".bias", param(block, "bias")));
       g.addNode(
-          node("Gemm", List.of(in, name + ".weight", name + ".bias"), name)
-              .addAttribute(
-                  AttributeProto.newBuilder()
-                      .setName("transB")
-                      .setType(AttributeProto.AttributeType.INT)
-                      .setI(1)));
+          node(
+              "Gemm",
+              List.of(in, name + ".weight", name + ".bias"),
+              name,
+              Nodes.attribute("transB", 1L)));
     } else {
       throw new IllegalArgumentException("no ONNX export for " + layer);
     }
@@ -139,50 +124,12 @@ public final class OnnxExport {
   }
 
   private static TensorProto tensor(String name, NDArray array) {
-    TensorProto.Builder t =
-        TensorProto.newBuilder().setName(name).setDataType(TensorProto.DataType.FLOAT.getNumber());
-    for (long d : array.getShape().getShape()) {
-      t.addDims(d);
-    }
-    for (float v : array.toFloatArray()) {
-      t.addFloatData(v);
-    }
-    return t.build();
+    return Tensors.floats(name, array.getShape().getShape(), array.toFloatArray());
   }
 
-  private static NodeProto.Builder node(String op, List<String> inputs, String output) {
-    return NodeProto.newBuilder()
-        .setOpType(op)
-        .setName(output)
-        .addAllInput(inputs)
-        .addOutput(output);
-  }
-
-  private static AttributeProto.Builder ints(String name, long... values) {
-    AttributeProto.Builder a =
-        AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.INTS);
-    for (long v : values) {
-      a.addInts(v);
-    }
-    return a;
-  }
-
-  /** A float tensor whose first dimension is the batch ("N"). */
-  private static ValueInfoProto valueInfo(String name, long... dims) {
-    TensorShapeProto.Builder shape =
-        TensorShapeProto.newBuilder()
-            .addDim(TensorShapeProto.Dimension.newBuilder().setDimParam("N"));
-    for (long d : dims) {
-      shape.addDim(TensorShapeProto.Dimension.newBuilder().setDimValue(d));
-    }
-    return ValueInfoProto.newBuilder()
-        .setName(name)
-        .setType(
-            TypeProto.newBuilder()
-                .setTensorType(
-                    TypeProto.Tensor.newBuilder()
-                        .setElemType(TensorProto.DataType.FLOAT.getNumber())
-                        .setShape(shape)))
-        .build();
+  /** A node named after its one output. */
+  private static NodeProto node(
+      String op, List<String> inputs, String output, AttributeProto... attributes) {
+    return Nodes.node(op, output, inputs, output, attributes);
   }
 }
