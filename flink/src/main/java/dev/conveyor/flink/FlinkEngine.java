@@ -1,9 +1,8 @@
 package dev.conveyor.flink;
 
-import dev.conveyor.core.engine.Engine;
 import dev.conveyor.core.engine.JobSettings;
-import dev.conveyor.core.engine.ShutdownStop;
-import dev.conveyor.core.settings.SettingGroup;
+import dev.conveyor.core.engine.LocalEngine;
+import java.time.Duration;
 import java.util.Map;
 import java.util.function.UnaryOperator;
 import org.apache.flink.configuration.Configuration;
@@ -11,29 +10,32 @@ import org.apache.flink.configuration.HeartbeatManagerOptions;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 /** Flink as {@code conveyor flink} runs it: the job on a MiniCluster in this process. */
-public final class FlinkEngine implements Engine {
+public final class FlinkEngine extends LocalEngine {
+  /** Parallel tasks of a local run that asks for the cluster's default. */
+  private static final int LOCAL_TASKS = 2;
 
-  @Override
-  public String name() {
-    return "flink";
+  public FlinkEngine() {
+    // a stop drains the job, or cancels it: FlinkJob#run
+    super("flink", JobSettings.FLINK, 90);
   }
 
   @Override
-  public SettingGroup settings() {
-    return JobSettings.FLINK;
+  public String localParallelism(int parallelism) {
+    return tasks(parallelism) + " parallel tasks";
+  }
+
+  private static int tasks(int parallelism) {
+    return parallelism > 0 ? parallelism : LOCAL_TASKS;
   }
 
   @Override
-  public Report runLocally(Map<String, String> settings, Listener listener) throws Exception {
+  protected LocalRun prepare(Map<String, String> settings) {
     FlinkJob job = FlinkJob.of(settings);
     Configuration c = job.configuration();
     // accumulators travel with heartbeats: a progress line once a second
-    c.set(HeartbeatManagerOptions.HEARTBEAT_INTERVAL, java.time.Duration.ofSeconds(1));
+    c.set(HeartbeatManagerOptions.HEARTBEAT_INTERVAL, Duration.ofSeconds(1));
     StreamExecutionEnvironment env =
-        StreamExecutionEnvironment.createLocalEnvironment(
-            job.parallelism() > 0 ? job.parallelism() : 2, c);
-    // Ctrl-C: the job is stopped as an interrupt stops it (FlinkJob#run) before the JVM exits
-    return ShutdownStop.run(
-        "conveyor-flink-stop", 90, listener, l -> job.run(env, UnaryOperator.identity(), l));
+        StreamExecutionEnvironment.createLocalEnvironment(tasks(job.parallelism()), c);
+    return listener -> job.run(env, UnaryOperator.identity(), listener);
   }
 }

@@ -3,6 +3,7 @@ package dev.conveyor.flink;
 import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.ErrorCode;
 import dev.conveyor.core.ImageRequest;
+import dev.conveyor.core.engine.JobPlan;
 import dev.conveyor.core.transport.Brokers;
 import dev.conveyor.kafka.KafkaAddress;
 import dev.conveyor.kafka.Topics;
@@ -33,8 +34,6 @@ import org.apache.kafka.clients.producer.ProducerRecord;
  * </ul>
  */
 final class JobSinks {
-  static final String STDOUT = "-";
-
   private JobSinks() {}
 
   /**
@@ -43,12 +42,12 @@ final class JobSinks {
    * @throws ConveyorException {@code INVALID_SETTING} naming what is wrong
    */
   static void check(String sink) {
-    if (sink.equals(STDOUT)) {
+    if (sink.equals(JobPlan.STDOUT)) {
       return;
     }
     if (KafkaAddress.handles(sink)) {
       KafkaAddress.parse(sink);
-    } else if (isUri(sink)) {
+    } else if (!JobPlan.isFolder(sink)) {
       Brokers.open(sink).describe();
     } else if (sink.isBlank()) {
       throw new ConveyorException(
@@ -70,7 +69,7 @@ final class JobSinks {
    */
   static void attach(
       DataStream<Classified> results, String sink, long lingerMillis, String acksTo) {
-    if (sink.equals(STDOUT)) {
+    if (sink.equals(JobPlan.STDOUT)) {
       throw new IllegalArgumentException("the client collects results for '-'");
     }
     if (acksTo != null && !acknowledges(sink)) {
@@ -104,23 +103,19 @@ final class JobSinks {
                   .build())
           .name(address.describe())
           .uid("conveyor-kafka-sink");
-    } else if (isUri(sink)) {
+    } else if (!JobPlan.isFolder(sink)) {
       results
           .sinkTo(new BrokerSink(sink, lingerMillis, acksTo))
           .name(Brokers.open(sink).describe())
           .uid("conveyor-sink");
     } else {
-      Path folder = Path.of(sink.startsWith("file://") ? sink.substring(7) : sink).toAbsolutePath();
+      Path folder = JobPlan.folder(sink).toAbsolutePath();
       String run = ImageRequest.newId().substring(0, 8);
       results
           .sinkTo(new JsonLinesSink(folder, run, lingerMillis, acksTo))
           .name("files in " + folder)
           .uid("conveyor-json-lines-sink");
     }
-  }
-
-  private static boolean isUri(String s) {
-    return s.matches("[a-zA-Z][a-zA-Z0-9+.-]*://.*") && !s.startsWith("file://");
   }
 
   /** A Kafka record to write. */

@@ -4,6 +4,7 @@ import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.ErrorCode;
 import dev.conveyor.core.ImageRequest;
 import dev.conveyor.core.decode.ImageFiles;
+import dev.conveyor.core.engine.JobPlan;
 import dev.conveyor.kafka.KafkaAddress;
 import dev.conveyor.kafka.Records;
 import dev.conveyor.kafka.RequestFormat;
@@ -69,14 +70,14 @@ final class JobSources {
       }
       return new RedisStream(source);
     }
-    if (source.matches("[a-zA-Z][a-zA-Z0-9+.-]*://.*") && !source.startsWith("file://")) {
+    if (!JobPlan.isFolder(source)) {
       throw new ConveyorException(
           ErrorCode.INVALID_SETTING,
           "no Flink source for '"
               + source
               + "'; use a folder, kafka://host:port?topic=… or redis://host:port?mode=stream");
     }
-    Path folder = Path.of(source.startsWith("file://") ? source.substring(7) : source);
+    Path folder = JobPlan.folder(source);
     if (!Files.isDirectory(folder)) {
       throw new ConveyorException(ErrorCode.INVALID_SETTING, "no folder at " + folder);
     }

@@ -25,7 +25,7 @@ class JobJarIT {
           .contains(
               "dev/conveyor/flink/ClassifyJob.class",
               "dev/conveyor/flink/ClassifyOperator.class",
-              "dev/conveyor/pipeline/Pipelines.class",
+              "dev/conveyor/assembly/Pipelines.class",
               "dev/conveyor/core/pipeline/Pipeline.class",
               "ai/onnxruntime/OrtSession.class");
       List<String> connector;

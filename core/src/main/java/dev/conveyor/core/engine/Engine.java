@@ -27,6 +27,14 @@ public interface Engine {
    */
   Report runLocally(Map<String, String> settings, Listener listener) throws Exception;
 
+  /**
+   * What a local run's parallel work is called in the line it ends with: {@code 2 parallel tasks},
+   * {@code local[*]}.
+   *
+   * @param parallelism the {@link JobSettings#PARALLELISM} setting; 0 for the engine's default
+   */
+  String localParallelism(int parallelism);
+
   /** What a running job tells the command that started it. */
   interface Listener {
     /** A result's JSON, when the sink is {@code -}: results come back to this process. */

@@ -1,0 +1,157 @@
+package dev.conveyor.spark;
+
+import dev.conveyor.core.engine.Engine;
+import dev.conveyor.core.engine.JobPlan;
+import dev.conveyor.core.transport.Brokers;
+import dev.conveyor.core.transport.ResultBuffer;
+import dev.conveyor.kafka.KafkaAddress;
+import dev.conveyor.kafka.Topics;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.api.java.function.FlatMapFunction;
+import org.apache.spark.api.java.function.ForeachPartitionFunction;
+import org.apache.spark.api.java.function.VoidFunction2;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.streaming.DataStreamWriter;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+
+/**
+ * Where the query's results go, from the {@code sink} setting:
+ *
+ * <ul>
+ *   <li>{@code -}: each micro-batch's results collected to the driver and handed to the listener;
+ *   <li>{@code kafka://…}: Spark's Kafka sink to the results topic, keyed by request id, and to a
+ *       request's {@code reply-to} topic when it lies in the reply namespace;
+ *   <li>any other broker URI ({@code redis://…}): that broker's result sink, as {@code worker}
+ *       writes it, from each partition;
+ *   <li>a folder: Spark's file sink, JSON lines or Parquet.
+ * </ul>
+ */
+final class QuerySinks {
+  private static final StructType TO_KAFKA =
+      new StructType()
+          .add("topic", DataTypes.StringType)
+          .add("key", DataTypes.StringType)
+          .add("value", DataTypes.StringType);
+
+  /** A result's fields as Parquet columns: the JSON every path writes, as a table. */
+  static final String RESULT_COLUMNS =
+      "id STRING, source STRING, status STRING, model STRING,"
+          + " predictions ARRAY<STRUCT<index: INT, label: STRING, score: DOUBLE>>,"
+          + " error STRUCT<code: STRING, message: STRING>, host STRING, latency_ms DOUBLE";
+
+  private QuerySinks() {}
+
+  /**
+   * Checks the sink on the driver, before the query starts.
+   *
+   * @throws dev.conveyor.core.ConveyorException {@code INVALID_SETTING} naming what is wrong
+   */
+  static void check(String sink) {
+    if (sink.equals(JobPlan.STDOUT)) {
+      return;
+    }
+    if (KafkaAddress.handles(sink)) {
+      KafkaAddress.parse(sink);
+    } else if (!JobPlan.isFolder(sink)) {
+      Brokers.open(sink).describe();
+    }
+  }
+
+  /**
+   * The results' writer to the sink; {@code -} hands each micro-batch's results to {@code
+   * listener}.
+   *
+   * @param lingerMillis the longest a result waits in a broker's sink before it is stored
+   * @param format what a folder sink writes: {@code json} or {@code parquet}
+   */
+  static DataStreamWriter<?> writer(
+      Dataset<Row> results,
+      String sink,
+      long lingerMillis,
+      String format,
+      Engine.Listener listener) {
+    if (sink.equals(JobPlan.STDOUT)) {
+      return results
+          .writeStream()
+          .foreachBatch(
+              (VoidFunction2<Dataset<Row>, Long>)
+                  (batch, id) -> {
+                    for (Row r : batch.collectAsList()) {
+                      listener.result(r.getString(3));
+                    }
+                  });
+    }
+    if (KafkaAddress.handles(sink)) {
+      KafkaAddress a = KafkaAddress.parse(sink);
+      Topics.ensure(a);
+      String topic = a.results();
+      String replyPrefix = a.replyPrefix();
+      DataStreamWriter<Row> w =
+          results
+              .flatMap(
+                  (FlatMapFunction<Row, Row>)
+                      r -> {
+                        List<Row> out = new ArrayList<>(2);
+                        out.add(RowFactory.create(topic, r.getString(0), r.getString(3)));
+                        String reply = r.getString(1);
+                        // only inside the reply namespace: a request names no other topic
+                        if (KafkaAddress.inReplyNamespace(replyPrefix, reply)) {
+                          out.add(RowFactory.create(reply, r.getString(0), r.getString(3)));
+                        }
+                        return out.iterator();
+                      },
+                  Encoders.row(TO_KAFKA))
+              .writeStream()
+              .format("kafka")
+              .option("kafka.bootstrap.servers", a.bootstrap());
+      for (Map.Entry<String, String> e : a.clientProperties().entrySet()) {
+        w = w.option("kafka." + e.getKey(), e.getValue());
+      }
+      return w;
+    }
+    if (!JobPlan.isFolder(sink)) {
+      return results
+          .writeStream()
+          .foreachBatch(
+              (VoidFunction2<Dataset<Row>, Long>)
+                  (batch, id) ->
+                      batch.foreachPartition(
+                          (ForeachPartitionFunction<Row>) rows -> store(sink, lingerMillis, rows)));
+    }
+    String path = JobPlan.folder(sink).toAbsolutePath().toString();
+    if (format.equals("parquet")) {
+      return results
+          .selectExpr("from_json(json, '" + RESULT_COLUMNS + "') AS r")
+          .selectExpr("r.*")
+          .writeStream()
+          .format("parquet")
+          .option("path", path);
+    }
+    return results.selectExpr("json AS value").writeStream().format("text").option("path", path);
+  }
+
+  /**
+   * Stores a partition's results in a broker's result sink, as {@code worker} does: in groups of up
+   * to 256, a group once full or once its first result has waited {@code sink-linger-ms} (the
+   * partition's results are classified as they are read here, so a long partition stores as it
+   * goes), and the rest at the partition's end.
+   */
+  private static void store(String uri, long lingerMillis, Iterator<Row> rows) throws Exception {
+    try (ResultBuffer buffer =
+        new ResultBuffer(Brokers.open(uri).sink(), 256, Duration.ofMillis(lingerMillis))) {
+      while (rows.hasNext()) {
+        Row r = rows.next();
+        buffer.add(r.getString(0), r.getString(1), r.getString(3));
+      }
+      buffer.flush();
+    }
+  }
+}
