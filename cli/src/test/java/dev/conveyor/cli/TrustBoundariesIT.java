@@ -7,10 +7,7 @@ import dev.conveyor.core.Json;
 import dev.conveyor.core.fetch.FetchAllow;
 import dev.conveyor.core.testing.TestImages;
 import dev.conveyor.redis.RedisServer;
-import io.lettuce.core.RedisClient;
-import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.api.sync.RedisCommands;
-import io.lettuce.core.codec.ByteArrayCodec;
+import dev.conveyor.redis.TestRedisClient;
 import java.io.ByteArrayOutputStream;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -67,10 +64,7 @@ class TrustBoundariesIT {
     try (RedisServer redis =
             RedisServer.start(
                 Files.createDirectories(dir.resolve("redis")), RedisServer.Options.plain());
-        RedisClient client = RedisClient.create(redis.uri(""));
-        StatefulRedisConnection<byte[], byte[]> connection =
-            client.connect(ByteArrayCodec.INSTANCE)) {
-      RedisCommands<byte[], byte[]> r = connection.sync();
+        TestRedisClient r = new TestRedisClient(redis.uri(""))) {
       ProcessBuilder b =
           new ProcessBuilder(
                   ROOT.resolve("conveyor").toString(),
@@ -137,17 +131,18 @@ class TrustBoundariesIT {
       }
 
       // 2. reply addresses: the queue itself, another application's hash, a hash in the namespace
-      r.hset(bytes("app:settings"), bytes("colour"), bytes("blue"));
-      r.hset(bytes("conveyor:reply:taken"), bytes("f"), bytes("v"));
-      r.multi();
-      add(r, Map.of("id", "i1", "image", image, "reply_to", bytes("conveyor:reply:mine")));
-      add(r, Map.of("id", "e", "image", image, "reply_to", bytes("conveyor:images")));
-      add(r, Map.of("id", "i2", "image", image, "reply_to", bytes("conveyor:reply:mine")));
-      add(r, Map.of("id", "h", "image", image, "reply_to", bytes("app:settings")));
-      add(r, Map.of("id", "i3", "image", image, "reply_to", bytes("conveyor:reply:mine")));
-      add(r, Map.of("id", "t", "image", image, "reply_to", bytes("conveyor:reply:taken")));
-      add(r, Map.of("id", "i4", "image", image, "reply_to", bytes("conveyor:reply:mine")));
-      r.exec();
+      r.hset("app:settings", "colour", "blue");
+      r.hset("conveyor:reply:taken", "f", "v");
+      r.xaddAll(
+          "conveyor:images",
+          List.of(
+              fields(Map.of("id", "i1", "image", image, "reply_to", "conveyor:reply:mine")),
+              fields(Map.of("id", "e", "image", image, "reply_to", "conveyor:images")),
+              fields(Map.of("id", "i2", "image", image, "reply_to", "conveyor:reply:mine")),
+              fields(Map.of("id", "h", "image", image, "reply_to", "app:settings")),
+              fields(Map.of("id", "i3", "image", image, "reply_to", "conveyor:reply:mine")),
+              fields(Map.of("id", "t", "image", image, "reply_to", "conveyor:reply:taken")),
+              fields(Map.of("id", "i4", "image", image, "reply_to", "conveyor:reply:mine"))));
       for (String refused : List.of("e", "h", "t")) {
         JsonNode answer = result(r, refused, worker);
         assertThat(answer.at("/error/code").asText()).as(refused).isEqualTo("BAD_REQUEST");
@@ -158,27 +153,22 @@ class TrustBoundariesIT {
             .as(innocent)
             .isEqualTo("ok");
       }
-      assertThat(r.ttl(bytes("conveyor:images"))).as("the queue keeps no expiry").isEqualTo(-1);
-      assertThat(r.type(bytes("conveyor:images"))).isEqualTo("stream");
-      assertThat(r.xinfoGroups(bytes("conveyor:images"))).as("its group is there").hasSize(1);
-      assertThat(r.ttl(bytes("app:settings"))).isEqualTo(-1);
-      assertThat(r.hgetall(bytes("app:settings"))).hasSize(1);
-      assertThat(r.ttl(bytes("conveyor:reply:taken"))).isEqualTo(-1);
-      assertThat(r.type(bytes("conveyor:reply:taken"))).isEqualTo("hash");
-      assertThat(r.llen(bytes("conveyor:reply:mine")))
+      assertThat(r.ttl("conveyor:images")).as("the queue keeps no expiry").isEqualTo(-1);
+      assertThat(r.type("conveyor:images")).isEqualTo("stream");
+      assertThat(r.groups("conveyor:images")).as("its group is there").hasSize(1);
+      assertThat(r.ttl("app:settings")).isEqualTo(-1);
+      assertThat(r.hgetall("app:settings")).hasSize(1);
+      assertThat(r.ttl("conveyor:reply:taken")).isEqualTo(-1);
+      assertThat(r.type("conveyor:reply:taken")).isEqualTo("hash");
+      assertThat(r.llen("conveyor:reply:mine"))
           .as("each innocent request answered once on its reply list")
           .isEqualTo(4);
-      assertThat(r.exists(bytes("conveyor:dead"))).as("nothing dead-lettered").isZero();
+      assertThat(r.exists("conveyor:dead")).as("nothing dead-lettered").isFalse();
       Map<String, Integer> stored = new LinkedHashMap<>();
-      for (var entry : r.xrange(bytes("conveyor:results"), io.lettuce.core.Range.unbounded())) {
-        entry
-            .getBody()
-            .forEach(
-                (k, v) -> {
-                  if (new String(k, StandardCharsets.UTF_8).equals("id")) {
-                    stored.merge(new String(v, StandardCharsets.UTF_8), 1, Integer::sum);
-                  }
-                });
+      for (TestRedisClient.Entry entry : r.xrange("conveyor:results")) {
+        if (entry.fields().containsKey("id")) {
+          stored.merge(entry.fields().get("id"), 1, Integer::sum);
+        }
       }
       for (String id : List.of("i1", "i2", "i3", "i4", "e", "h", "t")) {
         assertThat(stored.get(id)).as("results of %s", id).isEqualTo(1);
@@ -298,18 +288,22 @@ class TrustBoundariesIT {
     return "[" + String.join(",", z) + "]";
   }
 
-  private static void add(RedisCommands<byte[], byte[]> r, Map<String, Object> fields) {
-    Map<byte[], byte[]> body = new LinkedHashMap<>();
-    fields.forEach((k, v) -> body.put(bytes(k), v instanceof byte[] b ? b : bytes(v.toString())));
-    r.xadd(bytes("conveyor:images"), body);
+  private static void add(TestRedisClient r, Map<String, Object> fields) {
+    r.xadd("conveyor:images", fields(fields));
+  }
+
+  /** An entry's fields: bytes as they are, anything else as its text. */
+  private static Map<String, byte[]> fields(Map<String, Object> fields) {
+    Map<String, byte[]> body = new LinkedHashMap<>();
+    fields.forEach((k, v) -> body.put(k, v instanceof byte[] b ? b : bytes(v.toString())));
+    return body;
   }
 
   /** The result stored at {@code conveyor:result:ID}, waited for while the worker lives. */
-  private static JsonNode result(RedisCommands<byte[], byte[]> r, String id, Process worker)
-      throws Exception {
+  private static JsonNode result(TestRedisClient r, String id, Process worker) throws Exception {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
     while (true) {
-      byte[] json = r.get(bytes("conveyor:result:" + id));
+      String json = r.get("conveyor:result:" + id);
       if (json != null) {
         return Json.mapper().readTree(json);
       }
