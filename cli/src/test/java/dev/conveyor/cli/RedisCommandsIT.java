@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.conveyor.core.Json;
-import dev.conveyor.core.testing.Requirements;
 import dev.conveyor.redis.RedisServer;
+import dev.conveyor.testing.Requirements;
 import dev.conveyor.train.FashionMnist;
 import dev.conveyor.train.PngExport;
 import java.io.IOException;

@@ -3,8 +3,8 @@ package dev.conveyor.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.conveyor.core.testing.TestImages;
-import dev.conveyor.core.testing.TestTls;
 import dev.conveyor.redis.RedisServer;
+import dev.conveyor.testing.TestTls;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;

@@ -5,9 +5,9 @@ import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.conveyor.core.Json;
-import dev.conveyor.core.testing.Requirements;
 import dev.conveyor.kafka.KafkaServer;
 import dev.conveyor.redis.RedisServer;
+import dev.conveyor.testing.Requirements;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;

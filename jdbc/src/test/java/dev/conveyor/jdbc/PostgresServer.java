@@ -1,6 +1,6 @@
 package dev.conveyor.jdbc;
 
-import dev.conveyor.core.testing.Requirements;
+import dev.conveyor.testing.Requirements;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.file.Files;

@@ -1,6 +1,6 @@
 package dev.conveyor.kafka;
 
-import dev.conveyor.core.testing.TestTls;
+import dev.conveyor.testing.TestTls;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.Socket;

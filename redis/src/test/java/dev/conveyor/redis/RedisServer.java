@@ -1,7 +1,7 @@
 package dev.conveyor.redis;
 
-import dev.conveyor.core.testing.Requirements;
-import dev.conveyor.core.testing.TestTls;
+import dev.conveyor.testing.Requirements;
+import dev.conveyor.testing.TestTls;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.Socket;

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.conveyor.core.testing.MeanColourClassifier;
 import dev.conveyor.core.testing.TestImages;
-import dev.conveyor.core.testing.TestTls;
+import dev.conveyor.testing.TestTls;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;

@@ -1,4 +1,4 @@
-package dev.conveyor.core.testing;
+package dev.conveyor.testing;
 
 import java.io.IOException;
 import java.io.InputStream;

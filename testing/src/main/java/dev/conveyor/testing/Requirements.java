@@ -1,6 +1,6 @@
-package dev.conveyor.core.testing;
+package dev.conveyor.testing;
 
-import static org.assertj.core.api.Assertions.fail;
+import static org.junit.jupiter.api.Assertions.fail;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
