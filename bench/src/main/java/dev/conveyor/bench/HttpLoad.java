@@ -1,11 +1,10 @@
 package dev.conveyor.bench;
 
-import dev.conveyor.assembly.LocalWorkers;
 import dev.conveyor.assembly.PipelineSettings;
 import dev.conveyor.core.worker.WorkerStats;
-import dev.conveyor.server.ConveyorServer;
-import dev.conveyor.server.EmbeddedClassify;
 import dev.conveyor.server.ServerConfig;
+import dev.conveyor.server.ServerSettings;
+import dev.conveyor.server.Serving;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -19,38 +18,24 @@ import java.net.http.HttpResponse;
  */
 final class HttpLoad implements AutoCloseable {
   private final BenchPlan plan;
-  private final LocalWorkers running;
-  private final ConveyorServer server;
+  private final Serving serving;
   private final HttpClient client =
       HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
   private final URI uri;
 
-  private HttpLoad(BenchPlan plan, LocalWorkers running, ConveyorServer server) {
+  private HttpLoad(BenchPlan plan, Serving serving) {
     this.plan = plan;
-    this.running = running;
-    this.server = server;
-    this.uri = URI.create("http://127.0.0.1:" + server.port() + "/v1/classify");
+    this.serving = serving;
+    this.uri = URI.create("http://127.0.0.1:" + serving.port() + "/v1/classify");
   }
 
   /** Starts the workers and the server for the plan's pipeline. */
   static HttpLoad start(BenchPlan plan) {
-    LocalWorkers running = LocalWorkers.embedded(plan.pipeline(), plan.settings(), 1);
-    try {
-      ServerConfig config =
-          ServerConfig.defaults()
-              .withPort(0)
-              .withMaxRequestBytes(plan.settings().get(PipelineSettings.MAX_BYTES));
-      EmbeddedClassify classify =
-          new EmbeddedClassify(
-              running.embedded(),
-              running.workers(),
-              plan.pipeline().model().name(),
-              plan.settings().get(PipelineSettings.TOP));
-      return new HttpLoad(plan, running, new ConveyorServer(config, classify).start());
-    } catch (RuntimeException e) {
-      running.close();
-      throw e;
-    }
+    ServerConfig config =
+        ServerSettings.defaults()
+            .withPort(0)
+            .withMaxRequestBytes(plan.settings().get(PipelineSettings.MAX_BYTES));
+    return new HttpLoad(plan, Serving.embedded(config, plan.pipeline(), plan.settings(), 1));
   }
 
   /** Where images are posted. */
@@ -64,7 +49,7 @@ final class HttpLoad implements AutoCloseable {
     // the client's threads (its selector and workers) are the load's, not the server's
     PipelineLoad load =
         PipelineLoad.inThisProcess(callers, () -> CpuTime.threadsNamed("HttpClient-"));
-    WorkerStats stats = running.workers().get(0).stats();
+    WorkerStats stats = serving.workers().get(0).stats();
     long batchesBefore = stats.batches();
     long imagesBefore = stats.batchedImages();
     double ips =
@@ -97,10 +82,6 @@ final class HttpLoad implements AutoCloseable {
 
   @Override
   public void close() {
-    try {
-      server.close();
-    } finally {
-      running.close();
-    }
+    serving.close();
   }
 }
