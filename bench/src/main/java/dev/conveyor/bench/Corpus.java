@@ -6,6 +6,7 @@ import dev.conveyor.core.ImageRequest;
 import dev.conveyor.core.decode.ImageFiles;
 import dev.conveyor.core.decode.OpenCv;
 import dev.conveyor.core.pipeline.Pipeline;
+import dev.conveyor.core.preprocess.DType;
 import dev.conveyor.core.preprocess.Preprocessing;
 import dev.conveyor.core.preprocess.TensorReader;
 import java.io.IOException;
@@ -85,8 +86,7 @@ public record Corpus(
       throw new ConveyorException(ErrorCode.BAD_TENSOR, "no image of the corpus preprocesses");
     }
     int[] shape = spec.shape();
-    String type =
-        TensorReader.contentType(TensorReader.DType.FLOAT32, 1, shape[0], shape[1], shape[2]);
+    String type = TensorReader.contentType(DType.FLOAT32, 1, shape[0], shape[1], shape[2]);
     return new Corpus(images, List.of(), out, type);
   }
 

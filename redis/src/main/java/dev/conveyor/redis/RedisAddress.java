@@ -3,6 +3,7 @@ package dev.conveyor.redis;
 import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.ErrorCode;
 import dev.conveyor.core.ImageRequest;
+import dev.conveyor.core.decode.ImageFormat;
 import dev.conveyor.core.preprocess.Layout;
 import dev.conveyor.core.preprocess.PreprocessSettings;
 import dev.conveyor.core.preprocess.TensorReader;
@@ -206,7 +207,7 @@ public record RedisAddress(
     if (tensorLayout == null
         || r.contentType() != null
         || !r.hasBytes()
-        || TensorReader.looksLikeImage(r.bytes())) {
+        || ImageFormat.looksLikeImage(r.bytes())) {
       return r;
     }
     return new ImageRequest(

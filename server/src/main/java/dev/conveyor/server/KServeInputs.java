@@ -4,7 +4,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.ErrorCode;
 import dev.conveyor.core.ImageRequest;
+import dev.conveyor.core.preprocess.DType;
 import dev.conveyor.core.preprocess.TensorReader;
+import dev.conveyor.core.preprocess.TensorShapes;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
@@ -195,11 +197,11 @@ record KServeInputs(
       KServeHeader.Data data,
       String datatype,
       Limits limits) {
-    TensorReader.DType dtype =
+    DType dtype =
         switch (datatype) {
-          case "FP32" -> TensorReader.DType.FLOAT32;
-          case "FP16" -> TensorReader.DType.FLOAT16;
-          case "UINT8" -> TensorReader.DType.UINT8;
+          case "FP32" -> DType.FLOAT32;
+          case "FP16" -> DType.FLOAT16;
+          case "UINT8" -> DType.UINT8;
           default ->
               throw bad(
                   (KSERVE_TYPES.contains(datatype) ? datatype : "the input's datatype")
@@ -244,7 +246,7 @@ record KServeInputs(
     if (want >= 0 && perItem != want) {
       throw tensor(
           "each tensor item has %d elements; the model's input has %d (%s)"
-              .formatted(perItem, want, TensorReader.join(limits.itemShape())));
+              .formatted(perItem, want, TensorShapes.join(limits.itemShape())));
     }
     byte[] all;
     if (input.path("parameters").has("binary_data_size")) {
@@ -272,8 +274,8 @@ record KServeInputs(
   }
 
   /** A tensor's numbers from JSON {@code data}, as little-endian bytes. */
-  private static byte[] numbers(KServeHeader.Data data, TensorReader.DType dtype, long count) {
-    if (dtype == TensorReader.DType.FLOAT16) {
+  private static byte[] numbers(KServeHeader.Data data, DType dtype, long count) {
+    if (dtype == DType.FLOAT16) {
       throw tensor("FP16 tensors come as binary data (the binary tensor extension), not JSON");
     }
     if (data.strings() != null || data.other()) {
@@ -284,7 +286,7 @@ record KServeInputs(
           "a tensor of this shape holds %d numbers; \"data\" has %d"
               .formatted(count, data.count()));
     }
-    if (dtype == TensorReader.DType.UINT8) {
+    if (dtype == DType.UINT8) {
       if (!data.allBytes()) {
         throw tensor("a UINT8 tensor holds whole numbers 0 to 255");
       }

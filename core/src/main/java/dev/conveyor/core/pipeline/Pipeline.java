@@ -5,28 +5,19 @@ import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.ErrorCode;
 import dev.conveyor.core.ImageRequest;
 import dev.conveyor.core.batch.Batch;
-import dev.conveyor.core.fetch.FetchAllow;
 import dev.conveyor.core.fetch.Fetcher;
+import dev.conveyor.core.fetch.Prefetch;
 import dev.conveyor.core.model.Classifier;
 import dev.conveyor.core.model.ModelSpec;
 import dev.conveyor.core.preprocess.Preprocessor;
 import dev.conveyor.core.preprocess.TensorReader;
 import dev.conveyor.core.topk.TopK;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
-import java.util.NoSuchElementException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -41,21 +32,14 @@ import org.slf4j.LoggerFactory;
 public final class Pipeline implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Pipeline.class);
 
-  /**
-   * Threads that fetch images by key, so that a batch's downloads wait on the store together rather
-   * than one after another on the preprocessing threads.
-   */
-  static final int FETCH_THREADS = 16;
-
   private final Classifier classifier;
   private final Preprocessor preprocessor;
   private final TopK topK;
-  private final Fetcher fetcher;
+  private final Prefetch prefetch;
   private final TensorReader tensors;
   private final String host;
   private final int batchSize;
   private final ConcurrentLinkedQueue<Batch> pool = new ConcurrentLinkedQueue<>();
-  private volatile ThreadPoolExecutor fetching;
 
   /**
    * A pipeline whose tensor requests that do not give their layout are in the model's.
@@ -99,7 +83,7 @@ public final class Pipeline implements AutoCloseable {
     this.classifier = classifier;
     this.preprocessor = preprocessor;
     this.topK = topK;
-    this.fetcher = fetcher;
+    this.prefetch = new Prefetch(fetcher, preprocessor.decoder().limits().maxBytes());
     this.tensors = tensors;
     this.host = host;
     this.batchSize = batchSize;
@@ -124,10 +108,7 @@ public final class Pipeline implements AutoCloseable {
   /** Classifies the requests, in batches of {@link #batchSize()}: one result each, in order. */
   public List<ClassifyResult> classify(List<ImageRequest> requests) {
     List<ClassifyResult> results = new ArrayList<>(requests.size());
-    Batch batch = pool.poll();
-    if (batch == null) {
-      batch = newBatch(batchSize);
-    }
+    Batch batch = borrow();
     try {
       for (int from = 0; from < requests.size(); from += batchSize) {
         begin(batch, requests.subList(from, Math.min(requests.size(), from + batchSize)));
@@ -141,7 +122,7 @@ public final class Pipeline implements AutoCloseable {
         }
       }
     } finally {
-      pool.add(batch);
+      giveBack(batch);
     }
     return results;
   }
@@ -153,72 +134,19 @@ public final class Pipeline implements AutoCloseable {
    * engines whose tasks hand over an iterator (a Spark partition).
    */
   public Iterator<ClassifyResult> classify(Iterator<ImageRequest> requests, Executor preparers) {
-    return new Iterator<>() {
-      private final ArrayDeque<Prepared> inFlight = new ArrayDeque<>(2);
-      private final ArrayDeque<ClassifyResult> ready = new ArrayDeque<>();
-
-      @Override
-      public boolean hasNext() {
-        if (ready.isEmpty()) {
-          fill();
-          Prepared head = inFlight.poll();
-          if (head != null) {
-            fill();
-            head.done.join();
-            try {
-              ready.addAll(finish(head.batch));
-            } catch (ConveyorException e) {
-              ready.addAll(failAll(head.batch, e));
-            } finally {
-              pool.add(head.batch);
-            }
-          }
-        }
-        return !ready.isEmpty();
-      }
-
-      @Override
-      public ClassifyResult next() {
-        if (!hasNext()) {
-          throw new NoSuchElementException();
-        }
-        return ready.poll();
-      }
-
-      /** Starts preparing batches until two are in flight or the requests run out. */
-      private void fill() {
-        while (inFlight.size() < 2 && requests.hasNext()) {
-          List<ImageRequest> chunk = new ArrayList<>(batchSize);
-          while (chunk.size() < batchSize && requests.hasNext()) {
-            chunk.add(requests.next());
-          }
-          Batch batch = pool.poll();
-          if (batch == null) {
-            batch = newBatch(batchSize);
-          }
-          begin(batch, chunk);
-          Prepared p = new Prepared(batch, new CompletableFuture<>());
-          for (int i = 0; i < chunk.size(); i++) {
-            int slot = i;
-            Runnable task =
-                () -> {
-                  if (prepare(p.batch, slot)) {
-                    p.done.complete(null);
-                  }
-                };
-            try {
-              preparers.execute(task);
-            } catch (RejectedExecutionException e) {
-              task.run();
-            }
-          }
-          inFlight.add(p);
-        }
-      }
-    };
+    return new Overlapped(this, requests, preparers);
   }
 
-  private record Prepared(Batch batch, CompletableFuture<Void> done) {}
+  /** A batch's buffers from the pool, or new ones. */
+  Batch borrow() {
+    Batch batch = pool.poll();
+    return batch != null ? batch : newBatch(batchSize);
+  }
+
+  /** Gives a batch's buffers back to the pool. */
+  void giveBack(Batch batch) {
+    pool.add(batch);
+  }
 
   /** Buffers for batches of up to {@code capacity} images. */
   public Batch newBatch(int capacity) {
@@ -227,85 +155,27 @@ public final class Pipeline implements AutoCloseable {
 
   /**
    * Starts a batch of requests, each to be {@link #prepare prepared} once: the images they carry by
-   * key start downloading at once, {@link #FETCH_THREADS} at a time, so that the store's latency is
-   * paid once per batch rather than once per image on the preprocessing threads.
+   * key start downloading at once, {@link Prefetch#THREADS} at a time, so that the store's latency
+   * is paid once per batch rather than once per image on the preprocessing threads.
    */
   public void begin(Batch batch, List<ImageRequest> requests) {
     batch.reset(requests);
     for (int i = 0; i < requests.size(); i++) {
       ImageRequest r = requests.get(i);
       if (!r.hasBytes()) {
-        batch.fetching(i, startFetch(r));
+        batch.fetching(i, prefetch.start(r));
       }
     }
   }
 
-  private Executor fetchThreads() {
-    ThreadPoolExecutor pool = fetching;
-    if (pool == null) {
-      synchronized (this) {
-        if (fetching == null) {
-          AtomicInteger n = new AtomicInteger();
-          fetching =
-              new ThreadPoolExecutor(
-                  FETCH_THREADS,
-                  FETCH_THREADS,
-                  30,
-                  TimeUnit.SECONDS,
-                  new LinkedBlockingQueue<>(),
-                  r -> {
-                    Thread t = new Thread(r, "conveyor-fetch-" + n.incrementAndGet());
-                    t.setDaemon(true);
-                    return t;
-                  });
-          fetching.allowCoreThreadTimeOut(true);
-        }
-        pool = fetching;
-      }
-    }
-    return pool;
-  }
-
-  /**
-   * The bytes of request {@code i}: its own, or fetched by key, waiting at most the fetcher's
-   * timeout ({@code FETCH_FAILED} beyond it). A fetch that fails in any other way than with the
-   * fetcher's own errors is {@link FetchAllow#denied()}: the answer says nothing of what the
-   * reference named.
-   */
+  /** The bytes of request {@code i}: its own, or fetched by reference. */
   private byte[] bytes(Batch batch, int i, ImageRequest request) {
     if (request.hasBytes()) {
       return request.bytes();
     }
     CompletableFuture<byte[]> started = batch.fetch(i);
     batch.fetching(i, null); // the bytes are not kept with the batch once taken
-    if (started == null) {
-      started = startFetch(request);
-    }
-    try {
-      return started.get(fetcher.timeout().toMillis(), TimeUnit.MILLISECONDS);
-    } catch (ExecutionException e) {
-      if (e.getCause() instanceof ConveyorException c) {
-        throw c;
-      }
-      LOG.warn("fetching a reference failed: {}", e.getCause().toString());
-      throw FetchAllow.denied();
-    } catch (TimeoutException e) {
-      // only an allowed reference is fetched at all: saying it was slow tells nothing more
-      started.cancel(true);
-      LOG.warn("fetching a reference took over {}", fetcher.timeout());
-      throw new ConveyorException(
-          ErrorCode.FETCH_FAILED,
-          "fetching the image took over %d s".formatted(fetcher.timeout().toSeconds()));
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new ConveyorException(ErrorCode.FETCH_FAILED, "interrupted while fetching");
-    }
-  }
-
-  private CompletableFuture<byte[]> startFetch(ImageRequest r) {
-    return CompletableFuture.supplyAsync(
-        () -> fetcher.fetch(r.source(), preprocessor.decoder().limits().maxBytes()),
-        fetchThreads());
+    return prefetch.await(started != null ? started : prefetch.start(request));
   }
 
   /**
@@ -403,16 +273,7 @@ public final class Pipeline implements AutoCloseable {
   /** Closes the model, and the fetcher's clients. */
   @Override
   public void close() {
-    if (fetching != null) {
-      fetching.shutdownNow();
-    }
+    prefetch.close();
     classifier.close();
-    if (fetcher instanceof AutoCloseable c) {
-      try {
-        c.close();
-      } catch (Exception e) {
-        LOG.warn("closing the fetcher failed", e);
-      }
-    }
   }
 }

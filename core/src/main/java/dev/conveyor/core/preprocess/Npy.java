@@ -14,7 +14,7 @@ import java.util.regex.Pattern;
  *
  * @param offset where the array's bytes start
  */
-record Npy(TensorReader.DType dtype, int[] shape, int offset) {
+record Npy(DType dtype, int[] shape, int offset) {
   private static final byte[] MAGIC = {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y'};
   private static final Pattern DESCR = Pattern.compile("'descr'\\s*:\\s*'([^']*)'");
   private static final Pattern FORTRAN = Pattern.compile("'fortran_order'\\s*:\\s*(True|False)");
@@ -75,7 +75,7 @@ record Npy(TensorReader.DType dtype, int[] shape, int offset) {
             .mapToInt(Npy::dimension)
             .toArray();
     String element = "<|=>".indexOf(type.charAt(0)) >= 0 ? type.substring(1) : type;
-    return new Npy(TensorReader.DType.parse(element), dims, start + headerLength);
+    return new Npy(DType.parse(element), dims, start + headerLength);
   }
 
   private static int dimension(String s) {

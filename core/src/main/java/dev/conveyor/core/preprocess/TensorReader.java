@@ -2,6 +2,7 @@ package dev.conveyor.core.preprocess;
 
 import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.ErrorCode;
+import dev.conveyor.core.decode.ImageFormat;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
@@ -30,36 +31,6 @@ public final class TensorReader {
 
   /** The content type that declares a tensor; its parameters say dtype, shape and layout. */
   public static final String CONTENT_TYPE = "application/x-tensor";
-
-  /** The element types a tensor may have. */
-  public enum DType {
-    FLOAT32(4),
-    FLOAT16(2),
-    UINT8(1);
-
-    final int bytes;
-
-    DType(int bytes) {
-      this.bytes = bytes;
-    }
-
-    /** Bytes per element. */
-    public int bytes() {
-      return bytes;
-    }
-
-    static DType parse(String name) {
-      return switch (name.toLowerCase(Locale.ROOT)) {
-        case "float32", "fp32", "f4", "<f4" -> FLOAT32;
-        case "float16", "fp16", "f2", "<f2" -> FLOAT16;
-        case "uint8", "u1", "|u1" -> UINT8;
-        default ->
-            throw new ConveyorException(
-                ErrorCode.BAD_TENSOR,
-                "the tensor's dtype is not taken: send float32, float16 or uint8");
-      };
-    }
-  }
 
   /** A checked tensor, ready to be written into a batch slot. */
   public final class Tensor {
@@ -104,7 +75,7 @@ public final class TensorReader {
           float v =
               switch (dtype) {
                 case FLOAT32 -> in.getFloat(from * 4);
-                case FLOAT16 -> halfToFloat(in.getShort(from * 2));
+                case FLOAT16 -> DType.halfToFloat(in.getShort(from * 2));
                 case UINT8 -> pixel(in, p, ch, c, hw, fromChw);
               };
           out.put(toChw ? ch * hw + p : p * c + ch, v);
@@ -176,7 +147,7 @@ public final class TensorReader {
     if (declared(contentType)) {
       return declaredTensor(bytes, contentType);
     }
-    if (bytes == null || looksLikeImage(bytes)) {
+    if (bytes == null || ImageFormat.looksLikeImage(bytes)) {
       return null;
     }
     DType dtype = byLength(bytes.length);
@@ -206,8 +177,8 @@ public final class TensorReader {
       String value = part.substring(eq + 1).trim().replace("\"", "");
       switch (key) {
         case "dtype" -> dtype = DType.parse(value);
-        case "shape" -> shape = shape(value);
-        case "layout" -> layout = layout(value);
+        case "shape" -> shape = TensorShapes.shape(value);
+        case "layout" -> layout = TensorShapes.layout(value);
         default -> {
           // other parameters are the sender's own
         }
@@ -245,7 +216,7 @@ public final class TensorReader {
               .formatted(
                   length,
                   dtype.name().toLowerCase(Locale.ROOT),
-                  shape == null ? describeInput() : join(shape),
+                  shape == null ? describeInput() : TensorShapes.join(shape),
                   want));
     }
     return checked(bytes, offset, dtype, layout != null ? layout : assumed);
@@ -287,7 +258,7 @@ public final class TensorReader {
         ErrorCode.BAD_TENSOR,
         "a tensor of shape %s%s does not fit the model's input %s"
             .formatted(
-                join(shape),
+                TensorShapes.join(shape),
                 asked == null ? "" : " (" + asked.name().toLowerCase(Locale.ROOT) + ")",
                 describeInput()));
   }
@@ -300,7 +271,8 @@ public final class TensorReader {
               .order(ByteOrder.LITTLE_ENDIAN);
       int n = spec.tensorSize();
       for (int i = 0; i < n; i++) {
-        float v = dtype == DType.FLOAT32 ? in.getFloat(i * 4) : halfToFloat(in.getShort(i * 2));
+        float v =
+            dtype == DType.FLOAT32 ? in.getFloat(i * 4) : DType.halfToFloat(in.getShort(i * 2));
         if (!Float.isFinite(v)) {
           throw new ConveyorException(
               ErrorCode.BAD_TENSOR,
@@ -318,77 +290,5 @@ public final class TensorReader {
     int h = spec.outputHeight();
     int w = spec.outputWidth();
     return "%dx%dx%d (NCHW) or %dx%dx%d (NHWC)".formatted(c, h, w, h, w, c);
-  }
-
-  private static int[] shape(String value) {
-    try {
-      int[] dims =
-          Arrays.stream(
-                  value
-                      .replace("(", "")
-                      .replace(")", "")
-                      .replace("[", "")
-                      .replace("]", "")
-                      .split("[,x ]+"))
-              .filter(s -> !s.isBlank())
-              .mapToInt(Integer::parseInt)
-              .toArray();
-      if (dims.length == 0 || Arrays.stream(dims).anyMatch(d -> d < 1)) {
-        throw new NumberFormatException(value);
-      }
-      return dims;
-    } catch (NumberFormatException e) {
-      throw new ConveyorException(
-          ErrorCode.BAD_TENSOR, "the tensor's shape is not a list of positive sizes");
-    }
-  }
-
-  private static Layout layout(String value) {
-    try {
-      return Layout.valueOf(value.toUpperCase(Locale.ROOT));
-    } catch (IllegalArgumentException e) {
-      throw new ConveyorException(
-          ErrorCode.BAD_TENSOR, "the tensor's layout is neither nchw nor nhwc");
-    }
-  }
-
-  /** A shape as messages show it: {@code 1x28x28}. */
-  public static String join(int[] shape) {
-    return Arrays.stream(shape).mapToObj(Integer::toString).collect(Collectors.joining("x"));
-  }
-
-  /** Whether bytes start like an encoded image (a format Conveyor decodes, or WebP). */
-  public static boolean looksLikeImage(byte[] b) {
-    if (b.length < 4) {
-      return false;
-    }
-    int b0 = b[0] & 0xff;
-    int b1 = b[1] & 0xff;
-    return (b0 == 0xff && b1 == 0xd8) // JPEG
-        || (b0 == 0x89 && b1 == 'P' && b[2] == 'N' && b[3] == 'G')
-        || (b0 == 'G' && b1 == 'I' && b[2] == 'F')
-        || (b0 == 'B' && b1 == 'M')
-        || (b0 == 'I' && b1 == 'I' && b[2] == 42)
-        || (b0 == 'M' && b1 == 'M' && b[3] == 42)
-        || (b0 == 'R' && b1 == 'I' && b[2] == 'F' && b[3] == 'F');
-  }
-
-  /** An IEEE 754 half-precision value as a float. */
-  static float halfToFloat(short half) {
-    int h = half & 0xffff;
-    int sign = (h & 0x8000) << 16;
-    int exponent = (h >>> 10) & 0x1f;
-    int mantissa = h & 0x3ff;
-    if (exponent == 0x1f) {
-      return Float.intBitsToFloat(sign | 0x7f800000 | (mantissa << 13));
-    }
-    if (exponent == 0) {
-      if (mantissa == 0) {
-        return Float.intBitsToFloat(sign);
-      }
-      float value = mantissa / 1024f / 16384f; // subnormal: mantissa × 2^-24
-      return sign != 0 ? -value : value;
-    }
-    return Float.intBitsToFloat(sign | ((exponent + 112) << 23) | (mantissa << 13));
   }
 }

@@ -59,7 +59,7 @@ class TensorReaderTest {
             written(
                 reader,
                 littleEndian(expected),
-                TensorReader.contentType(TensorReader.DType.FLOAT32, 1, 3, 32, 32)))
+                TensorReader.contentType(DType.FLOAT32, 1, 3, 32, 32)))
         .containsExactly(expected);
     assertThat(
             written(
@@ -97,12 +97,12 @@ class TensorReaderTest {
 
   @Test
   void float16IsWidenedExactly() {
-    assertThat(TensorReader.halfToFloat((short) 0x3c00)).isEqualTo(1f);
-    assertThat(TensorReader.halfToFloat((short) 0xc000)).isEqualTo(-2f);
-    assertThat(TensorReader.halfToFloat((short) 0x7bff)).isEqualTo(65504f);
-    assertThat(TensorReader.halfToFloat((short) 0x0001)).isEqualTo((float) Math.pow(2, -24));
-    assertThat(TensorReader.halfToFloat((short) 0x3555)).isCloseTo(0.33325195f, within(1e-8f));
-    assertThat(TensorReader.halfToFloat((short) 0x7c00)).isInfinite();
+    assertThat(DType.halfToFloat((short) 0x3c00)).isEqualTo(1f);
+    assertThat(DType.halfToFloat((short) 0xc000)).isEqualTo(-2f);
+    assertThat(DType.halfToFloat((short) 0x7bff)).isEqualTo(65504f);
+    assertThat(DType.halfToFloat((short) 0x0001)).isEqualTo((float) Math.pow(2, -24));
+    assertThat(DType.halfToFloat((short) 0x3555)).isCloseTo(0.33325195f, within(1e-8f));
+    assertThat(DType.halfToFloat((short) 0x7c00)).isInfinite();
     ByteBuffer half = ByteBuffer.allocate(SPEC.tensorSize() * 2).order(ByteOrder.LITTLE_ENDIAN);
     for (int i = 0; i < SPEC.tensorSize(); i++) {
       half.putShort((short) 0xb800); // -0.5
