@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.conveyor.core.Json;
-import dev.conveyor.redis.RedisServer;
+import dev.conveyor.testing.RedisServer;
 import dev.conveyor.testing.Requirements;
 import dev.conveyor.train.FashionMnist;
 import dev.conveyor.train.PngExport;

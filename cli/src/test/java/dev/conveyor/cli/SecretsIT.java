@@ -3,7 +3,7 @@ package dev.conveyor.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.conveyor.core.testing.TestImages;
-import dev.conveyor.redis.RedisServer;
+import dev.conveyor.testing.RedisServer;
 import dev.conveyor.testing.TestTls;
 import java.net.URI;
 import java.net.http.HttpRequest;

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.conveyor.core.Json;
-import dev.conveyor.redis.RedisServer;
+import dev.conveyor.testing.RedisServer;
 import dev.conveyor.testing.Requirements;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.conveyor.core.ImageRequest;
 import dev.conveyor.core.testing.TestImages;
+import dev.conveyor.testing.RedisServer;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashSet;

@@ -8,6 +8,7 @@ import dev.conveyor.core.ImageRequest;
 import dev.conveyor.core.testing.MeanColourClassifier;
 import dev.conveyor.core.testing.TestImages;
 import dev.conveyor.core.testing.TestWorkers;
+import dev.conveyor.testing.RedisServer;
 import dev.conveyor.testing.TestTls;
 import java.nio.file.Files;
 import java.nio.file.Path;

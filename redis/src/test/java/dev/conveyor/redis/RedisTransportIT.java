@@ -11,6 +11,7 @@ import dev.conveyor.core.testing.MeanColourClassifier;
 import dev.conveyor.core.testing.TestImages;
 import dev.conveyor.core.testing.TestWorkers;
 import dev.conveyor.core.worker.Worker;
+import dev.conveyor.testing.RedisServer;
 import dev.conveyor.testing.TestProcesses;
 import io.lettuce.core.Range;
 import io.lettuce.core.StreamMessage;

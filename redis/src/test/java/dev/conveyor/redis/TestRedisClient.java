@@ -1,5 +1,6 @@
 package dev.conveyor.redis;
 
+import dev.conveyor.testing.RedisServer;
 import io.lettuce.core.Consumer;
 import io.lettuce.core.Limit;
 import io.lettuce.core.Range;

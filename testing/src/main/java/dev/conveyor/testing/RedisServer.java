@@ -1,12 +1,9 @@
-package dev.conveyor.redis;
+package dev.conveyor.testing;
 
-import dev.conveyor.testing.Requirements;
-import dev.conveyor.testing.TestTls;
 import java.io.IOException;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -81,7 +78,7 @@ public final class RedisServer implements AutoCloseable {
       throws IOException, InterruptedException {
     Requirements.executable(BINARY, "apt-get install redis-server");
     RedisServer server =
-        new RedisServer(dir, freePort(), options, options.tls() == null ? 0 : freePort());
+        new RedisServer(dir, Ports.free(), options, options.tls() == null ? 0 : Ports.free());
     server.launch();
     return server;
   }
@@ -89,12 +86,6 @@ public final class RedisServer implements AutoCloseable {
   /** The TLS port, when the server has one. */
   public int tlsPort() {
     return tlsPort;
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
   }
 
   private void launch() throws IOException, InterruptedException {
@@ -129,19 +120,11 @@ public final class RedisServer implements AutoCloseable {
       command.add("--user");
       command.addAll(options.acl());
     }
-    process =
-        new ProcessBuilder(command)
-            .redirectErrorStream(true)
-            .redirectOutput(dir.resolve("redis.log").toFile())
-            .start();
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (System.nanoTime() < deadline) {
-      try (Socket s = new Socket("127.0.0.1", port)) {
-        return;
-      } catch (IOException notYet) {
-        Thread.sleep(20);
-      }
+    process = TestProcesses.start(command, dir.resolve("redis.log"));
+    if (Ports.awaitListening(process, port, Duration.ofSeconds(10))) {
+      return;
     }
+    TestProcesses.kill(process);
     throw new IllegalStateException(
         "redis-server did not start on port " + port + "; see " + dir.resolve("redis.log"));
   }
@@ -166,7 +149,7 @@ public final class RedisServer implements AutoCloseable {
     Process p = new ProcessBuilder(args).redirectErrorStream(true).start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     if (!p.waitFor(30, TimeUnit.SECONDS)) {
-      p.destroyForcibly();
+      TestProcesses.kill(p);
       throw new IllegalStateException("redis-cli " + String.join(" ", command) + " hung");
     }
     return out.lines().toList();
@@ -174,27 +157,24 @@ public final class RedisServer implements AutoCloseable {
 
   /** Stops Redis as a restart does (it writes its append-only file), then starts it again. */
   public void restart() throws IOException, InterruptedException {
-    restartAfter(java.time.Duration.ZERO);
+    restartAfter(Duration.ZERO);
   }
 
   /** Like {@link #restart()}, with Redis down for {@code down} in between. */
-  void restartAfter(java.time.Duration down) throws IOException, InterruptedException {
+  public void restartAfter(Duration down) throws IOException, InterruptedException {
     stop();
     Thread.sleep(down.toMillis());
     launch();
   }
 
-  boolean running() {
-    try (Socket s = new Socket("127.0.0.1", port)) {
-      return true;
-    } catch (IOException e) {
-      return false;
-    }
+  /** Whether the server accepts connections on its port. */
+  public boolean running() {
+    return Ports.listening(port);
   }
 
   /** Kills the server with SIGKILL: no shutdown, nothing more written. */
   public void kill() throws InterruptedException {
-    process.destroyForcibly().waitFor();
+    TestProcesses.kill(process);
   }
 
   /** Starts the server again, on the same port and folder, after {@link #kill()}. */
@@ -203,10 +183,7 @@ public final class RedisServer implements AutoCloseable {
   }
 
   private void stop() throws InterruptedException {
-    process.destroy();
-    if (!process.waitFor(10, TimeUnit.SECONDS)) {
-      process.destroyForcibly().waitFor();
-    }
+    TestProcesses.stop(process, Duration.ofSeconds(10));
   }
 
   @Override
