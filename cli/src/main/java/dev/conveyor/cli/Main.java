@@ -25,8 +25,6 @@ import picocli.CommandLine.Spec;
       ProduceCommand.class,
       UploadCommand.class,
       WorkerCommand.class,
-      FlinkCommand.class,
-      SparkCommand.class,
       ResultsCommand.class,
       TrainCommand.class,
       DatasetCommand.class,
@@ -47,14 +45,21 @@ public final class Main implements Runnable {
         execute(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
   }
 
-  /** Runs the command line with the given output streams; returns the exit code. */
-  public static int execute(String[] args, PrintWriter out, PrintWriter err) {
+  /** Every command, with the options each takes from the settings catalogue. */
+  static CommandLine commandLine() {
     CommandLine cmd = new CommandLine(new Main());
+    EngineCommand.addTo(cmd, "worker", EngineCommand.FLINK, EngineCommand.SPARK);
     for (CommandLine sub : cmd.getSubcommands().values()) {
       if (sub.getCommand() instanceof SettingOptions.Taking taking) {
-        SettingOptions.add(sub.getCommandSpec(), taking.settings());
+        SettingOptions.add(sub.getCommandSpec(), taking);
       }
     }
+    return cmd;
+  }
+
+  /** Runs the command line with the given output streams; returns the exit code. */
+  public static int execute(String[] args, PrintWriter out, PrintWriter err) {
+    CommandLine cmd = commandLine();
     cmd.setCaseInsensitiveEnumValuesAllowed(true);
     // help fills a wide terminal, and wraps its paragraphs at 80 columns elsewhere
     cmd.setUsageHelpAutoWidth(true);

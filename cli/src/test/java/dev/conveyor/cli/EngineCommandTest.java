@@ -6,10 +6,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * {@code conveyor flink} without the Flink module on the class path, as the default build has it.
+ * {@code conveyor flink} and {@code conveyor spark}, one command added once per engine, without the
+ * engines' modules on the class path, as the default build has it.
  */
 @Timeout(30)
-class FlinkCommandTest {
+class EngineCommandTest {
 
   @Test
   void withoutTheFlinkModuleItSaysHowToGetIt() {
@@ -36,5 +37,27 @@ class FlinkCommandTest {
     assertThat(run.exitCode()).isZero();
     assertThat(run.out())
         .contains("--source=URI", "-p, --parallelism=N", "--checkpoint-ms=N", "--batch=N");
+  }
+
+  @Test
+  void eachEngineIsACommandOfItsOwnWithItsOwnHelpListedAfterWorker() {
+    CliRun commands = CliRun.of("--help");
+    assertThat(commands.out())
+        .containsSubsequence(
+            "worker ",
+            "flink     Run the Flink job on an embedded Flink cluster",
+            "spark     Run the Spark Structured Streaming query on local[*]",
+            "results ");
+    CliRun flink = CliRun.of("flink", "--help");
+    assertThat(flink.out())
+        .contains("Usage: conveyor flink", "Runs dev.conveyor.flink.ClassifyJob")
+        .contains("The first use builds the Flink module")
+        .contains("Default: the cluster's.")
+        .doesNotContain("--watch", "--max-per-batch");
+    CliRun spark = CliRun.of("spark", "--help");
+    assertThat(spark.out())
+        .contains("Usage: conveyor spark", "Runs dev.conveyor.spark.ClassifyQuery")
+        .contains("The first use builds the Spark module")
+        .doesNotContain("--checkpoint-ms", "--restore");
   }
 }
