@@ -2,15 +2,12 @@ package dev.conveyor.jdbc;
 
 import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.ErrorCode;
-import dev.conveyor.core.settings.Arguments;
+import dev.conveyor.core.settings.BrokerUri;
 import dev.conveyor.core.settings.SecretFiles;
 import dev.conveyor.core.settings.Settings;
-import java.net.URI;
-import java.net.URISyntaxException;
-import java.net.URLDecoder;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -35,8 +32,16 @@ record PostgresAddress(
     long maxLength,
     int pool) {
 
+  /** What PostgreSQL URIs look like. */
+  static final BrokerUri.Kind KIND =
+      new BrokerUri.Kind(
+          "PostgreSQL",
+          List.of("postgresql", "postgres"),
+          "postgresql://user@host:5432/database?table=…",
+          PostgresSettings.ALL);
+
   static boolean handles(String uri) {
-    return uri.startsWith("postgresql://") || uri.startsWith("postgres://");
+    return KIND.handles(uri);
   }
 
   static PostgresAddress parse(String text, Map<String, String> overrides) {
@@ -46,43 +51,23 @@ record PostgresAddress(
   /** The same, a user or password the URI leaves out coming from {@code environment}. */
   static PostgresAddress parse(
       String text, Map<String, String> overrides, Map<String, String> environment) {
-    if (!handles(text)) {
-      throw new ConveyorException(
-          ErrorCode.INVALID_SETTING,
-          "not a PostgreSQL URI: '%s'; expected postgresql://user@host:5432/database?table=…"
-              .formatted(Arguments.redact(text)));
-    }
-    Arguments.Query query = Arguments.query(text);
-    Settings s = query.settings(Map.of(), overrides, "PostgreSQL URI", PostgresSettings.ALL);
-    URI uri;
-    try {
-      uri = new URI(query.base());
-    } catch (URISyntaxException e) {
-      throw new ConveyorException(
-          ErrorCode.INVALID_SETTING, "not a PostgreSQL URI: " + e.getReason(), e);
-    }
-    String database = uri.getPath() == null ? "" : uri.getPath().replaceFirst("^/", "");
-    if (uri.getHost() == null || database.isEmpty()) {
+    BrokerUri uri = BrokerUri.parse(text, KIND, Map.of(), overrides);
+    Settings s = uri.settings();
+    String database = uri.path();
+    if (database.isEmpty() || database.contains("/")) {
       throw new ConveyorException(
           ErrorCode.INVALID_SETTING,
           "a PostgreSQL URI names a host and a database: postgresql://user@host:5432/database");
     }
-    String user = environment.get("PGUSER");
-    String password = null;
-    if (uri.getRawUserInfo() != null) {
-      String[] parts = uri.getRawUserInfo().split(":", 2);
-      user = decode(parts[0]);
-      if (parts.length > 1 && !parts[1].isEmpty()) {
-        password = decode(parts[1]);
-      }
-    }
+    String user = uri.user() != null ? uri.user() : environment.get("PGUSER");
     if (user == null) {
       user = System.getProperty("user.name");
     }
+    String password = uri.password();
     password = password(password, s.get(PostgresSettings.PASSWORD_FILE), environment);
     return new PostgresAddress(
-        uri.getHost(),
-        uri.getPort() > 0 ? uri.getPort() : 5432,
+        uri.host(),
+        uri.port(5432),
         database,
         user,
         password,
@@ -117,10 +102,6 @@ record PostgresAddress(
     }
     String variable = environment.get("PGPASSWORD");
     return variable == null || variable.isEmpty() ? null : variable;
-  }
-
-  private static String decode(String s) {
-    return URLDecoder.decode(s, StandardCharsets.UTF_8);
   }
 
   String jdbcUrl() {

@@ -2,8 +2,9 @@ package dev.conveyor.kafka;
 
 import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.ErrorCode;
-import dev.conveyor.core.settings.Arguments;
+import dev.conveyor.core.settings.BrokerUri;
 import dev.conveyor.core.settings.Settings;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 
@@ -29,8 +30,12 @@ public record KafkaAddress(
     int maxDeliveries,
     Map<String, String> clientProperties) {
 
+  /** What Kafka URIs look like. */
+  static final BrokerUri.Kind KIND =
+      new BrokerUri.Kind("Kafka", List.of("kafka"), "kafka://host:port?topic=…", KafkaSettings.ALL);
+
   public static boolean handles(String uri) {
-    return uri.startsWith("kafka://");
+    return KIND.handles(uri);
   }
 
   public static KafkaAddress parse(String text) {
@@ -49,24 +54,10 @@ public record KafkaAddress(
   /** The same, a JAAS configuration the URI leaves out coming from {@code environment}. */
   static KafkaAddress parse(
       String text, Map<String, String> overrides, Map<String, String> environment) {
-    if (!handles(text)) {
-      throw new ConveyorException(
-          ErrorCode.INVALID_SETTING,
-          "not a Kafka URI: '%s'; expected kafka://host:port?topic=…"
-              .formatted(Arguments.redact(text)));
-    }
-    Arguments.Query query = Arguments.query(text);
-    String hosts = query.base().substring("kafka://".length());
-    if (hosts.endsWith("/")) {
-      hosts = hosts.substring(0, hosts.length() - 1);
-    }
-    if (hosts.isBlank()) {
-      throw new ConveyorException(
-          ErrorCode.INVALID_SETTING, "the Kafka URI names no broker: " + Arguments.redact(text));
-    }
-    Settings s = query.settings(Map.of(), overrides, "Kafka URI", KafkaSettings.ALL);
+    BrokerUri uri = BrokerUri.parse(text, KIND, Map.of(), overrides);
+    Settings s = uri.settings();
     return new KafkaAddress(
-        hosts,
+        uri.hosts(),
         s.get(KafkaSettings.TOPIC),
         format(s),
         s.get(KafkaSettings.RESULTS),

@@ -8,6 +8,7 @@ import dev.conveyor.core.preprocess.Layout;
 import dev.conveyor.core.preprocess.PreprocessSettings;
 import dev.conveyor.core.preprocess.TensorReader;
 import dev.conveyor.core.settings.Arguments;
+import dev.conveyor.core.settings.BrokerUri;
 import dev.conveyor.core.settings.Settings;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisURI;
@@ -15,6 +16,7 @@ import io.lettuce.core.SslOptions;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
@@ -116,9 +118,17 @@ public record RedisAddress(
     STREAM
   }
 
+  /** What Redis URIs look like. */
+  static final BrokerUri.Kind KIND =
+      new BrokerUri.Kind(
+          "Redis",
+          List.of("redis", "rediss"),
+          "redis://host:port[/db]?mode=list|pubsub|stream",
+          RedisSettings.ALL);
+
   /** Whether a URI names Redis. */
   public static boolean handles(String uri) {
-    return uri.startsWith("redis://") || uri.startsWith("rediss://");
+    return KIND.handles(uri);
   }
 
   public static RedisAddress parse(String text) {
@@ -137,33 +147,28 @@ public record RedisAddress(
   /** The same, a password the URI leaves out coming from {@code environment} when set there. */
   static RedisAddress parse(
       String text, Map<String, String> overrides, Map<String, String> environment) {
-    if (!handles(text)) {
-      throw new ConveyorException(
-          ErrorCode.INVALID_SETTING,
-          "not a Redis URI: '%s'; expected redis://host:port[/db]?mode=list|pubsub|stream"
-              .formatted(Arguments.redact(text)));
-    }
-    Arguments.Query query = Arguments.query(text);
-    String profile = overrides.getOrDefault("profile", query.params().get("profile"));
-    Settings s =
-        query.settings(
+    String profile =
+        overrides.getOrDefault("profile", Arguments.query(text).params().get("profile"));
+    BrokerUri given =
+        BrokerUri.parse(
+            text,
+            KIND,
             profile == null ? Map.of() : RedisSettings.PROFILES.getOrDefault(profile, Map.of()),
-            overrides,
-            "Redis URI",
-            RedisSettings.ALL);
+            overrides);
+    Settings s = given.settings();
     RedisURI uri;
     try {
-      uri = RedisURI.create(query.base());
+      uri = RedisURI.create(given.base());
     } catch (IllegalArgumentException e) {
       throw new ConveyorException(
           ErrorCode.INVALID_SETTING,
           "not a Redis URI: "
-              + Arguments.redact(query.base())
+              + given
               + ": "
-              + e.getMessage().replace(query.base(), Arguments.redact(query.base())));
+              + e.getMessage().replace(given.base(), given.toString()));
     }
     uri.setTimeout(Duration.ofSeconds(10));
-    RedisPassword.apply(uri, query.base(), s.get(RedisSettings.PASSWORD_FILE), environment);
+    RedisPassword.apply(uri, given.base(), s.get(RedisSettings.PASSWORD_FILE), environment);
     return new RedisAddress(
         uri,
         Mode.valueOf(s.get(RedisSettings.MODE).toUpperCase(Locale.ROOT)),
