@@ -3,7 +3,7 @@ package dev.conveyor.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.conveyor.kafka.KafkaServer;
+import dev.conveyor.testing.KafkaServer;
 import dev.conveyor.train.FashionMnist;
 import dev.conveyor.train.PngExport;
 import java.net.http.HttpResponse;

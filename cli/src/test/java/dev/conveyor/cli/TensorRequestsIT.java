@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.conveyor.core.Json;
-import dev.conveyor.kafka.KafkaServer;
+import dev.conveyor.testing.KafkaServer;
 import dev.conveyor.testing.RedisServer;
 import dev.conveyor.testing.Requirements;
 import java.net.http.HttpResponse;

@@ -8,7 +8,7 @@ import dev.conveyor.core.Json;
 import dev.conveyor.core.engine.Engine;
 import dev.conveyor.core.transport.Brokers;
 import dev.conveyor.core.transport.Results;
-import dev.conveyor.kafka.KafkaServer;
+import dev.conveyor.testing.KafkaServer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;

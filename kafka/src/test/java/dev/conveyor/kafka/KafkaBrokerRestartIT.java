@@ -8,6 +8,7 @@ import dev.conveyor.core.Json;
 import dev.conveyor.core.testing.MeanColourClassifier;
 import dev.conveyor.core.testing.TestImages;
 import dev.conveyor.core.testing.TestWorkers;
+import dev.conveyor.testing.KafkaServer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -92,7 +93,8 @@ class KafkaBrokerRestartIT {
   private static Map<String, Integer> resultsPerId(
       KafkaAddress address, Map<String, String> expected, Duration timeout) {
     Map<String, Integer> perId = new HashMap<>();
-    try (KafkaConsumer<String, byte[]> c = KafkaServer.readFromStart(address, address.results())) {
+    try (KafkaConsumer<String, byte[]> c =
+        TestConsumers.readFromStart(address, address.results())) {
       long deadline = System.nanoTime() + timeout.toNanos();
       long settle = Long.MAX_VALUE;
       while (System.nanoTime() < Math.min(deadline, settle)) {

@@ -12,6 +12,7 @@ import dev.conveyor.core.testing.LoneRequests;
 import dev.conveyor.core.testing.MeanColourClassifier;
 import dev.conveyor.core.testing.TestImages;
 import dev.conveyor.core.testing.TestWorkers;
+import dev.conveyor.testing.KafkaServer;
 import dev.conveyor.testing.Requirements;
 import dev.conveyor.testing.TestProcesses;
 import java.nio.charset.StandardCharsets;
@@ -114,7 +115,7 @@ class KafkaTransportIT {
   private static List<ConsumerRecord<String, byte[]>> readAll(
       KafkaAddress address, String topic, int expected, Duration timeout) {
     List<ConsumerRecord<String, byte[]>> out = new ArrayList<>();
-    try (KafkaConsumer<String, byte[]> c = KafkaServer.readFromStart(address, topic)) {
+    try (KafkaConsumer<String, byte[]> c = TestConsumers.readFromStart(address, topic)) {
       long deadline = System.nanoTime() + timeout.toNanos();
       while (out.size() < expected && System.nanoTime() < deadline) {
         c.poll(Duration.ofMillis(200)).forEach(out::add);
@@ -237,7 +238,8 @@ class KafkaTransportIT {
   private static Map<String, Integer> resultsPerId(
       KafkaAddress address, List<String> ids, Duration timeout) {
     Map<String, Integer> perId = new HashMap<>();
-    try (KafkaConsumer<String, byte[]> c = KafkaServer.readFromStart(address, address.results())) {
+    try (KafkaConsumer<String, byte[]> c =
+        TestConsumers.readFromStart(address, address.results())) {
       long deadline = System.nanoTime() + timeout.toNanos();
       while (!perId.keySet().containsAll(ids) && System.nanoTime() < deadline) {
         c.poll(Duration.ofMillis(200)).forEach(r -> perId.merge(r.key(), 1, Integer::sum));

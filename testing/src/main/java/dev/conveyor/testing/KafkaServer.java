@@ -1,30 +1,22 @@
-package dev.conveyor.kafka;
+package dev.conveyor.testing;
 
-import dev.conveyor.testing.TestTls;
 import java.io.IOException;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Properties;
 import java.util.concurrent.TimeUnit;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.PartitionInfo;
-import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.Uuid;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 
 /**
  * A real Kafka broker in KRaft mode (broker and controller in one process), started from Kafka's
  * jars on the test class path in a JVM of its own, on free loopback ports. Besides its plain
  * listener it has a SASL_SSL one, TLS with the test certificate and SCRAM-SHA-512 for the user
  * {@link #USER}. It can be killed with SIGKILL and started again on the same ports and data.
+ * Kafka's broker jars ({@code org.apache.kafka:kafka_2.13}) must be on the test class path: a
+ * module that starts Kafka declares them in test scope.
  */
 public final class KafkaServer implements AutoCloseable {
   /** The SCRAM user of the SASL_SSL listener, and its password. */
@@ -48,9 +40,16 @@ public final class KafkaServer implements AutoCloseable {
   }
 
   public static KafkaServer start(Path dir) throws Exception {
-    int port = freePort();
-    int secure = freePort();
-    int controller = freePort();
+    try {
+      Class.forName("kafka.Kafka", false, KafkaServer.class.getClassLoader());
+    } catch (ClassNotFoundException e) {
+      throw new IllegalStateException(
+          "no Kafka broker on the test class path: add org.apache.kafka:kafka_2.13 in test scope",
+          e);
+    }
+    int port = Ports.free();
+    int secure = Ports.free();
+    int controller = Ports.free();
     TestTls tls = TestTls.write(dir.resolve("tls"));
     Path config = dir.resolve("server.properties");
     Files.writeString(
@@ -109,39 +108,17 @@ public final class KafkaServer implements AutoCloseable {
 
   private void launch() throws Exception {
     process = run(List.of("kafka.Kafka", config.toString()), dir.resolve("kafka.log"));
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    while (true) {
-      try (Socket s = new Socket("127.0.0.1", port)) {
-        return;
-      } catch (IOException notYet) {
-        if (System.nanoTime() > deadline || !process.isAlive()) {
-          process.destroyForcibly();
-          throw new IllegalStateException("Kafka did not start; see " + dir.resolve("kafka.log"));
-        }
-        Thread.sleep(100);
-      }
+    if (!Ports.awaitListening(process, port, Duration.ofSeconds(60))) {
+      TestProcesses.kill(process);
+      throw new IllegalStateException("Kafka did not start; see " + dir.resolve("kafka.log"));
     }
   }
 
   private static Process run(List<String> mainAndArgs, Path log) throws IOException {
-    List<String> command =
-        new java.util.ArrayList<>(
-            List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx512m",
-                "-cp",
-                System.getProperty("java.class.path")));
-    command.addAll(mainAndArgs);
-    return new ProcessBuilder(command)
-        .redirectErrorStream(true)
-        .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
-        .start();
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
+    return TestProcesses.start(
+        TestProcesses.javaCommand(
+            List.of("-Xmx512m"), mainAndArgs.get(0), mainAndArgs.subList(1, mainAndArgs.size())),
+        log);
   }
 
   /** A Kafka URI for this broker's plain listener, with query settings. */
@@ -168,29 +145,9 @@ public final class KafkaServer implements AutoCloseable {
         + tls.certificate();
   }
 
-  /** A consumer of every record of {@code topic} from its start, as tests read what came out. */
-  static KafkaConsumer<String, byte[]> readFromStart(KafkaAddress address, String topic) {
-    Properties p = address.properties();
-    p.put("key.deserializer", StringDeserializer.class.getName());
-    p.put("value.deserializer", ByteArrayDeserializer.class.getName());
-    KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(p);
-    try {
-      List<TopicPartition> parts = new ArrayList<>();
-      for (PartitionInfo info : c.partitionsFor(topic, Duration.ofSeconds(60))) {
-        parts.add(new TopicPartition(topic, info.partition()));
-      }
-      c.assign(parts);
-      c.seekToBeginning(parts);
-      return c;
-    } catch (RuntimeException e) {
-      c.close();
-      throw e;
-    }
-  }
-
   /** Kills the broker with SIGKILL: no shutdown, no flush. */
   public void kill() throws InterruptedException {
-    process.destroyForcibly().waitFor();
+    TestProcesses.kill(process);
   }
 
   /** Starts the broker again after {@link #kill()}, on the same ports and data. */
@@ -200,9 +157,6 @@ public final class KafkaServer implements AutoCloseable {
 
   @Override
   public void close() throws InterruptedException {
-    process.destroy();
-    if (!process.waitFor(20, TimeUnit.SECONDS)) {
-      process.destroyForcibly().waitFor();
-    }
+    TestProcesses.stop(process, Duration.ofSeconds(20));
   }
 }
