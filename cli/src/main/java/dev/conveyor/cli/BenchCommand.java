@@ -8,11 +8,10 @@ import dev.conveyor.bench.BenchResult;
 import dev.conveyor.bench.Corpus;
 import dev.conveyor.bench.Soak;
 import dev.conveyor.core.Json;
+import dev.conveyor.core.fetch.ObjectStore;
 import dev.conveyor.core.pipeline.Pipeline;
 import dev.conveyor.core.settings.SettingGroup;
 import dev.conveyor.core.settings.Settings;
-import dev.conveyor.s3.S3Location;
-import dev.conveyor.s3.S3Store;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -53,7 +52,13 @@ final class BenchCommand implements Callable<Integer>, SettingOptions.Taking {
 
   @Override
   public SettingGroup[] settings() {
-    return CommandSettings.WORKING;
+    return new SettingGroup[] {
+      PipelineSettings.MODEL_SETTINGS,
+      PipelineSettings.FETCH_SETTINGS,
+      PipelineSettings.BATCH_SETTINGS,
+      PipelineSettings.RESULT_SETTINGS,
+      PipelineSettings.TRANSPORT_SETTINGS
+    };
   }
 
   @Option(
@@ -74,14 +79,6 @@ final class BenchCommand implements Callable<Integer>, SettingOptions.Taking {
       paramLabel = "PNG",
       description = "Where to write the chart. Default: conveyor-bench-MODEL.png.")
   Path chart;
-
-  @Option(
-      names = "--transport",
-      paramLabel = "URI",
-      description =
-          "Run the pipeline stage through a broker, e.g. redis://127.0.0.1:6379?mode=stream or kafka://127.0.0.1:9092: a producer,"
-              + " a worker and a result reader in this process. Default: the embedded transport.")
-  String transport;
 
   @Option(
       names = "--store",
@@ -169,13 +166,13 @@ final class BenchCommand implements Callable<Integer>, SettingOptions.Taking {
   @Option(
       names = "--remote-workers",
       description =
-          "With --transport: the workers run elsewhere (conveyor worker --from the same URI, same"
+          "With --transport: the workers run elsewhere (conveyor worker --transport the same URI, same"
               + " model and batch), not in this process; --watch their process ids, whose CPU time"
               + " per image is then the pipeline's. With --soak, give --rate too.")
   boolean remoteWorkers;
 
   @Option(
-      names = "--watch",
+      names = {"--watch-pids", "--watch"},
       paramLabel = "PID",
       split = ",",
       description =
@@ -195,7 +192,7 @@ final class BenchCommand implements Callable<Integer>, SettingOptions.Taking {
   @Override
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
-    Settings settings = CommandSettings.read(spec, CommandSettings.WORKING);
+    Settings settings = CommandSettings.read(spec, settings());
     try (Pipeline pipeline = CommandSettings.open(spec, settings)) {
       Corpus read = images != null ? Corpus.read(images) : Corpus.generated();
       if (store != null && tensors) {
@@ -203,14 +200,14 @@ final class BenchCommand implements Callable<Integer>, SettingOptions.Taking {
             spec.commandLine(), "--store sends keys and --tensors sends tensors: choose one");
       }
       Corpus corpus =
-          store != null ? read.withKeys(put(read)) : tensors ? read.withTensors(pipeline) : read;
+          store != null ? stored(read, settings) : tensors ? read.withTensors(pipeline) : read;
       BenchPlan plan =
           new BenchPlan(
               pipeline,
               settings,
               corpus,
               seconds,
-              Optional.ofNullable(transport),
+              transport(settings),
               http,
               Optional.ofNullable(engine),
               engineParallelism);
@@ -272,35 +269,28 @@ final class BenchCommand implements Callable<Integer>, SettingOptions.Taking {
     return Duration.ofMillis(Math.round(n * unit * 1000));
   }
 
-  /** Puts the corpus's images under {@code --store}; their keys, in the corpus's order. */
-  private List<String> put(Corpus corpus) {
-    S3Location prefix = CommandSettings.usage(spec, () -> S3Location.parse(store));
+  /** The corpus put under {@code --store} (the bucket made when missing), to be sent by key. */
+  private Corpus stored(Corpus corpus, Settings settings) {
     List<String> keys = new ArrayList<>();
-    try (S3Store s3 =
-            CommandSettings.usage(
-                spec,
-                () ->
-                    S3Store.open(
-                        CommandSettings.read(spec, PipelineSettings.FETCH_SETTINGS).given()));
+    try (ObjectStore at = UploadCommand.open(spec, "--store", store, settings);
         ProgressBar bar = Progress.bar("store", corpus.size(), " img", 1, true)) {
       CommandSettings.usage(
           spec,
           () -> {
-            s3.bucket(prefix.bucket(), true);
+            at.checkBucket(true);
             return null;
           });
       for (int i = 0; i < corpus.size(); i++) {
-        S3Location at = prefix.resolve("bench-%05d".formatted(i));
-        s3.put(at, corpus.image(i), "application/octet-stream");
-        keys.add(at.toString());
+        keys.add(at.put("bench-%05d".formatted(i), corpus.image(i), "application/octet-stream"));
         bar.step();
       }
     }
-    return keys;
+    return corpus.withKeys(keys);
   }
 
-  /** Photo-like JPEGs, as the bench module generates them when no images are given. */
-  static List<byte[]> generateImages(int count) {
-    return Corpus.generate(count).images();
+  /** The broker URI the bench runs through, if not the embedded transport. */
+  private static Optional<String> transport(Settings settings) {
+    String uri = settings.get(PipelineSettings.TRANSPORT);
+    return uri.equalsIgnoreCase("embedded") ? Optional.empty() : Optional.of(uri);
   }
 }

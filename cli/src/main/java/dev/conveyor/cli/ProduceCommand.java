@@ -1,14 +1,16 @@
 package dev.conveyor.cli;
 
+import dev.conveyor.assembly.PipelineSettings;
 import dev.conveyor.core.ClassifyResult;
 import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.ImageRequest;
 import dev.conveyor.core.Json;
 import dev.conveyor.core.decode.ImageFiles;
+import dev.conveyor.core.settings.SettingGroup;
 import dev.conveyor.core.transport.Broker;
+import dev.conveyor.core.transport.KeyTable;
 import dev.conveyor.core.transport.Replies;
 import dev.conveyor.core.transport.Requests;
-import dev.conveyor.jdbc.TableKeys;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,6 +23,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
 import me.tongfei.progressbar.ProgressBar;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -32,34 +35,26 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     sortOptions = false,
     description = {
-      "Sends every file (directories are walked) to --to as a request, with a progress bar "
+      "Sends every file (directories are walked) to --transport as a request, with a progress bar "
           + "and the rate. When the queue is full it waits (back-pressure) rather than "
-          + "overflowing it; after --timeout seconds of waiting it stops with an error. With "
+          + "overflowing it; after --max-wait seconds of waiting it stops with an error. With "
           + "--wait it then waits for every result and prints them as JSON lines, in the order "
           + "they come. With --from-table it sends the keys of a table instead (seed 004's "
           + "producer), for workers to fetch each image.",
       "",
     })
-final class ProduceCommand implements Callable<Integer> {
+final class ProduceCommand implements Callable<Integer>, SettingOptions.Taking {
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
-  @Option(
-      names = "--to",
-      paramLabel = "URI",
-      required = true,
-      description =
-          "The broker: redis://host:port[/db]?mode=list|pubsub|stream or kafka://host:port?topic=….")
-  String to;
+  @Override
+  public SettingGroup[] settings() {
+    return new SettingGroup[] {PipelineSettings.TRANSPORT_SETTINGS};
+  }
 
-  @Option(
-      names = "--partitions",
-      paramLabel = "N",
-      description =
-          "Kafka: the topics' partition count, the URI's partitions setting: missing topics are"
-              + " made with it, and an existing topic with another count is used as it is and"
-              + " reported. Without it, existing topics are used as they are, and missing ones"
-              + " made with 4. Give it in the one URI every command uses rather than here.")
-  Integer partitions;
+  @Override
+  public Map<String, List<String>> aliases() {
+    return Map.of("transport", List.of("to"));
+  }
 
   @Option(
       names = "--wait",
@@ -67,7 +62,7 @@ final class ProduceCommand implements Callable<Integer> {
   boolean await;
 
   @Option(
-      names = "--timeout",
+      names = {"--max-wait", "--timeout"},
       paramLabel = "S",
       defaultValue = "60",
       description =
@@ -94,13 +89,13 @@ final class ProduceCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    Broker broker = CommandSettings.broker(spec, to, partitions(partitions));
+    Broker broker = CommandSettings.broker(spec, CommandSettings.read(spec, settings()));
     if ((fromTable == null) == inputs.isEmpty()) {
       throw new picocli.CommandLine.ParameterException(
           spec.commandLine(), "give image files or directories, or --from-table URI (one of them)");
     }
     if (fromTable != null) {
-      return keys(broker, CommandSettings.usage(spec, () -> TableKeys.of(fromTable)));
+      return keys(broker, table(spec, "--from-table", fromTable));
     }
     List<Path> files = ImageFiles.expand(inputs);
     Duration timeout = Duration.ofSeconds(timeoutSeconds);
@@ -152,7 +147,7 @@ final class ProduceCommand implements Callable<Integer> {
   }
 
   /** Sends a request for each key of the table; the keys' images stay where they are. */
-  private int keys(Broker broker, TableKeys table) throws InterruptedException {
+  private int keys(Broker broker, KeyTable table) throws InterruptedException {
     Duration timeout = Duration.ofSeconds(timeoutSeconds);
     PrintWriter err = spec.commandLine().getErr();
     long start = System.nanoTime();
@@ -201,6 +196,22 @@ final class ProduceCommand implements Callable<Integer> {
     return 0;
   }
 
+  /** The table of keys an option names: a broker's that keeps tables. */
+  static KeyTable table(CommandSpec spec, String option, String uri) {
+    Broker broker = CommandSettings.broker(spec, uri, Map.of());
+    return broker
+        .keys()
+        .orElseThrow(
+            () ->
+                new picocli.CommandLine.ParameterException(
+                    spec.commandLine(),
+                    option
+                        + ": "
+                        + broker.describe()
+                        + " keeps no table of keys; give"
+                        + " postgresql://user@host:5432/db?table=image_info&column=image_key"));
+  }
+
   /** Prints results as they come until {@code n} came; false when one took over {@code timeout}. */
   private boolean awaitAll(Sender sender, int n, Duration timeout) {
     PrintWriter out = spec.commandLine().getOut();
@@ -223,11 +234,6 @@ final class ProduceCommand implements Callable<Integer> {
       }
     }
     return true;
-  }
-
-  /** The {@code --partitions} option as a URI setting, when given. */
-  static Map<String, String> partitions(Integer partitions) {
-    return partitions == null ? Map.of() : Map.of("partitions", partitions.toString());
   }
 
   /** Sends requests: plainly, or as a client that then waits for their results. */

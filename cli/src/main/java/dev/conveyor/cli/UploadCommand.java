@@ -4,11 +4,12 @@ import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.ErrorCode;
 import dev.conveyor.core.decode.ImageFiles;
 import dev.conveyor.core.fetch.FetchSettings;
+import dev.conveyor.core.fetch.ObjectStore;
+import dev.conveyor.core.fetch.ObjectStores;
 import dev.conveyor.core.settings.SettingGroup;
 import dev.conveyor.core.settings.Settings;
-import dev.conveyor.jdbc.TableKeys;
-import dev.conveyor.s3.S3Location;
-import dev.conveyor.s3.S3Store;
+import dev.conveyor.core.transport.KeyTable;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.URLConnection;
 import java.nio.file.Files;
@@ -18,6 +19,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import me.tongfei.progressbar.ProgressBar;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -70,9 +72,15 @@ final class UploadCommand implements Callable<Integer>, SettingOptions.Taking {
 
   @Override
   public Integer call() throws Exception {
-    Settings s3 = CommandSettings.read(spec, FetchSettings.SETTINGS);
-    S3Location prefix = CommandSettings.usage(spec, () -> parse(to));
-    TableKeys table = keys == null ? null : CommandSettings.usage(spec, () -> TableKeys.of(keys));
+    Settings fetch = CommandSettings.read(spec, FetchSettings.SETTINGS);
+    try (ObjectStore store = open(spec, "--to", to, fetch)) {
+      KeyTable table = keys == null ? null : ProduceCommand.table(spec, "--keys", keys);
+      upload(store, table);
+    }
+    return 0;
+  }
+
+  private void upload(ObjectStore store, KeyTable table) throws IOException {
     PrintWriter err = spec.commandLine().getErr();
     List<String[]> files = new ArrayList<>();
     for (Path input : inputs) {
@@ -82,36 +90,32 @@ final class UploadCommand implements Callable<Integer>, SettingOptions.Taking {
             base == null
                 ? f.getFileName().toString()
                 : base.relativize(f).toString().replace('\\', '/');
-        files.add(new String[] {f.toString(), prefix.resolve(name).key()});
+        files.add(new String[] {f.toString(), name});
       }
     }
     List<String> uploaded = new ArrayList<>();
     long bytes = 0;
     long start = System.nanoTime();
-    try (S3Store store = CommandSettings.usage(spec, () -> S3Store.open(s3.given()));
-        ProgressBar bar = Progress.bar("upload", files.size(), " img", 1, true)) {
+    try (ProgressBar bar = Progress.bar("upload", files.size(), " img", 1, true)) {
       CommandSettings.usage(
           spec,
           () -> {
-            store.bucket(prefix.bucket(), createBucket);
+            store.checkBucket(createBucket);
             return null;
           });
       for (String[] f : files) {
         byte[] image = Files.readAllBytes(Path.of(f[0]));
         String type = URLConnection.guessContentTypeFromName(f[0]);
-        store.put(
-            new S3Location(prefix.bucket(), f[1]),
-            image,
-            type != null ? type : "application/octet-stream");
-        uploaded.add(f[1]);
+        store.put(f[1], image, type != null ? type : "application/octet-stream");
+        uploaded.add(store.key(f[1]));
         bytes += image.length;
         bar.step();
       }
     }
     double seconds = (System.nanoTime() - start) / 1e9;
     err.printf(
-        "uploaded %d images (%.1f MB) to s3://%s/ in %.1f s%n",
-        uploaded.size(), bytes / 1e6, prefix.bucket(), seconds);
+        "uploaded %d images (%.1f MB) to %s in %.1f s%n",
+        uploaded.size(), bytes / 1e6, store.bucket(), seconds);
     if (table != null) {
       long added = table.insert(uploaded);
       err.printf(
@@ -119,14 +123,21 @@ final class UploadCommand implements Callable<Integer>, SettingOptions.Taking {
           added, table.describe(), uploaded.size() - added);
     }
     err.flush();
-    return 0;
   }
 
-  private static S3Location parse(String uri) {
-    try {
-      return S3Location.parse(uri);
-    } catch (ConveyorException e) {
-      throw new ConveyorException(ErrorCode.INVALID_SETTING, "--to: " + e.getMessage());
-    }
+  /** The object store an option names; an address that is wrong is a usage error naming it. */
+  static ObjectStore open(CommandSpec spec, String option, String uri, Settings settings) {
+    return CommandSettings.usage(
+        spec,
+        () -> {
+          try {
+            return ObjectStores.open(uri, settings);
+          } catch (ConveyorException e) {
+            if (e.code() != ErrorCode.INVALID_SETTING) {
+              throw e;
+            }
+            throw new ConveyorException(ErrorCode.INVALID_SETTING, option + ": " + e.getMessage());
+          }
+        });
   }
 }

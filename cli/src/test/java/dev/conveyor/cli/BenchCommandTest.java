@@ -3,6 +3,7 @@ package dev.conveyor.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.conveyor.bench.Corpus;
 import dev.conveyor.core.testing.TestImages;
 import dev.conveyor.onnx.testing.TestModels;
 import dev.conveyor.onnx.testing.TestModels.Colour;
@@ -53,7 +54,7 @@ class BenchCommandTest {
 
   @Test
   void generatedImagesAreDecodablePhotoSizedJpegs() {
-    var images = BenchCommand.generateImages(3);
+    var images = Corpus.generate(3).images();
     assertThat(images).hasSize(3);
     assertThat(images.get(0)).startsWith(0xFF, 0xD8);
     assertThat(images.get(0)).isNotEqualTo(images.get(1));
