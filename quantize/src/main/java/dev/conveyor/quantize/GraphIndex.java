@@ -41,10 +41,4 @@ final class GraphIndex {
   NodeProto node(int n) {
     return graph.getNode(n);
   }
-
-  /** The node producing {@code tensor}, or null for an input or initializer. */
-  NodeProto producerOf(String tensor) {
-    Integer n = producer.get(tensor);
-    return n == null ? null : graph.getNode(n);
-  }
 }

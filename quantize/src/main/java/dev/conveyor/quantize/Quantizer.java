@@ -25,10 +25,11 @@ import java.util.function.IntConsumer;
  *
  * <ul>
  *   <li>Quantized: {@code Conv} and {@code Gemm} with constant weights (INT8, symmetric, one scale
- *       per output channel; biases INT32), {@code MatMul} with a constant right side, {@code Add}
- *       of two activations, {@code Concat}, {@code AveragePool}, {@code GlobalAveragePool}, and
- *       {@code MaxPool}, {@code Flatten}, {@code Reshape}, {@code Transpose}, {@code Squeeze},
- *       {@code Unsqueeze}, which keep their input's scale. Activations are UINT8 with a zero point.
+ *       per output channel, 7 bits with {@link Options#reduceRange}; biases INT32), {@code MatMul}
+ *       with a constant right side, {@code Add} of two activations, {@code Concat}, {@code
+ *       AveragePool}, {@code GlobalAveragePool}, and {@code MaxPool}, {@code Flatten}, {@code
+ *       Reshape}, {@code Transpose}, {@code Squeeze}, {@code Unsqueeze}, which keep their input's
+ *       scale. Activations are UINT8 with a zero point.
  *   <li>Folded first: {@code Constant} nodes and {@code Identity} of a constant become plain
  *       initializers; {@code BatchNormalization} after a {@code Conv} goes into the convolution's
  *       weights; a {@code Relu} after a quantized operator is dropped, its range (from zero up)
