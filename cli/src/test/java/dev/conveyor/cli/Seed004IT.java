@@ -5,9 +5,9 @@ import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.conveyor.core.testing.TestImages;
-import dev.conveyor.jdbc.PostgresServer;
-import dev.conveyor.s3.S3Server;
 import dev.conveyor.testing.KafkaServer;
+import dev.conveyor.testing.PostgresServer;
+import dev.conveyor.testing.S3Server;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;

@@ -18,6 +18,7 @@ import dev.conveyor.core.transport.Requests;
 import dev.conveyor.core.transport.ResultSink;
 import dev.conveyor.core.transport.Results;
 import dev.conveyor.core.transport.Transport;
+import dev.conveyor.testing.PostgresServer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;

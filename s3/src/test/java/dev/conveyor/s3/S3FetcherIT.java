@@ -13,6 +13,7 @@ import dev.conveyor.core.fetch.ObjectStore;
 import dev.conveyor.core.fetch.ObjectStores;
 import dev.conveyor.core.settings.Settings;
 import dev.conveyor.core.testing.TestImages;
+import dev.conveyor.testing.S3Server;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;

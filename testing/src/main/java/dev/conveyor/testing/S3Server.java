@@ -1,13 +1,11 @@
-package dev.conveyor.s3;
+package dev.conveyor.testing;
 
 import java.io.IOException;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 /**
  * A real S3-compatible server on a free loopback port: s3proxy (from Maven Central) in its own
@@ -34,10 +32,7 @@ public final class S3Server implements AutoCloseable {
       throw new IllegalStateException(
           "no s3proxy jar at " + jar + ": the build copies it (run the tests through ./mvnw)");
     }
-    int port;
-    try (ServerSocket s = new ServerSocket(0)) {
-      port = s.getLocalPort();
-    }
+    int port = Ports.free();
     Path objects = Files.createDirectories(dir.resolve("objects"));
     Path properties = dir.resolve("s3proxy.properties");
     Files.writeString(
@@ -53,23 +48,16 @@ public final class S3Server implements AutoCloseable {
             ""));
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     Process p =
-        new ProcessBuilder(
-                List.of(java, "-Xmx256m", "-jar", jar, "--properties", properties.toString()))
-            .redirectErrorStream(true)
-            .redirectOutput(dir.resolve("s3proxy.log").toFile())
-            .start();
+        TestProcesses.start(
+            List.of(java, "-Xmx256m", "-jar", jar, "--properties", properties.toString()),
+            dir.resolve("s3proxy.log"));
     S3Server server = new S3Server(p, port, dir);
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    while (System.nanoTime() < deadline) {
-      if (!p.isAlive()) {
-        throw new IllegalStateException(
-            "s3proxy stopped: " + Files.readString(dir.resolve("s3proxy.log")));
-      }
-      try (Socket s = new Socket("127.0.0.1", port)) {
-        return server;
-      } catch (IOException notYet) {
-        Thread.sleep(50);
-      }
+    if (Ports.awaitListening(p, port, Duration.ofSeconds(60))) {
+      return server;
+    }
+    if (!p.isAlive()) {
+      throw new IllegalStateException(
+          "s3proxy stopped: " + Files.readString(dir.resolve("s3proxy.log")));
     }
     server.close();
     throw new IllegalStateException("s3proxy did not start; see " + dir.resolve("s3proxy.log"));
@@ -96,9 +84,6 @@ public final class S3Server implements AutoCloseable {
 
   @Override
   public void close() throws InterruptedException {
-    process.destroy();
-    if (!process.waitFor(10, TimeUnit.SECONDS)) {
-      process.destroyForcibly().waitFor();
-    }
+    TestProcesses.stop(process, Duration.ofSeconds(10));
   }
 }

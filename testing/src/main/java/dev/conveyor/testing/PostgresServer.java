@@ -1,8 +1,6 @@
-package dev.conveyor.jdbc;
+package dev.conveyor.testing;
 
-import dev.conveyor.testing.Requirements;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -11,6 +9,7 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -41,7 +40,7 @@ public final class PostgresServer implements AutoCloseable {
   }
 
   /** The folder of PostgreSQL's programs: the newest under /usr/lib/postgresql. */
-  static Path bin() throws IOException {
+  private static Path bin() throws IOException {
     Path root = Path.of("/usr/lib/postgresql");
     if (Files.isDirectory(root)) {
       try (Stream<Path> versions = Files.list(root)) {
@@ -100,10 +99,7 @@ public final class PostgresServer implements AutoCloseable {
     Path hba = data.resolve("pg_hba.conf");
     Files.writeString(
         hba, "host all " + PASSWORD_USER + " 127.0.0.1/32 scram-sha-256\n" + Files.readString(hba));
-    int port;
-    try (ServerSocket s = new ServerSocket(0)) {
-      port = s.getLocalPort();
-    }
+    int port = Ports.free();
     List<String> postgres = new ArrayList<>(as);
     postgres.addAll(
         List.of(
@@ -120,11 +116,7 @@ public final class PostgresServer implements AutoCloseable {
             "fsync=off",
             "-c",
             "max_connections=200"));
-    Process p =
-        new ProcessBuilder(postgres)
-            .redirectErrorStream(true)
-            .redirectOutput(dir.resolve("postgres.log").toFile())
-            .start();
+    Process p = TestProcesses.start(postgres, dir.resolve("postgres.log"));
     PostgresServer server = new PostgresServer(dir, port, p);
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
     while (true) {
@@ -161,7 +153,7 @@ public final class PostgresServer implements AutoCloseable {
     return connect("conveyor");
   }
 
-  Connection connect(String database) throws SQLException {
+  private Connection connect(String database) throws SQLException {
     return DriverManager.getConnection(
         "jdbc:postgresql://127.0.0.1:" + port + "/" + database, USER, "");
   }
@@ -169,14 +161,7 @@ public final class PostgresServer implements AutoCloseable {
   @Override
   public void close() throws InterruptedException {
     // SIGINT: PostgreSQL's fast shutdown, which does not wait for clients to leave
-    try {
-      new ProcessBuilder("kill", "-INT", Long.toString(process.pid())).start().waitFor();
-    } catch (IOException e) {
-      process.destroy();
-    }
-    if (!process.waitFor(20, TimeUnit.SECONDS)) {
-      process.destroyForcibly().waitFor();
-    }
+    TestProcesses.stop(process, "INT", Duration.ofSeconds(20));
     try (Stream<Path> all = Files.walk(dir)) {
       for (Path f : all.sorted(Comparator.reverseOrder()).toList()) {
         Files.deleteIfExists(f);
