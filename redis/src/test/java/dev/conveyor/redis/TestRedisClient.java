@@ -33,7 +33,7 @@ public final class TestRedisClient implements AutoCloseable {
   public record Entry(String id, Map<String, String> fields) {}
 
   /**
-   * @param uri a Redis URI, such as the test's {@code RedisServer.uri("")}
+   * @param uri a Redis URI, such as {@link RedisServer#uri} gives
    */
   public TestRedisClient(String uri) {
     client = RedisClient.create(uri);
