@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.conveyor.testing.KafkaServer;
+import dev.conveyor.testing.Ports;
+import dev.conveyor.testing.TestProcesses;
 import dev.conveyor.train.FashionMnist;
 import dev.conveyor.train.PngExport;
 import java.net.http.HttpResponse;
@@ -29,7 +31,7 @@ class KafkaCommandsIT {
   @AfterEach
   void stop() throws Exception {
     if (worker != null) {
-      worker.destroyForcibly().waitFor();
+      TestProcesses.kill(worker);
     }
     if (broker != null) {
       broker.close();
@@ -114,10 +116,7 @@ class KafkaCommandsIT {
 
   @Test
   void producingToABrokerThatIsDownReportsEveryImageNotSent() throws Exception {
-    int closed;
-    try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
-      closed = socket.getLocalPort();
-    }
+    int closed = Ports.free();
     Path images = Files.createDirectories(dir.resolve("down"));
     Files.write(images.resolve("a.png"), new byte[] {1});
     Files.write(images.resolve("b.png"), new byte[] {2});

@@ -5,12 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.conveyor.core.Json;
 import dev.conveyor.testing.RedisServer;
-import dev.conveyor.testing.Requirements;
+import dev.conveyor.testing.TestProcesses;
 import dev.conveyor.train.FashionMnist;
 import dev.conveyor.train.PngExport;
-import java.io.IOException;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,16 +24,15 @@ class RedisCommandsIT {
       Path.of(System.getProperty("conveyor.home", "..")).toAbsolutePath().normalize();
 
   @TempDir Path dir;
-  private Process redis;
   private Process worker;
   private Process server;
   private RedisServer redisServer;
 
   @AfterEach
   void stop() throws Exception {
-    for (Process p : new Process[] {server, worker, redis}) {
+    for (Process p : new Process[] {server, worker}) {
       if (p != null) {
-        p.destroyForcibly().waitFor();
+        TestProcesses.kill(p);
       }
     }
     if (redisServer != null) {
@@ -45,34 +41,8 @@ class RedisCommandsIT {
   }
 
   private int startRedis() throws Exception {
-    Requirements.executable(Path.of("/usr/bin/redis-server"), "apt-get install redis-server");
-    int port;
-    try (ServerSocket s = new ServerSocket(0)) {
-      port = s.getLocalPort();
-    }
-    redis =
-        new ProcessBuilder(
-                "redis-server",
-                "--port",
-                Integer.toString(port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--dir",
-                dir.toString())
-            .redirectOutput(dir.resolve("redis.log").toFile())
-            .redirectErrorStream(true)
-            .start();
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (true) {
-      try (Socket s = new Socket("127.0.0.1", port)) {
-        return port;
-      } catch (IOException e) {
-        assertThat(System.nanoTime()).isLessThan(deadline);
-        Thread.sleep(20);
-      }
-    }
+    redisServer = RedisServer.start(Files.createDirectories(dir.resolve("redis")), false);
+    return redisServer.port();
   }
 
   @Test

@@ -4,15 +4,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.conveyor.core.testing.TestImages;
 import dev.conveyor.testing.RedisServer;
+import dev.conveyor.testing.TestProcesses;
 import dev.conveyor.testing.TestTls;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -94,8 +95,7 @@ class SecretsIT {
         assertThat(refused.statusCode()).isEqualTo(401);
         assertThat(refused.body()).doesNotContain(TOKEN);
       } finally {
-        worker.destroy();
-        worker.waitFor(30, TimeUnit.SECONDS);
+        TestProcesses.stop(worker, Duration.ofSeconds(30));
       }
       for (String log : List.of("worker.out", "worker.err", "serve.out", "serve.err")) {
         String text = Files.readString(dir.resolve(log));

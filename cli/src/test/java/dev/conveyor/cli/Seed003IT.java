@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.conveyor.core.Json;
 import dev.conveyor.testing.RedisServer;
 import dev.conveyor.testing.Requirements;
+import dev.conveyor.testing.TestProcesses;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -41,7 +42,7 @@ class Seed003IT {
   @AfterEach
   void stop() throws Exception {
     for (Process p : processes) {
-      p.destroyForcibly().waitFor();
+      TestProcesses.kill(p);
     }
     if (redis != null) {
       redis.close();

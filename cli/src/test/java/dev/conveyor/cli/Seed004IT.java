@@ -8,6 +8,7 @@ import dev.conveyor.core.testing.TestImages;
 import dev.conveyor.testing.KafkaServer;
 import dev.conveyor.testing.PostgresServer;
 import dev.conveyor.testing.S3Server;
+import dev.conveyor.testing.TestProcesses;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -67,7 +68,7 @@ class Seed004IT {
   @AfterEach
   void stop() throws Exception {
     for (Process p : workers) {
-      p.destroyForcibly().waitFor();
+      TestProcesses.kill(p);
     }
     for (int i = servers.size() - 1; i >= 0; i--) {
       servers.get(i).close();
@@ -383,7 +384,7 @@ class Seed004IT {
           count(
               pg, "SELECT count(*) FROM jobs WHERE worker LIKE 'victim/%' AND visible_at > now()");
     }
-    victim.destroyForcibly().waitFor();
+    TestProcesses.kill(victim);
     long inFlight =
         count(pg, "SELECT count(*) FROM jobs WHERE worker LIKE 'victim/%' AND visible_at > now()");
     assertThat(inFlight).as("rows leased by the killed worker").isPositive();

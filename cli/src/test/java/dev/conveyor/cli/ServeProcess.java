@@ -4,8 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.conveyor.core.Json;
+import dev.conveyor.testing.Ports;
+import dev.conveyor.testing.TestProcesses;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -37,10 +38,7 @@ final class ServeProcess implements AutoCloseable {
   /** The same, with {@code environment} added to the process's. */
   static ServeProcess start(Path root, Path dir, Map<String, String> environment, String... args)
       throws Exception {
-    int port;
-    try (ServerSocket s = new ServerSocket(0)) {
-      port = s.getLocalPort();
-    }
+    int port = Ports.free();
     List<String> command = new ArrayList<>(List.of(root.resolve("conveyor").toString(), "serve"));
     command.addAll(List.of(args));
     command.addAll(List.of("--port", Integer.toString(port)));
@@ -85,6 +83,6 @@ final class ServeProcess implements AutoCloseable {
 
   @Override
   public void close() throws Exception {
-    process.destroyForcibly().waitFor();
+    TestProcesses.kill(process);
   }
 }

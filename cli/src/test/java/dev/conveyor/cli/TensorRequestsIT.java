@@ -8,6 +8,7 @@ import dev.conveyor.core.Json;
 import dev.conveyor.testing.KafkaServer;
 import dev.conveyor.testing.RedisServer;
 import dev.conveyor.testing.Requirements;
+import dev.conveyor.testing.TestProcesses;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -94,7 +95,7 @@ class TensorRequestsIT {
 
   private Process worker(String name, String uri, Path model) throws Exception {
     Process p = ColourModel.worker(ROOT, dir, name, uri, model);
-    open.add(() -> p.destroyForcibly().waitFor());
+    open.add(() -> TestProcesses.kill(p));
     return p;
   }
 

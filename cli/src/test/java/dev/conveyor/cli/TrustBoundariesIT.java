@@ -8,6 +8,7 @@ import dev.conveyor.core.fetch.FetchAllow;
 import dev.conveyor.core.testing.TestImages;
 import dev.conveyor.redis.TestRedisClient;
 import dev.conveyor.testing.RedisServer;
+import dev.conveyor.testing.TestProcesses;
 import java.io.ByteArrayOutputStream;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -48,7 +49,7 @@ class TrustBoundariesIT {
   @AfterEach
   void stop() throws Exception {
     if (worker != null) {
-      worker.destroyForcibly().waitFor();
+      TestProcesses.kill(worker);
     }
   }
 

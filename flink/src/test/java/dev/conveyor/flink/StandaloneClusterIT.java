@@ -4,15 +4,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.conveyor.core.decode.ImageFiles;
 import dev.conveyor.core.testing.TestImages;
+import dev.conveyor.testing.Ports;
+import dev.conveyor.testing.TestProcesses;
 import java.io.File;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -69,27 +71,20 @@ class StandaloneClusterIT {
 
   @AfterEach
   void stopCluster() throws InterruptedException {
-    for (Process p : cluster) {
-      p.destroy();
-    }
-    for (Process p : cluster) {
-      if (!p.waitFor(20, TimeUnit.SECONDS)) {
-        p.destroyForcibly().waitFor();
-      }
-    }
+    TestProcesses.stopAll(cluster, Duration.ofSeconds(20));
   }
 
   @Test
   void flinkRunSubmitsTheJobJarToAStandaloneCluster() throws Exception {
     String classpath = flinkClasspath();
-    int rest = freePort();
+    int rest = Ports.free();
     Path conf = Files.createDirectories(dir.resolve("conf"));
     Files.writeString(
         conf.resolve("config.yaml"),
         String.join(
             "\n",
             "jobmanager.rpc.address: 127.0.0.1",
-            "jobmanager.rpc.port: " + freePort(),
+            "jobmanager.rpc.port: " + Ports.free(),
             "jobmanager.bind-host: 127.0.0.1",
             "jobmanager.memory.process.size: 1024m",
             "rest.address: 127.0.0.1",
@@ -262,11 +257,5 @@ class StandaloneClusterIT {
       }
     }
     return s.toString();
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
   }
 }

@@ -13,6 +13,7 @@ import dev.conveyor.core.testing.MeanColourClassifier;
 import dev.conveyor.core.testing.TestImages;
 import dev.conveyor.core.testing.TestWorkers;
 import dev.conveyor.testing.KafkaServer;
+import dev.conveyor.testing.Ports;
 import dev.conveyor.testing.Requirements;
 import dev.conveyor.testing.TestProcesses;
 import java.nio.charset.StandardCharsets;
@@ -185,10 +186,7 @@ class KafkaTransportIT {
 
   @Test
   void aProducerReportsEveryRecordABrokerThatIsDownDidNotTake() throws Exception {
-    int closedPort;
-    try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
-      closedPort = s.getLocalPort();
-    }
+    int closedPort = Ports.free();
     KafkaAddress down = KafkaAddress.parse("kafka://127.0.0.1:" + closedPort);
     try (KafkaRequests requests = new KafkaRequests(down)) {
       ImageRequest r = ImageRequest.ofBytes("a.png", TestImages.bytes("palette-blue.png"), null);
@@ -267,7 +265,7 @@ class KafkaTransportIT {
     while (readAll(address, address.results(), 4, Duration.ofMillis(500)).size() < 4) {
       assertThat(System.nanoTime()).as("the victim produced results").isLessThan(deadline);
     }
-    victim.destroyForcibly().waitFor();
+    TestProcesses.kill(victim);
     int byVictim = readAll(address, address.results(), 40, Duration.ofSeconds(1)).size();
     long committed = committed(address);
     System.out.printf(
@@ -346,7 +344,7 @@ class KafkaTransportIT {
     Process p =
         TestProcesses.startJava(
             KafkaTestWorkerMain.class, uri, Integer.toString(batch), Integer.toString(delayMillis));
-    keep(() -> p.destroyForcibly().waitFor());
+    keep(() -> TestProcesses.kill(p));
     return p;
   }
 

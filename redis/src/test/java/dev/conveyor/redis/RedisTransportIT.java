@@ -234,7 +234,7 @@ class RedisTransportIT {
       held = answered.size() >= 4 ? taken : Set.of();
       Thread.sleep(10);
     }
-    victim.destroyForcibly().waitFor();
+    TestProcesses.kill(victim);
     Set<String> inFlight = unacknowledged(address);
     Map<String, Integer> byVictim = resultsPerId(address);
     assertThat(inFlight).as("in flight at the kill").containsAll(held);
@@ -306,7 +306,7 @@ class RedisTransportIT {
     Process p =
         TestProcesses.startJava(
             TestWorkerMain.class, uri, Integer.toString(batch), Integer.toString(delayMillis));
-    keep(() -> p.destroyForcibly().waitFor());
+    keep(() -> TestProcesses.kill(p));
     return p;
   }
 

@@ -4,10 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.conveyor.core.decode.ImageFiles;
 import dev.conveyor.core.testing.TestImages;
+import dev.conveyor.testing.Ports;
+import dev.conveyor.testing.TestProcesses;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -31,20 +33,13 @@ class SparkSubmitIT {
 
   @AfterEach
   void stopCluster() throws InterruptedException {
-    for (Process p : cluster) {
-      p.destroy();
-    }
-    for (Process p : cluster) {
-      if (!p.waitFor(20, TimeUnit.SECONDS)) {
-        p.destroyForcibly().waitFor();
-      }
-    }
+    TestProcesses.stopAll(cluster, Duration.ofSeconds(20));
   }
 
   @Test
   void sparkSubmitRunsTheJobJarOnAStandaloneCluster() throws Exception {
     Path home = sparkHome();
-    int port = freePort();
+    int port = Ports.free();
     String master = "spark://127.0.0.1:" + port;
     cluster.add(
         spark(
@@ -56,7 +51,7 @@ class SparkSubmitIT {
             "--port",
             Integer.toString(port),
             "--webui-port",
-            Integer.toString(freePort())));
+            Integer.toString(Ports.free())));
     cluster.add(
         spark(
             home,
@@ -69,7 +64,7 @@ class SparkSubmitIT {
             "--memory",
             "2g",
             "--webui-port",
-            Integer.toString(freePort()),
+            Integer.toString(Ports.free()),
             "--work-dir",
             Files.createDirectories(dir.resolve("work")).toString(),
             master));
@@ -157,11 +152,5 @@ class SparkSubmitIT {
     b.environment().put("SPARK_HOME", home.toString());
     b.environment().put("SPARK_SCALA_VERSION", "2.13");
     return b.start();
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
   }
 }
