@@ -17,11 +17,11 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The HTTP server as {@code conveyor serve} runs it, assembled from settings and a transport: in
- * front of workers in this process on the embedded transport, or of a broker that workers anywhere
- * take requests from (brokers are found by URI scheme), its dashboard following the results store
- * the settings name. It owns what it opened; closing stops the server, then the workers, then the
- * connections and the model, last opened first.
+ * The HTTP server as {@code conveyor serve} runs it, assembled from settings alone: in front of
+ * workers in this process on the embedded transport, or of the broker the {@code transport} setting
+ * names (found by its URI scheme), which workers anywhere take requests from; its dashboard follows
+ * the results store the settings name. It owns what it opened; closing stops the server, then the
+ * workers, then the connections and the model, last opened first.
  */
 public final class Serving implements AutoCloseable {
   /** The transport that keeps requests in this process. */
