@@ -5,6 +5,7 @@ import static dev.conveyor.assembly.PipelineSettings.*;
 import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.ErrorCode;
 import dev.conveyor.core.model.ModelSpec;
+import dev.conveyor.core.preprocess.PreprocessSettings;
 import dev.conveyor.core.preprocess.Preprocessing;
 import dev.conveyor.core.settings.Settings;
 import java.util.ArrayList;
@@ -46,7 +47,7 @@ final class ModelFit implements UnaryOperator<ModelSpec> {
     List<String> changes = new ArrayList<>();
     try {
       preprocessing =
-          Preprocessing.fromSettings(settings, preset)
+          PreprocessSettings.preprocessing(settings, preset)
               .adaptTo(
                   settings.get(LAYOUT) != null ? null : spec.layout(),
                   spec.channels(),

@@ -4,6 +4,7 @@ import dev.conveyor.core.settings.Setting;
 import dev.conveyor.core.settings.SettingGroup;
 import dev.conveyor.core.settings.Settings;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -88,13 +89,75 @@ public final class PreprocessSettings {
         : Layout.valueOf(value.toUpperCase(java.util.Locale.ROOT));
   }
 
-  /** Reads a map of preprocessing settings, naming an unknown one and the closest known. */
-  static Settings read(Map<String, String> given) {
-    return Settings.read(given, "preprocessing", SETTINGS);
-  }
-
   /** An override, checked as {@link Preprocessing} reads it. */
   private static Setting<String> override(String name, String label, String doc, String allowed) {
-    return Setting.text(name, label, doc, value -> Preprocessing.valid(name, value), allowed);
+    return Setting.text(name, label, doc, value -> valid(name, value), allowed);
+  }
+
+  /**
+   * Builds preprocessing from string settings, named as {@link PreprocessSettings} declares them:
+   * {@code preset} ({@code imagenet} when absent or {@code auto}) first, then each other one
+   * overrides one field.
+   *
+   * @throws dev.conveyor.core.ConveyorException {@code INVALID_SETTING} for an unknown name
+   * @throws IllegalArgumentException for a value that is not allowed, saying why
+   */
+  public static Preprocessing preprocessing(Map<String, String> settings) {
+    Settings s = Settings.read(settings, "preprocessing", SETTINGS);
+    String preset = s.get(PRESET);
+    return preprocessing(s, preset.equals("auto") ? "imagenet" : preset);
+  }
+
+  /**
+   * Builds preprocessing from {@code preset} and the overrides among {@code settings} (a pipeline's
+   * settings hold them beside others).
+   */
+  public static Preprocessing preprocessing(Settings settings, String preset) {
+    Preprocessing.Builder b = Preset.parse(preset).builder();
+    for (Setting<String> o : OVERRIDES) {
+      String value = settings.get(o);
+      if (value != null) {
+        apply(o.name(), value, b);
+      }
+    }
+    return b.build();
+  }
+
+  /**
+   * Whether one override's value reads: its syntax alone. Whether it fits the others (a mean per
+   * channel, a crop beside an exact resize) is checked as the preprocessing is built, saying why.
+   */
+  static boolean valid(String name, String value) {
+    try {
+      apply(name, value, Preset.IMAGENET.builder());
+      return true;
+    } catch (RuntimeException e) {
+      return false;
+    }
+  }
+
+  private static void apply(String name, String v, Preprocessing.Builder b) {
+    if (name.equals(RESIZE.name())) {
+      b.optResize(Resize.parse(v));
+    } else if (name.equals(CROP.name())) {
+      if (v.trim().equalsIgnoreCase("none")) {
+        b.optCrop(0, 0);
+      } else {
+        int[] c = Sizes.parse(v, "crop");
+        b.optCrop(c[0], c.length == 1 ? c[0] : c[1]);
+      }
+    } else if (name.equals(COLOR.name())) {
+      b.optColor(ColorOrder.valueOf(v.trim().toUpperCase(Locale.ROOT)));
+    } else if (name.equals(SCALE.name())) {
+      b.optScale(Sizes.floats(v, "scale")[0]);
+    } else if (name.equals(MEAN.name())) {
+      b.optMean(Sizes.floats(v, "mean"));
+    } else if (name.equals(STD.name())) {
+      b.optStd(Sizes.floats(v, "std"));
+    } else if (name.equals(LAYOUT.name())) {
+      b.optLayout(Layout.valueOf(v.trim().toUpperCase(Locale.ROOT)));
+    } else {
+      throw new IllegalArgumentException("not a preprocessing override: " + name);
+    }
   }
 }

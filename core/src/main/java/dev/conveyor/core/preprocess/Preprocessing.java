@@ -1,11 +1,8 @@
 package dev.conveyor.core.preprocess;
 
-import dev.conveyor.core.settings.Setting;
-import dev.conveyor.core.settings.Settings;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -75,7 +72,7 @@ public record Preprocessing(
   }
 
   /**
-   * Builds preprocessing from string settings, named as {@link PreprocessSettings} declares them:
+   * Builds preprocessing from string settings named as {@link PreprocessSettings} declares them:
    * {@code preset} ({@code imagenet} when absent or {@code auto}) first, then each other one
    * overrides one field.
    *
@@ -83,62 +80,7 @@ public record Preprocessing(
    * @throws IllegalArgumentException for a value that is not allowed, saying why
    */
   public static Preprocessing fromMap(Map<String, String> settings) {
-    Settings s = PreprocessSettings.read(settings);
-    String preset = s.get(PreprocessSettings.PRESET);
-    return fromSettings(s, preset.equals("auto") ? "imagenet" : preset);
-  }
-
-  /**
-   * Builds preprocessing from {@code preset} and the overrides among {@code settings} (a pipeline's
-   * settings hold them beside others).
-   */
-  public static Preprocessing fromSettings(Settings settings, String preset) {
-    Builder b = Preset.parse(preset).builder();
-    for (Setting<String> o : PreprocessSettings.OVERRIDES) {
-      String value = settings.get(o);
-      if (value != null) {
-        apply(o.name(), value, b);
-      }
-    }
-    return b.build();
-  }
-
-  /**
-   * Whether one override's value reads: its syntax alone. Whether it fits the others (a mean per
-   * channel, a crop beside an exact resize) is checked as the preprocessing is built, saying why.
-   */
-  static boolean valid(String name, String value) {
-    try {
-      apply(name, value, Preset.IMAGENET.builder());
-      return true;
-    } catch (RuntimeException e) {
-      return false;
-    }
-  }
-
-  private static void apply(String name, String v, Builder b) {
-    if (name.equals(PreprocessSettings.RESIZE.name())) {
-      b.optResize(Resize.parse(v));
-    } else if (name.equals(PreprocessSettings.CROP.name())) {
-      if (v.trim().equalsIgnoreCase("none")) {
-        b.optCrop(0, 0);
-      } else {
-        int[] c = Sizes.parse(v, "crop");
-        b.optCrop(c[0], c.length == 1 ? c[0] : c[1]);
-      }
-    } else if (name.equals(PreprocessSettings.COLOR.name())) {
-      b.optColor(ColorOrder.valueOf(v.trim().toUpperCase(Locale.ROOT)));
-    } else if (name.equals(PreprocessSettings.SCALE.name())) {
-      b.optScale(Sizes.floats(v, "scale")[0]);
-    } else if (name.equals(PreprocessSettings.MEAN.name())) {
-      b.optMean(Sizes.floats(v, "mean"));
-    } else if (name.equals(PreprocessSettings.STD.name())) {
-      b.optStd(Sizes.floats(v, "std"));
-    } else if (name.equals(PreprocessSettings.LAYOUT.name())) {
-      b.optLayout(Layout.valueOf(v.trim().toUpperCase(Locale.ROOT)));
-    } else {
-      throw new IllegalArgumentException("not a preprocessing override: " + name);
-    }
+    return PreprocessSettings.preprocessing(settings);
   }
 
   /**
