@@ -24,10 +24,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Seed 003's contract with unchanged clients: the seed's client, in Python
- * (scripts/seed003-client.py, RPUSH the JSON to image_queue, poll GET id every 0.25 s), against two
- * worker processes on {@code profile=seed003}; tensors made with numpy and PIL, and encoded images,
- * each answered once in the seed's shape with the predictions {@code classify} gives for the same
- * file.
+ * (cli/src/test/scripts/seed003-client.py, RPUSH the JSON to image_queue, poll GET id every 0.25
+ * s), against two worker processes on {@code profile=seed003}; tensors made with numpy and PIL, and
+ * encoded images, each answered once in the seed's shape with the predictions {@code classify}
+ * gives for the same file.
  */
 @Timeout(240)
 class Seed003IT {
@@ -71,7 +71,7 @@ class Seed003IT {
         new ArrayList<>(
             List.of(
                 PYTHON.toString(),
-                ROOT.resolve("scripts/seed003-client.py").toString(),
+                ROOT.resolve("cli/src/test/scripts/seed003-client.py").toString(),
                 "--redis",
                 "127.0.0.1:" + redis.port(),
                 "--clients",

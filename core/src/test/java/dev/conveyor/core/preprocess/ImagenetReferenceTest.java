@@ -14,7 +14,7 @@ import org.opencv.imgcodecs.Imgcodecs;
 /**
  * The {@code imagenet} preset against torchvision's {@code Resize(256)}, {@code CenterCrop(224)},
  * {@code ToTensor()}, {@code Normalize(...)}: the crops come from
- * scripts/make-preprocess-reference.py, ToTensor and Normalize are applied here from their
+ * src/test/scripts/make-preprocess-reference.py, ToTensor and Normalize are applied here from their
  * definition. Differences are in normalized units; one grey level is 1/255/0.226 = 0.017, so the
  * mean difference stays within about one grey level, and no value is off by more than 15.
  */

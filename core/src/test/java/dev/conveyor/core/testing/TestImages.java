@@ -15,7 +15,8 @@ import java.util.Objects;
 import java.util.stream.Stream;
 
 /**
- * The image fixtures under {@code src/test/resources/images}, made by scripts/make-test-images.sh.
+ * The image fixtures under {@code src/test/resources/images}, made by
+ * src/test/scripts/make-test-images.sh.
  */
 public final class TestImages {
   private TestImages() {}

@@ -8,8 +8,8 @@ base64(payload)}, then GET ID every 0.25 s until the result is there (a JSON lis
 array of shape (1, H, W, 3), channels last, as the seed's Keras front makes it, or with --encoded
 the image file's own bytes. Prints one JSON line per image: file, payload, id, predictions.
 
-  scripts/seed003-client.py --redis 127.0.0.1:6379 photos/*.jpg
-  scripts/seed003-client.py --caffe --size 224 photos/*.jpg      # Keras's ResNet50 preprocessing
+  cli/src/test/scripts/seed003-client.py --redis 127.0.0.1:6379 photos/*.jpg
+  cli/src/test/scripts/seed003-client.py --caffe --size 224 photos/*.jpg      # Keras's ResNet50 preprocessing
 """
 import argparse
 import base64

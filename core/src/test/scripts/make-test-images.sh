@@ -2,7 +2,7 @@
 # Makes the image fixtures of core's tests: photo-like images, odd encodings, broken files.
 # Needs Debian's imagemagick, libimage-exiftool-perl and python3-pil. Deterministic: fixed seeds,
 # no dates.
-#   scripts/make-test-images.sh core/src/test/resources/images
+#   core/src/test/scripts/make-test-images.sh core/src/test/resources/images
 set -euo pipefail
 out=${1:?usage: make-test-images.sh OUT_DIR}
 mkdir -p "$out"

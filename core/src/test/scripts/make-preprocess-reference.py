@@ -7,7 +7,7 @@ and saves the 224x224 result as a lossless PNG beside it (NAME.imagenet-ref.png)
 Normalize are exact affine maps of those uint8 values, so the tests apply them from their
 definition. Needs Debian's python3-torchvision and python3-pil.
 
-    /usr/bin/python3 scripts/make-preprocess-reference.py core/src/test/resources/images
+    /usr/bin/python3 core/src/test/scripts/make-preprocess-reference.py core/src/test/resources/images
 """
 import pathlib
 import sys
