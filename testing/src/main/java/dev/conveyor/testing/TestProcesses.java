@@ -9,7 +9,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
@@ -128,15 +127,5 @@ public final class TestProcesses {
         kill(p);
       }
     }
-  }
-
-  /**
-   * The exit code of {@code p} once it ends within {@code timeout}; empty when it is still running.
-   */
-  public static Optional<Integer> exitWithin(Process p, Duration timeout)
-      throws InterruptedException {
-    return p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)
-        ? Optional.of(p.exitValue())
-        : Optional.empty();
   }
 }
