@@ -111,9 +111,10 @@ public final class Pipelines {
     if (!Files.isRegularFile(model)) {
       throw new ConveyorException(
           ErrorCode.INVALID_SETTING,
-          s.get(MODEL) != null
-              ? "no model file at " + model
-              : "no model given, and the default model " + model + " is not there");
+          (s.get(MODEL) != null
+                  ? "no model file at " + model
+                  : "no model given, and the default model " + model + " is not there")
+              + ": pass --model PATH to an .onnx file");
     }
     return model;
   }

@@ -57,7 +57,6 @@ final class CommandSettings {
 
   /** Opens the pipeline the settings describe. */
   static Pipeline open(CommandSpec spec, Settings settings) {
-    checkModel(spec, settings);
     return usage(spec, () -> Pipelines.open(settings));
   }
 
@@ -66,19 +65,16 @@ final class CommandSettings {
    * under those folders, may be read as well as what --fetch-allow allows.
    */
   static Pipeline openForFiles(CommandSpec spec, Settings settings, List<Path> named) {
-    checkModel(spec, settings);
     FetchAllow allow = settings.get(FetchSettings.FETCH_ALLOW).withFiles(named);
     return usage(spec, () -> Pipelines.open(settings, allow));
   }
 
-  /** Fails with a usage error when the model file the settings name is not there. */
+  /**
+   * Fails with a usage error when the model file the settings name is not there, for commands that
+   * hand the model to others (an engine's tasks) rather than open it here.
+   */
   static void checkModel(CommandSpec spec, Settings settings) {
-    try {
-      Pipelines.modelPath(settings);
-    } catch (ConveyorException e) {
-      throw new ParameterException(
-          spec.commandLine(), e.getMessage() + ": pass --model PATH to an .onnx file");
-    }
+    usage(spec, () -> Pipelines.modelPath(settings));
   }
 
   /**

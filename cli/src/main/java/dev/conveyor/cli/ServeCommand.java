@@ -68,9 +68,6 @@ final class ServeCommand implements Callable<Integer>, SettingOptions.Taking {
       CommandLineSecrets.warn(
           spec, "a token", "--token-file FILE or the CONVEYOR_TOKEN environment variable");
     }
-    if (n > 0) {
-      CommandSettings.checkModel(spec, settings);
-    }
     Serving serving = CommandSettings.usage(spec, () -> Serving.open(settings));
     ServerConfig config = serving.config();
     spec.commandLine()
