@@ -5,7 +5,7 @@ import dev.conveyor.core.ErrorCode;
 import dev.conveyor.core.ImageRequest;
 import dev.conveyor.core.engine.JobPlan;
 import dev.conveyor.core.transport.Brokers;
-import dev.conveyor.kafka.KafkaAddress;
+import dev.conveyor.kafka.KafkaConfig;
 import dev.conveyor.kafka.Topics;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -45,8 +45,8 @@ final class JobSinks {
     if (sink.equals(JobPlan.STDOUT)) {
       return;
     }
-    if (KafkaAddress.handles(sink)) {
-      KafkaAddress.parse(sink);
+    if (KafkaConfig.handles(sink)) {
+      KafkaConfig.parse(sink);
     } else if (!JobPlan.isFolder(sink)) {
       Brokers.open(sink).describe();
     } else if (sink.isBlank()) {
@@ -57,7 +57,7 @@ final class JobSinks {
 
   /** Whether the sink can acknowledge a Redis stream source's entries once it has their results. */
   static boolean acknowledges(String sink) {
-    return !KafkaAddress.handles(sink);
+    return !KafkaConfig.handles(sink);
   }
 
   /**
@@ -75,8 +75,8 @@ final class JobSinks {
     if (acksTo != null && !acknowledges(sink)) {
       throw new IllegalArgumentException(sink + " cannot acknowledge a source's entries");
     }
-    if (KafkaAddress.handles(sink)) {
-      KafkaAddress address = KafkaAddress.parse(sink);
+    if (KafkaConfig.handles(sink)) {
+      KafkaConfig address = KafkaConfig.parse(sink);
       Topics.ensure(address);
       String topic = address.results();
       String replyPrefix = address.replyPrefix();
@@ -85,7 +85,7 @@ final class JobSinks {
               (Classified c, org.apache.flink.util.Collector<Outgoing> out) -> {
                 byte[] json = c.json().getBytes(StandardCharsets.UTF_8);
                 out.collect(new Outgoing(topic, c.id(), json));
-                if (KafkaAddress.inReplyNamespace(replyPrefix, c.replyTo())) {
+                if (KafkaConfig.inReplyNamespace(replyPrefix, c.replyTo())) {
                   out.collect(new Outgoing(c.replyTo(), c.id(), json));
                 }
               })

@@ -5,10 +5,10 @@ import dev.conveyor.core.ErrorCode;
 import dev.conveyor.core.ImageRequest;
 import dev.conveyor.core.decode.ImageFiles;
 import dev.conveyor.core.engine.JobPlan;
-import dev.conveyor.kafka.KafkaAddress;
+import dev.conveyor.kafka.KafkaConfig;
 import dev.conveyor.kafka.Records;
 import dev.conveyor.kafka.RequestFormat;
-import dev.conveyor.redis.RedisAddress;
+import dev.conveyor.redis.RedisConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -46,7 +46,7 @@ final class JobSources {
 
   record Folder(Path folder, List<String> files) implements Source {}
 
-  record Kafka(String uri, KafkaAddress address) implements Source {}
+  record Kafka(String uri, KafkaConfig address) implements Source {}
 
   record RedisStream(String uri) implements Source {}
 
@@ -56,12 +56,12 @@ final class JobSources {
    * @throws ConveyorException {@code INVALID_SETTING} naming what is wrong
    */
   static Source parse(String source) {
-    if (KafkaAddress.handles(source)) {
-      return new Kafka(source, KafkaAddress.parse(source));
+    if (KafkaConfig.handles(source)) {
+      return new Kafka(source, KafkaConfig.parse(source));
     }
-    if (RedisAddress.handles(source)) {
-      RedisAddress a = RedisAddress.parse(source);
-      if (a.mode() != RedisAddress.Mode.STREAM) {
+    if (RedisConfig.handles(source)) {
+      RedisConfig a = RedisConfig.parse(source);
+      if (a.mode() != RedisConfig.Mode.STREAM) {
         throw new ConveyorException(
             ErrorCode.INVALID_SETTING,
             "the Flink job reads a Redis stream through a consumer group: add mode=stream to "
@@ -134,7 +134,7 @@ final class JobSources {
     return env.fromSource(
             new RedisGroupSource(r.uri(), ackOnCheckpoint, untilEnd),
             WatermarkStrategy.noWatermarks(),
-            RedisAddress.parse(r.uri()).describe())
+            RedisConfig.parse(r.uri()).describe())
         .uid("conveyor-redis-source");
   }
 

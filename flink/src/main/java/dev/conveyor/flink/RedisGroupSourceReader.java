@@ -1,7 +1,7 @@
 package dev.conveyor.flink;
 
 import dev.conveyor.core.ImageRequest;
-import dev.conveyor.redis.RedisAddress;
+import dev.conveyor.redis.RedisConfig;
 import dev.conveyor.redis.StreamEntry;
 import dev.conveyor.redis.StreamGroupReader;
 import java.io.IOException;
@@ -48,7 +48,7 @@ final class RedisGroupSourceReader implements SourceReader<Incoming, RedisGroupS
     NEW
   }
 
-  private final RedisAddress address;
+  private final RedisConfig address;
   private final boolean ackOnCheckpoint;
   private final boolean untilEnd;
   private final String name;
@@ -72,7 +72,7 @@ final class RedisGroupSourceReader implements SourceReader<Incoming, RedisGroupS
 
   RedisGroupSourceReader(
       String uri, int subtask, int parallelism, boolean ackOnCheckpoint, boolean untilEnd) {
-    this.address = RedisAddress.parse(uri);
+    this.address = RedisConfig.parse(uri);
     this.ackOnCheckpoint = ackOnCheckpoint;
     this.untilEnd = untilEnd;
     this.name = name(subtask);

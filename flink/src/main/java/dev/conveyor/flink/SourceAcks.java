@@ -1,6 +1,6 @@
 package dev.conveyor.flink;
 
-import dev.conveyor.redis.RedisAddress;
+import dev.conveyor.redis.RedisConfig;
 import dev.conveyor.redis.StreamAcks;
 import java.util.List;
 import org.slf4j.Logger;
@@ -14,14 +14,14 @@ import org.slf4j.LoggerFactory;
  */
 final class SourceAcks implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(SourceAcks.class);
-  private final RedisAddress address;
+  private final RedisConfig address;
   private final StreamAcks acks;
 
   /**
    * @param uri the source's {@code redis://…?mode=stream} URI
    */
   SourceAcks(String uri) {
-    this.address = RedisAddress.parse(uri);
+    this.address = RedisConfig.parse(uri);
     this.acks = new StreamAcks(address);
   }
 

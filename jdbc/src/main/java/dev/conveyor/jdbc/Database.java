@@ -16,7 +16,7 @@ final class Database {
   private Database() {}
 
   /** A pool of up to {@code size} connections; a broken one is replaced on its next use. */
-  static HikariDataSource pool(PostgresAddress a, int size, String name) {
+  static HikariDataSource pool(PostgresConfig a, int size, String name) {
     HikariConfig c = new HikariConfig();
     c.setJdbcUrl(a.jdbcUrl());
     c.setUsername(a.user());
@@ -35,7 +35,7 @@ final class Database {
   }
 
   /** One connection of its own, for {@code LISTEN}. */
-  static Connection connect(PostgresAddress a, String name) throws SQLException {
+  static Connection connect(PostgresConfig a, String name) throws SQLException {
     Properties p = new Properties();
     p.setProperty("user", a.user());
     if (a.password() != null) {
@@ -95,7 +95,7 @@ final class Database {
   }
 
   /** An SQL failure as Conveyor's error, naming the address but never its password. */
-  static ConveyorException failed(PostgresAddress a, String what, SQLException e) {
+  static ConveyorException failed(PostgresConfig a, String what, SQLException e) {
     return new ConveyorException(
         ErrorCode.UNAVAILABLE, "%s on %s failed: %s".formatted(what, a.describe(), why(e)), e);
   }

@@ -17,9 +17,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 final class PostgresBroker implements Broker {
   private static final AtomicInteger WORKERS = new AtomicInteger();
-  private final PostgresAddress address;
+  private final PostgresConfig address;
 
-  PostgresBroker(PostgresAddress address) {
+  PostgresBroker(PostgresConfig address) {
     this.address = address;
   }
 

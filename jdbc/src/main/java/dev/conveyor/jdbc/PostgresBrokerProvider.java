@@ -25,6 +25,6 @@ public final class PostgresBrokerProvider implements BrokerProvider {
 
   @Override
   public Broker open(String uri, Map<String, String> overrides) {
-    return new PostgresBroker(PostgresAddress.parse(uri, overrides));
+    return new PostgresBroker(PostgresConfig.parse(uri, overrides));
   }
 }

@@ -17,9 +17,9 @@ import java.util.function.Consumer;
  * offers it as its {@link dev.conveyor.core.transport.Broker#keys()}.
  */
 final class PostgresKeyTable implements KeyTable {
-  private final PostgresAddress address;
+  private final PostgresConfig address;
 
-  PostgresKeyTable(PostgresAddress address) {
+  PostgresKeyTable(PostgresConfig address) {
     this.address = address;
   }
 

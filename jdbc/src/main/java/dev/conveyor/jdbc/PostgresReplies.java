@@ -20,13 +20,13 @@ import org.postgresql.PGConnection;
  * every half second).
  */
 final class PostgresReplies implements Replies {
-  private final PostgresAddress address;
+  private final PostgresConfig address;
   private final PostgresRequests requests;
   private final PostgresResults results;
   private final Set<String> waiting = ConcurrentHashMap.newKeySet();
   private Connection listener;
 
-  PostgresReplies(PostgresAddress address) {
+  PostgresReplies(PostgresConfig address) {
     this.address = address;
     this.requests = new PostgresRequests(address);
     this.results = new PostgresResults(address);

@@ -23,13 +23,13 @@ import java.util.List;
 final class PostgresRequests implements Requests {
   private static final int GROUP = 256;
 
-  private final PostgresAddress address;
+  private final PostgresConfig address;
   private final HikariDataSource pool;
   private final List<ImageRequest> held = new ArrayList<>();
   private boolean tableReady;
   private long room;
 
-  PostgresRequests(PostgresAddress address) {
+  PostgresRequests(PostgresConfig address) {
     this.address = address;
     this.pool = Database.pool(address, 1, "producer");
   }

@@ -66,7 +66,7 @@ final class PostgresResultSink implements ResultSink {
           new Column("source", Types.VARCHAR, ClassifyResult::source),
           new Column("predictions", Types.OTHER, PostgresResultSink::predictions));
 
-  private final PostgresAddress address;
+  private final PostgresConfig address;
   private final HikariDataSource pool;
   private String insert;
   private List<Column> columns;
@@ -74,7 +74,7 @@ final class PostgresResultSink implements ResultSink {
   /** The table has no unique index on image_key: the insert looks for the row first. */
   private boolean checkFirst;
 
-  PostgresResultSink(PostgresAddress address) {
+  PostgresResultSink(PostgresConfig address) {
     this.address = address;
     this.pool = Database.pool(address, address.pool(), "sink");
     // look at the table now, so that what it cannot hold is said at start, without holding the

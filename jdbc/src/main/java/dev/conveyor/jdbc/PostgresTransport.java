@@ -30,7 +30,7 @@ final class PostgresTransport implements Transport {
   /** How often an idle worker looks for rows whose lease ran out, at least. */
   private static final Duration RECHECK = Duration.ofSeconds(1);
 
-  private final PostgresAddress address;
+  private final PostgresConfig address;
   private final String worker;
 
   /** The poller's connection, which also waits for notifications. */
@@ -39,7 +39,7 @@ final class PostgresTransport implements Transport {
   /** Acknowledgements and releases, from the worker's other threads: never behind a wait. */
   private Connection settler;
 
-  PostgresTransport(PostgresAddress address, String worker) {
+  PostgresTransport(PostgresConfig address, String worker) {
     this.address = address;
     this.worker = worker;
   }

@@ -6,9 +6,9 @@ import dev.conveyor.core.transport.Transport;
 
 /** Conveyor's Kafka pieces for one address: transport, result sink, producer, result reader. */
 public final class KafkaBroker implements Broker {
-  private final KafkaAddress address;
+  private final KafkaConfig address;
 
-  public KafkaBroker(KafkaAddress address) {
+  public KafkaBroker(KafkaConfig address) {
     this.address = address;
   }
 

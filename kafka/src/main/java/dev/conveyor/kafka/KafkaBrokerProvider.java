@@ -25,6 +25,6 @@ public final class KafkaBrokerProvider implements BrokerProvider {
 
   @Override
   public Broker open(String uri, Map<String, String> overrides) {
-    return new KafkaBroker(KafkaAddress.parse(uri, overrides));
+    return new KafkaBroker(KafkaConfig.parse(uri, overrides));
   }
 }

@@ -18,7 +18,7 @@ final class KafkaReplies implements Replies {
   private final KafkaRequests requests;
   private final KafkaResults results;
 
-  KafkaReplies(KafkaAddress address) {
+  KafkaReplies(KafkaConfig address) {
     Topics.ensure(address); // the results topic is read from now on, so it must exist first
     this.requests = new KafkaRequests(address, true);
     this.results = new KafkaResults(address);

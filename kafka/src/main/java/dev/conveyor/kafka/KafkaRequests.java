@@ -22,24 +22,24 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * missing, on the first send.
  */
 public final class KafkaRequests implements Requests {
-  private final KafkaAddress address;
+  private final KafkaConfig address;
   private final ConcurrentLinkedQueue<Failure> failures = new ConcurrentLinkedQueue<>();
   private final boolean topicsExist;
   private KafkaProducer<String, byte[]> producer;
 
-  public KafkaRequests(KafkaAddress address) {
+  public KafkaRequests(KafkaConfig address) {
     this(address, false);
   }
 
   /**
    * @param topicsExist whether the caller has already made sure the topics exist
    */
-  KafkaRequests(KafkaAddress address, boolean topicsExist) {
+  KafkaRequests(KafkaConfig address, boolean topicsExist) {
     this.address = address;
     this.topicsExist = topicsExist;
   }
 
-  static Properties producerProperties(KafkaAddress address) {
+  static Properties producerProperties(KafkaConfig address) {
     Properties p = address.properties();
     p.putIfAbsent("enable.idempotence", "true");
     p.putIfAbsent("acks", "all");

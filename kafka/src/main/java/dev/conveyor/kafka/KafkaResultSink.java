@@ -42,12 +42,12 @@ public final class KafkaResultSink implements ResultSink {
 
   private static final long LOOKUP_SECONDS = 5;
 
-  private final KafkaAddress address;
+  private final KafkaConfig address;
   private final KafkaProducer<String, byte[]> producer;
   private final Set<String> known = ConcurrentHashMap.newKeySet();
   private Admin admin;
 
-  public KafkaResultSink(KafkaAddress address) {
+  public KafkaResultSink(KafkaConfig address) {
     this.address = address;
     this.producer = new KafkaProducer<>(KafkaRequests.producerProperties(address));
   }

@@ -20,11 +20,11 @@ import org.apache.kafka.common.serialization.StringDeserializer;
 
 /** Reads the results topic (without joining the workers' group): all of it, or as results come. */
 public final class KafkaResults implements Results {
-  private final KafkaAddress address;
+  private final KafkaConfig address;
   private final KafkaConsumer<String, byte[]> consumer;
   private final List<TopicPartition> partitions = new ArrayList<>();
 
-  public KafkaResults(KafkaAddress address) {
+  public KafkaResults(KafkaConfig address) {
     this.address = address;
     Properties p = address.properties();
     p.put("key.deserializer", StringDeserializer.class.getName());

@@ -39,7 +39,7 @@ import org.slf4j.LoggerFactory;
 public final class KafkaTransport implements Transport {
   private static final Logger LOG = LoggerFactory.getLogger(KafkaTransport.class);
   private static final Duration REVOKE_WAIT = Duration.ofSeconds(10);
-  private final KafkaAddress address;
+  private final KafkaConfig address;
   private final KafkaConsumer<String, byte[]> consumer;
   private final KafkaProducer<String, byte[]> retries;
   private final Map<TopicPartition, TreeSet<Long>> unacked = new HashMap<>();
@@ -49,7 +49,7 @@ public final class KafkaTransport implements Transport {
   private final ArrayDeque<ConsumerRecord<String, byte[]>> fetched = new ArrayDeque<>();
   private boolean uncommitted;
 
-  public KafkaTransport(KafkaAddress address, int maxBatch) {
+  public KafkaTransport(KafkaConfig address, int maxBatch) {
     this.address = address;
     Topics.ensure(address);
     Properties c = address.properties();

@@ -27,7 +27,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Creates Conveyor's topics when missing: the requests, results and dead-letter topics. A topic
  * that exists is used as it is: Conveyor never changes its partitions. When the address gives
- * {@code partitions} ({@link KafkaAddress#partitionsGiven()}), missing topics are created with it
+ * {@code partitions} ({@link KafkaConfig#partitionsGiven()}), missing topics are created with it
  * and an existing topic with another count is reported, once per process, in one warning that names
  * both counts and what to do; without it, missing topics are created with the default (4) and
  * existing ones are used silently, whatever their count.
@@ -44,7 +44,7 @@ public final class Topics {
    * @return the warning about topics whose partitions differ from the address's {@code partitions},
    *     when it gives one (also logged); else empty
    */
-  public static Optional<String> ensure(KafkaAddress address) {
+  public static Optional<String> ensure(KafkaConfig address) {
     return ensure(address, Duration.ofSeconds(30));
   }
 
@@ -53,10 +53,10 @@ public final class Topics {
    * checks an existing topic's partitions against the address's {@code partitions} when it gives
    * one.
    *
-   * @return the warning about partitions, as {@link #ensure(KafkaAddress)}
+   * @return the warning about partitions, as {@link #ensure(KafkaConfig)}
    * @throws ConveyorException {@code UNAVAILABLE} when Kafka cannot be reached
    */
-  static Optional<String> ensure(KafkaAddress address, Duration wait) {
+  static Optional<String> ensure(KafkaConfig address, Duration wait) {
     long ms = Math.max(1000, wait.toMillis());
     Properties p = address.properties();
     p.putIfAbsent("default.api.timeout.ms", Long.toString(ms));
@@ -132,7 +132,7 @@ public final class Topics {
    * to a topic but never take them away.
    */
   static Optional<String> mismatch(
-      KafkaAddress address, List<String> topics, Map<String, Integer> counts) {
+      KafkaConfig address, List<String> topics, Map<String, Integer> counts) {
     int wanted = address.partitions();
     List<String> differ = new ArrayList<>();
     for (String topic : topics) {

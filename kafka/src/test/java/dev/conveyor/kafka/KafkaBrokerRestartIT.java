@@ -34,8 +34,8 @@ class KafkaBrokerRestartIT {
   @Test
   void aBrokerKilledAndRestartedMidRunLosesNothing() throws Exception {
     try (KafkaServer broker = KafkaServer.start(dir)) {
-      KafkaAddress address =
-          KafkaAddress.parse(
+      KafkaConfig address =
+          KafkaConfig.parse(
               broker.uri(
                   "topic=images-r&results=results-r&group=g-r&kafka.session.timeout.ms=6000"
                       + "&kafka.heartbeat.interval.ms=1000"));
@@ -91,7 +91,7 @@ class KafkaBrokerRestartIT {
 
   /** Results per id, each checked for its colour, read until every id has one. */
   private static Map<String, Integer> resultsPerId(
-      KafkaAddress address, Map<String, String> expected, Duration timeout) {
+      KafkaConfig address, Map<String, String> expected, Duration timeout) {
     Map<String, Integer> perId = new HashMap<>();
     try (KafkaConsumer<String, byte[]> c =
         TestConsumers.readFromStart(address, address.results())) {

@@ -23,18 +23,18 @@ class KafkaJaasTest {
 
   @TempDir Path dir;
 
-  private static String jaas(KafkaAddress a) {
+  private static String jaas(KafkaConfig a) {
     return a.properties().getProperty("sasl.jaas.config");
   }
 
   @Test
   void theFileHoldsTheValueOrAJaasFilesOneSection() throws Exception {
     Path value = Files.writeString(dir.resolve("value.conf"), JAAS + "\n");
-    assertThat(jaas(KafkaAddress.parse(SASL + "&sasl-jaas-file=" + value, Map.of(), Map.of())))
+    assertThat(jaas(KafkaConfig.parse(SASL + "&sasl-jaas-file=" + value, Map.of(), Map.of())))
         .isEqualTo(JAAS);
     Path section =
         Files.writeString(dir.resolve("client.conf"), "KafkaClient {\n  " + JAAS + "\n};\n");
-    KafkaAddress a = KafkaAddress.parse(SASL + "&sasl-jaas-file=" + section, Map.of(), Map.of());
+    KafkaConfig a = KafkaConfig.parse(SASL + "&sasl-jaas-file=" + section, Map.of(), Map.of());
     assertThat(jaas(a)).isEqualTo(JAAS);
     assertThat(a.toString()).doesNotContain("hunter2");
   }
@@ -42,24 +42,24 @@ class KafkaJaasTest {
   @Test
   void theEnvironmentServesASaslConnectionThatGivesNoneOfItsOwn() throws Exception {
     Map<String, String> env = Map.of(KafkaJaas.VARIABLE, JAAS);
-    assertThat(jaas(KafkaAddress.parse(SASL, Map.of(), env))).isEqualTo(JAAS);
-    assertThat(jaas(KafkaAddress.parse("kafka://b:9092?topic=t", Map.of(), env))).isNull();
+    assertThat(jaas(KafkaConfig.parse(SASL, Map.of(), env))).isEqualTo(JAAS);
+    assertThat(jaas(KafkaConfig.parse("kafka://b:9092?topic=t", Map.of(), env))).isNull();
     String own = JAAS.replace("hunter2", "own-pass");
     String uri = SASL + "&kafka.sasl.jaas.config=" + URLEncoder.encode(own, StandardCharsets.UTF_8);
-    assertThat(jaas(KafkaAddress.parse(uri, Map.of(), env))).isEqualTo(own);
+    assertThat(jaas(KafkaConfig.parse(uri, Map.of(), env))).isEqualTo(own);
   }
 
   @Test
   void aFileThatCannotBeUsedIsAnErrorNamingTheSettingAndPathButNeverTheText() throws Exception {
     Path missing = dir.resolve("nope.conf");
     assertThatThrownBy(
-            () -> KafkaAddress.parse(SASL + "&sasl-jaas-file=" + missing, Map.of(), Map.of()))
+            () -> KafkaConfig.parse(SASL + "&sasl-jaas-file=" + missing, Map.of(), Map.of()))
         .isInstanceOf(ConveyorException.class)
         .hasMessageContaining("sasl-jaas-file " + missing)
         .hasMessageContaining("cannot be read");
     Path blank = Files.writeString(dir.resolve("blank.conf"), "  \n");
     assertThatThrownBy(
-            () -> KafkaAddress.parse(SASL + "&sasl-jaas-file=" + blank, Map.of(), Map.of()))
+            () -> KafkaConfig.parse(SASL + "&sasl-jaas-file=" + blank, Map.of(), Map.of()))
         .hasMessageContaining("sasl-jaas-file " + blank)
         .hasMessageContaining("empty");
     Path file = Files.writeString(dir.resolve("value.conf"), JAAS);
@@ -69,7 +69,7 @@ class KafkaJaasTest {
             + file
             + "&kafka.sasl.jaas.config="
             + URLEncoder.encode(JAAS, StandardCharsets.UTF_8);
-    assertThatThrownBy(() -> KafkaAddress.parse(both, Map.of(), Map.of()))
+    assertThatThrownBy(() -> KafkaConfig.parse(both, Map.of(), Map.of()))
         .hasMessageContaining("give one")
         .hasMessageNotContaining("hunter2");
   }

@@ -8,7 +8,7 @@ public final class KafkaTestWorkerMain {
   private KafkaTestWorkerMain() {}
 
   public static void main(String[] args) throws Exception {
-    KafkaAddress address = KafkaAddress.parse(args[0]);
+    KafkaConfig address = KafkaConfig.parse(args[0]);
     int batch = Integer.parseInt(args[1]);
     TestWorkers.colour(
         new KafkaTransport(address, batch),

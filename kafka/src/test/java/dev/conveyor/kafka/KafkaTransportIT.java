@@ -66,14 +66,14 @@ class KafkaTransportIT {
     return c;
   }
 
-  private void worker(KafkaAddress address, MeanColourClassifier model) {
+  private void worker(KafkaConfig address, MeanColourClassifier model) {
     keep(
         TestWorkers.colour(
             keep(new KafkaTransport(address, 4)), keep(new KafkaResultSink(address)), model, 4));
   }
 
   /** Waits until the group has {@code n} members, each with partitions assigned. */
-  private static void awaitMembers(KafkaAddress address, int n) throws Exception {
+  private static void awaitMembers(KafkaConfig address, int n) throws Exception {
     try (var admin = org.apache.kafka.clients.admin.Admin.create(address.properties())) {
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
       while (true) {
@@ -96,7 +96,7 @@ class KafkaTransportIT {
     }
   }
 
-  private static List<String> produce(KafkaAddress address, int n) {
+  private static List<String> produce(KafkaConfig address, int n) {
     List<String> ids = new ArrayList<>();
     try (KafkaRequests requests = new KafkaRequests(address)) {
       for (int i = 0; i < n; i++) {
@@ -114,7 +114,7 @@ class KafkaTransportIT {
    * Every record of a topic, read from the start, until {@code expected} arrived or time ran out.
    */
   private static List<ConsumerRecord<String, byte[]>> readAll(
-      KafkaAddress address, String topic, int expected, Duration timeout) {
+      KafkaConfig address, String topic, int expected, Duration timeout) {
     List<ConsumerRecord<String, byte[]>> out = new ArrayList<>();
     try (KafkaConsumer<String, byte[]> c = TestConsumers.readFromStart(address, topic)) {
       long deadline = System.nanoTime() + timeout.toNanos();
@@ -127,8 +127,8 @@ class KafkaTransportIT {
 
   @Test
   void aLoneRequestStartsAtOnceAndABusyWorkerGathersABatch() throws Exception {
-    KafkaAddress address =
-        KafkaAddress.parse(broker.uri("topic=images-lone&results=results-lone&group=g-lone"));
+    KafkaConfig address =
+        KafkaConfig.parse(broker.uri("topic=images-lone&results=results-lone&group=g-lone"));
     MeanColourClassifier model = LoneRequests.slowModel();
     keep(
         TestWorkers.colour(
@@ -152,7 +152,7 @@ class KafkaTransportIT {
             "topic=images-sasl&results=results-sasl&group=g-sasl",
             KafkaServer.USER,
             KafkaServer.PASSWORD);
-    KafkaAddress address = KafkaAddress.parse(uri);
+    KafkaConfig address = KafkaConfig.parse(uri);
     assertThat(address.describe()).doesNotContain(KafkaServer.PASSWORD);
     assertThat(address.toString()).doesNotContain(KafkaServer.PASSWORD);
     worker(address, new MeanColourClassifier(32, 32));
@@ -162,8 +162,8 @@ class KafkaTransportIT {
         java.nio.file.Files.writeString(
             dir.resolve("producer-jaas.conf"),
             "KafkaClient {\n  " + address.properties().getProperty("sasl.jaas.config") + "\n};\n");
-    KafkaAddress fromFile =
-        KafkaAddress.parse(
+    KafkaConfig fromFile =
+        KafkaConfig.parse(
             uri.replaceAll("&kafka\\.sasl\\.jaas\\.config=[^&]*", "") + "&sasl-jaas-file=" + jaas);
     assertThat(fromFile.properties()).isEqualTo(address.properties());
     List<String> ids = produce(fromFile, 6);
@@ -172,8 +172,8 @@ class KafkaTransportIT {
         .containsExactlyInAnyOrderElementsOf(ids);
 
     // a wrong password is refused, and the error does not repeat it
-    KafkaAddress wrong =
-        KafkaAddress.parse(
+    KafkaConfig wrong =
+        KafkaConfig.parse(
             broker.secureUri(
                 "topic=images-sasl&kafka.max.block.ms=5000", KafkaServer.USER, "wrong-pass-9"));
     try (KafkaRequests requests = new KafkaRequests(wrong)) {
@@ -187,7 +187,7 @@ class KafkaTransportIT {
   @Test
   void aProducerReportsEveryRecordABrokerThatIsDownDidNotTake() throws Exception {
     int closedPort = Ports.free();
-    KafkaAddress down = KafkaAddress.parse("kafka://127.0.0.1:" + closedPort);
+    KafkaConfig down = KafkaConfig.parse("kafka://127.0.0.1:" + closedPort);
     try (KafkaRequests requests = new KafkaRequests(down)) {
       ImageRequest r = ImageRequest.ofBytes("a.png", TestImages.bytes("palette-blue.png"), null);
       assertThatThrownBy(() -> requests.send(r, Duration.ofSeconds(2)))
@@ -198,8 +198,8 @@ class KafkaTransportIT {
 
   @Test
   void twoWorkersShareAFourPartitionTopicAndClassifyEveryRequestOnce() throws Exception {
-    KafkaAddress address =
-        KafkaAddress.parse(broker.uri("topic=images-a&results=results-a&group=g-a"));
+    KafkaConfig address =
+        KafkaConfig.parse(broker.uri("topic=images-a&results=results-a&group=g-a"));
     MeanColourClassifier a = new MeanColourClassifier(32, 32);
     MeanColourClassifier b = new MeanColourClassifier(32, 32);
     worker(address, a);
@@ -234,7 +234,7 @@ class KafkaTransportIT {
 
   /** Results per request id, read from the results topic until every id has one. */
   private static Map<String, Integer> resultsPerId(
-      KafkaAddress address, List<String> ids, Duration timeout) {
+      KafkaConfig address, List<String> ids, Duration timeout) {
     Map<String, Integer> perId = new HashMap<>();
     try (KafkaConsumer<String, byte[]> c =
         TestConsumers.readFromStart(address, address.results())) {
@@ -257,7 +257,7 @@ class KafkaTransportIT {
   @Test
   void aWorkerKilledMidBatchLosesNothing() throws Exception {
     String uri = broker.uri("topic=images-k&results=results-k&group=g-k" + FAST_GROUP);
-    KafkaAddress address = KafkaAddress.parse(uri);
+    KafkaConfig address = KafkaConfig.parse(uri);
     Topics.ensure(address);
     List<String> ids = produce(address, 40);
     Process victim = startWorkerProcess(uri, 4, 400);
@@ -287,7 +287,7 @@ class KafkaTransportIT {
   }
 
   /** The offsets the group has committed, summed over the partitions of its topic. */
-  private static long committed(KafkaAddress address) throws Exception {
+  private static long committed(KafkaConfig address) throws Exception {
     try (var admin = org.apache.kafka.clients.admin.Admin.create(address.properties())) {
       return admin
           .listConsumerGroupOffsets(address.group())
@@ -314,8 +314,8 @@ class KafkaTransportIT {
 
   @Test
   void aWorkerJoiningMidRunLosesNothing() throws Exception {
-    KafkaAddress address =
-        KafkaAddress.parse(broker.uri("topic=images-j&results=results-j&group=g-j" + FAST_GROUP));
+    KafkaConfig address =
+        KafkaConfig.parse(broker.uri("topic=images-j&results=results-j&group=g-j" + FAST_GROUP));
     MeanColourClassifier first = new MeanColourClassifier(32, 32).slow(250);
     worker(address, first);
     List<String> ids = produce(address, 60);
@@ -351,8 +351,8 @@ class KafkaTransportIT {
   @Test
   void aProducerThatIsNotConveyorIsServed() throws Exception {
     Requirements.executable(Path.of("/usr/bin/kcat"), "apt-get install kcat");
-    KafkaAddress address =
-        KafkaAddress.parse(broker.uri("topic=images-kcat&results=results-kcat&group=g-kcat"));
+    KafkaConfig address =
+        KafkaConfig.parse(broker.uri("topic=images-kcat&results=results-kcat&group=g-kcat"));
     worker(address, new MeanColourClassifier(32, 32));
     Path image = dir.resolve("blue.png");
     java.nio.file.Files.write(image, TestImages.bytes("palette-blue.png"));
@@ -387,8 +387,8 @@ class KafkaTransportIT {
 
   @Test
   void hostileImagesGetErrorResultsAtOnceAndTheWorkerGoesOn() throws Exception {
-    KafkaAddress address =
-        KafkaAddress.parse(
+    KafkaConfig address =
+        KafkaConfig.parse(
             broker.uri("topic=images-hostile&results=results-hostile&group=g-hostile"));
     worker(address, new MeanColourClassifier(32, 32));
     Map<String, ErrorCode> hostile = TestImages.HOSTILE;
@@ -420,8 +420,8 @@ class KafkaTransportIT {
 
   @Test
   void aRecordMayCarryAReferenceToTheImageInsteadOfItsBytes() throws Exception {
-    KafkaAddress address =
-        KafkaAddress.parse(broker.uri("topic=images-ref&results=results-ref&group=g-ref"));
+    KafkaConfig address =
+        KafkaConfig.parse(broker.uri("topic=images-ref&results=results-ref&group=g-ref"));
     worker(address, new MeanColourClassifier(32, 32));
     Path image = dir.resolve("red.jpg");
     java.nio.file.Files.write(image, TestImages.bytes("cmyk-red.jpg"));
@@ -456,8 +456,8 @@ class KafkaTransportIT {
     // not reach it
     java.nio.file.Files.write(dir.resolve("keys/secret.png"), TestImages.bytes("palette-blue.png"));
     String prefix = "file:" + dir.resolve("keys/day1") + "/";
-    KafkaAddress address =
-        KafkaAddress.parse(
+    KafkaConfig address =
+        KafkaConfig.parse(
             broker.uri(
                 "topic=images-keys&results=results-keys&group=g-keys&requests=keys&key-prefix="
                     + prefix));
@@ -523,12 +523,12 @@ class KafkaTransportIT {
   @Test
   void anExistingTopicKeepsItsPartitionsAndAnotherCountIsReported() throws Exception {
     String query = "topic=images-p3&results=results-p3&group=g-p3";
-    KafkaAddress plain = KafkaAddress.parse(broker.uri(query));
+    KafkaConfig plain = KafkaConfig.parse(broker.uri(query));
     try (Admin admin = Admin.create(plain.properties())) {
       admin.createTopics(List.of(new NewTopic(plain.topic(), 3, (short) 1))).all().get();
     }
     String warning =
-        Topics.ensure(KafkaAddress.parse(broker.uri(query + "&partitions=4"))).orElseThrow();
+        Topics.ensure(KafkaConfig.parse(broker.uri(query + "&partitions=4"))).orElseThrow();
     assertThat(warning)
         .doesNotContain("\n")
         .contains("images-p3 has 3 partitions, not the 4 that partitions=4 asks for")
@@ -537,7 +537,7 @@ class KafkaTransportIT {
     assertThat(Topics.ensure(plain)).as("no setting: the topic as it is, silently").isEmpty();
     // the topics the first process made with 4 are reported to one that sets 3; the requests
     // topic, which has 3, is not
-    assertThat(Topics.ensure(KafkaAddress.parse(broker.uri(query + "&partitions=3"))).orElseThrow())
+    assertThat(Topics.ensure(KafkaConfig.parse(broker.uri(query + "&partitions=3"))).orElseThrow())
         .startsWith("Kafka topic results-p3 has 4 partitions, not the 3")
         .contains("also images-p3-dlq: 4")
         .doesNotContain("images-p3 has");
@@ -555,8 +555,8 @@ class KafkaTransportIT {
 
   @Test
   void aReplyToOutsideTheNamespaceOrToNoTopicIsRefusedAndCreatesNothing() throws Exception {
-    KafkaAddress address =
-        KafkaAddress.parse(broker.uri("topic=images-rt&results=results-rt&group=g-rt"));
+    KafkaConfig address =
+        KafkaConfig.parse(broker.uri("topic=images-rt&results=results-rt&group=g-rt"));
     String mine = address.replyPrefix() + "mine";
     String missing = address.replyPrefix() + "never-made";
     try (Admin admin = Admin.create(address.properties())) {
@@ -596,8 +596,8 @@ class KafkaTransportIT {
 
   @Test
   void aRecordThatFailsEveryTimeEndsInTheDeadLetterTopicWithItsError() throws Exception {
-    KafkaAddress address =
-        KafkaAddress.parse(
+    KafkaConfig address =
+        KafkaConfig.parse(
             broker.uri("topic=images-p&results=results-p&group=g-p&max-deliveries=3"));
     MeanColourClassifier failing = new MeanColourClassifier(32, 32, call -> true);
     worker(address, failing);

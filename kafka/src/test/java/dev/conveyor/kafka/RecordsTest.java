@@ -148,34 +148,34 @@ class RecordsTest {
 
   @Test
   void theKafkaUriSaysHowRecordsAreReadAndWhetherPartitionsWasGiven() {
-    KafkaAddress keys =
-        KafkaAddress.parse("kafka://h:9092?topic=img_loc&requests=keys&key-prefix=s3://images/");
+    KafkaConfig keys =
+        KafkaConfig.parse("kafka://h:9092?topic=img_loc&requests=keys&key-prefix=s3://images/");
     assertThat(keys.format()).isEqualTo(new RequestFormat(true, "s3://images/"));
-    assertThat(KafkaAddress.parse("kafka://h:9092").format()).isEqualTo(RequestFormat.CONVEYOR);
-    assertThat(KafkaAddress.parse("kafka://h:9092?requests=keys&key-prefix=none").format())
+    assertThat(KafkaConfig.parse("kafka://h:9092").format()).isEqualTo(RequestFormat.CONVEYOR);
+    assertThat(KafkaConfig.parse("kafka://h:9092?requests=keys&key-prefix=none").format())
         .isEqualTo(new RequestFormat(true, ""));
-    assertThatThrownBy(() -> KafkaAddress.parse("kafka://h:9092?key-prefix=s3://images/"))
+    assertThatThrownBy(() -> KafkaConfig.parse("kafka://h:9092?key-prefix=s3://images/"))
         .isInstanceOf(ConveyorException.class)
         .hasMessageContaining("requests=keys");
-    assertThatThrownBy(() -> KafkaAddress.parse("kafka://h:9092?requests=keys&key-prefix=images"))
+    assertThatThrownBy(() -> KafkaConfig.parse("kafka://h:9092?requests=keys&key-prefix=images"))
         .isInstanceOf(ConveyorException.class)
         .hasMessageContaining("key-prefix");
-    assertThatThrownBy(() -> KafkaAddress.parse("kafka://h:9092?requests=names"))
+    assertThatThrownBy(() -> KafkaConfig.parse("kafka://h:9092?requests=names"))
         .isInstanceOf(ConveyorException.class)
         .hasMessageContaining("requests");
 
-    assertThat(KafkaAddress.parse("kafka://h:9092").partitionsGiven()).isFalse();
-    assertThat(KafkaAddress.parse("kafka://h:9092").partitions()).isEqualTo(4);
-    KafkaAddress three = KafkaAddress.parse("kafka://h:9092?partitions=3");
+    assertThat(KafkaConfig.parse("kafka://h:9092").partitionsGiven()).isFalse();
+    assertThat(KafkaConfig.parse("kafka://h:9092").partitions()).isEqualTo(4);
+    KafkaConfig three = KafkaConfig.parse("kafka://h:9092?partitions=3");
     assertThat(three.partitionsGiven()).isTrue();
     assertThat(three.partitions()).isEqualTo(3);
     // --partitions N on produce and worker comes as this override
-    assertThat(KafkaAddress.parse("kafka://h:9092", Map.of("partitions", "3"))).isEqualTo(three);
+    assertThat(KafkaConfig.parse("kafka://h:9092", Map.of("partitions", "3"))).isEqualTo(three);
   }
 
   @Test
   void aPartitionsMismatchIsOneLineWithBothCountsAndWhatToDo() {
-    KafkaAddress three = KafkaAddress.parse("kafka://h:9092?topic=img_loc&partitions=3");
+    KafkaConfig three = KafkaConfig.parse("kafka://h:9092?topic=img_loc&partitions=3");
     List<String> topics = List.of("img_loc", "conveyor-results", "img_loc-dlq");
     String shrink =
         Topics.mismatch(three, topics, Map.of("img_loc", 4, "conveyor-results", 3)).orElseThrow();
@@ -185,7 +185,7 @@ class RecordsTest {
         .contains("cannot take partitions away")
         .contains("drop partitions")
         .doesNotContain("--alter");
-    KafkaAddress five = KafkaAddress.parse("kafka://h:9092?topic=img_loc&partitions=5");
+    KafkaConfig five = KafkaConfig.parse("kafka://h:9092?topic=img_loc&partitions=5");
     String grow =
         Topics.mismatch(five, topics, Map.of("img_loc", 4, "conveyor-results", 6, "img_loc-dlq", 5))
             .orElseThrow();

@@ -15,7 +15,7 @@ final class TestConsumers {
   private TestConsumers() {}
 
   /** A consumer of every record of {@code topic} from its start, as tests read what came out. */
-  static KafkaConsumer<String, byte[]> readFromStart(KafkaAddress address, String topic) {
+  static KafkaConsumer<String, byte[]> readFromStart(KafkaConfig address, String topic) {
     Properties p = address.properties();
     p.put("key.deserializer", StringDeserializer.class.getName());
     p.put("value.deserializer", ByteArrayDeserializer.class.getName());

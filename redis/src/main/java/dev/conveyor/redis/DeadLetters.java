@@ -15,7 +15,7 @@ final class DeadLetters {
 
   static void add(
       RedisCommands<byte[], byte[]> redis,
-      RedisAddress address,
+      RedisConfig address,
       String id,
       byte[] message,
       String error) {

@@ -27,7 +27,7 @@ final class ListRecovery implements AutoCloseable {
   static final String RECOVER =
       "local n = 0; while redis.call('LMOVE', KEYS[1], KEYS[2], 'RIGHT', 'LEFT') do n = n + 1 end; return n";
 
-  private final RedisAddress address;
+  private final RedisConfig address;
   private final RedisConnections redis;
   private final String worker;
   private final byte[] images;
@@ -40,7 +40,7 @@ final class ListRecovery implements AutoCloseable {
    * @param inFlight what this worker holds now (taken and not yet settled), kept by the transport
    */
   ListRecovery(
-      RedisAddress address, RedisConnections redis, String worker, Set<ByteBuffer> inFlight) {
+      RedisConfig address, RedisConnections redis, String worker, Set<ByteBuffer> inFlight) {
     this.address = address;
     this.redis = redis;
     this.worker = worker;
@@ -65,11 +65,11 @@ final class ListRecovery implements AutoCloseable {
         TimeUnit.MILLISECONDS);
   }
 
-  static String processingKey(RedisAddress address, String worker) {
+  static String processingKey(RedisConfig address, String worker) {
     return address.images() + ":processing:" + worker;
   }
 
-  static String heartbeatKey(RedisAddress address, String worker) {
+  static String heartbeatKey(RedisConfig address, String worker) {
     return address.images() + ":worker:" + worker;
   }
 

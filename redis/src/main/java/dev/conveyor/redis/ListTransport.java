@@ -22,7 +22,7 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class ListTransport implements Transport {
   private static final Duration BLOCK_MARGIN = Duration.ofSeconds(2);
 
-  private final RedisAddress address;
+  private final RedisConfig address;
   private final RedisConnections redis;
   private final byte[] images;
   private final byte[] processing;
@@ -30,7 +30,7 @@ public final class ListTransport implements Transport {
   private final Set<ByteBuffer> inFlight = ConcurrentHashMap.newKeySet();
   private final ListRecovery recovery;
 
-  public ListTransport(RedisAddress address) {
+  public ListTransport(RedisConfig address) {
     this.address = address;
     this.redis = new RedisConnections(address);
     String worker = WorkerNames.next();

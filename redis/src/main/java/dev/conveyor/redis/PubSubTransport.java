@@ -24,13 +24,13 @@ import org.slf4j.LoggerFactory;
 public final class PubSubTransport implements Transport {
   private static final Logger LOG = LoggerFactory.getLogger(PubSubTransport.class);
 
-  private final RedisAddress address;
+  private final RedisConfig address;
   private final RedisConnections redis;
   private final StatefulRedisPubSubConnection<byte[], byte[]> subscription;
   private final BlockingQueue<Delivery> received;
   private final AtomicLong dropped = new AtomicLong();
 
-  public PubSubTransport(RedisAddress address) {
+  public PubSubTransport(RedisConfig address) {
     this.address = address;
     this.redis = new RedisConnections(address);
     this.received =

@@ -6,13 +6,13 @@ import dev.conveyor.core.transport.Transport;
 
 /** Conveyor's Redis pieces for one address: the transport of its mode, the sink, the producer. */
 public final class RedisBroker implements Broker {
-  private final RedisAddress address;
+  private final RedisConfig address;
 
-  public RedisBroker(RedisAddress address) {
+  public RedisBroker(RedisConfig address) {
     this.address = address;
   }
 
-  public RedisAddress address() {
+  public RedisConfig address() {
     return address;
   }
 

@@ -25,6 +25,6 @@ public final class RedisBrokerProvider implements BrokerProvider {
 
   @Override
   public Broker open(String uri, Map<String, String> overrides) {
-    return new RedisBroker(RedisAddress.parse(uri, overrides));
+    return new RedisBroker(RedisConfig.parse(uri, overrides));
   }
 }

@@ -31,7 +31,7 @@ final class RedisConnections implements AutoCloseable {
   private final StatefulRedisConnection<byte[], byte[]> main;
   private StatefulRedisConnection<byte[], byte[]> blocking;
 
-  RedisConnections(RedisAddress address) {
+  RedisConnections(RedisConfig address) {
     client = RedisClient.create(address.uri());
     client.setOptions(
         address

@@ -16,7 +16,7 @@ final class RedisRefusals {
   private RedisRefusals() {}
 
   /** The failure to connect to {@code address} as Conveyor's error ({@code UNAVAILABLE}). */
-  static ConveyorException of(RedisAddress address, RuntimeException e) {
+  static ConveyorException of(RedisConfig address, RuntimeException e) {
     String at = address.uri().getHost() + ":" + address.uri().getPort();
     return new ConveyorException(ErrorCode.UNAVAILABLE, "Redis at " + at + ": " + reason(e), e);
   }

@@ -15,12 +15,12 @@ import java.util.function.Consumer;
 final class RedisReplies implements Replies {
   private static final Duration WAIT = Duration.ofMillis(500);
 
-  private final RedisAddress address;
+  private final RedisConfig address;
   private final String replyTo;
   private final RedisRequests requests;
   private final RedisResults results;
 
-  RedisReplies(RedisAddress address) {
+  RedisReplies(RedisConfig address) {
     this.address = address;
     this.replyTo = address.replyPrefix() + UUID.randomUUID();
     this.requests = new RedisRequests(address);

@@ -27,7 +27,7 @@ public final class RedisRequests implements Requests {
           + " return redis.call('RPUSH', KEYS[1], ARGV[2])";
   private static final long BACKLOG_CHECK_NANOS = 50_000_000L;
 
-  private final RedisAddress address;
+  private final RedisConfig address;
   private final RedisConnections redis;
   private final byte[] images;
   private final byte[] limit;
@@ -35,12 +35,12 @@ public final class RedisRequests implements Requests {
   private long backlogCheckedAt;
   private boolean warnedNoSubscriber;
 
-  public RedisRequests(RedisAddress address) {
+  public RedisRequests(RedisConfig address) {
     this.address = address;
     this.redis = new RedisConnections(address);
     this.images = RequestCodec.bytes(address.images());
     this.limit = RequestCodec.bytes(Long.toString(address.maxLength()));
-    if (address.mode() == RedisAddress.Mode.STREAM) {
+    if (address.mode() == RedisConfig.Mode.STREAM) {
       Streams.ensureGroup(redis.sync(), address);
     }
   }

@@ -78,10 +78,10 @@ public final class RedisResultSink implements ResultSink {
   /** An empty key or argument: no result key, or no error value when there is no reply list. */
   private static final byte[] NO_KEY = new byte[0];
 
-  private final RedisAddress address;
+  private final RedisConfig address;
   private final RedisConnections redis;
 
-  public RedisResultSink(RedisAddress address) {
+  public RedisResultSink(RedisConfig address) {
     this.address = address;
     this.redis = new RedisConnections(address);
   }
@@ -92,7 +92,7 @@ public final class RedisResultSink implements ResultSink {
     byte[] ttl = RequestCodec.bytes(Long.toString(address.resultTtl().toSeconds()));
     byte[] maxLength = RequestCodec.bytes(Long.toString(address.maxLength()));
     byte[] mode =
-        RequestCodec.bytes(address.mode() == RedisAddress.Mode.PUBSUB ? "pubsub" : "stream");
+        RequestCodec.bytes(address.mode() == RedisConfig.Mode.PUBSUB ? "pubsub" : "stream");
     byte[] stream = RequestCodec.bytes(address.results());
     List<RedisFuture<Long>> pending = new ArrayList<>(results.size());
     for (int i = 0; i < results.size(); i++) {

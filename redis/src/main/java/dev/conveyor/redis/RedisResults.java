@@ -17,10 +17,10 @@ import java.util.function.Consumer;
 
 /** Reads results back from Redis: one by id, by waiting on a reply list, or as they come. */
 public final class RedisResults implements Results {
-  private final RedisAddress address;
+  private final RedisConfig address;
   private final RedisConnections redis;
 
-  public RedisResults(RedisAddress address) {
+  public RedisResults(RedisConfig address) {
     this.address = address;
     this.redis = new RedisConnections(address);
   }
@@ -60,7 +60,7 @@ public final class RedisResults implements Results {
 
   /** Like {@link #follow(BooleanSupplier, Consumer)}, only new ones with {@code fromNow}. */
   public void follow(boolean fromNow, BooleanSupplier running, Consumer<String> sink) {
-    if (address.mode() == RedisAddress.Mode.PUBSUB) {
+    if (address.mode() == RedisConfig.Mode.PUBSUB) {
       try (StatefulRedisPubSubConnection<byte[], byte[]> sub = redis.pubSub()) {
         sub.addListener(
             new RedisPubSubAdapter<>() {
@@ -107,7 +107,7 @@ public final class RedisResults implements Results {
    */
   @Override
   public void stored(Consumer<String> sink) {
-    if (address.mode() == RedisAddress.Mode.PUBSUB) {
+    if (address.mode() == RedisConfig.Mode.PUBSUB) {
       throw new ConveyorException(
           ErrorCode.INVALID_SETTING,
           "Pub/Sub keeps no results: follow them to see them as they are published");

@@ -9,12 +9,12 @@ import java.util.Collection;
  * connects at the first acknowledgement and keeps the connection.
  */
 public final class StreamAcks implements AutoCloseable {
-  private final RedisAddress address;
+  private final RedisConfig address;
   private final byte[] stream;
   private final byte[] group;
   private RedisConnections redis;
 
-  public StreamAcks(RedisAddress address) {
+  public StreamAcks(RedisConfig address) {
     this.address = address;
     this.stream = RequestCodec.bytes(address.images());
     this.group = RequestCodec.bytes(address.group());

@@ -38,11 +38,11 @@ public final class StreamEntry {
   }
 
   /**
-   * The request the entry carries, as the worker reads it ({@link RedisAddress#typed}).
+   * The request the entry carries, as the worker reads it ({@link RedisConfig#typed}).
    *
    * @throws IllegalArgumentException saying what is wrong with the entry
    */
-  ImageRequest request(RedisAddress address) {
+  ImageRequest request(RedisConfig address) {
     return address.typed(RequestCodec.fromFields(body));
   }
 }

@@ -32,7 +32,7 @@ import java.util.function.Predicate;
  * fails at once with a one-line error, and so does a command while Redis is away.
  */
 public final class StreamGroupReader implements AutoCloseable {
-  private final RedisAddress address;
+  private final RedisConfig address;
   private final RedisConnections redis;
   private final byte[] stream;
   private final Consumer<byte[]> consumer;
@@ -42,7 +42,7 @@ public final class StreamGroupReader implements AutoCloseable {
    * @throws dev.conveyor.core.ConveyorException {@code UNAVAILABLE} when Redis refuses the
    *     connection
    */
-  public StreamGroupReader(RedisAddress address, String name) {
+  public StreamGroupReader(RedisConfig address, String name) {
     this.address = address;
     this.stream = RequestCodec.bytes(address.images());
     this.consumer = Consumer.from(RequestCodec.bytes(address.group()), RequestCodec.bytes(name));
@@ -55,7 +55,7 @@ public final class StreamGroupReader implements AutoCloseable {
     }
   }
 
-  public RedisAddress address() {
+  public RedisConfig address() {
     return address;
   }
 
@@ -210,7 +210,7 @@ public final class StreamGroupReader implements AutoCloseable {
    *
    * @throws IllegalStateException when they cannot be read
    */
-  public static List<StreamEntry> fetch(RedisAddress address, List<String> ids) {
+  public static List<StreamEntry> fetch(RedisConfig address, List<String> ids) {
     byte[] stream = RequestCodec.bytes(address.images());
     try (RedisConnections redis = new RedisConnections(address)) {
       RedisAsyncCommands<byte[], byte[]> async = redis.connection().async();

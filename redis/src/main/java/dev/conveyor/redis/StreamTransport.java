@@ -15,11 +15,11 @@ import java.util.List;
  * The group is read through {@link StreamGroupReader}, as one consumer named after the worker.
  */
 public final class StreamTransport implements Transport {
-  private final RedisAddress address;
+  private final RedisConfig address;
   private final StreamGroupReader group;
   private long nextClaim;
 
-  public StreamTransport(RedisAddress address) {
+  public StreamTransport(RedisConfig address) {
     this.address = address;
     this.group = new StreamGroupReader(address, WorkerNames.next());
   }

@@ -15,7 +15,7 @@ public final class Streams {
    * Creates the consumer group at the start of the stream (and the stream) if missing, so that no
    * request produced before the first worker started is skipped.
    */
-  public static void ensureGroup(RedisCommands<byte[], byte[]> redis, RedisAddress address) {
+  public static void ensureGroup(RedisCommands<byte[], byte[]> redis, RedisConfig address) {
     try {
       redis.xgroupCreate(
           XReadArgs.StreamOffset.from(RequestCodec.bytes(address.images()), "0"),
@@ -34,7 +34,7 @@ public final class Streams {
    * Entries not yet delivered to the group plus those delivered and not acknowledged: what trimming
    * the stream could lose. Uses the group's {@code lag} (Redis 7).
    */
-  static long backlog(RedisCommands<byte[], byte[]> redis, RedisAddress address) {
+  static long backlog(RedisCommands<byte[], byte[]> redis, RedisConfig address) {
     List<Object> groups = redis.xinfoGroups(RequestCodec.bytes(address.images()));
     for (Object g : groups) {
       if (!(g instanceof List<?> fields)) {

@@ -37,7 +37,7 @@ class RedisDurabilityIT {
             ? RedisServer.Options.plain()
             : RedisServer.Options.plain().appendOnly(policy);
     try (RedisServer server = RedisServer.start(dir, options)) {
-      RedisAddress address = RedisAddress.parse(server.uri("mode=list&max-length=1000000"));
+      RedisConfig address = RedisConfig.parse(server.uri("mode=list&max-length=1000000"));
       Map<String, Long> acknowledged = new ConcurrentHashMap<>();
       AtomicBoolean sending = new AtomicBoolean(true);
       byte[] image = TestImages.bytes("palette-blue.png");

@@ -21,7 +21,7 @@ class RedisPasswordTest {
 
   @TempDir Path dir;
 
-  private static RedisCredentials credentials(RedisAddress a) {
+  private static RedisCredentials credentials(RedisConfig a) {
     return ((RedisCredentialsProvider.ImmediateRedisCredentialsProvider)
             a.uri().getCredentialsProvider())
         .resolveCredentialsNow();
@@ -34,13 +34,13 @@ class RedisPasswordTest {
   @Test
   void thePasswordFilesFirstLineIsThePasswordOfTheUsersNamedInTheUri() throws Exception {
     Path f = file("file-pass-1\nignored\n");
-    RedisAddress a =
-        RedisAddress.parse(
+    RedisConfig a =
+        RedisConfig.parse(
             "rediss://conveyor@cache:6380?mode=stream&password-file=" + f, Map.of(), NO_ENV);
     assertThat(credentials(a).getUsername()).isEqualTo("conveyor");
     assertThat(new String(credentials(a).getPassword())).isEqualTo("file-pass-1");
     assertThat(a.describe()).doesNotContain("file-pass-1");
-    RedisAddress noUser = RedisAddress.parse("redis://cache?password-file=" + f, Map.of(), NO_ENV);
+    RedisConfig noUser = RedisConfig.parse("redis://cache?password-file=" + f, Map.of(), NO_ENV);
     assertThat(credentials(noUser).hasUsername()).isFalse();
     assertThat(new String(credentials(noUser).getPassword())).isEqualTo("file-pass-1");
   }
@@ -48,14 +48,14 @@ class RedisPasswordTest {
   @Test
   void aUriWithoutAPasswordTakesTheEnvironmentsAndOneWithAPasswordKeepsIt() {
     Map<String, String> env = Map.of(RedisPassword.VARIABLE, "env-pass-2");
-    RedisAddress a = RedisAddress.parse("redis://conveyor@cache?mode=list", Map.of(), env);
+    RedisConfig a = RedisConfig.parse("redis://conveyor@cache?mode=list", Map.of(), env);
     assertThat(credentials(a).getUsername()).isEqualTo("conveyor");
     assertThat(new String(credentials(a).getPassword())).isEqualTo("env-pass-2");
-    RedisAddress inline = RedisAddress.parse("redis://alice:uri-pass@cache", Map.of(), env);
+    RedisConfig inline = RedisConfig.parse("redis://alice:uri-pass@cache", Map.of(), env);
     assertThat(credentials(inline).getUsername()).isEqualTo("alice");
     assertThat(new String(credentials(inline).getPassword())).isEqualTo("uri-pass");
     // without a file or the variable, a bare user part is a password, as for redis-cli
-    RedisAddress legacy = RedisAddress.parse("redis://bare-pass@cache", Map.of(), NO_ENV);
+    RedisConfig legacy = RedisConfig.parse("redis://bare-pass@cache", Map.of(), NO_ENV);
     assertThat(new String(legacy.uri().getPassword())).isEqualTo("bare-pass");
   }
 
@@ -63,7 +63,7 @@ class RedisPasswordTest {
   void aFileThatCannotBeUsedIsAnErrorNamingTheSettingAndPathButNeverTheText() throws Exception {
     Path missing = dir.resolve("nope");
     assertThatThrownBy(
-            () -> RedisAddress.parse("redis://cache?password-file=" + missing, Map.of(), NO_ENV))
+            () -> RedisConfig.parse("redis://cache?password-file=" + missing, Map.of(), NO_ENV))
         .isInstanceOf(ConveyorException.class)
         .satisfies(
             e -> assertThat(((ConveyorException) e).code()).isEqualTo(ErrorCode.INVALID_SETTING))
@@ -71,18 +71,17 @@ class RedisPasswordTest {
         .hasMessageContaining("cannot be read");
     Path empty = file("\nsecret-on-line-2\n");
     assertThatThrownBy(
-            () -> RedisAddress.parse("redis://cache?password-file=" + empty, Map.of(), NO_ENV))
+            () -> RedisConfig.parse("redis://cache?password-file=" + empty, Map.of(), NO_ENV))
         .hasMessageContaining("password-file " + empty)
         .hasMessageNotContaining("secret-on-line-2");
     Path binary = Files.write(dir.resolve("binary"), new byte[] {'p', (byte) 0xff, 'w'});
     assertThatThrownBy(
-            () -> RedisAddress.parse("redis://cache?password-file=" + binary, Map.of(), NO_ENV))
+            () -> RedisConfig.parse("redis://cache?password-file=" + binary, Map.of(), NO_ENV))
         .hasMessageContaining("not UTF-8");
     Path f = file("file-pass-3\n");
     assertThatThrownBy(
             () ->
-                RedisAddress.parse(
-                    "redis://:uri-pass-3@cache?password-file=" + f, Map.of(), NO_ENV))
+                RedisConfig.parse("redis://:uri-pass-3@cache?password-file=" + f, Map.of(), NO_ENV))
         .hasMessageContaining("give one")
         .hasMessageNotContaining("uri-pass-3")
         .hasMessageNotContaining("file-pass-3");

@@ -64,8 +64,8 @@ class RedisTlsIT {
   void everyModeWorksOverTlsAsAUserWithOnlyConveyorsCommands(String mode) throws Exception {
     RedisServer server = server();
     Path ca = dir.resolve("tls/cert.pem");
-    RedisAddress address =
-        RedisAddress.parse(uri(server, "tls-pass-7", "mode=" + mode + "&ca=" + ca));
+    RedisConfig address =
+        RedisConfig.parse(uri(server, "tls-pass-7", "mode=" + mode + "&ca=" + ca));
     assertThat(address.describe()).startsWith("rediss://").doesNotContain("tls-pass-7");
     MeanColourClassifier model = new MeanColourClassifier(32, 32);
     keep(
@@ -117,15 +117,15 @@ class RedisTlsIT {
   void aServerNotTrustedOrAWrongPasswordIsRefused() throws Exception {
     RedisServer server = server();
     Path ca = dir.resolve("tls/cert.pem");
-    RedisAddress untrusted = RedisAddress.parse(uri(server, "tls-pass-7", "mode=stream"));
+    RedisConfig untrusted = RedisConfig.parse(uri(server, "tls-pass-7", "mode=stream"));
     assertThatThrownBy(() -> new RedisBroker(untrusted).producer().close())
         .hasStackTraceContaining("PKIX");
-    RedisAddress wrong = RedisAddress.parse(uri(server, "nope", "mode=stream&ca=" + ca));
+    RedisConfig wrong = RedisConfig.parse(uri(server, "nope", "mode=stream&ca=" + ca));
     assertThatThrownBy(() -> new RedisBroker(wrong).producer().close())
         .satisfies(e -> assertThat(e.toString()).doesNotContain("nope@"))
         .hasStackTraceContaining("WRONGPASS");
     // the user may not run what Conveyor does not need
-    RedisAddress ok = RedisAddress.parse(uri(server, "tls-pass-7", "mode=stream&ca=" + ca));
+    RedisConfig ok = RedisConfig.parse(uri(server, "tls-pass-7", "mode=stream&ca=" + ca));
     try (RedisConnections c = new RedisConnections(ok)) {
       assertThatThrownBy(() -> c.sync().flushall()).hasMessageContaining("NOPERM");
       assertThatThrownBy(() -> c.sync().get(RequestCodec.bytes("other:key")))
@@ -139,16 +139,16 @@ class RedisTlsIT {
     Path ca = dir.resolve("tls/cert.pem");
     String uri = "rediss://conveyor@127.0.0.1:%d?mode=stream&ca=%s".formatted(server.tlsPort(), ca);
     Path file = Files.writeString(dir.resolve("redis-password"), "tls-pass-7\n");
-    RedisAddress fromFile = RedisAddress.parse(uri + "&password-file=" + file);
-    RedisAddress fromEnvironment =
-        RedisAddress.parse(uri, Map.of(), Map.of(RedisPassword.VARIABLE, "tls-pass-7"));
-    for (RedisAddress a : List.of(fromFile, fromEnvironment)) {
+    RedisConfig fromFile = RedisConfig.parse(uri + "&password-file=" + file);
+    RedisConfig fromEnvironment =
+        RedisConfig.parse(uri, Map.of(), Map.of(RedisPassword.VARIABLE, "tls-pass-7"));
+    for (RedisConfig a : List.of(fromFile, fromEnvironment)) {
       try (RedisConnections c = new RedisConnections(a)) {
         assertThat(c.sync().ping()).isEqualTo("PONG");
       }
     }
     Path wrong = Files.writeString(dir.resolve("wrong-password"), "nope-7\n");
-    RedisAddress refused = RedisAddress.parse(uri + "&password-file=" + wrong);
+    RedisConfig refused = RedisConfig.parse(uri + "&password-file=" + wrong);
     assertThatThrownBy(() -> new RedisBroker(refused).producer().close())
         .satisfies(e -> assertThat(e.toString()).doesNotContain("nope-7"))
         .hasStackTraceContaining("WRONGPASS");

@@ -59,7 +59,7 @@ class RedisTransportIT {
     return keep(RedisServer.start(dir, appendOnly));
   }
 
-  private Worker worker(RedisAddress address, MeanColourClassifier model, int batch) {
+  private Worker worker(RedisConfig address, MeanColourClassifier model, int batch) {
     Worker w =
         TestWorkers.colour(
             keep(new RedisBroker(address).transport(8)),
@@ -73,7 +73,7 @@ class RedisTransportIT {
   @ValueSource(strings = {"list", "stream"})
   void aLoneRequestStartsAtOnceAndABusyWorkerGathersABatch(String mode) throws Exception {
     RedisServer server = redis(false);
-    RedisAddress address = RedisAddress.parse(server.uri("mode=" + mode));
+    RedisConfig address = RedisConfig.parse(server.uri("mode=" + mode));
     MeanColourClassifier model = LoneRequests.slowModel();
     keep(
         TestWorkers.colour(
@@ -90,7 +90,7 @@ class RedisTransportIT {
   }
 
   /** Sends n colour images; returns their ids, the i-th being colour i % 3. */
-  private List<String> produce(RedisAddress address, int n) throws Exception {
+  private List<String> produce(RedisConfig address, int n) throws Exception {
     List<String> ids = new ArrayList<>();
     try (RedisRequests producer = new RedisBroker(address).producer()) {
       for (int i = 0; i < n; i++) {
@@ -104,8 +104,8 @@ class RedisTransportIT {
   }
 
   /** Waits until every id has a stored result; returns them in the same order. */
-  private List<ClassifyResult> awaitResults(
-      RedisAddress address, List<String> ids, Duration timeout) throws Exception {
+  private List<ClassifyResult> awaitResults(RedisConfig address, List<String> ids, Duration timeout)
+      throws Exception {
     try (RedisResults results = new RedisBroker(address).results()) {
       long deadline = System.nanoTime() + timeout.toNanos();
       List<ClassifyResult> out = new ArrayList<>();
@@ -140,7 +140,7 @@ class RedisTransportIT {
   }
 
   /** How many results the results stream holds for each request id. */
-  private static Map<String, Integer> resultsPerId(RedisAddress address) {
+  private static Map<String, Integer> resultsPerId(RedisConfig address) {
     Map<String, Integer> counts = new HashMap<>();
     try (RedisConnections c = new RedisConnections(address)) {
       for (StreamMessage<byte[], byte[]> m :
@@ -161,7 +161,7 @@ class RedisTransportIT {
   @ValueSource(strings = {"list", "stream"})
   void twoWorkersClassifyEveryRequestExactlyOnce(String mode) throws Exception {
     RedisServer server = redis(false);
-    RedisAddress address = RedisAddress.parse(server.uri("mode=" + mode));
+    RedisConfig address = RedisConfig.parse(server.uri("mode=" + mode));
     MeanColourClassifier a = new MeanColourClassifier(32, 32);
     MeanColourClassifier b = new MeanColourClassifier(32, 32);
     worker(address, a, 4);
@@ -177,7 +177,7 @@ class RedisTransportIT {
   @Test
   void pubSubDeliversEveryRequestToEverySubscribedWorker() throws Exception {
     RedisServer server = redis(false);
-    RedisAddress address = RedisAddress.parse(server.uri("mode=pubsub"));
+    RedisConfig address = RedisConfig.parse(server.uri("mode=pubsub"));
     worker(address, new MeanColourClassifier(32, 32), 4);
     worker(address, new MeanColourClassifier(32, 32), 4);
     List<String> seen = new CopyOnWriteArrayList<>();
@@ -200,7 +200,7 @@ class RedisTransportIT {
     }
   }
 
-  private static void awaitSubscribers(RedisAddress address, String channel, long n)
+  private static void awaitSubscribers(RedisConfig address, String channel, long n)
       throws Exception {
     try (RedisConnections c = new RedisConnections(address)) {
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
@@ -219,7 +219,7 @@ class RedisTransportIT {
   void aWorkerKilledMidBatchLosesNothing(String mode) throws Exception {
     RedisServer server = redis(false);
     String uri = server.uri("mode=" + mode + "&claim-idle=2");
-    RedisAddress address = RedisAddress.parse(uri);
+    RedisConfig address = RedisConfig.parse(uri);
     List<String> ids = produce(address, 30);
     Process victim = startWorkerProcess(uri, 4, 400);
     // once the victim has answered a batch and holds requests it has taken and not answered,
@@ -264,11 +264,11 @@ class RedisTransportIT {
    * The ids of the requests workers have taken and not acknowledged: in a processing list, or
    * pending in the stream's consumer group.
    */
-  private static Set<String> unacknowledged(RedisAddress address) {
+  private static Set<String> unacknowledged(RedisConfig address) {
     Set<String> ids = new HashSet<>();
     try (RedisConnections c = new RedisConnections(address)) {
       var redis = c.sync();
-      if (address.mode() == RedisAddress.Mode.LIST) {
+      if (address.mode() == RedisConfig.Mode.LIST) {
         for (byte[] key : redis.keys(RequestCodec.bytes(address.images() + ":processing:*"))) {
           if (redis.type(key).equals("list")) {
             redis.lrange(key, 0, -1).forEach(m -> ids.add(RequestCodec.fromJson(m).id()));
@@ -314,8 +314,8 @@ class RedisTransportIT {
   @ValueSource(strings = {"list", "stream"})
   void aRequestThatFailsEveryTimeEndsInTheDeadLetterStream(String mode) throws Exception {
     RedisServer server = redis(false);
-    RedisAddress address =
-        RedisAddress.parse(server.uri("mode=" + mode + "&claim-idle=1&max-deliveries=3"));
+    RedisConfig address =
+        RedisConfig.parse(server.uri("mode=" + mode + "&claim-idle=1&max-deliveries=3"));
     MeanColourClassifier failing = new MeanColourClassifier(32, 32, call -> true);
     worker(address, failing, 4);
     List<String> ids = produce(address, 1);
@@ -341,7 +341,7 @@ class RedisTransportIT {
   @ValueSource(strings = {"list", "stream", "pubsub"})
   void hostileImagesGetErrorResultsAtOnceAndTheWorkerGoesOn(String mode) throws Exception {
     RedisServer server = redis(false);
-    RedisAddress address = RedisAddress.parse(server.uri("mode=" + mode));
+    RedisConfig address = RedisConfig.parse(server.uri("mode=" + mode));
     worker(address, new MeanColourClassifier(32, 32), 4);
     if (mode.equals("pubsub")) {
       awaitSubscribers(address, address.images(), 1);
@@ -370,7 +370,7 @@ class RedisTransportIT {
   @Test
   void aCallerBlocksOnItsReplyListInsteadOfPolling() throws Exception {
     RedisServer server = redis(false);
-    RedisAddress address = RedisAddress.parse(server.uri(""));
+    RedisConfig address = RedisConfig.parse(server.uri(""));
     worker(address, new MeanColourClassifier(32, 32), 4);
     ImageRequest blue = ImageRequest.ofBytes("blue", TestImages.bytes("palette-blue.png"), null);
     ImageRequest withReply =
@@ -394,7 +394,7 @@ class RedisTransportIT {
   void inSeed003sContractAnIdCannotNameTheWorkersOwnKeys() throws Exception {
     // seed 003's result keys are the bare ids a producer chooses
     RedisServer server = redis(false);
-    RedisAddress address = RedisAddress.parse(server.uri("profile=seed003"));
+    RedisConfig address = RedisConfig.parse(server.uri("profile=seed003"));
     worker(address, new MeanColourClassifier(32, 32), 4);
     byte[] blue = TestImages.bytes("palette-blue.png");
     List<String> hostile =
@@ -425,7 +425,7 @@ class RedisTransportIT {
   @Test
   void redisRestartedMidRunLosesNothing() throws Exception {
     RedisServer server = redis(true);
-    RedisAddress address = RedisAddress.parse(server.uri("mode=list"));
+    RedisConfig address = RedisConfig.parse(server.uri("mode=list"));
     List<String> ids = produce(address, 40);
     worker(address, new MeanColourClassifier(32, 32).slow(100), 4);
     Thread.sleep(400);
@@ -436,7 +436,7 @@ class RedisTransportIT {
   @Test
   void aProducerRidesOutARedisRestart() throws Exception {
     RedisServer server = redis(true);
-    RedisAddress address = RedisAddress.parse(server.uri("mode=stream&claim-idle=2"));
+    RedisConfig address = RedisConfig.parse(server.uri("mode=stream&claim-idle=2"));
     worker(address, new MeanColourClassifier(32, 32), 4);
     List<String> ids = new ArrayList<>();
     Thread restart =
@@ -475,9 +475,8 @@ class RedisTransportIT {
   @Test
   void aProducerThatIsNotConveyorIsServed() throws Exception {
     RedisServer server = redis(false);
-    RedisAddress list = RedisAddress.parse(server.uri(""));
-    RedisAddress stream =
-        RedisAddress.parse(server.uri("mode=stream&images=conveyor:images:stream"));
+    RedisConfig list = RedisConfig.parse(server.uri(""));
+    RedisConfig stream = RedisConfig.parse(server.uri("mode=stream&images=conveyor:images:stream"));
     worker(list, new MeanColourClassifier(32, 32), 4);
     worker(stream, new MeanColourClassifier(32, 32), 4);
     String b64 = Base64.getEncoder().encodeToString(TestImages.bytes("palette-blue.png"));

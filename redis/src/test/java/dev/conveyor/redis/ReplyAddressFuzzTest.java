@@ -34,10 +34,10 @@ class ReplyAddressFuzzTest {
   void replyTo(FuzzedDataProvider data) {
     RUNS.ran();
     String prefix = data.pickValue(PREFIXES) + data.consumeString(8);
-    RedisAddress address;
+    RedisConfig address;
     try {
       address =
-          RedisAddress.parse(
+          RedisConfig.parse(
               "redis://127.0.0.1:6379?mode=stream",
               data.consumeBoolean()
                   ? Map.of("reply-prefix", prefix)

@@ -17,8 +17,8 @@ class RequestCodecFuzzTest {
   private static final String[] FIELDS = {
     "id", "image", "ref", "content_type", "reply_to", "source", "other"
   };
-  private static final RedisAddress SEED003 =
-      RedisAddress.parse("redis://127.0.0.1:6379?profile=seed003&tensor-layout=nhwc");
+  private static final RedisConfig SEED003 =
+      RedisConfig.parse("redis://127.0.0.1:6379?profile=seed003&tensor-layout=nhwc");
 
   @FuzzTest(maxDuration = "10s")
   void decode(FuzzedDataProvider data) {

@@ -11,7 +11,7 @@ public final class TestWorkerMain {
   private TestWorkerMain() {}
 
   public static void main(String[] args) throws Exception {
-    RedisAddress address = RedisAddress.parse(args[0]);
+    RedisConfig address = RedisConfig.parse(args[0]);
     TestWorkers.colour(
         new RedisBroker(address).transport(8),
         new RedisBroker(address).sink(),

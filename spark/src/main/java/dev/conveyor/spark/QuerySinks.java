@@ -4,7 +4,7 @@ import dev.conveyor.core.engine.Engine;
 import dev.conveyor.core.engine.JobPlan;
 import dev.conveyor.core.transport.Brokers;
 import dev.conveyor.core.transport.ResultBuffer;
-import dev.conveyor.kafka.KafkaAddress;
+import dev.conveyor.kafka.KafkaConfig;
 import dev.conveyor.kafka.Topics;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -58,8 +58,8 @@ final class QuerySinks {
     if (sink.equals(JobPlan.STDOUT)) {
       return;
     }
-    if (KafkaAddress.handles(sink)) {
-      KafkaAddress.parse(sink);
+    if (KafkaConfig.handles(sink)) {
+      KafkaConfig.parse(sink);
     } else if (!JobPlan.isFolder(sink)) {
       Brokers.open(sink).describe();
     }
@@ -89,8 +89,8 @@ final class QuerySinks {
                     }
                   });
     }
-    if (KafkaAddress.handles(sink)) {
-      KafkaAddress a = KafkaAddress.parse(sink);
+    if (KafkaConfig.handles(sink)) {
+      KafkaConfig a = KafkaConfig.parse(sink);
       Topics.ensure(a);
       String topic = a.results();
       String replyPrefix = a.replyPrefix();
@@ -103,7 +103,7 @@ final class QuerySinks {
                         out.add(RowFactory.create(topic, r.getString(0), r.getString(3)));
                         String reply = r.getString(1);
                         // only inside the reply namespace: a request names no other topic
-                        if (KafkaAddress.inReplyNamespace(replyPrefix, reply)) {
+                        if (KafkaConfig.inReplyNamespace(replyPrefix, reply)) {
                           out.add(RowFactory.create(reply, r.getString(0), r.getString(3)));
                         }
                         return out.iterator();

@@ -4,10 +4,10 @@ import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.ErrorCode;
 import dev.conveyor.core.ImageRequest;
 import dev.conveyor.core.engine.JobPlan;
-import dev.conveyor.kafka.KafkaAddress;
+import dev.conveyor.kafka.KafkaConfig;
 import dev.conveyor.kafka.Records;
 import dev.conveyor.kafka.RequestFormat;
-import dev.conveyor.redis.RedisAddress;
+import dev.conveyor.redis.RedisConfig;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -57,11 +57,11 @@ final class QuerySources {
    * @throws ConveyorException {@code INVALID_SETTING} naming what is wrong
    */
   static void check(String source) {
-    if (KafkaAddress.handles(source)) {
-      KafkaAddress.parse(source);
-    } else if (RedisAddress.handles(source)) {
-      RedisAddress a = RedisAddress.parse(source);
-      if (a.mode() != RedisAddress.Mode.STREAM) {
+    if (KafkaConfig.handles(source)) {
+      KafkaConfig.parse(source);
+    } else if (RedisConfig.handles(source)) {
+      RedisConfig a = RedisConfig.parse(source);
+      if (a.mode() != RedisConfig.Mode.STREAM) {
         throw new ConveyorException(
             ErrorCode.INVALID_SETTING,
             "the Spark query reads a Redis stream through a consumer group: add mode=stream to "
@@ -103,7 +103,7 @@ final class QuerySources {
               "CAST(NULL AS STRING) AS content_type",
               "CAST(NULL AS STRING) AS reply_to");
     }
-    if (RedisAddress.handles(source)) {
+    if (RedisConfig.handles(source)) {
       return spark
           .readStream()
           .format(RedisMicroBatchSource.class.getName())
@@ -111,7 +111,7 @@ final class QuerySources {
           .option("max-per-batch", maxPerBatch)
           .load();
     }
-    KafkaAddress a = KafkaAddress.parse(source);
+    KafkaConfig a = KafkaConfig.parse(source);
     DataStreamReader r =
         spark
             .readStream()

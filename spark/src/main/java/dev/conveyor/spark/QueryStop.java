@@ -1,6 +1,6 @@
 package dev.conveyor.spark;
 
-import dev.conveyor.redis.RedisAddress;
+import dev.conveyor.redis.RedisConfig;
 import org.apache.spark.sql.streaming.SourceProgress;
 import org.apache.spark.sql.streaming.StreamingQuery;
 import org.apache.spark.sql.streaming.StreamingQueryStatus;
@@ -51,7 +51,7 @@ final class QueryStop {
    * here, from the query's last progress, and a stopped query leaves nothing pending.
    */
   static void acknowledgeLastBatch(StreamingQuery query, String source) {
-    if (!RedisAddress.handles(source) || query.isActive() || query.lastProgress() == null) {
+    if (!RedisConfig.handles(source) || query.isActive() || query.lastProgress() == null) {
       return;
     }
     try {

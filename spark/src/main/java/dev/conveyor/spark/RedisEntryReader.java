@@ -1,7 +1,7 @@
 package dev.conveyor.spark;
 
 import dev.conveyor.core.ImageRequest;
-import dev.conveyor.redis.RedisAddress;
+import dev.conveyor.redis.RedisConfig;
 import dev.conveyor.redis.StreamEntry;
 import dev.conveyor.redis.StreamGroupReader;
 import java.util.ArrayList;
@@ -28,7 +28,7 @@ final class RedisEntryReader implements PartitionReader<InternalRow> {
   }
 
   RedisEntryReader(Entries part) {
-    for (StreamEntry e : StreamGroupReader.fetch(RedisAddress.parse(part.uri()), part.ids())) {
+    for (StreamEntry e : StreamGroupReader.fetch(RedisConfig.parse(part.uri()), part.ids())) {
       rows.add(row(e.request()));
     }
   }

@@ -1,6 +1,6 @@
 package dev.conveyor.spark;
 
-import dev.conveyor.redis.RedisAddress;
+import dev.conveyor.redis.RedisConfig;
 import dev.conveyor.redis.StreamAcks;
 import java.util.EnumSet;
 import java.util.List;
@@ -68,7 +68,7 @@ public final class RedisMicroBatchSource implements TableProvider {
     if (ids.isEmpty()) {
       return 0;
     }
-    try (StreamAcks acks = new StreamAcks(RedisAddress.parse(uri))) {
+    try (StreamAcks acks = new StreamAcks(RedisConfig.parse(uri))) {
       return acks.ack(ids);
     }
   }
@@ -77,7 +77,7 @@ public final class RedisMicroBatchSource implements TableProvider {
   private record StreamTable(String uri, int most) implements Table, SupportsRead {
     @Override
     public String name() {
-      return RedisAddress.parse(uri).describe();
+      return RedisConfig.parse(uri).describe();
     }
 
     @Override

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.conveyor.core.Json;
-import dev.conveyor.redis.RedisAddress;
+import dev.conveyor.redis.RedisConfig;
 import dev.conveyor.redis.StreamEntry;
 import dev.conveyor.redis.StreamGroupReader;
 import java.time.Duration;
@@ -33,7 +33,7 @@ final class RedisMicroBatchStream implements MicroBatchStream, SupportsTriggerAv
   RedisMicroBatchStream(String uri, int most) {
     this.uri = uri;
     this.most = most;
-    this.group = new StreamGroupReader(RedisAddress.parse(uri), "spark");
+    this.group = new StreamGroupReader(RedisConfig.parse(uri), "spark");
   }
 
   /** A batch's entries: their ids in the stream, in order. */

@@ -13,7 +13,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** Where a PostgreSQL password comes from: the URI, a file, PGPASSWORD, or the driver's pgpass. */
 @Timeout(30)
-class PostgresAddressTest {
+class PostgresConfigTest {
   private static final String DB = "postgresql://alice@db:5432/jobs";
 
   @TempDir Path dir;
@@ -21,8 +21,8 @@ class PostgresAddressTest {
   @Test
   void thePasswordFilesFirstLineIsThePasswordAndWinsOverTheEnvironment() throws Exception {
     Path f = Files.writeString(dir.resolve("pg-password"), "file-pass-1\nignored\n");
-    PostgresAddress a =
-        PostgresAddress.parse(
+    PostgresConfig a =
+        PostgresConfig.parse(
             DB + "?password-file=" + f, Map.of(), Map.of("PGPASSWORD", "env-pass-1"));
     assertThat(a.user()).isEqualTo("alice");
     assertThat(a.password()).isEqualTo("file-pass-1");
@@ -33,32 +33,31 @@ class PostgresAddressTest {
   @Test
   void withoutAFileTheUrisPasswordThenPgpasswordThenNoneForTheDriversPgpass() {
     Map<String, String> env = Map.of("PGPASSWORD", "env-pass-2", "PGUSER", "bob");
-    assertThat(PostgresAddress.parse(DB, Map.of(), env).password()).isEqualTo("env-pass-2");
-    PostgresAddress fromEnv = PostgresAddress.parse("postgresql://db/jobs", Map.of(), env);
+    assertThat(PostgresConfig.parse(DB, Map.of(), env).password()).isEqualTo("env-pass-2");
+    PostgresConfig fromEnv = PostgresConfig.parse("postgresql://db/jobs", Map.of(), env);
     assertThat(fromEnv.user()).isEqualTo("bob");
     assertThat(
-            PostgresAddress.parse("postgresql://alice:uri-pass@db/jobs", Map.of(), env).password())
+            PostgresConfig.parse("postgresql://alice:uri-pass@db/jobs", Map.of(), env).password())
         .isEqualTo("uri-pass");
-    assertThat(PostgresAddress.parse(DB, Map.of(), Map.of()).password()).isNull();
+    assertThat(PostgresConfig.parse(DB, Map.of(), Map.of()).password()).isNull();
   }
 
   @Test
   void aFileThatCannotBeUsedIsAnErrorNamingTheSettingAndPathButNeverTheText() throws Exception {
     Path missing = dir.resolve("nope");
     assertThatThrownBy(
-            () -> PostgresAddress.parse(DB + "?password-file=" + missing, Map.of(), Map.of()))
+            () -> PostgresConfig.parse(DB + "?password-file=" + missing, Map.of(), Map.of()))
         .isInstanceOf(ConveyorException.class)
         .hasMessageContaining("password-file " + missing)
         .hasMessageContaining("cannot be read");
     Path big = Files.write(dir.resolve("big"), new byte[100_000]);
-    assertThatThrownBy(
-            () -> PostgresAddress.parse(DB + "?password-file=" + big, Map.of(), Map.of()))
+    assertThatThrownBy(() -> PostgresConfig.parse(DB + "?password-file=" + big, Map.of(), Map.of()))
         .hasMessageContaining("password-file " + big)
         .hasMessageContaining("over 64 KiB");
     Path f = Files.writeString(dir.resolve("pg-password"), "file-pass-3\n");
     assertThatThrownBy(
             () ->
-                PostgresAddress.parse(
+                PostgresConfig.parse(
                     "postgresql://alice:uri-pass-3@db/jobs?password-file=" + f, Map.of(), Map.of()))
         .hasMessageContaining("give one")
         .hasMessageNotContaining("uri-pass-3")

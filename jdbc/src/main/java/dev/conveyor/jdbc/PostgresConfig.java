@@ -17,7 +17,7 @@ import java.util.Map;
  * them; a password also from {@code password-file}, or the driver's {@code ~/.pgpass}. The query's
  * settings are declared in {@link PostgresSettings}.
  */
-record PostgresAddress(
+record PostgresConfig(
     String host,
     int port,
     String database,
@@ -44,12 +44,12 @@ record PostgresAddress(
     return KIND.handles(uri);
   }
 
-  static PostgresAddress parse(String text, Map<String, String> overrides) {
+  static PostgresConfig parse(String text, Map<String, String> overrides) {
     return parse(text, overrides, System.getenv());
   }
 
   /** The same, a user or password the URI leaves out coming from {@code environment}. */
-  static PostgresAddress parse(
+  static PostgresConfig parse(
       String text, Map<String, String> overrides, Map<String, String> environment) {
     BrokerUri uri = BrokerUri.parse(text, KIND, Map.of(), overrides);
     Settings s = uri.settings();
@@ -65,7 +65,7 @@ record PostgresAddress(
     }
     String password = uri.password();
     password = password(password, s.get(PostgresSettings.PASSWORD_FILE), environment);
-    return new PostgresAddress(
+    return new PostgresConfig(
         uri.host(),
         uri.port(5432),
         database,

@@ -33,7 +33,7 @@ import java.util.Map;
  * @param tensorLayout the layout of untyped tensors in requests, or {@code null}
  * @param ca with {@code rediss://}, the PEM certificates to trust, or {@code null} for the JVM's
  */
-public record RedisAddress(
+public record RedisConfig(
     RedisURI uri,
     Mode mode,
     String images,
@@ -131,7 +131,7 @@ public record RedisAddress(
     return KIND.handles(uri);
   }
 
-  public static RedisAddress parse(String text) {
+  public static RedisConfig parse(String text) {
     return parse(text, Map.of());
   }
 
@@ -140,12 +140,12 @@ public record RedisAddress(
    *
    * @throws ConveyorException {@code INVALID_SETTING} naming what is wrong
    */
-  public static RedisAddress parse(String text, Map<String, String> overrides) {
+  public static RedisConfig parse(String text, Map<String, String> overrides) {
     return parse(text, overrides, System.getenv());
   }
 
   /** The same, a password the URI leaves out coming from {@code environment} when set there. */
-  static RedisAddress parse(
+  static RedisConfig parse(
       String text, Map<String, String> overrides, Map<String, String> environment) {
     String profile =
         overrides.getOrDefault("profile", Arguments.query(text).params().get("profile"));
@@ -169,7 +169,7 @@ public record RedisAddress(
     }
     uri.setTimeout(Duration.ofSeconds(10));
     RedisPassword.apply(uri, given.base(), s.get(RedisSettings.PASSWORD_FILE), environment);
-    return new RedisAddress(
+    return new RedisConfig(
         uri,
         Mode.valueOf(s.get(RedisSettings.MODE).toUpperCase(Locale.ROOT)),
         s.get(RedisSettings.IMAGES),

@@ -6,11 +6,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
-class RedisAddressTest {
+class RedisConfigTest {
   @Test
   void defaultsAreTheDocumentedOnes() {
-    RedisAddress a = RedisAddress.parse("redis://localhost:6379");
-    assertThat(a.mode()).isEqualTo(RedisAddress.Mode.LIST);
+    RedisConfig a = RedisConfig.parse("redis://localhost:6379");
+    assertThat(a.mode()).isEqualTo(RedisConfig.Mode.LIST);
     assertThat(a.images()).isEqualTo("conveyor:images");
     assertThat(a.results()).isEqualTo("conveyor:results");
     assertThat(a.resultPrefix()).isEqualTo("conveyor:result:");
@@ -23,11 +23,11 @@ class RedisAddressTest {
 
   @Test
   void everySettingComesFromTheQueryAndCredentialsFromTheUri() {
-    RedisAddress a =
-        RedisAddress.parse(
+    RedisConfig a =
+        RedisConfig.parse(
             "rediss://worker:s3cret@redis.example:6380/2?mode=stream&images=in&results=out&result-prefix=r:"
                 + "&ttl=60&group=g&dead-letter=dl&max-length=500&claim-idle=5&max-deliveries=7");
-    assertThat(a.mode()).isEqualTo(RedisAddress.Mode.STREAM);
+    assertThat(a.mode()).isEqualTo(RedisConfig.Mode.STREAM);
     assertThat(a.uri().isSsl()).isTrue();
     assertThat(a.uri().getUsername()).isEqualTo("worker");
     assertThat(new String(a.uri().getPassword())).isEqualTo("s3cret");
@@ -46,13 +46,13 @@ class RedisAddressTest {
 
   @Test
   void mistakesAreNamed() {
-    assertThatThrownBy(() -> RedisAddress.parse("redis://h:1?mode=queue"))
+    assertThatThrownBy(() -> RedisConfig.parse("redis://h:1?mode=queue"))
         .hasMessageContaining("mode must be list, pubsub or stream");
-    assertThatThrownBy(() -> RedisAddress.parse("redis://h:1?ttl=-4"))
+    assertThatThrownBy(() -> RedisConfig.parse("redis://h:1?ttl=-4"))
         .hasMessageContaining("ttl must be a positive whole number");
-    assertThatThrownBy(() -> RedisAddress.parse("redis://h:1?imagez=x"))
+    assertThatThrownBy(() -> RedisConfig.parse("redis://h:1?imagez=x"))
         .hasMessageContaining("unknown Redis URI settings [imagez]");
-    assertThatThrownBy(() -> RedisAddress.parse("http://h:1"))
+    assertThatThrownBy(() -> RedisConfig.parse("http://h:1"))
         .hasMessageContaining("not a Redis URI");
   }
 }

@@ -18,7 +18,7 @@ import java.util.Properties;
  * naming it. The JAAS configuration may come from a file or the environment instead, out of sight
  * of {@code ps} ({@link KafkaJaas}).
  */
-public record KafkaAddress(
+public record KafkaConfig(
     String bootstrap,
     String topic,
     RequestFormat format,
@@ -38,7 +38,7 @@ public record KafkaAddress(
     return KIND.handles(uri);
   }
 
-  public static KafkaAddress parse(String text) {
+  public static KafkaConfig parse(String text) {
     return parse(text, Map.of());
   }
 
@@ -47,16 +47,16 @@ public record KafkaAddress(
    *
    * @throws ConveyorException {@code INVALID_SETTING} naming what is wrong
    */
-  public static KafkaAddress parse(String text, Map<String, String> overrides) {
+  public static KafkaConfig parse(String text, Map<String, String> overrides) {
     return parse(text, overrides, System.getenv());
   }
 
   /** The same, a JAAS configuration the URI leaves out coming from {@code environment}. */
-  static KafkaAddress parse(
+  static KafkaConfig parse(
       String text, Map<String, String> overrides, Map<String, String> environment) {
     BrokerUri uri = BrokerUri.parse(text, KIND, Map.of(), overrides);
     Settings s = uri.settings();
-    return new KafkaAddress(
+    return new KafkaConfig(
         uri.hosts(),
         s.get(KafkaSettings.TOPIC),
         format(s),
