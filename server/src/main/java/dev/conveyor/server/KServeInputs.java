@@ -4,14 +4,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.ErrorCode;
 import dev.conveyor.core.ImageRequest;
-import dev.conveyor.core.preprocess.DType;
-import dev.conveyor.core.preprocess.TensorReader;
-import dev.conveyor.core.preprocess.TensorShapes;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.Base64;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -24,6 +19,9 @@ import java.util.Set;
  * UINT8} or {@code FP16} and shape {@code [N, …]}, each of its N items one image's preprocessed
  * input, numbers in JSON {@code data} or little-endian bytes with the binary extension.
  *
+ * <p>This record reads the body's layout, picks the input and reads the outputs asked for; {@link
+ * KServeImages} and {@link KServeTensors} read the input itself.
+ *
  * @param id the request's id, or null
  * @param images one request per image, in order
  * @param outputs the outputs asked for by name; empty: the default ones
@@ -33,12 +31,6 @@ record KServeInputs(
     String id, List<ImageRequest> images, List<String> outputs, Set<String> binaryOutputs) {
   static final String INPUT = "image";
   static final String TENSOR_INPUT = "tensor";
-
-  /** The protocol's datatypes: a message may name one of these, never the caller's own text. */
-  private static final Set<String> KSERVE_TYPES =
-      Set.of(
-          "BOOL", "UINT8", "UINT16", "UINT32", "UINT64", "INT8", "INT16", "INT32", "INT64", "FP16",
-          "FP32", "FP64", "BF16", "BYTES");
 
   /**
    * What one request may carry: at most {@code maxItems} images or tensor items, and, when the
@@ -114,38 +106,12 @@ record KServeInputs(
     JsonNode input = inputs.get(chosen);
     KServeHeader.Data data = header.data(chosen);
     String datatype = input.path("datatype").asText();
-    if (!"BYTES".equals(datatype)) {
-      return new KServeInputs(
-          request.path("id").asText(null),
-          tensors(body, jsonLength, inputs, input, data, datatype, limits),
-          outputs(request),
-          binaryOutputs(request));
-    }
-    JsonNode shape = input.path("shape");
-    long declared = shape.isArray() && shape.size() == 1 ? shape.get(0).asLong(-1) : -1;
-    if (declared < 0) {
-      throw bad("input \"image\" has shape [N]: N images");
-    }
-    if (declared > limits.maxItems()) {
-      throw bad(
-          "a request carries at most %d images; this one declares %d"
-              .formatted(limits.maxItems(), declared));
-    }
-    List<byte[]> images =
-        input.path("parameters").has("binary_data_size")
-            ? binary(body, jsonLength, inputs, input, limits.maxItems())
-            : base64(data);
-    if (declared != images.size()) {
-      throw bad(
-          "input \"image\" has shape [%d] but holds %d images".formatted(declared, images.size()));
-    }
-    String contentType = input.path("parameters").path("content_type").asText(null);
-    List<ImageRequest> requests = new ArrayList<>();
-    for (int i = 0; i < images.size(); i++) {
-      requests.add(ImageRequest.ofBytes("image[" + i + "]", images.get(i), contentType));
-    }
+    List<ImageRequest> images =
+        "BYTES".equals(datatype)
+            ? KServeImages.read(body, jsonLength, inputs, input, data, limits)
+            : KServeTensors.read(body, jsonLength, inputs, input, data, datatype, limits);
     return new KServeInputs(
-        request.path("id").asText(null), requests, outputs(request), binaryOutputs(request));
+        request.path("id").asText(null), images, outputs(request), binaryOutputs(request));
   }
 
   /** Whether the request asks for this output: by name, or by asking for none (the defaults). */
@@ -184,151 +150,10 @@ record KServeInputs(
   }
 
   /**
-   * A tensor input's items, one request each, declared as tensors of the item's shape. The shape is
-   * checked dimension by dimension, its products with exact arithmetic: at most {@code maxItems}
-   * items, each exactly the model's input when the model is known here, and as many bytes or
-   * numbers sent as the shape needs.
+   * An input's bytes with the binary extension: inputs' bytes follow the JSON header, in the order
+   * of the inputs, each {@code binary_data_size} long (none without it).
    */
-  private static List<ImageRequest> tensors(
-      byte[] body,
-      int jsonLength,
-      JsonNode inputs,
-      JsonNode input,
-      KServeHeader.Data data,
-      String datatype,
-      Limits limits) {
-    DType dtype =
-        switch (datatype) {
-          case "FP32" -> DType.FLOAT32;
-          case "FP16" -> DType.FLOAT16;
-          case "UINT8" -> DType.UINT8;
-          default ->
-              throw bad(
-                  (KSERVE_TYPES.contains(datatype) ? datatype : "the input's datatype")
-                      + " is not taken: BYTES (encoded images), FP32, FP16 or UINT8 (tensors)");
-        };
-    JsonNode shapeNode = input.path("shape");
-    if (!shapeNode.isArray()
-        || shapeNode.size() < 2
-        || shapeNode.size() > TensorReader.MAX_RANK + 1) {
-      throw tensor(
-          "a tensor input's shape is [N, …]: N items, then each item's %d to %d dimensions"
-              .formatted(1, TensorReader.MAX_RANK));
-    }
-    int[] shape = new int[shapeNode.size()];
-    for (int d = 0; d < shape.length; d++) {
-      JsonNode dim = shapeNode.get(d);
-      if (!dim.canConvertToInt() || dim.asInt() < 1) {
-        throw tensor("a tensor input's shape has whole sizes from 1 to 2147483647");
-      }
-      shape[d] = dim.asInt();
-    }
-    int items = shape[0];
-    if (items > limits.maxItems()) {
-      throw tensor(
-          "a request carries at most %d tensor items; this one declares %d"
-              .formatted(limits.maxItems(), items));
-    }
-    long perItem;
-    long itemBytes;
-    long total;
-    try {
-      perItem = 1;
-      for (int d = 1; d < shape.length; d++) {
-        perItem = Math.multiplyExact(perItem, shape[d]);
-      }
-      itemBytes = Math.multiplyExact(perItem, dtype.bytes());
-      total = Math.multiplyExact(itemBytes, items);
-    } catch (ArithmeticException e) {
-      throw tensor("a tensor of this shape is too large");
-    }
-    long want = limits.itemElements();
-    if (want >= 0 && perItem != want) {
-      throw tensor(
-          "each tensor item has %d elements; the model's input has %d (%s)"
-              .formatted(perItem, want, TensorShapes.join(limits.itemShape())));
-    }
-    byte[] all;
-    if (input.path("parameters").has("binary_data_size")) {
-      ByteBuffer raw = binaryData(body, jsonLength, inputs, input);
-      if (raw.remaining() != total) {
-        throw tensor(
-            "the binary data is %d bytes; a %s tensor of this shape needs %d"
-                .formatted(raw.remaining(), datatype, total));
-      }
-      all = new byte[(int) total];
-      raw.get(all);
-    } else {
-      all = numbers(data, dtype, perItem * items);
-    }
-    int[] itemShape = new int[shape.length];
-    itemShape[0] = 1;
-    System.arraycopy(shape, 1, itemShape, 1, shape.length - 1);
-    String contentType = TensorReader.contentType(dtype, itemShape);
-    List<ImageRequest> requests = new ArrayList<>(items);
-    for (int i = 0; i < items; i++) {
-      byte[] item = Arrays.copyOfRange(all, (int) (i * itemBytes), (int) ((i + 1) * itemBytes));
-      requests.add(ImageRequest.ofBytes("tensor[" + i + "]", item, contentType));
-    }
-    return requests;
-  }
-
-  /** A tensor's numbers from JSON {@code data}, as little-endian bytes. */
-  private static byte[] numbers(KServeHeader.Data data, DType dtype, long count) {
-    if (dtype == DType.FLOAT16) {
-      throw tensor("FP16 tensors come as binary data (the binary tensor extension), not JSON");
-    }
-    if (data.strings() != null || data.other()) {
-      throw tensor("a tensor's \"data\" holds numbers only");
-    }
-    if (data.count() != count) {
-      throw tensor(
-          "a tensor of this shape holds %d numbers; \"data\" has %d"
-              .formatted(count, data.count()));
-    }
-    if (dtype == DType.UINT8) {
-      if (!data.allBytes()) {
-        throw tensor("a UINT8 tensor holds whole numbers 0 to 255");
-      }
-      byte[] out = new byte[data.count()];
-      for (int i = 0; i < out.length; i++) {
-        out[i] = (byte) (int) data.numbers()[i];
-      }
-      return out;
-    }
-    ByteBuffer out = ByteBuffer.allocate(data.count() * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
-    out.asFloatBuffer().put(data.numbers(), 0, data.count());
-    return out.array();
-  }
-
-  private static ConveyorException tensor(String message) {
-    return new ConveyorException(ErrorCode.BAD_TENSOR, message);
-  }
-
-  private static List<byte[]> base64(KServeHeader.Data data) {
-    if (data.count() > 0 || data.other() || data.strings() == null) {
-      throw bad("input \"image\" needs \"data\": [\"<base64 image>\", …]");
-    }
-    List<byte[]> images = new ArrayList<>(data.strings().size());
-    for (String s : data.strings()) {
-      try {
-        images.add(Base64.getMimeDecoder().decode(s));
-      } catch (IllegalArgumentException e) {
-        throw bad("each image in \"data\" must be base64");
-      }
-    }
-    return images;
-  }
-
-  /** The binary extension: inputs' bytes follow the JSON header, in the order of the inputs. */
-  private static List<byte[]> binary(
-      byte[] body, int jsonLength, JsonNode inputs, JsonNode input, int maxItems) {
-    return elements(binaryData(body, jsonLength, inputs, input), maxItems);
-  }
-
-  /** An input's bytes with the binary extension. */
-  private static ByteBuffer binaryData(
-      byte[] body, int jsonLength, JsonNode inputs, JsonNode input) {
+  static ByteBuffer binaryData(byte[] body, int jsonLength, JsonNode inputs, JsonNode input) {
     long offset = jsonLength;
     for (JsonNode i : inputs) {
       JsonNode declared = i.path("parameters").path("binary_data_size");
@@ -351,27 +176,8 @@ record KServeInputs(
     throw new IllegalStateException("input not among inputs");
   }
 
-  private static List<byte[]> elements(ByteBuffer b, int maxItems) {
-    List<byte[]> images = new ArrayList<>();
-    while (b.hasRemaining()) {
-      if (images.size() == maxItems) {
-        throw bad("a request carries at most %d images".formatted(maxItems));
-      }
-      if (b.remaining() < 4) {
-        throw bad("binary BYTES data: each element is a 4-byte little-endian length and its bytes");
-      }
-      int n = b.getInt();
-      if (n < 0 || n > b.remaining()) {
-        throw bad("binary BYTES data: an element's length runs past the data");
-      }
-      byte[] image = new byte[n];
-      b.get(image);
-      images.add(image);
-    }
-    return images;
-  }
-
-  private static ConveyorException bad(String message) {
+  /** A {@code BAD_REQUEST} that says what is wrong with the request. */
+  static ConveyorException bad(String message) {
     return new ConveyorException(ErrorCode.BAD_REQUEST, message);
   }
 }
