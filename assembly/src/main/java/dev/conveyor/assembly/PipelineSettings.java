@@ -5,9 +5,11 @@ import dev.conveyor.core.fetch.FetchSettings;
 import dev.conveyor.core.preprocess.PreprocessSettings;
 import dev.conveyor.core.settings.Setting;
 import dev.conveyor.core.settings.SettingGroup;
+import dev.conveyor.core.settings.Settings;
 import dev.conveyor.core.transport.TransportSettings;
 import dev.conveyor.core.worker.WorkerSettings;
 import java.nio.file.Path;
+import java.util.Map;
 
 /**
  * The pipeline's settings, declared once: which model runs, how images become its input, how
@@ -125,4 +127,14 @@ public final class PipelineSettings {
 
   /** How many workers a process runs. */
   public static final SettingGroup WORKER_SETTINGS = SettingGroup.of("Workers", WORKERS);
+
+  /**
+   * The broker settings that options give beside the transport's URI ({@code --partitions}), which
+   * win over its query.
+   */
+  public static Map<String, String> brokerOverrides(Settings settings) {
+    return settings.has(PARTITIONS)
+        ? Map.of(PARTITIONS.name(), settings.get(PARTITIONS).toString())
+        : Map.of();
+  }
 }

@@ -43,7 +43,7 @@ import picocli.CommandLine.Spec;
       "  engine      with --engine flink, the same pipeline as a Flink job",
       "Seed 004's path: --store s3://bucket/prefix puts the images there first and sends "
           + "only their keys (workers fetch each one), --transport kafka://… carries them, and "
-          + "--sink postgresql://… stores every result in a table as well. Prints a markdown "
+          + "--results-to postgresql://… stores every result in a table as well. Prints a markdown "
           + "table and writes a PNG chart; --json adds one JSON line.",
       "",
     })

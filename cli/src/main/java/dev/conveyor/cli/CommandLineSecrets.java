@@ -118,7 +118,7 @@ final class CommandLineSecrets {
       }
     }
     if (files.isEmpty()) {
-      return "a file or the environment where the broker offers one (see its README section)";
+      return "a file or the environment where the broker offers one (see docs/settings.md)";
     }
     String instead = String.join(" or ", files) + " in the URI";
     return variables.isEmpty()

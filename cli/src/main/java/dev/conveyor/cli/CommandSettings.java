@@ -88,13 +88,7 @@ final class CommandSettings {
           spec.commandLine(),
           "this command needs a broker: --transport redis://…, kafka://… or postgresql://…");
     }
-    Map<String, String> overrides =
-        settings.has(PipelineSettings.PARTITIONS)
-            ? Map.of(
-                PipelineSettings.PARTITIONS.name(),
-                settings.get(PipelineSettings.PARTITIONS).toString())
-            : Map.of();
-    return broker(spec, uri, overrides);
+    return broker(spec, uri, PipelineSettings.brokerOverrides(settings));
   }
 
   /** The broker a URI names, with {@code overrides} (options that are URI settings) applied. */

@@ -358,7 +358,7 @@ class KafkaTransportIT {
     java.nio.file.Files.write(image, TestImages.bytes("palette-blue.png"));
     Path list = dir.resolve("list.txt");
     java.nio.file.Files.writeString(list, image.toString());
-    // the README's form: key = id, value = the image file, header content-type
+    // docs/REQUESTS.md's form: key = id, value = the image file, header content-type
     Process kcat =
         new ProcessBuilder(
                 "kcat",

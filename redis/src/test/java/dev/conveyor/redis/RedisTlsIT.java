@@ -26,7 +26,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Conveyor over {@code rediss://}: a redis-server with a TLS port and an ACL user allowed only the
- * commands and keys the README lists, and every mode working through them with no command refused.
+ * commands and keys docs/brokers.md lists, and every mode working through them with no command
+ * refused.
  */
 @Timeout(120)
 class RedisTlsIT {

@@ -14,7 +14,6 @@ import dev.conveyor.core.transport.Brokers;
 import dev.conveyor.core.worker.Worker;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 
 /**
  * The HTTP server as {@code conveyor serve} runs it, assembled from settings alone: in front of
@@ -74,7 +73,8 @@ public final class Serving implements AutoCloseable {
     String transport = settings.get(PipelineSettings.TRANSPORT);
     boolean embedded = transport.equalsIgnoreCase(EMBEDDED);
     int workers = workers(settings);
-    Broker broker = embedded ? null : Brokers.open(transport, brokerSettings(settings));
+    Broker broker =
+        embedded ? null : Brokers.open(transport, PipelineSettings.brokerOverrides(settings));
     ServerConfig config = ServerSettings.config(settings, settings.get(PipelineSettings.MAX_BYTES));
     String follow = settings.get(ServerSettings.DASHBOARD_FROM);
     if (follow == null) {
@@ -124,15 +124,6 @@ public final class Serving implements AutoCloseable {
           "--workers must be at least 1 on the embedded transport, 0 or more with a broker");
     }
     return n;
-  }
-
-  /** The broker settings given beside the transport's URI, which win over its query. */
-  private static Map<String, String> brokerSettings(Settings settings) {
-    return settings.has(PipelineSettings.PARTITIONS)
-        ? Map.of(
-            PipelineSettings.PARTITIONS.name(),
-            settings.get(PipelineSettings.PARTITIONS).toString())
-        : Map.of();
   }
 
   /**

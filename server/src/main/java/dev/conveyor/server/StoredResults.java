@@ -11,10 +11,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The results that workers anywhere store where this server can read them ({@code serve --sink
- * postgresql://…}): followed into the dashboard as they are stored, so that its totals, workers and
- * gallery show work this server did not send; the gallery's images of them are fetched by their
- * source when it is an object-store key ({@code s3://…}). Local paths are never served.
+ * The results that workers anywhere store where this server can read them ({@code serve
+ * --results-to postgresql://…}): followed into the dashboard as they are stored, so that its
+ * totals, workers and gallery show work this server did not send; the gallery's images of them are
+ * fetched by their source when it is an object-store key ({@code s3://…}). Local paths are never
+ * served.
  */
 public final class StoredResults implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(StoredResults.class);

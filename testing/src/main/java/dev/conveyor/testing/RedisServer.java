@@ -48,7 +48,7 @@ public final class RedisServer implements AutoCloseable {
   }
 
   /**
-   * The README's ACL for Conveyor's user {@code conveyor}: its keys and channels ({@code
+   * docs/brokers.md's ACL for Conveyor's user {@code conveyor}: its keys and channels ({@code
    * conveyor:*}), and only the commands Conveyor runs.
    */
   public static String[] conveyorUser(String password) {

@@ -12,7 +12,7 @@ import java.util.function.Predicate;
 /**
  * One setting, declared once: its name, how its text is read and checked, its default and a line of
  * documentation. The same declaration becomes a command-line option ({@code --name}), a URI query
- * parameter ({@code ?name=…}), a job argument and a row of the README's settings table.
+ * parameter ({@code ?name=…}), a job argument and a row of docs/settings.md's tables.
  *
  * @param name lower-case words joined by hyphens: {@code linger-ms}, {@code max-deliveries}
  * @param label what the value looks like in help: {@code N}, {@code PATH}, {@code rgb|bgr|gray}

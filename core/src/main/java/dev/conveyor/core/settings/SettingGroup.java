@@ -8,7 +8,7 @@ import java.util.Map;
  * Settings declared together, such as the model's or a broker's URI parameters. A group may also
  * pass settings with a given prefix (say {@code kafka.}) through to a client library unread.
  *
- * @param title for people and the README: {@code Model and preprocessing}
+ * @param title for people and docs/settings.md: {@code Model and preprocessing}
  * @param settings the declarations, in the order they are documented
  * @param passThrough a prefix whose settings go to a client library as they are, or {@code null}
  */

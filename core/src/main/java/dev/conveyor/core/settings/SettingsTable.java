@@ -1,6 +1,6 @@
 package dev.conveyor.core.settings;
 
-/** Writes a group's declarations as the markdown table the README shows. */
+/** Writes a group's declarations as the markdown table docs/settings.md shows. */
 public final class SettingsTable {
   private SettingsTable() {}
 
