@@ -2,7 +2,6 @@ package dev.conveyor.flink;
 
 import dev.conveyor.core.engine.Engine;
 import dev.conveyor.core.settings.Arguments;
-import java.io.PrintStream;
 import java.util.function.UnaryOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
@@ -27,17 +26,8 @@ public final class ClassifyJob {
     FlinkJob job = FlinkJob.of(Arguments.fromArgs(args));
     StreamExecutionEnvironment env =
         StreamExecutionEnvironment.getExecutionEnvironment(job.configuration());
-    PrintStream out = System.out;
     Engine.Report r =
-        job.run(
-            env,
-            UnaryOperator.identity(),
-            new Engine.Listener() {
-              @Override
-              public void result(String json) {
-                out.println(json);
-              }
-            });
+        job.run(env, UnaryOperator.identity(), Engine.Listener.printing(System.out, System.err));
     System.err.println(r.summary());
   }
 }

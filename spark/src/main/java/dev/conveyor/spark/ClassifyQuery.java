@@ -2,7 +2,6 @@ package dev.conveyor.spark;
 
 import dev.conveyor.core.engine.Engine;
 import dev.conveyor.core.settings.Arguments;
-import java.io.PrintStream;
 import org.apache.spark.sql.SparkSession;
 
 /**
@@ -23,21 +22,7 @@ public final class ClassifyQuery {
   public static void main(String[] args) throws Exception {
     SparkJob job = SparkJob.of(Arguments.fromArgs(args));
     SparkSession spark = SparkSession.builder().appName(job.name()).getOrCreate();
-    PrintStream out = System.out;
-    Engine.Report r =
-        job.run(
-            spark,
-            new Engine.Listener() {
-              @Override
-              public void result(String json) {
-                out.println(json);
-              }
-
-              @Override
-              public void warning(String line) {
-                System.err.println("warning: " + line);
-              }
-            });
+    Engine.Report r = job.run(spark, Engine.Listener.printing(System.out, System.err));
     System.err.println(r.summary());
     spark.stop();
   }

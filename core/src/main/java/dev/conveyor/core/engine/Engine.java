@@ -55,6 +55,24 @@ public interface Engine {
      * once the run returns.
      */
     default void finished(Report report) {}
+
+    /**
+     * What a job run by {@code flink run} or {@code spark-submit} tells: results on {@code out}, as
+     * JSON lines, and warnings on {@code err}.
+     */
+    static Listener printing(java.io.PrintStream out, java.io.PrintStream err) {
+      return new Listener() {
+        @Override
+        public void result(String json) {
+          out.println(json);
+        }
+
+        @Override
+        public void warning(String line) {
+          err.println("warning: " + line);
+        }
+      };
+    }
   }
 
   /** What a job did: results, errors among them, and its runtime. */
