@@ -72,7 +72,7 @@ public final class LocalWorkers implements AutoCloseable {
     return new LocalWorkers(null, workers, open);
   }
 
-  /** The transport's own sink, and the {@code sink} setting's when there is one. */
+  /** The transport's own sink, and the {@code results-to} setting's when there is one. */
   private static ResultSink alsoTo(Settings settings, ResultSink own, List<AutoCloseable> open) {
     String uri = settings.get(PipelineSettings.RESULTS_TO);
     if (uri == null) {

@@ -121,6 +121,12 @@ class ServingTest {
     try (Serving s = Serving.open(settings("results-to", "echo://also"))) {
       assertThat(get(s, "/v1/info").get("results_from").asText()).isEqualTo("echo://also");
       assertThat(classify(s, "palette-blue.png").statusCode()).isEqualTo(200);
+      // the caller is answered as the embedded transport delivers; the second store may take a
+      // moment more, and the result is acknowledged once both hold it
+      long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+      while (EchoBrokerProvider.ANSWERED.isEmpty() && System.nanoTime() < deadline) {
+        Thread.sleep(5);
+      }
       assertThat(EchoBrokerProvider.ANSWERED)
           .as("the worker stored its result there as well")
           .extracting(r -> r.model())
