@@ -9,6 +9,7 @@ import dev.conveyor.core.settings.Settings;
 import dev.conveyor.core.transport.TransportSettings;
 import dev.conveyor.core.worker.WorkerSettings;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -129,12 +130,16 @@ public final class PipelineSettings {
   public static final SettingGroup WORKER_SETTINGS = SettingGroup.of("Workers", WORKERS);
 
   /**
-   * The broker settings that options give beside the transport's URI ({@code --partitions}), which
-   * win over its query.
+   * The broker settings that options give beside the transport's URI ({@code --partitions}, {@code
+   * --max-deliveries}), which win over its query.
    */
   public static Map<String, String> brokerOverrides(Settings settings) {
-    return settings.has(PARTITIONS)
-        ? Map.of(PARTITIONS.name(), settings.get(PARTITIONS).toString())
-        : Map.of();
+    Map<String, String> given = new java.util.LinkedHashMap<>();
+    for (Setting<Integer> s : List.of(PARTITIONS, MAX_DELIVERIES)) {
+      if (settings.has(s)) {
+        given.put(s.name(), settings.get(s).toString());
+      }
+    }
+    return given;
   }
 }

@@ -1,5 +1,6 @@
 package dev.conveyor.bench;
 
+import dev.conveyor.assembly.PipelineSettings;
 import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.ErrorCode;
 import dev.conveyor.core.engine.Engine;
@@ -53,7 +54,10 @@ public final class Bench {
           ErrorCode.INVALID_SETTING,
           "workers in other processes take their requests from a broker: give its URI too");
     }
-    Broker broker = plan.broker().map(Brokers::open).orElse(null);
+    Broker broker =
+        plan.broker()
+            .map(uri -> Brokers.open(uri, PipelineSettings.brokerOverrides(plan.settings())))
+            .orElse(null);
     Engine streamEngine = plan.engine().map(EngineJob::find).orElse(null);
     Pipeline engine = plan.pipeline();
     Corpus corpus = plan.corpus();

@@ -1,6 +1,7 @@
 package dev.conveyor.bench;
 
 import dev.conveyor.assembly.LocalWorkers;
+import dev.conveyor.assembly.PipelineSettings;
 import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.ErrorCode;
 import dev.conveyor.core.transport.Broker;
@@ -162,7 +163,11 @@ public final class Soak {
     for (long pid : plan.watch()) {
       watched.add(pid);
     }
-    Broker broker = bench.broker().map(Brokers::open).orElse(null);
+    Broker broker =
+        bench
+            .broker()
+            .map(uri -> Brokers.open(uri, PipelineSettings.brokerOverrides(bench.settings())))
+            .orElse(null);
     if (broker == null && plan.url().isPresent()) {
       URI base = plan.url().get();
       HttpSoakTarget target = new HttpSoakTarget(base.resolve("/v1/classify"), plan.connections());

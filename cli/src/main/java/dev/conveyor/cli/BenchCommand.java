@@ -17,6 +17,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import me.tongfei.progressbar.ProgressBar;
@@ -59,6 +60,11 @@ final class BenchCommand implements Callable<Integer>, SettingOptions.Taking {
       PipelineSettings.RESULT_SETTINGS,
       PipelineSettings.TRANSPORT_SETTINGS
     };
+  }
+
+  @Override
+  public Map<String, List<String>> aliases() {
+    return Map.of("results-to", List.of("sink"));
   }
 
   @Option(

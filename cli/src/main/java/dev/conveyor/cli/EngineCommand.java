@@ -58,7 +58,7 @@ final class EngineCommand implements Callable<Integer>, SettingOptions.Taking {
       new Kind(
           "spark",
           JobSettings.SPARK,
-          "Run the Spark Structured Streaming query on local[*]: a folder or Kafka.",
+          "Run the Spark Structured Streaming query on local[*]: a folder, Kafka or a Redis stream.",
           "Runs dev.conveyor.spark.ClassifyQuery, the query that 'spark-submit' takes from "
               + "conveyor-spark.jar, on Spark's local[*] in this process: each partition of each "
               + "micro-batch is classified in batches by the executor's one model. With --sink - "

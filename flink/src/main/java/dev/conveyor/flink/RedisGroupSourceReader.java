@@ -96,7 +96,7 @@ final class RedisGroupSourceReader implements SourceReader<Incoming, RedisGroupS
 
   @Override
   public void start() {
-    group = new StreamGroupReader(address, name);
+    group = new StreamGroupReader(address, name, true);
     LOG.info("reading {} as {} of group {}", address.describe(), name, address.group());
   }
 

@@ -32,12 +32,24 @@ final class RedisConnections implements AutoCloseable {
   private StatefulRedisConnection<byte[], byte[]> blocking;
 
   RedisConnections(RedisConfig address) {
+    this(address, false);
+  }
+
+  /**
+   * @param rideOutRestarts queue commands issued while Redis is away, each still cancelled after
+   *     the URI's timeout, instead of refusing them at once: for callers with no retry of their own
+   *     (an engine's source), which a short restart should not fail
+   */
+  RedisConnections(RedisConfig address, boolean rideOutRestarts) {
     client = RedisClient.create(address.uri());
     client.setOptions(
         address
             .clientOptions()
             .autoReconnect(true)
-            .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+            .disconnectedBehavior(
+                rideOutRestarts
+                    ? ClientOptions.DisconnectedBehavior.ACCEPT_COMMANDS
+                    : ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
             .socketOptions(SocketOptions.builder().connectTimeout(Duration.ofSeconds(5)).build())
             .timeoutOptions(TimeoutOptions.enabled(address.uri().getTimeout()))
             .build());

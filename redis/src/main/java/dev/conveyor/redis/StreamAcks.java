@@ -32,7 +32,7 @@ public final class StreamAcks implements AutoCloseable {
       return 0;
     }
     if (redis == null) {
-      redis = new RedisConnections(address);
+      redis = new RedisConnections(address, true); // engines ack with no retry of their own
     }
     RedisCommands<byte[], byte[]> sync = redis.sync();
     return sync.xack(stream, group, ids.toArray(String[]::new));

@@ -43,10 +43,19 @@ public final class StreamGroupReader implements AutoCloseable {
    *     connection
    */
   public StreamGroupReader(RedisConfig address, String name) {
+    this(address, name, false);
+  }
+
+  /**
+   * @param rideOutRestarts wait for Redis to come back, up to the URI's timeout per command, rather
+   *     than fail at once while it is away: for an engine's source, whose task has no retry of its
+   *     own (a worker retries with backoff)
+   */
+  public StreamGroupReader(RedisConfig address, String name, boolean rideOutRestarts) {
     this.address = address;
     this.stream = RequestCodec.bytes(address.images());
     this.consumer = Consumer.from(RequestCodec.bytes(address.group()), RequestCodec.bytes(name));
-    this.redis = new RedisConnections(address);
+    this.redis = new RedisConnections(address, rideOutRestarts);
     try {
       Streams.ensureGroup(redis.sync(), address);
     } catch (RuntimeException e) {
@@ -212,7 +221,7 @@ public final class StreamGroupReader implements AutoCloseable {
    */
   public static List<StreamEntry> fetch(RedisConfig address, List<String> ids) {
     byte[] stream = RequestCodec.bytes(address.images());
-    try (RedisConnections redis = new RedisConnections(address)) {
+    try (RedisConnections redis = new RedisConnections(address, true)) {
       RedisAsyncCommands<byte[], byte[]> async = redis.connection().async();
       List<RedisFuture<List<StreamMessage<byte[], byte[]>>>> fetched = new ArrayList<>();
       for (String id : ids) {

@@ -33,7 +33,7 @@ final class RedisMicroBatchStream implements MicroBatchStream, SupportsTriggerAv
   RedisMicroBatchStream(String uri, int most) {
     this.uri = uri;
     this.most = most;
-    this.group = new StreamGroupReader(RedisConfig.parse(uri), "spark");
+    this.group = new StreamGroupReader(RedisConfig.parse(uri), "spark", true);
   }
 
   /** A batch's entries: their ids in the stream, in order. */

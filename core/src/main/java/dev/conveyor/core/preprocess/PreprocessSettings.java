@@ -70,9 +70,21 @@ public final class PreprocessSettings {
           "nchw",
           "nhwc");
 
-  /** {@link #TENSOR_LAYOUT} as a broker URI takes it: by default the worker's. */
+  /**
+   * {@link #TENSOR_LAYOUT} as a broker URI takes it: by default, and for {@code model} (or {@code
+   * none}, its name in URIs written before), the worker's.
+   */
   public static final Setting<String> URI_TENSOR_LAYOUT =
-      TENSOR_LAYOUT.withDefault(null, "the worker's --tensor-layout");
+      new Setting<>(
+          TENSOR_LAYOUT.name(),
+          TENSOR_LAYOUT.label(),
+          TENSOR_LAYOUT.doc()
+              + "; in a URI, `model` (or `none`) leaves it to the worker's --tensor-layout",
+          "the worker's --tensor-layout",
+          null,
+          s -> s.equalsIgnoreCase("none") ? "model" : TENSOR_LAYOUT.parse().apply(s),
+          TENSOR_LAYOUT.allowed(),
+          false);
 
   /** The fields that override a preset's. */
   public static final List<Setting<String>> OVERRIDES =

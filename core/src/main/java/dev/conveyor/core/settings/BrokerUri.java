@@ -50,33 +50,33 @@ public record BrokerUri(
       String text, Kind kind, Map<String, String> defaults, Map<String, String> overrides) {
     if (!kind.handles(text)) {
       throw invalid(
-          "not a %s URI: '%s'; expected %s"
-              .formatted(kind.name(), Arguments.redact(text), kind.example()));
+          "not a %s URI: '%s'; expected %s".formatted(kind.name(), shown(text), kind.example()));
     }
     Arguments.Query query = Arguments.query(text);
     Settings settings = query.settings(defaults, overrides, kind.name() + " URI", kind.groups());
     String base = query.base();
     int colon = base.indexOf("://");
     String rest = base.substring(colon + 3);
-    int slash = rest.indexOf('/');
-    String authority = slash < 0 ? rest : rest.substring(0, slash);
-    String path = slash < 0 ? "" : rest.substring(slash + 1);
-    int at = authority.lastIndexOf('@');
+    // the user part ends at the last '@': a password may hold '/' and '@' (percent-encoded or not)
+    int at = rest.lastIndexOf('@');
     String user = null;
     String password = null;
     if (at >= 0) {
-      String info = authority.substring(0, at);
+      String info = rest.substring(0, at);
       int split = info.indexOf(':');
-      user = decode(split < 0 ? info : info.substring(0, split));
+      user = decode(split < 0 ? info : info.substring(0, split), kind);
       if (split >= 0 && split + 1 < info.length()) {
-        password = decode(info.substring(split + 1));
+        password = decode(info.substring(split + 1), kind);
       }
-      authority = authority.substring(at + 1);
+      rest = rest.substring(at + 1);
     }
+    int slash = rest.indexOf('/');
+    String authority = slash < 0 ? rest : rest.substring(0, slash);
+    String path = slash < 0 ? "" : rest.substring(slash + 1);
     if (authority.isBlank()) {
       throw invalid(
           "the %s URI names no host: %s; expected %s"
-              .formatted(kind.name(), Arguments.redact(text), kind.example()));
+              .formatted(kind.name(), shown(base), kind.example()));
     }
     return new BrokerUri(
         base.substring(0, colon).toLowerCase(Locale.ROOT),
@@ -102,7 +102,7 @@ public record BrokerUri(
     try {
       return Integer.parseInt(port);
     } catch (NumberFormatException e) {
-      throw invalid("the URI's port is not a number: " + Arguments.redact(base));
+      throw invalid("the URI's port is not a number: " + this);
     }
   }
 
@@ -118,13 +118,39 @@ public record BrokerUri(
         : new String[] {hosts.substring(0, colon), hosts.substring(colon + 1)};
   }
 
+  /**
+   * The URI as errors and logs may show it: its user part hidden whole, secrets in its query too.
+   */
   @Override
   public String toString() {
-    return Arguments.redact(base);
+    return shown(base);
   }
 
-  private static String decode(String s) {
-    return URLDecoder.decode(s, StandardCharsets.UTF_8);
+  /**
+   * {@code text} with everything before the last {@code @} of its address hidden, user and password
+   * alike (a password may hold {@code /} or {@code @}), and its query's secrets.
+   */
+  static String shown(String text) {
+    int colon = text.indexOf("://");
+    int query = text.indexOf('?');
+    String address = query < 0 ? text : text.substring(0, query);
+    int at = address.lastIndexOf('@');
+    String hidden =
+        colon < 0 || at < colon
+            ? address
+            : address.substring(0, colon + 3) + "***" + address.substring(at);
+    return Arguments.redact(hidden + (query < 0 ? "" : text.substring(query)));
+  }
+
+  private static String decode(String s, Kind kind) {
+    try {
+      return URLDecoder.decode(s, StandardCharsets.UTF_8);
+    } catch (IllegalArgumentException e) {
+      // the message would quote the bytes around the bad escape: a piece of the password
+      throw invalid(
+          "the %s URI's user or password is not percent-encoded: write %% as %%25"
+              .formatted(kind.name()));
+    }
   }
 
   private static ConveyorException invalid(String message) {

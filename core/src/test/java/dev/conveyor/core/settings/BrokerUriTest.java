@@ -64,4 +64,24 @@ class BrokerUriTest {
     assertThatThrownBy(() -> BrokerUri.parse("ex://h/db?tabel=x", KIND, Map.of(), Map.of()))
         .hasMessageContaining("did you mean 'table'");
   }
+
+  @Test
+  void aPasswordWithSlashesAtSignsOrABadEscapeNeverReachesAMessage() {
+    BrokerUri odd = BrokerUri.parse("ex://u:pa/s@s@db:7/jobs", KIND, Map.of(), Map.of());
+    assertThat(odd.password()).isEqualTo("pa/s@s");
+    assertThat(odd.host()).isEqualTo("db");
+    assertThat(odd.path()).isEqualTo("jobs");
+    assertThat(odd.toString()).isEqualTo("ex://***@db:7/jobs");
+    assertThatThrownBy(
+            () -> BrokerUri.parse("ex://u:pa/ss@db:x/j", KIND, Map.of(), Map.of()).port(1))
+        .hasMessageContaining("port is not a number")
+        .hasMessageNotContaining("pa/ss");
+    assertThatThrownBy(() -> BrokerUri.parse("ex://u:se%cret@db/j", KIND, Map.of(), Map.of()))
+        .isInstanceOf(ConveyorException.class)
+        .hasMessageContaining("not percent-encoded")
+        .hasMessageNotContaining("cret")
+        .hasMessageNotContaining("se%");
+    assertThatThrownBy(() -> BrokerUri.parse("other://u:pa/ss@db/j", KIND, Map.of(), Map.of()))
+        .hasMessageNotContaining("pa/ss");
+  }
 }
