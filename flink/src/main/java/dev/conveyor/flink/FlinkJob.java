@@ -37,7 +37,7 @@ public final class FlinkJob {
     this.plan = plan;
     this.source = JobSources.parse(plan.source());
     this.sink = plan.sink();
-    JobSinks.check(sink);
+    JobPlan.checkSink(sink);
     if (plan.get(JobSettings.CHECKPOINT_MS) == 0) {
       if (source instanceof JobSources.Kafka) {
         throw new ConveyorException(

@@ -1,7 +1,5 @@
 package dev.conveyor.flink;
 
-import dev.conveyor.core.ConveyorException;
-import dev.conveyor.core.ErrorCode;
 import dev.conveyor.core.ImageRequest;
 import dev.conveyor.core.engine.JobPlan;
 import dev.conveyor.core.transport.Brokers;
@@ -35,25 +33,6 @@ import org.apache.kafka.clients.producer.ProducerRecord;
  */
 final class JobSinks {
   private JobSinks() {}
-
-  /**
-   * Checks the sink on the client, before the job is submitted.
-   *
-   * @throws ConveyorException {@code INVALID_SETTING} naming what is wrong
-   */
-  static void check(String sink) {
-    if (sink.equals(JobPlan.STDOUT)) {
-      return;
-    }
-    if (KafkaConfig.handles(sink)) {
-      KafkaConfig.parse(sink);
-    } else if (!JobPlan.isFolder(sink)) {
-      Brokers.open(sink).describe();
-    } else if (sink.isBlank()) {
-      throw new ConveyorException(
-          ErrorCode.INVALID_SETTING, "give --sink: -, a folder, kafka://… or redis://…");
-    }
-  }
 
   /** Whether the sink can acknowledge a Redis stream source's entries once it has their results. */
   static boolean acknowledges(String sink) {

@@ -50,22 +50,6 @@ final class QuerySinks {
   private QuerySinks() {}
 
   /**
-   * Checks the sink on the driver, before the query starts.
-   *
-   * @throws dev.conveyor.core.ConveyorException {@code INVALID_SETTING} naming what is wrong
-   */
-  static void check(String sink) {
-    if (sink.equals(JobPlan.STDOUT)) {
-      return;
-    }
-    if (KafkaConfig.handles(sink)) {
-      KafkaConfig.parse(sink);
-    } else if (!JobPlan.isFolder(sink)) {
-      Brokers.open(sink).describe();
-    }
-  }
-
-  /**
    * The results' writer to the sink; {@code -} hands each micro-batch's results to {@code
    * listener}.
    *

@@ -40,7 +40,7 @@ public final class SparkJob {
     this.source = plan.source();
     this.sink = plan.sink();
     QuerySources.check(source);
-    QuerySinks.check(sink);
+    JobPlan.checkSink(sink);
     Pipelines.read(plan.pipeline(), "query");
   }
 

@@ -5,6 +5,7 @@ import dev.conveyor.core.ErrorCode;
 import dev.conveyor.core.settings.Setting;
 import dev.conveyor.core.settings.SettingGroup;
 import dev.conveyor.core.settings.Settings;
+import dev.conveyor.core.transport.Brokers;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -86,6 +87,24 @@ public final class JobPlan {
   /** Parallel tasks the settings ask for; 0 for the cluster's default. */
   public int parallelism() {
     return settings.get(JobSettings.PARALLELISM);
+  }
+
+  /**
+   * Checks a sink where the job is made, before it runs: a broker URI must read as its broker's
+   * (found by scheme), and a folder must be named.
+   *
+   * @throws ConveyorException {@code INVALID_SETTING} naming what is wrong
+   */
+  public static void checkSink(String sink) {
+    if (sink.equals(STDOUT)) {
+      return;
+    }
+    if (!isFolder(sink)) {
+      Brokers.open(sink).describe();
+    } else if (sink.isBlank()) {
+      throw new ConveyorException(
+          ErrorCode.INVALID_SETTING, "give --sink: -, a folder, kafka://… or redis://…");
+    }
   }
 
   /** Whether a source or sink names a URI ({@code scheme://…}) rather than a folder. */

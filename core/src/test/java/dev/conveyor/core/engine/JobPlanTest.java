@@ -64,4 +64,17 @@ class JobPlanTest {
     assertThat(JobPlan.folder("file:///data/photos")).isEqualTo(Path.of("/data/photos"));
     assertThat(JobPlan.folder("photos")).isEqualTo(Path.of("photos"));
   }
+
+  @Test
+  void aSinkIsCheckedBeforeTheJobRuns() {
+    JobPlan.checkSink("-");
+    JobPlan.checkSink("results/");
+    assertThatThrownBy(() -> JobPlan.checkSink(" "))
+        .isInstanceOf(ConveyorException.class)
+        .hasMessageContaining("give --sink");
+    assertThatThrownBy(() -> JobPlan.checkSink("nosuch://host/x"))
+        .isInstanceOf(ConveyorException.class)
+        .extracting(e -> ((ConveyorException) e).code())
+        .isEqualTo(ErrorCode.INVALID_SETTING);
+  }
 }
