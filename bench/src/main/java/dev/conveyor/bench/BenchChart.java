@@ -97,4 +97,39 @@ public final class BenchChart {
       throw new UncheckedIOException("cannot write the chart " + png + ": " + e.getMessage(), e);
     }
   }
+
+  /**
+   * Writes the chart of an {@linkplain EveryPath every-path run}: each path's throughput as a
+   * fraction of the raw model's, one bar each.
+   *
+   * @throws UncheckedIOException when the file cannot be written
+   */
+  public static void write(EveryPathReport r, Path png) {
+    CategoryChart chart =
+        new CategoryChartBuilder()
+            .width(900)
+            .height(520)
+            .title("%s, batch %d: every path against the raw model".formatted(r.model(), r.batch()))
+            .yAxisTitle("× raw model")
+            .build();
+    chart.getStyler().setLegendVisible(false);
+    chart.getStyler().setLabelsVisible(true);
+    chart.getStyler().setXAxisLabelRotation(90);
+    chart.getStyler().setChartBackgroundColor(java.awt.Color.WHITE);
+    List<String> paths = new ArrayList<>(List.of("raw model"));
+    List<Double> ratios = new ArrayList<>(List.of(1.0));
+    for (EveryPathReport.Row row : r.rows()) {
+      paths.add(row.path());
+      ratios.add(Math.round(row.ratio() * 100) / 100.0);
+    }
+    chart.addSeries("× raw", paths, ratios);
+    try {
+      if (png.getParent() != null) {
+        Files.createDirectories(png.getParent());
+      }
+      BitmapEncoder.saveBitmap(chart, png.toString(), BitmapEncoder.BitmapFormat.PNG);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write the chart " + png + ": " + e.getMessage(), e);
+    }
+  }
 }

@@ -71,6 +71,12 @@ public record BenchPlan(
     }
   }
 
+  /** The same plan with its pipeline stage through the broker at {@code uri}. */
+  BenchPlan withBroker(String uri) {
+    return new BenchPlan(
+        pipeline, settings, corpus, seconds, Optional.of(uri), http, engine, parallelism);
+  }
+
   /**
    * What carries the pipeline stage, for the report: the transport's name, after {@code tensors}
    * when requests carry them or the store their images are fetched from ({@code s3 → kafka}) and

@@ -1,5 +1,6 @@
 package dev.conveyor.bench;
 
+import dev.conveyor.assembly.PipelineSettings;
 import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.ErrorCode;
 import dev.conveyor.core.ImageRequest;
@@ -7,6 +8,7 @@ import dev.conveyor.core.engine.Engine;
 import dev.conveyor.core.engine.Engines;
 import dev.conveyor.core.engine.JobSettings;
 import dev.conveyor.core.settings.Arguments;
+import dev.conveyor.core.settings.SettingGroup;
 import dev.conveyor.core.transport.Brokers;
 import dev.conveyor.core.transport.Requests;
 import java.io.IOException;
@@ -25,11 +27,11 @@ import java.util.stream.Stream;
  * The pipeline as a job on a stream engine ({@code conveyor bench --engine flink}): as many images
  * as the pipeline stage got through in the plan's seconds, written to a folder (and, with a Kafka
  * or Redis-stream broker, sent to fresh topics or streams), then classified by the engine's job on
- * an embedded cluster into a folder (or back to the broker). Throughput counts from the first
- * results to the last, so the cluster's start and the models' loading are left out, as they are
- * from the other stages.
+ * an embedded cluster into a folder (or back to the broker). After a warm-up job, each is run on a
+ * fifth of the images and on all of them, and the throughput is the difference between the two, so
+ * that the cluster's start and the models' loading are left out, as they are from the other stages.
  */
-final class EngineJob {
+public final class EngineJob {
   private static final int MOST_IMAGES = 200_000;
 
   private EngineJob() {}
@@ -39,7 +41,7 @@ final class EngineJob {
    *
    * @throws ConveyorException {@code INVALID_SETTING} when it is not on the class path
    */
-  static Engine find(String name) {
+  public static Engine find(String name) {
     return Engines.find(name)
         .orElseThrow(
             () ->
@@ -54,44 +56,73 @@ final class EngineJob {
 
   static List<BenchResult.EngineLevel> measure(
       Engine engine, BenchPlan plan, double rawIps, double pipelineIps) throws Exception {
-    int images =
-        (int)
-            Math.min(
-                MOST_IMAGES,
-                Math.max(plan.corpus().size(), Math.ceil(pipelineIps * plan.seconds() * 1.2)));
     List<BenchResult.EngineLevel> levels = new ArrayList<>();
+    for (EngineRun run : measure(engine, plan, images(plan, pipelineIps))) {
+      levels.add(run.against(rawIps, pipelineIps));
+    }
+    return levels;
+  }
+
+  /**
+   * Images for an engine's job: as many as a pipeline at {@code pipelineIps} classifies in the
+   * plan's seconds, and a fifth more, so that the job runs about as long as the other stages.
+   */
+  public static int images(BenchPlan plan, double pipelineIps) {
+    return (int)
+        Math.min(
+            MOST_IMAGES,
+            Math.max(plan.corpus().size(), Math.ceil(pipelineIps * plan.seconds() * 1.2)));
+  }
+
+  /**
+   * The engine's job on {@code images} of the plan's images (cycling through them), from a folder
+   * into files and, when the plan's broker is Kafka or a Redis stream, from the broker back to it.
+   * Each source is classified twice, a fifth of the images first, then all of them, in jobs that
+   * start alike: the rate is what the second job did beyond the first, in the time and the CPU time
+   * it took beyond the first's, so that what every job costs once (the cluster's start, the model's
+   * loading, the compiler's first work) is left out, as it is from the other stages.
+   *
+   * @throws ConveyorException {@code INTERNAL} when a job gave fewer results than images
+   */
+  public static List<EngineRun> measure(Engine engine, BenchPlan plan, int images)
+      throws Exception {
+    int few = Math.max(plan.corpus().size(), images / 5);
+    int all = Math.max(images, 2 * few);
+    List<EngineRun> levels = new ArrayList<>();
     Path dir = Files.createTempDirectory("conveyor-bench-" + engine.name());
     try {
-      Path in = Files.createDirectories(dir.resolve("images"));
-      for (int i = 0; i < images; i++) {
-        Files.write(in.resolve("i%06d".formatted(i)), plan.corpus().image(i));
-      }
-      levels.add(
-          run(
-              engine,
-              plan,
-              rawIps,
-              pipelineIps,
-              "folder",
-              in.toString(),
-              dir.resolve("out").toString(),
-              images));
-      if (plan.broker().isPresent() && brokerSource(plan.broker().get())) {
-        String uri =
-            fresh(plan.broker().get(), "conveyor-bench-" + System.currentTimeMillis(), images);
-        Phase.say("sending %d images to %s".formatted(images, Brokers.open(uri).describe()));
-        try (Requests p = Brokers.open(uri).producer()) {
-          for (int i = 0; i < images; i++) {
-            p.send(
-                ImageRequest.ofBytes("i" + i, plan.corpus().image(i), null),
-                Duration.ofSeconds(30));
-          }
-          if (!p.flush(Duration.ofSeconds(60)).isEmpty()) {
-            throw new ConveyorException(ErrorCode.UNAVAILABLE, "the broker refused images");
-          }
+      // a job of the fewer images first, unmeasured: the compiler's first work is not in either
+      // measured job, which run in this process after it
+      Timed[] jobs = new Timed[3];
+      int[] counts = {few, few, all};
+      for (int k = 0; k < 3; k++) {
+        Path in = Files.createDirectories(dir.resolve("images-" + k));
+        for (int i = 0; i < counts[k]; i++) {
+          Files.write(in.resolve("i%06d".formatted(i)), plan.corpus().image(i));
         }
-        String kind = uri.substring(0, uri.indexOf(':'));
-        levels.add(run(engine, plan, rawIps, pipelineIps, kind, uri, uri, images));
+        jobs[k] =
+            timed(
+                engine,
+                plan,
+                all,
+                "folder",
+                in.toString(),
+                dir.resolve("out-" + k).toString(),
+                counts[k]);
+      }
+      levels.add(between(engine, plan, "folder", jobs[1], jobs[2]));
+      if (plan.broker().isPresent() && brokerSource(plan.broker().get())) {
+        String kind = plan.broker().get().substring(0, plan.broker().get().indexOf(':'));
+        for (int k = 0; k < 3; k++) {
+          String uri =
+              fresh(
+                  plan.broker().get(),
+                  "conveyor-bench-" + System.currentTimeMillis() + "-" + k,
+                  counts[k]);
+          send(uri, plan.corpus(), counts[k]);
+          jobs[k] = timed(engine, plan, all, kind, uri, uri, counts[k]);
+        }
+        levels.add(between(engine, plan, kind, jobs[1], jobs[2]));
       }
     } finally {
       delete(dir);
@@ -99,67 +130,79 @@ final class EngineJob {
     return levels;
   }
 
-  private static BenchResult.EngineLevel run(
-      Engine engine,
-      BenchPlan plan,
-      double rawIps,
-      double pipelineIps,
-      String kind,
-      String source,
-      String sink,
-      int images)
+  /** One job: its images, and the wall-clock and CPU time it took, from its start to its end. */
+  private record Timed(int images, long nanos, long cpuNanos) {}
+
+  /** What the larger job did beyond the smaller one, per second and in CPU time per image. */
+  private static EngineRun between(
+      Engine engine, BenchPlan plan, String kind, Timed few, Timed all) {
+    int images = all.images() - few.images();
+    double seconds = (all.nanos() - few.nanos()) / 1e9;
+    double ips = seconds > 0 ? images / seconds : all.images() / (all.nanos() / 1e9);
+    double cpuMs = Math.max(0, all.cpuNanos() - few.cpuNanos()) / 1e6 / images;
+    return new EngineRun(
+        engine.name(),
+        plan.parallelism(),
+        kind,
+        kind.equals("folder") ? "files" : kind,
+        all.images(),
+        BenchResult.round(ips),
+        BenchResult.round(all.nanos() / 1e9),
+        BenchResult.round3(cpuMs));
+  }
+
+  private static void send(String uri, Corpus corpus, int images) throws Exception {
+    Phase.say("sending %d images to %s".formatted(images, Brokers.open(uri).describe()));
+    try (Requests p = Brokers.open(uri).producer()) {
+      for (int i = 0; i < images; i++) {
+        p.send(ImageRequest.ofBytes("i" + i, corpus.image(i), null), Duration.ofSeconds(30));
+      }
+      if (!p.flush(Duration.ofSeconds(60)).isEmpty()) {
+        throw new ConveyorException(ErrorCode.UNAVAILABLE, "the broker refused images");
+      }
+    }
+  }
+
+  /**
+   * One job from {@code source} to {@code sink} on {@code images} images, until its source ends.
+   *
+   * @param most the images of the larger job, which sets a micro-batch's size where the engine
+   *     takes one: the same in both jobs, so that they differ only in how many they run
+   */
+  private static Timed timed(
+      Engine engine, BenchPlan plan, int most, String kind, String source, String sink, int images)
       throws Exception {
+    // the pipeline's settings, less where the bench's own pipeline stage sends its requests and
+    // results, which the job does not take: its source and sink say that
     Map<String, String> settings = new LinkedHashMap<>(plan.settings().given());
+    for (SettingGroup bench :
+        List.of(PipelineSettings.TRANSPORT_SETTINGS, PipelineSettings.RESULT_SETTINGS)) {
+      bench.settings().forEach(s -> settings.remove(s.name()));
+    }
     settings.put("source", source);
     settings.put("sink", sink);
     if (engine.settings().settings().contains(JobSettings.PARALLELISM)) {
       settings.put("parallelism", Integer.toString(plan.parallelism()));
     }
     if (engine.settings().settings().contains(JobSettings.MAX_PER_BATCH)) {
-      // about ten micro-batches: the rate is taken between the first one's end and the last's
+      // about ten micro-batches in the larger job
       settings.put(
-          "max-per-batch", Integer.toString(Math.max(plan.pipeline().batchSize(), images / 10)));
+          "max-per-batch", Integer.toString(Math.max(plan.pipeline().batchSize(), most / 10)));
     }
     settings.put("until-end", "true");
     Phase.say("%s job, %s, %d images".formatted(engine.name(), kind, images));
-    long[] first = {0, 0};
-    long[] last = {0, 0};
-    Engine.Report report =
-        engine.runLocally(
-            settings,
-            new Engine.Listener() {
-              @Override
-              public void progress(long results, long errors) {
-                long now = System.nanoTime();
-                if (results > 0 && first[1] == 0) {
-                  first[0] = now;
-                  first[1] = results;
-                }
-                last[0] = now;
-                last[1] = results;
-              }
-            });
+    long cpu = CpuTime.process();
+    long start = System.nanoTime();
+    Engine.Report report = engine.runLocally(settings, new Engine.Listener() {});
+    long nanos = System.nanoTime() - start;
+    cpu = CpuTime.process() - cpu;
     if (report.results() < images) {
       throw new ConveyorException(
           ErrorCode.INTERNAL,
           "the %s job gave %d results for %d images"
               .formatted(engine.name(), report.results(), images));
     }
-    double seconds = (last[0] - first[0]) / 1e9;
-    double ips =
-        seconds > 0 && last[1] > first[1]
-            ? (last[1] - first[1]) / seconds
-            : report.imagesPerSecond();
-    return new BenchResult.EngineLevel(
-        engine.name(),
-        plan.parallelism(),
-        kind,
-        kind.equals("folder") ? "files" : kind,
-        images,
-        BenchResult.round(ips),
-        Math.round(ips / rawIps * 1000) / 1000.0,
-        Math.round(ips / pipelineIps * 1000) / 1000.0,
-        BenchResult.round(report.seconds()));
+    return new Timed(images, nanos, cpu);
   }
 
   private static boolean brokerSource(String uri) {

@@ -4,6 +4,7 @@ import dev.conveyor.core.ImageRequest;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongSupplier;
@@ -28,6 +29,7 @@ final class PipelineLoad {
   private final LongAdder completed = new LongAdder();
   private final AtomicBoolean measuring = new AtomicBoolean();
   private final Semaphore inFlight;
+  private final int mostInFlight;
   private final LongSupplier workerCpu;
   private final long warmupNanos;
   private double cpuMsPerImage = Double.NaN;
@@ -38,6 +40,7 @@ final class PipelineLoad {
    */
   private PipelineLoad(int inFlight, LongSupplier workerCpu, Duration warmup) {
     this.inFlight = new Semaphore(inFlight);
+    this.mostInFlight = inFlight;
     this.workerCpu = workerCpu;
     this.warmupNanos = warmup.toNanos();
   }
@@ -74,7 +77,10 @@ final class PipelineLoad {
         warmup);
   }
 
-  /** Runs the load; returns results per second in the measured window. */
+  /**
+   * Runs the load, then waits (two minutes at most) for the answers still in flight; returns
+   * results per second in the measured window.
+   */
   double run(Corpus corpus, double seconds, Phase phase, Sender sender) throws Exception {
     long warmupEnd = System.nanoTime() + warmupNanos;
     long start = 0;
@@ -99,6 +105,10 @@ final class PipelineLoad {
     measuring.set(false);
     long results = completed.sum();
     cpuMsPerImage = results == 0 ? Double.NaN : worker / 1e6 / results;
+    // what is still in flight comes back before the pipeline is stopped, so that nothing is cut off
+    if (inFlight.tryAcquire(mostInFlight, 2, TimeUnit.MINUTES)) {
+      inFlight.release(mostInFlight);
+    }
     return results / elapsed;
   }
 

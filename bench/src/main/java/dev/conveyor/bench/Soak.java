@@ -32,6 +32,28 @@ public final class Soak {
   private Soak() {}
 
   /**
+   * A soak's duration as given on a command line: {@code 90s}, {@code 10m}, {@code 1h} or plain
+   * seconds.
+   *
+   * @throws ConveyorException {@code INVALID_SETTING} for anything else
+   */
+  public static Duration duration(String text) {
+    java.util.regex.Matcher m =
+        java.util.regex.Pattern.compile("(\\d+(?:\\.\\d+)?)([smh]?)").matcher(text.trim());
+    if (!m.matches()) {
+      throw new ConveyorException(
+          ErrorCode.INVALID_SETTING, "--soak takes a duration such as 90s, 10m or 1h");
+    }
+    double unit =
+        switch (m.group(2)) {
+          case "m" -> 60;
+          case "h" -> 3600;
+          default -> 1;
+        };
+    return Duration.ofMillis(Math.round(Double.parseDouble(m.group(1)) * unit * 1000));
+  }
+
+  /**
    * @param bench the pipeline, its settings, the images, the seconds the capacity is measured for,
    *     and the broker to go through (none: the HTTP server)
    * @param duration how long the overload is held

@@ -14,7 +14,6 @@ import dev.conveyor.core.settings.SettingGroup;
 import dev.conveyor.core.settings.Settings;
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -22,6 +21,7 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 import me.tongfei.progressbar.ProgressBar;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -41,7 +41,9 @@ import picocli.CommandLine.Spec;
       "  raw         the model alone on tensors in memory (same threads and batch)",
       "  preprocess  decode, resize, normalize: all preprocessing threads, then one",
       "  pipeline    end to end through the embedded transport: bytes in, results out",
-      "  engine      with --engine flink, the same pipeline as a Flink job",
+      "  engine      with --engine flink or spark, the same pipeline as a job",
+      "With --every-path, every path in one table from one run (embedded, HTTP, each --broker, "
+          + "each of --engines' jobs), each against the raw model and with its CPU time per image.",
       "Seed 004's path: --store s3://bucket/prefix puts the images there first and sends "
           + "only their keys (workers fetch each one), --transport kafka://… carries them, and "
           + "--results-to postgresql://… stores every result in a table as well. Prints a markdown "
@@ -132,6 +134,8 @@ final class BenchCommand implements Callable<Integer>, SettingOptions.Taking {
   @Option(names = "--json", description = "Also print the results as one JSON line.")
   boolean json;
 
+  @Mixin EveryPathOptions everyPath;
+
   @Option(
       names = "--soak",
       paramLabel = "DURATION",
@@ -217,6 +221,14 @@ final class BenchCommand implements Callable<Integer>, SettingOptions.Taking {
               http,
               Optional.ofNullable(engine),
               engineParallelism);
+      if (everyPath.engineImages > 0) {
+        return CommandSettings.usage(spec, () -> everyPath.engineOnly(engine, plan, out));
+      }
+      if (everyPath.enabled) {
+        CommandSettings.usage(
+            spec, () -> everyPath.run(plan, http, images, settings(), chart, json, out));
+        return 0;
+      }
       if (soak != null) {
         Soak.Report report =
             CommandSettings.usage(
@@ -225,7 +237,7 @@ final class BenchCommand implements Callable<Integer>, SettingOptions.Taking {
                     Soak.run(
                         new Soak.Plan(
                             plan,
-                            duration(soak),
+                            Soak.duration(soak),
                             overload,
                             rate,
                             Optional.ofNullable(url),
@@ -255,24 +267,6 @@ final class BenchCommand implements Callable<Integer>, SettingOptions.Taking {
     }
     out.flush();
     return 0;
-  }
-
-  /** {@code 90s}, {@code 10m}, {@code 1h} or plain seconds. */
-  private Duration duration(String text) {
-    java.util.regex.Matcher m =
-        java.util.regex.Pattern.compile("(\\d+(?:\\.\\d+)?)([smh]?)").matcher(text.trim());
-    if (!m.matches()) {
-      throw new picocli.CommandLine.ParameterException(
-          spec.commandLine(), "--soak takes a duration such as 90s, 10m or 1h, not '" + text + "'");
-    }
-    double n = Double.parseDouble(m.group(1));
-    double unit =
-        switch (m.group(2)) {
-          case "m" -> 60;
-          case "h" -> 3600;
-          default -> 1;
-        };
-    return Duration.ofMillis(Math.round(n * unit * 1000));
   }
 
   /** The corpus put under {@code --store} (the bucket made when missing), to be sent by key. */

@@ -102,6 +102,36 @@ class FlinkCommandIT {
   }
 
   @Test
+  void engineImagesMeasuresTheJobAloneForEveryPath() throws Exception {
+    // what bench --every-path runs in a process of its own; --partitions is the bench's own
+    // transport setting, which the job does not take and must not be handed
+    Run run =
+        conveyor(
+            "bench",
+            "--engine",
+            "flink",
+            "--engine-images",
+            "40",
+            "--partitions",
+            "2",
+            "--batch",
+            "4",
+            "--model",
+            ClassifyOperatorTest.MODEL);
+    assertThat(run.code()).as(run.err()).isZero();
+    String json = run.out().lines().filter(l -> l.startsWith("[")).findFirst().orElseThrow();
+    com.fasterxml.jackson.databind.JsonNode job =
+        dev.conveyor.core.Json.read(json, com.fasterxml.jackson.databind.JsonNode.class).get(0);
+    assertThat(job.get("engine").asText()).isEqualTo("flink");
+    assertThat(job.get("source").asText()).isEqualTo("folder");
+    // at least as many as asked: the smaller job holds every distinct image, the larger twice that
+    assertThat(job.get("images").asInt()).isGreaterThanOrEqualTo(40);
+    assertThat(job.get("ips").asDouble()).isPositive();
+    assertThat(job.get("cpu_ms").asDouble()).isPositive();
+    assertThat(run.out()).doesNotContain("raw model");
+  }
+
+  @Test
   void aMistypedSettingStopsTheJobBeforeItStarts() {
     Run run = conveyor("flink", "--source", TestImages.folder().toString(), "--top", "0");
     assertThat(run.code()).isEqualTo(2);
