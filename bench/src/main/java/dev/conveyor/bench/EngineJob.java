@@ -77,10 +77,10 @@ public final class EngineJob {
   /**
    * The engine's job on {@code images} of the plan's images (cycling through them), from a folder
    * into files and, when the plan's broker is Kafka or a Redis stream, from the broker back to it.
-   * Each source is classified twice, a fifth of the images first, then all of them, in jobs that
-   * start alike: the rate is what the second job did beyond the first, in the time and the CPU time
-   * it took beyond the first's, so that what every job costs once (the cluster's start, the model's
-   * loading, the compiler's first work) is left out, as it is from the other stages.
+   * Each source is classified three times: a fifth of the images to warm up, the same again, then
+   * all of them, in jobs that start alike. The rate is what the last job did beyond the one before,
+   * in the time and the CPU time it took beyond that one's, so that what every job costs once (the
+   * cluster's start, the model's loading) is left out, as it is from the other stages.
    *
    * @throws ConveyorException {@code INTERNAL} when a job gave fewer results than images
    */
