@@ -1,0 +1,151 @@
+package dev.conveyor.core.model;
+
+import dev.conveyor.core.ConveyorException;
+import dev.conveyor.core.ErrorCode;
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.TreeMap;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * A model repository in a folder, laid out as Triton, TorchServe and KServe lay theirs out: {@code
+ * NAME/VERSION/model.onnx}, versions numbered from 1, the highest the newest. A model may have a
+ * {@code NAME/config.properties} of settings by their catalogue names ({@code preset=imagenet},
+ * {@code labels=labels.txt}, {@code batch=32}) that hold for each of its versions; which settings a
+ * model may set, and what a file it names is relative to (its folder), is for whoever opens it.
+ *
+ * <p>The folder is read afresh by each {@link #index()}, so that a version written into it is seen
+ * on the next read. What does not fit the layout (a folder whose name is not a model name, a
+ * version that is not a number or has no {@code model.onnx}, an unreadable config) is left out of
+ * the index and reported in its {@linkplain RepositoryIndex#problems() problems}: one bad entry
+ * never hides the others.
+ */
+public final class ModelRepository {
+  /** The file each version's folder holds. */
+  public static final String MODEL_FILE = "model.onnx";
+
+  /** A model's settings, beside its versions. */
+  public static final String CONFIG_FILE = "config.properties";
+
+  /** What a model's name may be: what is safe in a path, a URL and a header alike. */
+  private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,63}");
+
+  private static final Pattern VERSION = Pattern.compile("[1-9][0-9]{0,17}");
+
+  private final Path root;
+
+  private ModelRepository(Path root) {
+    this.root = root;
+  }
+
+  /**
+   * The repository in {@code folder}.
+   *
+   * @throws ConveyorException {@code INVALID_SETTING} when it is not a folder
+   */
+  public static ModelRepository open(Path folder) {
+    if (!Files.isDirectory(folder)) {
+      throw new ConveyorException(
+          ErrorCode.INVALID_SETTING,
+          "the model repository "
+              + folder
+              + " is not a folder: give a folder laid out NAME/VERSION/model.onnx");
+    }
+    return new ModelRepository(folder.toAbsolutePath().normalize());
+  }
+
+  /** Whether {@code name} can name a model: 1 to 64 letters, digits, '.', '_' or '-', not first. */
+  public static boolean isModelName(String name) {
+    return name != null && NAME.matcher(name).matches() && !name.contains("..");
+  }
+
+  /** The repository's folder. */
+  public Path root() {
+    return root;
+  }
+
+  /**
+   * Its models and their versions as the folder holds them now, models by name.
+   *
+   * @throws ConveyorException {@code UNAVAILABLE} when the folder cannot be listed
+   */
+  public RepositoryIndex index() {
+    List<RepositoryIndex.Model> models = new ArrayList<>();
+    List<String> problems = new ArrayList<>();
+    for (Path folder : list(root)) {
+      String name = folder.getFileName().toString();
+      if (!Files.isDirectory(folder)) {
+        continue;
+      }
+      if (!isModelName(name)) {
+        problems.add("'%s' is not a model name: letters, digits, '.', '_' or '-'".formatted(name));
+        continue;
+      }
+      Map<String, String> config = config(folder, name, problems);
+      TreeMap<Long, Path> versions = new TreeMap<>();
+      for (Path version : list(folder)) {
+        String number = version.getFileName().toString();
+        if (!Files.isDirectory(version)) {
+          continue;
+        }
+        if (!VERSION.matcher(number).matches()) {
+          problems.add("%s/%s: a version is a whole number from 1".formatted(name, number));
+          continue;
+        }
+        Path file = version.resolve(MODEL_FILE);
+        if (!Files.isRegularFile(file)) {
+          problems.add("%s/%s has no %s".formatted(name, number, MODEL_FILE));
+          continue;
+        }
+        versions.put(Long.parseLong(number), file);
+      }
+      if (versions.isEmpty()) {
+        problems.add("%s has no version with a %s".formatted(name, MODEL_FILE));
+        continue;
+      }
+      List<RepositoryIndex.Version> list = new ArrayList<>();
+      versions.forEach((n, file) -> list.add(new RepositoryIndex.Version(n, file)));
+      models.add(new RepositoryIndex.Model(name, folder, config, list));
+    }
+    return new RepositoryIndex(models, problems);
+  }
+
+  /** The model's config, or nothing when it has none or it cannot be read (a problem then). */
+  private static Map<String, String> config(Path folder, String name, List<String> problems) {
+    Path file = folder.resolve(CONFIG_FILE);
+    if (!Files.exists(file)) {
+      return Map.of();
+    }
+    Properties p = new Properties();
+    try (Reader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+      p.load(in);
+    } catch (IOException | IllegalArgumentException e) {
+      problems.add("%s/%s cannot be read: %s".formatted(name, CONFIG_FILE, e.getMessage()));
+      return Map.of();
+    }
+    Map<String, String> config = new LinkedHashMap<>();
+    p.stringPropertyNames().stream()
+        .sorted()
+        .forEach(key -> config.put(key.trim(), p.getProperty(key).trim()));
+    return config;
+  }
+
+  private static List<Path> list(Path folder) {
+    try (Stream<Path> entries = Files.list(folder)) {
+      return entries.sorted(Comparator.comparing(p -> p.getFileName().toString())).toList();
+    } catch (IOException e) {
+      throw new ConveyorException(
+          ErrorCode.UNAVAILABLE, "cannot list the model repository's " + folder, e);
+    }
+  }
+}
