@@ -1,0 +1,345 @@
+package dev.conveyor.assembly;
+
+import dev.conveyor.core.ConveyorException;
+import dev.conveyor.core.ErrorCode;
+import dev.conveyor.core.batch.Batch;
+import dev.conveyor.core.model.ModelRepository;
+import dev.conveyor.core.model.RepositoryIndex;
+import dev.conveyor.core.pipeline.Pipeline;
+import dev.conveyor.core.settings.Setting;
+import dev.conveyor.core.settings.SettingGroup;
+import dev.conveyor.core.settings.Settings;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The models a process serves from a {@link ModelRepository}, each by its name: the pipeline of its
+ * serving version, opened on first use with the model's config over the process's settings.
+ *
+ * <p>{@link #refresh()} reads the repository again and rolls each model in use on to its newest
+ * version: the new version is opened beside the serving one and warmed with a batch, then every new
+ * {@link #lease} gets it, while leases already taken finish on the old version, which is closed
+ * once the last of them is given back. A version that fails to open (a corrupt file, an input the
+ * settings do not fit, a config with a setting a model may not set) leaves the serving version in
+ * place and is reported in {@link #states()}. Going back is a repository whose newest version is
+ * the old one.
+ */
+public final class ModelSet implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(ModelSet.class);
+
+  /**
+   * What a model's config may set: its preprocessing, scores and limits, and its batch; not the
+   * model file, which is the version's.
+   */
+  public static final Set<String> PER_MODEL =
+      perModel(PipelineSettings.MODEL_SETTINGS, PipelineSettings.BATCH_SETTINGS);
+
+  private final ModelRepository repository;
+  private final Map<String, String> base;
+  private final Function<Settings, Pipeline> opener;
+  private final Map<String, Slot> slots = new TreeMap<>();
+  private boolean closed;
+
+  /**
+   * @param base the process's pipeline settings by name; a model's config is laid over them
+   */
+  public ModelSet(ModelRepository repository, Map<String, String> base) {
+    this(repository, base, Pipelines::open);
+  }
+
+  ModelSet(
+      ModelRepository repository, Map<String, String> base, Function<Settings, Pipeline> opener) {
+    this.repository = repository;
+    this.base = Map.copyOf(base);
+    this.opener = opener;
+  }
+
+  /**
+   * The serving version of the model named {@code name}, opened now if it is not yet; give it back
+   * by closing it once the batch it runs is done.
+   *
+   * @throws ConveyorException {@code NOT_FOUND} when the repository has no such model (the name is
+   *     not repeated: it is the caller's), {@code INVALID_SETTING} when its newest version cannot
+   *     be opened and none serves
+   */
+  public Lease lease(String name) {
+    if (!ModelRepository.isModelName(name)) {
+      throw unknown();
+    }
+    Slot slot;
+    synchronized (this) {
+      if (closed) {
+        throw new ConveyorException(ErrorCode.UNAVAILABLE, "the models are closed");
+      }
+      slot = slots.computeIfAbsent(name, Slot::new);
+    }
+    synchronized (slot) {
+      if (slot.serving != null) {
+        return slot.serving.lease();
+      }
+      RepositoryIndex.Model model = repository.index().model(name).orElse(null);
+      if (model != null) {
+        Loaded opened = open(slot, model, model.latest());
+        if (opened == null) {
+          throw new ConveyorException(
+              ErrorCode.INVALID_SETTING,
+              "model %s version %d cannot be served: %s"
+                  .formatted(name, model.latest().number(), slot.failure));
+        }
+        slot.serving = opened;
+        return opened.lease();
+      }
+    }
+    // a name the repository does not have keeps no slot, so that names asked for do not pile up
+    synchronized (this) {
+      if (slots.get(name) == slot && slot.serving == null) {
+        slots.remove(name);
+      }
+    }
+    throw unknown();
+  }
+
+  /**
+   * Reads the repository again and rolls each model in use on to its newest version, one model at a
+   * time; returns each model's state after.
+   */
+  public List<ModelState> refresh() {
+    RepositoryIndex index = repository.index();
+    List<Slot> inUse;
+    synchronized (this) {
+      inUse = new ArrayList<>(slots.values());
+    }
+    for (Slot slot : inUse) {
+      RepositoryIndex.Model model = index.model(slot.name).orElse(null);
+      if (model == null) {
+        continue;
+      }
+      RepositoryIndex.Version newest = model.latest();
+      synchronized (slot) {
+        Loaded serving = slot.serving;
+        if (serving == null
+            || serving.version == newest.number()
+            || slot.failedVersion == newest.number()) {
+          continue;
+        }
+        Loaded next = open(slot, model, newest);
+        if (next != null) {
+          slot.serving = next;
+          LOG.info(
+              "model {}: version {} serves new batches; version {} closes once idle",
+              slot.name,
+              next.version,
+              serving.version);
+          slot.draining.add(serving);
+          serving.release();
+        }
+      }
+    }
+    return states();
+  }
+
+  /** Each model in use: the version serving it, and the newest one that failed to open, if any. */
+  public synchronized List<ModelState> states() {
+    List<ModelState> states = new ArrayList<>();
+    for (Slot slot : slots.values()) {
+      synchronized (slot) {
+        states.add(
+            new ModelState(
+                slot.name,
+                slot.serving == null ? 0 : slot.serving.version,
+                slot.draining.stream().map(l -> l.version).toList(),
+                slot.failedVersion,
+                slot.failure));
+      }
+    }
+    return states;
+  }
+
+  /**
+   * Closes every serving version; a version with leases still out closes when the last is given
+   * back.
+   */
+  @Override
+  public void close() {
+    List<Slot> all;
+    synchronized (this) {
+      closed = true;
+      all = new ArrayList<>(slots.values());
+      slots.clear();
+    }
+    for (Slot slot : all) {
+      synchronized (slot) {
+        if (slot.serving != null) {
+          Loaded serving = slot.serving;
+          slot.serving = null;
+          serving.release();
+        }
+      }
+    }
+  }
+
+  /**
+   * Opens a version and warms it with a batch; on failure records it in the slot and returns null.
+   */
+  private Loaded open(Slot slot, RepositoryIndex.Model model, RepositoryIndex.Version version) {
+    Pipeline pipeline = null;
+    try {
+      pipeline = opener.apply(settings(model, version));
+      warm(pipeline);
+      slot.failedVersion = 0;
+      slot.failure = null;
+      return new Loaded(slot, version.number(), pipeline);
+    } catch (RuntimeException e) {
+      if (pipeline != null) {
+        pipeline.close();
+      }
+      slot.failedVersion = version.number();
+      slot.failure = e.getMessage();
+      LOG.warn(
+          "model {} version {} cannot be served, {}: {}",
+          slot.name,
+          version.number(),
+          slot.serving == null
+              ? "and none serves"
+              : "version " + slot.serving.version + " still does",
+          e.getMessage());
+      return null;
+    }
+  }
+
+  /** The process's settings, the model's config over them, and the version's file as the model. */
+  private Settings settings(RepositoryIndex.Model model, RepositoryIndex.Version version) {
+    Map<String, String> merged = new LinkedHashMap<>(base);
+    for (Map.Entry<String, String> e : model.config().entrySet()) {
+      if (!PER_MODEL.contains(e.getKey())) {
+        throw new ConveyorException(
+            ErrorCode.INVALID_SETTING,
+            "%s/%s sets '%s', which a model may not set; it may set %s"
+                .formatted(
+                    model.name(),
+                    ModelRepository.CONFIG_FILE,
+                    e.getKey(),
+                    String.join(", ", new java.util.TreeSet<>(PER_MODEL))));
+      }
+      String value = e.getValue();
+      if (e.getKey().equals(PipelineSettings.LABELS.name()) && !Path.of(value).isAbsolute()) {
+        value = model.folder().resolve(value).toString();
+      }
+      merged.put(e.getKey(), value);
+    }
+    merged.put(PipelineSettings.MODEL.name(), version.file().toString());
+    return Pipelines.read(merged, model.name() + "/" + ModelRepository.CONFIG_FILE);
+  }
+
+  /** One batch of zeros through the model, so that the first real batch does not pay its start. */
+  private static void warm(Pipeline pipeline) {
+    int n = pipeline.batchSize();
+    Batch batch = pipeline.newBatch(n);
+    pipeline.classifier().run(batch.input(), n, batch.output());
+  }
+
+  private static ConveyorException unknown() {
+    return new ConveyorException(ErrorCode.NOT_FOUND, "no such model in the repository");
+  }
+
+  private static Set<String> perModel(SettingGroup... groups) {
+    return java.util.Arrays.stream(groups)
+        .flatMap(g -> g.settings().stream())
+        .map(Setting::name)
+        .filter(n -> !n.equals(PipelineSettings.MODEL.name()))
+        .collect(Collectors.toUnmodifiableSet());
+  }
+
+  /**
+   * A model's state: the version serving it (0: none yet), the older versions still finishing the
+   * batches they had, and the newest version that failed to open with why (0 and null: none
+   * failed).
+   */
+  public record ModelState(
+      String name, long serving, List<Long> draining, long failedVersion, String failure) {}
+
+  /** A model's slot: its serving version, and its last failure to open one. */
+  private static final class Slot {
+    final String name;
+    final List<Loaded> draining = new ArrayList<>();
+    volatile Loaded serving;
+    long failedVersion;
+    String failure;
+
+    Slot(String name) {
+      this.name = name;
+    }
+  }
+
+  /**
+   * An open version: closed when it no longer serves and its last lease is given back. Its count
+   * holds one for serving, and one per lease out.
+   */
+  private static final class Loaded {
+    final Slot slot;
+    final long version;
+    final Pipeline pipeline;
+    final AtomicInteger holds = new AtomicInteger(1);
+
+    Loaded(Slot slot, long version, Pipeline pipeline) {
+      this.slot = slot;
+      this.version = version;
+      this.pipeline = pipeline;
+    }
+
+    Lease lease() {
+      holds.incrementAndGet();
+      return new Lease(this);
+    }
+
+    void release() {
+      if (holds.decrementAndGet() == 0) {
+        pipeline.close();
+        synchronized (slot) {
+          slot.draining.remove(this);
+        }
+        LOG.info("model {} version {} closed", slot.name, version);
+      }
+    }
+  }
+
+  /** A version lent for a batch; closing gives it back (once; again does nothing). */
+  public static final class Lease implements AutoCloseable {
+    private final Loaded loaded;
+    private final AtomicBoolean given = new AtomicBoolean();
+
+    private Lease(Loaded loaded) {
+      this.loaded = loaded;
+    }
+
+    public String name() {
+      return loaded.slot.name;
+    }
+
+    public long version() {
+      return loaded.version;
+    }
+
+    public Pipeline pipeline() {
+      return loaded.pipeline;
+    }
+
+    @Override
+    public void close() {
+      if (given.compareAndSet(false, true)) {
+        loaded.release();
+      }
+    }
+  }
+}

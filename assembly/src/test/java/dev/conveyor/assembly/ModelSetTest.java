@@ -1,0 +1,169 @@
+package dev.conveyor.assembly;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.conveyor.core.ClassifyResult;
+import dev.conveyor.core.ConveyorException;
+import dev.conveyor.core.ErrorCode;
+import dev.conveyor.core.ImageRequest;
+import dev.conveyor.core.model.ModelRepository;
+import dev.conveyor.core.pipeline.Pipeline;
+import dev.conveyor.core.testing.TestImages;
+import dev.conveyor.onnx.testing.TestModels;
+import dev.conveyor.onnx.testing.TestModels.Colour;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+@Timeout(60)
+class ModelSetTest {
+  @TempDir Path repo;
+  private final List<Pipeline> opened = new ArrayList<>();
+
+  private ModelSet models() {
+    return new ModelSet(
+        ModelRepository.open(repo),
+        Map.of("batch", "2"),
+        s -> {
+          Pipeline p = Pipelines.open(s);
+          opened.add(p);
+          return p;
+        });
+  }
+
+  private void publish(String model, int version) throws IOException {
+    Path dir = Files.createDirectories(repo.resolve(model).resolve(Integer.toString(version)));
+    TestModels.writeColour(dir.resolve("model.onnx"), Colour.imagenetSized());
+  }
+
+  private static String label(ModelSet.Lease lease, String image) {
+    ClassifyResult r =
+        lease
+            .pipeline()
+            .classify(List.of(ImageRequest.ofBytes(image, TestImages.bytes(image), null)))
+            .get(0);
+    assertThat(r.error()).as(image).isNull();
+    return r.predictions().get(0).label();
+  }
+
+  @Test
+  void aModelIsOpenedOnFirstUseAtItsNewestVersionWithItsConfig() throws IOException {
+    publish("colours", 1);
+    publish("colours", 2);
+    Files.writeString(repo.resolve("colours/labels.txt"), "rouge\nvert\nbleu\n");
+    Files.writeString(repo.resolve("colours/config.properties"), "labels=labels.txt\ntop=1\n");
+    publish("other", 1);
+
+    try (ModelSet models = models()) {
+      assertThat(opened).as("nothing is opened before it is used").isEmpty();
+      try (ModelSet.Lease lease = models.lease("colours")) {
+        assertThat(lease.name()).isEqualTo("colours");
+        assertThat(lease.version()).isEqualTo(2);
+        assertThat(label(lease, "cmyk-red.jpg")).as("the model's own labels").isEqualTo("rouge");
+        assertThat(label(lease, "palette-blue.png")).isEqualTo("bleu");
+      }
+      try (ModelSet.Lease again = models.lease("colours")) {
+        assertThat(opened).as("opened once, then lent again").hasSize(1);
+      }
+      assertThat(models.states())
+          .singleElement()
+          .satisfies(s -> assertThat(s.serving()).isEqualTo(2))
+          .satisfies(s -> assertThat(s.failure()).isNull());
+    }
+  }
+
+  @Test
+  void aNewVersionTakesNewLeasesWhileTheOldFinishesWhatItHas() throws IOException {
+    publish("colours", 1);
+    try (ModelSet models = models()) {
+      ModelSet.Lease old = models.lease("colours");
+      assertThat(old.version()).isEqualTo(1);
+
+      publish("colours", 2);
+      List<ModelSet.ModelState> after = models.refresh();
+
+      assertThat(after)
+          .singleElement()
+          .satisfies(s -> assertThat(s.serving()).isEqualTo(2))
+          .satisfies(s -> assertThat(s.draining()).containsExactly(1L));
+      try (ModelSet.Lease fresh = models.lease("colours")) {
+        assertThat(fresh.version()).isEqualTo(2);
+        assertThat(label(fresh, "cmyk-red.jpg")).isEqualTo("red");
+      }
+      // the batch that held version 1 when the switch came still runs on it
+      assertThat(label(old, "palette-blue.png")).isEqualTo("blue");
+      old.close();
+      old.close();
+      assertThat(models.states().get(0).draining())
+          .as("version 1 is closed once its last lease is given back")
+          .isEmpty();
+      assertThat(models.refresh().get(0).serving()).as("nothing newer: no change").isEqualTo(2);
+      assertThat(opened).hasSize(2);
+    }
+  }
+
+  @Test
+  void aVersionThatCannotBeOpenedLeavesTheServingOneInPlaceAndIsReported() throws IOException {
+    publish("colours", 1);
+    try (ModelSet models = models()) {
+      models.lease("colours").close();
+      Path corrupt = Files.createDirectories(repo.resolve("colours/2")).resolve("model.onnx");
+      Files.write(corrupt, new byte[] {0x08, 0x07, 0x12, 0x03, 'b', 'a', 'd'});
+
+      ModelSet.ModelState state = models.refresh().get(0);
+
+      assertThat(state.serving()).isEqualTo(1);
+      assertThat(state.failedVersion()).isEqualTo(2);
+      assertThat(state.failure()).isNotBlank();
+      try (ModelSet.Lease lease = models.lease("colours")) {
+        assertThat(lease.version()).isEqualTo(1);
+        assertThat(label(lease, "cmyk-red.jpg")).isEqualTo("red");
+      }
+      assertThat(models.refresh().get(0).failedVersion())
+          .as("a version that failed is not tried again on every refresh")
+          .isEqualTo(2);
+      assertThat(opened).hasSize(1);
+
+      publish("colours", 3);
+      ModelSet.ModelState fixed = models.refresh().get(0);
+      assertThat(fixed.serving()).isEqualTo(3);
+      assertThat(fixed.failure()).isNull();
+    }
+  }
+
+  @Test
+  void aConfigMayNotSetWhatIsNotTheModelsOwn() throws IOException {
+    publish("colours", 1);
+    Files.writeString(repo.resolve("colours/config.properties"), "fetch-allow=file:/\n");
+    try (ModelSet models = models()) {
+      assertThatThrownBy(() -> models.lease("colours"))
+          .isInstanceOfSatisfying(
+              ConveyorException.class,
+              e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_SETTING))
+          .hasMessageContaining("sets 'fetch-allow', which a model may not set");
+      assertThat(opened).isEmpty();
+    }
+  }
+
+  @Test
+  void anUnknownOrHostileNameIsNotFoundWithoutRepeatingIt() throws IOException {
+    publish("colours", 1);
+    try (ModelSet models = models()) {
+      for (String name : new String[] {"resnet", "../colours", "colours/1", "", "a\nb"}) {
+        assertThatThrownBy(() -> models.lease(name))
+            .as(name)
+            .isInstanceOfSatisfying(
+                ConveyorException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.NOT_FOUND))
+            .hasMessage("no such model in the repository");
+      }
+      assertThat(models.states()).as("names asked for keep nothing").isEmpty();
+    }
+  }
+}
