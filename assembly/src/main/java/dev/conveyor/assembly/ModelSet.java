@@ -1,5 +1,6 @@
 package dev.conveyor.assembly;
 
+import dev.conveyor.core.ClassifyResult;
 import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.ErrorCode;
 import dev.conveyor.core.batch.Batch;
@@ -333,6 +334,11 @@ public final class ModelSet implements AutoCloseable {
 
     public Pipeline pipeline() {
       return loaded.pipeline;
+    }
+
+    /** The results of a batch this version ran, each naming the model and the version. */
+    public List<ClassifyResult> named(List<ClassifyResult> results) {
+      return results.stream().map(r -> r.madeBy(name(), version())).toList();
     }
 
     @Override

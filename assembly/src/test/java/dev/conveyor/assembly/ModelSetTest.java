@@ -96,6 +96,21 @@ class ModelSetTest {
       try (ModelSet.Lease fresh = models.lease("colours")) {
         assertThat(fresh.version()).isEqualTo(2);
         assertThat(label(fresh, "cmyk-red.jpg")).isEqualTo("red");
+        List<ClassifyResult> results =
+            fresh.named(
+                fresh
+                    .pipeline()
+                    .classify(
+                        List.of(
+                            ImageRequest.ofBytes("r", TestImages.bytes("cmyk-red.jpg"), null),
+                            ImageRequest.ofBytes("c", TestImages.bytes("corrupt.jpg"), null))));
+        ClassifyResult named = results.get(0);
+        assertThat(results.get(1).error().code()).isEqualTo(ErrorCode.CORRUPT);
+        assertThat(results.get(1).version()).as("an error names no version").isNull();
+        assertThat(named.model()).as("the repository's name, not the file's").isEqualTo("colours");
+        assertThat(named.version()).isEqualTo(2L);
+        assertThat(dev.conveyor.core.Json.write(named))
+            .contains("\"model\":\"colours\",\"version\":2");
       }
       // the batch that held version 1 when the switch came still runs on it
       assertThat(label(old, "palette-blue.png")).isEqualTo("blue");

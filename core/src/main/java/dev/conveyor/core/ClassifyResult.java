@@ -13,6 +13,7 @@ import java.util.List;
  * @param source the request's source
  * @param status {@code ok} or {@code error}
  * @param model the model's name, when a model was reached
+ * @param version the model's version, when it was served from a model repository
  * @param predictions top-k, best first; empty on error
  * @param error the error, on error
  * @param host the worker's host name
@@ -24,10 +25,24 @@ public record ClassifyResult(
     String source,
     Status status,
     String model,
+    Long version,
     List<Prediction> predictions,
     Error error,
     String host,
     @JsonProperty("latency_ms") Double latencyMs) {
+
+  /** A result of a model that has no version: one not served from a repository. */
+  public ClassifyResult(
+      String id,
+      String source,
+      Status status,
+      String model,
+      List<Prediction> predictions,
+      Error error,
+      String host,
+      Double latencyMs) {
+    this(id, source, status, model, null, predictions, error, host, latencyMs);
+  }
 
   /** Whether a result carries predictions or an error. */
   public enum Status {
@@ -57,6 +72,17 @@ public record ClassifyResult(
         new Error(code, message),
         host,
         ms);
+  }
+
+  /**
+   * This result as made by version {@code version} of the model named {@code model}, as a model
+   * repository names them; an error result stays as it is.
+   */
+  public ClassifyResult madeBy(String model, long version) {
+    return isOk()
+        ? new ClassifyResult(
+            id, source, status, model, version, predictions, error, host, latencyMs)
+        : this;
   }
 
   @JsonIgnore // status says it; not a field of the JSON
