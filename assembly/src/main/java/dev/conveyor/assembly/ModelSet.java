@@ -10,6 +10,7 @@ import dev.conveyor.core.pipeline.Pipeline;
 import dev.conveyor.core.settings.Setting;
 import dev.conveyor.core.settings.SettingGroup;
 import dev.conveyor.core.settings.Settings;
+import dev.conveyor.core.worker.Models;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -36,7 +37,7 @@ import org.slf4j.LoggerFactory;
  * place and is reported in {@link #states()}. Going back is a repository whose newest version is
  * the old one.
  */
-public final class ModelSet implements AutoCloseable {
+public final class ModelSet implements Models, AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ModelSet.class);
 
   /**
@@ -47,34 +48,57 @@ public final class ModelSet implements AutoCloseable {
       perModel(PipelineSettings.MODEL_SETTINGS, PipelineSettings.BATCH_SETTINGS);
 
   private final ModelRepository repository;
+  private final String defaultModel;
   private final Map<String, String> base;
   private final Function<Settings, Pipeline> opener;
   private final Map<String, Slot> slots = new TreeMap<>();
   private boolean closed;
 
   /**
+   * @param defaultModel the model a request naming none gets, or {@code null}: such a request gets
+   *     {@code UNKNOWN_MODEL}
    * @param base the process's pipeline settings by name; a model's config is laid over them
    */
-  public ModelSet(ModelRepository repository, Map<String, String> base) {
-    this(repository, base, Pipelines::open);
+  public ModelSet(ModelRepository repository, String defaultModel, Map<String, String> base) {
+    this(repository, defaultModel, base, Pipelines::open);
   }
 
   ModelSet(
-      ModelRepository repository, Map<String, String> base, Function<Settings, Pipeline> opener) {
+      ModelRepository repository,
+      String defaultModel,
+      Map<String, String> base,
+      Function<Settings, Pipeline> opener) {
     this.repository = repository;
+    this.defaultModel = defaultModel;
     this.base = Map.copyOf(base);
     this.opener = opener;
+  }
+
+  @Override
+  public String describe() {
+    return "the models in " + repository.root();
   }
 
   /**
    * The serving version of the model named {@code name}, opened now if it is not yet; give it back
    * by closing it once the batch it runs is done.
    *
-   * @throws ConveyorException {@code NOT_FOUND} when the repository has no such model (the name is
-   *     not repeated: it is the caller's), {@code INVALID_SETTING} when its newest version cannot
-   *     be opened and none serves
+   * @param name the model's name, or {@code null} for the default one
+   * @throws ConveyorException {@code UNKNOWN_MODEL} when the repository has no such model (the name
+   *     is not repeated: it is the caller's), {@code INVALID_SETTING} when its newest version
+   *     cannot be opened and none serves
    */
+  @Override
   public Lease lease(String name) {
+    if (name == null) {
+      if (defaultModel == null) {
+        throw new ConveyorException(
+            ErrorCode.UNKNOWN_MODEL,
+            "the request names no model, and there is no default one: name one of the"
+                + " repository's models");
+      }
+      name = defaultModel;
+    }
     if (!ModelRepository.isModelName(name)) {
       throw unknown();
     }
@@ -251,7 +275,7 @@ public final class ModelSet implements AutoCloseable {
   }
 
   private static ConveyorException unknown() {
-    return new ConveyorException(ErrorCode.NOT_FOUND, "no such model in the repository");
+    return new ConveyorException(ErrorCode.UNKNOWN_MODEL, "no such model in the repository");
   }
 
   private static Set<String> perModel(SettingGroup... groups) {
@@ -316,7 +340,7 @@ public final class ModelSet implements AutoCloseable {
   }
 
   /** A version lent for a batch; closing gives it back (once; again does nothing). */
-  public static final class Lease implements AutoCloseable {
+  public static final class Lease implements Models.Lease {
     private final Loaded loaded;
     private final AtomicBoolean given = new AtomicBoolean();
 
@@ -332,11 +356,13 @@ public final class ModelSet implements AutoCloseable {
       return loaded.version;
     }
 
+    @Override
     public Pipeline pipeline() {
       return loaded.pipeline;
     }
 
     /** The results of a batch this version ran, each naming the model and the version. */
+    @Override
     public List<ClassifyResult> named(List<ClassifyResult> results) {
       return results.stream().map(r -> r.madeBy(name(), version())).toList();
     }

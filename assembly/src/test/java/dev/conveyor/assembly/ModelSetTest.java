@@ -30,6 +30,7 @@ class ModelSetTest {
   private ModelSet models() {
     return new ModelSet(
         ModelRepository.open(repo),
+        null,
         Map.of("batch", "2"),
         s -> {
           Pipeline p = Pipelines.open(s);
@@ -171,12 +172,14 @@ class ModelSetTest {
   void anUnknownOrHostileNameIsNotFoundWithoutRepeatingIt() throws IOException {
     publish("colours", 1);
     try (ModelSet models = models()) {
-      for (String name : new String[] {"resnet", "../colours", "colours/1", "", "a\nb"}) {
+      for (String name : new String[] {"resnet", "../colours", "colours/1", "", "a\nb", null}) {
         assertThatThrownBy(() -> models.lease(name))
             .as(name)
             .isInstanceOfSatisfying(
-                ConveyorException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.NOT_FOUND))
-            .hasMessage("no such model in the repository");
+                ConveyorException.class,
+                e -> assertThat(e.code()).isEqualTo(ErrorCode.UNKNOWN_MODEL))
+            .hasMessageNotContaining(
+                String.valueOf(name).isEmpty() ? "\u0000" : String.valueOf(name));
       }
       assertThat(models.states()).as("names asked for keep nothing").isEmpty();
     }

@@ -31,6 +31,8 @@ public enum ErrorCode {
    * unreachable).
    */
   FETCH_FAILED(false),
+  /** The request named a model that is not served here; its name is not repeated. */
+  UNKNOWN_MODEL(false),
   /** The model failed on the batch this image was in. */
   INFERENCE_FAILED(true),
   /** The request was delivered too many times without producing a result. */

@@ -12,6 +12,8 @@ import java.util.UUID;
  * @param contentType the MIME type if the producer knows it, else {@code null}
  * @param replyTo where the producer waits for the result (a Redis list, say), or {@code null}
  * @param enqueuedNanos {@link System#nanoTime()} when the request entered this process, for latency
+ * @param model the name of the model the request asks for, or {@code null} for the one a worker
+ *     serves by default; as hostile as the rest of the request, and never repeated in an error
  */
 public record ImageRequest(
     String id,
@@ -19,7 +21,8 @@ public record ImageRequest(
     byte[] bytes,
     String contentType,
     String replyTo,
-    long enqueuedNanos) {
+    long enqueuedNanos,
+    String model) {
 
   /**
    * The content type of a request made for a message its source could not read: its bytes say why,
@@ -30,6 +33,22 @@ public record ImageRequest(
   public ImageRequest {
     Objects.requireNonNull(id, "id");
     Objects.requireNonNull(source, "source");
+  }
+
+  /** A request for the model a worker serves by default. */
+  public ImageRequest(
+      String id,
+      String source,
+      byte[] bytes,
+      String contentType,
+      String replyTo,
+      long enqueuedNanos) {
+    this(id, source, bytes, contentType, replyTo, enqueuedNanos, null);
+  }
+
+  /** The same request, asking for the model named {@code name} ({@code null}: the default). */
+  public ImageRequest withModel(String name) {
+    return new ImageRequest(id, source, bytes, contentType, replyTo, enqueuedNanos, name);
   }
 
   /** A request carrying the image bytes, with a fresh random id. */

@@ -12,7 +12,7 @@ final class HttpStatus {
       case EMPTY, CORRUPT, BAD_TENSOR, BAD_REQUEST, INVALID_SETTING, FETCH_FAILED -> 400;
       case UNAUTHORIZED -> 401;
       case MISDIRECTED -> 421;
-      case NOT_FOUND -> 404;
+      case NOT_FOUND, UNKNOWN_MODEL -> 404;
       case TOO_LARGE -> 413;
       case UNSUPPORTED_FORMAT -> 415;
       case BUSY -> 429;

@@ -81,7 +81,7 @@ class ErrorStatusTest {
                     ErrorCode.INVALID_SETTING,
                     ErrorCode.FETCH_FAILED),
             401, List.of(ErrorCode.UNAUTHORIZED),
-            404, List.of(ErrorCode.NOT_FOUND),
+            404, List.of(ErrorCode.NOT_FOUND, ErrorCode.UNKNOWN_MODEL),
             413, List.of(ErrorCode.TOO_LARGE),
             415, List.of(ErrorCode.UNSUPPORTED_FORMAT),
             421, List.of(ErrorCode.MISDIRECTED),

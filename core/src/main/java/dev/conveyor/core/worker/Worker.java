@@ -2,7 +2,6 @@ package dev.conveyor.core.worker;
 
 import dev.conveyor.core.ClassifyResult;
 import dev.conveyor.core.ConveyorException;
-import dev.conveyor.core.ImageRequest;
 import dev.conveyor.core.batch.Batch;
 import dev.conveyor.core.batch.Batcher;
 import dev.conveyor.core.pipeline.Pipeline;
@@ -11,7 +10,9 @@ import dev.conveyor.core.transport.ResultSink;
 import dev.conveyor.core.transport.Transport;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ExecutorService;
@@ -36,13 +37,12 @@ public final class Worker implements AutoCloseable {
   static final Duration IDLE_WAIT = Duration.ofMillis(200);
 
   private final WorkerConfig config;
-  private final Pipeline pipeline;
+  private final Models models;
   private final Transport transport;
   private final Batcher<Delivery> batcher;
-  private final Settle settle;
-  private final ResultSink sink;
-  private final BlockingQueue<Slot> free;
-  private final BlockingQueue<Slot> ready;
+  private final BatchFinisher finisher;
+  private final BlockingQueue<WorkerSlot> free;
+  private final BlockingQueue<WorkerSlot> ready;
   private final ExecutorService preprocessPool;
   private final WorkerStats stats = new WorkerStats();
   private final WorkerEvents events = new WorkerEvents().add(stats);
@@ -51,21 +51,21 @@ public final class Worker implements AutoCloseable {
   private volatile boolean running;
   private volatile boolean takerDone;
 
-  /** A batch's buffers and the deliveries it holds now. */
-  private static final class Slot {
-    final Batch batch;
-    List<Delivery> deliveries = List.of();
-
-    Slot(Batch batch) {
-      this.batch = batch;
+  public Worker(WorkerConfig config, Pipeline pipeline, Transport transport, ResultSink sink) {
+    this(config, Models.of(pipeline), transport, sink);
+    for (WorkerSlot slot : free) {
+      slot.batchFor(pipeline, config.batchSize());
     }
   }
 
-  public Worker(WorkerConfig config, Pipeline pipeline, Transport transport, ResultSink sink) {
+  /**
+   * A worker for several models: each batch holds requests naming one model, and runs on the
+   * version {@code models} lends for it.
+   */
+  public Worker(WorkerConfig config, Models models, Transport transport, ResultSink sink) {
     this.config = config;
-    this.pipeline = pipeline;
+    this.models = models;
     this.transport = transport;
-    this.settle = new Settle(transport);
     this.batcher =
         new Batcher<>(
             transport::poll,
@@ -73,11 +73,11 @@ public final class Worker implements AutoCloseable {
             config.batchSize(),
             config.linger(),
             this::modelBusy);
-    this.sink = sink;
+    this.finisher = new BatchFinisher(new Settle(transport), sink, events);
     this.free = new ArrayBlockingQueue<>(config.pipelineDepth());
     this.ready = new ArrayBlockingQueue<>(config.pipelineDepth());
     for (int i = 0; i < config.pipelineDepth(); i++) {
-      free.add(new Slot(pipeline.newBatch(config.batchSize())));
+      free.add(new WorkerSlot());
     }
     AtomicInteger n = new AtomicInteger();
     this.preprocessPool =
@@ -100,8 +100,8 @@ public final class Worker implements AutoCloseable {
     taker.start();
     inference.start();
     LOG.info(
-        "worker started: model {} from {}, batch {}, linger {} ms, {} preprocessing threads",
-        pipeline.model().name(),
+        "worker started: {} from {}, batch {}, linger {} ms, {} preprocessing threads",
+        models.describe(),
         transport.describe(),
         config.batchSize(),
         config.linger().toMillis(),
@@ -132,7 +132,7 @@ public final class Worker implements AutoCloseable {
     long backoffMillis = 0;
     try {
       while (running) {
-        Slot slot = free.take();
+        WorkerSlot slot = free.take();
         List<Delivery> deliveries;
         try {
           deliveries = batcher.next(IDLE_WAIT);
@@ -152,16 +152,15 @@ public final class Worker implements AutoCloseable {
           free.put(slot);
           continue;
         }
-        slot.deliveries = deliveries;
-        pipeline.begin(slot.batch, deliveries.stream().map(Delivery::request).toList());
-        for (int i = 0; i < deliveries.size(); i++) {
-          int index = i;
-          preprocessPool.execute(
-              () -> {
-                if (pipeline.prepare(slot.batch, index)) {
-                  ready.add(slot);
-                }
-              });
+        // one batch per model named, in the order their first requests came
+        Map<String, List<Delivery>> byModel = new LinkedHashMap<>();
+        for (Delivery d : deliveries) {
+          byModel.computeIfAbsent(d.request().model(), k -> new ArrayList<>()).add(d);
+        }
+        boolean first = true;
+        for (Map.Entry<String, List<Delivery>> group : byModel.entrySet()) {
+          start(first ? slot : free.take(), group.getKey(), group.getValue());
+          first = false;
         }
       }
     } catch (InterruptedException e) {
@@ -174,6 +173,48 @@ public final class Worker implements AutoCloseable {
     }
   }
 
+  /**
+   * Starts a batch of requests naming one model: preprocessed on the pool, then run. Requests for a
+   * model that cannot be had go on as they are, to be answered or handed back on the inference
+   * thread, which alone delivers and settles.
+   */
+  private void start(WorkerSlot slot, String model, List<Delivery> deliveries) {
+    slot.deliveries = deliveries;
+    try {
+      slot.lease = models.lease(model);
+    } catch (ConveyorException e) {
+      if (e.retriable()) {
+        slot.releaseReason = e.getMessage();
+      } else {
+        slot.refused =
+            deliveries.stream()
+                .map(
+                    d ->
+                        ClassifyResult.error(
+                            d.request(),
+                            e.code(),
+                            e.getMessage(),
+                            HostName.get(),
+                            (System.nanoTime() - d.request().enqueuedNanos()) / 1e6))
+                .toList();
+      }
+      ready.add(slot);
+      return;
+    }
+    Pipeline pipeline = slot.lease.pipeline();
+    Batch batch = slot.batchFor(pipeline, config.batchSize());
+    pipeline.begin(batch, deliveries.stream().map(Delivery::request).toList());
+    for (int i = 0; i < deliveries.size(); i++) {
+      int index = i;
+      preprocessPool.execute(
+          () -> {
+            if (pipeline.prepare(batch, index)) {
+              ready.add(slot);
+            }
+          });
+    }
+  }
+
   /** Whether other batches are being preprocessed or run: a new one could not start yet. */
   private boolean modelBusy() {
     return free.size() < config.pipelineDepth() - 1;
@@ -182,12 +223,12 @@ public final class Worker implements AutoCloseable {
   private void inferenceLoop() {
     try {
       while (!(takerDone && ready.isEmpty() && free.size() == config.pipelineDepth())) {
-        Slot slot = ready.poll(100, TimeUnit.MILLISECONDS);
+        WorkerSlot slot = ready.poll(100, TimeUnit.MILLISECONDS);
         if (slot == null) {
           continue;
         }
         try {
-          process(slot);
+          finisher.finish(slot);
         } catch (RuntimeException e) {
           // the transport failed to take the batch back: it redelivers what it never saw acked
           LOG.error(
@@ -196,6 +237,10 @@ public final class Worker implements AutoCloseable {
               transport.describe(),
               e);
         }
+        if (slot.lease != null) {
+          slot.lease.close();
+        }
+        slot.clear();
         free.put(slot);
       }
     } catch (InterruptedException e) {
@@ -203,64 +248,6 @@ public final class Worker implements AutoCloseable {
     } catch (Error e) {
       LOG.error("the worker's inference thread died; the worker is no longer alive", e);
       throw e;
-    }
-  }
-
-  private void process(Slot slot) {
-    List<Delivery> deliveries = slot.deliveries;
-    List<ClassifyResult> results;
-    long start = System.nanoTime();
-    try {
-      results = pipeline.finish(slot.batch);
-      if (slot.batch.filled() > 0) {
-        events.batch(slot.batch.filled(), System.nanoTime() - start);
-      }
-    } catch (ConveyorException e) {
-      if (e.retriable()) {
-        LOG.warn(
-            "the model failed on a batch of {}; releasing it for redelivery", deliveries.size(), e);
-        events.batchFailed(deliveries.size());
-        settle.release(deliveries, "the model failed: " + e.getMessage());
-        return;
-      }
-      results = pipeline.failAll(slot.batch, e);
-    }
-    List<Delivery> done = new ArrayList<>(deliveries.size());
-    List<ClassifyResult> stored = new ArrayList<>(results.size());
-    List<Delivery> again = new ArrayList<>();
-    String reason = null;
-    for (int i = 0; i < deliveries.size(); i++) {
-      ConveyorException error = slot.batch.error(i);
-      if (error != null && error.retriable()) {
-        again.add(deliveries.get(i));
-        reason = error.getMessage();
-      } else {
-        done.add(deliveries.get(i));
-        stored.add(results.get(i));
-      }
-    }
-    if (!again.isEmpty()) {
-      settle.release(again, reason);
-    }
-    deliver(done, stored);
-  }
-
-  private void deliver(List<Delivery> deliveries, List<ClassifyResult> results) {
-    if (deliveries.isEmpty()) {
-      return;
-    }
-    List<ImageRequest> requests = deliveries.stream().map(Delivery::request).toList();
-    try {
-      sink.deliver(requests, results);
-    } catch (Exception e) {
-      LOG.warn("storing {} results failed; releasing them for redelivery", results.size(), e);
-      settle.release(deliveries, "storing the result failed: " + e.getMessage());
-      return;
-    }
-    settle.ack(deliveries);
-    long now = System.nanoTime();
-    for (int i = 0; i < results.size(); i++) {
-      events.result(requests.get(i), results.get(i), now - requests.get(i).enqueuedNanos());
     }
   }
 
