@@ -9,20 +9,22 @@ import org.apache.kafka.common.header.Headers;
 
 /**
  * The record format of requests: key = id, value = the encoded image (or tensor), headers {@code
- * content-type}, optional {@code reply-to} and {@code source} (a name for people: the file it came
- * from; without it, the record's topic, partition and offset). With a {@code content-ref} header
- * whose value is {@code 1} the value is instead a reference to the image ({@code s3://bucket/key},
- * or a file path the worker can read), fetched by the worker; any other value of the header means
- * the same, as it always has, except {@code 0}, {@code false} and {@code no}, which are refused
- * rather than guessed at. Conveyor adds {@code conveyor-attempt} when it sends a record again after
- * a failure. A topic read with {@code requests=keys} ({@link RequestFormat}) also takes bare object
- * keys. docs/REQUESTS.md describes every form.
+ * content-type}, optional {@code reply-to}, {@code source} (a name for people: the file it came
+ * from; without it, the record's topic, partition and offset) and {@code model} (the name of the
+ * model it asks for, in a model repository; without it, the default one). With a {@code
+ * content-ref} header whose value is {@code 1} the value is instead a reference to the image
+ * ({@code s3://bucket/key}, or a file path the worker can read), fetched by the worker; any other
+ * value of the header means the same, as it always has, except {@code 0}, {@code false} and {@code
+ * no}, which are refused rather than guessed at. Conveyor adds {@code conveyor-attempt} when it
+ * sends a record again after a failure. A topic read with {@code requests=keys} ({@link
+ * RequestFormat}) also takes bare object keys. docs/REQUESTS.md describes every form.
  */
 public final class Records {
   static final String CONTENT_TYPE = "content-type";
   static final String REPLY_TO = "reply-to";
   static final String CONTENT_REF = "content-ref";
   static final String SOURCE = "source";
+  static final String MODEL = "model";
   static final String ATTEMPT = "conveyor-attempt";
   static final String ERROR = "conveyor-error";
 
@@ -45,6 +47,9 @@ public final class Records {
       if (r.replyTo() != null) {
         ref.headers().add(REPLY_TO, utf8(r.replyTo()));
       }
+      if (r.model() != null) {
+        ref.headers().add(MODEL, utf8(r.model()));
+      }
       return ref;
     }
     ProducerRecord<String, byte[]> record = new ProducerRecord<>(topic, r.id(), r.bytes());
@@ -53,6 +58,9 @@ public final class Records {
     }
     if (r.replyTo() != null) {
       record.headers().add(REPLY_TO, utf8(r.replyTo()));
+    }
+    if (r.model() != null) {
+      record.headers().add(MODEL, utf8(r.model()));
     }
     // always, even when it is the id: it marks the value as an image, also on a topic read with
     // requests=keys, whose records without content-ref, content-type or source are bare keys
@@ -127,7 +135,7 @@ public final class Records {
     String source = header(headers, SOURCE);
     boolean keyed = key != null && !key.isBlank();
     if (format.keys() && ref == null && contentType == null && source == null) {
-      return bareKey(format, at, value, replyTo);
+      return bareKey(format, at, value, replyTo).withModel(header(headers, MODEL));
     }
     if (value == null) {
       return ImageRequest.unreadable(
@@ -150,12 +158,14 @@ public final class Records {
         return ImageRequest.unreadable(
             id, at, "the value of a content-ref record is not a reference: " + why[0]);
       }
-      return new ImageRequest(id, path, null, contentType, replyTo, System.nanoTime());
+      return new ImageRequest(id, path, null, contentType, replyTo, System.nanoTime())
+          .withModel(header(headers, MODEL));
     }
     if (source == null || source.isBlank()) {
       source = at;
     }
-    return new ImageRequest(id, source, value, contentType, replyTo, System.nanoTime());
+    return new ImageRequest(id, source, value, contentType, replyTo, System.nanoTime())
+        .withModel(header(headers, MODEL));
   }
 
   /**

@@ -97,6 +97,27 @@ class RecordsTest {
   }
 
   @Test
+  void theModelARequestNamesTravelsInAHeaderAndNoneMeansTheDefault() {
+    for (ImageRequest sent :
+        List.of(
+            ImageRequest.ofBytes("photo.png", utf8("PNG…"), null).withModel("fashion"),
+            ImageRequest.ofKey("s3://images/day1/a.jpg").withModel("fashion"))) {
+      ProducerRecord<String, byte[]> p = Records.toRecord("img_loc", sent);
+      ConsumerRecord<String, byte[]> c = record(p.key(), p.value());
+      p.headers().forEach(h -> c.headers().add(h));
+      assertThat(Records.fromRecord(c).model()).isEqualTo("fashion");
+    }
+    ConsumerRecord<String, byte[]> bare = record(null, utf8("day1/a.jpg"));
+    bare.headers().add(Records.MODEL, utf8("resnet"));
+    assertThat(Records.fromRecord(bare, KEYS).model())
+        .as("a bare key's record names its model too")
+        .isEqualTo("resnet");
+    ProducerRecord<String, byte[]> plain =
+        Records.toRecord("img_loc", ImageRequest.ofBytes("photo.png", utf8("PNG…"), null));
+    assertThat(plain.headers().lastHeader(Records.MODEL)).isNull();
+  }
+
+  @Test
   void onAKeysTopicConveyorsOwnRecordsAreStillReadAsTheyAre() {
     ImageRequest image = ImageRequest.ofBytes("photo.png", utf8("PNG…"), null);
     ImageRequest ref = ImageRequest.ofKey("s3://images/day1/a.jpg");

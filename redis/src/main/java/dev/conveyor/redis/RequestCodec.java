@@ -12,11 +12,11 @@ import java.util.Map;
 
 /**
  * The wire format of requests. In a list or a channel a request is one JSON string: {@code
- * {"id":…,"image":"<base64>","content_type":…,"reply_to":…,"source":…}} (only {@code image} is
- * required, which also accepts seed 003's {@code {"id":…,"image":…}}). In a stream a request is an
- * entry whose fields are {@code id}, {@code image} (the raw bytes), and optionally {@code
- * content_type}, {@code reply_to}, {@code source}; an entry with a single field holding the JSON
- * form is read too.
+ * {"id":…,"image":"<base64>","content_type":…,"reply_to":…,"source":…,"model":…}} (only {@code
+ * image} is required, which also accepts seed 003's {@code {"id":…,"image":…}}). In a stream a
+ * request is an entry whose fields are {@code id}, {@code image} (the raw bytes), and optionally
+ * {@code content_type}, {@code reply_to}, {@code source}; an entry with a single field holding the
+ * JSON form is read too.
  */
 public final class RequestCodec {
   static final String ID = "id";
@@ -24,6 +24,9 @@ public final class RequestCodec {
   static final String CONTENT_TYPE = "content_type";
   static final String REPLY_TO = "reply_to";
   static final String SOURCE = "source";
+
+  /** The model the request asks for, by its name in a model repository; none: the default. */
+  static final String MODEL = "model";
 
   /** Instead of {@code image}: where the worker fetches it, such as {@code s3://bucket/key}. */
   static final String REF = "ref";
@@ -39,6 +42,9 @@ public final class RequestCodec {
     }
     if (r.replyTo() != null) {
       node.put(REPLY_TO, r.replyTo());
+    }
+    if (r.model() != null) {
+      node.put(MODEL, r.model());
     }
     if (r.hasBytes()) {
       node.put(IMAGE, Base64.getEncoder().encodeToString(r.bytes()));
@@ -60,7 +66,8 @@ public final class RequestCodec {
     }
     if (node != null && node.isObject() && !node.hasNonNull(IMAGE) && node.hasNonNull(REF)) {
       return reference(
-          text(node, ID), text(node, REF), text(node, CONTENT_TYPE), text(node, REPLY_TO));
+              text(node, ID), text(node, REF), text(node, CONTENT_TYPE), text(node, REPLY_TO))
+          .withModel(text(node, MODEL));
     }
     if (node == null || !node.isObject() || !node.hasNonNull(IMAGE)) {
       throw new IllegalArgumentException(
@@ -73,7 +80,12 @@ public final class RequestCodec {
       throw new IllegalArgumentException("the request's \"image\" is not base64");
     }
     return request(
-        text(node, ID), image, text(node, CONTENT_TYPE), text(node, REPLY_TO), text(node, SOURCE));
+            text(node, ID),
+            image,
+            text(node, CONTENT_TYPE),
+            text(node, REPLY_TO),
+            text(node, SOURCE))
+        .withModel(text(node, MODEL));
   }
 
   public static Map<byte[], byte[]> toFields(ImageRequest r) {
@@ -85,6 +97,9 @@ public final class RequestCodec {
     }
     if (r.replyTo() != null) {
       fields.put(bytes(REPLY_TO), bytes(r.replyTo()));
+    }
+    if (r.model() != null) {
+      fields.put(bytes(MODEL), bytes(r.model()));
     }
     if (r.hasBytes()) {
       fields.put(bytes(IMAGE), r.bytes());
@@ -102,18 +117,20 @@ public final class RequestCodec {
     raw.forEach((k, v) -> fields.put(new String(k, StandardCharsets.UTF_8), v));
     if (fields.containsKey(IMAGE)) {
       return request(
-          string(fields.get(ID)),
-          fields.get(IMAGE),
-          string(fields.get(CONTENT_TYPE)),
-          string(fields.get(REPLY_TO)),
-          string(fields.get(SOURCE)));
+              string(fields.get(ID)),
+              fields.get(IMAGE),
+              string(fields.get(CONTENT_TYPE)),
+              string(fields.get(REPLY_TO)),
+              string(fields.get(SOURCE)))
+          .withModel(string(fields.get(MODEL)));
     }
     if (fields.containsKey(REF)) {
       return reference(
-          string(fields.get(ID)),
-          string(fields.get(REF)),
-          string(fields.get(CONTENT_TYPE)),
-          string(fields.get(REPLY_TO)));
+              string(fields.get(ID)),
+              string(fields.get(REF)),
+              string(fields.get(CONTENT_TYPE)),
+              string(fields.get(REPLY_TO)))
+          .withModel(string(fields.get(MODEL)));
     }
     if (fields.size() == 1) {
       return fromJson(fields.values().iterator().next());

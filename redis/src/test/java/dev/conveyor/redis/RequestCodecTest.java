@@ -65,6 +65,19 @@ class RequestCodecTest {
   }
 
   @Test
+  void theModelARequestNamesTravelsInEveryFormAndNoneMeansTheDefault() {
+    ImageRequest named = request().withModel("fashion");
+    assertThat(RequestCodec.fromJson(RequestCodec.toJson(named)).model()).isEqualTo("fashion");
+    assertThat(RequestCodec.fromFields(RequestCodec.toFields(named)).model()).isEqualTo("fashion");
+    ImageRequest ref = ImageRequest.ofKey("s3://images/a.jpg").withModel("resnet");
+    assertThat(RequestCodec.fromJson(RequestCodec.toJson(ref)).model()).isEqualTo("resnet");
+    assertThat(RequestCodec.fromFields(RequestCodec.toFields(ref)).model()).isEqualTo("resnet");
+    assertThat(RequestCodec.fromJson(RequestCodec.toJson(request())).model()).isNull();
+    assertThat(new String(RequestCodec.toJson(request()), StandardCharsets.UTF_8))
+        .doesNotContain("\"model\"");
+  }
+
+  @Test
   void streamFieldsCarryRawBytes() {
     Map<byte[], byte[]> fields = RequestCodec.toFields(request());
     ImageRequest back = RequestCodec.fromFields(fields);
