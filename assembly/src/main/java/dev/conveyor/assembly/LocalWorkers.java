@@ -7,6 +7,7 @@ import dev.conveyor.core.transport.Brokers;
 import dev.conveyor.core.transport.EmbeddedTransport;
 import dev.conveyor.core.transport.ResultSink;
 import dev.conveyor.core.transport.Transport;
+import dev.conveyor.core.worker.Models;
 import dev.conveyor.core.worker.Worker;
 import dev.conveyor.core.worker.WorkerConfig;
 import java.util.ArrayList;
@@ -51,6 +52,14 @@ public final class LocalWorkers implements AutoCloseable {
 
   /** Starts {@code n} workers sharing the pipeline, each with its own connections to the broker. */
   public static LocalWorkers onBroker(Pipeline pipeline, Broker broker, Settings settings, int n) {
+    return onBroker(Models.of(pipeline), broker, settings, n);
+  }
+
+  /**
+   * Starts {@code n} workers sharing the models (a repository's, say), each with its own
+   * connections to the broker.
+   */
+  public static LocalWorkers onBroker(Models models, Broker broker, Settings settings, int n) {
     List<AutoCloseable> open = new ArrayList<>();
     List<Worker> workers = new ArrayList<>();
     WorkerConfig config = Pipelines.workerConfig(settings);
@@ -61,7 +70,7 @@ public final class LocalWorkers implements AutoCloseable {
         ResultSink own = broker.sink();
         open.add(own);
         ResultSink sink = alsoTo(settings, own, open);
-        Worker w = new Worker(config, pipeline, transport, sink).start();
+        Worker w = new Worker(config, models, transport, sink).start();
         open.add(w);
         workers.add(w);
       }

@@ -53,6 +53,7 @@ public final class ModelSet implements Models, AutoCloseable {
   private final Function<Settings, Pipeline> opener;
   private final Map<String, Slot> slots = new TreeMap<>();
   private boolean closed;
+  private java.util.concurrent.ScheduledExecutorService watcher;
 
   /**
    * @param defaultModel the model a request naming none gets, or {@code null}: such a request gets
@@ -72,6 +73,55 @@ public final class ModelSet implements Models, AutoCloseable {
     this.defaultModel = defaultModel;
     this.base = Map.copyOf(base);
     this.opener = opener;
+  }
+
+  /**
+   * The repository the settings name ({@code models}), if they name one: served with the pipeline
+   * settings given laid under each model's config, its default model opened at once (so that a
+   * model that cannot be served is said at start), and read again every {@code models-poll}.
+   *
+   * @throws ConveyorException {@code INVALID_SETTING} when {@code model} is given too, the
+   *     repository is not a folder, or the default model cannot be served
+   */
+  public static java.util.Optional<ModelSet> open(Settings settings) {
+    Path folder = settings.get(PipelineSettings.MODELS);
+    if (folder == null) {
+      return java.util.Optional.empty();
+    }
+    if (settings.has(PipelineSettings.MODEL)) {
+      throw new ConveyorException(
+          ErrorCode.INVALID_SETTING,
+          "give --model FILE for one model, or --models REPO for a repository of them, not both");
+    }
+    Map<String, String> base = new LinkedHashMap<>();
+    for (SettingGroup g :
+        List.of(
+            PipelineSettings.MODEL_SETTINGS,
+            PipelineSettings.FETCH_SETTINGS,
+            PipelineSettings.BATCH_SETTINGS)) {
+      for (Setting<?> s : g.settings()) {
+        String given = settings.given().get(s.name());
+        if (given != null) {
+          base.put(s.name(), given);
+        }
+      }
+    }
+    String defaultModel = settings.get(PipelineSettings.DEFAULT_MODEL);
+    ModelSet set = new ModelSet(ModelRepository.open(folder), defaultModel, base);
+    if (defaultModel != null) {
+      try {
+        set.lease(defaultModel).close();
+      } catch (ConveyorException e) {
+        set.close();
+        throw new ConveyorException(
+            ErrorCode.INVALID_SETTING,
+            e.code() == ErrorCode.UNKNOWN_MODEL
+                ? "--default-model " + defaultModel + " is not in the repository " + folder
+                : e.getMessage(),
+            e);
+      }
+    }
+    return java.util.Optional.of(set.watch(settings.get(PipelineSettings.MODELS_POLL)));
   }
 
   @Override
@@ -174,6 +224,36 @@ public final class ModelSet implements Models, AutoCloseable {
     return states();
   }
 
+  /**
+   * Reads the repository every {@code every} from now on, rolling each model in use on to its
+   * newest version ({@link #refresh}); until closed. A failure to read it is logged and tried again
+   * at the next turn.
+   */
+  public synchronized ModelSet watch(java.time.Duration every) {
+    if (watcher == null) {
+      watcher =
+          java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
+              r -> {
+                Thread t = new Thread(r, "conveyor-models");
+                t.setDaemon(true);
+                return t;
+              });
+      watcher.scheduleWithFixedDelay(
+          () -> {
+            try {
+              refresh();
+            } catch (RuntimeException e) {
+              LOG.warn(
+                  "reading the model repository {} failed: {}", repository.root(), e.toString());
+            }
+          },
+          every.toMillis(),
+          every.toMillis(),
+          java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
+    return this;
+  }
+
   /** Each model in use: the version serving it, and the newest one that failed to open, if any. */
   public synchronized List<ModelState> states() {
     List<ModelState> states = new ArrayList<>();
@@ -202,6 +282,9 @@ public final class ModelSet implements Models, AutoCloseable {
       closed = true;
       all = new ArrayList<>(slots.values());
       slots.clear();
+      if (watcher != null) {
+        watcher.shutdownNow();
+      }
     }
     for (Slot slot : all) {
       synchronized (slot) {

@@ -9,6 +9,7 @@ import dev.conveyor.core.settings.Settings;
 import dev.conveyor.core.transport.TransportSettings;
 import dev.conveyor.core.worker.WorkerSettings;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
@@ -128,6 +129,29 @@ public final class PipelineSettings {
 
   /** How many workers a process runs. */
   public static final SettingGroup WORKER_SETTINGS = SettingGroup.of("Workers", WORKERS);
+
+  public static final Setting<Path> MODELS =
+      Setting.path(
+          "models",
+          "REPO",
+          "a model repository instead of one --model: a folder laid out NAME/VERSION/model.onnx,"
+              + " with an optional NAME/config.properties of the model's own settings; each request"
+              + " names its model, and a newer version is rolled out while batches run");
+  public static final Setting<String> DEFAULT_MODEL =
+      Setting.text(
+          "default-model",
+          "NAME",
+          "with --models: the model a request that names none gets; without it, such a request"
+              + " gets UNKNOWN_MODEL",
+          dev.conveyor.core.model.ModelRepository::isModelName,
+          "a model's name: up to 64 letters, digits, '.', '_' or '-'");
+  public static final Setting<Duration> MODELS_POLL =
+      Setting.seconds(
+          "models-poll", 5, "with --models: how often the repository is read for new versions");
+
+  /** Serving a model repository rather than one model. */
+  public static final SettingGroup REPOSITORY_SETTINGS =
+      SettingGroup.of("Model repository", MODELS, DEFAULT_MODEL, MODELS_POLL);
 
   /**
    * The broker settings that options give beside the transport's URI ({@code --partitions}, {@code

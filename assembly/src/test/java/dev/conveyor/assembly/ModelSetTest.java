@@ -9,6 +9,7 @@ import dev.conveyor.core.ErrorCode;
 import dev.conveyor.core.ImageRequest;
 import dev.conveyor.core.model.ModelRepository;
 import dev.conveyor.core.pipeline.Pipeline;
+import dev.conveyor.core.settings.Settings;
 import dev.conveyor.core.testing.TestImages;
 import dev.conveyor.onnx.testing.TestModels;
 import dev.conveyor.onnx.testing.TestModels.Colour;
@@ -122,6 +123,11 @@ class ModelSetTest {
           .isEmpty();
       assertThat(models.refresh().get(0).serving()).as("nothing newer: no change").isEqualTo(2);
       assertThat(opened).hasSize(2);
+
+      // going back: the newer version removed, the older one serves again
+      Files.delete(repo.resolve("colours/2/model.onnx"));
+      Files.delete(repo.resolve("colours/2"));
+      assertThat(models.refresh().get(0).serving()).isEqualTo(1);
     }
   }
 
@@ -182,6 +188,55 @@ class ModelSetTest {
                 String.valueOf(name).isEmpty() ? "\u0000" : String.valueOf(name));
       }
       assertThat(models.states()).as("names asked for keep nothing").isEmpty();
+    }
+  }
+
+  @Test
+  void fromSettingsTheDefaultModelIsOpenedAtOnceAndTheRepositoryIsWatched() throws Exception {
+    publish("colours", 1);
+    assertThat(ModelSet.open(Pipelines.read(Map.of(), "test"))).as("no --models").isEmpty();
+    assertThatThrownBy(
+            () ->
+                ModelSet.open(
+                    Settings.read(
+                        Map.of("models", repo.toString(), "model", "other.onnx"),
+                        "test",
+                        PipelineSettings.MODEL_SETTINGS,
+                        PipelineSettings.REPOSITORY_SETTINGS)))
+        .hasMessageContaining("not both");
+    assertThatThrownBy(
+            () ->
+                ModelSet.open(
+                    Settings.read(
+                        Map.of("models", repo.toString(), "default-model", "resnet"),
+                        "test",
+                        PipelineSettings.REPOSITORY_SETTINGS)))
+        .isInstanceOfSatisfying(
+            ConveyorException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_SETTING))
+        .hasMessageContaining("--default-model resnet is not in the repository");
+
+    try (ModelSet models =
+        ModelSet.open(
+                Settings.read(
+                    Map.of(
+                        "models", repo.toString(), "default-model", "colours", "models-poll", "1"),
+                    "test",
+                    PipelineSettings.MODEL_SETTINGS,
+                    PipelineSettings.REPOSITORY_SETTINGS))
+            .orElseThrow()) {
+      assertThat(models.states()).as("the default model is open from the start").hasSize(1);
+      try (ModelSet.Lease lease = models.lease(null)) {
+        assertThat(lease.name()).isEqualTo("colours");
+        assertThat(lease.version()).isEqualTo(1);
+      }
+      publish("colours", 2);
+      long deadline = System.nanoTime() + 20_000_000_000L;
+      while (models.states().get(0).serving() != 2 && System.nanoTime() < deadline) {
+        Thread.sleep(50);
+      }
+      assertThat(models.states().get(0).serving())
+          .as("the watcher rolled the model on to the version published")
+          .isEqualTo(2);
     }
   }
 }

@@ -39,7 +39,8 @@ final class CommandSettings {
     PipelineSettings.BATCH_SETTINGS,
     PipelineSettings.RESULT_SETTINGS,
     PipelineSettings.TRANSPORT_SETTINGS,
-    PipelineSettings.WORKER_SETTINGS
+    PipelineSettings.WORKER_SETTINGS,
+    PipelineSettings.REPOSITORY_SETTINGS
   };
 
   private CommandSettings() {}

@@ -63,6 +63,7 @@ final class SettingsCommand implements Callable<Integer> {
     groups.put("results", new Group(PipelineSettings.RESULT_SETTINGS, true));
     groups.put("transport", new Group(PipelineSettings.TRANSPORT_SETTINGS, true));
     groups.put("workers", new Group(PipelineSettings.WORKER_SETTINGS, true));
+    groups.put("models", new Group(PipelineSettings.REPOSITORY_SETTINGS, true));
     groups.put("server", new Group(ServerSettings.SERVER_SETTINGS, true));
     groups.put("jobs", new Group(JobSettings.FLINK, true));
     groups.put("spark-jobs", new Group(JobSettings.SPARK, true));

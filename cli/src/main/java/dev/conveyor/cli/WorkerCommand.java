@@ -1,11 +1,13 @@
 package dev.conveyor.cli;
 
 import dev.conveyor.assembly.LocalWorkers;
+import dev.conveyor.assembly.ModelSet;
 import dev.conveyor.assembly.PipelineSettings;
 import dev.conveyor.core.pipeline.Pipeline;
 import dev.conveyor.core.settings.SettingGroup;
 import dev.conveyor.core.settings.Settings;
 import dev.conveyor.core.transport.Broker;
+import dev.conveyor.core.worker.Models;
 import dev.conveyor.core.worker.Worker;
 import java.util.List;
 import java.util.Map;
@@ -57,13 +59,24 @@ final class WorkerCommand implements Callable<Integer>, SettingOptions.Taking {
       throw new ParameterException(spec.commandLine(), "--workers must be at least 1");
     }
     CountDownLatch stopped = new CountDownLatch(1);
-    try (Pipeline pipeline = CommandSettings.open(spec, settings)) {
-      LocalWorkers running = LocalWorkers.onBroker(pipeline, broker, settings, workers);
+    ModelSet repository = CommandSettings.usage(spec, () -> ModelSet.open(settings)).orElse(null);
+    AutoCloseable owned;
+    Models models;
+    if (repository != null) {
+      owned = repository;
+      models = repository;
+    } else {
+      Pipeline pipeline = CommandSettings.open(spec, settings);
+      owned = pipeline;
+      models = Models.of(pipeline);
+    }
+    try (AutoCloseable closing = owned) {
+      LocalWorkers running = LocalWorkers.onBroker(models, broker, settings, workers);
       spec.commandLine()
           .getErr()
           .printf(
-              "conveyor worker: %d worker(s) on %s, model %s%n",
-              workers, broker.describe(), pipeline.model().name());
+              "conveyor worker: %d worker(s) on %s, %s%n",
+              workers, broker.describe(), models.describe());
       spec.commandLine().getErr().flush();
       AtomicBoolean stopping = new AtomicBoolean();
       Thread shutdown =
