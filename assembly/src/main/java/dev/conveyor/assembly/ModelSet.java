@@ -159,21 +159,31 @@ public final class ModelSet implements Models, AutoCloseable {
       }
       slot = slots.computeIfAbsent(name, Slot::new);
     }
+    // the serving version, without waiting for a new one being opened
+    Loaded serving = slot.serving;
+    Lease lease = serving == null ? null : serving.tryLease();
+    if (lease != null) {
+      return lease;
+    }
     synchronized (slot) {
       if (slot.serving != null) {
         return slot.serving.lease();
       }
       RepositoryIndex.Model model = repository.index().model(name).orElse(null);
       if (model != null) {
-        Loaded opened = open(slot, model, model.latest());
-        if (opened == null) {
+        try {
+          slot.serving = new Loaded(slot, model.latest().number(), openWarm(model, model.latest()));
+        } catch (RuntimeException e) {
+          failed(slot, model.latest(), e);
           throw new ConveyorException(
               ErrorCode.INVALID_SETTING,
               "model %s version %d cannot be served: %s"
-                  .formatted(name, model.latest().number(), slot.failure));
+                  .formatted(name, model.latest().number(), slot.failure),
+              e);
         }
-        slot.serving = opened;
-        return opened.lease();
+        slot.failedVersion = 0;
+        slot.failure = null;
+        return slot.serving.lease();
       }
     }
     // a name the repository does not have keeps no slot, so that names asked for do not pile up
@@ -201,20 +211,39 @@ public final class ModelSet implements Models, AutoCloseable {
         continue;
       }
       RepositoryIndex.Version newest = model.latest();
+      Loaded serving;
       synchronized (slot) {
-        Loaded serving = slot.serving;
+        serving = slot.serving;
         if (serving == null
+            || slot.rolling
             || serving.version == newest.number()
             || slot.failedVersion == newest.number()) {
           continue;
         }
-        Loaded next = open(slot, model, newest);
-        if (next != null) {
-          slot.serving = next;
+        slot.rolling = true;
+      }
+      // opened and warmed while the serving version goes on taking batches
+      Pipeline next = null;
+      RuntimeException failure = null;
+      try {
+        next = openWarm(model, newest);
+      } catch (RuntimeException e) {
+        failure = e;
+      }
+      synchronized (slot) {
+        slot.rolling = false;
+        if (failure != null) {
+          failed(slot, newest, failure);
+        } else if (slot.serving != serving) {
+          next.close(); // closed meanwhile
+        } else {
+          slot.failedVersion = 0;
+          slot.failure = null;
+          slot.serving = new Loaded(slot, newest.number(), next);
           LOG.info(
               "model {}: version {} serves new batches; version {} closes once idle",
               slot.name,
-              next.version,
+              newest.number(),
               serving.version);
           slot.draining.add(serving);
           serving.release();
@@ -298,32 +327,33 @@ public final class ModelSet implements Models, AutoCloseable {
   }
 
   /**
-   * Opens a version and warms it with a batch; on failure records it in the slot and returns null.
+   * Opens a version and warms it with a batch.
+   *
+   * @throws RuntimeException why it cannot be served
    */
-  private Loaded open(Slot slot, RepositoryIndex.Model model, RepositoryIndex.Version version) {
-    Pipeline pipeline = null;
+  private Pipeline openWarm(RepositoryIndex.Model model, RepositoryIndex.Version version) {
+    Pipeline pipeline = opener.apply(settings(model, version));
     try {
-      pipeline = opener.apply(settings(model, version));
       warm(pipeline);
-      slot.failedVersion = 0;
-      slot.failure = null;
-      return new Loaded(slot, version.number(), pipeline);
+      return pipeline;
     } catch (RuntimeException e) {
-      if (pipeline != null) {
-        pipeline.close();
-      }
-      slot.failedVersion = version.number();
-      slot.failure = e.getMessage();
-      LOG.warn(
-          "model {} version {} cannot be served, {}: {}",
-          slot.name,
-          version.number(),
-          slot.serving == null
-              ? "and none serves"
-              : "version " + slot.serving.version + " still does",
-          e.getMessage());
-      return null;
+      pipeline.close();
+      throw e;
     }
+  }
+
+  /** Records, in the slot and the log, that a version cannot be served. */
+  private static void failed(Slot slot, RepositoryIndex.Version version, RuntimeException e) {
+    slot.failedVersion = version.number();
+    slot.failure = e.getMessage();
+    LOG.warn(
+        "model {} version {} cannot be served, {}: {}",
+        slot.name,
+        version.number(),
+        slot.serving == null
+            ? "and none serves"
+            : "version " + slot.serving.version + " still does",
+        e.getMessage());
   }
 
   /** The process's settings, the model's config over them, and the version's file as the model. */
@@ -382,6 +412,7 @@ public final class ModelSet implements Models, AutoCloseable {
     final String name;
     final List<Loaded> draining = new ArrayList<>();
     volatile Loaded serving;
+    boolean rolling;
     long failedVersion;
     String failure;
 
@@ -406,9 +437,20 @@ public final class ModelSet implements Models, AutoCloseable {
       this.pipeline = pipeline;
     }
 
+    /** A lease, for the slot's serving version (which holds it open). */
     Lease lease() {
       holds.incrementAndGet();
       return new Lease(this);
+    }
+
+    /** A lease, unless this version has closed meanwhile. */
+    Lease tryLease() {
+      for (int h = holds.get(); h > 0; h = holds.get()) {
+        if (holds.compareAndSet(h, h + 1)) {
+          return new Lease(this);
+        }
+      }
+      return null;
     }
 
     void release() {
