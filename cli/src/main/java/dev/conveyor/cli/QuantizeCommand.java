@@ -23,6 +23,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import me.tongfei.progressbar.ProgressBar;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
@@ -79,6 +80,8 @@ final class QuantizeCommand implements Callable<Integer>, SettingOptions.Taking 
       required = true,
       description = "Where to write the INT8 model.")
   Path out;
+
+  @Mixin PublishOption publish;
 
   @Option(
       names = "--count",
@@ -167,6 +170,7 @@ final class QuantizeCommand implements Callable<Integer>, SettingOptions.Taking 
         Files.writeString(json, Json.write(report.toJson()) + "\n");
         stdout.printf("wrote %s and %s%n", out, json);
         stdout.flush();
+        publish.publish(spec, out, stdout);
       }
     }
     return 0;

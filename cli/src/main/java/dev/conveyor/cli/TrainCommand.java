@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import me.tongfei.progressbar.ProgressBar;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -113,6 +114,8 @@ final class TrainCommand implements Callable<Integer> {
       description = "Where to write the ONNX model, e.g. models/fashion-mnist.onnx.")
   Path out;
 
+  @Mixin PublishOption publish;
+
   @Override
   public Integer call() {
     PrintWriter err = spec.commandLine().getErr();
@@ -157,6 +160,7 @@ final class TrainCommand implements Callable<Integer> {
               + "%s.{labels.txt,report.json,curve.png,confusion.png}%n",
           epochs, train.count(), seconds, evaluation.accuracy(), out, stem);
       stdout.flush();
+      publish.publish(spec, out, stdout);
     }
     return 0;
   }

@@ -72,9 +72,14 @@ class FashionMnistCommandsIT {
             "--erase",
             "0",
             "--out",
-            model.toString());
+            model.toString(),
+            "--publish",
+            dir.resolve("repo/fashion").toString());
     assertThat(train.exitCode()).as(train.err()).isZero();
     assertThat(train.err()).contains("epoch 1/1");
+    // published too, as the first version of the model, for workers serving the repository
+    assertThat(train.out()).contains("as fashion version 1 in " + dir.resolve("repo"));
+    assertThat(dir.resolve("repo/fashion/1/model.onnx")).hasSameBinaryContentAs(model);
     for (String suffix :
         new String[] {".labels.txt", ".report.json", ".curve.png", ".confusion.png"}) {
       assertThat(dir.resolve("small" + suffix)).exists();

@@ -64,6 +64,75 @@ public final class ModelRepository {
     return new ModelRepository(folder.toAbsolutePath().normalize());
   }
 
+  /**
+   * The repository in {@code folder}, made when missing (for publishing into a new one).
+   *
+   * @throws ConveyorException {@code INVALID_SETTING} when it cannot be made
+   */
+  public static ModelRepository create(Path folder) {
+    try {
+      Files.createDirectories(folder);
+    } catch (IOException e) {
+      throw new ConveyorException(
+          ErrorCode.INVALID_SETTING, "cannot make the model repository " + folder + ": " + e, e);
+    }
+    return open(folder);
+  }
+
+  /**
+   * Writes {@code model} into the repository as the next version of the model named {@code name} (1
+   * for a new model): copied beside its place, then moved there in one step, so that a worker
+   * watching the repository never opens half a file. Publishers racing for a number each get their
+   * own.
+   *
+   * @return the version it was given
+   * @throws ConveyorException {@code INVALID_SETTING} for a name that cannot name a model, {@code
+   *     UNAVAILABLE} when the file cannot be written
+   */
+  public long publish(String name, Path model) {
+    if (!isModelName(name)) {
+      throw new ConveyorException(
+          ErrorCode.INVALID_SETTING,
+          "a model's name is up to 64 letters, digits, '.', '_' or '-', not starting with '.' or '-'");
+    }
+    Path folder = root.resolve(name);
+    try {
+      Files.createDirectories(folder);
+      Path partial = Files.createTempFile(folder, ".publishing-", ".onnx");
+      try {
+        Files.copy(model, partial, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        for (long version = newest(folder) + 1; ; version++) {
+          Path dir = folder.resolve(Long.toString(version));
+          try {
+            Files.createDirectory(dir);
+          } catch (java.nio.file.FileAlreadyExistsException taken) {
+            continue; // another publisher took this number
+          }
+          Files.move(
+              partial, dir.resolve(MODEL_FILE), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+          return version;
+        }
+      } finally {
+        Files.deleteIfExists(partial);
+      }
+    } catch (IOException e) {
+      throw new ConveyorException(
+          ErrorCode.UNAVAILABLE, "cannot publish into the model repository " + root + ": " + e, e);
+    }
+  }
+
+  /** The highest version number among the model's folders, whatever they hold; 0 for none. */
+  private static long newest(Path folder) {
+    long newest = 0;
+    for (Path version : list(folder)) {
+      String number = version.getFileName().toString();
+      if (VERSION.matcher(number).matches()) {
+        newest = Math.max(newest, Long.parseLong(number));
+      }
+    }
+    return newest;
+  }
+
   /** Whether {@code name} can name a model: 1 to 64 letters, digits, '.', '_' or '-', not first. */
   public static boolean isModelName(String name) {
     return name != null && NAME.matcher(name).matches() && !name.contains("..");

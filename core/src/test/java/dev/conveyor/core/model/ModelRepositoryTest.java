@@ -114,4 +114,33 @@ class ModelRepositoryTest {
             ConveyorException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_SETTING))
         .hasMessageContaining("NAME/VERSION/model.onnx");
   }
+
+  @Test
+  void publishingWritesTheNextVersionWholeAndKeepsTheSourceAsItIs() throws IOException {
+    Path trained = Files.write(repo.resolve("trained.onnx"), new byte[] {7, 7, 7});
+    ModelRepository repository = ModelRepository.create(repo.resolve("new-repo"));
+
+    assertThat(repository.publish("fashion", trained)).as("a new model starts at 1").isEqualTo(1);
+    Files.createDirectories(repo.resolve("new-repo/fashion/5"));
+    assertThat(repository.publish("fashion", trained))
+        .as("after the highest number there, even a version still being written")
+        .isEqualTo(6);
+
+    RepositoryIndex index = repository.index();
+    assertThat(index.model("fashion").orElseThrow().versions())
+        .extracting(RepositoryIndex.Version::number)
+        .containsExactly(1L, 6L);
+    assertThat(Files.readAllBytes(index.model("fashion").orElseThrow().latest().file()))
+        .containsExactly(7, 7, 7);
+    assertThat(Files.exists(trained)).isTrue();
+    try (var left = Files.list(repo.resolve("new-repo/fashion"))) {
+      assertThat(left.map(p -> p.getFileName().toString()))
+          .as("no partial file is left behind")
+          .containsExactlyInAnyOrder("1", "5", "6");
+    }
+    assertThatThrownBy(() -> repository.publish("../elsewhere", trained))
+        .isInstanceOfSatisfying(
+            ConveyorException.class,
+            e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_SETTING));
+  }
 }
