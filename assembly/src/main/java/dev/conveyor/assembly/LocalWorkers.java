@@ -35,6 +35,11 @@ public final class LocalWorkers implements AutoCloseable {
 
   /** Starts {@code n} workers sharing the pipeline, fed by a new in-memory transport. */
   public static LocalWorkers embedded(Pipeline pipeline, Settings settings, int n) {
+    return embedded(Models.of(pipeline), settings, n);
+  }
+
+  /** Starts {@code n} workers sharing the models, fed by a new in-memory transport. */
+  public static LocalWorkers embedded(Models models, Settings settings, int n) {
     EmbeddedTransport transport =
         new EmbeddedTransport(
             settings.get(PipelineSettings.QUEUE), settings.get(PipelineSettings.MAX_DELIVERIES));
@@ -43,7 +48,7 @@ public final class LocalWorkers implements AutoCloseable {
     WorkerConfig config = Pipelines.workerConfig(settings);
     for (int i = 0; i < n; i++) {
       ResultSink sink = alsoTo(settings, transport, open);
-      Worker w = new Worker(config, pipeline, transport, sink).start();
+      Worker w = new Worker(config, models, transport, sink).start();
       workers.add(w);
       open.add(w);
     }

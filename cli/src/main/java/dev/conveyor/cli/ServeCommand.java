@@ -1,6 +1,5 @@
 package dev.conveyor.cli;
 
-import dev.conveyor.assembly.PipelineSettings;
 import dev.conveyor.core.settings.SettingGroup;
 import dev.conveyor.core.settings.Settings;
 import dev.conveyor.server.ServerConfig;
@@ -44,15 +43,7 @@ final class ServeCommand implements Callable<Integer>, SettingOptions.Taking {
 
   @Override
   public SettingGroup[] settings() {
-    return new SettingGroup[] {
-      ServerSettings.SERVER_SETTINGS,
-      PipelineSettings.MODEL_SETTINGS,
-      PipelineSettings.FETCH_SETTINGS,
-      PipelineSettings.BATCH_SETTINGS,
-      PipelineSettings.RESULT_SETTINGS,
-      PipelineSettings.TRANSPORT_SETTINGS,
-      PipelineSettings.WORKER_SETTINGS
-    };
+    return Serving.SETTINGS;
   }
 
   @Override

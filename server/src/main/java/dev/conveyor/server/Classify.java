@@ -17,8 +17,18 @@ public interface Classify {
    */
   CompletableFuture<ClassifyResult> submit(ImageRequest request);
 
-  /** The model's name, for the health and model endpoints. */
+  /** The model's name, for the health and model endpoints: the default one, when several. */
   String model();
+
+  /** Whether a request may name {@code name}: the model, or one of a repository's. */
+  default boolean serves(String name) {
+    return model().equals(name);
+  }
+
+  /** {@link #tensorShape()} of the model named {@code name}, which {@link #serves} it. */
+  default int[] tensorShape(String name) {
+    return tensorShape();
+  }
 
   /** Where requests go, for people: {@code embedded}, or the broker's address. */
   String transport();

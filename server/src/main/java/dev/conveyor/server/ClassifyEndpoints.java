@@ -14,7 +14,8 @@ import java.util.List;
 
 /**
  * Classifying while the caller waits: seed 003's {@code POST /predict} and {@code POST
- * /v1/classify} for one or several images.
+ * /v1/classify} for one or several images; {@code ?model=NAME} names the model (by default the
+ * server's).
  */
 final class ClassifyEndpoints {
   private final Front front;
@@ -34,12 +35,14 @@ final class ClassifyEndpoints {
 
   /** Seed 003's form: {@code -F image=@file} → {@code {"success":true,"predictions":[...]}}. */
   private void predict(Context ctx) {
+    String model = front.model(ctx);
     ImageRequest request = uploads.field(ctx, "image");
     if (request == null) {
       throw new ConveyorException(
           ErrorCode.BAD_REQUEST,
           "send the image as multipart form field 'image': curl -F image=@photo.jpg …/predict");
     }
+    request = request.withModel(model);
     async.answer(
         ctx,
         front.classify(request),
@@ -59,7 +62,8 @@ final class ClassifyEndpoints {
 
   /** One or several images, multipart (any field names) or one raw body → classify's JSON. */
   private void classify(Context ctx) {
-    List<ImageRequest> requests = uploads.all(ctx);
+    String model = front.model(ctx);
+    List<ImageRequest> requests = ModelParam.naming(uploads.all(ctx), model);
     async.answer(
         ctx,
         front.classifyAll(requests),

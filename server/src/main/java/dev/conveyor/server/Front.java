@@ -34,6 +34,15 @@ final class Front {
   }
 
   /**
+   * The model a call names with {@code ?model=NAME}, or {@code null} for the default one.
+   *
+   * @throws ConveyorException {@code UNKNOWN_MODEL} for a model this server does not serve
+   */
+  String model(io.javalin.http.Context ctx) {
+    return ModelParam.of(ctx, classify);
+  }
+
+  /**
    * The result of one image, failing with {@code TIMEOUT} when it does not come in time.
    *
    * @throws ConveyorException {@code BUSY} (or another refusal) when the pipeline does not take it

@@ -37,7 +37,8 @@ final class JobEndpoints {
 
   /** Accepts one image and answers its job id at once (202); the result comes from GET. */
   private void submit(Context ctx) {
-    ImageRequest request = uploads.one(ctx);
+    String model = front.model(ctx);
+    ImageRequest request = uploads.one(ctx).withModel(model);
     CompletableFuture<ClassifyResult> result = front.classifyUnbounded(request);
     uploads.holdUntil(ctx, result); // the image's bytes count until the job is done
     if (!jobs.add(request.id(), result)) {

@@ -76,7 +76,7 @@ final class KServeV2 {
     m.put("platform", "conveyor_image_classifier");
     ArrayNode inputs = m.putArray("inputs");
     tensor(inputs.addObject(), KServeInputs.INPUT, "BYTES", -1);
-    int[] shape = classify.tensorShape();
+    int[] shape = classify.tensorShape(name);
     long[] tensorShape = {-1, -1, -1, -1};
     if (shape != null) {
       for (int d = 0; d < shape.length && d < 3; d++) {
@@ -115,10 +115,10 @@ final class KServeV2 {
         KServeInputs.read(
             uploads.bytes(ctx),
             ctx.header(BINARY_HEADER),
-            new KServeInputs.Limits(classify.queueCapacity(), classify.tensorShape()));
+            new KServeInputs.Limits(classify.queueCapacity(), classify.tensorShape(name)));
     async.answer(
         ctx,
-        front.classifyAll(inputs.images()),
+        front.classifyAll(ModelParam.naming(inputs.images(), name)),
         results -> {
           for (int i = 0; i < results.size(); i++) {
             ClassifyResult r = results.get(i);
@@ -240,11 +240,6 @@ final class KServeV2 {
   }
 
   private String checkModel(Context ctx) {
-    String name = ctx.pathParam("name");
-    if (!name.equals(classify.model())) {
-      throw new ConveyorException(
-          ErrorCode.NOT_FOUND, "no such model here; this server serves '" + classify.model() + "'");
-    }
-    return name;
+    return ModelParam.served(ctx.pathParam("name"), classify);
   }
 }

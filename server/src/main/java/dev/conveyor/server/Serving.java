@@ -1,16 +1,19 @@
 package dev.conveyor.server;
 
 import dev.conveyor.assembly.LocalWorkers;
+import dev.conveyor.assembly.ModelSet;
 import dev.conveyor.assembly.PipelineSettings;
 import dev.conveyor.assembly.Pipelines;
 import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.ErrorCode;
 import dev.conveyor.core.fetch.Fetchers;
+import dev.conveyor.core.model.ModelRepository;
 import dev.conveyor.core.pipeline.Pipeline;
 import dev.conveyor.core.settings.SettingGroup;
 import dev.conveyor.core.settings.Settings;
 import dev.conveyor.core.transport.Broker;
 import dev.conveyor.core.transport.Brokers;
+import dev.conveyor.core.worker.Models;
 import dev.conveyor.core.worker.Worker;
 import java.util.ArrayList;
 import java.util.List;
@@ -37,7 +40,8 @@ public final class Serving implements AutoCloseable {
     PipelineSettings.BATCH_SETTINGS,
     PipelineSettings.RESULT_SETTINGS,
     PipelineSettings.TRANSPORT_SETTINGS,
-    PipelineSettings.WORKER_SETTINGS
+    PipelineSettings.WORKER_SETTINGS,
+    PipelineSettings.REPOSITORY_SETTINGS
   };
 
   private final ServerConfig config;
@@ -82,29 +86,63 @@ public final class Serving implements AutoCloseable {
     }
     List<AutoCloseable> open = new ArrayList<>();
     try {
+      ModelSet repository = repository(settings, open);
       Pipeline pipeline = null;
-      if (workers > 0) {
+      Models models = repository;
+      if (workers > 0 && repository == null) {
         pipeline = Pipelines.open(settings);
         open.add(pipeline);
+        models = Models.of(pipeline);
       }
       LocalWorkers running =
-          pipeline == null
+          workers == 0
               ? null
               : embedded
-                  ? LocalWorkers.embedded(pipeline, settings, workers)
-                  : LocalWorkers.onBroker(pipeline, broker, settings, workers);
+                  ? LocalWorkers.embedded(models, settings, workers)
+                  : LocalWorkers.onBroker(models, broker, settings, workers);
       if (running != null) {
         open.add(running);
       }
       Classify classify =
           embedded
-              ? embedded(running, pipeline, settings)
-              : throughBroker(broker, running, pipeline, settings, config, open);
+              ? embedded(running, pipeline, repository, settings)
+              : throughBroker(broker, running, pipeline, repository, settings, config, open);
+      if (repository != null) {
+        classify =
+            new RepositoryClassify(
+                classify, repository, ModelRepository.open(settings.get(PipelineSettings.MODELS)));
+      }
       StoredResults stored = follow == null ? null : stored(follow, settings, open);
       return start(config, classify, running, stored, open);
     } catch (RuntimeException e) {
       LocalWorkers.closeAll(open);
       throw e;
+    }
+  }
+
+  /**
+   * The model repository the settings name, opened with its default model, which {@code serve}
+   * needs: it is the model of {@code /predict} without {@code ?model=}, of the page and of KServe's
+   * server routes; null when none is named.
+   */
+  private static ModelSet repository(Settings settings, List<AutoCloseable> open) {
+    if (settings.get(PipelineSettings.MODELS) != null
+        && settings.get(PipelineSettings.DEFAULT_MODEL) == null) {
+      throw new ConveyorException(
+          ErrorCode.INVALID_SETTING,
+          "serve --models needs --default-model NAME: the model that requests naming none get");
+    }
+    ModelSet repository = ModelSet.open(settings).orElse(null);
+    if (repository != null) {
+      open.add(repository);
+    }
+    return repository;
+  }
+
+  /** The default model's name and the shape of its tensor, for the server's own routes. */
+  private static int[] shape(ModelSet repository, Settings settings) {
+    try (ModelSet.Lease lease = repository.lease(settings.get(PipelineSettings.DEFAULT_MODEL))) {
+      return lease.pipeline().preprocessor().spec().shape();
     }
   }
 
@@ -157,12 +195,17 @@ public final class Serving implements AutoCloseable {
   }
 
   private static Classify embedded(LocalWorkers running, Pipeline pipeline, Settings settings) {
+    return embedded(running, pipeline, null, settings);
+  }
+
+  private static Classify embedded(
+      LocalWorkers running, Pipeline pipeline, ModelSet repository, Settings settings) {
     return new EmbeddedClassify(
         running.embedded(),
         running.workers(),
-        pipeline.model().name(),
+        repository != null ? settings.get(PipelineSettings.DEFAULT_MODEL) : pipeline.model().name(),
         settings.get(PipelineSettings.TOP),
-        pipeline.preprocessor().spec().shape());
+        repository != null ? shape(repository, settings) : pipeline.preprocessor().spec().shape());
   }
 
   /** A front for workers anywhere, some of them perhaps in this process. */
@@ -170,6 +213,7 @@ public final class Serving implements AutoCloseable {
       Broker broker,
       LocalWorkers running,
       Pipeline pipeline,
+      ModelSet repository,
       Settings settings,
       ServerConfig config,
       List<AutoCloseable> open) {
@@ -178,12 +222,16 @@ public final class Serving implements AutoCloseable {
             broker.client(),
             broker.describe(),
             // with no workers here the model is not loaded: it is named by its file
-            pipeline != null ? pipeline.model().name() : Pipelines.modelName(settings),
+            repository != null
+                ? settings.get(PipelineSettings.DEFAULT_MODEL)
+                : pipeline != null ? pipeline.model().name() : Pipelines.modelName(settings),
             settings.get(PipelineSettings.TOP),
             settings.get(PipelineSettings.QUEUE),
             config.resultTimeout().plusSeconds(5),
             running != null ? running.workers() : List.of(),
-            pipeline != null ? pipeline.preprocessor().spec().shape() : null);
+            repository != null
+                ? shape(repository, settings)
+                : pipeline != null ? pipeline.preprocessor().spec().shape() : null);
     open.add(through);
     return through;
   }

@@ -1,0 +1,81 @@
+package dev.conveyor.server;
+
+import dev.conveyor.assembly.ModelSet;
+import dev.conveyor.core.ClassifyResult;
+import dev.conveyor.core.ImageRequest;
+import dev.conveyor.core.model.ModelRepository;
+import dev.conveyor.core.worker.WorkerListener;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * A server in front of a model repository's models: requests go where {@code delegate} sends them,
+ * each naming its model; the server's own model is the repository's default one.
+ */
+final class RepositoryClassify implements Classify {
+  private final Classify delegate;
+  private final ModelSet models;
+  private final ModelRepository repository;
+
+  RepositoryClassify(Classify delegate, ModelSet models, ModelRepository repository) {
+    this.delegate = delegate;
+    this.models = models;
+    this.repository = repository;
+  }
+
+  @Override
+  public boolean serves(String name) {
+    return ModelRepository.isModelName(name) && repository.index().model(name).isPresent();
+  }
+
+  @Override
+  public int[] tensorShape(String name) {
+    try (ModelSet.Lease lease = models.lease(name)) {
+      return lease.pipeline().preprocessor().spec().shape();
+    }
+  }
+
+  @Override
+  public CompletableFuture<ClassifyResult> submit(ImageRequest request) {
+    return delegate.submit(request);
+  }
+
+  @Override
+  public String model() {
+    return delegate.model();
+  }
+
+  @Override
+  public String transport() {
+    return delegate.transport();
+  }
+
+  @Override
+  public int top() {
+    return delegate.top();
+  }
+
+  @Override
+  public int[] tensorShape() {
+    return delegate.tensorShape();
+  }
+
+  @Override
+  public boolean live() {
+    return delegate.live();
+  }
+
+  @Override
+  public int queueDepth() {
+    return delegate.queueDepth();
+  }
+
+  @Override
+  public int queueCapacity() {
+    return delegate.queueCapacity();
+  }
+
+  @Override
+  public void onBatch(WorkerListener listener) {
+    delegate.onBatch(listener);
+  }
+}

@@ -1,0 +1,117 @@
+package dev.conveyor.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.conveyor.core.Json;
+import dev.conveyor.core.settings.Settings;
+import dev.conveyor.core.testing.TestImages;
+import dev.conveyor.onnx.testing.TestModels;
+import dev.conveyor.onnx.testing.TestModels.Colour;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code serve --models}: callers name the model, in the query or KServe's path. */
+@Timeout(60)
+class ServingRepositoryTest {
+  @TempDir Path repo;
+  private final HttpClient http = HttpClient.newHttpClient();
+
+  private void publish(String model, int version) throws Exception {
+    Path folder = Files.createDirectories(repo.resolve(model).resolve(Integer.toString(version)));
+    TestModels.writeColour(folder.resolve("model.onnx"), Colour.imagenetSized());
+  }
+
+  @BeforeEach
+  void twoModels() throws Exception {
+    publish("colours", 1);
+    publish("french", 1);
+    Files.writeString(repo.resolve("french/labels.txt"), "rouge\nvert\nbleu\n");
+    Files.writeString(repo.resolve("french/config.properties"), "labels=labels.txt\n");
+  }
+
+  private Settings settings(String... more) {
+    Map<String, String> given =
+        new HashMap<>(
+            Map.of(
+                "models",
+                repo.toString(),
+                "default-model",
+                "colours",
+                "port",
+                "0",
+                "models-poll",
+                "1"));
+    for (int i = 0; i + 1 < more.length; i += 2) {
+      given.put(more[i], more[i + 1]);
+    }
+    return Settings.read(given, "test", Serving.SETTINGS);
+  }
+
+  private HttpResponse<String> post(Serving s, String path) throws Exception {
+    return http.send(
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + s.port() + path))
+            .header("Content-Type", "image/jpeg")
+            .POST(HttpRequest.BodyPublishers.ofByteArray(TestImages.bytes("cmyk-red.jpg")))
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  private HttpResponse<String> get(Serving s, String path) throws Exception {
+    return http.send(
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + s.port() + path)).build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  @Test
+  void eachCallIsAnsweredByTheModelItNamesAndANewVersionRollsOut() throws Exception {
+    try (Serving s = Serving.open(settings())) {
+      JsonNode plain = Json.mapper().readTree(post(s, "/v1/classify").body());
+      assertThat(plain.get("model").asText()).isEqualTo("colours");
+      assertThat(plain.get("version").asLong()).isEqualTo(1);
+      assertThat(plain.at("/predictions/0/label").asText()).isEqualTo("red");
+
+      JsonNode french = Json.mapper().readTree(post(s, "/v1/classify?model=french").body());
+      assertThat(french.get("model").asText()).isEqualTo("french");
+      assertThat(french.at("/predictions/0/label").asText()).isEqualTo("rouge");
+
+      for (String hostile : new String[] {"nosuch", "..%2Fcolours", "colours%2F1"}) {
+        HttpResponse<String> refused = post(s, "/v1/classify?model=" + hostile);
+        assertThat(refused.statusCode()).as(hostile).isEqualTo(404);
+        assertThat(refused.body()).contains("UNKNOWN_MODEL").doesNotContain("nosuch");
+      }
+      assertThat(get(s, "/v2/models/french/ready").statusCode()).isEqualTo(200);
+      assertThat(get(s, "/v2/models/nosuch/ready").statusCode()).isEqualTo(404);
+      assertThat(s.classify().model()).isEqualTo("colours");
+
+      publish("colours", 2);
+      long deadline = System.nanoTime() + 20_000_000_000L;
+      long version = 1;
+      while (version != 2 && System.nanoTime() < deadline) {
+        version = Json.mapper().readTree(post(s, "/v1/classify").body()).get("version").asLong();
+        Thread.sleep(50);
+      }
+      assertThat(version).as("the version published is served within the poll").isEqualTo(2);
+    }
+  }
+
+  @Test
+  void serveNeedsTheDefaultModelAndOneThatIsThere() {
+    Map<String, String> noDefault = new HashMap<>(Map.of("models", repo.toString()));
+    assertThatThrownBy(() -> Serving.open(Settings.read(noDefault, "test", Serving.SETTINGS)))
+        .hasMessageContaining("serve --models needs --default-model NAME");
+    assertThatThrownBy(() -> Serving.open(settings("default-model", "resnet")))
+        .hasMessageContaining("--default-model resnet is not in the repository");
+  }
+}
