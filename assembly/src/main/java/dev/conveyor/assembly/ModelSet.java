@@ -52,6 +52,7 @@ public final class ModelSet implements Models, AutoCloseable {
   private final Map<String, String> base;
   private final Function<Settings, Pipeline> opener;
   private final Map<String, Slot> slots = new TreeMap<>();
+  private final Set<String> unloaded = new java.util.HashSet<>();
   private boolean closed;
   private java.util.concurrent.ScheduledExecutorService watcher;
 
@@ -157,6 +158,11 @@ public final class ModelSet implements Models, AutoCloseable {
       if (closed) {
         throw new ConveyorException(ErrorCode.UNAVAILABLE, "the models are closed");
       }
+      if (unloaded.contains(name)) {
+        throw new ConveyorException(
+            ErrorCode.UNKNOWN_MODEL,
+            "the model is unloaded here: load it again through the repository's load route");
+      }
       slot = slots.computeIfAbsent(name, Slot::new);
     }
     // the serving version, without waiting for a new one being opened
@@ -252,6 +258,90 @@ public final class ModelSet implements Models, AutoCloseable {
     }
     return states();
   }
+
+  /**
+   * Opens the model named {@code name} now, at its newest version, and serves it again if it was
+   * unloaded.
+   *
+   * @throws ConveyorException {@code UNKNOWN_MODEL} when the repository has no such model, {@code
+   *     INVALID_SETTING} when it cannot be served
+   */
+  public void load(String name) {
+    synchronized (this) {
+      unloaded.remove(name);
+    }
+    lease(name).close();
+  }
+
+  /**
+   * Stops serving the model named {@code name} until it is {@linkplain #load loaded} again:
+   * requests naming it get {@code UNKNOWN_MODEL}; batches already running finish, and its version
+   * closes with the last of them.
+   *
+   * @throws ConveyorException {@code UNKNOWN_MODEL} when the repository has no such model
+   */
+  public void unload(String name) {
+    if (!ModelRepository.isModelName(name) || repository.index().model(name).isEmpty()) {
+      throw unknown();
+    }
+    Slot slot;
+    synchronized (this) {
+      unloaded.add(name);
+      slot = slots.remove(name);
+    }
+    if (slot != null) {
+      synchronized (slot) {
+        if (slot.serving != null) {
+          Loaded serving = slot.serving;
+          slot.serving = null;
+          serving.release();
+          LOG.info("model {} unloaded; version {} closes once idle", name, serving.version);
+        }
+      }
+    }
+  }
+
+  /**
+   * Every model of the repository and each of its versions, with its state here: {@code READY}
+   * (serving), {@code DRAINING} (finishing batches), {@code UNAVAILABLE} (failed to open, with why,
+   * or unloaded), or {@code ""} (not opened: it will be on first use).
+   */
+  public List<VersionState> index() {
+    RepositoryIndex index = repository.index();
+    Map<String, ModelState> states = new java.util.HashMap<>();
+    for (ModelState s : states()) {
+      states.put(s.name(), s);
+    }
+    Set<String> off;
+    synchronized (this) {
+      off = Set.copyOf(unloaded);
+    }
+    List<VersionState> all = new ArrayList<>();
+    for (RepositoryIndex.Model m : index.models()) {
+      ModelState s = states.get(m.name());
+      for (RepositoryIndex.Version v : m.versions()) {
+        long n = v.number();
+        String state = "";
+        String reason = null;
+        if (off.contains(m.name())) {
+          state = n == m.latest().number() ? "UNAVAILABLE" : "";
+          reason = n == m.latest().number() ? "unloaded" : null;
+        } else if (s != null && s.serving() == n) {
+          state = "READY";
+        } else if (s != null && s.draining().contains(n)) {
+          state = "DRAINING";
+        } else if (s != null && s.failedVersion() == n) {
+          state = "UNAVAILABLE";
+          reason = s.failure();
+        }
+        all.add(new VersionState(m.name(), n, state, reason));
+      }
+    }
+    return all;
+  }
+
+  /** A version's state in {@link #index()}; {@code reason} only for {@code UNAVAILABLE}. */
+  public record VersionState(String name, long version, String state, String reason) {}
 
   /**
    * Reads the repository every {@code every} from now on, rolling each model in use on to its

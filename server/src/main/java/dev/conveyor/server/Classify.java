@@ -25,6 +25,11 @@ public interface Classify {
     return model().equals(name);
   }
 
+  /** The model repository served, when there is one: what KServe's repository routes act on. */
+  default java.util.Optional<dev.conveyor.assembly.ModelSet> repository() {
+    return java.util.Optional.empty();
+  }
+
   /** {@link #tensorShape()} of the model named {@code name}, which {@link #serves} it. */
   default int[] tensorShape(String name) {
     return tensorShape();

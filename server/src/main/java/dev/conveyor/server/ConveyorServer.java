@@ -116,6 +116,7 @@ public final class ConveyorServer implements AutoCloseable {
     new ClassifyEndpoints(front, uploads, async).register(app);
     new JobEndpoints(front, uploads, async, config).register(app);
     new KServeV2(classify, front, async, uploads).register(app);
+    classify.repository().ifPresent(models -> new RepositoryEndpoints(models).register(app));
     new PageEndpoints(classify, dashboard, metrics, stored, config.token() != null).register(app);
   }
 

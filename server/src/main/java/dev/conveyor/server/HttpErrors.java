@@ -66,7 +66,10 @@ final class HttpErrors {
     ctx.json(body(ctx.path(), e.code().name(), e.getMessage()));
   }
 
-  /** An error's JSON for a request to {@code path}: Conveyor's, or KServe's under /v2/models. */
+  /**
+   * An error's JSON for a request to {@code path}: Conveyor's, or KServe's under /v2/models and
+   * /v2/repository.
+   */
   /**
    * What Jetty's refusal to read a request means for the caller, in Conveyor's words: its reason
    * may quote the request's bytes (a multipart parser's "Illegal character …"), so it is never
@@ -83,7 +86,7 @@ final class HttpErrors {
 
   static ObjectNode body(String path, String code, String message) {
     ObjectNode body = Json.mapper().createObjectNode();
-    if (path != null && path.startsWith("/v2/models")) {
+    if (path != null && (path.startsWith("/v2/models") || path.startsWith("/v2/repository"))) {
       body.put("error", message);
     } else {
       body.put("success", false);

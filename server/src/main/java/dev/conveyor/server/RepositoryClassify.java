@@ -23,6 +23,11 @@ final class RepositoryClassify implements Classify {
   }
 
   @Override
+  public java.util.Optional<ModelSet> repository() {
+    return java.util.Optional.of(models);
+  }
+
+  @Override
   public boolean serves(String name) {
     return ModelRepository.isModelName(name) && repository.index().model(name).isPresent();
   }

@@ -114,4 +114,70 @@ class ServingRepositoryTest {
     assertThatThrownBy(() -> Serving.open(settings("default-model", "resnet")))
         .hasMessageContaining("--default-model resnet is not in the repository");
   }
+
+  private HttpResponse<String> postJson(Serving s, String path, String body) throws Exception {
+    return http.send(
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + s.port() + path))
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(body))
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  @Test
+  void kserveRepositoryRoutesListLoadAndUnloadModels() throws Exception {
+    try (Serving s = Serving.open(settings("models-poll", "3600"))) {
+      JsonNode index = Json.mapper().readTree(get(s, "/v2/repository/index").body());
+      assertThat(index.toString())
+          .contains("{\"name\":\"colours\",\"version\":\"1\",\"state\":\"READY\"}")
+          .contains("{\"name\":\"french\",\"version\":\"1\",\"state\":\"\"}");
+      JsonNode ready =
+          Json.mapper().readTree(postJson(s, "/v2/repository/index", "{\"ready\":true}").body());
+      assertThat(ready).hasSize(1);
+
+      assertThat(postJson(s, "/v2/repository/models/french/load", "").statusCode()).isEqualTo(200);
+      assertThat(get(s, "/v2/repository/index").body())
+          .contains("{\"name\":\"french\",\"version\":\"1\",\"state\":\"READY\"}");
+
+      assertThat(postJson(s, "/v2/repository/models/french/unload", "").statusCode())
+          .isEqualTo(200);
+      HttpResponse<String> refused = post(s, "/v1/classify?model=french");
+      assertThat(refused.statusCode()).as("unloaded: not served").isEqualTo(404);
+      assertThat(refused.body()).contains("UNKNOWN_MODEL");
+      assertThat(get(s, "/v2/repository/index").body()).contains("\"reason\":\"unloaded\"");
+      assertThat(postJson(s, "/v2/repository/models/french/load", "").statusCode()).isEqualTo(200);
+      assertThat(post(s, "/v1/classify?model=french").statusCode()).isEqualTo(200);
+
+      HttpResponse<String> unknown = postJson(s, "/v2/repository/models/nosuch/load", "");
+      assertThat(unknown.statusCode()).isEqualTo(404);
+      assertThat(unknown.body()).startsWith("{\"error\":").doesNotContain("nosuch");
+
+      // a version that cannot be served is in the index with why, and the old one serves on
+      Path corrupt = Files.createDirectories(repo.resolve("french/2"));
+      Files.write(corrupt.resolve("model.onnx"), new byte[] {0x08, 0x07, 0x12, 0x03, 'b', 'a'});
+      ((dev.conveyor.assembly.ModelSet) s.classify().repository().orElseThrow()).refresh();
+      JsonNode after = Json.mapper().readTree(get(s, "/v2/repository/index").body());
+      assertThat(after.toString())
+          .contains("{\"name\":\"french\",\"version\":\"1\",\"state\":\"READY\"}")
+          .contains("{\"name\":\"french\",\"version\":\"2\",\"state\":\"UNAVAILABLE\",\"reason\":");
+      assertThat(
+              Json.mapper()
+                  .readTree(post(s, "/v1/classify?model=french").body())
+                  .get("version")
+                  .asLong())
+          .isEqualTo(1);
+    }
+  }
+
+  @Test
+  void theRepositoryRoutesNeedTheTokenWhenThereIsOne() throws Exception {
+    try (Serving s = Serving.open(settings("token", "a-long-enough-test-token-1234"))) {
+      assertThat(postJson(s, "/v2/repository/models/french/unload", "").statusCode())
+          .isEqualTo(401);
+      assertThat(get(s, "/v2/repository/index").statusCode()).isEqualTo(401);
+      assertThat(s.classify().repository().orElseThrow().index())
+          .as("the refused unload changed nothing")
+          .noneMatch(v -> "unloaded".equals(v.reason()));
+    }
+  }
 }
