@@ -57,7 +57,8 @@ public final class ConveyorServer implements AutoCloseable {
     this.stored = stored;
     this.dashboard = new Dashboard(classify);
     this.deadlines = new Deadlines(config.resultTimeout());
-    ServerMetrics metrics = new ServerMetrics(classify.model(), classify::queueDepth);
+    ServerMetrics metrics =
+        new ServerMetrics(classify.model(), classify::queueDepth, classify::serves);
     WorkerEvents events = new WorkerEvents().add(dashboard).add(metrics);
     classify.onBatch(events);
     this.app =

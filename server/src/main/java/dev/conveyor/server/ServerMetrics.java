@@ -17,10 +17,11 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.IntSupplier;
 
 /**
- * The server's Prometheus metrics, every one labelled with the model: HTTP requests by endpoint and
- * status, HTTP and per-image latency histograms, batch sizes, queue depth and requests in flight,
- * results by worker and errors by code. It learns of the pipeline as a {@link WorkerListener}, and
- * of HTTP requests from {@link #http}.
+ * The server's Prometheus metrics, every one labelled with the model (a result's own, or the one a
+ * request named when the server serves it, else the server's), results also with the model's
+ * version: HTTP requests by endpoint and status, HTTP and per-image latency histograms, batch
+ * sizes, queue depth and requests in flight, results by worker and errors by code. It learns of the
+ * pipeline as a {@link WorkerListener}, and of HTTP requests from {@link #http}.
  */
 final class ServerMetrics implements WorkerListener {
   static final String CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
@@ -33,6 +34,7 @@ final class ServerMetrics implements WorkerListener {
   private final PrometheusRegistry registry = new PrometheusRegistry();
   private final PrometheusTextFormatWriter writer = new PrometheusTextFormatWriter(false);
   private final String model;
+  private final java.util.function.Predicate<String> served;
   private final Counter httpRequests;
   private final Histogram httpSeconds;
   private final Histogram resultSeconds;
@@ -43,7 +45,16 @@ final class ServerMetrics implements WorkerListener {
   private final AtomicInteger inFlight = new AtomicInteger();
 
   ServerMetrics(String model, IntSupplier queueDepth) {
+    this(model, queueDepth, model::equals);
+  }
+
+  /**
+   * @param served whether a name that a request gives is a model this server serves: only those
+   *     become label values, so that callers cannot make series up
+   */
+  ServerMetrics(String model, IntSupplier queueDepth, java.util.function.Predicate<String> served) {
     this.model = model;
+    this.served = served;
     // process_resident_memory_bytes, jvm_memory_used_bytes, GC, threads: what a soak watches
     JvmMetrics.builder().register(registry);
     httpRequests =
@@ -63,16 +74,16 @@ final class ServerMetrics implements WorkerListener {
     resultSeconds =
         Histogram.builder()
             .name("conveyor_result_latency_seconds")
-            .help("Time from an image's arrival to its result")
-            .labelNames("model")
+            .help("Time from an image's arrival to its result, by the model's version")
+            .labelNames("model", "version")
             .classicOnly()
             .classicUpperBounds(LATENCY_BOUNDS)
             .register(registry);
     results =
         Counter.builder()
             .name("conveyor_results")
-            .help("Results, by the worker that made them and their status")
-            .labelNames("model", "worker", "status")
+            .help("Results, by the model's version, the worker that made them and their status")
+            .labelNames("model", "version", "worker", "status")
             .register(registry);
     errors =
         Counter.builder()
@@ -123,19 +134,27 @@ final class ServerMetrics implements WorkerListener {
   @Override
   public void result(ImageRequest request, ClassifyResult r, long nanos) {
     inFlight.decrementAndGet();
-    resultSeconds.labelValues(model).observe(nanos / 1e9);
+    String m = r.model() != null ? r.model() : modelOf(request);
+    String version = r.version() == null ? "" : Long.toString(r.version());
+    resultSeconds.labelValues(m, version).observe(nanos / 1e9);
     String worker = r.host() == null ? "" : r.host();
-    results.labelValues(model, worker, r.isOk() ? "ok" : "error").inc();
+    results.labelValues(m, version, worker, r.isOk() ? "ok" : "error").inc();
     if (!r.isOk()) {
-      errors.labelValues(model, r.error().code().name()).inc();
+      errors.labelValues(m, r.error().code().name()).inc();
     }
+  }
+
+  /** The model a request named, when this server serves it; else the server's own. */
+  private String modelOf(ImageRequest request) {
+    String named = request.model();
+    return named != null && served.test(named) ? named : model;
   }
 
   /** A request answered without a result (busy, timed out, broker down). */
   @Override
   public void refused(ImageRequest request, ErrorCode code) {
     inFlight.decrementAndGet();
-    errors.labelValues(model, code.name()).inc();
+    errors.labelValues(modelOf(request), code.name()).inc();
   }
 
   @Override

@@ -601,7 +601,7 @@ class ConveyorServerTest {
             "conveyor_http_requests_total{endpoint=\"/predict\",model=\"mean-colour\","
                 + "status=\"400\"} 1")
         .contains("conveyor_errors_total{code=\"CORRUPT\",model=\"mean-colour\"} 1")
-        .contains("conveyor_result_latency_seconds_count{model=\"mean-colour\"} 4")
+        .contains("conveyor_result_latency_seconds_count{model=\"mean-colour\",version=\"\"} 4")
         .contains("conveyor_http_request_duration_seconds_bucket{endpoint=\"/predict\"")
         .contains("conveyor_queue_depth{model=\"mean-colour\"} 0")
         .contains("conveyor_in_flight{model=\"mean-colour\"} 0")
@@ -610,7 +610,7 @@ class ConveyorServerTest {
         .doesNotContain("no-such-thing");
     assertThat(m)
         .containsPattern(
-            "conveyor_results_total\\{model=\"mean-colour\",status=\"ok\",worker=\"[^\"]+\"} 3");
+            "conveyor_results_total\\{model=\"mean-colour\",status=\"ok\",version=\"\",worker=\"[^\"]+\"} 3");
     Matcher batches =
         Pattern.compile("conveyor_batch_size_sum\\{model=\"mean-colour\"} ([0-9.]+)").matcher(m);
     assertThat(batches.find()).as(m).isTrue();

@@ -91,6 +91,15 @@ class ServingRepositoryTest {
         assertThat(refused.statusCode()).as(hostile).isEqualTo(404);
         assertThat(refused.body()).contains("UNKNOWN_MODEL").doesNotContain("nosuch");
       }
+      // metrics by the model and version that answered, never by a name a caller made up
+      String metrics = get(s, "/metrics").body();
+      assertThat(metrics)
+          .contains("conveyor_results_total{model=\"french\",status=\"ok\",version=\"1\"")
+          .contains("conveyor_results_total{model=\"colours\",status=\"ok\",version=\"1\"")
+          .contains(
+              "conveyor_http_requests_total{endpoint=\"/v1/classify\",model=\"colours\","
+                  + "status=\"404\"} 3")
+          .doesNotContain("nosuch");
       assertThat(get(s, "/v2/models/french/ready").statusCode()).isEqualTo(200);
       assertThat(get(s, "/v2/models/nosuch/ready").statusCode()).isEqualTo(404);
       assertThat(s.classify().model()).isEqualTo("colours");
