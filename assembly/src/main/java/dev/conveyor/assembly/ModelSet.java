@@ -53,6 +53,7 @@ public final class ModelSet implements Models, AutoCloseable {
   private final Function<Settings, Pipeline> opener;
   private final Map<String, Slot> slots = new TreeMap<>();
   private final Set<String> unloaded = new java.util.HashSet<>();
+  private long budgetBytes;
   private boolean closed;
   private java.util.concurrent.ScheduledExecutorService watcher;
 
@@ -122,6 +123,7 @@ public final class ModelSet implements Models, AutoCloseable {
             e);
       }
     }
+    set.budget(settings.get(PipelineSettings.MODELS_MEMORY) * 1024L * 1024L);
     return java.util.Optional.of(set.watch(settings.get(PipelineSettings.MODELS_POLL)));
   }
 
@@ -165,11 +167,15 @@ public final class ModelSet implements Models, AutoCloseable {
       }
       slot = slots.computeIfAbsent(name, Slot::new);
     }
+    slot.lastUsed = System.nanoTime();
     // the serving version, without waiting for a new one being opened
     Loaded serving = slot.serving;
     Lease lease = serving == null ? null : serving.tryLease();
     if (lease != null) {
       return lease;
+    }
+    if (budgetBytes > 0) {
+      makeRoom(slot);
     }
     synchronized (slot) {
       if (slot.serving != null) {
@@ -179,6 +185,7 @@ public final class ModelSet implements Models, AutoCloseable {
       if (model != null) {
         try {
           slot.serving = new Loaded(slot, model.latest().number(), openWarm(model, model.latest()));
+          slot.bytes = size(model.latest());
         } catch (RuntimeException e) {
           failed(slot, model.latest(), e);
           throw new ConveyorException(
@@ -246,6 +253,7 @@ public final class ModelSet implements Models, AutoCloseable {
           slot.failedVersion = 0;
           slot.failure = null;
           slot.serving = new Loaded(slot, newest.number(), next);
+          slot.bytes = size(newest);
           LOG.info(
               "model {}: version {} serves new batches; version {} closes once idle",
               slot.name,
@@ -257,6 +265,69 @@ public final class ModelSet implements Models, AutoCloseable {
       }
     }
     return states();
+  }
+
+  /**
+   * Keeps the models open within {@code bytes} of model files (about what ONNX Runtime holds of
+   * their weights): opening one more closes the least recently used others, the default model last,
+   * until it fits; a model closed so opens again when next asked for. 0: no budget.
+   */
+  public ModelSet budget(long bytes) {
+    this.budgetBytes = bytes;
+    return this;
+  }
+
+  /** Closes least recently used models until the one of {@code slot} fits in the budget. */
+  private void makeRoom(Slot slot) {
+    RepositoryIndex.Model model = repository.index().model(slot.name).orElse(null);
+    if (model == null) {
+      return;
+    }
+    long needed = size(model.latest());
+    while (true) {
+      Slot victim = null;
+      long used = 0;
+      synchronized (this) {
+        for (Slot s : slots.values()) {
+          if (s == slot || s.serving == null) {
+            continue;
+          }
+          used += s.bytes;
+          boolean older =
+              victim == null
+                  || (s.name.equals(defaultModel) != victim.name.equals(defaultModel)
+                      ? victim.name.equals(defaultModel)
+                      : s.lastUsed < victim.lastUsed);
+          if (older) {
+            victim = s;
+          }
+        }
+        if (victim == null || used + needed <= budgetBytes) {
+          return;
+        }
+        slots.remove(victim.name);
+      }
+      synchronized (victim) {
+        Loaded serving = victim.serving;
+        if (serving != null) {
+          victim.serving = null;
+          serving.release();
+          LOG.info(
+              "model {} closed to make room for {} within the memory budget; it opens again when"
+                  + " next asked for",
+              victim.name,
+              slot.name);
+        }
+      }
+    }
+  }
+
+  private static long size(RepositoryIndex.Version version) {
+    try {
+      return java.nio.file.Files.size(version.file());
+    } catch (java.io.IOException e) {
+      return 0;
+    }
   }
 
   /**
@@ -502,6 +573,8 @@ public final class ModelSet implements Models, AutoCloseable {
     final String name;
     final List<Loaded> draining = new ArrayList<>();
     volatile Loaded serving;
+    volatile long lastUsed;
+    volatile long bytes;
     boolean rolling;
     long failedVersion;
     String failure;

@@ -149,9 +149,18 @@ public final class PipelineSettings {
       Setting.seconds(
           "models-poll", 5, "with --models: how often the repository is read for new versions");
 
+  public static final Setting<Integer> MODELS_MEMORY =
+      Setting.integer(
+          "models-memory",
+          0,
+          0,
+          "with --models: MiB of model files kept open at once; opening one more closes the least"
+              + " recently used (the default model last), which opens again when next asked for;"
+              + " 0: no limit");
+
   /** Serving a model repository rather than one model. */
   public static final SettingGroup REPOSITORY_SETTINGS =
-      SettingGroup.of("Model repository", MODELS, DEFAULT_MODEL, MODELS_POLL);
+      SettingGroup.of("Model repository", MODELS, DEFAULT_MODEL, MODELS_POLL, MODELS_MEMORY);
 
   /**
    * The broker settings that options give beside the transport's URI ({@code --partitions}, {@code

@@ -239,4 +239,31 @@ class ModelSetTest {
           .isEqualTo(2);
     }
   }
+
+  @Test
+  void aMemoryBudgetClosesTheLeastRecentlyUsedModelWhichOpensAgainWhenAskedFor()
+      throws IOException {
+    publish("a", 1);
+    publish("b", 1);
+    publish("c", 1);
+    long size = Files.size(repo.resolve("a/1/model.onnx"));
+    try (ModelSet models = models().budget(2 * size + size / 2)) {
+      models.lease("a").close();
+      models.lease("b").close();
+      models.lease("a").close(); // a is now the more recently used
+      assertThat(models.states()).extracting(ModelSet.ModelState::name).containsExactly("a", "b");
+
+      models.lease("c").close();
+
+      assertThat(models.states())
+          .as("b, the least recently used, made room for c")
+          .extracting(ModelSet.ModelState::name)
+          .containsExactly("a", "c");
+      try (ModelSet.Lease again = models.lease("b")) {
+        assertThat(again.version()).isEqualTo(1);
+      }
+      assertThat(opened).as("b opened again, in place of a").hasSize(4);
+      assertThat(models.states()).extracting(ModelSet.ModelState::name).containsExactly("b", "c");
+    }
+  }
 }
