@@ -427,6 +427,20 @@
     charts.workers.data.datasets[0].data = workers.map((w) => num(w.results));
     charts.workers.update('none');
 
+    // one row per model and version; shown once a result names a version or a second model
+    const models = stats.models || [];
+    const rows = $('#models-rows');
+    rows.replaceChildren(
+      ...models.map((m) => {
+        const tr = el('tr');
+        [m.model, m.version != null ? `v${m.version}` : '—', num(m.ok), num(m.errors),
+          `${num(m.p50_ms).toFixed(1)} ms`, `${num(m.p99_ms).toFixed(1)} ms`]
+          .forEach((cell) => tr.appendChild(el('td', null, cell)));
+        return tr;
+      })
+    );
+    $('#models-card').hidden = !(models.length > 1 || models.some((m) => m.version != null));
+
     const sizes = Object.entries(stats.batch_sizes || {})
       .map(([size, count]) => [Number(size), num(count)])
       .sort((a, b) => a[0] - b[0]);

@@ -57,6 +57,7 @@ final class Dashboard implements WorkerListener, AutoCloseable {
   private final AtomicInteger inFlight = new AtomicInteger();
   private final Map<String, LongAdder> errorsByCode = new ConcurrentSkipListMap<>();
   private final Map<String, LongAdder> perWorker = new ConcurrentSkipListMap<>();
+  private final Map<String, ModelCounts> perModel = new ConcurrentSkipListMap<>();
   private final Map<Integer, LongAdder> batchSizes = new ConcurrentHashMap<>();
   private final LongAdder batches = new LongAdder();
   private final LongAdder batchedImages = new LongAdder();
@@ -128,6 +129,47 @@ final class Dashboard implements WorkerListener, AutoCloseable {
             && bytes.length <= MAX_IMAGE_BYTES
             && GalleryImages.contentType(bytes) != null;
     count(r, nanos / 1000, kept ? bytes : null);
+    String named = request.model();
+    String model =
+        r.model() != null
+            ? r.model()
+            : named != null && classify.serves(named) ? named : classify.model();
+    perModel
+        .computeIfAbsent(
+            model + "\u0000" + (r.version() == null ? "" : r.version()),
+            k -> new ModelCounts(model, r.version()))
+        .count(r.isOk(), nanos / 1000);
+  }
+
+  /** Results, errors and latency of one model's version, as this server answered them. */
+  private static final class ModelCounts {
+    final String model;
+    final Long version;
+    final LongAdder ok = new LongAdder();
+    final LongAdder errors = new LongAdder();
+    final org.HdrHistogram.ConcurrentHistogram latencyMicros =
+        new org.HdrHistogram.ConcurrentHistogram(3);
+
+    ModelCounts(String model, Long version) {
+      this.model = model;
+      this.version = version;
+    }
+
+    void count(boolean isOk, long micros) {
+      (isOk ? ok : errors).increment();
+      latencyMicros.recordValue(Math.max(1, micros));
+    }
+
+    Map<String, Object> json() {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("model", model);
+      m.put("version", version);
+      m.put("ok", ok.sum());
+      m.put("errors", errors.sum());
+      m.put("p50_ms", latencyMicros.getValueAtPercentile(50) / 1000.0);
+      m.put("p99_ms", latencyMicros.getValueAtPercentile(99) / 1000.0);
+      return m;
+    }
   }
 
   /** Told that the server follows a store: {@link #stored} results come from then on. */
@@ -251,6 +293,7 @@ final class Dashboard implements WorkerListener, AutoCloseable {
     m.put("totals", totals);
     m.put("errors_by_code", codes);
     m.put("workers", workers);
+    m.put("models", perModel.values().stream().map(ModelCounts::json).toList());
     m.put("series", s);
     m.put("batch_sizes", sizes);
     return m;

@@ -100,6 +100,11 @@ class ServingRepositoryTest {
               "conveyor_http_requests_total{endpoint=\"/v1/classify\",model=\"colours\","
                   + "status=\"404\"} 3")
           .doesNotContain("nosuch");
+      // the dashboard's data, by model and version
+      JsonNode models = Json.mapper().readTree(get(s, "/v1/stats").body()).get("models");
+      assertThat(models.toString())
+          .contains("\"model\":\"colours\",\"version\":1,\"ok\":1,\"errors\":0")
+          .contains("\"model\":\"french\",\"version\":1,\"ok\":1,\"errors\":0");
       assertThat(get(s, "/v2/models/french/ready").statusCode()).isEqualTo(200);
       assertThat(get(s, "/v2/models/nosuch/ready").statusCode()).isEqualTo(404);
       assertThat(s.classify().model()).isEqualTo("colours");
