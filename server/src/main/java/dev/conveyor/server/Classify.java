@@ -30,6 +30,11 @@ public interface Classify {
     return java.util.Optional.empty();
   }
 
+  /** The versions of the model named {@code name}, which {@link #serves} it, oldest first. */
+  default java.util.List<String> versions(String name) {
+    return java.util.List.of("1");
+  }
+
   /** {@link #tensorShape()} of the model named {@code name}, which {@link #serves} it. */
   default int[] tensorShape(String name) {
     return tensorShape();

@@ -72,7 +72,8 @@ final class KServeV2 {
     String name = checkModel(ctx);
     int k = classify.top();
     ObjectNode m = object().put("name", name);
-    m.putArray("versions").add("1");
+    ArrayNode versions = m.putArray("versions");
+    classify.versions(name).forEach(versions::add);
     m.put("platform", "conveyor_image_classifier");
     ArrayNode inputs = m.putArray("inputs");
     tensor(inputs.addObject(), KServeInputs.INPUT, "BYTES", -1);
@@ -137,7 +138,12 @@ final class KServeV2 {
     for (ClassifyResult r : results) {
       k = Math.max(k, r.predictions().size());
     }
-    ObjectNode m = object().put("model_name", name).put("model_version", "1");
+    // the version that answered: a repository's, or 1 for a model served alone
+    Long version = results.isEmpty() ? null : results.get(0).version();
+    ObjectNode m =
+        object()
+            .put("model_name", name)
+            .put("model_version", version == null ? "1" : Long.toString(version));
     if (inputs.id() != null) {
       m.put("id", inputs.id());
     }

@@ -28,6 +28,14 @@ final class RepositoryClassify implements Classify {
   }
 
   @Override
+  public java.util.List<String> versions(String name) {
+    return repository.index().model(name).stream()
+        .flatMap(m -> m.versions().stream())
+        .map(v -> Long.toString(v.number()))
+        .toList();
+  }
+
+  @Override
   public boolean serves(String name) {
     return ModelRepository.isModelName(name) && repository.index().model(name).isPresent();
   }

@@ -107,6 +107,11 @@ class ServingRepositoryTest {
           .contains("\"model\":\"french\",\"version\":1,\"ok\":1,\"errors\":0");
       assertThat(get(s, "/v2/models/french/ready").statusCode()).isEqualTo(200);
       assertThat(get(s, "/v2/models/nosuch/ready").statusCode()).isEqualTo(404);
+      publish("french", 4);
+      assertThat(
+              Json.mapper().readTree(get(s, "/v2/models/french").body()).get("versions").toString())
+          .as("KServe's metadata lists the repository's versions")
+          .isEqualTo("[\"1\",\"4\"]");
       assertThat(s.classify().model()).isEqualTo("colours");
 
       publish("colours", 2);
