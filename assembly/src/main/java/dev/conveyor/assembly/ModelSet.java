@@ -1,33 +1,27 @@
 package dev.conveyor.assembly;
 
-import dev.conveyor.core.ClassifyResult;
 import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.ErrorCode;
-import dev.conveyor.core.batch.Batch;
 import dev.conveyor.core.model.ModelRepository;
 import dev.conveyor.core.model.RepositoryIndex;
 import dev.conveyor.core.pipeline.Pipeline;
-import dev.conveyor.core.settings.Setting;
-import dev.conveyor.core.settings.SettingGroup;
 import dev.conveyor.core.settings.Settings;
 import dev.conveyor.core.worker.Models;
-import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.function.Function;
-import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The models a process serves from a {@link ModelRepository}, each by its name: the pipeline of its
- * serving version, opened on first use with the model's config over the process's settings.
+ * serving version, opened on first use with {@link RepositorySettings}.
  *
  * <p>{@link #refresh()} reads the repository again and rolls each model in use on to its newest
  * version: the new version is opened beside the serving one and warmed with a batch, then every new
@@ -40,22 +34,16 @@ import org.slf4j.LoggerFactory;
 public final class ModelSet implements Models, AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ModelSet.class);
 
-  /**
-   * What a model's config may set: its preprocessing, scores and limits, and its batch; not the
-   * model file, which is the version's.
-   */
-  public static final Set<String> PER_MODEL =
-      perModel(PipelineSettings.MODEL_SETTINGS, PipelineSettings.BATCH_SETTINGS);
-
   private final ModelRepository repository;
   private final String defaultModel;
   private final Map<String, String> base;
   private final Function<Settings, Pipeline> opener;
-  private final Map<String, Slot> slots = new TreeMap<>();
-  private final Set<String> unloaded = new java.util.HashSet<>();
-  private long budgetBytes;
+  private final Map<String, ModelSlot> slots = new TreeMap<>();
+  private final Set<String> unloaded = new HashSet<>();
+  private volatile RepositoryIndex known;
+  private ModelBudget budget;
   private boolean closed;
-  private java.util.concurrent.ScheduledExecutorService watcher;
+  private ScheduledExecutorService watcher;
 
   /**
    * @param defaultModel the model a request naming none gets, or {@code null}: such a request gets
@@ -75,61 +63,26 @@ public final class ModelSet implements Models, AutoCloseable {
     this.defaultModel = defaultModel;
     this.base = Map.copyOf(base);
     this.opener = opener;
-  }
-
-  /**
-   * The repository the settings name ({@code models}), if they name one: served with the pipeline
-   * settings given laid under each model's config, its default model opened at once (so that a
-   * model that cannot be served is said at start), and read again every {@code models-poll}.
-   *
-   * @throws ConveyorException {@code INVALID_SETTING} when {@code model} is given too, the
-   *     repository is not a folder, or the default model cannot be served
-   */
-  public static java.util.Optional<ModelSet> open(Settings settings) {
-    Path folder = settings.get(PipelineSettings.MODELS);
-    if (folder == null) {
-      return java.util.Optional.empty();
-    }
-    if (settings.has(PipelineSettings.MODEL)) {
-      throw new ConveyorException(
-          ErrorCode.INVALID_SETTING,
-          "give --model FILE for one model, or --models REPO for a repository of them, not both");
-    }
-    Map<String, String> base = new LinkedHashMap<>();
-    for (SettingGroup g :
-        List.of(
-            PipelineSettings.MODEL_SETTINGS,
-            PipelineSettings.FETCH_SETTINGS,
-            PipelineSettings.BATCH_SETTINGS)) {
-      for (Setting<?> s : g.settings()) {
-        String given = settings.given().get(s.name());
-        if (given != null) {
-          base.put(s.name(), given);
-        }
-      }
-    }
-    String defaultModel = settings.get(PipelineSettings.DEFAULT_MODEL);
-    ModelSet set = new ModelSet(ModelRepository.open(folder), defaultModel, base);
-    if (defaultModel != null) {
-      try {
-        set.lease(defaultModel).close();
-      } catch (ConveyorException e) {
-        set.close();
-        throw new ConveyorException(
-            ErrorCode.INVALID_SETTING,
-            e.code() == ErrorCode.UNKNOWN_MODEL
-                ? "--default-model " + defaultModel + " is not in the repository " + folder
-                : e.getMessage(),
-            e);
-      }
-    }
-    set.budget(settings.get(PipelineSettings.MODELS_MEMORY) * 1024L * 1024L);
-    return java.util.Optional.of(set.watch(settings.get(PipelineSettings.MODELS_POLL)));
+    this.known = repository.index();
   }
 
   @Override
   public String describe() {
     return "the models in " + repository.root();
+  }
+
+  /**
+   * Whether the repository has a model named {@code name}: as last read when it did, so that a
+   * model served is found per request without reading the folder; else as it is now.
+   */
+  public boolean has(String name) {
+    return ModelRepository.isModelName(name)
+        && (known.model(name).isPresent() || index().model(name).isPresent());
+  }
+
+  /** The repository served. */
+  public ModelRepository repository() {
+    return repository;
   }
 
   /**
@@ -142,7 +95,7 @@ public final class ModelSet implements Models, AutoCloseable {
    *     cannot be opened and none serves
    */
   @Override
-  public Lease lease(String name) {
+  public ModelLease lease(String name) {
     if (name == null) {
       if (defaultModel == null) {
         throw new ConveyorException(
@@ -155,7 +108,7 @@ public final class ModelSet implements Models, AutoCloseable {
     if (!ModelRepository.isModelName(name)) {
       throw unknown();
     }
-    Slot slot;
+    ModelSlot slot;
     synchronized (this) {
       if (closed) {
         throw new ConveyorException(ErrorCode.UNAVAILABLE, "the models are closed");
@@ -165,37 +118,35 @@ public final class ModelSet implements Models, AutoCloseable {
             ErrorCode.UNKNOWN_MODEL,
             "the model is unloaded here: load it again through the repository's load route");
       }
-      slot = slots.computeIfAbsent(name, Slot::new);
+      slot = slots.computeIfAbsent(name, ModelSlot::new);
     }
     slot.lastUsed = System.nanoTime();
     // the serving version, without waiting for a new one being opened
-    Loaded serving = slot.serving;
-    Lease lease = serving == null ? null : serving.tryLease();
+    ModelSlot.Open serving = slot.serving;
+    ModelLease lease = serving == null ? null : serving.tryLease();
     if (lease != null) {
       return lease;
     }
-    if (budgetBytes > 0) {
-      makeRoom(slot);
+    RepositoryIndex.Model model = index().model(name).orElse(null);
+    if (model != null && budget != null) {
+      budget.makeRoom(this, slots, slot, ModelSlot.fileSize(model.latest()));
     }
     synchronized (slot) {
       if (slot.serving != null) {
         return slot.serving.lease();
       }
-      RepositoryIndex.Model model = repository.index().model(name).orElse(null);
       if (model != null) {
+        RepositoryIndex.Version newest = model.latest();
         try {
-          slot.serving = new Loaded(slot, model.latest().number(), openWarm(model, model.latest()));
-          slot.bytes = size(model.latest());
+          slot.serve(newest.number(), openWarm(model, newest), ModelSlot.fileSize(newest));
         } catch (RuntimeException e) {
-          failed(slot, model.latest(), e);
+          slot.failed(newest.number(), e);
           throw new ConveyorException(
               ErrorCode.INVALID_SETTING,
               "model %s version %d cannot be served: %s"
-                  .formatted(name, model.latest().number(), slot.failure),
+                  .formatted(name, newest.number(), slot.failure),
               e);
         }
-        slot.failedVersion = 0;
-        slot.failure = null;
         return slot.serving.lease();
       }
     }
@@ -213,121 +164,29 @@ public final class ModelSet implements Models, AutoCloseable {
    * time; returns each model's state after.
    */
   public List<ModelState> refresh() {
-    RepositoryIndex index = repository.index();
-    List<Slot> inUse;
+    RepositoryIndex index = index();
+    List<ModelSlot> inUse;
     synchronized (this) {
       inUse = new ArrayList<>(slots.values());
     }
-    for (Slot slot : inUse) {
+    for (ModelSlot slot : inUse) {
       RepositoryIndex.Model model = index.model(slot.name).orElse(null);
       if (model == null) {
         continue;
       }
       RepositoryIndex.Version newest = model.latest();
-      Loaded serving;
-      synchronized (slot) {
-        serving = slot.serving;
-        if (serving == null
-            || slot.rolling
-            || serving.version == newest.number()
-            || slot.failedVersion == newest.number()) {
-          continue;
-        }
-        slot.rolling = true;
-      }
-      // opened and warmed while the serving version goes on taking batches
-      Pipeline next = null;
-      RuntimeException failure = null;
-      try {
-        next = openWarm(model, newest);
-      } catch (RuntimeException e) {
-        failure = e;
-      }
-      synchronized (slot) {
-        slot.rolling = false;
-        if (failure != null) {
-          failed(slot, newest, failure);
-        } else if (slot.serving != serving) {
-          next.close(); // closed meanwhile
-        } else {
-          slot.failedVersion = 0;
-          slot.failure = null;
-          slot.serving = new Loaded(slot, newest.number(), next);
-          slot.bytes = size(newest);
-          LOG.info(
-              "model {}: version {} serves new batches; version {} closes once idle",
-              slot.name,
-              newest.number(),
-              serving.version);
-          slot.draining.add(serving);
-          serving.release();
-        }
-      }
+      slot.rollTo(newest.number(), () -> openWarm(model, newest), ModelSlot.fileSize(newest));
     }
     return states();
   }
 
   /**
-   * Keeps the models open within {@code bytes} of model files (about what ONNX Runtime holds of
-   * their weights): opening one more closes the least recently used others, the default model last,
-   * until it fits; a model closed so opens again when next asked for. 0: no budget.
+   * Keeps the models open within {@code bytes} of model files: see {@link ModelBudget}. 0: no
+   * budget.
    */
   public ModelSet budget(long bytes) {
-    this.budgetBytes = bytes;
+    this.budget = bytes > 0 ? new ModelBudget(bytes, defaultModel) : null;
     return this;
-  }
-
-  /** Closes least recently used models until the one of {@code slot} fits in the budget. */
-  private void makeRoom(Slot slot) {
-    RepositoryIndex.Model model = repository.index().model(slot.name).orElse(null);
-    if (model == null) {
-      return;
-    }
-    long needed = size(model.latest());
-    while (true) {
-      Slot victim = null;
-      long used = 0;
-      synchronized (this) {
-        for (Slot s : slots.values()) {
-          if (s == slot || s.serving == null) {
-            continue;
-          }
-          used += s.bytes;
-          boolean older =
-              victim == null
-                  || (s.name.equals(defaultModel) != victim.name.equals(defaultModel)
-                      ? victim.name.equals(defaultModel)
-                      : s.lastUsed < victim.lastUsed);
-          if (older) {
-            victim = s;
-          }
-        }
-        if (victim == null || used + needed <= budgetBytes) {
-          return;
-        }
-        slots.remove(victim.name);
-      }
-      synchronized (victim) {
-        Loaded serving = victim.serving;
-        if (serving != null) {
-          victim.serving = null;
-          serving.release();
-          LOG.info(
-              "model {} closed to make room for {} within the memory budget; it opens again when"
-                  + " next asked for",
-              victim.name,
-              slot.name);
-        }
-      }
-    }
-  }
-
-  private static long size(RepositoryIndex.Version version) {
-    try {
-      return java.nio.file.Files.size(version.file());
-    } catch (java.io.IOException e) {
-      return 0;
-    }
   }
 
   /**
@@ -352,113 +211,46 @@ public final class ModelSet implements Models, AutoCloseable {
    * @throws ConveyorException {@code UNKNOWN_MODEL} when the repository has no such model
    */
   public void unload(String name) {
-    if (!ModelRepository.isModelName(name) || repository.index().model(name).isEmpty()) {
+    if (!ModelRepository.isModelName(name) || index().model(name).isEmpty()) {
       throw unknown();
     }
-    Slot slot;
+    ModelSlot slot;
     synchronized (this) {
       unloaded.add(name);
       slot = slots.remove(name);
     }
-    if (slot != null) {
-      synchronized (slot) {
-        if (slot.serving != null) {
-          Loaded serving = slot.serving;
-          slot.serving = null;
-          serving.release();
-          LOG.info("model {} unloaded; version {} closes once idle", name, serving.version);
-        }
-      }
+    ModelSlot.Open stopped = slot == null ? null : slot.stop();
+    if (stopped != null) {
+      LOG.info("model {} unloaded; version {} closes once idle", name, stopped.version);
     }
   }
 
-  /**
-   * Every model of the repository and each of its versions, with its state here: {@code READY}
-   * (serving), {@code DRAINING} (finishing batches), {@code UNAVAILABLE} (failed to open, with why,
-   * or unloaded), or {@code ""} (not opened: it will be on first use).
-   */
-  public List<VersionState> index() {
-    RepositoryIndex index = repository.index();
-    Map<String, ModelState> states = new java.util.HashMap<>();
-    for (ModelState s : states()) {
-      states.put(s.name(), s);
-    }
+  /** Every model of the repository and each of its versions, with its state here. */
+  public List<VersionState> versionStates() {
+    RepositoryIndex index = index();
     Set<String> off;
     synchronized (this) {
       off = Set.copyOf(unloaded);
     }
-    List<VersionState> all = new ArrayList<>();
-    for (RepositoryIndex.Model m : index.models()) {
-      ModelState s = states.get(m.name());
-      for (RepositoryIndex.Version v : m.versions()) {
-        long n = v.number();
-        String state = "";
-        String reason = null;
-        if (off.contains(m.name())) {
-          state = n == m.latest().number() ? "UNAVAILABLE" : "";
-          reason = n == m.latest().number() ? "unloaded" : null;
-        } else if (s != null && s.serving() == n) {
-          state = "READY";
-        } else if (s != null && s.draining().contains(n)) {
-          state = "DRAINING";
-        } else if (s != null && s.failedVersion() == n) {
-          state = "UNAVAILABLE";
-          reason = s.failure();
-        }
-        all.add(new VersionState(m.name(), n, state, reason));
-      }
-    }
-    return all;
+    return VersionState.of(index, states(), off);
   }
-
-  /** A version's state in {@link #index()}; {@code reason} only for {@code UNAVAILABLE}. */
-  public record VersionState(String name, long version, String state, String reason) {}
 
   /**
    * Reads the repository every {@code every} from now on, rolling each model in use on to its
    * newest version ({@link #refresh}); until closed. A failure to read it is logged and tried again
    * at the next turn.
    */
-  public synchronized ModelSet watch(java.time.Duration every) {
+  public synchronized ModelSet watch(Duration every) {
     if (watcher == null) {
       watcher =
-          java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
-              r -> {
-                Thread t = new Thread(r, "conveyor-models");
-                t.setDaemon(true);
-                return t;
-              });
-      watcher.scheduleWithFixedDelay(
-          () -> {
-            try {
-              refresh();
-            } catch (RuntimeException e) {
-              LOG.warn(
-                  "reading the model repository {} failed: {}", repository.root(), e.toString());
-            }
-          },
-          every.toMillis(),
-          every.toMillis(),
-          java.util.concurrent.TimeUnit.MILLISECONDS);
+          Periodic.every(every, this::refresh, "reading the model repository " + repository.root());
     }
     return this;
   }
 
   /** Each model in use: the version serving it, and the newest one that failed to open, if any. */
   public synchronized List<ModelState> states() {
-    List<ModelState> states = new ArrayList<>();
-    for (Slot slot : slots.values()) {
-      synchronized (slot) {
-        states.add(
-            new ModelState(
-                slot.name,
-                slot.serving == null ? 0 : slot.serving.version,
-                slot.draining.stream().map(l -> l.version).toList(),
-                slot.failedVersion,
-                slot.failure));
-      }
-    }
-    return states;
+    return slots.values().stream().map(ModelSlot::state).toList();
   }
 
   /**
@@ -467,7 +259,7 @@ public final class ModelSet implements Models, AutoCloseable {
    */
   @Override
   public void close() {
-    List<Slot> all;
+    List<ModelSlot> all;
     synchronized (this) {
       closed = true;
       all = new ArrayList<>(slots.values());
@@ -476,190 +268,22 @@ public final class ModelSet implements Models, AutoCloseable {
         watcher.shutdownNow();
       }
     }
-    for (Slot slot : all) {
-      synchronized (slot) {
-        if (slot.serving != null) {
-          Loaded serving = slot.serving;
-          slot.serving = null;
-          serving.release();
-        }
-      }
-    }
+    all.forEach(ModelSlot::stop);
   }
 
-  /**
-   * Opens a version and warms it with a batch.
-   *
-   * @throws RuntimeException why it cannot be served
-   */
+  /** The repository as it is now, kept as what {@link #has} answers from. */
+  private RepositoryIndex index() {
+    RepositoryIndex index = repository.index();
+    known = index;
+    return index;
+  }
+
+  /** A version opened and {@linkplain ModelSlot#warmed warmed}. */
   private Pipeline openWarm(RepositoryIndex.Model model, RepositoryIndex.Version version) {
-    Pipeline pipeline = opener.apply(settings(model, version));
-    try {
-      warm(pipeline);
-      return pipeline;
-    } catch (RuntimeException e) {
-      pipeline.close();
-      throw e;
-    }
-  }
-
-  /** Records, in the slot and the log, that a version cannot be served. */
-  private static void failed(Slot slot, RepositoryIndex.Version version, RuntimeException e) {
-    slot.failedVersion = version.number();
-    slot.failure = e.getMessage();
-    LOG.warn(
-        "model {} version {} cannot be served, {}: {}",
-        slot.name,
-        version.number(),
-        slot.serving == null
-            ? "and none serves"
-            : "version " + slot.serving.version + " still does",
-        e.getMessage());
-  }
-
-  /** The process's settings, the model's config over them, and the version's file as the model. */
-  private Settings settings(RepositoryIndex.Model model, RepositoryIndex.Version version) {
-    Map<String, String> merged = new LinkedHashMap<>(base);
-    for (Map.Entry<String, String> e : model.config().entrySet()) {
-      if (!PER_MODEL.contains(e.getKey())) {
-        throw new ConveyorException(
-            ErrorCode.INVALID_SETTING,
-            "%s/%s sets '%s', which a model may not set; it may set %s"
-                .formatted(
-                    model.name(),
-                    ModelRepository.CONFIG_FILE,
-                    e.getKey(),
-                    String.join(", ", new java.util.TreeSet<>(PER_MODEL))));
-      }
-      String value = e.getValue();
-      if (e.getKey().equals(PipelineSettings.LABELS.name()) && !Path.of(value).isAbsolute()) {
-        value = model.folder().resolve(value).toString();
-      }
-      merged.put(e.getKey(), value);
-    }
-    merged.put(PipelineSettings.MODEL.name(), version.file().toString());
-    return Pipelines.read(merged, model.name() + "/" + ModelRepository.CONFIG_FILE);
-  }
-
-  /** One batch of zeros through the model, so that the first real batch does not pay its start. */
-  private static void warm(Pipeline pipeline) {
-    int n = pipeline.batchSize();
-    Batch batch = pipeline.newBatch(n);
-    pipeline.classifier().run(batch.input(), n, batch.output());
+    return ModelSlot.warmed(opener.apply(RepositorySettings.of(base, model, version)));
   }
 
   private static ConveyorException unknown() {
     return new ConveyorException(ErrorCode.UNKNOWN_MODEL, "no such model in the repository");
-  }
-
-  private static Set<String> perModel(SettingGroup... groups) {
-    return java.util.Arrays.stream(groups)
-        .flatMap(g -> g.settings().stream())
-        .map(Setting::name)
-        .filter(n -> !n.equals(PipelineSettings.MODEL.name()))
-        .collect(Collectors.toUnmodifiableSet());
-  }
-
-  /**
-   * A model's state: the version serving it (0: none yet), the older versions still finishing the
-   * batches they had, and the newest version that failed to open with why (0 and null: none
-   * failed).
-   */
-  public record ModelState(
-      String name, long serving, List<Long> draining, long failedVersion, String failure) {}
-
-  /** A model's slot: its serving version, and its last failure to open one. */
-  private static final class Slot {
-    final String name;
-    final List<Loaded> draining = new ArrayList<>();
-    volatile Loaded serving;
-    volatile long lastUsed;
-    volatile long bytes;
-    boolean rolling;
-    long failedVersion;
-    String failure;
-
-    Slot(String name) {
-      this.name = name;
-    }
-  }
-
-  /**
-   * An open version: closed when it no longer serves and its last lease is given back. Its count
-   * holds one for serving, and one per lease out.
-   */
-  private static final class Loaded {
-    final Slot slot;
-    final long version;
-    final Pipeline pipeline;
-    final AtomicInteger holds = new AtomicInteger(1);
-
-    Loaded(Slot slot, long version, Pipeline pipeline) {
-      this.slot = slot;
-      this.version = version;
-      this.pipeline = pipeline;
-    }
-
-    /** A lease, for the slot's serving version (which holds it open). */
-    Lease lease() {
-      holds.incrementAndGet();
-      return new Lease(this);
-    }
-
-    /** A lease, unless this version has closed meanwhile. */
-    Lease tryLease() {
-      for (int h = holds.get(); h > 0; h = holds.get()) {
-        if (holds.compareAndSet(h, h + 1)) {
-          return new Lease(this);
-        }
-      }
-      return null;
-    }
-
-    void release() {
-      if (holds.decrementAndGet() == 0) {
-        pipeline.close();
-        synchronized (slot) {
-          slot.draining.remove(this);
-        }
-        LOG.info("model {} version {} closed", slot.name, version);
-      }
-    }
-  }
-
-  /** A version lent for a batch; closing gives it back (once; again does nothing). */
-  public static final class Lease implements Models.Lease {
-    private final Loaded loaded;
-    private final AtomicBoolean given = new AtomicBoolean();
-
-    private Lease(Loaded loaded) {
-      this.loaded = loaded;
-    }
-
-    public String name() {
-      return loaded.slot.name;
-    }
-
-    public long version() {
-      return loaded.version;
-    }
-
-    @Override
-    public Pipeline pipeline() {
-      return loaded.pipeline;
-    }
-
-    /** The results of a batch this version ran, each naming the model and the version. */
-    @Override
-    public List<ClassifyResult> named(List<ClassifyResult> results) {
-      return results.stream().map(r -> r.madeBy(name(), version())).toList();
-    }
-
-    @Override
-    public void close() {
-      if (given.compareAndSet(false, true)) {
-        loaded.release();
-      }
-    }
   }
 }

@@ -10,8 +10,6 @@ import dev.conveyor.core.testing.TestImages;
 import dev.conveyor.core.transport.EmbeddedTransport;
 import dev.conveyor.core.worker.Worker;
 import dev.conveyor.onnx.testing.TestModels;
-import dev.conveyor.onnx.testing.TestModels.Colour;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -29,9 +27,8 @@ import org.junit.jupiter.api.io.TempDir;
 class ModelRoutingTest {
   @TempDir Path repo;
 
-  private void publish(String model, int version) throws IOException {
-    Path dir = Files.createDirectories(repo.resolve(model).resolve(Integer.toString(version)));
-    TestModels.writeColour(dir.resolve("model.onnx"), Colour.imagenetSized());
+  private void publish(String model, int version) {
+    TestModels.publishColour(repo, model, version);
   }
 
   @Test

@@ -12,7 +12,6 @@ import dev.conveyor.core.pipeline.Pipeline;
 import dev.conveyor.core.settings.Settings;
 import dev.conveyor.core.testing.TestImages;
 import dev.conveyor.onnx.testing.TestModels;
-import dev.conveyor.onnx.testing.TestModels.Colour;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -40,12 +39,11 @@ class ModelSetTest {
         });
   }
 
-  private void publish(String model, int version) throws IOException {
-    Path dir = Files.createDirectories(repo.resolve(model).resolve(Integer.toString(version)));
-    TestModels.writeColour(dir.resolve("model.onnx"), Colour.imagenetSized());
+  private void publish(String model, int version) {
+    TestModels.publishColour(repo, model, version);
   }
 
-  private static String label(ModelSet.Lease lease, String image) {
+  private static String label(ModelLease lease, String image) {
     ClassifyResult r =
         lease
             .pipeline()
@@ -65,13 +63,13 @@ class ModelSetTest {
 
     try (ModelSet models = models()) {
       assertThat(opened).as("nothing is opened before it is used").isEmpty();
-      try (ModelSet.Lease lease = models.lease("colours")) {
+      try (ModelLease lease = models.lease("colours")) {
         assertThat(lease.name()).isEqualTo("colours");
         assertThat(lease.version()).isEqualTo(2);
         assertThat(label(lease, "cmyk-red.jpg")).as("the model's own labels").isEqualTo("rouge");
         assertThat(label(lease, "palette-blue.png")).isEqualTo("bleu");
       }
-      try (ModelSet.Lease again = models.lease("colours")) {
+      try (ModelLease again = models.lease("colours")) {
         assertThat(opened).as("opened once, then lent again").hasSize(1);
       }
       assertThat(models.states())
@@ -85,17 +83,17 @@ class ModelSetTest {
   void aNewVersionTakesNewLeasesWhileTheOldFinishesWhatItHas() throws IOException {
     publish("colours", 1);
     try (ModelSet models = models()) {
-      ModelSet.Lease old = models.lease("colours");
+      ModelLease old = models.lease("colours");
       assertThat(old.version()).isEqualTo(1);
 
       publish("colours", 2);
-      List<ModelSet.ModelState> after = models.refresh();
+      List<ModelState> after = models.refresh();
 
       assertThat(after)
           .singleElement()
           .satisfies(s -> assertThat(s.serving()).isEqualTo(2))
           .satisfies(s -> assertThat(s.draining()).containsExactly(1L));
-      try (ModelSet.Lease fresh = models.lease("colours")) {
+      try (ModelLease fresh = models.lease("colours")) {
         assertThat(fresh.version()).isEqualTo(2);
         assertThat(label(fresh, "cmyk-red.jpg")).isEqualTo("red");
         List<ClassifyResult> results =
@@ -139,12 +137,12 @@ class ModelSetTest {
       Path corrupt = Files.createDirectories(repo.resolve("colours/2")).resolve("model.onnx");
       Files.write(corrupt, new byte[] {0x08, 0x07, 0x12, 0x03, 'b', 'a', 'd'});
 
-      ModelSet.ModelState state = models.refresh().get(0);
+      ModelState state = models.refresh().get(0);
 
       assertThat(state.serving()).isEqualTo(1);
       assertThat(state.failedVersion()).isEqualTo(2);
       assertThat(state.failure()).isNotBlank();
-      try (ModelSet.Lease lease = models.lease("colours")) {
+      try (ModelLease lease = models.lease("colours")) {
         assertThat(lease.version()).isEqualTo(1);
         assertThat(label(lease, "cmyk-red.jpg")).isEqualTo("red");
       }
@@ -154,7 +152,7 @@ class ModelSetTest {
       assertThat(opened).hasSize(1);
 
       publish("colours", 3);
-      ModelSet.ModelState fixed = models.refresh().get(0);
+      ModelState fixed = models.refresh().get(0);
       assertThat(fixed.serving()).isEqualTo(3);
       assertThat(fixed.failure()).isNull();
     }
@@ -194,10 +192,12 @@ class ModelSetTest {
   @Test
   void fromSettingsTheDefaultModelIsOpenedAtOnceAndTheRepositoryIsWatched() throws Exception {
     publish("colours", 1);
-    assertThat(ModelSet.open(Pipelines.read(Map.of(), "test"))).as("no --models").isEmpty();
+    assertThat(RepositorySettings.open(Pipelines.read(Map.of(), "test")))
+        .as("no --models")
+        .isEmpty();
     assertThatThrownBy(
             () ->
-                ModelSet.open(
+                RepositorySettings.open(
                     Settings.read(
                         Map.of("models", repo.toString(), "model", "other.onnx"),
                         "test",
@@ -206,7 +206,7 @@ class ModelSetTest {
         .hasMessageContaining("not both");
     assertThatThrownBy(
             () ->
-                ModelSet.open(
+                RepositorySettings.open(
                     Settings.read(
                         Map.of("models", repo.toString(), "default-model", "resnet"),
                         "test",
@@ -216,7 +216,7 @@ class ModelSetTest {
         .hasMessageContaining("--default-model resnet is not in the repository");
 
     try (ModelSet models =
-        ModelSet.open(
+        RepositorySettings.open(
                 Settings.read(
                     Map.of(
                         "models", repo.toString(), "default-model", "colours", "models-poll", "1"),
@@ -225,7 +225,7 @@ class ModelSetTest {
                     PipelineSettings.REPOSITORY_SETTINGS))
             .orElseThrow()) {
       assertThat(models.states()).as("the default model is open from the start").hasSize(1);
-      try (ModelSet.Lease lease = models.lease(null)) {
+      try (ModelLease lease = models.lease(null)) {
         assertThat(lease.name()).isEqualTo("colours");
         assertThat(lease.version()).isEqualTo(1);
       }
@@ -251,19 +251,19 @@ class ModelSetTest {
       models.lease("a").close();
       models.lease("b").close();
       models.lease("a").close(); // a is now the more recently used
-      assertThat(models.states()).extracting(ModelSet.ModelState::name).containsExactly("a", "b");
+      assertThat(models.states()).extracting(ModelState::name).containsExactly("a", "b");
 
       models.lease("c").close();
 
       assertThat(models.states())
           .as("b, the least recently used, made room for c")
-          .extracting(ModelSet.ModelState::name)
+          .extracting(ModelState::name)
           .containsExactly("a", "c");
-      try (ModelSet.Lease again = models.lease("b")) {
+      try (ModelLease again = models.lease("b")) {
         assertThat(again.version()).isEqualTo(1);
       }
       assertThat(opened).as("b opened again, in place of a").hasSize(4);
-      assertThat(models.states()).extracting(ModelSet.ModelState::name).containsExactly("b", "c");
+      assertThat(models.states()).extracting(ModelState::name).containsExactly("b", "c");
     }
   }
 }

@@ -3,6 +3,7 @@ package dev.conveyor.cli;
 import dev.conveyor.assembly.LocalWorkers;
 import dev.conveyor.assembly.ModelSet;
 import dev.conveyor.assembly.PipelineSettings;
+import dev.conveyor.assembly.RepositorySettings;
 import dev.conveyor.core.pipeline.Pipeline;
 import dev.conveyor.core.settings.SettingGroup;
 import dev.conveyor.core.settings.Settings;
@@ -59,7 +60,8 @@ final class WorkerCommand implements Callable<Integer>, SettingOptions.Taking {
       throw new ParameterException(spec.commandLine(), "--workers must be at least 1");
     }
     CountDownLatch stopped = new CountDownLatch(1);
-    ModelSet repository = CommandSettings.usage(spec, () -> ModelSet.open(settings)).orElse(null);
+    ModelSet repository =
+        CommandSettings.usage(spec, () -> RepositorySettings.open(settings)).orElse(null);
     AutoCloseable owned;
     Models models;
     if (repository != null) {

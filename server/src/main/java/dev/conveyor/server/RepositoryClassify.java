@@ -3,7 +3,6 @@ package dev.conveyor.server;
 import dev.conveyor.assembly.ModelSet;
 import dev.conveyor.core.ClassifyResult;
 import dev.conveyor.core.ImageRequest;
-import dev.conveyor.core.model.ModelRepository;
 import dev.conveyor.core.worker.WorkerListener;
 import java.util.concurrent.CompletableFuture;
 
@@ -14,12 +13,10 @@ import java.util.concurrent.CompletableFuture;
 final class RepositoryClassify implements Classify {
   private final Classify delegate;
   private final ModelSet models;
-  private final ModelRepository repository;
 
-  RepositoryClassify(Classify delegate, ModelSet models, ModelRepository repository) {
+  RepositoryClassify(Classify delegate, ModelSet models) {
     this.delegate = delegate;
     this.models = models;
-    this.repository = repository;
   }
 
   @Override
@@ -29,7 +26,7 @@ final class RepositoryClassify implements Classify {
 
   @Override
   public java.util.List<String> versions(String name) {
-    return repository.index().model(name).stream()
+    return models.repository().index().model(name).stream()
         .flatMap(m -> m.versions().stream())
         .map(v -> Long.toString(v.number()))
         .toList();
@@ -37,12 +34,12 @@ final class RepositoryClassify implements Classify {
 
   @Override
   public boolean serves(String name) {
-    return ModelRepository.isModelName(name) && repository.index().model(name).isPresent();
+    return models.has(name);
   }
 
   @Override
   public int[] tensorShape(String name) {
-    try (ModelSet.Lease lease = models.lease(name)) {
+    try (dev.conveyor.assembly.ModelLease lease = models.lease(name)) {
       return lease.pipeline().preprocessor().spec().shape();
     }
   }

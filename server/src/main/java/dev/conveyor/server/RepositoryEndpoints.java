@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.conveyor.assembly.ModelSet;
+import dev.conveyor.assembly.VersionState;
 import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.ErrorCode;
 import dev.conveyor.core.Json;
@@ -34,7 +35,7 @@ final class RepositoryEndpoints {
 
   private void index(Context ctx, boolean readyOnly) {
     ArrayNode all = Json.mapper().createArrayNode();
-    for (ModelSet.VersionState v : models.index()) {
+    for (VersionState v : models.versionStates()) {
       if (readyOnly && !v.state().equals("READY")) {
         continue;
       }

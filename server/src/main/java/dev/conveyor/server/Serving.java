@@ -1,13 +1,14 @@
 package dev.conveyor.server;
 
 import dev.conveyor.assembly.LocalWorkers;
+import dev.conveyor.assembly.ModelLease;
 import dev.conveyor.assembly.ModelSet;
 import dev.conveyor.assembly.PipelineSettings;
 import dev.conveyor.assembly.Pipelines;
+import dev.conveyor.assembly.RepositorySettings;
 import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.ErrorCode;
 import dev.conveyor.core.fetch.Fetchers;
-import dev.conveyor.core.model.ModelRepository;
 import dev.conveyor.core.pipeline.Pipeline;
 import dev.conveyor.core.settings.SettingGroup;
 import dev.conveyor.core.settings.Settings;
@@ -108,9 +109,7 @@ public final class Serving implements AutoCloseable {
               ? embedded(running, pipeline, repository, settings)
               : throughBroker(broker, running, pipeline, repository, settings, config, open);
       if (repository != null) {
-        classify =
-            new RepositoryClassify(
-                classify, repository, ModelRepository.open(settings.get(PipelineSettings.MODELS)));
+        classify = new RepositoryClassify(classify, repository);
       }
       StoredResults stored = follow == null ? null : stored(follow, settings, open);
       return start(config, classify, running, stored, open);
@@ -132,7 +131,7 @@ public final class Serving implements AutoCloseable {
           ErrorCode.INVALID_SETTING,
           "serve --models needs --default-model NAME: the model that requests naming none get");
     }
-    ModelSet repository = ModelSet.open(settings).orElse(null);
+    ModelSet repository = RepositorySettings.open(settings).orElse(null);
     if (repository != null) {
       open.add(repository);
     }
@@ -141,7 +140,7 @@ public final class Serving implements AutoCloseable {
 
   /** The default model's name and the shape of its tensor, for the server's own routes. */
   private static int[] shape(ModelSet repository, Settings settings) {
-    try (ModelSet.Lease lease = repository.lease(settings.get(PipelineSettings.DEFAULT_MODEL))) {
+    try (ModelLease lease = repository.lease(settings.get(PipelineSettings.DEFAULT_MODEL))) {
       return lease.pipeline().preprocessor().spec().shape();
     }
   }

@@ -8,7 +8,6 @@ import dev.conveyor.core.Json;
 import dev.conveyor.core.settings.Settings;
 import dev.conveyor.core.testing.TestImages;
 import dev.conveyor.onnx.testing.TestModels;
-import dev.conveyor.onnx.testing.TestModels.Colour;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -28,9 +27,8 @@ class ServingRepositoryTest {
   @TempDir Path repo;
   private final HttpClient http = HttpClient.newHttpClient();
 
-  private void publish(String model, int version) throws Exception {
-    Path folder = Files.createDirectories(repo.resolve(model).resolve(Integer.toString(version)));
-    TestModels.writeColour(folder.resolve("model.onnx"), Colour.imagenetSized());
+  private void publish(String model, int version) {
+    TestModels.publishColour(repo, model, version);
   }
 
   @BeforeEach
@@ -194,7 +192,7 @@ class ServingRepositoryTest {
       assertThat(postJson(s, "/v2/repository/models/french/unload", "").statusCode())
           .isEqualTo(401);
       assertThat(get(s, "/v2/repository/index").statusCode()).isEqualTo(401);
-      assertThat(s.classify().repository().orElseThrow().index())
+      assertThat(s.classify().repository().orElseThrow().versionStates())
           .as("the refused unload changed nothing")
           .noneMatch(v -> "unloaded".equals(v.reason()));
     }

@@ -70,6 +70,20 @@ public final class TestModels {
     return w;
   }
 
+  /**
+   * An ImageNet-sized colour model written into a model repository as {@code
+   * REPO/NAME/VERSION/model.onnx}.
+   */
+  public static Path publishColour(Path repo, String model, int version) {
+    Path folder = repo.resolve(model).resolve(Integer.toString(version));
+    try {
+      Files.createDirectories(folder);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return writeColour(folder.resolve("model.onnx"), Colour.imagenetSized());
+  }
+
   public static Path writeColour(Path file, Colour m) {
     int classes = COLOURS.size();
     float[][] w = weights(m.channels());
