@@ -44,10 +44,6 @@ final class ServerMetrics implements WorkerListener {
   private final Histogram batchSeconds;
   private final AtomicInteger inFlight = new AtomicInteger();
 
-  ServerMetrics(String model, IntSupplier queueDepth) {
-    this(model, queueDepth, model::equals);
-  }
-
   /**
    * @param served whether a name that a request gives is a model this server serves: only those
    *     become label values, so that callers cannot make series up
