@@ -138,8 +138,11 @@ public final class EngineJob {
       Engine engine, BenchPlan plan, String kind, Timed few, Timed all) {
     int images = all.images() - few.images();
     double seconds = (all.nanos() - few.nanos()) / 1e9;
+    // jobs too short for the difference to rise above the noise are measured whole instead
     double ips = seconds > 0 ? images / seconds : all.images() / (all.nanos() / 1e9);
-    double cpuMs = Math.max(0, all.cpuNanos() - few.cpuNanos()) / 1e6 / images;
+    long cpuNanos = all.cpuNanos() - few.cpuNanos();
+    double cpuMs =
+        cpuNanos > 0 ? cpuNanos / 1e6 / images : all.cpuNanos() / 1e6 / all.images();
     return new EngineRun(
         engine.name(),
         plan.parallelism(),
