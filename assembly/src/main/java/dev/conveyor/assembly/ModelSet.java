@@ -68,7 +68,7 @@ public final class ModelSet implements Models, AutoCloseable {
 
   @Override
   public String describe() {
-    return "the models in " + repository.root();
+    return "the models in " + repository.location();
   }
 
   /**
@@ -108,55 +108,69 @@ public final class ModelSet implements Models, AutoCloseable {
     if (!ModelRepository.isModelName(name)) {
       throw unknown();
     }
-    ModelSlot slot;
-    synchronized (this) {
-      if (closed) {
-        throw new ConveyorException(ErrorCode.UNAVAILABLE, "the models are closed");
+    while (true) {
+      ModelSlot slot = slot(name);
+      slot.lastUsed = System.nanoTime();
+      // the serving version, without waiting for a new one being opened
+      ModelSlot.Open serving = slot.serving;
+      ModelLease lease = serving == null ? null : serving.tryLease();
+      if (lease != null) {
+        return lease;
       }
-      if (unloaded.contains(name)) {
-        throw new ConveyorException(
-            ErrorCode.UNKNOWN_MODEL,
-            "the model is unloaded here: load it again through the repository's load route");
+      RepositoryIndex.Model model = index().model(name).orElse(null);
+      if (model != null && budget != null) {
+        budget.makeRoom(this, slots, slot, ModelSlot.fileSize(model.latest()));
       }
-      slot = slots.computeIfAbsent(name, ModelSlot::new);
-    }
-    slot.lastUsed = System.nanoTime();
-    // the serving version, without waiting for a new one being opened
-    ModelSlot.Open serving = slot.serving;
-    ModelLease lease = serving == null ? null : serving.tryLease();
-    if (lease != null) {
-      return lease;
-    }
-    RepositoryIndex.Model model = index().model(name).orElse(null);
-    if (model != null && budget != null) {
-      budget.makeRoom(this, slots, slot, ModelSlot.fileSize(model.latest()));
-    }
-    synchronized (slot) {
-      if (slot.serving != null) {
-        return slot.serving.lease();
-      }
-      if (model != null) {
-        RepositoryIndex.Version newest = model.latest();
-        try {
-          slot.serve(newest.number(), openWarm(model, newest), ModelSlot.fileSize(newest));
-        } catch (RuntimeException e) {
-          slot.failed(newest.number(), e);
-          throw new ConveyorException(
-              ErrorCode.INVALID_SETTING,
-              "model %s version %d cannot be served: %s"
-                  .formatted(name, newest.number(), slot.failure),
-              e);
+      synchronized (slot) {
+        if (slot.dropped) {
+          continue; // unloaded, evicted or dropped meanwhile: look the name up again
         }
-        return slot.serving.lease();
+        if (slot.serving != null) {
+          return slot.serving.lease();
+        }
+        if (model != null) {
+          return open(slot, model);
+        }
       }
-    }
-    // a name the repository does not have keeps no slot, so that names asked for do not pile up
-    synchronized (this) {
-      if (slots.get(name) == slot && slot.serving == null) {
-        slots.remove(name);
+      // a name the repository does not have keeps no slot, so that names asked for do not pile
+      // up; a caller that opened it meanwhile (a model just published) keeps its lease
+      synchronized (this) {
+        if (slots.get(name) == slot) {
+          slots.remove(name);
+        }
       }
+      slot.stop();
+      throw unknown();
     }
-    throw unknown();
+  }
+
+  /** The slot of the model named {@code name}, made if there is none. */
+  private synchronized ModelSlot slot(String name) {
+    if (closed) {
+      throw new ConveyorException(ErrorCode.UNAVAILABLE, "the models are closed");
+    }
+    if (unloaded.contains(name)) {
+      throw new ConveyorException(
+          ErrorCode.UNKNOWN_MODEL,
+          "the model is unloaded here: load it again through the repository's load route");
+    }
+    return slots.computeIfAbsent(name, ModelSlot::new);
+  }
+
+  /** Opens the newest version of {@code model} in its {@code slot}, holding the slot's lock. */
+  private ModelLease open(ModelSlot slot, RepositoryIndex.Model model) {
+    RepositoryIndex.Version newest = model.latest();
+    try {
+      slot.serve(newest.number(), openWarm(model, newest), ModelSlot.fileSize(newest));
+    } catch (RuntimeException e) {
+      slot.failed(newest.number(), e);
+      throw new ConveyorException(
+          ErrorCode.INVALID_SETTING,
+          "model %s version %d cannot be served: %s"
+              .formatted(slot.name, newest.number(), slot.failure),
+          e);
+    }
+    return slot.serving.lease();
   }
 
   /**
@@ -164,6 +178,7 @@ public final class ModelSet implements Models, AutoCloseable {
    * time; returns each model's state after.
    */
   public List<ModelState> refresh() {
+    repository.pull();
     RepositoryIndex index = index();
     List<ModelSlot> inUse;
     synchronized (this) {
@@ -200,6 +215,7 @@ public final class ModelSet implements Models, AutoCloseable {
     synchronized (this) {
       unloaded.remove(name);
     }
+    repository.pull();
     lease(name).close();
   }
 
@@ -243,7 +259,8 @@ public final class ModelSet implements Models, AutoCloseable {
   public synchronized ModelSet watch(Duration every) {
     if (watcher == null) {
       watcher =
-          Periodic.every(every, this::refresh, "reading the model repository " + repository.root());
+          Periodic.every(
+              every, this::refresh, "reading the model repository " + repository.location());
     }
     return this;
   }
@@ -269,6 +286,7 @@ public final class ModelSet implements Models, AutoCloseable {
       }
     }
     all.forEach(ModelSlot::stop);
+    repository.close();
   }
 
   /** The repository as it is now, kept as what {@link #has} answers from. */

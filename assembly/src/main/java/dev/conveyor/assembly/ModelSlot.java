@@ -21,6 +21,10 @@ final class ModelSlot {
   volatile long lastUsed;
   volatile long bytes;
   boolean rolling;
+
+  /** Out of its set (unloaded, evicted, or a name without a model): serves nothing again. */
+  boolean dropped;
+
   long failedVersion;
   String failure;
 
@@ -44,11 +48,14 @@ final class ModelSlot {
   }
 
   /**
-   * Stops serving: the version serving finishes its batches and closes with its last lease.
+   * Stops serving for good, once the slot is out of its set: the version serving finishes its
+   * batches and closes with its last lease, and a caller about to open a version in this slot opens
+   * none and looks the model up again.
    *
    * @return the version that served, or null
    */
   synchronized Open stop() {
+    dropped = true;
     Open before = serving;
     serving = null;
     if (before != null) {

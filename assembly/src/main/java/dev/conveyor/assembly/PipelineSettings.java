@@ -130,13 +130,16 @@ public final class PipelineSettings {
   /** How many workers a process runs. */
   public static final SettingGroup WORKER_SETTINGS = SettingGroup.of("Workers", WORKERS);
 
-  public static final Setting<Path> MODELS =
-      Setting.path(
+  public static final Setting<String> MODELS =
+      Setting.text(
           "models",
           "REPO",
-          "a model repository instead of one --model: a folder laid out NAME/VERSION/model.onnx,"
-              + " with an optional NAME/config.properties of the model's own settings; each request"
-              + " names its model, and a newer version is rolled out while batches run");
+          "a model repository instead of one --model: a folder or an s3://bucket/prefix laid out"
+              + " NAME/VERSION/model.onnx, with an optional NAME/config.properties of the model's own"
+              + " settings; each request names its model, and a newer version is rolled out while"
+              + " batches run",
+          s -> !s.isBlank(),
+          "a folder, or s3://bucket/prefix");
   public static final Setting<String> DEFAULT_MODEL =
       Setting.text(
           "default-model",

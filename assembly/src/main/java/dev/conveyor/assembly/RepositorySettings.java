@@ -43,11 +43,12 @@ public final class RepositorySettings {
    * every {@code models-poll}.
    *
    * @throws ConveyorException {@code INVALID_SETTING} when {@code model} is given too, the
-   *     repository is not a folder, or the default model cannot be served
+   *     repository is not a folder or an object store's, or the default model cannot be served;
+   *     {@code UNAVAILABLE} when its object store cannot be read
    */
   public static Optional<ModelSet> open(Settings settings) {
-    Path folder = settings.get(PipelineSettings.MODELS);
-    if (folder == null) {
+    String where = settings.get(PipelineSettings.MODELS);
+    if (where == null) {
       return Optional.empty();
     }
     if (settings.has(PipelineSettings.MODEL)) {
@@ -56,7 +57,14 @@ public final class RepositorySettings {
           "give --model FILE for one model, or --models REPO for a repository of them, not both");
     }
     String defaultModel = settings.get(PipelineSettings.DEFAULT_MODEL);
-    ModelSet set = new ModelSet(ModelRepository.open(folder), defaultModel, base(settings));
+    ModelRepository repository = ModelRepository.open(where, settings);
+    ModelSet set;
+    try {
+      set = new ModelSet(repository, defaultModel, base(settings));
+    } catch (RuntimeException e) {
+      repository.close();
+      throw e;
+    }
     if (defaultModel != null) {
       try {
         set.lease(defaultModel).close();
@@ -65,7 +73,10 @@ public final class RepositorySettings {
         throw new ConveyorException(
             ErrorCode.INVALID_SETTING,
             e.code() == ErrorCode.UNKNOWN_MODEL
-                ? "--default-model " + defaultModel + " is not in the repository " + folder
+                ? "--default-model "
+                    + defaultModel
+                    + " is not in the repository "
+                    + repository.location()
                 : e.getMessage(),
             e);
       }

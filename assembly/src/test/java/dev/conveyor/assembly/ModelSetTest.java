@@ -10,7 +10,9 @@ import dev.conveyor.core.ImageRequest;
 import dev.conveyor.core.model.ModelRepository;
 import dev.conveyor.core.pipeline.Pipeline;
 import dev.conveyor.core.settings.Settings;
+import dev.conveyor.core.testing.MeanColourClassifier;
 import dev.conveyor.core.testing.TestImages;
+import dev.conveyor.core.testing.TestWorkers;
 import dev.conveyor.onnx.testing.TestModels;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -176,14 +178,18 @@ class ModelSetTest {
   void anUnknownOrHostileNameIsNotFoundWithoutRepeatingIt() throws IOException {
     publish("colours", 1);
     try (ModelSet models = models()) {
-      for (String name : new String[] {"resnet", "../colours", "colours/1", "", "a\nb", null}) {
+      for (String name :
+          new String[] {
+            "resnet", "../colours", "colours/1", "", "a\nb", "x".repeat(1 << 20), null
+          }) {
         assertThatThrownBy(() -> models.lease(name))
             .as(name)
             .isInstanceOfSatisfying(
                 ConveyorException.class,
                 e -> assertThat(e.code()).isEqualTo(ErrorCode.UNKNOWN_MODEL))
             .hasMessageNotContaining(
-                String.valueOf(name).isEmpty() ? "\u0000" : String.valueOf(name));
+                String.valueOf(name).isEmpty() ? "\u0000" : String.valueOf(name))
+            .satisfies(e -> assertThat(e.getMessage()).hasSizeLessThan(200));
       }
       assertThat(models.states()).as("names asked for keep nothing").isEmpty();
     }
@@ -265,5 +271,60 @@ class ModelSetTest {
       assertThat(opened).as("b opened again, in place of a").hasSize(4);
       assertThat(models.states()).extracting(ModelState::name).containsExactly("b", "c");
     }
+  }
+
+  @Test
+  void aModelDroppedWhileAnotherCallerOpensItLeavesNothingOpen() throws Exception {
+    publish("colours", 1);
+    List<MeanColourClassifier> made = new java.util.concurrent.CopyOnWriteArrayList<>();
+    ModelSet models =
+        new ModelSet(
+            ModelRepository.open(repo),
+            null,
+            Map.of("batch", "2"),
+            s -> {
+              MeanColourClassifier m = new MeanColourClassifier(32, 32);
+              made.add(m);
+              return TestWorkers.pipeline(m, 2);
+            });
+    // callers open the model while it is unloaded and loaded again, over and over: a version
+    // opened into a slot already dropped must be closed, not left open outside the set
+    java.util.concurrent.atomic.AtomicBoolean stop =
+        new java.util.concurrent.atomic.AtomicBoolean();
+    java.util.concurrent.atomic.AtomicInteger served =
+        new java.util.concurrent.atomic.AtomicInteger();
+    List<Thread> callers = new ArrayList<>();
+    for (int t = 0; t < 3; t++) {
+      Thread caller =
+          new Thread(
+              () -> {
+                while (!stop.get()) {
+                  try (ModelLease lease = models.lease("colours")) {
+                    served.incrementAndGet();
+                  } catch (ConveyorException e) {
+                    assertThat(e.code()).isEqualTo(ErrorCode.UNKNOWN_MODEL);
+                  }
+                }
+              });
+      caller.start();
+      callers.add(caller);
+    }
+    long until = System.nanoTime() + 1_500_000_000L;
+    int turns = 0;
+    while (System.nanoTime() < until || turns < 200) {
+      models.unload("colours");
+      models.load("colours");
+      turns++;
+    }
+    stop.set(true);
+    for (Thread t : callers) {
+      t.join();
+    }
+    assertThat(served).as("callers were served between the turns").hasPositiveValue();
+    assertThat(made.size()).as("opened again and again").isGreaterThan(100);
+    long open = made.stream().filter(m -> !m.closed()).count();
+    assertThat(open).as("only the version serving is open").isEqualTo(1);
+    models.close();
+    assertThat(made).allSatisfy(m -> assertThat(m.closed()).isTrue());
   }
 }

@@ -141,8 +141,7 @@ public final class EngineJob {
     // jobs too short for the difference to rise above the noise are measured whole instead
     double ips = seconds > 0 ? images / seconds : all.images() / (all.nanos() / 1e9);
     long cpuNanos = all.cpuNanos() - few.cpuNanos();
-    double cpuMs =
-        cpuNanos > 0 ? cpuNanos / 1e6 / images : all.cpuNanos() / 1e6 / all.images();
+    double cpuMs = cpuNanos > 0 ? cpuNanos / 1e6 / images : all.cpuNanos() / 1e6 / all.images();
     return new EngineRun(
         engine.name(),
         plan.parallelism(),

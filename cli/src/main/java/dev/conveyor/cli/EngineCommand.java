@@ -1,5 +1,7 @@
 package dev.conveyor.cli;
 
+import dev.conveyor.assembly.PipelineSettings;
+import dev.conveyor.assembly.ServedModels;
 import dev.conveyor.core.decode.ImageFiles;
 import dev.conveyor.core.engine.Engine;
 import dev.conveyor.core.engine.Engines;
@@ -103,16 +105,22 @@ final class EngineCommand implements Callable<Integer>, SettingOptions.Taking {
 
   @Override
   public SettingGroup[] settings() {
-    SettingGroup[] groups = new SettingGroup[CommandSettings.PIPELINE.length + 1];
+    SettingGroup[] groups = new SettingGroup[CommandSettings.PIPELINE.length + 2];
     groups[0] = kind.settings();
     System.arraycopy(CommandSettings.PIPELINE, 0, groups, 1, CommandSettings.PIPELINE.length);
+    groups[groups.length - 1] = PipelineSettings.REPOSITORY_SETTINGS;
     return groups;
   }
 
   @Override
   public Integer call() throws Exception {
     Settings settings = CommandSettings.read(spec, settings());
-    CommandSettings.checkModel(spec, settings);
+    if (settings.has(PipelineSettings.MODELS)) {
+      // read here as each task will, so that a repository that cannot be served is said now
+      CommandSettings.usage(spec, () -> ServedModels.open(settings)).close();
+    } else {
+      CommandSettings.checkModel(spec, settings);
+    }
     String source = settings.get(JobSettings.SOURCE);
     if (source == null) {
       throw new ParameterException(

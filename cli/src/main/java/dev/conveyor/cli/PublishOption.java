@@ -1,6 +1,7 @@
 package dev.conveyor.cli;
 
 import dev.conveyor.core.model.ModelRepository;
+import dev.conveyor.core.settings.Settings;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import picocli.CommandLine.Model.CommandSpec;
@@ -17,27 +18,35 @@ final class PublishOption {
       names = "--publish",
       paramLabel = "REPO/NAME",
       description =
-          "Also publish the model written into the model repository REPO as the next version of"
-              + " NAME (REPO/NAME/N/model.onnx; the repository made when missing): workers serving"
-              + " it with --models REPO roll it out.")
+          "Also publish the model written into the model repository REPO (a folder, made when"
+              + " missing, or s3://bucket/prefix) as the next version of NAME (REPO/NAME/N/model.onnx):"
+              + " workers serving it with --models REPO roll it out.")
   String target;
 
-  /** Publishes {@code model} when asked to, and says where. */
-  void publish(CommandSpec spec, Path model, PrintWriter out) {
+  /**
+   * Publishes {@code model} when asked to, and says where.
+   *
+   * @param settings the object store's client settings, for a repository kept in one
+   */
+  void publish(CommandSpec spec, Settings settings, Path model, PrintWriter out) {
     if (target == null) {
       return;
     }
-    Path where = Path.of(target);
-    if (where.getFileName() == null || where.getParent() == null) {
+    int slash = target.replaceAll("/+$", "").lastIndexOf('/');
+    String repo = slash <= 0 ? "" : target.substring(0, slash);
+    String name = slash <= 0 ? "" : target.replaceAll("/+$", "").substring(slash + 1);
+    if (repo.isEmpty() || repo.endsWith(":/") || name.isEmpty()) {
       throw new ParameterException(
           spec.commandLine(),
-          "--publish takes REPO/NAME: a repository folder, then the model's name");
+          "--publish takes REPO/NAME: a repository (a folder, or s3://bucket/prefix), then the"
+              + " model's name");
     }
-    String name = where.getFileName().toString();
-    ModelRepository repository =
-        CommandSettings.usage(spec, () -> ModelRepository.create(where.getParent()));
-    long version = CommandSettings.usage(spec, () -> repository.publish(name, model));
-    out.printf("published %s as %s version %d in %s%n", model, name, version, repository.root());
-    out.flush();
+    try (ModelRepository repository =
+        CommandSettings.usage(spec, () -> ModelRepository.forPublishing(repo, settings))) {
+      long version = CommandSettings.usage(spec, () -> repository.publish(name, model));
+      out.printf(
+          "published %s as %s version %d in %s%n", model, name, version, repository.location());
+      out.flush();
+    }
   }
 }

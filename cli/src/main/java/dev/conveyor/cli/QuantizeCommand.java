@@ -5,6 +5,7 @@ import dev.conveyor.assembly.Pipelines;
 import dev.conveyor.bench.Bench;
 import dev.conveyor.bench.Corpus;
 import dev.conveyor.core.Json;
+import dev.conveyor.core.fetch.FetchSettings;
 import dev.conveyor.core.pipeline.Pipeline;
 import dev.conveyor.core.settings.SettingGroup;
 import dev.conveyor.core.settings.Settings;
@@ -170,7 +171,7 @@ final class QuantizeCommand implements Callable<Integer>, SettingOptions.Taking 
         Files.writeString(json, Json.write(report.toJson()) + "\n");
         stdout.printf("wrote %s and %s%n", out, json);
         stdout.flush();
-        publish.publish(spec, out, stdout);
+        publish.publish(spec, CommandSettings.read(spec, FetchSettings.SETTINGS), out, stdout);
       }
     }
     return 0;

@@ -1,6 +1,8 @@
 package dev.conveyor.cli;
 
 import dev.conveyor.core.Json;
+import dev.conveyor.core.fetch.FetchSettings;
+import dev.conveyor.core.settings.SettingGroup;
 import dev.conveyor.train.Evaluation;
 import dev.conveyor.train.FashionMnist;
 import dev.conveyor.train.FashionTrainer;
@@ -36,7 +38,7 @@ import picocli.CommandLine.Spec;
       "The same --seed gives the same model.",
       "",
     })
-final class TrainCommand implements Callable<Integer> {
+final class TrainCommand implements Callable<Integer>, SettingOptions.Taking {
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
   @Option(
@@ -116,6 +118,12 @@ final class TrainCommand implements Callable<Integer> {
 
   @Mixin PublishOption publish;
 
+  /** The object store's client settings, for --publish s3://…. */
+  @Override
+  public SettingGroup[] settings() {
+    return new SettingGroup[] {FetchSettings.SETTINGS};
+  }
+
   @Override
   public Integer call() {
     PrintWriter err = spec.commandLine().getErr();
@@ -160,7 +168,7 @@ final class TrainCommand implements Callable<Integer> {
               + "%s.{labels.txt,report.json,curve.png,confusion.png}%n",
           epochs, train.count(), seconds, evaluation.accuracy(), out, stem);
       stdout.flush();
-      publish.publish(spec, out, stdout);
+      publish.publish(spec, CommandSettings.read(spec, FetchSettings.SETTINGS), out, stdout);
     }
     return 0;
   }

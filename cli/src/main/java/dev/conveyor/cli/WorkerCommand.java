@@ -1,14 +1,11 @@
 package dev.conveyor.cli;
 
 import dev.conveyor.assembly.LocalWorkers;
-import dev.conveyor.assembly.ModelSet;
 import dev.conveyor.assembly.PipelineSettings;
-import dev.conveyor.assembly.RepositorySettings;
-import dev.conveyor.core.pipeline.Pipeline;
+import dev.conveyor.assembly.ServedModels;
 import dev.conveyor.core.settings.SettingGroup;
 import dev.conveyor.core.settings.Settings;
 import dev.conveyor.core.transport.Broker;
-import dev.conveyor.core.worker.Models;
 import dev.conveyor.core.worker.Worker;
 import java.util.List;
 import java.util.Map;
@@ -60,19 +57,7 @@ final class WorkerCommand implements Callable<Integer>, SettingOptions.Taking {
       throw new ParameterException(spec.commandLine(), "--workers must be at least 1");
     }
     CountDownLatch stopped = new CountDownLatch(1);
-    ModelSet repository =
-        CommandSettings.usage(spec, () -> RepositorySettings.open(settings)).orElse(null);
-    AutoCloseable owned;
-    Models models;
-    if (repository != null) {
-      owned = repository;
-      models = repository;
-    } else {
-      Pipeline pipeline = CommandSettings.open(spec, settings);
-      owned = pipeline;
-      models = Models.of(pipeline);
-    }
-    try (AutoCloseable closing = owned) {
+    try (ServedModels models = CommandSettings.usage(spec, () -> ServedModels.open(settings))) {
       LocalWorkers running = LocalWorkers.onBroker(models, broker, settings, workers);
       spec.commandLine()
           .getErr()

@@ -1,12 +1,11 @@
 package dev.conveyor.flink;
 
 import dev.conveyor.assembly.PipelineSettings;
-import dev.conveyor.assembly.Pipelines;
+import dev.conveyor.assembly.ServedModels;
 import dev.conveyor.core.ClassifyResult;
 import dev.conveyor.core.ErrorCode;
 import dev.conveyor.core.ImageRequest;
 import dev.conveyor.core.Json;
-import dev.conveyor.core.pipeline.Pipeline;
 import dev.conveyor.core.settings.Settings;
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -25,12 +24,15 @@ import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 
 /**
- * Classifies a stream of requests with Conveyor's pipeline: one model per parallel task, opened in
- * {@link #open} and closed in {@link #close}. Requests are gathered into batches of up to {@code
- * batch}; a batch runs when it is full, when {@code linger-ms} has passed since its first request
- * (a processing-time timer), before every checkpoint barrier (so no request waits in a buffer
- * across a checkpoint), and at the end of a bounded input. Decoding and preprocessing run on the
- * task's thread. Each request gives one result; a bad image is an error result, never a failed job.
+ * Classifies a stream of requests with Conveyor's pipeline: one model per parallel task (or, with
+ * {@code models}, a repository's models, each request's by its name), opened in {@link #open} and
+ * closed in {@link #close}. Requests are gathered into batches of up to {@code batch}, one per
+ * model they name, each run on the model's serving version, so that a version published into the
+ * repository takes the batches after it; a batch runs when it is full, when {@code linger-ms} has
+ * passed since its first request (a processing-time timer), before every checkpoint barrier (so no
+ * request waits in a buffer across a checkpoint), and at the end of a bounded input. Decoding and
+ * preprocessing run on the task's thread. Each request gives one result; a bad image is an error
+ * result, never a failed job.
  *
  * <p>Metrics, in the task's group {@code conveyor}: {@code images}, {@code imagesPerSecond}, {@code
  * errors} (and per code, under {@code code}), {@code batchSize} and {@code latencyMs} histograms.
@@ -46,7 +48,7 @@ public final class ClassifyOperator extends AbstractStreamOperator<Classified>
   public static final String ERRORS = "conveyor-errors";
 
   private final Map<String, String> settings;
-  private transient Pipeline pipeline;
+  private transient ServedModels models;
   private transient List<ImageRequest> pending;
   private transient List<String> pendingEntries;
   private transient int batch;
@@ -66,15 +68,15 @@ public final class ClassifyOperator extends AbstractStreamOperator<Classified>
    *     arguments give them; checked here, on the client, before the job is submitted
    */
   public ClassifyOperator(Map<String, String> settings) {
-    Pipelines.read(settings, "job");
+    ServedModels.read(settings, "job");
     this.settings = Map.copyOf(settings);
   }
 
   @Override
   public void open() throws Exception {
     super.open();
-    Settings s = Pipelines.read(settings, "job");
-    pipeline = Pipelines.open(s);
+    Settings s = ServedModels.read(settings, "job");
+    models = ServedModels.open(s);
     batch = s.get(PipelineSettings.BATCH);
     lingerMillis = s.get(PipelineSettings.LINGER_MS);
     pending = new ArrayList<>(batch);
@@ -99,15 +101,16 @@ public final class ClassifyOperator extends AbstractStreamOperator<Classified>
     // latency counts from here: a source's clock is another machine's
     ImageRequest r =
         new ImageRequest(
-            given.id(),
-            given.source(),
-            given.bytes(),
-            given.contentType(),
-            given.replyTo(),
-            System.nanoTime());
+                given.id(),
+                given.source(),
+                given.bytes(),
+                given.contentType(),
+                given.replyTo(),
+                System.nanoTime())
+            .withModel(given.model());
     if (ImageRequest.UNREADABLE.equals(r.contentType())) {
       // answered at once: the pipeline makes its BAD_REQUEST result without running the model
-      emit(r, entry, pipeline.classify(List.of(r)).get(0), System.nanoTime());
+      emit(r, entry, models.classify(List.of(r)).get(0), System.nanoTime());
       return;
     }
     pending.add(r);
@@ -133,7 +136,7 @@ public final class ClassifyOperator extends AbstractStreamOperator<Classified>
     List<String> entries = pendingEntries;
     pending = new ArrayList<>(batch);
     pendingEntries = new ArrayList<>(batch);
-    List<ClassifyResult> results = pipeline.classify(requests);
+    List<ClassifyResult> results = models.classify(requests);
     long now = System.nanoTime();
     batchSizes.update(requests.size());
     for (int i = 0; i < results.size(); i++) {
@@ -183,8 +186,8 @@ public final class ClassifyOperator extends AbstractStreamOperator<Classified>
   @Override
   public void close() throws Exception {
     try {
-      if (pipeline != null) {
-        pipeline.close();
+      if (models != null) {
+        models.close();
       }
     } finally {
       super.close();

@@ -83,7 +83,8 @@ public final class FlinkJob {
             JobSettings.FLINK,
             PipelineSettings.MODEL_SETTINGS,
             PipelineSettings.FETCH_SETTINGS,
-            PipelineSettings.BATCH_SETTINGS));
+            PipelineSettings.BATCH_SETTINGS,
+            PipelineSettings.REPOSITORY_SETTINGS));
   }
 
   public String name() {

@@ -97,7 +97,8 @@ final class PostgresRequests implements Requests {
           () -> {
             try (PreparedStatement st =
                 c.prepareStatement(
-                    "INSERT INTO %s (id, source, image, content_type, reply_to) VALUES (?, ?, ?, ?, ?)"
+                    ("INSERT INTO %s (id, source, image, content_type, reply_to, model)"
+                            + " VALUES (?, ?, ?, ?, ?, ?)")
                         .formatted(address.table()))) {
               for (ImageRequest r : held) {
                 st.setString(1, r.id());
@@ -105,6 +106,7 @@ final class PostgresRequests implements Requests {
                 st.setBytes(3, r.hasBytes() ? r.bytes() : null);
                 st.setString(4, r.contentType());
                 st.setString(5, r.replyTo());
+                st.setString(6, r.model());
                 st.addBatch();
               }
               st.executeBatch();

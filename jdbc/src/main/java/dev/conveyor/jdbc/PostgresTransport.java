@@ -114,7 +114,8 @@ final class PostgresTransport implements Transport {
                          || coalesce(q.error, 'its lease ran out each time (did its worker die?)')
                     ELSE q.error END
         FROM picked WHERE q.seq = picked.seq
-        RETURNING q.seq, q.id, q.source, q.image, q.content_type, q.reply_to, q.deliveries, q.state
+        RETURNING q.seq, q.id, q.source, q.image, q.content_type, q.reply_to, q.deliveries, q.state,
+          q.model
         """
             .formatted(address.table());
     List<Delivery> out = new ArrayList<>();
@@ -147,7 +148,7 @@ final class PostgresTransport implements Transport {
                       rs.getString(5),
                       rs.getString(6),
                       System.nanoTime());
-          out.add(new Delivery(r, rs.getInt(7), rs.getLong(1)));
+          out.add(new Delivery(r.withModel(rs.getString(9)), rs.getInt(7), rs.getLong(1)));
         }
       }
     }

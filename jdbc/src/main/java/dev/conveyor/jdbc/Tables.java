@@ -25,8 +25,10 @@ final class Tables {
   }
 
   /**
-   * The work queue: one row per request. {@code state} is {@code queued} (waiting, or leased until
-   * {@code visible_at}) or {@code dead}; a row is deleted once its result is stored.
+   * The work queue: one row per request, naming the model it asks for in {@code model} (null: the
+   * default one). {@code state} is {@code queued} (waiting, or leased until {@code visible_at}) or
+   * {@code dead}; a row is deleted once its result is stored. A queue made before it had {@code
+   * model} gets the column, empty for the rows it holds.
    */
   static void createQueue(Connection c, String table) throws SQLException {
     create(
@@ -40,6 +42,7 @@ final class Tables {
             image        BYTEA,
             content_type TEXT,
             reply_to     TEXT,
+            model        TEXT,
             state        TEXT NOT NULL DEFAULT 'queued',
             deliveries   INT NOT NULL DEFAULT 0,
             visible_at   TIMESTAMPTZ NOT NULL DEFAULT now(),
@@ -48,6 +51,7 @@ final class Tables {
             created_at   TIMESTAMPTZ NOT NULL DEFAULT now()
           )"""
             .formatted(table),
+        "ALTER TABLE %s ADD COLUMN IF NOT EXISTS model TEXT".formatted(table),
         "CREATE INDEX IF NOT EXISTS %s ON %s (visible_at, seq) WHERE state = 'queued'"
             .formatted(indexName(table, "ready"), table));
   }

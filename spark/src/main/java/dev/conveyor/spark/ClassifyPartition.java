@@ -1,12 +1,14 @@
 package dev.conveyor.spark;
 
-import dev.conveyor.assembly.Pipelines;
+import dev.conveyor.assembly.PipelineSettings;
+import dev.conveyor.assembly.ServedModels;
 import dev.conveyor.core.ClassifyResult;
 import dev.conveyor.core.ImageRequest;
 import dev.conveyor.core.Json;
-import dev.conveyor.core.pipeline.Pipeline;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
@@ -22,18 +24,24 @@ import org.apache.spark.util.LongAccumulator;
  * Classifies one partition of a micro-batch, in the executor: requests ({@link #REQUESTS}) in,
  * results ({@link #RESULTS}) out, in batches of {@code batch} as the partition's iterator is read
  * (the Java counterpart of Spark's {@code predict_batch_udf}), the next batch decoded while the
- * model runs the current one. The pipeline is opened once per executor JVM and shared by its tasks
- * ({@link Pipeline#classify} is thread-safe). A bad image is an error row.
+ * model runs the current one. The model is opened once per executor JVM and shared by its tasks (a
+ * pipeline's {@code classify} is thread-safe). With {@code models}, a repository's models are, each
+ * request classified by the model it names, on its version serving when its batch runs. A bad image
+ * is an error row.
  */
 final class ClassifyPartition implements MapPartitionsFunction<Row, Row> {
-  /** What a source gives: a request's id, source, bytes (or a file path in source), type, reply. */
+  /**
+   * What a source gives: a request's id, source, bytes (or a file path in source), type, reply, and
+   * the model it names (null for the default).
+   */
   static final StructType REQUESTS =
       new StructType()
           .add("id", DataTypes.StringType)
           .add("source", DataTypes.StringType)
           .add("bytes", DataTypes.BinaryType)
           .add("content_type", DataTypes.StringType)
-          .add("reply_to", DataTypes.StringType);
+          .add("reply_to", DataTypes.StringType)
+          .add("model", DataTypes.StringType);
 
   /** A result: the request's id and reply address, whether it is an error, and its JSON. */
   static final StructType RESULTS =
@@ -43,8 +51,8 @@ final class ClassifyPartition implements MapPartitionsFunction<Row, Row> {
           .add("ok", DataTypes.BooleanType)
           .add("json", DataTypes.StringType);
 
-  /** The pipelines this executor has opened, by their settings. */
-  private static final Map<Map<String, String>, Pipeline> OPEN = new ConcurrentHashMap<>();
+  /** The models this executor has opened, by their settings. */
+  private static final Map<Map<String, String>, ServedModels> OPEN = new ConcurrentHashMap<>();
 
   /**
    * The executor's threads that decode and preprocess the next batch while the model runs the
@@ -67,7 +75,7 @@ final class ClassifyPartition implements MapPartitionsFunction<Row, Row> {
         new scala.runtime.AbstractFunction0<scala.runtime.BoxedUnit>() {
           @Override
           public scala.runtime.BoxedUnit apply() {
-            OPEN.values().forEach(Pipeline::close);
+            OPEN.values().forEach(ServedModels::close);
             return scala.runtime.BoxedUnit.UNIT;
           }
         });
@@ -83,8 +91,8 @@ final class ClassifyPartition implements MapPartitionsFunction<Row, Row> {
     this.errors = errors;
   }
 
-  private Pipeline pipeline() {
-    return OPEN.computeIfAbsent(settings, Pipelines::open);
+  private ServedModels models() {
+    return OPEN.computeIfAbsent(settings, s -> ServedModels.open(ServedModels.read(s, "query")));
   }
 
   @Override
@@ -105,7 +113,11 @@ final class ClassifyPartition implements MapPartitionsFunction<Row, Row> {
             return r;
           }
         };
-    Iterator<ClassifyResult> out = pipeline().classify(requests, PREPARERS);
+    ServedModels models = models();
+    Iterator<ClassifyResult> out =
+        models.repository().isPresent()
+            ? byModel(models, requests)
+            : models.lease(null).pipeline().classify(requests, PREPARERS);
     return new Iterator<>() {
       @Override
       public boolean hasNext() {
@@ -126,13 +138,46 @@ final class ClassifyPartition implements MapPartitionsFunction<Row, Row> {
     };
   }
 
+  /**
+   * The results of requests that may name different models: a batch's worth at a time, each model's
+   * share on its serving version then, so that a version published meanwhile takes the batches
+   * after it.
+   */
+  private Iterator<ClassifyResult> byModel(ServedModels models, Iterator<ImageRequest> requests) {
+    int batch = ServedModels.read(settings, "query").get(PipelineSettings.BATCH);
+    return new Iterator<>() {
+      private final ArrayDeque<ClassifyResult> ready = new ArrayDeque<>();
+
+      @Override
+      public boolean hasNext() {
+        if (ready.isEmpty() && requests.hasNext()) {
+          List<ImageRequest> next = new ArrayList<>(batch);
+          while (next.size() < batch && requests.hasNext()) {
+            next.add(requests.next());
+          }
+          ready.addAll(models.classify(next));
+        }
+        return !ready.isEmpty();
+      }
+
+      @Override
+      public ClassifyResult next() {
+        if (!hasNext()) {
+          throw new java.util.NoSuchElementException();
+        }
+        return ready.poll();
+      }
+    };
+  }
+
   private static ImageRequest request(Row r) {
     return new ImageRequest(
-        r.getString(0),
-        r.getString(1),
-        (byte[]) r.get(2),
-        r.getString(3),
-        r.getString(4),
-        System.nanoTime());
+            r.getString(0),
+            r.getString(1),
+            (byte[]) r.get(2),
+            r.getString(3),
+            r.getString(4),
+            System.nanoTime())
+        .withModel(r.length() > 5 ? r.getString(5) : null);
   }
 }

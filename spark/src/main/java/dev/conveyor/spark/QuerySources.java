@@ -101,7 +101,8 @@ final class QuerySources {
               "regexp_replace(path, '^file:', '') AS source",
               "content AS bytes",
               "CAST(NULL AS STRING) AS content_type",
-              "CAST(NULL AS STRING) AS reply_to");
+              "CAST(NULL AS STRING) AS reply_to",
+              "CAST(NULL AS STRING) AS model");
     }
     if (RedisConfig.handles(source)) {
       return spark
@@ -156,7 +157,8 @@ final class QuerySources {
             row.isNullAt(1) ? null : (byte[]) row.get(1),
             headers,
             topic + "-" + partition + "-" + offset);
-    return RowFactory.create(q.id(), q.source(), q.bytes(), q.contentType(), q.replyTo());
+    return RowFactory.create(
+        q.id(), q.source(), q.bytes(), q.contentType(), q.replyTo(), q.model());
   }
 
   /** Zero-length files under a folder source, which Spark's scan planning leaves out. */

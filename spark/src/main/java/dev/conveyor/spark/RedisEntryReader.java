@@ -36,7 +36,12 @@ final class RedisEntryReader implements PartitionReader<InternalRow> {
   private static InternalRow row(ImageRequest r) {
     return new GenericInternalRow(
         new Object[] {
-          text(r.id()), text(r.source()), r.bytes(), text(r.contentType()), text(r.replyTo())
+          text(r.id()),
+          text(r.source()),
+          r.bytes(),
+          text(r.contentType()),
+          text(r.replyTo()),
+          text(r.model())
         });
   }
 

@@ -57,7 +57,8 @@ public final class SparkJob {
             JobSettings.SPARK,
             PipelineSettings.MODEL_SETTINGS,
             PipelineSettings.FETCH_SETTINGS,
-            PipelineSettings.BATCH_SETTINGS));
+            PipelineSettings.BATCH_SETTINGS,
+            PipelineSettings.REPOSITORY_SETTINGS));
   }
 
   public String name() {

@@ -2,6 +2,7 @@ package dev.conveyor.core.model;
 
 import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.ErrorCode;
+import dev.conveyor.core.settings.Settings;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.charset.StandardCharsets;
@@ -25,12 +26,13 @@ import java.util.stream.Stream;
  * model may set, and what a file it names is relative to (its folder), is for whoever opens it.
  *
  * <p>The folder is read afresh by each {@link #index()}, so that a version written into it is seen
- * on the next read. What does not fit the layout (a folder whose name is not a model name, a
- * version that is not a number or has no {@code model.onnx}, an unreadable config) is left out of
- * the index and reported in its {@linkplain RepositoryIndex#problems() problems}: one bad entry
- * never hides the others.
+ * on the next read. A repository in an object store ({@code s3://bucket/prefix}) is copied into a
+ * local folder, which each {@link #pull()} brings up to the store's objects. What does not fit the
+ * layout (a folder whose name is not a model name, a version that is not a number or has no {@code
+ * model.onnx}, an unreadable config) is left out of the index and reported in its {@linkplain
+ * RepositoryIndex#problems() problems}: one bad entry never hides the others.
  */
-public final class ModelRepository {
+public final class ModelRepository implements AutoCloseable {
   /** The file each version's folder holds. */
   public static final String MODEL_FILE = "model.onnx";
 
@@ -43,9 +45,73 @@ public final class ModelRepository {
   private static final Pattern VERSION = Pattern.compile("[1-9][0-9]{0,17}");
 
   private final Path root;
+  private final StoreMirror store;
 
-  private ModelRepository(Path root) {
+  private ModelRepository(Path root, StoreMirror store) {
     this.root = root;
+    this.store = store;
+  }
+
+  /**
+   * The repository at {@code where}: a folder, or an object store's {@code s3://bucket/prefix},
+   * copied into a folder under the system's temporary folder and {@linkplain #pull() pulled} once.
+   *
+   * @param settings the object store's client settings ({@code s3-endpoint}, …)
+   * @throws ConveyorException {@code INVALID_SETTING} when the folder is not one or the address is
+   *     not an object store's, {@code UNAVAILABLE} when the store cannot be read
+   */
+  public static ModelRepository open(String where, Settings settings) {
+    if (!isStore(where)) {
+      return open(Path.of(where));
+    }
+    ModelRepository repository = inStore(where, settings, false);
+    repository.pull();
+    return repository;
+  }
+
+  /**
+   * The repository at {@code where} to publish into: a folder, made when missing, or an object
+   * store's {@code s3://bucket/prefix}, whose bucket must be there.
+   *
+   * @throws ConveyorException {@code INVALID_SETTING} when it cannot be made or found
+   */
+  public static ModelRepository forPublishing(String where, Settings settings) {
+    return isStore(where) ? inStore(where, settings, true) : create(Path.of(where));
+  }
+
+  /** Whether {@code where} names an object store rather than a folder. */
+  public static boolean isStore(String where) {
+    return where.matches("[A-Za-z][A-Za-z0-9+.-]*://.*");
+  }
+
+  private static ModelRepository inStore(String where, Settings settings, boolean checkBucket) {
+    StoreMirror mirror = StoreMirror.open(where, settings, checkBucket);
+    return new ModelRepository(mirror.folder(), mirror);
+  }
+
+  /**
+   * Brings the local copy of a repository kept in an object store up to the store's objects;
+   * nothing for a folder, which is read as it is.
+   *
+   * @throws ConveyorException {@code UNAVAILABLE} when the store cannot be read
+   */
+  public void pull() {
+    if (store != null) {
+      store.pull();
+    }
+  }
+
+  /** Closes the object store's client, for a repository kept in one. */
+  @Override
+  public void close() {
+    if (store != null) {
+      store.close();
+    }
+  }
+
+  /** Where the repository is, for people: its folder, or its object store's address. */
+  public String location() {
+    return store != null ? store.location() : root.toString();
   }
 
   /**
@@ -61,7 +127,7 @@ public final class ModelRepository {
               + folder
               + " is not a folder: give a folder laid out NAME/VERSION/model.onnx");
     }
-    return new ModelRepository(folder.toAbsolutePath().normalize());
+    return new ModelRepository(folder.toAbsolutePath().normalize(), null);
   }
 
   /**
@@ -94,6 +160,9 @@ public final class ModelRepository {
       throw new ConveyorException(
           ErrorCode.INVALID_SETTING,
           "a model's name is up to 64 letters, digits, '.', '_' or '-', not starting with '.' or '-'");
+    }
+    if (store != null) {
+      return store.publish(name, model);
     }
     Path folder = root.resolve(name);
     try {
@@ -138,7 +207,12 @@ public final class ModelRepository {
     return name != null && NAME.matcher(name).matches() && !name.contains("..");
   }
 
-  /** The repository's folder. */
+  /** Whether {@code number} names a version: a whole number from 1. */
+  static boolean isVersion(String number) {
+    return VERSION.matcher(number).matches();
+  }
+
+  /** The repository's folder: for one kept in an object store, its local copy. */
   public Path root() {
     return root;
   }
@@ -185,6 +259,9 @@ public final class ModelRepository {
       List<RepositoryIndex.Version> list = new ArrayList<>();
       versions.forEach((n, file) -> list.add(new RepositoryIndex.Version(n, file)));
       models.add(new RepositoryIndex.Model(name, folder, config, list));
+    }
+    if (store != null) {
+      problems.addAll(store.problems());
     }
     return new RepositoryIndex(models, problems);
   }

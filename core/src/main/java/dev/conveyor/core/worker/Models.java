@@ -3,8 +3,13 @@ package dev.conveyor.core.worker;
 import dev.conveyor.core.ClassifyResult;
 import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.ErrorCode;
+import dev.conveyor.core.ImageRequest;
 import dev.conveyor.core.pipeline.Pipeline;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The models a worker serves: one pipeline, or a repository's models by name. For each batch the
@@ -24,6 +29,51 @@ public interface Models {
 
   /** What is served, for logs: a model's name, or a repository's folder. */
   String describe();
+
+  /**
+   * Classifies requests that may name different models, as a stream engine's task does with what it
+   * gathered: each model's share is one batch on a lease taken for it (so a version rolled out
+   * meanwhile serves the next one), and the results come back one per request, in their order. A
+   * request naming a model that cannot be had gets an error result with the reason's code.
+   *
+   * @throws ConveyorException when a model cannot be had for a reason that passes ({@linkplain
+   *     ConveyorException#retriable() retriable}): the requests are not answered, to be tried again
+   */
+  default List<ClassifyResult> classify(List<ImageRequest> requests) {
+    Map<String, List<Integer>> byModel = new LinkedHashMap<>();
+    for (int i = 0; i < requests.size(); i++) {
+      byModel.computeIfAbsent(requests.get(i).model(), m -> new ArrayList<>()).add(i);
+    }
+    ClassifyResult[] results = new ClassifyResult[requests.size()];
+    for (Map.Entry<String, List<Integer>> group : byModel.entrySet()) {
+      List<ImageRequest> share = group.getValue().stream().map(requests::get).toList();
+      List<ClassifyResult> answers;
+      try (Lease lease = lease(group.getKey())) {
+        answers = lease.named(lease.pipeline().classify(share));
+      } catch (ConveyorException e) {
+        if (e.retriable()) {
+          throw e;
+        }
+        answers =
+            share.stream()
+                .map(
+                    r ->
+                        ClassifyResult.error(
+                            r,
+                            e.code(),
+                            e.getMessage(),
+                            HostName.get(),
+                            r.enqueuedNanos() > 0
+                                ? (System.nanoTime() - r.enqueuedNanos()) / 1e6
+                                : 0))
+                .toList();
+      }
+      for (int k = 0; k < share.size(); k++) {
+        results[group.getValue().get(k)] = answers.get(k);
+      }
+    }
+    return Arrays.asList(results);
+  }
 
   /** A model lent for one batch; closing gives it back. */
   interface Lease extends AutoCloseable {

@@ -21,6 +21,7 @@ public final class MeanColourClassifier implements Classifier {
   private final AtomicInteger calls = new AtomicInteger();
   private final List<Integer> batchSizes = new java.util.concurrent.CopyOnWriteArrayList<>();
   private volatile long delayMillis;
+  private volatile boolean closed;
   private volatile double cpuMillisPerImage;
 
   public MeanColourClassifier(int height, int width, IntPredicate failOnCall) {
@@ -100,6 +101,13 @@ public final class MeanColourClassifier implements Classifier {
     return batchSizes;
   }
 
+  /** Whether it has been closed. */
+  public boolean closed() {
+    return closed;
+  }
+
   @Override
-  public void close() {}
+  public void close() {
+    closed = true;
+  }
 }
