@@ -126,4 +126,81 @@ class ClassifyOperatorTest {
     assertThatThrownBy(() -> new ClassifyOperator(Map.of("bacth", "2")))
         .hasMessageContaining("unknown job settings [bacth]");
   }
+
+  /** The bundled model, published into {@code repo} as version {@code version} of {@code name}. */
+  static void publish(Path repo, String name, int version) throws java.io.IOException {
+    Path folder = java.nio.file.Files.createDirectories(repo.resolve(name).resolve("" + version));
+    java.nio.file.Path partial = folder.resolve(".model.onnx");
+    java.nio.file.Files.copy(Path.of(MODEL), partial);
+    java.nio.file.Files.move(
+        partial, folder.resolve("model.onnx"), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+  }
+
+  @Test
+  void aRepositorysModelsAnswerTheRequestsNamingThemAndANewVersionTakesTheBatchesAfterIt(
+      @org.junit.jupiter.api.io.TempDir Path repo) throws Exception {
+    publish(repo, "fashion", 1);
+    publish(repo, "other", 1);
+    ClassifyOperator operator =
+        new ClassifyOperator(
+            Map.of(
+                "models", repo.toString(),
+                "default-model", "fashion",
+                "models-poll", "1",
+                "batch", "4",
+                "linger-ms", "600000",
+                "fetch-allow", "file:" + TestImages.folder()));
+    try (var h = new OneInputStreamOperatorTestHarness<Incoming, Classified>(operator)) {
+      h.open();
+      h.processElement(image("palette-blue.png"), 0);
+      h.processElement(
+          Incoming.of(
+              ImageRequest.ofKey(TestImages.folder().resolve("tiny-gray.png").toString())
+                  .withModel("other")),
+          0);
+      h.processElement(
+          Incoming.of(
+              ImageRequest.ofKey(TestImages.folder().resolve("tiny-gray.png").toString())
+                  .withModel("x".repeat(100_000))),
+          0);
+      h.prepareSnapshotPreBarrier(1);
+      List<JsonNode> first =
+          h.extractOutputValues().stream().map(ClassifyOperatorTest::tree).toList();
+      assertThat(first).hasSize(3);
+      assertThat(first.get(0).get("model").asText() + " " + first.get(0).get("version").asLong())
+          .isEqualTo("fashion 1");
+      assertThat(first.get(1).get("model").asText() + " " + first.get(1).get("version").asLong())
+          .isEqualTo("other 1");
+      assertThat(first.get(2).at("/error/code").asText())
+          .as("an unknown model is an error result, and the task goes on")
+          .isEqualTo("UNKNOWN_MODEL");
+      assertThat(first.get(2).toString()).doesNotContain("x".repeat(100));
+
+      // version 2 published while the task runs: a batch after it is classified by it
+      publish(repo, "fashion", 2);
+      long deadline = System.nanoTime() + 30_000_000_000L;
+      int seen = 3;
+      List<Long> versions = new java.util.ArrayList<>();
+      while (!versions.contains(2L) && System.nanoTime() < deadline) {
+        h.processElement(image("palette-blue.png"), 0);
+        h.prepareSnapshotPreBarrier(2);
+        List<Classified> out = h.extractOutputValues();
+        for (Classified c : out.subList(seen, out.size())) {
+          versions.add(tree(c).get("version").asLong());
+        }
+        seen = out.size();
+        Thread.sleep(50);
+      }
+      for (int i = 0; i < 3; i++) {
+        h.processElement(image("palette-blue.png"), 0);
+      }
+      h.prepareSnapshotPreBarrier(3);
+      List<Classified> out = h.extractOutputValues();
+      for (Classified c : out.subList(seen, out.size())) {
+        versions.add(tree(c).get("version").asLong());
+      }
+      assertThat(versions).as("version 1 until the switch, then version 2 only").contains(2L);
+      assertThat(versions.subList(versions.indexOf(2L), versions.size())).containsOnly(2L);
+    }
+  }
 }

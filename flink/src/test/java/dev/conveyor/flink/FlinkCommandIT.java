@@ -50,6 +50,38 @@ class FlinkCommandIT {
   }
 
   @Test
+  void aRepositorysDefaultModelClassifiesAFolderAndNamesItsVersion(@TempDir Path repo)
+      throws Exception {
+    int files = ImageFiles.expand(List.of(TestImages.folder())).size();
+    ClassifyOperatorTest.publish(repo, "fashion", 3);
+    Run run =
+        conveyor(
+            "flink",
+            "--source",
+            TestImages.folder().toString(),
+            "--models",
+            repo.toString(),
+            "--default-model",
+            "fashion");
+    assertThat(run.code()).as(run.err()).isZero();
+    assertThat(run.out().lines().filter(l -> l.startsWith("{\"id\"")))
+        .hasSize(files)
+        .allMatch(
+            l -> l.contains("\"error\"") || l.contains("\"model\":\"fashion\",\"version\":3"));
+    Run neither =
+        conveyor(
+            "flink",
+            "--source",
+            TestImages.folder().toString(),
+            "--models",
+            repo.toString(),
+            "--model",
+            ClassifyOperatorTest.MODEL);
+    assertThat(neither.code()).isEqualTo(2);
+    assertThat(neither.err()).contains("not both");
+  }
+
+  @Test
   void resultsGoToJsonLinesFilesInAFolder(@TempDir Path out) throws Exception {
     int files = ImageFiles.expand(List.of(TestImages.folder())).size();
     Run run =

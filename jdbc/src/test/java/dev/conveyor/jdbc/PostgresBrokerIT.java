@@ -341,6 +341,39 @@ class PostgresBrokerIT {
   }
 
   @Test
+  void requestsNameTheirModelAndAQueueMadeBeforeTheColumnGetsIt() throws Exception {
+    // a queue as an earlier Conveyor made it, with a request already waiting in it
+    try (Connection c = server.connect();
+        Statement s = c.createStatement()) {
+      s.execute(
+          """
+          CREATE TABLE older (
+            seq BIGSERIAL PRIMARY KEY, id TEXT NOT NULL, source TEXT, image BYTEA,
+            content_type TEXT, reply_to TEXT, state TEXT NOT NULL DEFAULT 'queued',
+            deliveries INT NOT NULL DEFAULT 0, visible_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+            worker TEXT, error TEXT, created_at TIMESTAMPTZ NOT NULL DEFAULT now())""");
+      s.execute("INSERT INTO older (id, image) VALUES ('waiting', '\\x010203')");
+    }
+    Broker broker = Brokers.open(server.uri("table=older&results=older_results"));
+    try (Requests p = broker.producer()) {
+      p.send(request("named").withModel("colours"), Duration.ofSeconds(5));
+      p.send(request("default"), Duration.ofSeconds(5));
+      assertThat(p.flush(Duration.ofSeconds(5))).isEmpty();
+    }
+    try (Connection c = server.connect();
+        Statement s = c.createStatement()) {
+      // a user's own insert names its model the same way
+      s.execute("INSERT INTO older (id, image, model) VALUES ('by-hand', '\\x01', 'other')");
+    }
+    try (Transport t = broker.transport(8)) {
+      List<Delivery> batch = t.poll(8, Duration.ofSeconds(2));
+      assertThat(batch)
+          .extracting(d -> d.request().id() + ":" + d.request().model())
+          .containsExactly("waiting:null", "named:colours", "default:null", "by-hand:other");
+    }
+  }
+
+  @Test
   void aTableWithNoTimeCannotBeFollowedAndSaysSo() throws Exception {
     try (Connection c = server.connect();
         Statement s = c.createStatement()) {

@@ -1,7 +1,7 @@
 package dev.conveyor.spark;
 
 import dev.conveyor.assembly.PipelineSettings;
-import dev.conveyor.assembly.Pipelines;
+import dev.conveyor.assembly.ServedModels;
 import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.engine.Engine;
 import dev.conveyor.core.engine.JobPlan;
@@ -41,7 +41,7 @@ public final class SparkJob {
     this.sink = plan.sink();
     QuerySources.check(source);
     JobPlan.checkSink(sink);
-    Pipelines.read(plan.pipeline(), "query");
+    ServedModels.read(plan.pipeline(), "query");
   }
 
   /**
