@@ -5,6 +5,12 @@ import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.conveyor.core.Json;
+import dev.conveyor.core.fetch.FetchSettings;
+import dev.conveyor.core.fetch.ObjectStore;
+import dev.conveyor.core.fetch.ObjectStores;
+import dev.conveyor.core.model.ModelRepository;
+import dev.conveyor.core.settings.Settings;
+import dev.conveyor.testing.S3Server;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -136,18 +142,38 @@ class FashionMnistCommandsIT {
     Path train = exportPng("train", 60_000);
     Path test = exportPng("test", 10_000);
     Path int8 = dir.resolve("fashion-int8.onnx");
-    CliRun quantize =
-        CliRun.of(
-            "quantize",
-            "--calibrate",
-            train.toString(),
-            "--count",
-            "256",
-            "--out",
-            int8.toString(),
-            "--seconds",
-            "1");
-    assertThat(quantize.exitCode()).as(quantize.err()).isZero();
+    CliRun quantize;
+    try (S3Server s3 = S3Server.start(Files.createDirectories(dir.resolve("s3")))) {
+      Settings client = Settings.read(s3.settings(), "test", FetchSettings.SETTINGS);
+      try (ObjectStore bucket = ObjectStores.open("s3://models", client)) {
+        bucket.checkBucket(true);
+      }
+      quantize =
+          CliRun.of(
+              "quantize",
+              "--calibrate",
+              train.toString(),
+              "--count",
+              "256",
+              "--out",
+              int8.toString(),
+              "--seconds",
+              "1",
+              "--publish",
+              "s3://models/fleet/fashion-int8",
+              "--s3-endpoint",
+              s3.endpoint(),
+              "--s3-path-style",
+              "--s3-region",
+              "us-east-1");
+      assertThat(quantize.exitCode()).as(quantize.err()).isZero();
+      // published into the repository kept in the bucket, as its first version
+      assertThat(quantize.out()).contains("as fashion-int8 version 1 in s3://models/fleet");
+      try (ModelRepository repo = ModelRepository.open("s3://models/fleet", client)) {
+        Path published = repo.index().model("fashion-int8").orElseThrow().latest().file();
+        assertThat(published).hasSameBinaryContentAs(int8);
+      }
+    }
     assertThat(quantize.out()).contains("top-1 agreement", "int8");
     JsonNode report = Json.mapper().readTree(dir.resolve("fashion-int8.quantize.json").toFile());
     assertThat(report.at("/operators_quantized/Conv").asInt()).isEqualTo(4);
