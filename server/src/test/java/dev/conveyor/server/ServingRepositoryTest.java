@@ -84,10 +84,14 @@ class ServingRepositoryTest {
       assertThat(french.get("model").asText()).isEqualTo("french");
       assertThat(french.at("/predictions/0/label").asText()).isEqualTo("rouge");
 
-      for (String hostile : new String[] {"nosuch", "..%2Fcolours", "colours%2F1"}) {
+      String huge = "nosuch".repeat(1000); // 6,000 characters, within what the server reads
+      for (String hostile : new String[] {"nosuch", "..%2Fcolours", "colours%2F1", huge}) {
         HttpResponse<String> refused = post(s, "/v1/classify?model=" + hostile);
         assertThat(refused.statusCode()).as(hostile).isEqualTo(404);
-        assertThat(refused.body()).contains("UNKNOWN_MODEL").doesNotContain("nosuch");
+        assertThat(refused.body())
+            .contains("UNKNOWN_MODEL")
+            .doesNotContain("nosuch")
+            .hasSizeLessThan(300);
       }
       // metrics by the model and version that answered, never by a name a caller made up
       String metrics = get(s, "/metrics").body();
@@ -96,7 +100,7 @@ class ServingRepositoryTest {
           .contains("conveyor_results_total{model=\"colours\",status=\"ok\",version=\"1\"")
           .contains(
               "conveyor_http_requests_total{endpoint=\"/v1/classify\",model=\"colours\","
-                  + "status=\"404\"} 3")
+                  + "status=\"404\"} 4")
           .doesNotContain("nosuch");
       // the dashboard's data, by model and version
       JsonNode models = Json.mapper().readTree(get(s, "/v1/stats").body()).get("models");
