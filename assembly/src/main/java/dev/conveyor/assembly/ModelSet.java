@@ -41,6 +41,7 @@ public final class ModelSet implements Models, AutoCloseable {
   private final Map<String, ModelSlot> slots = new TreeMap<>();
   private final Set<String> unloaded = new HashSet<>();
   private volatile RepositoryIndex known;
+  private final RepositoryProblems problems;
   private ModelBudget budget;
   private boolean closed;
   private ScheduledExecutorService watcher;
@@ -63,7 +64,9 @@ public final class ModelSet implements Models, AutoCloseable {
     this.defaultModel = defaultModel;
     this.base = Map.copyOf(base);
     this.opener = opener;
+    this.problems = new RepositoryProblems(repository.location());
     this.known = repository.index();
+    problems.report(known);
   }
 
   @Override
@@ -129,7 +132,7 @@ public final class ModelSet implements Models, AutoCloseable {
           return slot.serving.lease();
         }
         if (model != null) {
-          return open(slot, model);
+          return slot.openNewest(model, v -> openWarm(model, v));
         }
       }
       // a name the repository does not have keeps no slot, so that names asked for do not pile
@@ -157,22 +160,6 @@ public final class ModelSet implements Models, AutoCloseable {
     return slots.computeIfAbsent(name, ModelSlot::new);
   }
 
-  /** Opens the newest version of {@code model} in its {@code slot}, holding the slot's lock. */
-  private ModelLease open(ModelSlot slot, RepositoryIndex.Model model) {
-    RepositoryIndex.Version newest = model.latest();
-    try {
-      slot.serve(newest.number(), openWarm(model, newest), ModelSlot.fileSize(newest));
-    } catch (RuntimeException e) {
-      slot.failed(newest.number(), e);
-      throw new ConveyorException(
-          ErrorCode.INVALID_SETTING,
-          "model %s version %d cannot be served: %s"
-              .formatted(slot.name, newest.number(), slot.failure),
-          e);
-    }
-    return slot.serving.lease();
-  }
-
   /**
    * Reads the repository again and rolls each model in use on to its newest version, one model at a
    * time; returns each model's state after.
@@ -180,6 +167,7 @@ public final class ModelSet implements Models, AutoCloseable {
   public List<ModelState> refresh() {
     repository.pull();
     RepositoryIndex index = index();
+    problems.report(index);
     List<ModelSlot> inUse;
     synchronized (this) {
       inUse = new ArrayList<>(slots.values());

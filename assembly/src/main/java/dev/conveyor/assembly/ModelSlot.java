@@ -1,9 +1,13 @@
 package dev.conveyor.assembly;
 
+import dev.conveyor.core.ConveyorException;
+import dev.conveyor.core.ErrorCode;
+import dev.conveyor.core.model.RepositoryIndex;
 import dev.conveyor.core.pipeline.Pipeline;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -45,6 +49,28 @@ final class ModelSlot {
     if (before != null) {
       retire(before);
     }
+  }
+
+  /**
+   * Opens the newest version of {@code model} with {@code open} and serves it, holding the slot's
+   * lock.
+   *
+   * @return a lease on it
+   * @throws dev.conveyor.core.ConveyorException {@code INVALID_SETTING} when it cannot be opened
+   */
+  ModelLease openNewest(
+      RepositoryIndex.Model model, Function<RepositoryIndex.Version, Pipeline> open) {
+    RepositoryIndex.Version newest = model.latest();
+    try {
+      serve(newest.number(), open.apply(newest), fileSize(newest));
+    } catch (RuntimeException e) {
+      failed(newest.number(), e);
+      throw new ConveyorException(
+          ErrorCode.INVALID_SETTING,
+          "model %s version %d cannot be served: %s".formatted(name, newest.number(), failure),
+          e);
+    }
+    return serving.lease();
   }
 
   /**
@@ -172,7 +198,7 @@ final class ModelSlot {
   }
 
   /** The size of a version's file; 0 when it cannot be read. */
-  static long fileSize(dev.conveyor.core.model.RepositoryIndex.Version version) {
+  static long fileSize(RepositoryIndex.Version version) {
     try {
       return java.nio.file.Files.size(version.file());
     } catch (java.io.IOException e) {
