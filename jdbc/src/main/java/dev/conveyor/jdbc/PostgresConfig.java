@@ -30,7 +30,8 @@ record PostgresConfig(
     Duration lease,
     int maxDeliveries,
     long maxLength,
-    int pool) {
+    int pool,
+    boolean exactlyOnce) {
 
   /** What PostgreSQL URIs look like. */
   static final BrokerUri.Kind KIND =
@@ -78,7 +79,8 @@ record PostgresConfig(
         s.get(PostgresSettings.LEASE),
         s.get(PostgresSettings.MAX_DELIVERIES),
         s.get(PostgresSettings.MAX_LENGTH),
-        s.get(PostgresSettings.POOL));
+        s.get(PostgresSettings.POOL),
+        s.get(PostgresSettings.DELIVERY).equals("exactly-once"));
   }
 
   /**

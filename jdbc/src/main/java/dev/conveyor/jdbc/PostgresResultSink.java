@@ -154,8 +154,27 @@ final class PostgresResultSink implements ResultSink {
   @Override
   public void deliver(List<ImageRequest> requests, List<ClassifyResult> results)
       throws SQLException {
+    store(results, null, null);
+  }
+
+  /**
+   * Stores results in the transaction that deletes their requests' rows from {@code queue}, for
+   * delivery exactly once: only the results whose row was still there are stored (a row deleted
+   * already was answered by another worker, which took it once this one's lease ran out).
+   *
+   * @param seqs each result's row in the queue
+   * @return for each result, whether it was stored
+   */
+  boolean[] storeAndDelete(List<ClassifyResult> results, String queue, long[] seqs)
+      throws SQLException {
+    return store(results, queue, seqs);
+  }
+
+  private boolean[] store(List<ClassifyResult> results, String queue, long[] seqs)
+      throws SQLException {
+    boolean[] stored = new boolean[results.size()];
     if (results.isEmpty()) {
-      return;
+      return stored;
     }
     try (Connection c = pool.getConnection()) {
       String sql;
@@ -169,8 +188,16 @@ final class PostgresResultSink implements ResultSink {
       Database.transaction(
           c,
           () -> {
+            java.util.Arrays.fill(stored, queue == null);
+            if (queue != null) {
+              deleteRows(c, queue, seqs, stored);
+            }
             try (PreparedStatement st = c.prepareStatement(sql)) {
-              for (ClassifyResult r : results) {
+              for (int k = 0; k < results.size(); k++) {
+                if (!stored[k]) {
+                  continue;
+                }
+                ClassifyResult r = results.get(k);
                 int i = 1;
                 for (Column col : columns) {
                   if (col.value() == null) {
@@ -198,6 +225,27 @@ final class PostgresResultSink implements ResultSink {
           "storing %d results in %s on %s failed: %s"
               .formatted(results.size(), address.results(), address.describe(), Database.why(e)),
           e);
+    }
+    return stored;
+  }
+
+  /**
+   * Deletes the rows {@code seqs} of {@code queue}, marking in {@code deleted} those still there.
+   */
+  private static void deleteRows(Connection c, String queue, long[] seqs, boolean[] deleted)
+      throws SQLException {
+    java.util.Set<Long> gone = new java.util.HashSet<>();
+    try (PreparedStatement st =
+        c.prepareStatement("DELETE FROM %s WHERE seq = ANY(?) RETURNING seq".formatted(queue))) {
+      st.setArray(1, c.createArrayOf("bigint", java.util.Arrays.stream(seqs).boxed().toArray()));
+      try (java.sql.ResultSet rs = st.executeQuery()) {
+        while (rs.next()) {
+          gone.add(rs.getLong(1));
+        }
+      }
+    }
+    for (int k = 0; k < seqs.length; k++) {
+      deleted[k] = gone.contains(seqs[k]);
     }
   }
 

@@ -41,6 +41,7 @@ final class PostgresSettings {
           60,
           "seconds a worker holds the rows it took; a row whose lease ran out (its worker died) is taken again");
   static final Setting<Integer> MAX_DELIVERIES = TransportSettings.MAX_DELIVERIES;
+  static final Setting<String> DELIVERY = TransportSettings.DELIVERY;
   static final Setting<Long> MAX_LENGTH =
       Setting.longInteger(
           "max-length",
@@ -64,6 +65,7 @@ final class PostgresSettings {
           KEY_PREFIX,
           LEASE,
           MAX_DELIVERIES,
+          DELIVERY,
           MAX_LENGTH,
           POOL,
           PASSWORD_FILE);

@@ -12,6 +12,7 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import org.postgresql.PGConnection;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -39,9 +40,31 @@ final class PostgresTransport implements Transport {
   /** Acknowledgements and releases, from the worker's other threads: never behind a wait. */
   private Connection settler;
 
+  /** With delivery exactly once: stores results in the transaction that deletes their rows. */
+  private final PostgresResultSink atomic;
+
   PostgresTransport(PostgresConfig address, String worker) {
     this.address = address;
     this.worker = worker;
+    this.atomic = address.exactlyOnce() ? new PostgresResultSink(address) : null;
+  }
+
+  /**
+   * With {@code delivery=exactly-once}: a batch's results are inserted in the transaction that
+   * deletes their rows, and only those whose row was still there: a worker whose lease ran out
+   * while it worked, and whose rows another worker answered meanwhile, stores nothing.
+   */
+  @Override
+  public Optional<ExactlyOnce> exactlyOnce() {
+    if (atomic == null) {
+      return Optional.empty();
+    }
+    return Optional.of(
+        (deliveries, results) ->
+            atomic.storeAndDelete(
+                results,
+                address.table(),
+                deliveries.stream().mapToLong(d -> (Long) d.receipt()).toArray()));
   }
 
   private Connection connection() throws SQLException {
@@ -231,5 +254,8 @@ final class PostgresTransport implements Transport {
   public void close() {
     dropConnection();
     dropSettler();
+    if (atomic != null) {
+      atomic.close();
+    }
   }
 }

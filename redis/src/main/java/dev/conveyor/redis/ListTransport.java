@@ -10,6 +10,7 @@ import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -29,6 +30,7 @@ public final class ListTransport implements Transport {
   private final byte[] attempts;
   private final Set<ByteBuffer> inFlight = ConcurrentHashMap.newKeySet();
   private final ListRecovery recovery;
+  private final RedisResultSink atomic;
 
   public ListTransport(RedisConfig address) {
     this.address = address;
@@ -38,6 +40,36 @@ public final class ListTransport implements Transport {
     this.processing = RequestCodec.bytes(ListRecovery.processingKey(address, worker));
     this.attempts = RequestCodec.bytes(address.images() + ":deliveries");
     this.recovery = new ListRecovery(address, redis, worker, inFlight);
+    this.atomic = address.exactlyOnce() ? new RedisResultSink(address) : null;
+  }
+
+  /**
+   * With {@code delivery=exactly-once}: each result is stored by a script that first removes its
+   * request from this worker's processing list ({@code LREM}) and stores nothing when it is no
+   * longer there (handed back to the queue while this worker was thought gone, to be answered by
+   * whoever takes it).
+   */
+  @Override
+  public Optional<ExactlyOnce> exactlyOnce() {
+    if (atomic == null) {
+      return Optional.empty();
+    }
+    return Optional.of(
+        (deliveries, results) -> {
+          try {
+            return atomic.deliver(
+                deliveries.stream().map(Delivery::request).toList(),
+                results,
+                new RedisResultSink.Acks(
+                    "lrem",
+                    processing,
+                    attempts,
+                    deliveries.stream().map(d -> RequestCodec.bytes(d.request().id())).toList(),
+                    deliveries.stream().map(d -> (byte[]) d.receipt()).toList()));
+          } finally {
+            untrack(deliveries);
+          }
+        });
   }
 
   @Override
@@ -166,6 +198,9 @@ public final class ListTransport implements Transport {
       recovery.close();
     } finally {
       redis.close();
+      if (atomic != null) {
+        atomic.close();
+      }
     }
   }
 }

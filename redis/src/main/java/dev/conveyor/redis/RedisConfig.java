@@ -32,6 +32,8 @@ import java.util.Map;
  * @param seed003Results results are stored at their keys in seed 003's shape
  * @param tensorLayout the layout of untyped tensors in requests, or {@code null}
  * @param ca with {@code rediss://}, the PEM certificates to trust, or {@code null} for the JVM's
+ * @param exactlyOnce list and stream modes: each result stored with its request's acknowledgement,
+ *     in one script
  */
 public record RedisConfig(
     RedisURI uri,
@@ -49,7 +51,8 @@ public record RedisConfig(
     Duration heartbeat,
     boolean seed003Results,
     Layout tensorLayout,
-    Path ca) {
+    Path ca,
+    boolean exactlyOnce) {
 
   /**
    * The reply namespace, checked to share no key with the worker's own: the queue and the keys
@@ -185,7 +188,20 @@ public record RedisConfig(
         s.get(RedisSettings.HEARTBEAT),
         s.get(RedisSettings.RESULT_FORMAT).equals("seed003"),
         PreprocessSettings.tensorLayout(s.get(RedisSettings.TENSOR_LAYOUT)),
-        s.get(RedisSettings.CA));
+        s.get(RedisSettings.CA),
+        exactlyOnce(s));
+  }
+
+  /** Whether the address asks for delivery exactly once, which Pub/Sub cannot give. */
+  private static boolean exactlyOnce(Settings s) {
+    boolean asked = s.get(RedisSettings.DELIVERY).equals("exactly-once");
+    if (asked && s.get(RedisSettings.MODE).equals("pubsub")) {
+      throw new ConveyorException(
+          ErrorCode.INVALID_SETTING,
+          "Redis Pub/Sub delivers at most once (a message published while no worker listens is"
+              + " gone): for delivery=exactly-once use mode=stream or mode=list");
+    }
+    return asked;
   }
 
   /**

@@ -37,16 +37,29 @@ public final class RedisResultSink implements ResultSink {
   private static final Logger LOG = LoggerFactory.getLogger(RedisResultSink.class);
 
   /**
-   * KEYS: the result key, the results stream (or any key, in Pub/Sub mode), and the reply list when
-   * there is one. ARGV: mode, TTL, max length, id, the result's JSON, what the result key holds,
-   * the error's JSON and what the result key holds for it (for a reply list of the wrong type), the
-   * channel. Returns 0, or 1 when the result key was left alone, or 2 when the reply list had the
-   * wrong type and the error was stored instead.
+   * KEYS: the result key, the results stream (or any key, in Pub/Sub mode), the reply list, and for
+   * delivery exactly once the requests' stream (or the worker's processing list) and the deliveries
+   * hash; each '' when there is none. ARGV: mode, TTL, max length, id, the result's JSON, what the
+   * result key holds, the error's JSON and what the result key holds for it (for a reply list of
+   * the wrong type), the channel, then how the request is acknowledged ('', 'xack' or 'lrem') with
+   * the group and entry id, or the request's id and its message. Returns 0, or 1 when the result
+   * key was left alone, or 2 when the reply list had the wrong type and the error was stored
+   * instead, or 3 when the request was acknowledged already and nothing was stored.
    */
   static final String DELIVER =
       """
+      if ARGV[10] == 'xack' then
+        if redis.call('XACK', KEYS[4], ARGV[11], ARGV[12]) == 0 then
+          return 3
+        end
+      elseif ARGV[10] == 'lrem' then
+        if redis.call('LREM', KEYS[4], 1, ARGV[12]) == 0 then
+          return 3
+        end
+        redis.call('HDEL', KEYS[5], ARGV[11])
+      end
       local value, keyValue, status = ARGV[5], ARGV[6], 0
-      if KEYS[3] then
+      if KEYS[3] ~= '' then
         local t = redis.call('TYPE', KEYS[3]).ok
         if t ~= 'none' and t ~= 'list' then
           value, keyValue, status = ARGV[7], ARGV[8], 2
@@ -68,7 +81,7 @@ public final class RedisResultSink implements ResultSink {
       if keyFree then
         redis.call('SET', KEYS[1], keyValue, 'EX', ARGV[2])
       end
-      if KEYS[3] and status ~= 2 then
+      if KEYS[3] ~= '' and status ~= 2 then
         redis.call('RPUSH', KEYS[3], value)
         redis.call('EXPIRE', KEYS[3], ARGV[2])
       end
@@ -88,6 +101,25 @@ public final class RedisResultSink implements ResultSink {
 
   @Override
   public void deliver(List<ImageRequest> requests, List<ClassifyResult> results) throws Exception {
+    deliver(requests, results, null);
+  }
+
+  /**
+   * How a script acknowledges its result's request, for delivery exactly once: {@code kind} is
+   * {@code xack} (the requests' stream and the group, then each entry's id) or {@code lrem} (the
+   * worker's processing list and the deliveries hash, then each request's id and message).
+   */
+  record Acks(
+      String kind, byte[] key, byte[] key2OrGroup, List<byte[]> first, List<byte[]> second) {}
+
+  /**
+   * Stores results, each with its request's acknowledgement in the same script when {@code acks} is
+   * given.
+   *
+   * @return for each result, whether it was stored: false for a request acknowledged already
+   */
+  boolean[] deliver(List<ImageRequest> requests, List<ClassifyResult> results, Acks acks)
+      throws Exception {
     RedisAsyncCommands<byte[], byte[]> async = redis.connection().async();
     byte[] ttl = RequestCodec.bytes(Long.toString(address.resultTtl().toSeconds()));
     byte[] maxLength = RequestCodec.bytes(Long.toString(address.maxLength()));
@@ -114,10 +146,14 @@ public final class RedisResultSink implements ResultSink {
         errorKeyValue = keyValue(wrongType, errorJson);
       }
       String resultKey = address.resultPrefix() + result.id();
-      byte[][] keys =
-          replies
-              ? new byte[][] {key(resultKey), stream, RequestCodec.bytes(replyTo)}
-              : new byte[][] {key(resultKey), stream};
+      boolean xack = acks != null && acks.kind().equals("xack");
+      byte[][] keys = {
+        key(resultKey),
+        stream,
+        replies ? RequestCodec.bytes(replyTo) : NO_KEY,
+        acks == null ? NO_KEY : acks.key(),
+        acks == null || xack ? NO_KEY : acks.key2OrGroup()
+      };
       pending.add(
           async.eval(
               DELIVER,
@@ -131,7 +167,10 @@ public final class RedisResultSink implements ResultSink {
               keyValue(result, json),
               errorJson,
               errorKeyValue,
-              stream));
+              stream,
+              acks == null ? NO_KEY : RequestCodec.bytes(acks.kind()),
+              acks == null ? NO_KEY : xack ? acks.key2OrGroup() : acks.first().get(i),
+              acks == null ? NO_KEY : xack ? acks.first().get(i) : acks.second().get(i)));
     }
     boolean done;
     try {
@@ -147,8 +186,10 @@ public final class RedisResultSink implements ResultSink {
     if (!done) {
       throw new ConveyorException(ErrorCode.TIMEOUT, "Redis did not store the results in time");
     }
+    boolean[] stored = new boolean[pending.size()];
     for (int i = 0; i < pending.size(); i++) {
       long status = pending.get(i).get();
+      stored[i] = status != 3;
       if (status == 1) {
         LOG.warn(
             "request {} of the batch: its result key holds another type of value, or is one of"
@@ -157,8 +198,11 @@ public final class RedisResultSink implements ResultSink {
             address.results());
       } else if (status == 2) {
         LOG.warn("request {} of the batch: its reply_to is not a list; answered BAD_REQUEST", i);
+      } else if (status == 3) {
+        LOG.debug("request {} of the batch was answered already; not answered again", i);
       }
     }
+    return stored;
   }
 
   /** The result key, or none when it would name a reply list or one of the worker's own keys. */

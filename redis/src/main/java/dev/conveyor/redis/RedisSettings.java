@@ -95,6 +95,7 @@ final class RedisSettings {
           30,
           "seconds before a stream entry pending on a silent worker is claimed by another");
   static final Setting<Integer> MAX_DELIVERIES = TransportSettings.MAX_DELIVERIES;
+  static final Setting<String> DELIVERY = TransportSettings.DELIVERY;
   static final Setting<Duration> HEARTBEAT =
       Setting.seconds(
           "heartbeat",
@@ -118,6 +119,7 @@ final class RedisSettings {
           MAX_LENGTH,
           CLAIM_IDLE,
           MAX_DELIVERIES,
+          DELIVERY,
           HEARTBEAT,
           CA,
           PASSWORD_FILE);

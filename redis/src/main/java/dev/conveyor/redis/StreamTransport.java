@@ -6,6 +6,7 @@ import dev.conveyor.core.transport.Transport;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Requests from a Redis stream through a consumer group: {@code XREADGROUP COUNT batch BLOCK},
@@ -17,11 +18,39 @@ import java.util.List;
 public final class StreamTransport implements Transport {
   private final RedisConfig address;
   private final StreamGroupReader group;
+  private final RedisResultSink atomic;
   private long nextClaim;
 
   public StreamTransport(RedisConfig address) {
     this.address = address;
     this.group = new StreamGroupReader(address, WorkerNames.next());
+    this.atomic = address.exactlyOnce() ? new RedisResultSink(address) : null;
+  }
+
+  /**
+   * With {@code delivery=exactly-once}: each result is stored by a script that first acknowledges
+   * its entry ({@code XACK}) and stores nothing when the entry was acknowledged already, so that an
+   * entry claimed from a worker thought dead is answered by whichever of the two finishes first,
+   * once.
+   */
+  @Override
+  public Optional<ExactlyOnce> exactlyOnce() {
+    if (atomic == null) {
+      return Optional.empty();
+    }
+    byte[] stream = RequestCodec.bytes(address.images());
+    byte[] groupName = RequestCodec.bytes(address.group());
+    return Optional.of(
+        (deliveries, results) ->
+            atomic.deliver(
+                deliveries.stream().map(Delivery::request).toList(),
+                results,
+                new RedisResultSink.Acks(
+                    "xack",
+                    stream,
+                    groupName,
+                    deliveries.stream().map(d -> RequestCodec.bytes((String) d.receipt())).toList(),
+                    null)));
   }
 
   @Override
@@ -92,6 +121,12 @@ public final class StreamTransport implements Transport {
 
   @Override
   public void close() {
-    group.close();
+    try {
+      group.close();
+    } finally {
+      if (atomic != null) {
+        atomic.close();
+      }
+    }
   }
 }

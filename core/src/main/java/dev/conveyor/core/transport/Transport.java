@@ -1,12 +1,16 @@
 package dev.conveyor.core.transport;
 
+import dev.conveyor.core.ClassifyResult;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Where workers take requests from. Delivery is at least once wherever the broker allows it: a
  * request stays owned by the transport until it is {@link #ack acknowledged}, which a worker does
- * only after the result is stored. Transports do not batch or linger: the worker does, by polling.
+ * only after the result is stored; exactly once where the broker can store the result and
+ * acknowledge the request in one step ({@link #exactlyOnce()}). Transports do not batch or linger:
+ * the worker does, by polling.
  */
 public interface Transport extends AutoCloseable {
 
@@ -24,6 +28,33 @@ public interface Transport extends AutoCloseable {
    * delivered too often in the dead-letter place with the reason.
    */
   void release(List<Delivery> deliveries, String reason);
+
+  /**
+   * The transport's own step that stores results and acknowledges their requests at once, when its
+   * broker address asks for {@code delivery=exactly-once} and the broker allows it; empty for
+   * delivery at least once, where the worker stores through its sink and then {@link #ack}s.
+   */
+  default Optional<ExactlyOnce> exactlyOnce() {
+    return Optional.empty();
+  }
+
+  /**
+   * Results stored and their requests acknowledged in one atomic step of the broker, so that a
+   * worker killed at any moment leaves each request either answered and acknowledged, or neither.
+   */
+  interface ExactlyOnce {
+    /**
+     * Stores each result where the broker keeps results and acknowledges its delivery, atomically.
+     * A delivery whose request was answered already (by a worker that was thought dead and then
+     * finished, or by an attempt before) is not answered again.
+     *
+     * @return for each result, whether it was stored: false for a request answered already
+     * @throws Exception when the broker did not take them; none was stored, or those stored are
+     *     acknowledged too and will not be answered again
+     */
+    boolean[] deliverAndAck(List<Delivery> deliveries, List<ClassifyResult> results)
+        throws Exception;
+  }
 
   /** A short description for logs, such as {@code embedded(capacity=1024)}. */
   String describe();

@@ -32,6 +32,15 @@ public final class TransportSettings {
           1,
           "deliveries of a request whose batch keeps failing before it is given up on: answered with its error in process, dead-lettered by a broker (Redis: the dead-letter stream; Kafka: the topic TOPIC-dlq; PostgreSQL: its row's state turns to dead)");
 
+  /** The delivery a broker's workers give each request, per broker address. */
+  public static final Setting<String> DELIVERY =
+      Setting.choice(
+          "delivery",
+          "at-least-once",
+          "how many results a request gets when workers die: `at-least-once` (one killed between storing a result and acknowledging its request answers it again) or `exactly-once` (the result stored and the request acknowledged in one atomic step of the broker: Redis list and stream, the PostgreSQL queue; see the delivery table in the docs)",
+          "at-least-once",
+          "exactly-once");
+
   public static final Setting<Integer> PARTITIONS =
       Setting.integer(
           "partitions",

@@ -6,6 +6,7 @@ import dev.conveyor.core.ImageRequest;
 import dev.conveyor.core.pipeline.Pipeline;
 import dev.conveyor.core.transport.Delivery;
 import dev.conveyor.core.transport.ResultSink;
+import dev.conveyor.core.transport.Transport;
 import java.util.ArrayList;
 import java.util.List;
 import org.slf4j.Logger;
@@ -13,8 +14,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The end of a worker's batch, on its inference thread: runs the model on the prepared batch, then
- * delivers one result per request to the sink and acknowledges them, or hands back to the transport
- * what may succeed if tried again (a retriable error, a model that failed, a sink that failed).
+ * delivers one result per request to the sink and acknowledges them (or, for delivery exactly once,
+ * has the transport store and acknowledge them in one step), or hands back to the transport what
+ * may succeed if tried again (a retriable error, a model that failed, a sink that failed).
  */
 final class BatchFinisher {
   private static final Logger LOG = LoggerFactory.getLogger(BatchFinisher.class);
@@ -22,11 +24,18 @@ final class BatchFinisher {
   private final Settle settle;
   private final ResultSink sink;
   private final WorkerEvents events;
+  private final Transport.ExactlyOnce exactlyOnce;
 
-  BatchFinisher(Settle settle, ResultSink sink, WorkerEvents events) {
+  /**
+   * @param exactlyOnce the transport's step that stores results and acknowledges at once, or null
+   *     to store through {@code sink} and then acknowledge
+   */
+  BatchFinisher(
+      Settle settle, ResultSink sink, WorkerEvents events, Transport.ExactlyOnce exactlyOnce) {
     this.settle = settle;
     this.sink = sink;
     this.events = events;
+    this.exactlyOnce = exactlyOnce;
   }
 
   void finish(WorkerSlot slot) {
@@ -82,16 +91,31 @@ final class BatchFinisher {
       return;
     }
     List<ImageRequest> requests = deliveries.stream().map(Delivery::request).toList();
+    boolean[] stored = null;
     try {
+      // with exactly once, the sink holds only the results' other places (results-to), which stay
+      // at least once: they are stored before the broker's own step, as in the other order a
+      // failure between them could not hand the batch back
       sink.deliver(requests, results);
+      if (exactlyOnce != null) {
+        LOG.debug("storing and acknowledging {} results", results.size());
+        stored = exactlyOnce.deliverAndAck(deliveries, results);
+        LOG.debug("stored and acknowledged {} results", results.size());
+      }
     } catch (Exception e) {
       LOG.warn("storing {} results failed; releasing them for redelivery", results.size(), e);
       settle.release(deliveries, "storing the result failed: " + e.getMessage());
       return;
     }
-    settle.ack(deliveries);
+    if (exactlyOnce == null) {
+      LOG.debug("stored {} results; acknowledging them", results.size());
+      settle.ack(deliveries);
+    }
     long now = System.nanoTime();
     for (int i = 0; i < results.size(); i++) {
+      if (stored != null && !stored[i]) {
+        continue; // answered already, by this worker's earlier attempt or another's
+      }
       events.result(requests.get(i), results.get(i), now - requests.get(i).enqueuedNanos());
     }
   }

@@ -73,7 +73,9 @@ public final class Worker implements AutoCloseable {
             config.batchSize(),
             config.linger(),
             this::modelBusy);
-    this.finisher = new BatchFinisher(new Settle(transport), sink, events);
+    this.finisher =
+        new BatchFinisher(
+            new Settle(transport), sink, events, transport.exactlyOnce().orElse(null));
     this.free = new ArrayBlockingQueue<>(config.pipelineDepth());
     this.ready = new ArrayBlockingQueue<>(config.pipelineDepth());
     for (int i = 0; i < config.pipelineDepth(); i++) {
