@@ -93,14 +93,17 @@ final class BatchFinisher {
     List<ImageRequest> requests = deliveries.stream().map(Delivery::request).toList();
     boolean[] stored = null;
     try {
+      LOG.debug(
+          "storing {} results{}",
+          results.size(),
+          exactlyOnce != null ? " and acknowledging their requests in one step" : "");
       // with exactly once, the sink holds only the results' other places (results-to), which stay
       // at least once: they are stored before the broker's own step, as in the other order a
       // failure between them could not hand the batch back
       sink.deliver(requests, results);
       if (exactlyOnce != null) {
-        LOG.debug("storing and acknowledging {} results", results.size());
         stored = exactlyOnce.deliverAndAck(deliveries, results);
-        LOG.debug("stored and acknowledged {} results", results.size());
+        LOG.debug("stored {} results and acknowledged their requests", results.size());
       }
     } catch (Exception e) {
       LOG.warn("storing {} results failed; releasing them for redelivery", results.size(), e);
@@ -108,8 +111,9 @@ final class BatchFinisher {
       return;
     }
     if (exactlyOnce == null) {
-      LOG.debug("stored {} results; acknowledging them", results.size());
+      LOG.debug("stored {} results; acknowledging their requests", results.size());
       settle.ack(deliveries);
+      LOG.debug("acknowledged {} requests", results.size());
     }
     long now = System.nanoTime();
     for (int i = 0; i < results.size(); i++) {

@@ -1,0 +1,400 @@
+package dev.conveyor.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.conveyor.core.ImageRequest;
+import dev.conveyor.core.transport.Brokers;
+import dev.conveyor.core.transport.Requests;
+import dev.conveyor.testing.PostgresServer;
+import dev.conveyor.testing.RedisServer;
+import dev.conveyor.testing.TestProcesses;
+import dev.conveyor.train.FashionMnist;
+import dev.conveyor.train.PngExport;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Delivery exactly once, proved with kills: real {@code conveyor worker} processes with {@code
+ * delivery=exactly-once}, one of them killed with SIGKILL 20 times (and started again) while 2,000
+ * requests go through, on the Redis stream, the Redis list (each with a Redis restart, AOF {@code
+ * always}) and the PostgreSQL queue. Afterwards every request has exactly one result in the results
+ * store. Half of the kills land while the killed worker's batch is being stored and acknowledged:
+ * the broker is held busy for a moment (a long script, a table lock), the worker logs that it is
+ * storing, and it is killed before it logs that it stored. The counts are printed for the docs.
+ */
+@Timeout(420)
+class ExactlyOnceIT {
+  private static final Path ROOT =
+      Path.of(System.getProperty("conveyor.home", "..")).toAbsolutePath().normalize();
+  private static final int ROUNDS = 20;
+  private static final int PER_ROUND = 100;
+
+  /** The worker's debug lines as a batch's store starts, and once it is acknowledged. */
+  private static final String STORING = "storing ";
+
+  private static final String SETTLED = "acknowledged";
+
+  @TempDir Path dir;
+  private final List<Process> workers = new ArrayList<>();
+  private final Random random = new Random(29);
+  private RedisServer redis;
+  private PostgresServer postgres;
+  private List<byte[]> images;
+
+  @AfterEach
+  void stop() throws Exception {
+    for (Process p : workers) {
+      TestProcesses.kill(p);
+    }
+    if (redis != null) {
+      redis.close();
+    }
+    if (postgres != null) {
+      postgres.close();
+    }
+  }
+
+  /** The broker under test: its URI, and how to hold it busy and read its results. */
+  private interface Path29 {
+    String uri();
+
+    /** Keeps the broker from finishing a worker's store for about {@code millis}, from now. */
+    Thread holdBusy(int millis);
+
+    /** Whether the worker of process {@code pid} holds requests it has not settled. */
+    boolean holds(long pid) throws Exception;
+
+    /** How many results each request id has in the results store. */
+    Map<String, Integer> results() throws Exception;
+
+    /** Restarts the broker, once, mid-run; nothing for brokers not restarted here. */
+    void restart() throws Exception;
+  }
+
+  @Test
+  void aRedisStreamAnswersEveryRequestOnceThroughKillsAndARestart() throws Exception {
+    redis = redis();
+    run("Redis stream, exactly once", redisPath(redis.uri("mode=stream&delivery=exactly-once&claim-idle=1")))
+        .exactlyOnce();
+  }
+
+  @Test
+  void atLeastOnceTheSameKillsAnswerRequestsTwice() throws Exception {
+    // the harness's teeth: the same run without exactly once stores results whose requests the
+    // killed worker never acknowledged, and they are answered again
+    redis = redis();
+    Outcome o =
+        run("Redis stream, at least once", redisPath(redis.uri("mode=stream&claim-idle=1")));
+    assertThat(o.inWindow()).isPositive();
+    assertThat(o.lost()).isZero();
+    assertThat(o.duplicates()).as("requests answered twice").isPositive();
+  }
+
+  @Test
+  void aRedisListAnswersEveryRequestOnceThroughKillsAndARestart() throws Exception {
+    redis = redis();
+    run("Redis list, exactly once", redisPath(redis.uri("mode=list&delivery=exactly-once&heartbeat=1")))
+        .exactlyOnce();
+  }
+
+  @Test
+  void thePostgresQueueAnswersEveryRequestOnceThroughKills() throws Exception {
+    postgres = PostgresServer.start();
+    String uri = postgres.uri("table=jobs&results=answers&delivery=exactly-once&lease=2");
+    run(
+            "PostgreSQL queue, exactly once",
+            new Path29() {
+              @Override
+              public String uri() {
+                return uri;
+              }
+
+              @Override
+              public Thread holdBusy(int millis) {
+                return background(
+                    () -> {
+                      try (Connection c = postgres.connect();
+                          Statement s = c.createStatement()) {
+                        c.setAutoCommit(false);
+                        s.execute("LOCK TABLE answers IN EXCLUSIVE MODE");
+                        Thread.sleep(millis);
+                        c.commit();
+                      }
+                    });
+              }
+
+              @Override
+              public boolean holds(long pid) throws Exception {
+                return count(
+                        "SELECT count(*) FROM jobs WHERE worker LIKE '%%/%d-%%' AND visible_at > now()"
+                            .formatted(pid))
+                    > 0;
+              }
+
+              @Override
+              public Map<String, Integer> results() throws Exception {
+                Map<String, Integer> out = new HashMap<>();
+                try (Connection c = postgres.connect();
+                    Statement s = c.createStatement();
+                    ResultSet rs =
+                        s.executeQuery(
+                            "SELECT image_key, count(*) FROM answers GROUP BY image_key")) {
+                  while (rs.next()) {
+                    out.put(rs.getString(1), rs.getInt(2));
+                  }
+                }
+                return out;
+              }
+
+              @Override
+              public void restart() {}
+
+              private long count(String sql) throws Exception {
+                try (Connection c = postgres.connect();
+                    Statement s = c.createStatement();
+                    ResultSet rs = s.executeQuery(sql)) {
+                  rs.next();
+                  return rs.getLong(1);
+                }
+              }
+            })
+        .exactlyOnce();
+  }
+
+  private RedisServer redis() throws Exception {
+    return RedisServer.start(
+        Files.createDirectories(dir.resolve("redis")),
+        RedisServer.Options.plain().appendOnly("always"));
+  }
+
+  private Path29 redisPath(String uri) {
+    boolean stream = uri.contains("mode=stream");
+    return new Path29() {
+      @Override
+      public String uri() {
+        return uri;
+      }
+
+      @Override
+      public Thread holdBusy(int millis) {
+        // a script runs alone: nothing else Redis is sent runs until it ends
+        String spin =
+            "local s = redis.call('TIME') repeat local n = redis.call('TIME') until"
+                + " (n[1] - s[1]) * 1000000 + (n[2] - s[2]) > tonumber(ARGV[1]) * 1000";
+        return background(() -> redis.cli("EVAL", spin, "0", Integer.toString(millis)));
+      }
+
+      @Override
+      public boolean holds(long pid) throws Exception {
+        if (stream) {
+          List<String> info = redis.cli("XINFO", "CONSUMERS", "conveyor:images", "conveyor");
+          // name, its value, pending, its value, …: the pending count of the worker's consumer
+          for (int i = 0; i + 3 < info.size(); i++) {
+            if (info.get(i).equals("name") && info.get(i + 1).contains("-" + pid + "-")) {
+              return Integer.parseInt(info.get(i + 3)) > 0;
+            }
+          }
+          return false;
+        }
+        for (String key : redis.cli("KEYS", "conveyor:images:processing:*-" + pid + "-*")) {
+          if (!key.isBlank() && Integer.parseInt(redis.cli("LLEN", key).get(0)) > 0) {
+            return true;
+          }
+        }
+        return false;
+      }
+
+      @Override
+      public Map<String, Integer> results() throws Exception {
+        Map<String, Integer> out = new HashMap<>();
+        List<String> lines = redis.cli("XRANGE", "conveyor:results", "-", "+");
+        for (int i = 0; i + 1 < lines.size(); i++) {
+          if (lines.get(i).equals("id")) {
+            out.merge(lines.get(i + 1), 1, Integer::sum);
+          }
+        }
+        return out;
+      }
+
+      @Override
+      public void restart() throws Exception {
+        redis.restart();
+      }
+    };
+  }
+
+  private interface Work {
+    void run() throws Exception;
+  }
+
+  private static Thread background(Work work) {
+    Thread t =
+        new Thread(
+            () -> {
+              try {
+                work.run();
+              } catch (Exception e) {
+                throw new IllegalStateException(e);
+              }
+            });
+    t.start();
+    return t;
+  }
+
+  private Process worker(String name, String uri) throws IOException {
+    ProcessBuilder b =
+        new ProcessBuilder(
+                ROOT.resolve("conveyor").toString(),
+                "worker",
+                "--transport",
+                uri,
+                "--model",
+                ROOT.resolve("models/fashion-mnist.onnx").toString(),
+                "--batch",
+                "8")
+            .redirectOutput(dir.resolve(name + ".out").toFile())
+            .redirectError(ProcessBuilder.Redirect.appendTo(dir.resolve(name + ".err").toFile()));
+    b.environment().put("HOSTNAME", name);
+    // each batch's store and acknowledgement, logged as it starts and as it ends
+    b.environment()
+        .put(
+            "CONVEYOR_JAVA_OPTS",
+            "-Dorg.slf4j.simpleLogger.log.dev.conveyor.core.worker.BatchFinisher=debug");
+    Process p = b.start();
+    workers.add(p);
+    return p;
+  }
+
+  private String log(String name) throws IOException {
+    Path file = dir.resolve(name + ".err");
+    return Files.exists(file) ? Files.readString(file) : "";
+  }
+
+  private static void await(BooleanSupplier done, Duration within, String what)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + within.toNanos();
+    while (!done.getAsBoolean()) {
+      assertThat(System.nanoTime()).as(what).isLessThan(deadline);
+      Thread.sleep(1);
+    }
+  }
+
+  private static int count(String text, String what) {
+    int n = 0;
+    for (int at = text.indexOf(what); at >= 0; at = text.indexOf(what, at + 1)) {
+      n++;
+    }
+    return n;
+  }
+
+  /** What a run counted. */
+  private record Outcome(int kills, int holding, int inWindow, int lost, int duplicates) {
+    void exactlyOnce() {
+      assertThat(kills).isEqualTo(ROUNDS);
+      assertThat(holding).as("kills that left work to recover").isPositive();
+      assertThat(inWindow).as("kills while a batch was being stored and acknowledged").isPositive();
+      assertThat(lost).isZero();
+      assertThat(duplicates).isZero();
+    }
+  }
+
+  private Outcome run(String path, Path29 broker) throws Exception {
+    FashionMnist test =
+        FashionMnist.load(FashionMnist.DEFAULT_DIR, FashionMnist.Split.TEST).head(8);
+    images = new ArrayList<>();
+    for (int i = 0; i < test.count(); i++) {
+      images.add(PngExport.png(test, i));
+    }
+    worker("steady", broker.uri());
+    Process victim = worker("victim", broker.uri());
+    int kills = 0;
+    int holding = 0;
+    int inWindow = 0;
+    try (Requests producer = Brokers.open(broker.uri()).producer()) {
+      for (int round = 0; round < ROUNDS; round++) {
+        int started = round + 1; // each start of the victim appends its line to its log
+        await(
+            () -> {
+              try {
+                return count(log("victim"), "conveyor worker:") >= started;
+              } catch (IOException e) {
+                return false;
+              }
+            },
+            Duration.ofSeconds(60),
+            "the victim started");
+        for (int i = 0; i < PER_ROUND; i++) {
+          producer.send(
+              ImageRequest.ofBytes("r" + round + "-" + i, images.get(i % images.size()), null),
+              Duration.ofSeconds(30));
+        }
+        assertThat(producer.flush(Duration.ofSeconds(30))).isEmpty();
+        String at = log("victim");
+        if (round % 2 == 1) {
+          // into the window: the broker held busy, killed once the victim says it is storing
+          Thread busy = broker.holdBusy(500);
+          int seen = count(at, STORING);
+          long deadline = System.nanoTime() + Duration.ofSeconds(3).toNanos();
+          while (count(log("victim"), STORING) == seen && System.nanoTime() < deadline) {
+            Thread.onSpinWait();
+          }
+          TestProcesses.kill(victim);
+          busy.join();
+        } else {
+          Thread.sleep(random.nextInt(200));
+          TestProcesses.kill(victim);
+        }
+        kills++;
+        String after = log("victim");
+        String tail = after.substring(at.length());
+        if (tail.lastIndexOf(STORING) > tail.lastIndexOf(SETTLED)) {
+          inWindow++;
+        }
+        if (broker.holds(victim.pid())) {
+          holding++;
+        }
+        if (round == ROUNDS / 2) {
+          broker.restart();
+        }
+        workers.remove(victim);
+        victim = worker("victim", broker.uri());
+      }
+    }
+    int sent = ROUNDS * PER_ROUND;
+    @SuppressWarnings("unchecked")
+    Map<String, Integer>[] results = new Map[1];
+    await(
+        () -> {
+          try {
+            results[0] = broker.results();
+            return results[0].size() >= sent;
+          } catch (Exception e) {
+            return false;
+          }
+        },
+        Duration.ofSeconds(120),
+        "every request answered");
+    int duplicates = results[0].values().stream().mapToInt(n -> n - 1).sum();
+    int lost = sent - results[0].size();
+    System.out.printf(
+        "delivery, %s: %d requests, %d kills, %d with requests held, %d in the window"
+            + " (storing, not yet stored), %d lost, %d duplicates%n",
+        path, sent, kills, holding, inWindow, lost, duplicates);
+    return new Outcome(kills, holding, inWindow, lost, duplicates);
+  }
+}
