@@ -79,7 +79,7 @@ final class PostgresReplies implements Replies {
 
   @Override
   public String name() {
-    return "postgresql";
+    return address.exactlyOnce() ? "postgresql, exactly once" : "postgresql";
   }
 
   private void closeListener() {

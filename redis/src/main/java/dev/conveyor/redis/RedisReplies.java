@@ -45,7 +45,9 @@ final class RedisReplies implements Replies {
 
   @Override
   public String name() {
-    return "redis " + address.mode().name().toLowerCase(Locale.ROOT);
+    return "redis "
+        + address.mode().name().toLowerCase(Locale.ROOT)
+        + (address.exactlyOnce() ? ", exactly once" : "");
   }
 
   @Override
