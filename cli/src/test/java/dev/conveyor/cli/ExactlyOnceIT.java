@@ -89,7 +89,9 @@ class ExactlyOnceIT {
   @Test
   void aRedisStreamAnswersEveryRequestOnceThroughKillsAndARestart() throws Exception {
     redis = redis();
-    run("Redis stream, exactly once", redisPath(redis.uri("mode=stream&delivery=exactly-once&claim-idle=1")))
+    run(
+            "Redis stream, exactly once",
+            redisPath(redis.uri("mode=stream&delivery=exactly-once&claim-idle=1")))
         .exactlyOnce();
   }
 
@@ -108,7 +110,9 @@ class ExactlyOnceIT {
   @Test
   void aRedisListAnswersEveryRequestOnceThroughKillsAndARestart() throws Exception {
     redis = redis();
-    run("Redis list, exactly once", redisPath(redis.uri("mode=list&delivery=exactly-once&heartbeat=1")))
+    run(
+            "Redis list, exactly once",
+            redisPath(redis.uri("mode=list&delivery=exactly-once&heartbeat=1")))
         .exactlyOnce();
   }
 

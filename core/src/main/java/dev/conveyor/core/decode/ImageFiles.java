@@ -13,19 +13,24 @@ public final class ImageFiles {
   private ImageFiles() {}
 
   /**
-   * Files as given, and every regular file under each directory, sorted; hidden files and folders
-   * inside directories are skipped. A path that does not exist is kept, so it gets an error result
-   * like any unreadable image.
+   * Files as given, and every regular file under each directory (one given by a symbolic link too),
+   * sorted; hidden files and folders inside directories are skipped. A path that does not exist is
+   * kept, so it gets an error result like any unreadable image.
    */
   public static List<Path> expand(List<Path> paths) {
     List<Path> files = new ArrayList<>();
     for (Path p : paths) {
       if (Files.isDirectory(p)) {
-        try (Stream<Path> walk = Files.walk(p)) {
-          walk.filter(Files::isRegularFile)
-              .filter(f -> !isHidden(p.relativize(f)))
-              .sorted()
-              .forEach(files::add);
+        // a folder given by a link is walked where it leads, its files named under the link
+        try {
+          Path real = p.toRealPath();
+          try (Stream<Path> walk = Files.walk(real)) {
+            walk.filter(Files::isRegularFile)
+                .map(f -> p.resolve(real.relativize(f)))
+                .filter(f -> !isHidden(p.relativize(f)))
+                .sorted()
+                .forEach(files::add);
+          }
         } catch (IOException e) {
           throw new UncheckedIOException("cannot list " + p + ": " + e.getMessage(), e);
         }
