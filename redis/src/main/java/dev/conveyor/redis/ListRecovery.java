@@ -22,8 +22,16 @@ import org.slf4j.LoggerFactory;
  */
 final class ListRecovery implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ListRecovery.class);
+
+  /**
+   * Moves a message from the processing list back to the queue, only if it is still there: one its
+   * result was stored for (delivery exactly once), or that recovery moved back already, is not
+   * queued a second time.
+   */
   static final String REQUEUE =
-      "redis.call('LREM', KEYS[1], 1, ARGV[1]); return redis.call('LPUSH', KEYS[2], ARGV[1])";
+      "if redis.call('LREM', KEYS[1], 1, ARGV[1]) == 0 then return 0 end"
+          + " return redis.call('LPUSH', KEYS[2], ARGV[1])";
+
   static final String RECOVER =
       "local n = 0; while redis.call('LMOVE', KEYS[1], KEYS[2], 'RIGHT', 'LEFT') do n = n + 1 end; return n";
 

@@ -37,37 +37,42 @@ public final class RedisResultSink implements ResultSink {
   private static final Logger LOG = LoggerFactory.getLogger(RedisResultSink.class);
 
   /**
-   * KEYS: the result key, the results stream (or any key, in Pub/Sub mode), the reply list, and for
-   * delivery exactly once the requests' stream (or the worker's processing list) and the deliveries
-   * hash; each '' when there is none. ARGV: mode, TTL, max length, id, the result's JSON, what the
-   * result key holds, the error's JSON and what the result key holds for it (for a reply list of
-   * the wrong type), the channel, then how the request is acknowledged ('', 'xack' or 'lrem') with
-   * the group and entry id, or the request's id and its message. Returns 0, or 1 when the result
-   * key was left alone, or 2 when the reply list had the wrong type and the error was stored
-   * instead, or 3 when the request was acknowledged already and nothing was stored.
+   * KEYS: the results stream (or any key of the worker's, in Pub/Sub mode), then those of the
+   * result key, the reply list, and for delivery exactly once the requests' stream (or the worker's
+   * processing list) and the deliveries hash, that there are: only keys that exist for this result
+   * are passed, so that an ACL user limited to Conveyor's keys may run it. ARGV: mode, TTL, max
+   * length, id, the result's JSON, what the result key holds, the error's JSON and what the result
+   * key holds for it (for a reply list of the wrong type), the channel, how the request is
+   * acknowledged ('', 'xack' or 'lrem') with the group and entry id (or the request's id and its
+   * message), then the places in KEYS of the result key, the reply list, the acknowledged key and
+   * the deliveries hash (0: none). Returns 0, or 1 when the result key was left alone, or 2 when
+   * the reply list had the wrong type and the error was stored instead, or 3 when the request was
+   * acknowledged already and nothing was stored.
    */
   static final String DELIVER =
       """
+      local resultKey, reply = tonumber(ARGV[13]), tonumber(ARGV[14])
+      local acked, attempts = tonumber(ARGV[15]), tonumber(ARGV[16])
       if ARGV[10] == 'xack' then
-        if redis.call('XACK', KEYS[4], ARGV[11], ARGV[12]) == 0 then
+        if redis.call('XACK', KEYS[acked], ARGV[11], ARGV[12]) == 0 then
           return 3
         end
       elseif ARGV[10] == 'lrem' then
-        if redis.call('LREM', KEYS[4], 1, ARGV[12]) == 0 then
+        if redis.call('LREM', KEYS[acked], 1, ARGV[12]) == 0 then
           return 3
         end
-        redis.call('HDEL', KEYS[5], ARGV[11])
+        redis.call('HDEL', KEYS[attempts], ARGV[11])
       end
       local value, keyValue, status = ARGV[5], ARGV[6], 0
-      if KEYS[3] ~= '' then
-        local t = redis.call('TYPE', KEYS[3]).ok
+      if reply > 0 then
+        local t = redis.call('TYPE', KEYS[reply]).ok
         if t ~= 'none' and t ~= 'list' then
           value, keyValue, status = ARGV[7], ARGV[8], 2
         end
       end
       local keyFree = false
-      if KEYS[1] ~= '' then
-        local t = redis.call('TYPE', KEYS[1]).ok
+      if resultKey > 0 then
+        local t = redis.call('TYPE', KEYS[resultKey]).ok
         keyFree = t == 'none' or t == 'string'
         if not keyFree and status == 0 then
           status = 1
@@ -76,14 +81,14 @@ public final class RedisResultSink implements ResultSink {
       if ARGV[1] == 'pubsub' then
         redis.call('PUBLISH', ARGV[9], value)
       else
-        redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*', 'id', ARGV[4], 'result', value)
+        redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[3], '*', 'id', ARGV[4], 'result', value)
       end
       if keyFree then
-        redis.call('SET', KEYS[1], keyValue, 'EX', ARGV[2])
+        redis.call('SET', KEYS[resultKey], keyValue, 'EX', ARGV[2])
       end
-      if KEYS[3] ~= '' and status ~= 2 then
-        redis.call('RPUSH', KEYS[3], value)
-        redis.call('EXPIRE', KEYS[3], ARGV[2])
+      if reply > 0 and status ~= 2 then
+        redis.call('RPUSH', KEYS[reply], value)
+        redis.call('EXPIRE', KEYS[reply], ARGV[2])
       end
       return status
       """;
@@ -147,18 +152,18 @@ public final class RedisResultSink implements ResultSink {
       }
       String resultKey = address.resultPrefix() + result.id();
       boolean xack = acks != null && acks.kind().equals("xack");
-      byte[][] keys = {
-        key(resultKey),
-        stream,
-        replies ? RequestCodec.bytes(replyTo) : NO_KEY,
-        acks == null ? NO_KEY : acks.key(),
-        acks == null || xack ? NO_KEY : acks.key2OrGroup()
-      };
+      List<byte[]> keys = new ArrayList<>(5);
+      keys.add(stream);
+      byte[] resultAt = key(resultKey);
+      int resultIndex = resultAt.length == 0 ? 0 : place(keys, resultAt);
+      int replyIndex = replies ? place(keys, RequestCodec.bytes(replyTo)) : 0;
+      int ackIndex = acks == null ? 0 : place(keys, acks.key());
+      int attemptsIndex = acks == null || xack ? 0 : place(keys, acks.key2OrGroup());
       pending.add(
           async.eval(
               DELIVER,
               ScriptOutputType.INTEGER,
-              keys,
+              keys.toArray(byte[][]::new),
               mode,
               ttl,
               maxLength,
@@ -170,7 +175,11 @@ public final class RedisResultSink implements ResultSink {
               stream,
               acks == null ? NO_KEY : RequestCodec.bytes(acks.kind()),
               acks == null ? NO_KEY : xack ? acks.key2OrGroup() : acks.first().get(i),
-              acks == null ? NO_KEY : xack ? acks.first().get(i) : acks.second().get(i)));
+              acks == null ? NO_KEY : xack ? acks.first().get(i) : acks.second().get(i),
+              index(resultIndex),
+              index(replyIndex),
+              index(ackIndex),
+              index(attemptsIndex)));
     }
     boolean done;
     try {
@@ -203,6 +212,16 @@ public final class RedisResultSink implements ResultSink {
       }
     }
     return stored;
+  }
+
+  /** Adds {@code key} to the script's keys; its place there, from 1 as Lua counts. */
+  private static int place(List<byte[]> keys, byte[] key) {
+    keys.add(key);
+    return keys.size();
+  }
+
+  private static byte[] index(int place) {
+    return RequestCodec.bytes(Integer.toString(place));
   }
 
   /** The result key, or none when it would name a reply list or one of the worker's own keys. */

@@ -61,7 +61,15 @@ class RedisTlsIT {
   }
 
   @ParameterizedTest(name = "{0} mode")
-  @ValueSource(strings = {"list", "stream", "pubsub"})
+  // exactly once too: its script acknowledges keys the user is allowed, and passes no other
+  @ValueSource(
+      strings = {
+        "list",
+        "stream",
+        "pubsub",
+        "list&delivery=exactly-once",
+        "stream&delivery=exactly-once"
+      })
   void everyModeWorksOverTlsAsAUserWithOnlyConveyorsCommands(String mode) throws Exception {
     RedisServer server = server();
     Path ca = dir.resolve("tls/cert.pem");
