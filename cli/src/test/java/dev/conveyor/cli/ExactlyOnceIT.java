@@ -73,8 +73,16 @@ class ExactlyOnceIT {
   private interface Path29 {
     String uri();
 
-    /** Keeps the broker from finishing a worker's store for about {@code millis}, from now. */
-    Thread holdBusy(int millis);
+    /**
+     * Keeps the broker from finishing a worker's store for about {@code millis}; returns once the
+     * hold has begun, with the thread that ends it.
+     */
+    Thread holdBusy(int millis) throws Exception;
+
+    /** Whether {@link #holdBusy} leaves producers free, so that it can begin before they send. */
+    default boolean holdsBeforeRequests() {
+      return false;
+    }
 
     /** Whether the worker of process {@code pid} holds requests it has not settled. */
     boolean holds(long pid) throws Exception;
@@ -129,17 +137,28 @@ class ExactlyOnceIT {
               }
 
               @Override
-              public Thread holdBusy(int millis) {
-                return background(
-                    () -> {
-                      try (Connection c = postgres.connect();
-                          Statement s = c.createStatement()) {
-                        c.setAutoCommit(false);
-                        s.execute("LOCK TABLE answers IN EXCLUSIVE MODE");
-                        Thread.sleep(millis);
-                        c.commit();
-                      }
-                    });
+              public boolean holdsBeforeRequests() {
+                return true;
+              }
+
+              @Override
+              public Thread holdBusy(int millis) throws Exception {
+                java.util.concurrent.CountDownLatch held =
+                    new java.util.concurrent.CountDownLatch(1);
+                Thread t =
+                    background(
+                        () -> {
+                          try (Connection c = postgres.connect();
+                              Statement s = c.createStatement()) {
+                            c.setAutoCommit(false);
+                            s.execute("LOCK TABLE answers IN EXCLUSIVE MODE");
+                            held.countDown();
+                            Thread.sleep(millis);
+                            c.commit();
+                          }
+                        });
+                await(() -> held.getCount() == 0, Duration.ofSeconds(10), "the table locked");
+                return t;
               }
 
               @Override
@@ -195,12 +214,14 @@ class ExactlyOnceIT {
       }
 
       @Override
-      public Thread holdBusy(int millis) {
+      public Thread holdBusy(int millis) throws Exception {
         // a script runs alone: nothing else Redis is sent runs until it ends
         String spin =
             "local s = redis.call('TIME') repeat local n = redis.call('TIME') until"
                 + " (n[1] - s[1]) * 1000000 + (n[2] - s[2]) > tonumber(ARGV[1]) * 1000";
-        return background(() -> redis.cli("EVAL", spin, "0", Integer.toString(millis)));
+        Thread t = background(() -> redis.cli("EVAL", spin, "0", Integer.toString(millis)));
+        Thread.sleep(150); // redis-cli started and connected: the script spins
+        return t;
       }
 
       @Override
@@ -298,6 +319,11 @@ class ExactlyOnceIT {
     }
   }
 
+  /** Whether the worker's log ends inside a store: it started one and has not finished it. */
+  private static boolean storing(String log) {
+    return log.lastIndexOf(STORING) > log.lastIndexOf(SETTLED);
+  }
+
   private static int count(String text, String what) {
     int n = 0;
     for (int at = text.indexOf(what); at >= 0; at = text.indexOf(what, at + 1)) {
@@ -342,21 +368,28 @@ class ExactlyOnceIT {
             },
             Duration.ofSeconds(60),
             "the victim started");
+        boolean intoWindow = round % 2 == 1;
+        String at = log("victim");
+        // a table locked does not stop requests coming; a Redis held busy would stop them too
+        Thread busy = intoWindow && broker.holdsBeforeRequests() ? broker.holdBusy(1500) : null;
         for (int i = 0; i < PER_ROUND; i++) {
           producer.send(
               ImageRequest.ofBytes("r" + round + "-" + i, images.get(i % images.size()), null),
               Duration.ofSeconds(30));
         }
         assertThat(producer.flush(Duration.ofSeconds(30))).isEmpty();
-        String at = log("victim");
-        if (round % 2 == 1) {
-          // into the window: the broker held busy, killed once the victim says it is storing
-          Thread busy = broker.holdBusy(500);
-          int seen = count(at, STORING);
-          long deadline = System.nanoTime() + Duration.ofSeconds(3).toNanos();
-          while (count(log("victim"), STORING) == seen && System.nanoTime() < deadline) {
+        if (intoWindow) {
+          // into the window: the broker held busy, the victim killed while it waits in a store
+          if (busy == null) {
+            busy = broker.holdBusy(1000);
+          }
+          long deadline = System.nanoTime() + Duration.ofMillis(700).toNanos();
+          while (!storing(log("victim")) && System.nanoTime() < deadline) {
             Thread.onSpinWait();
           }
+          // long enough for the store's commands to reach the broker, which runs them after the
+          // worker is gone: at least once, nothing acknowledges them
+          Thread.sleep(100);
           TestProcesses.kill(victim);
           busy.join();
         } else {
@@ -366,7 +399,7 @@ class ExactlyOnceIT {
         kills++;
         String after = log("victim");
         String tail = after.substring(at.length());
-        if (tail.lastIndexOf(STORING) > tail.lastIndexOf(SETTLED)) {
+        if (tail.contains(STORING) && storing(after)) {
           inWindow++;
         }
         if (broker.holds(victim.pid())) {
@@ -393,6 +426,10 @@ class ExactlyOnceIT {
         },
         Duration.ofSeconds(120),
         "every request answered");
+    Files.copy(
+        dir.resolve("victim.err"),
+        Path.of("/tmp/victim-debug.err"),
+        java.nio.file.StandardCopyOption.REPLACE_EXISTING);
     int duplicates = results[0].values().stream().mapToInt(n -> n - 1).sum();
     int lost = sent - results[0].size();
     System.out.printf(

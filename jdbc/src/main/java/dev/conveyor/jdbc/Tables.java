@@ -31,6 +31,16 @@ final class Tables {
    * model} gets the column, empty for the rows it holds.
    */
   static void createQueue(Connection c, String table) throws SQLException {
+    // no DDL on a queue that has what it needs: even IF NOT EXISTS takes locks that wait behind
+    // the workers' open transactions, and hold every worker and producer behind them meanwhile
+    Set<String> present = columns(c, table);
+    if (present.contains("model")) {
+      return;
+    }
+    if (!present.isEmpty()) {
+      create(c, table, "ALTER TABLE %s ADD COLUMN IF NOT EXISTS model TEXT".formatted(table));
+      return;
+    }
     create(
         c,
         table,
