@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # What delivery exactly once costs: starts Redis, Kafka and PostgreSQL on free loopback ports, runs
-# `conveyor bench --every-path` through the Redis list, the Redis stream and the PostgreSQL queue,
-# each at least once and exactly once, in one run (images/s against the raw model, and CPU time per
+# `conveyor bench --every-path` through the Redis list, the Redis stream, the PostgreSQL queue and
+# Kafka, each at least once and exactly once, in one run (images/s against the raw model, and CPU time per
 # image), and stops them. Its arguments go to conveyor bench:
 #   scripts/bench-delivery.sh --model models/bench/squeezenet1_1.onnx --images photos/ --batch 32
 # Needs: apt-get install redis-server postgresql
@@ -10,7 +10,7 @@ root="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
 cd "$root"
 
 . scripts/bench-servers.sh
-echo "bench-delivery: Redis $redis, PostgreSQL $postgres" >&2
+echo "bench-delivery: Redis $redis, Kafka $kafka, PostgreSQL $postgres" >&2
 
 ./conveyor bench --every-path --engines none \
   --broker "$redis?mode=list" \
@@ -19,4 +19,6 @@ echo "bench-delivery: Redis $redis, PostgreSQL $postgres" >&2
   --broker "$redis?mode=stream&images=once:images&results=once:results&delivery=exactly-once" \
   --broker "$postgres?table=bench_queue" \
   --broker "$postgres?table=bench_once&results=bench_once_results&delivery=exactly-once" \
+  --broker "$kafka?topic=bench&partitions=4" \
+  --broker "$kafka?topic=bench_once&results=bench_once_results&partitions=4&delivery=exactly-once" \
   "$@"

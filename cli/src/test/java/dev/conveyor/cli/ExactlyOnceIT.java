@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.conveyor.core.ImageRequest;
 import dev.conveyor.core.transport.Brokers;
 import dev.conveyor.core.transport.Requests;
+import dev.conveyor.testing.KafkaServer;
 import dev.conveyor.testing.PostgresServer;
 import dev.conveyor.testing.RedisServer;
 import dev.conveyor.testing.TestProcesses;
@@ -23,6 +24,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.function.BooleanSupplier;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -32,9 +37,10 @@ import org.junit.jupiter.api.io.TempDir;
  * Delivery exactly once, proved with kills: real {@code conveyor worker} processes with {@code
  * delivery=exactly-once}, one of them killed with SIGKILL 20 times (and started again) while 2,000
  * requests go through, on the Redis stream, the Redis list (each with a Redis restart, AOF {@code
- * always}) and the PostgreSQL queue. Afterwards every request has exactly one result in the results
- * store. Half of the kills land while the killed worker's batch is being stored and acknowledged:
- * the broker is held busy for a moment (a long script, a table lock), the worker logs that it is
+ * always}), the PostgreSQL queue, and Kafka to Kafka (with the broker killed and started again).
+ * Afterwards every request has exactly one result in the results store. Half of the kills are aimed
+ * at the moment the killed worker's batch is being stored and acknowledged: the broker is held busy
+ * for a moment (a long script, a table lock, Kafka frozen with SIGSTOP), the worker logs that it is
  * storing, and it is killed before it logs that it stored. The counts are printed for the docs.
  */
 @Timeout(420)
@@ -54,6 +60,7 @@ class ExactlyOnceIT {
   private final Random random = new Random(29);
   private RedisServer redis;
   private PostgresServer postgres;
+  private KafkaServer kafka;
   private List<byte[]> images;
 
   @AfterEach
@@ -67,6 +74,9 @@ class ExactlyOnceIT {
     if (postgres != null) {
       postgres.close();
     }
+    if (kafka != null) {
+      kafka.close();
+    }
   }
 
   /** The broker under test: its URI, and how to hold it busy and read its results. */
@@ -78,6 +88,11 @@ class ExactlyOnceIT {
      * hold has begun, with the thread that ends it.
      */
     Thread holdBusy(int millis) throws Exception;
+
+    /** How long after its log says it is storing a worker is killed: its commands on their way. */
+    default int killAfterMillis() {
+      return 100;
+    }
 
     /** Whether {@link #holdBusy} leaves producers free, so that it can begin before they send. */
     default boolean holdsBeforeRequests() {
@@ -121,6 +136,90 @@ class ExactlyOnceIT {
     run(
             "Redis list, exactly once",
             redisPath(redis.uri("mode=list&delivery=exactly-once&heartbeat=1")))
+        .exactlyOnce();
+  }
+
+  @Test
+  void kafkaToKafkaAnswersEveryRequestOnceThroughKillsAndABrokerRestart() throws Exception {
+    kafka = KafkaServer.start(Files.createDirectories(dir.resolve("kafka")));
+    // a killed worker's partitions go to the others after its session, here 6 s
+    String uri =
+        kafka.uri(
+            "topic=jobs&results=answers&partitions=4&delivery=exactly-once"
+                + "&kafka.session.timeout.ms=6000&kafka.heartbeat.interval.ms=1000");
+    run(
+            "Kafka, exactly once",
+            new Path29() {
+              @Override
+              public String uri() {
+                return uri;
+              }
+
+              @Override
+              public Thread holdBusy(int millis) throws Exception {
+                Thread t = background(() -> kafka.freeze(millis)); // SIGSTOP, then SIGCONT
+                Thread.sleep(50);
+                return t;
+              }
+
+              @Override
+              public boolean holds(long pid) throws Exception {
+                // requests not yet committed as consumed, which the killed worker may have held
+                try (org.apache.kafka.clients.admin.Admin admin =
+                    org.apache.kafka.clients.admin.Admin.create(
+                        Map.of("bootstrap.servers", kafka.bootstrap()))) {
+                  var committed =
+                      admin
+                          .listConsumerGroupOffsets("conveyor")
+                          .partitionsToOffsetAndMetadata()
+                          .get();
+                  var ends =
+                      admin
+                          .listOffsets(
+                              committed.keySet().stream()
+                                  .collect(
+                                      java.util.stream.Collectors.toMap(
+                                          tp -> tp,
+                                          tp ->
+                                              org.apache.kafka.clients.admin.OffsetSpec.latest())))
+                          .all()
+                          .get();
+                  return committed.entrySet().stream()
+                      .anyMatch(e -> ends.get(e.getKey()).offset() > e.getValue().offset());
+                }
+              }
+
+              @Override
+              public Map<String, Integer> results() {
+                Map<String, Integer> out = new HashMap<>();
+                Map<String, Object> props = new HashMap<>();
+                props.put("bootstrap.servers", kafka.bootstrap());
+                props.put("isolation.level", "read_committed");
+                props.put("key.deserializer", StringDeserializer.class.getName());
+                props.put("value.deserializer", StringDeserializer.class.getName());
+                try (KafkaConsumer<String, String> c = new KafkaConsumer<>(props)) {
+                  List<TopicPartition> parts =
+                      c.partitionsFor("answers").stream()
+                          .map(i -> new TopicPartition("answers", i.partition()))
+                          .toList();
+                  c.assign(parts);
+                  c.seekToBeginning(parts);
+                  Map<TopicPartition, Long> ends = c.endOffsets(parts);
+                  while (parts.stream().anyMatch(tp -> c.position(tp) < ends.get(tp))) {
+                    for (ConsumerRecord<String, String> r : c.poll(Duration.ofMillis(500))) {
+                      out.merge(r.key(), 1, Integer::sum);
+                    }
+                  }
+                }
+                return out;
+              }
+
+              @Override
+              public void restart() throws Exception {
+                kafka.kill();
+                kafka.launchAgain();
+              }
+            })
         .exactlyOnce();
   }
 
@@ -335,9 +434,9 @@ class ExactlyOnceIT {
   /** What a run counted. */
   private record Outcome(int kills, int holding, int inWindow, int lost, int duplicates) {
     void exactlyOnce() {
+      assertThat(inWindow).as("kills while a batch was being stored and acknowledged").isPositive();
       assertThat(kills).isEqualTo(ROUNDS);
       assertThat(holding).as("kills that left work to recover").isPositive();
-      assertThat(inWindow).as("kills while a batch was being stored and acknowledged").isPositive();
       assertThat(lost).isZero();
       assertThat(duplicates).isZero();
     }
@@ -381,6 +480,13 @@ class ExactlyOnceIT {
         if (intoWindow) {
           // into the window: the broker held busy, the victim killed while it waits in a store
           if (busy == null) {
+            // once the victim works on this round (a Kafka worker just started waits for its
+            // partitions), the broker is held in the middle of it
+            long working = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+            while (!log("victim").substring(at.length()).contains(STORING)
+                && System.nanoTime() < working) {
+              Thread.sleep(1);
+            }
             busy = broker.holdBusy(1000);
           }
           long deadline = System.nanoTime() + Duration.ofMillis(700).toNanos();
@@ -389,7 +495,7 @@ class ExactlyOnceIT {
           }
           // long enough for the store's commands to reach the broker, which runs them after the
           // worker is gone: at least once, nothing acknowledges them
-          Thread.sleep(100);
+          Thread.sleep(broker.killAfterMillis());
           TestProcesses.kill(victim);
           busy.join();
         } else {

@@ -28,7 +28,8 @@ public record KafkaConfig(
     int partitions,
     boolean partitionsGiven,
     int maxDeliveries,
-    Map<String, String> clientProperties) {
+    Map<String, String> clientProperties,
+    boolean exactlyOnce) {
 
   /** What Kafka URIs look like. */
   static final BrokerUri.Kind KIND =
@@ -67,7 +68,8 @@ public record KafkaConfig(
         s.has(KafkaSettings.PARTITIONS),
         s.get(KafkaSettings.MAX_DELIVERIES),
         Map.copyOf(
-            KafkaJaas.apply(s.passedThrough(), s.get(KafkaSettings.SASL_JAAS_FILE), environment)));
+            KafkaJaas.apply(s.passedThrough(), s.get(KafkaSettings.SASL_JAAS_FILE), environment)),
+        s.get(KafkaSettings.DELIVERY).equals("exactly-once"));
   }
 
   /** How the requests topic's records are read: {@code requests} and {@code key-prefix}. */

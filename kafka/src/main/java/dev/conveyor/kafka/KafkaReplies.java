@@ -18,7 +18,10 @@ final class KafkaReplies implements Replies {
   private final KafkaRequests requests;
   private final KafkaResults results;
 
+  private final KafkaConfig address;
+
   KafkaReplies(KafkaConfig address) {
+    this.address = address;
     Topics.ensure(address); // the results topic is read from now on, so it must exist first
     this.requests = new KafkaRequests(address, true);
     this.results = new KafkaResults(address);
@@ -42,7 +45,7 @@ final class KafkaReplies implements Replies {
 
   @Override
   public String name() {
-    return "kafka";
+    return address.exactlyOnce() ? "kafka, exactly once" : "kafka";
   }
 
   @Override

@@ -48,12 +48,38 @@ public final class KafkaResultSink implements ResultSink {
   private Admin admin;
 
   public KafkaResultSink(KafkaConfig address) {
+    this(address, new KafkaProducer<>(KafkaRequests.producerProperties(address)));
+  }
+
+  /** A sink writing with {@code producer}, a transactional one say; closing it closes that too. */
+  KafkaResultSink(KafkaConfig address, KafkaProducer<String, byte[]> producer) {
     this.address = address;
-    this.producer = new KafkaProducer<>(KafkaRequests.producerProperties(address));
+    this.producer = producer;
   }
 
   @Override
   public void deliver(List<ImageRequest> requests, List<ClassifyResult> results) throws Exception {
+    Sends sends = send(requests, results);
+    for (Future<?> f : sends.results()) {
+      f.get();
+    }
+    for (Future<?> f : sends.replies()) {
+      try {
+        f.get();
+      } catch (ExecutionException e) {
+        LOG.warn("a reply topic could not be written: {}", e.getCause().toString());
+      }
+    }
+  }
+
+  /** The writes of a batch's results and of its replies, not waited for. */
+  record Sends(List<Future<?>> results, List<Future<?>> replies) {}
+
+  /**
+   * Hands the results, and their replies, to the producer without waiting for Kafka: inside a
+   * transaction, its commit waits for them all.
+   */
+  Sends send(List<ImageRequest> requests, List<ClassifyResult> results) {
     Set<String> existing = existingReplyTopics(requests);
     List<Future<?>> sent = new ArrayList<>(results.size());
     List<Future<?>> replySends = new ArrayList<>();
@@ -83,16 +109,7 @@ public final class KafkaResultSink implements ResultSink {
         replySends.add(producer.send(new ProducerRecord<>(replyTo, r.id(), json)));
       }
     }
-    for (Future<?> f : sent) {
-      f.get();
-    }
-    for (Future<?> f : replySends) {
-      try {
-        f.get();
-      } catch (ExecutionException e) {
-        LOG.warn("a reply topic could not be written: {}", e.getCause().toString());
-      }
-    }
+    return new Sends(sent, replySends);
   }
 
   /** The reply topics of these requests that are in the namespace and exist. */

@@ -30,6 +30,9 @@ public final class KafkaResults implements Results {
     p.put("key.deserializer", StringDeserializer.class.getName());
     p.put("value.deserializer", ByteArrayDeserializer.class.getName());
     p.put("enable.auto.commit", "false");
+    // results written in a worker's transaction (delivery=exactly-once) are read once committed,
+    // and never if aborted; those written without one are read as they come
+    p.putIfAbsent("isolation.level", "read_committed");
     this.consumer = new KafkaConsumer<>(p);
     for (PartitionInfo info : consumer.partitionsFor(address.results())) {
       partitions.add(new TopicPartition(address.results(), info.partition()));

@@ -44,6 +44,7 @@ final class KafkaSettings {
       Setting.text("group", "conveyor", "the workers' consumer group");
   static final Setting<Integer> PARTITIONS = TransportSettings.PARTITIONS;
   static final Setting<Integer> MAX_DELIVERIES = TransportSettings.MAX_DELIVERIES;
+  static final Setting<String> DELIVERY = TransportSettings.DELIVERY;
   static final Setting<java.nio.file.Path> SASL_JAAS_FILE =
       Setting.path(
           "sasl-jaas-file",
@@ -61,6 +62,7 @@ final class KafkaSettings {
               GROUP,
               PARTITIONS,
               MAX_DELIVERIES,
+              DELIVERY,
               SASL_JAAS_FILE)
           .passingThrough("kafka.");
 }

@@ -49,6 +49,11 @@ public final class KafkaTransport implements Transport {
   private final ArrayDeque<ConsumerRecord<String, byte[]>> fetched = new ArrayDeque<>();
   private boolean uncommitted;
 
+  /** Delivery exactly once: each batch's results and offsets in one transaction; else null. */
+  private final KafkaTransactions transactions;
+
+  private final KafkaOnce once;
+
   public KafkaTransport(KafkaConfig address, int maxBatch) {
     this.address = address;
     Topics.ensure(address);
@@ -62,7 +67,13 @@ public final class KafkaTransport implements Transport {
     c.putIfAbsent("max.partition.fetch.bytes", Integer.toString(16 << 20));
     c.put("key.deserializer", StringDeserializer.class.getName());
     c.put("value.deserializer", ByteArrayDeserializer.class.getName());
+    if (address.exactlyOnce()) {
+      // requests written in transactions are read once committed, and never if aborted
+      c.put("isolation.level", "read_committed");
+    }
     this.consumer = new KafkaConsumer<>(c);
+    this.transactions = address.exactlyOnce() ? new KafkaTransactions(address) : null;
+    this.once = new KafkaOnce(this, transactions);
     this.retries = new KafkaProducer<>(KafkaRequests.producerProperties(address));
     consumer.subscribe(
         List.of(address.topic()),
@@ -72,7 +83,9 @@ public final class KafkaTransport implements Transport {
             // fetched but not handed out: the next owner reads them from the committed offset
             fetched.removeIf(
                 r -> partitions.contains(new TopicPartition(r.topic(), r.partition())));
-            awaitAcks(partitions);
+            if (transactions == null) {
+              awaitAcks(partitions);
+            } // exactly once, a batch read before the rebalance is refused when it commits
             commitAcked();
             partitions.forEach(
                 p -> {
@@ -109,20 +122,40 @@ public final class KafkaTransport implements Transport {
   @Override
   public List<Delivery> poll(int max, Duration timeout) {
     commitAcked();
+    if (transactions != null) {
+      once.rewind(consumer, fetched);
+    }
     if (fetched.isEmpty()) {
       consumer.poll(timeout).forEach(fetched::add);
+    }
+    if (transactions != null) {
+      once.group(consumer.groupMetadata());
     }
     List<Delivery> out = new ArrayList<>(Math.min(max, fetched.size()));
     while (out.size() < max && !fetched.isEmpty()) {
       ConsumerRecord<String, byte[]> record = fetched.poll();
+      var request = Records.fromRecord(record, address.format());
+      if (transactions != null && !once.take(record, request.model())) {
+        fetched.addFirst(record); // another model's: the next batch, once this one is settled
+        break;
+      }
       TopicPartition tp = new TopicPartition(record.topic(), record.partition());
       unacked.computeIfAbsent(tp, k -> new TreeSet<>()).add(record.offset());
       nextOffset.merge(tp, record.offset() + 1, Math::max);
-      out.add(
-          new Delivery(
-              Records.fromRecord(record, address.format()), Records.attempt(record), record));
+      out.add(new Delivery(request, Records.attempt(record), record));
     }
     return out;
+  }
+
+  /** With {@code delivery=exactly-once}: each batch's results and offsets in one transaction. */
+  @Override
+  public java.util.Optional<ExactlyOnce> exactlyOnce() {
+    return transactions == null ? java.util.Optional.empty() : java.util.Optional.of(once);
+  }
+
+  /** Records as acknowledged, for the poll thread to take off its books. */
+  void acked(List<ConsumerRecord<String, byte[]>> records) {
+    acked.addAll(records);
   }
 
   /**
@@ -170,8 +203,8 @@ public final class KafkaTransport implements Transport {
   /** Commits, for each partition, everything below its lowest unacknowledged record. */
   private void commitAcked() {
     drainAcked();
-    if (!uncommitted) {
-      return;
+    if (!uncommitted || transactions != null) {
+      return; // exactly once, offsets are committed in each batch's transaction
     }
     Map<TopicPartition, OffsetAndMetadata> commit = new HashMap<>();
     for (var e : unacked.entrySet()) {
@@ -203,6 +236,10 @@ public final class KafkaTransport implements Transport {
   /** Sends each record again (or to the dead-letter topic), then acknowledges the original. */
   @Override
   public void release(List<Delivery> deliveries, String reason) {
+    if (transactions != null) {
+      // a batch whose transaction failed is read again from where it began, not sent again
+      deliveries = once.released(deliveries);
+    }
     List<java.util.concurrent.Future<?>> sent = new ArrayList<>();
     for (Delivery d : deliveries) {
       @SuppressWarnings("unchecked")
@@ -252,6 +289,9 @@ public final class KafkaTransport implements Transport {
     } finally {
       consumer.close();
       retries.close();
+      if (transactions != null) {
+        transactions.close();
+      }
     }
   }
 }

@@ -121,6 +121,11 @@ public final class KafkaServer implements AutoCloseable {
         log);
   }
 
+  /** The plain listener, as Kafka's clients take it: {@code 127.0.0.1:PORT}. */
+  public String bootstrap() {
+    return "127.0.0.1:" + port;
+  }
+
   /** A Kafka URI for this broker's plain listener, with query settings. */
   public String uri(String query) {
     return "kafka://127.0.0.1:" + port + (query.isEmpty() ? "" : "?" + query);
@@ -148,6 +153,23 @@ public final class KafkaServer implements AutoCloseable {
   /** Kills the broker with SIGKILL: no shutdown, no flush. */
   public void kill() throws InterruptedException {
     TestProcesses.kill(process);
+  }
+
+  /**
+   * Freezes the broker (SIGSTOP) for {@code millis}, then lets it go on (SIGCONT): clients' calls
+   * wait meanwhile, as they do for a broker that stalls.
+   */
+  public void freeze(long millis) throws IOException, InterruptedException {
+    signal("STOP");
+    try {
+      Thread.sleep(millis);
+    } finally {
+      signal("CONT");
+    }
+  }
+
+  private void signal(String name) throws IOException, InterruptedException {
+    new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).start().waitFor();
   }
 
   /** Starts the broker again after {@link #kill()}, on the same ports and data. */

@@ -54,6 +54,15 @@ public interface Transport extends AutoCloseable {
      */
     boolean[] deliverAndAck(List<Delivery> deliveries, List<ClassifyResult> results)
         throws Exception;
+
+    /**
+     * Whether batches must be settled in the order they were taken, one at a time: a broker that
+     * records what was consumed as a position (Kafka's offsets) cannot record a later batch as done
+     * before an earlier one.
+     */
+    default boolean inOrder() {
+      return false;
+    }
   }
 
   /** A short description for logs, such as {@code embedded(capacity=1024)}. */

@@ -76,9 +76,14 @@ public final class Worker implements AutoCloseable {
     this.finisher =
         new BatchFinisher(
             new Settle(transport), sink, events, transport.exactlyOnce().orElse(null));
-    this.free = new ArrayBlockingQueue<>(config.pipelineDepth());
-    this.ready = new ArrayBlockingQueue<>(config.pipelineDepth());
-    for (int i = 0; i < config.pipelineDepth(); i++) {
+    // a transport that settles batches in order takes one at a time (Kafka exactly once)
+    int depth =
+        transport.exactlyOnce().map(Transport.ExactlyOnce::inOrder).orElse(false)
+            ? 1
+            : config.pipelineDepth();
+    this.free = new ArrayBlockingQueue<>(depth);
+    this.ready = new ArrayBlockingQueue<>(depth);
+    for (int i = 0; i < depth; i++) {
       free.add(new WorkerSlot());
     }
     AtomicInteger n = new AtomicInteger();

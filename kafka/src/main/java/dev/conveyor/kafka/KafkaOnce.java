@@ -1,0 +1,148 @@
+package dev.conveyor.kafka;
+
+import dev.conveyor.core.ClassifyResult;
+import dev.conveyor.core.transport.Delivery;
+import dev.conveyor.core.transport.Transport;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+
+/**
+ * A Kafka worker's batches settled exactly once: the records handed out since the last batch was
+ * settled are that batch (the worker takes one at a time, in order), so its transaction commits,
+ * for each partition, the offset after its last record. A batch holds one model's requests: a
+ * record naming another model waits for the next one, so that no batch's offsets pass a record
+ * another batch still holds. A batch whose transaction fails is read again from where it began: the
+ * poll thread seeks back before its next poll.
+ */
+final class KafkaOnce implements Transport.ExactlyOnce {
+  private final KafkaTransport transport;
+  private final KafkaTransactions transactions;
+  private final List<ConsumerRecord<String, byte[]>> batch = new ArrayList<>();
+  private final ConcurrentLinkedQueue<Map<TopicPartition, Long>> rewinds =
+      new ConcurrentLinkedQueue<>();
+  private final Set<ConsumerRecord<String, byte[]>> rewound =
+      Collections.synchronizedSet(Collections.newSetFromMap(new IdentityHashMap<>()));
+  private String model;
+  private volatile ConsumerGroupMetadata group;
+
+  /**
+   * The group's metadata when the batch's first record was taken: a batch taken before a rebalance
+   * commits with the generation it was read in, and is refused if the group has moved on.
+   */
+  private ConsumerGroupMetadata batchGroup;
+
+  KafkaOnce(KafkaTransport transport, KafkaTransactions transactions) {
+    this.transport = transport;
+    this.transactions = transactions;
+  }
+
+  @Override
+  public boolean inOrder() {
+    return true;
+  }
+
+  /** The group's metadata as of the last poll. */
+  void group(ConsumerGroupMetadata metadata) {
+    group = metadata;
+  }
+
+  /** Adds the record to the batch, unless it names another model than the batch's. */
+  synchronized boolean take(ConsumerRecord<String, byte[]> record, String named) {
+    if (!batch.isEmpty() && !Objects.equals(model, named)) {
+      return false;
+    }
+    if (batch.isEmpty()) {
+      batchGroup = group;
+    }
+    model = named;
+    batch.add(record);
+    return true;
+  }
+
+  @Override
+  public boolean[] deliverAndAck(List<Delivery> deliveries, List<ClassifyResult> results) {
+    List<ConsumerRecord<String, byte[]>> settled;
+    ConsumerGroupMetadata readIn;
+    synchronized (this) {
+      settled = new ArrayList<>(batch);
+      readIn = batchGroup;
+      batch.clear();
+    }
+    Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+    Map<TopicPartition, Long> from = new HashMap<>();
+    for (ConsumerRecord<String, byte[]> r : settled) {
+      TopicPartition tp = new TopicPartition(r.topic(), r.partition());
+      offsets.merge(
+          tp, new OffsetAndMetadata(r.offset() + 1), (a, b) -> a.offset() >= b.offset() ? a : b);
+      from.merge(tp, r.offset(), Math::min);
+    }
+    try {
+      transactions.commit(
+          deliveries.stream().map(Delivery::request).toList(), results, offsets, readIn);
+    } catch (RuntimeException e) {
+      rewinds.add(from);
+      deliveries.forEach(d -> rewound.add(record(d)));
+      throw e;
+    }
+    transport.acked(deliveries.stream().map(KafkaOnce::record).toList());
+    boolean[] stored = new boolean[results.size()];
+    Arrays.fill(stored, true);
+    return stored;
+  }
+
+  /**
+   * Of deliveries being released, those to send again (a failed model, say): they leave the batch;
+   * those of a failed transaction are read again instead, and are only taken off the books.
+   */
+  List<Delivery> released(List<Delivery> deliveries) {
+    List<Delivery> again = new ArrayList<>();
+    List<ConsumerRecord<String, byte[]>> reread = new ArrayList<>();
+    for (Delivery d : deliveries) {
+      if (rewound.remove(record(d))) {
+        reread.add(record(d));
+      } else {
+        again.add(d);
+      }
+    }
+    synchronized (this) {
+      again.forEach(d -> batch.remove(record(d)));
+    }
+    transport.acked(reread);
+    return again;
+  }
+
+  /** On the poll thread: seeks back to the batches whose transaction failed, if still assigned. */
+  void rewind(
+      KafkaConsumer<String, byte[]> consumer, ArrayDeque<ConsumerRecord<String, byte[]>> fetched) {
+    Map<TopicPartition, Long> seek;
+    while ((seek = rewinds.poll()) != null) {
+      Set<TopicPartition> assigned = consumer.assignment();
+      for (Map.Entry<TopicPartition, Long> e : seek.entrySet()) {
+        TopicPartition tp = e.getKey();
+        if (assigned.contains(tp)) {
+          fetched.removeIf(r -> r.topic().equals(tp.topic()) && r.partition() == tp.partition());
+          consumer.seek(tp, e.getValue());
+        }
+      }
+    }
+  }
+
+  @SuppressWarnings("unchecked")
+  private static ConsumerRecord<String, byte[]> record(Delivery d) {
+    return (ConsumerRecord<String, byte[]>) d.receipt();
+  }
+}
