@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.conveyor.core.ClassifyResult;
 import dev.conveyor.core.ImageRequest;
+import dev.conveyor.core.model.ModelRepository;
 import dev.conveyor.core.transport.Brokers;
 import dev.conveyor.core.transport.Replies;
 import dev.conveyor.testing.RedisServer;
@@ -12,7 +13,6 @@ import dev.conveyor.train.FashionMnist;
 import dev.conveyor.train.PngExport;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -49,13 +49,6 @@ class ModelRolloutIT {
     }
   }
 
-  /** A version's file written beside its place, then moved there: never seen half written. */
-  private void publish(Path repo, int version, Path model) throws Exception {
-    Path folder = Files.createDirectories(repo.resolve("fashion/" + version));
-    Path partial = Files.copy(model, repo.resolve("fashion-" + version + ".partial"));
-    Files.move(partial, folder.resolve("model.onnx"), StandardCopyOption.ATOMIC_MOVE);
-  }
-
   private static void await(BooleanSupplier done, Duration within, String what)
       throws InterruptedException {
     long deadline = System.nanoTime() + within.toNanos();
@@ -73,7 +66,11 @@ class ModelRolloutIT {
     Files.writeString(
         Files.createDirectories(repo.resolve("fashion")).resolve("config.properties"),
         "preset=fashion-mnist\n");
-    publish(repo, 1, ROOT.resolve("models/fashion-mnist.onnx"));
+    // a version's file is written beside its place, then moved there: never seen half written
+    assertThat(
+            ModelRepository.create(repo)
+                .publish("fashion", ROOT.resolve("models/fashion-mnist.onnx")))
+        .isEqualTo(1);
     for (int w = 0; w < 2; w++) {
       workers.add(
           new ProcessBuilder(
@@ -142,7 +139,10 @@ class ModelRolloutIT {
       // the workers are warm: three seconds of steady load on version 1
       long steadyFrom = System.nanoTime();
       Thread.sleep(3000);
-      publish(repo, 2, ROOT.resolve("models/fashion-mnist-int8.onnx"));
+      assertThat(
+              ModelRepository.create(repo)
+                  .publish("fashion", ROOT.resolve("models/fashion-mnist-int8.onnx")))
+          .isEqualTo(2);
       long published = System.nanoTime();
       await(
           () -> results.values().stream().anyMatch(r -> Long.valueOf(2).equals(r.version())),

@@ -127,20 +127,16 @@ class ClassifyOperatorTest {
         .hasMessageContaining("unknown job settings [bacth]");
   }
 
-  /** The bundled model, published into {@code repo} as version {@code version} of {@code name}. */
-  static void publish(Path repo, String name, int version) throws java.io.IOException {
-    Path folder = java.nio.file.Files.createDirectories(repo.resolve(name).resolve("" + version));
-    java.nio.file.Path partial = folder.resolve(".model.onnx");
-    java.nio.file.Files.copy(Path.of(MODEL), partial);
-    java.nio.file.Files.move(
-        partial, folder.resolve("model.onnx"), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+  /** The bundled model, published into {@code repo} as the next version of {@code name}. */
+  static long publish(Path repo, String name) {
+    return dev.conveyor.core.model.ModelRepository.create(repo).publish(name, Path.of(MODEL));
   }
 
   @Test
   void aRepositorysModelsAnswerTheRequestsNamingThemAndANewVersionTakesTheBatchesAfterIt(
       @org.junit.jupiter.api.io.TempDir Path repo) throws Exception {
-    publish(repo, "fashion", 1);
-    publish(repo, "other", 1);
+    assertThat(publish(repo, "fashion")).isEqualTo(1);
+    assertThat(publish(repo, "other")).isEqualTo(1);
     ClassifyOperator operator =
         new ClassifyOperator(
             Map.of(
@@ -177,7 +173,7 @@ class ClassifyOperatorTest {
       assertThat(first.get(2).toString()).doesNotContain("x".repeat(100));
 
       // version 2 published while the task runs: a batch after it is classified by it
-      publish(repo, "fashion", 2);
+      assertThat(publish(repo, "fashion")).isEqualTo(2);
       long deadline = System.nanoTime() + 30_000_000_000L;
       int seen = 3;
       List<Long> versions = new java.util.ArrayList<>();

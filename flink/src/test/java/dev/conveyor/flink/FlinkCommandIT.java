@@ -53,7 +53,9 @@ class FlinkCommandIT {
   void aRepositorysDefaultModelClassifiesAFolderAndNamesItsVersion(@TempDir Path repo)
       throws Exception {
     int files = ImageFiles.expand(List.of(TestImages.folder())).size();
-    ClassifyOperatorTest.publish(repo, "fashion", 3);
+    for (int version = 1; version <= 3; version++) {
+      assertThat(ClassifyOperatorTest.publish(repo, "fashion")).isEqualTo(version);
+    }
     Run run =
         conveyor(
             "flink",

@@ -4,11 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.conveyor.core.Json;
+import dev.conveyor.core.model.ModelRepository;
 import dev.conveyor.core.testing.TestImages;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -28,11 +27,9 @@ class ClassifyPartitionTest {
 
   @TempDir Path repo;
 
-  private void publish(String name, int version) throws IOException {
-    Path folder = Files.createDirectories(repo.resolve(name).resolve("" + version));
-    Path partial = folder.resolve(".model.onnx");
-    Files.copy(MODEL, partial);
-    Files.move(partial, folder.resolve("model.onnx"), StandardCopyOption.ATOMIC_MOVE);
+  /** The bundled model, published into the repository as the next version of {@code name}. */
+  private long publish(String name) {
+    return ModelRepository.create(repo).publish(name, MODEL);
   }
 
   private static Row request(String id, String model) {
@@ -54,8 +51,8 @@ class ClassifyPartitionTest {
   @Test
   void aRepositorysModelsAnswerTheRowsNamingThemAndANewVersionTakesTheBatchesAfterIt()
       throws Exception {
-    publish("fashion", 1);
-    publish("other", 1);
+    assertThat(publish("fashion")).isEqualTo(1);
+    assertThat(publish("other")).isEqualTo(1);
     ClassifyPartition partition =
         new ClassifyPartition(
             Map.of(
@@ -82,7 +79,7 @@ class ClassifyPartitionTest {
     assertThat(madeBy(first.get(3))).isEqualTo("fashion 1");
 
     // version 2 published while the executor serves: the batches after it are classified by it
-    publish("fashion", 2);
+    assertThat(publish("fashion")).isEqualTo(2);
     List<Long> versions = new ArrayList<>();
     long deadline = System.nanoTime() + 30_000_000_000L;
     while (!versions.contains(2L) && System.nanoTime() < deadline) {
@@ -97,7 +94,7 @@ class ClassifyPartitionTest {
 
   @Test
   void theQueryTakesTheRepositorysSettings() throws IOException {
-    publish("fashion", 1);
+    assertThat(publish("fashion")).isEqualTo(1);
     SparkJob job =
         SparkJob.of(
             Map.of(
