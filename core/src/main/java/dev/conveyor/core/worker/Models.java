@@ -54,25 +54,31 @@ public interface Models {
         if (e.retriable()) {
           throw e;
         }
-        answers =
-            share.stream()
-                .map(
-                    r ->
-                        ClassifyResult.error(
-                            r,
-                            e.code(),
-                            e.getMessage(),
-                            HostName.get(),
-                            r.enqueuedNanos() > 0
-                                ? (System.nanoTime() - r.enqueuedNanos()) / 1e6
-                                : 0))
-                .toList();
+        answers = refused(share, e);
       }
       for (int k = 0; k < share.size(); k++) {
         results[group.getValue().get(k)] = answers.get(k);
       }
     }
     return Arrays.asList(results);
+  }
+
+  /**
+   * The error results of requests whose model could not be had, each with the reason's code and its
+   * time since it came.
+   */
+  static List<ClassifyResult> refused(List<ImageRequest> requests, ConveyorException e) {
+    long now = System.nanoTime();
+    return requests.stream()
+        .map(
+            r ->
+                ClassifyResult.error(
+                    r,
+                    e.code(),
+                    e.getMessage(),
+                    HostName.get(),
+                    r.enqueuedNanos() > 0 ? (now - r.enqueuedNanos()) / 1e6 : 0))
+        .toList();
   }
 
   /** A model lent for one batch; closing gives it back. */

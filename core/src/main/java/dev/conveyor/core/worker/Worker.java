@@ -1,6 +1,5 @@
 package dev.conveyor.core.worker;
 
-import dev.conveyor.core.ClassifyResult;
 import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.batch.Batch;
 import dev.conveyor.core.batch.Batcher;
@@ -193,17 +192,7 @@ public final class Worker implements AutoCloseable {
       if (e.retriable()) {
         slot.releaseReason = e.getMessage();
       } else {
-        slot.refused =
-            deliveries.stream()
-                .map(
-                    d ->
-                        ClassifyResult.error(
-                            d.request(),
-                            e.code(),
-                            e.getMessage(),
-                            HostName.get(),
-                            (System.nanoTime() - d.request().enqueuedNanos()) / 1e6))
-                .toList();
+        slot.refused = Models.refused(deliveries.stream().map(Delivery::request).toList(), e);
       }
       ready.add(slot);
       return;
