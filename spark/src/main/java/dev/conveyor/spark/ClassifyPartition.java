@@ -82,11 +82,13 @@ final class ClassifyPartition implements MapPartitionsFunction<Row, Row> {
   }
 
   private final Map<String, String> settings;
+  private final int batch;
   private final LongAccumulator results;
   private final LongAccumulator errors;
 
   ClassifyPartition(Map<String, String> settings, LongAccumulator results, LongAccumulator errors) {
     this.settings = Map.copyOf(settings);
+    this.batch = ServedModels.read(settings, "query").get(PipelineSettings.BATCH);
     this.results = results;
     this.errors = errors;
   }
@@ -144,7 +146,6 @@ final class ClassifyPartition implements MapPartitionsFunction<Row, Row> {
    * after it.
    */
   private Iterator<ClassifyResult> byModel(ServedModels models, Iterator<ImageRequest> requests) {
-    int batch = ServedModels.read(settings, "query").get(PipelineSettings.BATCH);
     return new Iterator<>() {
       private final ArrayDeque<ClassifyResult> ready = new ArrayDeque<>();
 
