@@ -5,6 +5,7 @@ import dev.conveyor.core.settings.Settings;
 import dev.conveyor.core.transport.Broker;
 import dev.conveyor.core.transport.Brokers;
 import dev.conveyor.core.transport.EmbeddedTransport;
+import dev.conveyor.core.transport.PositionStore;
 import dev.conveyor.core.transport.ResultSink;
 import dev.conveyor.core.transport.Transport;
 import dev.conveyor.core.worker.Models;
@@ -72,11 +73,7 @@ public final class LocalWorkers implements AutoCloseable {
       for (int i = 0; i < n; i++) {
         Transport transport = broker.transport(config.batchSize());
         open.add(transport);
-        // delivery exactly once: the transport stores the results itself, with the ack
-        ResultSink own =
-            transport.exactlyOnce().isPresent() ? (requests, results) -> {} : broker.sink();
-        open.add(own);
-        ResultSink sink = alsoTo(settings, own, open);
+        ResultSink sink = sink(settings, broker, transport, open);
         Worker w = new Worker(config, models, transport, sink).start();
         open.add(w);
         workers.add(w);
@@ -86,6 +83,35 @@ public final class LocalWorkers implements AutoCloseable {
       throw e;
     }
     return new LocalWorkers(null, workers, open);
+  }
+
+  /**
+   * Where a worker on a broker stores its results: the broker's own place, and the {@code
+   * results-to} setting's when there is one. With delivery exactly once the transport stores in its
+   * broker's place itself, with the acknowledgement, or in the {@code results-to} store with the
+   * positions it read up to (Kafka into PostgreSQL); a {@code results-to} store it cannot settle in
+   * is written besides, at least once.
+   */
+  private static ResultSink sink(
+      Settings settings, Broker broker, Transport transport, List<AutoCloseable> open) {
+    String uri = settings.get(PipelineSettings.RESULTS_TO);
+    ResultSink extra = uri == null ? null : Brokers.open(uri).sink();
+    if (extra != null) {
+      open.add(extra);
+    }
+    ResultSink none = (requests, results) -> {};
+    if (transport.exactlyOnce().isPresent()) {
+      if (extra instanceof PositionStore store && transport.storeIn(store)) {
+        LOG.info(
+            "{}: each batch's results and offsets stored in one transaction of results-to",
+            transport.describe());
+        return none;
+      }
+      return extra == null ? none : extra;
+    }
+    ResultSink own = broker.sink();
+    open.add(own);
+    return extra == null ? own : ResultSink.both(own, extra);
   }
 
   /** The transport's own sink, and the {@code results-to} setting's when there is one. */

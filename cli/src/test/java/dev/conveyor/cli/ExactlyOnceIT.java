@@ -107,6 +107,11 @@ class ExactlyOnceIT {
 
     /** Restarts the broker, once, mid-run; nothing for brokers not restarted here. */
     void restart() throws Exception;
+
+    /** The worker's options beyond its transport: where else results go. */
+    default List<String> options() {
+      return List.of();
+    }
   }
 
   @Test
@@ -224,6 +229,79 @@ class ExactlyOnceIT {
   }
 
   @Test
+  void kafkaToPostgresAnswersEveryRequestOnceThroughKillsAndABrokerRestart() throws Exception {
+    kafka = KafkaServer.start(Files.createDirectories(dir.resolve("kafka")));
+    postgres = PostgresServer.start();
+    String uri =
+        kafka.uri(
+            "topic=jobs&partitions=4&delivery=exactly-once"
+                + "&kafka.session.timeout.ms=6000&kafka.heartbeat.interval.ms=1000");
+    String table = postgres.uri("results=answers&offsets=read_up_to");
+    run(
+            "Kafka to PostgreSQL, exactly once",
+            new Path29() {
+              @Override
+              public String uri() {
+                return uri;
+              }
+
+              @Override
+              public List<String> options() {
+                return List.of("--results-to", table);
+              }
+
+              @Override
+              public Thread holdBusy(int millis) throws Exception {
+                return lockAnswers(millis);
+              }
+
+              @Override
+              public boolean holds(long pid) throws Exception {
+                // requests past the offsets stored with the results, which the killed worker may
+                // have held
+                Map<Integer, Long> stored = new HashMap<>();
+                try (Connection c = postgres.connect();
+                    Statement s = c.createStatement();
+                    ResultSet rs =
+                        s.executeQuery("SELECT partition_number, next_offset FROM read_up_to")) {
+                  while (rs.next()) {
+                    stored.put(rs.getInt(1), rs.getLong(2));
+                  }
+                }
+                try (org.apache.kafka.clients.admin.Admin admin =
+                    org.apache.kafka.clients.admin.Admin.create(
+                        Map.of("bootstrap.servers", kafka.bootstrap()))) {
+                  Map<TopicPartition, org.apache.kafka.clients.admin.OffsetSpec> latest =
+                      new HashMap<>();
+                  for (int p = 0; p < 4; p++) {
+                    latest.put(
+                        new TopicPartition("jobs", p),
+                        org.apache.kafka.clients.admin.OffsetSpec.latest());
+                  }
+                  var ends = admin.listOffsets(latest).all().get();
+                  return ends.entrySet().stream()
+                      .anyMatch(
+                          e ->
+                              e.getValue().offset()
+                                  > stored.getOrDefault(e.getKey().partition(), 0L));
+                }
+              }
+
+              @Override
+              public Map<String, Integer> results() throws Exception {
+                return answers();
+              }
+
+              @Override
+              public void restart() throws Exception {
+                kafka.kill();
+                kafka.launchAgain();
+              }
+            })
+        .exactlyOnce();
+  }
+
+  @Test
   void thePostgresQueueAnswersEveryRequestOnceThroughKills() throws Exception {
     postgres = PostgresServer.start();
     String uri = postgres.uri("table=jobs&results=answers&delivery=exactly-once&lease=2");
@@ -242,22 +320,7 @@ class ExactlyOnceIT {
 
               @Override
               public Thread holdBusy(int millis) throws Exception {
-                java.util.concurrent.CountDownLatch held =
-                    new java.util.concurrent.CountDownLatch(1);
-                Thread t =
-                    background(
-                        () -> {
-                          try (Connection c = postgres.connect();
-                              Statement s = c.createStatement()) {
-                            c.setAutoCommit(false);
-                            s.execute("LOCK TABLE answers IN EXCLUSIVE MODE");
-                            held.countDown();
-                            Thread.sleep(millis);
-                            c.commit();
-                          }
-                        });
-                await(() -> held.getCount() == 0, Duration.ofSeconds(10), "the table locked");
-                return t;
+                return lockAnswers(millis);
               }
 
               @Override
@@ -270,17 +333,7 @@ class ExactlyOnceIT {
 
               @Override
               public Map<String, Integer> results() throws Exception {
-                Map<String, Integer> out = new HashMap<>();
-                try (Connection c = postgres.connect();
-                    Statement s = c.createStatement();
-                    ResultSet rs =
-                        s.executeQuery(
-                            "SELECT image_key, count(*) FROM answers GROUP BY image_key")) {
-                  while (rs.next()) {
-                    out.put(rs.getString(1), rs.getInt(2));
-                  }
-                }
-                return out;
+                return answers();
               }
 
               @Override
@@ -296,6 +349,39 @@ class ExactlyOnceIT {
               }
             })
         .exactlyOnce();
+  }
+
+  /** Holds the results table locked for {@code millis}; returns once it is locked. */
+  private Thread lockAnswers(int millis) throws Exception {
+    java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);
+    Thread t =
+        background(
+            () -> {
+              try (Connection c = postgres.connect();
+                  Statement s = c.createStatement()) {
+                c.setAutoCommit(false);
+                s.execute("LOCK TABLE answers IN EXCLUSIVE MODE");
+                held.countDown();
+                Thread.sleep(millis);
+                c.commit();
+              }
+            });
+    await(() -> held.getCount() == 0, Duration.ofSeconds(10), "the table locked");
+    return t;
+  }
+
+  /** How many rows each request id has in the results table. */
+  private Map<String, Integer> answers() throws Exception {
+    Map<String, Integer> out = new HashMap<>();
+    try (Connection c = postgres.connect();
+        Statement s = c.createStatement();
+        ResultSet rs =
+            s.executeQuery("SELECT image_key, count(*) FROM answers GROUP BY image_key")) {
+      while (rs.next()) {
+        out.put(rs.getString(1), rs.getInt(2));
+      }
+    }
+    return out;
   }
 
   private RedisServer redis() throws Exception {
@@ -380,17 +466,21 @@ class ExactlyOnceIT {
     return t;
   }
 
-  private Process worker(String name, String uri) throws IOException {
-    ProcessBuilder b =
-        new ProcessBuilder(
+  private Process worker(String name, Path29 broker) throws IOException {
+    List<String> command =
+        new ArrayList<>(
+            List.of(
                 ROOT.resolve("conveyor").toString(),
                 "worker",
                 "--transport",
-                uri,
+                broker.uri(),
                 "--model",
                 ROOT.resolve("models/fashion-mnist.onnx").toString(),
                 "--batch",
-                "8")
+                "8"));
+    command.addAll(broker.options());
+    ProcessBuilder b =
+        new ProcessBuilder(command)
             .redirectOutput(dir.resolve(name + ".out").toFile())
             .redirectError(ProcessBuilder.Redirect.appendTo(dir.resolve(name + ".err").toFile()));
     b.environment().put("HOSTNAME", name);
@@ -449,8 +539,8 @@ class ExactlyOnceIT {
     for (int i = 0; i < test.count(); i++) {
       images.add(PngExport.png(test, i));
     }
-    worker("steady", broker.uri());
-    Process victim = worker("victim", broker.uri());
+    worker("steady", broker);
+    Process victim = worker("victim", broker);
     int kills = 0;
     int holding = 0;
     int inWindow = 0;
@@ -515,7 +605,7 @@ class ExactlyOnceIT {
           broker.restart();
         }
         workers.remove(victim);
-        victim = worker("victim", broker.uri());
+        victim = worker("victim", broker);
       }
     }
     int sent = ROUNDS * PER_ROUND;
@@ -532,10 +622,6 @@ class ExactlyOnceIT {
         },
         Duration.ofSeconds(120),
         "every request answered");
-    Files.copy(
-        dir.resolve("victim.err"),
-        Path.of("/tmp/victim-debug.err"),
-        java.nio.file.StandardCopyOption.REPLACE_EXISTING);
     int duplicates = results[0].values().stream().mapToInt(n -> n - 1).sum();
     int lost = sent - results[0].size();
     System.out.printf(

@@ -5,7 +5,7 @@ import dev.conveyor.core.ClassifyResult;
 import dev.conveyor.core.ImageRequest;
 import dev.conveyor.core.Json;
 import dev.conveyor.core.Prediction;
-import dev.conveyor.core.transport.ResultSink;
+import dev.conveyor.core.transport.PositionStore;
 import dev.conveyor.core.worker.HostName;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -13,6 +13,7 @@ import java.sql.SQLException;
 import java.sql.Types;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
@@ -29,9 +30,10 @@ import org.slf4j.LoggerFactory;
  * have; a column without a time zone gets UTC, whichever host writes it. An error stored in a table
  * without {@code status} or {@code error_code} has no category, which is how {@link
  * PostgresResults} knows it for an error. Inserts are batched in one transaction, and idempotent: a
- * redelivered request whose row is there adds nothing.
+ * redelivered request whose row is there adds nothing. With {@link #storeAt}, the consumed offsets
+ * of a Kafka batch move in the same transaction ({@link PostgresPositions}).
  */
-final class PostgresResultSink implements ResultSink {
+final class PostgresResultSink implements PositionStore {
   private static final Logger LOG = LoggerFactory.getLogger(PostgresResultSink.class);
 
   /** What was said about a table already: each once per process, however many sinks it has. */
@@ -68,6 +70,7 @@ final class PostgresResultSink implements ResultSink {
 
   private final PostgresConfig address;
   private final HikariDataSource pool;
+  private final PostgresPositions positions;
   private String insert;
   private List<Column> columns;
 
@@ -77,6 +80,7 @@ final class PostgresResultSink implements ResultSink {
   PostgresResultSink(PostgresConfig address) {
     this.address = address;
     this.pool = Database.pool(address, address.pool(), "sink");
+    this.positions = new PostgresPositions(address.offsets());
     // look at the table now, so that what it cannot hold is said at start, without holding the
     // start up; a database that is not there yet is looked at again on the first results
     CompletableFuture.runAsync(
@@ -154,7 +158,51 @@ final class PostgresResultSink implements ResultSink {
   @Override
   public void deliver(List<ImageRequest> requests, List<ClassifyResult> results)
       throws SQLException {
-    store(results, null, null);
+    store(results, (c, stored) -> java.util.Arrays.fill(stored, true));
+  }
+
+  @Override
+  public Map<Integer, Long> positions(String reader, String log) throws SQLException {
+    try (Connection c = pool.getConnection()) {
+      positions.ensure(c);
+      return positions.read(c, reader, log);
+    }
+  }
+
+  @Override
+  public Map<Integer, Long> storeAt(
+      String reader,
+      String log,
+      Map<Integer, Long> from,
+      Map<Integer, Long> to,
+      List<ImageRequest> requests,
+      List<ClassifyResult> results)
+      throws SQLException {
+    try (Connection c = pool.getConnection()) {
+      positions.ensure(c);
+    }
+    try {
+      store(
+          results,
+          (c, stored) -> {
+            if (!positions.move(c, reader, log, from, to)) {
+              throw new Moved();
+            }
+            java.util.Arrays.fill(stored, true);
+          });
+      return Map.of();
+    } catch (Moved moved) {
+      Map<Integer, Long> at = new java.util.HashMap<>(positions(reader, log));
+      at.keySet().retainAll(to.keySet());
+      return at;
+    }
+  }
+
+  /** A partition's offset was not where the batch began: the transaction is rolled back. */
+  private static final class Moved extends RuntimeException {
+    Moved() {
+      super(null, null, false, false);
+    }
   }
 
   /**
@@ -167,11 +215,15 @@ final class PostgresResultSink implements ResultSink {
    */
   boolean[] storeAndDelete(List<ClassifyResult> results, String queue, long[] seqs)
       throws SQLException {
-    return store(results, queue, seqs);
+    return store(results, (c, stored) -> Tables.deleteRows(c, queue, seqs, stored));
   }
 
-  private boolean[] store(List<ClassifyResult> results, String queue, long[] seqs)
-      throws SQLException {
+  /** What a transaction does before its inserts: marks the results to store. */
+  private interface Before {
+    void run(Connection c, boolean[] stored) throws SQLException;
+  }
+
+  private boolean[] store(List<ClassifyResult> results, Before before) throws SQLException {
     boolean[] stored = new boolean[results.size()];
     if (results.isEmpty()) {
       return stored;
@@ -188,10 +240,7 @@ final class PostgresResultSink implements ResultSink {
       Database.transaction(
           c,
           () -> {
-            java.util.Arrays.fill(stored, queue == null);
-            if (queue != null) {
-              deleteRows(c, queue, seqs, stored);
-            }
+            before.run(c, stored);
             try (PreparedStatement st = c.prepareStatement(sql)) {
               for (int k = 0; k < results.size(); k++) {
                 if (!stored[k]) {
@@ -227,26 +276,6 @@ final class PostgresResultSink implements ResultSink {
           e);
     }
     return stored;
-  }
-
-  /**
-   * Deletes the rows {@code seqs} of {@code queue}, marking in {@code deleted} those still there.
-   */
-  private static void deleteRows(Connection c, String queue, long[] seqs, boolean[] deleted)
-      throws SQLException {
-    java.util.Set<Long> gone = new java.util.HashSet<>();
-    try (PreparedStatement st =
-        c.prepareStatement("DELETE FROM %s WHERE seq = ANY(?) RETURNING seq".formatted(queue))) {
-      st.setArray(1, c.createArrayOf("bigint", java.util.Arrays.stream(seqs).boxed().toArray()));
-      try (java.sql.ResultSet rs = st.executeQuery()) {
-        while (rs.next()) {
-          gone.add(rs.getLong(1));
-        }
-      }
-    }
-    for (int k = 0; k < seqs.length; k++) {
-      deleted[k] = gone.contains(seqs[k]);
-    }
   }
 
   @Override

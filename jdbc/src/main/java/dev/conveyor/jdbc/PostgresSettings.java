@@ -25,6 +25,11 @@ final class PostgresSettings {
           "results",
           "prediction_results",
           "the results table (created when missing): one row per request id, seed 004's columns and more");
+  static final Setting<String> OFFSETS =
+      name(
+          "offsets",
+          "conveyor_offsets",
+          "with results-to this URI and a Kafka transport's delivery=exactly-once: the table (created when missing) that holds each consumer group's next offset per topic partition, written in the transaction that stores the results; workers resume from it");
   static final Setting<String> COLUMN =
       name("column", "image_key", "produce --from-table: the column of keys");
   static final Setting<String> KEY_PREFIX =
@@ -61,6 +66,7 @@ final class PostgresSettings {
           "PostgreSQL URI settings",
           TABLE,
           RESULTS,
+          OFFSETS,
           COLUMN,
           KEY_PREFIX,
           LEASE,

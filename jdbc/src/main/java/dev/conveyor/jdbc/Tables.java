@@ -158,6 +158,26 @@ final class Tables {
     return indexes.values().stream().anyMatch(cols -> cols.equals(Set.of(column)));
   }
 
+  /**
+   * Deletes the rows {@code seqs} of {@code queue}, marking in {@code deleted} those still there.
+   */
+  static void deleteRows(Connection c, String queue, long[] seqs, boolean[] deleted)
+      throws SQLException {
+    java.util.Set<Long> gone = new java.util.HashSet<>();
+    try (PreparedStatement st =
+        c.prepareStatement("DELETE FROM %s WHERE seq = ANY(?) RETURNING seq".formatted(queue))) {
+      st.setArray(1, c.createArrayOf("bigint", java.util.Arrays.stream(seqs).boxed().toArray()));
+      try (java.sql.ResultSet rs = st.executeQuery()) {
+        while (rs.next()) {
+          gone.add(rs.getLong(1));
+        }
+      }
+    }
+    for (int k = 0; k < seqs.length; k++) {
+      deleted[k] = gone.contains(seqs[k]);
+    }
+  }
+
   /** A table name as the catalogue keeps it: lower case, the schema apart ({@code null}: any). */
   private record Name(String schema, String name) {
     static Name of(String table) {

@@ -13,6 +13,7 @@ import dev.conveyor.core.transport.Broker;
 import dev.conveyor.core.transport.Brokers;
 import dev.conveyor.core.transport.Delivery;
 import dev.conveyor.core.transport.KeyTable;
+import dev.conveyor.core.transport.PositionStore;
 import dev.conveyor.core.transport.Replies;
 import dev.conveyor.core.transport.Requests;
 import dev.conveyor.core.transport.ResultSink;
@@ -31,6 +32,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
@@ -233,6 +235,45 @@ class PostgresBrokerIT {
       p.flush(Duration.ofSeconds(5));
     }
     assertThat(count("SELECT count(*) FROM q4")).isEqualTo(3);
+  }
+
+  @Test
+  void offsetsMoveWithTheirResultsAndOnlyFromWhereTheirBatchBegan() throws Exception {
+    String uri = server.uri("results=kafka_answers&offsets=kafka_offsets");
+    try (ResultSink sink = Brokers.open(uri).sink()) {
+      PositionStore store = (PositionStore) sink;
+      assertThat(store.positions("g", "jobs")).isEmpty();
+      ImageRequest a = request("k1");
+      ImageRequest b = request("k2");
+      // partitions with no offset yet are given their first
+      assertThat(
+              store.storeAt(
+                  "g",
+                  "jobs",
+                  Map.of(0, 0L, 1, 5L),
+                  Map.of(0, 1L, 1, 6L),
+                  List.of(a, b),
+                  List.of(ok(a, "cat"), ok(b, "dog"))))
+          .isEmpty();
+      assertThat(store.positions("g", "jobs")).isEqualTo(Map.of(0, 1L, 1, 6L));
+      // a batch that began before the stored offset (a worker that lost its partition): refused,
+      // nothing of it stored, and the stored offset given back to read on from
+      ImageRequest c = request("k3");
+      assertThat(
+              store.storeAt(
+                  "g", "jobs", Map.of(0, 0L), Map.of(0, 2L), List.of(c), List.of(ok(c, "cow"))))
+          .isEqualTo(Map.of(0, 1L));
+      assertThat(count("SELECT count(*) FROM kafka_answers WHERE image_key = 'k3'")).isZero();
+      assertThat(store.positions("g", "jobs")).isEqualTo(Map.of(0, 1L, 1, 6L));
+      assertThat(
+              store.storeAt(
+                  "g", "jobs", Map.of(0, 1L), Map.of(0, 2L), List.of(c), List.of(ok(c, "cow"))))
+          .isEmpty();
+      assertThat(count("SELECT count(*) FROM kafka_answers WHERE image_key = 'k3'")).isOne();
+      assertThat(count("SELECT count(*) FROM kafka_answers")).isEqualTo(3);
+      // each consumer group has offsets of its own
+      assertThat(store.positions("other", "jobs")).isEmpty();
+    }
   }
 
   @Test

@@ -1,11 +1,13 @@
 package dev.conveyor.kafka;
 
 import dev.conveyor.core.ClassifyResult;
+import dev.conveyor.core.ImageRequest;
 import dev.conveyor.core.transport.Delivery;
 import dev.conveyor.core.transport.Transport;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
@@ -17,7 +19,6 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 
 /**
@@ -26,11 +27,13 @@ import org.apache.kafka.common.TopicPartition;
  * for each partition, the offset after its last record. A batch holds one model's requests: a
  * record naming another model waits for the next one, so that no batch's offsets pass a record
  * another batch still holds. A batch whose transaction fails is read again from where it began: the
- * poll thread seeks back before its next poll.
+ * poll thread seeks back before its next poll. The transaction is Kafka's ({@link
+ * KafkaTransactions}), or a results store's that keeps offsets ({@link KafkaStored}).
  */
 final class KafkaOnce implements Transport.ExactlyOnce {
   private final KafkaTransport transport;
-  private final KafkaTransactions transactions;
+  private volatile Settle settle;
+  private volatile KafkaStored stored;
   private final List<ConsumerRecord<String, byte[]>> batch = new ArrayList<>();
   private final ConcurrentLinkedQueue<Map<TopicPartition, Long>> rewinds =
       new ConcurrentLinkedQueue<>();
@@ -45,9 +48,47 @@ final class KafkaOnce implements Transport.ExactlyOnce {
    */
   private ConsumerGroupMetadata batchGroup;
 
-  KafkaOnce(KafkaTransport transport, KafkaTransactions transactions) {
+  /** How a batch's results and offsets are written in one transaction. */
+  interface Settle {
+    /**
+     * Writes the results, and moves each partition from {@code from} to {@code to}, in one
+     * transaction.
+     *
+     * @return empty when written; else, nothing written, where to read each partition again from
+     * @throws Exception when the transaction did not commit
+     */
+    Map<TopicPartition, Long> settle(
+        List<ImageRequest> requests,
+        List<ClassifyResult> results,
+        Map<TopicPartition, Long> from,
+        Map<TopicPartition, Long> to,
+        ConsumerGroupMetadata readIn)
+        throws Exception;
+  }
+
+  KafkaOnce(KafkaTransport transport, Settle settle) {
     this.transport = transport;
-    this.transactions = transactions;
+    this.settle = settle;
+  }
+
+  /** Settles in {@code store} from now on: called before the first poll. */
+  void storeIn(KafkaStored store) {
+    this.stored = store;
+    this.settle = store;
+  }
+
+  /** On the poll thread, in the rebalance listener: with a results store, placed before read. */
+  void assigned(KafkaConsumer<String, byte[]> consumer, Collection<TopicPartition> partitions) {
+    if (stored != null) {
+      stored.assigned(consumer, partitions);
+    }
+  }
+
+  /** On the poll thread, in the rebalance listener: revoked or lost. */
+  void unassigned(Collection<TopicPartition> partitions) {
+    if (stored != null) {
+      stored.unassigned(partitions);
+    }
   }
 
   @Override
@@ -74,7 +115,8 @@ final class KafkaOnce implements Transport.ExactlyOnce {
   }
 
   @Override
-  public boolean[] deliverAndAck(List<Delivery> deliveries, List<ClassifyResult> results) {
+  public boolean[] deliverAndAck(List<Delivery> deliveries, List<ClassifyResult> results)
+      throws Exception {
     List<ConsumerRecord<String, byte[]>> settled;
     ConsumerGroupMetadata readIn;
     synchronized (this) {
@@ -82,25 +124,30 @@ final class KafkaOnce implements Transport.ExactlyOnce {
       readIn = batchGroup;
       batch.clear();
     }
-    Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+    Map<TopicPartition, Long> to = new HashMap<>();
     Map<TopicPartition, Long> from = new HashMap<>();
     for (ConsumerRecord<String, byte[]> r : settled) {
       TopicPartition tp = new TopicPartition(r.topic(), r.partition());
-      offsets.merge(
-          tp, new OffsetAndMetadata(r.offset() + 1), (a, b) -> a.offset() >= b.offset() ? a : b);
+      to.merge(tp, r.offset() + 1, Math::max);
       from.merge(tp, r.offset(), Math::min);
     }
+    Map<TopicPartition, Long> again;
     try {
-      transactions.commit(
-          deliveries.stream().map(Delivery::request).toList(), results, offsets, readIn);
-    } catch (RuntimeException e) {
+      again =
+          settle.settle(
+              deliveries.stream().map(Delivery::request).toList(), results, from, to, readIn);
+    } catch (Exception e) {
       rewinds.add(from);
       deliveries.forEach(d -> rewound.add(record(d)));
       throw e;
     }
-    transport.acked(deliveries.stream().map(KafkaOnce::record).toList());
     boolean[] stored = new boolean[results.size()];
-    Arrays.fill(stored, true);
+    if (again.isEmpty()) {
+      Arrays.fill(stored, true);
+    } else {
+      rewinds.add(again); // answered by another worker: read on from where the store says
+    }
+    transport.acked(deliveries.stream().map(KafkaOnce::record).toList());
     return stored;
   }
 
@@ -125,9 +172,15 @@ final class KafkaOnce implements Transport.ExactlyOnce {
     return again;
   }
 
-  /** On the poll thread: seeks back to the batches whose transaction failed, if still assigned. */
+  /**
+   * On the poll thread: seeks back to the batches whose transaction failed, if still assigned, and
+   * places newly assigned partitions where the results store says.
+   */
   void rewind(
       KafkaConsumer<String, byte[]> consumer, ArrayDeque<ConsumerRecord<String, byte[]>> fetched) {
+    if (stored != null) {
+      stored.place(consumer);
+    }
     Map<TopicPartition, Long> seek;
     while ((seek = rewinds.poll()) != null) {
       Set<TopicPartition> assigned = consumer.assignment();

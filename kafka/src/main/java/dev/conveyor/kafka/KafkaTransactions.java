@@ -28,7 +28,7 @@ import org.slf4j.LoggerFactory;
  * zombie: paused past its session, then back) cannot commit: its transaction fails and is aborted,
  * and its requests are read again by their new owner.
  */
-final class KafkaTransactions implements AutoCloseable {
+final class KafkaTransactions implements KafkaOnce.Settle, AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(KafkaTransactions.class);
 
   private final KafkaConfig address;
@@ -64,6 +64,19 @@ final class KafkaTransactions implements AutoCloseable {
       sink = new KafkaResultSink(address, producer);
     }
     return sink;
+  }
+
+  @Override
+  public Map<TopicPartition, Long> settle(
+      List<ImageRequest> requests,
+      List<ClassifyResult> results,
+      Map<TopicPartition, Long> from,
+      Map<TopicPartition, Long> to,
+      ConsumerGroupMetadata readIn) {
+    Map<TopicPartition, OffsetAndMetadata> offsets = new java.util.HashMap<>();
+    to.forEach((tp, offset) -> offsets.put(tp, new OffsetAndMetadata(offset)));
+    commit(requests, results, offsets, readIn);
+    return Map.of();
   }
 
   /**

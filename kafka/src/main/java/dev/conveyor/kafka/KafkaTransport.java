@@ -3,6 +3,7 @@ package dev.conveyor.kafka;
 import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.ErrorCode;
 import dev.conveyor.core.transport.Delivery;
+import dev.conveyor.core.transport.PositionStore;
 import dev.conveyor.core.transport.Transport;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -20,7 +21,6 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.RebalanceInProgressException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
@@ -87,6 +87,7 @@ public final class KafkaTransport implements Transport {
               awaitAcks(partitions);
             } // exactly once, a batch read before the rebalance is refused when it commits
             commitAcked();
+            once.unassigned(partitions);
             partitions.forEach(
                 p -> {
                   unacked.remove(p);
@@ -108,10 +109,13 @@ public final class KafkaTransport implements Transport {
                   unacked.remove(p);
                   nextOffset.remove(p);
                 });
+            once.unassigned(partitions);
           }
 
           @Override
-          public void onPartitionsAssigned(Collection<TopicPartition> partitions) {}
+          public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+            once.assigned(consumer, partitions);
+          }
         });
   }
 
@@ -151,6 +155,16 @@ public final class KafkaTransport implements Transport {
   @Override
   public java.util.Optional<ExactlyOnce> exactlyOnce() {
     return transactions == null ? java.util.Optional.empty() : java.util.Optional.of(once);
+  }
+
+  /** With {@code delivery=exactly-once}: settles in the store instead of a Kafka transaction. */
+  @Override
+  public boolean storeIn(PositionStore store) {
+    if (transactions == null) {
+      return false;
+    }
+    once.storeIn(new KafkaStored(store, address));
+    return true;
   }
 
   /** Records as acknowledged, for the poll thread to take off its books. */
@@ -245,26 +259,13 @@ public final class KafkaTransport implements Transport {
       @SuppressWarnings("unchecked")
       ConsumerRecord<String, byte[]> original = (ConsumerRecord<String, byte[]>) d.receipt();
       boolean dead = d.attempt() >= address.maxDeliveries();
-      ProducerRecord<String, byte[]> again =
-          new ProducerRecord<>(
-              dead ? address.deadLetter() : address.topic(), original.key(), original.value());
-      original
-          .headers()
-          .forEach(
-              h -> {
-                if (!h.key().equals(Records.ATTEMPT)) {
-                  again.headers().add(h);
-                }
-              });
-      again.headers().add(Records.ATTEMPT, Records.utf8(Integer.toString(d.attempt() + 1)));
-      if (dead) {
-        again
-            .headers()
-            .add(
-                Records.ERROR,
-                Records.utf8("gave up after %d deliveries: %s".formatted(d.attempt(), reason)));
-      }
-      sent.add(retries.send(again));
+      sent.add(
+          retries.send(
+              Records.again(
+                  original,
+                  dead ? address.deadLetter() : address.topic(),
+                  d.attempt(),
+                  dead ? "gave up after %d deliveries: %s".formatted(d.attempt(), reason) : null)));
     }
     for (var f : sent) {
       try {

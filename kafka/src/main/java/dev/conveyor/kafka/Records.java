@@ -206,4 +206,27 @@ public final class Records {
   static byte[] utf8(String s) {
     return s.getBytes(StandardCharsets.UTF_8);
   }
+
+  /**
+   * A record to send again: the original's key, value and headers, to {@code topic}, with the next
+   * attempt's count and, when given, the error that ended its deliveries.
+   */
+  static ProducerRecord<String, byte[]> again(
+      ConsumerRecord<String, byte[]> original, String topic, int attempt, String error) {
+    ProducerRecord<String, byte[]> again =
+        new ProducerRecord<>(topic, original.key(), original.value());
+    original
+        .headers()
+        .forEach(
+            h -> {
+              if (!h.key().equals(ATTEMPT)) {
+                again.headers().add(h);
+              }
+            });
+    again.headers().add(ATTEMPT, utf8(Integer.toString(attempt + 1)));
+    if (error != null) {
+      again.headers().add(ERROR, utf8(error));
+    }
+    return again;
+  }
 }

@@ -39,6 +39,17 @@ public interface Transport extends AutoCloseable {
   }
 
   /**
+   * Settles exactly once in {@code store} rather than in the broker: each batch's results and the
+   * positions read up to, in one transaction of the store, and reading resumes where the store
+   * says. Called before the first {@link #poll}; returns whether this transport does so (a
+   * transport whose broker records consumption as positions, with {@code delivery=exactly-once}).
+   * Its {@link #exactlyOnce()} then stores in {@code store}.
+   */
+  default boolean storeIn(PositionStore store) {
+    return false;
+  }
+
+  /**
    * Results stored and their requests acknowledged in one atomic step of the broker, so that a
    * worker killed at any moment leaves each request either answered and acknowledged, or neither.
    */
