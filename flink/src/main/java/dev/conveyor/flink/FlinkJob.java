@@ -31,6 +31,7 @@ public final class FlinkJob {
   private final JobPlan plan;
   private final JobSources.Source source;
   private final String sink;
+  private final boolean exactlyOnce;
   private final Map<String, String> pipeline;
 
   private FlinkJob(JobPlan plan) {
@@ -38,6 +39,14 @@ public final class FlinkJob {
     this.source = JobSources.parse(plan.source());
     this.sink = plan.sink();
     JobPlan.checkSink(sink);
+    this.exactlyOnce = JobSinks.exactlyOnce(sink);
+    if (exactlyOnce && plan.get(JobSettings.CHECKPOINT_MS) == 0) {
+      throw new ConveyorException(
+          ErrorCode.INVALID_SETTING,
+          "delivery=exactly-once on the sink needs checkpoints: a Kafka sink commits its"
+              + " transaction, and a source its offsets, when a checkpoint completes; give"
+              + " --checkpoint-ms a positive interval");
+    }
     if (plan.get(JobSettings.CHECKPOINT_MS) == 0) {
       if (source instanceof JobSources.Kafka) {
         throw new ConveyorException(
@@ -115,7 +124,10 @@ public final class FlinkJob {
       StreamExecutionEnvironment env, UnaryOperator<DataStream<Incoming>> tap) {
     int ms = plan.get(JobSettings.CHECKPOINT_MS);
     if (ms > 0) {
-      env.enableCheckpointing(ms, CheckpointingMode.AT_LEAST_ONCE);
+      // exactly once, barriers are aligned: no result of a record after a checkpoint's barrier is
+      // written in the transaction of the checkpoint before it
+      env.enableCheckpointing(
+          ms, exactlyOnce ? CheckpointingMode.EXACTLY_ONCE : CheckpointingMode.AT_LEAST_ONCE);
     }
     if (parallelism() > 0) {
       env.setParallelism(parallelism());
@@ -130,9 +142,21 @@ public final class FlinkJob {
                 "classify", TypeInformation.of(Classified.class), new ClassifyOperator(pipeline))
             .uid("conveyor-classify");
     if (!sink.equals(JobPlan.STDOUT)) {
-      JobSinks.attach(results, sink, plan.get(JobSettings.SINK_LINGER_MS), acksTo());
+      JobSinks.attach(
+          results, sink, plan.get(JobSettings.SINK_LINGER_MS), acksTo(), transactions());
     }
     return results;
+  }
+
+  /**
+   * The prefix of an exactly-once Kafka sink's transactional ids: the same for the same source and
+   * sink (a job restarted from its checkpoint aborts what its earlier run left open), different for
+   * another job, and with nothing of either URI in it (they may hold credentials).
+   */
+  private String transactions() {
+    java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+    crc.update((plan.source() + "\n" + sink).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    return "conveyor-" + Long.toHexString(crc.getValue());
   }
 
   /**
@@ -144,6 +168,24 @@ public final class FlinkJob {
     return plan.get(JobSettings.CHECKPOINT_MS) == 0 && source instanceof JobSources.RedisStream r
         ? r.uri()
         : null;
+  }
+
+  /**
+   * Builds the job on {@code env} and submits it, without waiting for it: a detached run's.
+   *
+   * @throws ConveyorException {@code INVALID_SETTING} for the sink {@code -}, whose results only a
+   *     client that stays attached can collect
+   */
+  public JobClient submit(StreamExecutionEnvironment env) throws Exception {
+    if (sink.equals(JobPlan.STDOUT)) {
+      throw new ConveyorException(
+          ErrorCode.INVALID_SETTING,
+          "--sink - sends the results back to the client, which a detached run (flink run -d)"
+              + " does not keep: give a sink (kafka://…, redis://…, postgresql://… or a folder),"
+              + " or run attached");
+    }
+    build(env, UnaryOperator.identity());
+    return env.executeAsync(name());
   }
 
   /**

@@ -15,9 +15,13 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 /**
  * Where the job's results go, from the {@code sink} setting. Every sink writes the result JSON of
  * every other Conveyor path, and is at least once: what it holds is written within {@code
- * sink-linger-ms}, and before each checkpoint completes. Without checkpoints, Conveyor's own sinks
- * (a broker's, a folder's, and the client for {@code -}) acknowledge a Redis stream source's
- * entries once they have stored their results.
+ * sink-linger-ms}, and before each checkpoint completes. With {@code delivery=exactly-once} on a
+ * broker sink's URI, each request has one result however often the job restarts from a checkpoint:
+ * Kafka's in a transaction per checkpoint (committed when the checkpoint completes, so readers that
+ * read committed see each result once), Redis's and PostgreSQL's idempotent by request id (a result
+ * whose request has one stored already is not stored again; PostgreSQL's always is). Without
+ * checkpoints, Conveyor's own sinks (a broker's, a folder's, and the client for {@code -})
+ * acknowledge a Redis stream source's entries once they have stored their results.
  *
  * <ul>
  *   <li>{@code -}: back to the client that submitted the job, one JSON line each;
@@ -34,6 +38,13 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 final class JobSinks {
   private JobSinks() {}
 
+  /** Whether the sink is a broker whose URI asks for {@code delivery=exactly-once}. */
+  static boolean exactlyOnce(String sink) {
+    return !sink.equals(JobPlan.STDOUT)
+        && !JobPlan.isFolder(sink)
+        && Brokers.open(sink).exactlyOnce();
+  }
+
   /** Whether the sink can acknowledge a Redis stream source's entries once it has their results. */
   static boolean acknowledges(String sink) {
     return !KafkaConfig.handles(sink);
@@ -45,9 +56,15 @@ final class JobSinks {
    * @param lingerMillis the longest a result waits in the sink before it is written
    * @param acksTo the Redis stream source whose entries the sink acknowledges once their results
    *     are stored (without checkpoints), or {@code null}
+   * @param transactions the prefix of an exactly-once Kafka sink's transactional ids, unique to the
+   *     job
    */
   static void attach(
-      DataStream<Classified> results, String sink, long lingerMillis, String acksTo) {
+      DataStream<Classified> results,
+      String sink,
+      long lingerMillis,
+      String acksTo,
+      String transactions) {
     if (sink.equals(JobPlan.STDOUT)) {
       throw new IllegalArgumentException("the client collects results for '-'");
     }
@@ -73,12 +90,16 @@ final class JobSinks {
           .sinkTo(
               KafkaSink.<Outgoing>builder()
                   .setBootstrapServers(address.bootstrap())
-                  .setKafkaProducerConfig(address.properties())
+                  .setKafkaProducerConfig(producerProperties(address))
                   .setRecordSerializer(
                       (o, context, timestamp) ->
                           new ProducerRecord<>(
                               o.topic(), o.key().getBytes(StandardCharsets.UTF_8), o.value()))
-                  .setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE)
+                  .setDeliveryGuarantee(
+                      address.exactlyOnce()
+                          ? DeliveryGuarantee.EXACTLY_ONCE
+                          : DeliveryGuarantee.AT_LEAST_ONCE)
+                  .setTransactionalIdPrefix(transactions)
                   .build())
           .name(address.describe())
           .uid("conveyor-kafka-sink");
@@ -95,6 +116,18 @@ final class JobSinks {
           .name("files in " + folder)
           .uid("conveyor-json-lines-sink");
     }
+  }
+
+  /**
+   * The producer's properties: the address's, and for transactions a timeout within the broker's
+   * default maximum (15 minutes; Flink's own default of an hour is refused by such a broker).
+   */
+  private static java.util.Properties producerProperties(KafkaConfig address) {
+    java.util.Properties p = address.properties();
+    if (address.exactlyOnce()) {
+      p.putIfAbsent("transaction.timeout.ms", Integer.toString(15 * 60 * 1000));
+    }
+    return p;
   }
 
   /** A Kafka record to write. */

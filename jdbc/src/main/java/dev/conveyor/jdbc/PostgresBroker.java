@@ -24,6 +24,11 @@ final class PostgresBroker implements Broker {
   }
 
   @Override
+  public boolean exactlyOnce() {
+    return address.exactlyOnce();
+  }
+
+  @Override
   public String describe() {
     return address.describe() + " table " + address.table() + ", results " + address.results();
   }

@@ -264,7 +264,18 @@ final class PostgresResultSink implements PositionStore {
                 }
                 st.addBatch();
               }
-              st.executeBatch();
+              int again = 0;
+              for (int rows : st.executeBatch()) {
+                again += rows == 0 ? 1 : 0;
+              }
+              if (again > 0) {
+                LOG.info(
+                    "{} of {} results were in {} already (their requests were answered before):"
+                        + " not stored again",
+                    again,
+                    results.size(),
+                    address.results());
+              }
             }
             Database.notify(c, Tables.resultsChannel(address.results()));
           });

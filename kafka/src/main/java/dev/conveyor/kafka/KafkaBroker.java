@@ -13,6 +13,11 @@ public final class KafkaBroker implements Broker {
   }
 
   @Override
+  public boolean exactlyOnce() {
+    return address.exactlyOnce();
+  }
+
+  @Override
   public String describe() {
     return address.describe();
   }

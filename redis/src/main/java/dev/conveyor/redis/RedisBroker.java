@@ -17,6 +17,11 @@ public final class RedisBroker implements Broker {
   }
 
   @Override
+  public boolean exactlyOnce() {
+    return address.exactlyOnce();
+  }
+
+  @Override
   public String describe() {
     return address.describe();
   }

@@ -44,10 +44,11 @@ public final class RedisResultSink implements ResultSink {
    * length, id, the result's JSON, what the result key holds, the error's JSON and what the result
    * key holds for it (for a reply list of the wrong type), the channel, how the request is
    * acknowledged ('', 'xack' or 'lrem') with the group and entry id (or the request's id and its
-   * message), then the places in KEYS of the result key, the reply list, the acknowledged key and
-   * the deliveries hash (0: none). Returns 0, or 1 when the result key was left alone, or 2 when
-   * the reply list had the wrong type and the error was stored instead, or 3 when the request was
-   * acknowledged already and nothing was stored.
+   * message), or 'once' (a results sink with delivery exactly once: a result whose result key
+   * exists was stored already), then the places in KEYS of the result key, the reply list, the
+   * acknowledged key and the deliveries hash (0: none). Returns 0, or 1 when the result key was
+   * left alone, or 2 when the reply list had the wrong type and the error was stored instead, or 3
+   * when the request was acknowledged already and nothing was stored.
    */
   static final String DELIVER =
       """
@@ -55,6 +56,10 @@ public final class RedisResultSink implements ResultSink {
       local acked, attempts = tonumber(ARGV[15]), tonumber(ARGV[16])
       if ARGV[10] == 'xack' then
         if redis.call('XACK', KEYS[acked], ARGV[11], ARGV[12]) == 0 then
+          return 3
+        end
+      elseif ARGV[10] == 'once' then
+        if resultKey > 0 and redis.call('EXISTS', KEYS[resultKey]) == 1 then
           return 3
         end
       elseif ARGV[10] == 'lrem' then
@@ -104,10 +109,18 @@ public final class RedisResultSink implements ResultSink {
     this.redis = new RedisConnections(address);
   }
 
+  /**
+   * Stores results; with {@code delivery=exactly-once} on the address, idempotently by request id:
+   * a result whose result key exists (a replay after a failure: an engine's task read its requests
+   * again) is not stored again, nor added to the results stream again.
+   */
   @Override
   public void deliver(List<ImageRequest> requests, List<ClassifyResult> results) throws Exception {
-    deliver(requests, results, null);
+    deliver(requests, results, address.exactlyOnce() ? ONCE : null);
   }
+
+  /** A result stored only when its result key does not exist yet. */
+  private static final Acks ONCE = new Acks("once", null, null, List.of(), List.of());
 
   /**
    * How a script acknowledges its result's request, for delivery exactly once: {@code kind} is
@@ -152,13 +165,14 @@ public final class RedisResultSink implements ResultSink {
       }
       String resultKey = address.resultPrefix() + result.id();
       boolean xack = acks != null && acks.kind().equals("xack");
+      boolean once = acks == ONCE;
       List<byte[]> keys = new ArrayList<>(5);
       keys.add(stream);
       byte[] resultAt = key(resultKey);
       int resultIndex = resultAt.length == 0 ? 0 : place(keys, resultAt);
       int replyIndex = replies ? place(keys, RequestCodec.bytes(replyTo)) : 0;
-      int ackIndex = acks == null ? 0 : place(keys, acks.key());
-      int attemptsIndex = acks == null || xack ? 0 : place(keys, acks.key2OrGroup());
+      int ackIndex = acks == null || once ? 0 : place(keys, acks.key());
+      int attemptsIndex = acks == null || xack || once ? 0 : place(keys, acks.key2OrGroup());
       pending.add(
           async.eval(
               DELIVER,
@@ -174,8 +188,8 @@ public final class RedisResultSink implements ResultSink {
               errorKeyValue,
               stream,
               acks == null ? NO_KEY : RequestCodec.bytes(acks.kind()),
-              acks == null ? NO_KEY : xack ? acks.key2OrGroup() : acks.first().get(i),
-              acks == null ? NO_KEY : xack ? acks.first().get(i) : acks.second().get(i),
+              acks == null || once ? NO_KEY : xack ? acks.key2OrGroup() : acks.first().get(i),
+              acks == null || once ? NO_KEY : xack ? acks.first().get(i) : acks.second().get(i),
               index(resultIndex),
               index(replyIndex),
               index(ackIndex),
@@ -196,9 +210,11 @@ public final class RedisResultSink implements ResultSink {
       throw new ConveyorException(ErrorCode.TIMEOUT, "Redis did not store the results in time");
     }
     boolean[] stored = new boolean[pending.size()];
+    int again = 0;
     for (int i = 0; i < pending.size(); i++) {
       long status = pending.get(i).get();
       stored[i] = status != 3;
+      again += status == 3 ? 1 : 0;
       if (status == 1) {
         LOG.warn(
             "request {} of the batch: its result key holds another type of value, or is one of"
@@ -207,9 +223,14 @@ public final class RedisResultSink implements ResultSink {
             address.results());
       } else if (status == 2) {
         LOG.warn("request {} of the batch: its reply_to is not a list; answered BAD_REQUEST", i);
-      } else if (status == 3) {
-        LOG.debug("request {} of the batch was answered already; not answered again", i);
       }
+    }
+    if (again > 0) {
+      LOG.info(
+          "{} of {} results were stored already (their requests were answered before): not"
+              + " stored again",
+          again,
+          pending.size());
     }
     return stored;
   }

@@ -16,8 +16,17 @@ public interface Broker {
   /** Where a worker takes requests from; a batch is at most {@code maxBatch} requests. */
   Transport transport(int maxBatch);
 
-  /** Where a worker stores results. */
+  /**
+   * Where a worker stores results. With {@code delivery=exactly-once} on the address, results are
+   * stored idempotently by request id: one whose request has a result there already is not stored
+   * again (an engine's task that read its requests again after a failure, say).
+   */
   ResultSink sink();
+
+  /** Whether the address asks for {@code delivery=exactly-once}. */
+  default boolean exactlyOnce() {
+    return false;
+  }
 
   /** Sends requests for workers to take. */
   Requests producer();

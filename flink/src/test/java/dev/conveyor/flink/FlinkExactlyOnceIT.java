@@ -1,0 +1,224 @@
+package dev.conveyor.flink;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.conveyor.core.ImageRequest;
+import dev.conveyor.testing.KafkaServer;
+import dev.conveyor.testing.RedisServer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Delivery exactly once in Flink, proved with kills: the job jar runs twice on a standalone
+ * cluster, both jobs reading one Kafka topic (each with its consumer group), one writing to Kafka
+ * with {@code delivery=exactly-once} (a transaction per checkpoint), the other to Redis with {@code
+ * delivery=exactly-once} (idempotent by request id). While 2,000 requests go through, the
+ * TaskManager running both is killed with SIGKILL three times, each time while both jobs are
+ * working, and a new one started; each job restarts from its last checkpoint and reads again what
+ * came after it. Afterwards every request has exactly one result in each sink. What there was to
+ * recover is counted: records of transactions the kills aborted, and results the replays offered
+ * Redis again, which it refused.
+ */
+@Timeout(480)
+class FlinkExactlyOnceIT {
+  private static final int REQUESTS = 2000;
+  private static final int KILLS = 3;
+
+  @TempDir Path dir;
+  private KafkaServer kafka;
+  private RedisServer redis;
+  private FlinkCluster cluster;
+
+  @AfterEach
+  void stop() throws Exception {
+    if (cluster != null) {
+      cluster.close();
+    }
+    if (kafka != null) {
+      kafka.close();
+    }
+    if (redis != null) {
+      redis.close();
+    }
+  }
+
+  @Test
+  void aTaskManagerKilledMidStreamLeavesEveryRequestOneResultInKafkaAndInRedis() throws Exception {
+    kafka = KafkaServer.start(Files.createDirectories(dir.resolve("kafka")));
+    redis = RedisServer.start(Files.createDirectories(dir.resolve("redis")), false);
+    cluster =
+        FlinkCluster.start(
+            Files.createDirectories(dir.resolve("flink")),
+            2,
+            "heartbeat.interval: 1000",
+            "heartbeat.timeout: 5000",
+            "restart-strategy.type: fixed-delay",
+            "restart-strategy.fixed-delay.attempts: 1000",
+            "restart-strategy.fixed-delay.delay: 1 s");
+    String requests = kafka.uri("topic=jobs&partitions=2");
+    submit("to-kafka", "to-kafka", kafka.uri("results=answers&delivery=exactly-once"));
+    submit("to-redis", "to-redis", redis.uri("delivery=exactly-once"));
+
+    List<ImageRequest> all = FlinkTesting.requests(REQUESTS);
+    int per = REQUESTS / (KILLS + 1);
+    for (int round = 0; round <= KILLS; round++) {
+      FlinkTesting.send(requests, all.subList(round * per, (round + 1) * per));
+      if (round < KILLS) {
+        // both jobs well into this round: results stored since their last checkpoint
+        int into = round * per + per / 4;
+        await(
+            () -> committed().size() >= into && redisResults().size() >= into,
+            Duration.ofSeconds(150),
+            "both jobs working on round " + round);
+        cluster.killTaskManager();
+        cluster.startTaskManager();
+      }
+    }
+    await(
+        () -> committed().size() >= REQUESTS && redisResults().size() >= REQUESTS,
+        Duration.ofSeconds(180),
+        "every request answered in both sinks");
+
+    Map<String, Integer> inKafka = committed();
+    Map<String, Integer> inRedis = redisResults();
+    int kafkaDuplicates = inKafka.values().stream().mapToInt(n -> n - 1).sum();
+    int redisDuplicates = inRedis.values().stream().mapToInt(n -> n - 1).sum();
+    // read uncommitted, the topic also holds what aborted transactions wrote
+    long aborted = everyRecord() - inKafka.values().stream().mapToInt(n -> n).sum();
+    long refused = evalCalls() - inRedis.values().stream().mapToInt(n -> n).sum();
+    System.out.printf(
+        "delivery, Flink, exactly once: %d requests, %d TaskManager kills; Kafka: %d lost, %d"
+            + " duplicates, %d records of aborted transactions; Redis: %d lost, %d duplicates,"
+            + " %d replayed results refused%n",
+        REQUESTS,
+        KILLS,
+        REQUESTS - inKafka.size(),
+        kafkaDuplicates,
+        aborted,
+        REQUESTS - inRedis.size(),
+        redisDuplicates,
+        refused);
+    assertThat(inKafka.keySet())
+        .containsExactlyInAnyOrderElementsOf(all.stream().map(ImageRequest::id).toList());
+    assertThat(kafkaDuplicates).isZero();
+    assertThat(inRedis.keySet())
+        .containsExactlyInAnyOrderElementsOf(all.stream().map(ImageRequest::id).toList());
+    assertThat(redisDuplicates).isZero();
+    assertThat(aborted).as("results written in transactions the kills aborted").isPositive();
+    assertThat(refused).as("results stored after a checkpoint, offered again").isPositive();
+  }
+
+  private void submit(String name, String group, String sink) throws Exception {
+    Process run =
+        cluster.flink(
+            name,
+            "run",
+            "-d",
+            "-c",
+            "dev.conveyor.flink.ClassifyJob",
+            StandaloneClusterIT.JOB_JAR.toAbsolutePath().toString(),
+            "--source",
+            kafka.uri("topic=jobs&partitions=2&group=" + group),
+            "--sink",
+            sink,
+            "--model",
+            ClassifyOperatorTest.MODEL,
+            "--batch",
+            "8",
+            "--checkpoint-ms",
+            "1000",
+            "--checkpoints",
+            dir.resolve("checkpoints-" + name).toString());
+    assertThat(run.waitFor(120, TimeUnit.SECONDS)).as("flink run -d returned").isTrue();
+    assertThat(run.exitValue())
+        .as(Files.readString(dir.resolve("flink").resolve(name + ".err")))
+        .isZero();
+  }
+
+  /** How many results each request id has in the results topic, read committed. */
+  private Map<String, Integer> committed() {
+    Map<String, Integer> out = new HashMap<>();
+    read("read_committed", r -> out.merge(r.key(), 1, Integer::sum));
+    return out;
+  }
+
+  /** Every record of the results topic, those of aborted transactions too. */
+  private long everyRecord() {
+    long[] n = {0};
+    read("read_uncommitted", r -> n[0]++);
+    return n[0];
+  }
+
+  private void read(
+      String isolation, java.util.function.Consumer<ConsumerRecord<String, String>> each) {
+    Map<String, Object> props = new HashMap<>();
+    props.put("bootstrap.servers", kafka.bootstrap());
+    props.put("isolation.level", isolation);
+    props.put("key.deserializer", StringDeserializer.class.getName());
+    props.put("value.deserializer", StringDeserializer.class.getName());
+    try (KafkaConsumer<String, String> c = new KafkaConsumer<>(props)) {
+      List<TopicPartition> parts =
+          c.partitionsFor("answers").stream()
+              .map(i -> new TopicPartition("answers", i.partition()))
+              .toList();
+      c.assign(parts);
+      c.seekToBeginning(parts);
+      Map<TopicPartition, Long> ends = c.endOffsets(parts);
+      while (parts.stream().anyMatch(tp -> c.position(tp) < ends.get(tp))) {
+        c.poll(Duration.ofMillis(500)).forEach(each);
+      }
+    }
+  }
+
+  /** How many results each request id has in the Redis results stream. */
+  private Map<String, Integer> redisResults() {
+    Map<String, Integer> out = new HashMap<>();
+    try {
+      List<String> lines = redis.cli("XRANGE", "conveyor:results", "-", "+");
+      for (int i = 0; i + 1 < lines.size(); i++) {
+        if (lines.get(i).equals("id")) {
+          out.merge(lines.get(i + 1), 1, Integer::sum);
+        }
+      }
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+    return out;
+  }
+
+  /** How many scripts Redis ran: the sink runs one per result it offers. */
+  private long evalCalls() throws Exception {
+    long calls = 0;
+    for (String line : redis.cli("INFO", "commandstats")) {
+      if (line.startsWith("cmdstat_eval:") || line.startsWith("cmdstat_evalsha:")) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("calls=(\\d+)").matcher(line);
+        assertThat(m.find()).as(line).isTrue();
+        calls += Long.parseLong(m.group(1));
+      }
+    }
+    return calls;
+  }
+
+  private static void await(BooleanSupplier done, Duration within, String what)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + within.toNanos();
+    while (!done.getAsBoolean()) {
+      assertThat(System.nanoTime()).as(what).isLessThan(deadline);
+      Thread.sleep(200);
+    }
+  }
+}
