@@ -612,4 +612,47 @@ class KafkaTransportIT {
     assertThat(dead.get(0).value()).isEqualTo(TestImages.bytes(COLOURS[0]));
     assertThat(failing.batchSizes()).hasSize(3);
   }
+
+  @Test
+  void aNumberedBatchIsWrittenOnceAndAWriterStartedAgainFencesTheOneBefore() throws Exception {
+    KafkaConfig a = KafkaConfig.parse(broker.uri("results=batched&partitions=1"));
+    Topics.ensure(a);
+    List<KafkaBatches.Out> batch3 =
+        List.of(
+            new KafkaBatches.Out("batched", "r1", "{}"),
+            new KafkaBatches.Out("batched", "r2", "{}"));
+    try (KafkaBatches first = new KafkaBatches(a, "test-writer")) {
+      assertThat(first.write(3, batch3)).isTrue();
+      // the same batch again (run again after a failure), and one before it: nothing written
+      assertThat(first.write(3, batch3)).isFalse();
+      assertThat(first.write(2, batch3)).isFalse();
+      try (KafkaBatches again = new KafkaBatches(a, "test-writer")) {
+        // the writer started again knows what was written, and the one before it is fenced
+        assertThat(again.write(3, batch3)).isFalse();
+        assertThat(again.write(4, List.of(new KafkaBatches.Out("batched", "r3", "{}")))).isTrue();
+        assertThatThrownBy(
+                () -> first.write(5, List.of(new KafkaBatches.Out("batched", "r4", "{}"))))
+            .isInstanceOf(dev.conveyor.core.ConveyorException.class);
+      }
+    }
+    List<String> keys = new ArrayList<>();
+    Properties p = a.properties();
+    p.put("isolation.level", "read_committed");
+    p.put(
+        "key.deserializer",
+        org.apache.kafka.common.serialization.StringDeserializer.class.getName());
+    p.put(
+        "value.deserializer",
+        org.apache.kafka.common.serialization.StringDeserializer.class.getName());
+    try (var c = new org.apache.kafka.clients.consumer.KafkaConsumer<String, String>(p)) {
+      var tp = new org.apache.kafka.common.TopicPartition("batched", 0);
+      c.assign(List.of(tp));
+      c.seekToBeginning(List.of(tp));
+      long end = c.endOffsets(List.of(tp)).get(tp);
+      while (c.position(tp) < end) {
+        c.poll(Duration.ofMillis(500)).forEach(r -> keys.add(r.key()));
+      }
+    }
+    assertThat(keys).containsExactly("r1", "r2", "r3");
+  }
 }

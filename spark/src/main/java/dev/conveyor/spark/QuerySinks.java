@@ -4,6 +4,7 @@ import dev.conveyor.core.engine.Engine;
 import dev.conveyor.core.engine.JobPlan;
 import dev.conveyor.core.transport.Brokers;
 import dev.conveyor.core.transport.ResultBuffer;
+import dev.conveyor.kafka.KafkaBatches;
 import dev.conveyor.kafka.KafkaConfig;
 import dev.conveyor.kafka.Topics;
 import java.time.Duration;
@@ -11,6 +12,7 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.api.java.function.ForeachPartitionFunction;
 import org.apache.spark.api.java.function.VoidFunction2;
@@ -28,9 +30,12 @@ import org.apache.spark.sql.types.StructType;
  * <ul>
  *   <li>{@code -}: each micro-batch's results collected to the driver and handed to the listener;
  *   <li>{@code kafka://…}: Spark's Kafka sink to the results topic, keyed by request id, and to a
- *       request's {@code reply-to} topic when it lies in the reply namespace;
+ *       request's {@code reply-to} topic when it lies in the reply namespace; with {@code
+ *       delivery=exactly-once}, each micro-batch in one transaction from the driver, once per
+ *       micro-batch number ({@link KafkaBatches});
  *   <li>any other broker URI ({@code redis://…}): that broker's result sink, as {@code worker}
- *       writes it, from each partition;
+ *       writes it, from each partition; idempotent by request id with {@code delivery=exactly-once}
+ *       (PostgreSQL's always), so a micro-batch or task run again stores nothing twice;
  *   <li>a folder: Spark's file sink, JSON lines or Parquet.
  * </ul>
  */
@@ -76,6 +81,12 @@ final class QuerySinks {
     if (KafkaConfig.handles(sink)) {
       KafkaConfig a = KafkaConfig.parse(sink);
       Topics.ensure(a);
+      if (a.exactlyOnce()) {
+        return results
+            .writeStream()
+            .foreachBatch(
+                (VoidFunction2<Dataset<Row>, Long>) (batch, id) -> writeOnce(sink, batch, id));
+      }
       String topic = a.results();
       String replyPrefix = a.replyPrefix();
       DataStreamWriter<Row> w =
@@ -120,6 +131,33 @@ final class QuerySinks {
           .option("path", path);
     }
     return results.selectExpr("json AS value").writeStream().format("text").option("path", path);
+  }
+
+  /** Each query's writer of Kafka results exactly once, by its id. */
+  private static final Map<String, KafkaBatches> ONCE = new ConcurrentHashMap<>();
+
+  /**
+   * A micro-batch's results to Kafka exactly once ({@code delivery=exactly-once}): collected to the
+   * driver and written in one transaction with the micro-batch's number ({@link KafkaBatches}), so
+   * a micro-batch run again (after a failure, the query started again from its checkpoint) writes
+   * nothing twice. Readers of the results read committed records.
+   */
+  private static void writeOnce(String sink, Dataset<Row> batch, long id) throws Exception {
+    String query = batch.sparkSession().sparkContext().getLocalProperty("sql.streaming.queryId");
+    if (query == null) {
+      throw new IllegalStateException("a micro-batch outside a streaming query");
+    }
+    KafkaConfig a = KafkaConfig.parse(sink);
+    KafkaBatches writer =
+        ONCE.computeIfAbsent("conveyor-spark-" + query, name -> new KafkaBatches(a, name));
+    List<KafkaBatches.Out> out = new ArrayList<>();
+    for (Row r : batch.collectAsList()) {
+      out.add(new KafkaBatches.Out(a.results(), r.getString(0), r.getString(3)));
+      if (KafkaConfig.inReplyNamespace(a.replyPrefix(), r.getString(1))) {
+        out.add(new KafkaBatches.Out(r.getString(1), r.getString(0), r.getString(3)));
+      }
+    }
+    writer.write(id, out);
   }
 
   /**
