@@ -19,6 +19,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 
 /**
@@ -39,6 +40,8 @@ final class KafkaOnce implements Transport.ExactlyOnce {
       new ConcurrentLinkedQueue<>();
   private final Set<ConsumerRecord<String, byte[]>> rewound =
       Collections.synchronizedSet(Collections.newSetFromMap(new IdentityHashMap<>()));
+  private final List<ProducerRecord<String, byte[]>> resend = new ArrayList<>();
+  private int released;
   private String model;
   private volatile ConsumerGroupMetadata group;
 
@@ -51,8 +54,8 @@ final class KafkaOnce implements Transport.ExactlyOnce {
   /** How a batch's results and offsets are written in one transaction. */
   interface Settle {
     /**
-     * Writes the results, and moves each partition from {@code from} to {@code to}, in one
-     * transaction.
+     * Writes the results and the copies of released requests, and moves each partition from {@code
+     * from} to {@code to}, in one transaction.
      *
      * @return empty when written; else, nothing written, where to read each partition again from
      * @throws Exception when the transaction did not commit
@@ -60,6 +63,7 @@ final class KafkaOnce implements Transport.ExactlyOnce {
     Map<TopicPartition, Long> settle(
         List<ImageRequest> requests,
         List<ClassifyResult> results,
+        List<ProducerRecord<String, byte[]>> copies,
         Map<TopicPartition, Long> from,
         Map<TopicPartition, Long> to,
         ConsumerGroupMetadata readIn)
@@ -118,11 +122,15 @@ final class KafkaOnce implements Transport.ExactlyOnce {
   public boolean[] deliverAndAck(List<Delivery> deliveries, List<ClassifyResult> results)
       throws Exception {
     List<ConsumerRecord<String, byte[]>> settled;
+    List<ProducerRecord<String, byte[]>> copies;
     ConsumerGroupMetadata readIn;
     synchronized (this) {
       settled = new ArrayList<>(batch);
+      copies = new ArrayList<>(resend);
       readIn = batchGroup;
       batch.clear();
+      resend.clear();
+      released = 0;
     }
     Map<TopicPartition, Long> to = new HashMap<>();
     Map<TopicPartition, Long> from = new HashMap<>();
@@ -135,7 +143,12 @@ final class KafkaOnce implements Transport.ExactlyOnce {
     try {
       again =
           settle.settle(
-              deliveries.stream().map(Delivery::request).toList(), results, from, to, readIn);
+              deliveries.stream().map(Delivery::request).toList(),
+              results,
+              copies,
+              from,
+              to,
+              readIn);
     } catch (Exception e) {
       rewinds.add(from);
       deliveries.forEach(d -> rewound.add(record(d)));
@@ -165,11 +178,39 @@ final class KafkaOnce implements Transport.ExactlyOnce {
         again.add(d);
       }
     }
-    synchronized (this) {
-      again.forEach(d -> batch.remove(record(d)));
-    }
     transport.acked(reread);
     return again;
+  }
+
+  /**
+   * Released requests' copies (or dead letters): in Kafka's transactions, written in the batch's
+   * transaction with its offsets, so that a worker killed in between leaves either the original to
+   * read again or its copy, never both. A batch released whole is settled now; a part of one waits
+   * for the batch's results. With a results store, whose transaction Kafka's records cannot join,
+   * the copies are sent at once and the requests leave the batch (the store keeps one result per
+   * request id, so a copy of a request answered after all adds nothing).
+   *
+   * @return whether the copies were taken here; false: send them now
+   */
+  boolean sendAgain(List<Delivery> deliveries, List<ProducerRecord<String, byte[]>> copies) {
+    boolean whole;
+    synchronized (this) {
+      if (stored != null) {
+        deliveries.forEach(d -> batch.remove(record(d)));
+        return false;
+      }
+      resend.addAll(copies);
+      released += deliveries.size();
+      whole = released >= batch.size();
+    }
+    if (whole && !deliveries.isEmpty()) {
+      try {
+        deliverAndAck(List.of(), List.of());
+      } catch (Exception e) {
+        // rewound: the batch is read again from where it began
+      }
+    }
+    return true;
   }
 
   /**

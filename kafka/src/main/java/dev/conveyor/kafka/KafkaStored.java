@@ -13,6 +13,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -46,6 +47,7 @@ final class KafkaStored implements KafkaOnce.Settle {
   public Map<TopicPartition, Long> settle(
       List<ImageRequest> requests,
       List<ClassifyResult> results,
+      List<ProducerRecord<String, byte[]>> copies,
       Map<TopicPartition, Long> from,
       Map<TopicPartition, Long> to,
       ConsumerGroupMetadata readIn)

@@ -11,6 +11,7 @@ import java.util.UUID;
 import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.AuthorizationException;
@@ -70,12 +71,13 @@ final class KafkaTransactions implements KafkaOnce.Settle, AutoCloseable {
   public Map<TopicPartition, Long> settle(
       List<ImageRequest> requests,
       List<ClassifyResult> results,
+      List<ProducerRecord<String, byte[]>> copies,
       Map<TopicPartition, Long> from,
       Map<TopicPartition, Long> to,
       ConsumerGroupMetadata readIn) {
     Map<TopicPartition, OffsetAndMetadata> offsets = new java.util.HashMap<>();
     to.forEach((tp, offset) -> offsets.put(tp, new OffsetAndMetadata(offset)));
-    commit(requests, results, offsets, readIn);
+    commit(requests, results, copies, offsets, readIn);
     return Map.of();
   }
 
@@ -88,12 +90,14 @@ final class KafkaTransactions implements KafkaOnce.Settle, AutoCloseable {
   synchronized void commit(
       List<ImageRequest> requests,
       List<ClassifyResult> results,
+      List<ProducerRecord<String, byte[]>> copies,
       Map<TopicPartition, OffsetAndMetadata> offsets,
       ConsumerGroupMetadata group) {
     KafkaResultSink s = sink();
     try {
       producer.beginTransaction();
       s.send(requests, results);
+      copies.forEach(producer::send);
       producer.sendOffsetsToTransaction(offsets, group);
       producer.commitTransaction();
     } catch (ProducerFencedException

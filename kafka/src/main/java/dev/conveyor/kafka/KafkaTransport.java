@@ -21,6 +21,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.RebalanceInProgressException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
@@ -36,6 +37,7 @@ import org.slf4j.LoggerFactory;
  * whose processing failed is sent again with its attempt count, and to the dead-letter topic with
  * the error once it has failed {@code max-deliveries} times.
  */
+@SuppressWarnings("unchecked") // a delivery's receipt is the record it came as
 public final class KafkaTransport implements Transport {
   private static final Logger LOG = LoggerFactory.getLogger(KafkaTransport.class);
   private static final Duration REVOKE_WAIT = Duration.ofSeconds(10);
@@ -241,32 +243,28 @@ public final class KafkaTransport implements Transport {
   @Override
   public void ack(List<Delivery> deliveries) {
     for (Delivery d : deliveries) {
-      @SuppressWarnings("unchecked")
-      ConsumerRecord<String, byte[]> record = (ConsumerRecord<String, byte[]>) d.receipt();
-      acked.add(record);
+      acked.add((ConsumerRecord<String, byte[]>) d.receipt());
     }
   }
 
   /** Sends each record again (or to the dead-letter topic), then acknowledges the original. */
   @Override
   public void release(List<Delivery> deliveries, String reason) {
+    List<ProducerRecord<String, byte[]>> copies = new ArrayList<>();
     if (transactions != null) {
-      // a batch whose transaction failed is read again from where it began, not sent again
+      // a batch whose transaction failed is read again from where it began, not sent again;
+      // in Kafka's transactions, the copies go in the batch's own (KafkaOnce)
       deliveries = once.released(deliveries);
+      deliveries.forEach(d -> copies.add(Records.again(d, address, reason)));
+      if (once.sendAgain(deliveries, copies)) {
+        ack(deliveries);
+        return;
+      }
+    } else {
+      deliveries.forEach(d -> copies.add(Records.again(d, address, reason)));
     }
     List<java.util.concurrent.Future<?>> sent = new ArrayList<>();
-    for (Delivery d : deliveries) {
-      @SuppressWarnings("unchecked")
-      ConsumerRecord<String, byte[]> original = (ConsumerRecord<String, byte[]>) d.receipt();
-      boolean dead = d.attempt() >= address.maxDeliveries();
-      sent.add(
-          retries.send(
-              Records.again(
-                  original,
-                  dead ? address.deadLetter() : address.topic(),
-                  d.attempt(),
-                  dead ? "gave up after %d deliveries: %s".formatted(d.attempt(), reason) : null)));
-    }
+    copies.forEach(c -> sent.add(retries.send(c)));
     for (var f : sent) {
       try {
         f.get();

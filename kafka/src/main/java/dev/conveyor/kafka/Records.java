@@ -229,4 +229,16 @@ public final class Records {
     }
     return again;
   }
+
+  /** A released request's next attempt, or its dead letter once it has failed too often. */
+  @SuppressWarnings("unchecked") // a delivery's receipt is the record it came as
+  static ProducerRecord<String, byte[]> again(
+      dev.conveyor.core.transport.Delivery d, KafkaConfig address, String reason) {
+    boolean dead = d.attempt() >= address.maxDeliveries();
+    return again(
+        (ConsumerRecord<String, byte[]>) d.receipt(),
+        dead ? address.deadLetter() : address.topic(),
+        d.attempt(),
+        dead ? "gave up after %d deliveries: %s".formatted(d.attempt(), reason) : null);
+  }
 }

@@ -655,4 +655,84 @@ class KafkaTransportIT {
     }
     assertThat(keys).containsExactly("r1", "r2", "r3");
   }
+
+  @Test
+  void exactlyOnceARequestReleasedIsSentAgainInItsBatchsTransaction() throws Exception {
+    KafkaConfig address =
+        KafkaConfig.parse(
+            broker.uri(
+                "topic=images-once&results=results-once&group=g-once&partitions=1"
+                    + "&delivery=exactly-once"));
+    List<String> ids = produce(address, 3);
+    KafkaTransport transport = keep(new KafkaTransport(address, 8));
+    List<dev.conveyor.core.transport.Delivery> got = new ArrayList<>();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (got.size() < 3 && System.nanoTime() < deadline) {
+      got.addAll(transport.poll(8, Duration.ofSeconds(1)));
+    }
+    assertThat(got).hasSize(3);
+    // one request released (its fetch timed out, say): its copy waits for the batch's transaction
+    transport.release(List.of(got.get(0)), "timed out");
+    assertThat(committed(address, address.topic())).hasSize(3);
+    List<dev.conveyor.core.ClassifyResult> results = new ArrayList<>();
+    for (var d : got.subList(1, 3)) {
+      results.add(
+          dev.conveyor.core.ClassifyResult.ok(
+              d.request(), "m", List.of(new dev.conveyor.core.Prediction(1, "red", 0.9f)), "h", 1));
+    }
+    transport.exactlyOnce().orElseThrow().deliverAndAck(got.subList(1, 3), results);
+    // the copy, the results and the offsets past all three, in one transaction
+    List<ConsumerRecord<String, byte[]>> requests = committed(address, address.topic());
+    assertThat(requests).hasSize(4);
+    assertThat(requests.get(3).key()).isEqualTo(ids.get(0));
+    assertThat(new String(requests.get(3).headers().lastHeader(Records.ATTEMPT).value()))
+        .isEqualTo("2");
+    assertThat(committed(address, address.results())).hasSize(2);
+    assertThat(groupOffset(address)).isEqualTo(3);
+    // a batch released whole (the model failed): its copies and offsets are committed at once
+    List<dev.conveyor.core.transport.Delivery> copy = new ArrayList<>();
+    while (copy.isEmpty() && System.nanoTime() < deadline) {
+      copy.addAll(transport.poll(8, Duration.ofSeconds(1)));
+    }
+    assertThat(copy).hasSize(1);
+    transport.release(copy, "the model failed");
+    assertThat(committed(address, address.topic())).hasSize(5);
+    assertThat(groupOffset(address)).isEqualTo(4);
+  }
+
+  /** The records of {@code topic} that readers of committed records see. */
+  private static List<ConsumerRecord<String, byte[]>> committed(KafkaConfig address, String topic) {
+    List<ConsumerRecord<String, byte[]>> out = new ArrayList<>();
+    Properties p = address.properties();
+    p.put("isolation.level", "read_committed");
+    p.put(
+        "key.deserializer",
+        org.apache.kafka.common.serialization.StringDeserializer.class.getName());
+    p.put(
+        "value.deserializer",
+        org.apache.kafka.common.serialization.ByteArrayDeserializer.class.getName());
+    try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(p)) {
+      var tp = new org.apache.kafka.common.TopicPartition(topic, 0);
+      c.assign(List.of(tp));
+      c.seekToBeginning(List.of(tp));
+      long end = c.endOffsets(List.of(tp)).get(tp);
+      while (c.position(tp) < end) {
+        c.poll(Duration.ofMillis(500)).forEach(out::add);
+      }
+    }
+    return out;
+  }
+
+  /** The group's committed offset on the requests topic's partition 0. */
+  private static long groupOffset(KafkaConfig address) throws Exception {
+    try (var admin = org.apache.kafka.clients.admin.Admin.create(address.properties())) {
+      var at =
+          admin
+              .listConsumerGroupOffsets(address.group())
+              .partitionsToOffsetAndMetadata()
+              .get()
+              .get(new org.apache.kafka.common.TopicPartition(address.topic(), 0));
+      return at == null ? -1 : at.offset();
+    }
+  }
 }
