@@ -88,6 +88,13 @@ final class KafkaOnce implements Transport.ExactlyOnce {
     }
   }
 
+  /** Closes what settling in a results store opened. */
+  void close() {
+    if (stored != null) {
+      stored.close();
+    }
+  }
+
   /** On the poll thread, in the rebalance listener: revoked or lost. */
   void unassigned(Collection<TopicPartition> partitions) {
     if (stored != null) {

@@ -24,7 +24,9 @@ import org.slf4j.LoggerFactory;
  * partitions' next offsets in one transaction of the store. A partition assigned to this worker is
  * paused until the store has said where to resume it (the store's offset, else Kafka's committed
  * one, which is never ahead of the store's). Offsets are committed to Kafka too, after the store,
- * only so that the group's lag shows in Kafka's tools.
+ * only so that the group's lag shows in Kafka's tools. The store holds the results; the results
+ * topic and reply topics, which callers wait on, get each one after it is stored, at most once (a
+ * worker killed in between leaves it in the store only).
  */
 final class KafkaStored implements KafkaOnce.Settle {
   private static final Logger LOG = LoggerFactory.getLogger(KafkaStored.class);
@@ -35,10 +37,13 @@ final class KafkaStored implements KafkaOnce.Settle {
   private final Set<TopicPartition> unplaced = new HashSet<>();
   private final ConcurrentLinkedQueue<Map<TopicPartition, OffsetAndMetadata>> stored =
       new ConcurrentLinkedQueue<>();
+  private final KafkaConfig address;
+  private KafkaResultSink replies;
   private boolean warned;
 
   KafkaStored(PositionStore store, KafkaConfig address) {
     this.store = store;
+    this.address = address;
     this.group = address.group();
     this.topic = address.topic();
   }
@@ -68,7 +73,29 @@ final class KafkaStored implements KafkaOnce.Settle {
     Map<TopicPartition, OffsetAndMetadata> commit = new HashMap<>();
     to.forEach((tp, offset) -> commit.put(tp, new OffsetAndMetadata(offset)));
     stored.add(commit);
+    reply(requests, results);
     return Map.of();
+  }
+
+  /** Tells the callers waiting for these results: after the store, at most once. */
+  private void reply(List<ImageRequest> requests, List<ClassifyResult> results) {
+    try {
+      synchronized (this) {
+        if (replies == null) {
+          replies = new KafkaResultSink(address);
+        }
+      }
+      replies.deliver(requests, results);
+    } catch (Exception e) {
+      LOG.warn("results stored, but not written to Kafka for callers: {}", e.toString());
+    }
+  }
+
+  /** Closes the replies' producer, if one was made. */
+  synchronized void close() {
+    if (replies != null) {
+      replies.close();
+    }
   }
 
   private static Map<Integer, Long> partitions(Map<TopicPartition, Long> offsets) {

@@ -290,6 +290,7 @@ public final class KafkaTransport implements Transport {
       retries.close();
       if (transactions != null) {
         transactions.close();
+        once.close();
       }
     }
   }
