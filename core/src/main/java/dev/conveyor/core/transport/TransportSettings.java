@@ -37,7 +37,7 @@ public final class TransportSettings {
       Setting.choice(
           "delivery",
           "at-least-once",
-          "how many results a request gets when workers die: `at-least-once` (one killed between storing a result and acknowledging its request answers it again) or `exactly-once` (the result stored and the request acknowledged in one atomic step of the broker: Redis list and stream, the PostgreSQL queue, Kafka; see the delivery table in the docs)",
+          "how many results a request gets when workers die: `at-least-once` (one killed between storing a result and acknowledging its request answers it again) or `exactly-once` (the result stored and the request acknowledged in one atomic step of the broker: Redis list and stream, the PostgreSQL queue, Kafka, and Kafka with --results-to postgresql://…; see the delivery table in the docs). On a store's address (--results-to, a Flink or Spark sink): Kafka writes in transactions, Redis and PostgreSQL store idempotently by request id",
           "at-least-once",
           "exactly-once");
 
