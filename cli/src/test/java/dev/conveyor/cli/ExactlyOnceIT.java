@@ -24,10 +24,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.function.BooleanSupplier;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -196,27 +193,7 @@ class ExactlyOnceIT {
 
               @Override
               public Map<String, Integer> results() {
-                Map<String, Integer> out = new HashMap<>();
-                Map<String, Object> props = new HashMap<>();
-                props.put("bootstrap.servers", kafka.bootstrap());
-                props.put("isolation.level", "read_committed");
-                props.put("key.deserializer", StringDeserializer.class.getName());
-                props.put("value.deserializer", StringDeserializer.class.getName());
-                try (KafkaConsumer<String, String> c = new KafkaConsumer<>(props)) {
-                  List<TopicPartition> parts =
-                      c.partitionsFor("answers").stream()
-                          .map(i -> new TopicPartition("answers", i.partition()))
-                          .toList();
-                  c.assign(parts);
-                  c.seekToBeginning(parts);
-                  Map<TopicPartition, Long> ends = c.endOffsets(parts);
-                  while (parts.stream().anyMatch(tp -> c.position(tp) < ends.get(tp))) {
-                    for (ConsumerRecord<String, String> r : c.poll(Duration.ofMillis(500))) {
-                      out.merge(r.key(), 1, Integer::sum);
-                    }
-                  }
-                }
-                return out;
+                return kafka.keys("answers", true);
               }
 
               @Override
@@ -404,14 +381,7 @@ class ExactlyOnceIT {
 
       @Override
       public Map<String, Integer> results() throws Exception {
-        Map<String, Integer> out = new HashMap<>();
-        List<String> lines = redis.cli("XRANGE", "conveyor:results", "-", "+");
-        for (int i = 0; i + 1 < lines.size(); i++) {
-          if (lines.get(i).equals("id")) {
-            out.merge(lines.get(i + 1), 1, Integer::sum);
-          }
-        }
-        return out;
+        return redis.idsIn("conveyor:results");
       }
 
       @Override

@@ -8,15 +8,10 @@ import dev.conveyor.testing.RedisServer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -99,7 +94,7 @@ class FlinkExactlyOnceIT {
     int redisDuplicates = inRedis.values().stream().mapToInt(n -> n - 1).sum();
     // read uncommitted, the topic also holds what aborted transactions wrote
     long aborted = everyRecord() - inKafka.values().stream().mapToInt(n -> n).sum();
-    long refused = evalCalls() - inRedis.values().stream().mapToInt(n -> n).sum();
+    long refused = redis.scriptCalls() - inRedis.values().stream().mapToInt(n -> n).sum();
     System.out.printf(
         "delivery, Flink, exactly once: %d requests, %d TaskManager kills; Kafka: %d lost, %d"
             + " duplicates, %d records of aborted transactions; Redis: %d lost, %d duplicates,"
@@ -151,66 +146,21 @@ class FlinkExactlyOnceIT {
 
   /** How many results each request id has in the results topic, read committed. */
   private Map<String, Integer> committed() {
-    Map<String, Integer> out = new HashMap<>();
-    read("read_committed", r -> out.merge(r.key(), 1, Integer::sum));
-    return out;
+    return kafka.keys("answers", true);
   }
 
   /** Every record of the results topic, those of aborted transactions too. */
   private long everyRecord() {
-    long[] n = {0};
-    read("read_uncommitted", r -> n[0]++);
-    return n[0];
-  }
-
-  private void read(
-      String isolation, java.util.function.Consumer<ConsumerRecord<String, String>> each) {
-    Map<String, Object> props = new HashMap<>();
-    props.put("bootstrap.servers", kafka.bootstrap());
-    props.put("isolation.level", isolation);
-    props.put("key.deserializer", StringDeserializer.class.getName());
-    props.put("value.deserializer", StringDeserializer.class.getName());
-    try (KafkaConsumer<String, String> c = new KafkaConsumer<>(props)) {
-      List<TopicPartition> parts =
-          c.partitionsFor("answers").stream()
-              .map(i -> new TopicPartition("answers", i.partition()))
-              .toList();
-      c.assign(parts);
-      c.seekToBeginning(parts);
-      Map<TopicPartition, Long> ends = c.endOffsets(parts);
-      while (parts.stream().anyMatch(tp -> c.position(tp) < ends.get(tp))) {
-        c.poll(Duration.ofMillis(500)).forEach(each);
-      }
-    }
+    return kafka.keys("answers", false).values().stream().mapToInt(n -> n).sum();
   }
 
   /** How many results each request id has in the Redis results stream. */
   private Map<String, Integer> redisResults() {
-    Map<String, Integer> out = new HashMap<>();
     try {
-      List<String> lines = redis.cli("XRANGE", "conveyor:results", "-", "+");
-      for (int i = 0; i + 1 < lines.size(); i++) {
-        if (lines.get(i).equals("id")) {
-          out.merge(lines.get(i + 1), 1, Integer::sum);
-        }
-      }
+      return redis.idsIn("conveyor:results");
     } catch (Exception e) {
       throw new IllegalStateException(e);
     }
-    return out;
-  }
-
-  /** How many scripts Redis ran: the sink runs one per result it offers. */
-  private long evalCalls() throws Exception {
-    long calls = 0;
-    for (String line : redis.cli("INFO", "commandstats")) {
-      if (line.startsWith("cmdstat_eval:") || line.startsWith("cmdstat_evalsha:")) {
-        java.util.regex.Matcher m = java.util.regex.Pattern.compile("calls=(\\d+)").matcher(line);
-        assertThat(m.find()).as(line).isTrue();
-        calls += Long.parseLong(m.group(1));
-      }
-    }
-    return calls;
   }
 
   private static void await(BooleanSupplier done, Duration within, String what)

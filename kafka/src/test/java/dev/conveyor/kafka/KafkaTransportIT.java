@@ -635,24 +635,7 @@ class KafkaTransportIT {
             .isInstanceOf(dev.conveyor.core.ConveyorException.class);
       }
     }
-    List<String> keys = new ArrayList<>();
-    Properties p = a.properties();
-    p.put("isolation.level", "read_committed");
-    p.put(
-        "key.deserializer",
-        org.apache.kafka.common.serialization.StringDeserializer.class.getName());
-    p.put(
-        "value.deserializer",
-        org.apache.kafka.common.serialization.StringDeserializer.class.getName());
-    try (var c = new org.apache.kafka.clients.consumer.KafkaConsumer<String, String>(p)) {
-      var tp = new org.apache.kafka.common.TopicPartition("batched", 0);
-      c.assign(List.of(tp));
-      c.seekToBeginning(List.of(tp));
-      long end = c.endOffsets(List.of(tp)).get(tp);
-      while (c.position(tp) < end) {
-        c.poll(Duration.ofMillis(500)).forEach(r -> keys.add(r.key()));
-      }
-    }
+    List<String> keys = committed(a, "batched").stream().map(ConsumerRecord::key).toList();
     assertThat(keys).containsExactly("r1", "r2", "r3");
   }
 

@@ -12,15 +12,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -99,10 +95,10 @@ class SparkExactlyOnceIT {
         "every request answered in both sinks");
 
     Map<String, Integer> inKafka = committed();
-    Map<String, Integer> inRedis = redisResults();
+    Map<String, Integer> inRedis = redis.idsIn("conveyor:results");
     int kafkaDuplicates = inKafka.values().stream().mapToInt(n -> n - 1).sum();
     int redisDuplicates = inRedis.values().stream().mapToInt(n -> n - 1).sum();
-    long refused = evalCalls() - inRedis.values().stream().mapToInt(n -> n).sum();
+    long refused = redis.scriptCalls() - inRedis.values().stream().mapToInt(n -> n).sum();
     int lostTasks = lostTasks("to-kafka") + lostTasks("to-redis");
     System.out.printf(
         "delivery, Spark, exactly once: %d requests, %d executor kills, %d tasks lost with their"
@@ -175,28 +171,7 @@ class SparkExactlyOnceIT {
 
   /** How many results each request id has in the results topic, read committed. */
   private Map<String, Integer> committed() {
-    Map<String, Integer> out = new HashMap<>();
-    Map<String, Object> props = new HashMap<>();
-    props.put("bootstrap.servers", kafka.bootstrap());
-    props.put("isolation.level", "read_committed");
-    props.put("key.deserializer", StringDeserializer.class.getName());
-    props.put("value.deserializer", StringDeserializer.class.getName());
-    try (KafkaConsumer<String, String> c = new KafkaConsumer<>(props)) {
-      if (c.listTopics().get("answers") == null) {
-        return out;
-      }
-      List<TopicPartition> parts =
-          c.partitionsFor("answers").stream()
-              .map(i -> new TopicPartition("answers", i.partition()))
-              .toList();
-      c.assign(parts);
-      c.seekToBeginning(parts);
-      Map<TopicPartition, Long> ends = c.endOffsets(parts);
-      while (parts.stream().anyMatch(tp -> c.position(tp) < ends.get(tp))) {
-        c.poll(Duration.ofMillis(500)).forEach(r -> out.merge(r.key(), 1, Integer::sum));
-      }
-    }
-    return out;
+    return kafka.keys("answers", true);
   }
 
   private long redisCount() {
@@ -205,31 +180,6 @@ class SparkExactlyOnceIT {
     } catch (Exception e) {
       throw new IllegalStateException(e);
     }
-  }
-
-  /** How many results each request id has in the Redis results stream. */
-  private Map<String, Integer> redisResults() throws Exception {
-    Map<String, Integer> out = new HashMap<>();
-    List<String> lines = redis.cli("XRANGE", "conveyor:results", "-", "+");
-    for (int i = 0; i + 1 < lines.size(); i++) {
-      if (lines.get(i).equals("id")) {
-        out.merge(lines.get(i + 1), 1, Integer::sum);
-      }
-    }
-    return out;
-  }
-
-  /** How many scripts Redis ran: the sink runs one per result it offers. */
-  private long evalCalls() throws Exception {
-    long calls = 0;
-    for (String line : redis.cli("INFO", "commandstats")) {
-      if (line.startsWith("cmdstat_eval:") || line.startsWith("cmdstat_evalsha:")) {
-        Matcher m = Pattern.compile("calls=(\\d+)").matcher(line);
-        assertThat(m.find()).as(line).isTrue();
-        calls += Long.parseLong(m.group(1));
-      }
-    }
-    return calls;
   }
 
   private static void await(BooleanSupplier done, Duration within, String what)

@@ -181,4 +181,34 @@ public final class KafkaServer implements AutoCloseable {
   public void close() throws InterruptedException {
     TestProcesses.stop(process, Duration.ofSeconds(20));
   }
+
+  /**
+   * How many records each key has in {@code topic}, from its start to its end now: those of
+   * committed transactions and those written without one ({@code committed}), or every record,
+   * those of aborted transactions too. Empty when there is no such topic.
+   */
+  public java.util.Map<String, Integer> keys(String topic, boolean committed) {
+    java.util.Map<String, Integer> out = new java.util.HashMap<>();
+    java.util.Map<String, Object> props = new java.util.HashMap<>();
+    props.put("bootstrap.servers", bootstrap());
+    props.put("isolation.level", committed ? "read_committed" : "read_uncommitted");
+    props.put("key.deserializer", org.apache.kafka.common.serialization.StringDeserializer.class);
+    props.put("value.deserializer", org.apache.kafka.common.serialization.StringDeserializer.class);
+    try (var c = new org.apache.kafka.clients.consumer.KafkaConsumer<String, String>(props)) {
+      if (!c.listTopics().containsKey(topic)) {
+        return out;
+      }
+      List<org.apache.kafka.common.TopicPartition> parts =
+          c.partitionsFor(topic).stream()
+              .map(i -> new org.apache.kafka.common.TopicPartition(topic, i.partition()))
+              .toList();
+      c.assign(parts);
+      c.seekToBeginning(parts);
+      java.util.Map<org.apache.kafka.common.TopicPartition, Long> ends = c.endOffsets(parts);
+      while (parts.stream().anyMatch(tp -> c.position(tp) < ends.get(tp))) {
+        c.poll(Duration.ofMillis(500)).forEach(r -> out.merge(r.key(), 1, Integer::sum));
+      }
+    }
+    return out;
+  }
 }

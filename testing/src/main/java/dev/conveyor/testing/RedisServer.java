@@ -190,4 +190,31 @@ public final class RedisServer implements AutoCloseable {
   public void close() throws InterruptedException {
     stop();
   }
+
+  /** How many entries each request id has in a results stream (its entries' {@code id} field). */
+  public java.util.Map<String, Integer> idsIn(String stream)
+      throws IOException, InterruptedException {
+    java.util.Map<String, Integer> out = new java.util.HashMap<>();
+    List<String> lines = cli("XRANGE", stream, "-", "+");
+    for (int i = 0; i + 1 < lines.size(); i++) {
+      if (lines.get(i).equals("id")) {
+        out.merge(lines.get(i + 1), 1, Integer::sum);
+      }
+    }
+    return out;
+  }
+
+  /** How many scripts the server has run ({@code EVAL} and {@code EVALSHA} calls). */
+  public long scriptCalls() throws IOException, InterruptedException {
+    long calls = 0;
+    for (String line : cli("INFO", "commandstats")) {
+      if (line.startsWith("cmdstat_eval:") || line.startsWith("cmdstat_evalsha:")) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("calls=(\\d+)").matcher(line);
+        if (m.find()) {
+          calls += Long.parseLong(m.group(1));
+        }
+      }
+    }
+    return calls;
+  }
 }
