@@ -158,7 +158,9 @@ final class PostgresResultSink implements PositionStore {
   @Override
   public void deliver(List<ImageRequest> requests, List<ClassifyResult> results)
       throws SQLException {
-    store(results, (c, stored) -> java.util.Arrays.fill(stored, true));
+    if (!results.isEmpty()) {
+      store(results, (c, stored) -> java.util.Arrays.fill(stored, true));
+    }
   }
 
   @Override
@@ -225,9 +227,6 @@ final class PostgresResultSink implements PositionStore {
 
   private boolean[] store(List<ClassifyResult> results, Before before) throws SQLException {
     boolean[] stored = new boolean[results.size()];
-    if (results.isEmpty()) {
-      return stored;
-    }
     try (Connection c = pool.getConnection()) {
       String sql;
       List<Column> columns;

@@ -271,6 +271,10 @@ class PostgresBrokerIT {
           .isEmpty();
       assertThat(count("SELECT count(*) FROM kafka_answers WHERE image_key = 'k3'")).isOne();
       assertThat(count("SELECT count(*) FROM kafka_answers")).isEqualTo(3);
+      // a batch handed back whole (its requests sent again) moves its offsets with no results
+      assertThat(store.storeAt("g", "jobs", Map.of(1, 6L), Map.of(1, 9L), List.of(), List.of()))
+          .isEmpty();
+      assertThat(store.positions("g", "jobs")).isEqualTo(Map.of(0, 2L, 1, 9L));
       // each consumer group has offsets of its own
       assertThat(store.positions("other", "jobs")).isEmpty();
     }

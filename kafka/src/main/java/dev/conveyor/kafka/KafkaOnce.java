@@ -189,24 +189,25 @@ final class KafkaOnce implements Transport.ExactlyOnce {
     return again;
   }
 
+  /** Whether a batch's transaction is Kafka's, which the copies of released requests join. */
+  boolean inTransaction() {
+    return stored == null;
+  }
+
   /**
-   * Released requests' copies (or dead letters): in Kafka's transactions, written in the batch's
-   * transaction with its offsets, so that a worker killed in between leaves either the original to
-   * read again or its copy, never both. A batch released whole is settled now; a part of one waits
-   * for the batch's results. With a results store, whose transaction Kafka's records cannot join,
-   * the copies are sent at once and the requests leave the batch (the store keeps one result per
-   * request id, so a copy of a request answered after all adds nothing).
-   *
-   * @return whether the copies were taken here; false: send them now
+   * Requests handed back for another try, and their copies (or dead letters): they stay in the
+   * batch, whose offsets cover them. In Kafka's transactions the copies are written in the batch's
+   * transaction, so that a worker killed in between leaves either the original to read again or its
+   * copy, never both. With a results store, whose transaction Kafka's records cannot join, they were
+   * sent already (a kill before the store leaves both, and the store keeps one result per request
+   * id). A batch handed back whole is settled now; a part of one, with the rest's results.
    */
-  boolean sendAgain(List<Delivery> deliveries, List<ProducerRecord<String, byte[]>> copies) {
+  void handedBack(List<Delivery> deliveries, List<ProducerRecord<String, byte[]>> copies) {
     boolean whole;
     synchronized (this) {
-      if (stored != null) {
-        deliveries.forEach(d -> batch.remove(record(d)));
-        return false;
+      if (stored == null) {
+        resend.addAll(copies);
       }
-      resend.addAll(copies);
       released += deliveries.size();
       whole = released >= batch.size();
     }
@@ -217,7 +218,6 @@ final class KafkaOnce implements Transport.ExactlyOnce {
         // rewound: the batch is read again from where it began
       }
     }
-    return true;
   }
 
   /**

@@ -250,28 +250,27 @@ public final class KafkaTransport implements Transport {
   /** Sends each record again (or to the dead-letter topic), then acknowledges the original. */
   @Override
   public void release(List<Delivery> deliveries, String reason) {
-    List<ProducerRecord<String, byte[]>> copies = new ArrayList<>();
     if (transactions != null) {
-      // a batch whose transaction failed is read again from where it began, not sent again;
-      // in Kafka's transactions, the copies go in the batch's own (KafkaOnce)
+      // a batch whose transaction failed is read again from where it began, not sent again
       deliveries = once.released(deliveries);
-      deliveries.forEach(d -> copies.add(Records.again(d, address, reason)));
-      if (once.sendAgain(deliveries, copies)) {
-        ack(deliveries);
-        return;
-      }
-    } else {
-      deliveries.forEach(d -> copies.add(Records.again(d, address, reason)));
     }
-    List<java.util.concurrent.Future<?>> sent = new ArrayList<>();
-    copies.forEach(c -> sent.add(retries.send(c)));
-    for (var f : sent) {
-      try {
-        f.get();
-      } catch (Exception e) {
-        throw new ConveyorException(
-            ErrorCode.UNAVAILABLE, "cannot send a failed request again: " + e.getMessage(), e);
+    List<ProducerRecord<String, byte[]>> copies = new ArrayList<>();
+    deliveries.forEach(d -> copies.add(Records.again(d, address, reason)));
+    if (transactions == null || !once.inTransaction()) {
+      // exactly once into a store, before the batch's offsets pass the originals
+      List<java.util.concurrent.Future<?>> sent = new ArrayList<>();
+      copies.forEach(c -> sent.add(retries.send(c)));
+      for (var f : sent) {
+        try {
+          f.get();
+        } catch (Exception e) {
+          throw new ConveyorException(
+              ErrorCode.UNAVAILABLE, "cannot send a failed request again: " + e.getMessage(), e);
+        }
       }
+    }
+    if (transactions != null) {
+      once.handedBack(deliveries, copies);
     }
     ack(deliveries);
   }
