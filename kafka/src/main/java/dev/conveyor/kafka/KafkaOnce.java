@@ -198,9 +198,9 @@ final class KafkaOnce implements Transport.ExactlyOnce {
    * Requests handed back for another try, and their copies (or dead letters): they stay in the
    * batch, whose offsets cover them. In Kafka's transactions the copies are written in the batch's
    * transaction, so that a worker killed in between leaves either the original to read again or its
-   * copy, never both. With a results store, whose transaction Kafka's records cannot join, they were
-   * sent already (a kill before the store leaves both, and the store keeps one result per request
-   * id). A batch handed back whole is settled now; a part of one, with the rest's results.
+   * copy, never both. With a results store, whose transaction Kafka's records cannot join, they
+   * were sent already (a kill before the store leaves both, and the store keeps one result per
+   * request id). A batch handed back whole is settled now; a part of one, with the rest's results.
    */
   void handedBack(List<Delivery> deliveries, List<ProducerRecord<String, byte[]>> copies) {
     boolean whole;

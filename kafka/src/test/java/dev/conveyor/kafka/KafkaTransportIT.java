@@ -635,7 +635,7 @@ class KafkaTransportIT {
             .isInstanceOf(dev.conveyor.core.ConveyorException.class);
       }
     }
-    List<String> keys = committed(a, "batched").stream().map(ConsumerRecord::key).toList();
+    List<String> keys = committed(a, "batched", 3).stream().map(ConsumerRecord::key).toList();
     assertThat(keys).containsExactly("r1", "r2", "r3");
   }
 
@@ -656,6 +656,7 @@ class KafkaTransportIT {
     assertThat(got).hasSize(3);
     // one request released (its fetch timed out, say): its copy waits for the batch's transaction
     transport.release(List.of(got.get(0)), "timed out");
+    Thread.sleep(500); // time enough for a copy sent outside the transaction to be seen
     assertThat(committed(address, address.topic())).hasSize(3);
     List<dev.conveyor.core.ClassifyResult> results = new ArrayList<>();
     for (var d : got.subList(1, 3)) {
@@ -664,14 +665,15 @@ class KafkaTransportIT {
               d.request(), "m", List.of(new dev.conveyor.core.Prediction(1, "red", 0.9f)), "h", 1));
     }
     transport.exactlyOnce().orElseThrow().deliverAndAck(got.subList(1, 3), results);
-    // the copy, the results and the offsets past all three, in one transaction
-    List<ConsumerRecord<String, byte[]>> requests = committed(address, address.topic());
+    // the copy, the results and the offsets past all three, in one transaction (readers see a
+    // committed transaction once its markers are written, a moment after the commit)
+    List<ConsumerRecord<String, byte[]>> requests = committed(address, address.topic(), 4);
     assertThat(requests).hasSize(4);
     assertThat(requests.get(3).key()).isEqualTo(ids.get(0));
     assertThat(new String(requests.get(3).headers().lastHeader(Records.ATTEMPT).value()))
         .isEqualTo("2");
-    assertThat(committed(address, address.results())).hasSize(2);
-    assertThat(groupOffset(address)).isEqualTo(3);
+    assertThat(committed(address, address.results(), 2)).hasSize(2);
+    assertThat(groupOffset(address, 3)).isEqualTo(3);
     // a batch released whole (the model failed): its copies and offsets are committed at once
     List<dev.conveyor.core.transport.Delivery> copy = new ArrayList<>();
     while (copy.isEmpty() && System.nanoTime() < deadline) {
@@ -679,11 +681,26 @@ class KafkaTransportIT {
     }
     assertThat(copy).hasSize(1);
     transport.release(copy, "the model failed");
-    assertThat(committed(address, address.topic())).hasSize(5);
-    assertThat(groupOffset(address)).isEqualTo(4);
+    assertThat(committed(address, address.topic(), 5)).hasSize(5);
+    assertThat(groupOffset(address, 4)).isEqualTo(4);
   }
 
-  /** The records of {@code topic} that readers of committed records see. */
+  /**
+   * The records of {@code topic} that readers of committed records see, once there are {@code
+   * expected} of them (or after 20 s, whatever there is).
+   */
+  private static List<ConsumerRecord<String, byte[]>> committed(
+      KafkaConfig address, String topic, int expected) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    List<ConsumerRecord<String, byte[]>> seen = committed(address, topic);
+    while (seen.size() < expected && System.nanoTime() < deadline) {
+      Thread.sleep(50);
+      seen = committed(address, topic);
+    }
+    return seen;
+  }
+
+  /** The records of {@code topic} that readers of committed records see now. */
   private static List<ConsumerRecord<String, byte[]>> committed(KafkaConfig address, String topic) {
     List<ConsumerRecord<String, byte[]>> out = new ArrayList<>();
     Properties p = address.properties();
@@ -706,16 +723,26 @@ class KafkaTransportIT {
     return out;
   }
 
-  /** The group's committed offset on the requests topic's partition 0. */
-  private static long groupOffset(KafkaConfig address) throws Exception {
+  /**
+   * The group's committed offset on the requests topic's partition 0, once it is {@code expected}
+   * (or after 20 s, whatever it is): a transaction's offsets show once its markers are written.
+   */
+  private static long groupOffset(KafkaConfig address, long expected) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
     try (var admin = org.apache.kafka.clients.admin.Admin.create(address.properties())) {
-      var at =
-          admin
-              .listConsumerGroupOffsets(address.group())
-              .partitionsToOffsetAndMetadata()
-              .get()
-              .get(new org.apache.kafka.common.TopicPartition(address.topic(), 0));
-      return at == null ? -1 : at.offset();
+      while (true) {
+        var at =
+            admin
+                .listConsumerGroupOffsets(address.group())
+                .partitionsToOffsetAndMetadata()
+                .get()
+                .get(new org.apache.kafka.common.TopicPartition(address.topic(), 0));
+        long offset = at == null ? -1 : at.offset();
+        if (offset == expected || System.nanoTime() > deadline) {
+          return offset;
+        }
+        Thread.sleep(50);
+      }
     }
   }
 }
