@@ -28,22 +28,28 @@ public final class RedisServer implements AutoCloseable {
    *     for no append-only file
    * @param tls the certificate and key of a TLS port beside the plain one, or {@code null}
    * @param acl a user and its rules ({@code conveyor on >secret ~conveyor:* …}), or {@code null}
+   * @param bind an address to listen on besides loopback (a test host's gateway), or {@code null}
    */
-  public record Options(String appendFsync, TestTls tls, List<String> acl) {
+  public record Options(String appendFsync, TestTls tls, List<String> acl, String bind) {
     public static Options plain() {
-      return new Options(null, null, null);
+      return new Options(null, null, null, null);
     }
 
     public Options appendOnly(String fsync) {
-      return new Options(fsync, tls, acl);
+      return new Options(fsync, tls, acl, bind);
     }
 
     public Options withTls(TestTls t) {
-      return new Options(appendFsync, t, acl);
+      return new Options(appendFsync, t, acl, bind);
     }
 
     public Options withUser(String... rules) {
-      return new Options(appendFsync, tls, List.of(rules));
+      return new Options(appendFsync, tls, List.of(rules), bind);
+    }
+
+    /** Listening on {@code address} too: the gateway of {@link Hosts}, say. */
+    public Options alsoOn(String address) {
+      return new Options(appendFsync, tls, acl, address);
     }
   }
 
@@ -92,6 +98,9 @@ public final class RedisServer implements AutoCloseable {
     List<String> command =
         new ArrayList<>(
             List.of(BINARY.toString(), "--port", Integer.toString(port), "--bind", "127.0.0.1"));
+    if (options.bind() != null) {
+      command.add(options.bind());
+    }
     command.addAll(
         List.of(
             "--dir", dir.toString(), "--save", "", "--daemonize", "no", "--protected-mode", "no"));
@@ -131,6 +140,11 @@ public final class RedisServer implements AutoCloseable {
 
   public int port() {
     return port;
+  }
+
+  /** A Redis URI for this server at {@code address} (one it also listens on), with settings. */
+  public String uriAt(String address, String query) {
+    return "redis://" + address + ":" + port + (query.isEmpty() ? "" : "?" + query);
   }
 
   /** A Redis URI for this server, with query settings such as {@code mode=stream}. */

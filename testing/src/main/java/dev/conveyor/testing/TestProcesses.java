@@ -104,6 +104,11 @@ public final class TestProcesses {
     }
   }
 
+  /** Sends {@code signal} ({@code STOP}, {@code CONT}, …) to the process; returns once it is sent. */
+  public static void signal(Process p, String signal) throws IOException, InterruptedException {
+    new ProcessBuilder("kill", "-" + signal, Long.toString(p.pid())).start().waitFor();
+  }
+
   /**
    * Stops {@code p} with {@code signal} ({@code INT}, {@code TERM}, …) sent by {@code kill}, and
    * kills it when it has not ended within {@code grace}.
