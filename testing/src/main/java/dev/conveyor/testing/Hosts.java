@@ -12,8 +12,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * Hosts on one machine for tests: each a Linux network namespace with its own address, joined to
  * the others by a bridge in the machine's own namespace, which holds the bridge's address (the
- * "gateway": servers the tests start there are reached on it). A host is cut off by taking its
- * link down, and healed by bringing it up. Needs root (tests and CI run as root) and {@code ip};
+ * "gateway": servers the tests start there are reached on it). A host is cut off by taking its link
+ * down, and healed by bringing it up. Needs root (tests and CI run as root) and {@code ip};
  * everything made is deleted on {@link #close}, and any made by an earlier run that died is deleted
  * when the next one starts. The addresses are in 10.231.0.0/16, the project's own test hosts.
  */

@@ -104,7 +104,9 @@ public final class TestProcesses {
     }
   }
 
-  /** Sends {@code signal} ({@code STOP}, {@code CONT}, …) to the process; returns once it is sent. */
+  /**
+   * Sends {@code signal} ({@code STOP}, {@code CONT}, …) to the process; returns once it is sent.
+   */
   public static void signal(Process p, String signal) throws IOException, InterruptedException {
     new ProcessBuilder("kill", "-" + signal, Long.toString(p.pid())).start().waitFor();
   }
