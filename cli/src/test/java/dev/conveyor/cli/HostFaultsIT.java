@@ -88,7 +88,13 @@ class HostFaultsIT {
       await(() -> pending(cutOff) > 0, Duration.ofSeconds(60), "the worker holding requests");
       hosts.host(1).cut();
       long cut = System.nanoTime();
-      int held = pending(cutOff);
+      // what it held: a read that reached Redis just before the cut is counted a moment later;
+      // nothing is claimed from it before claim-idle
+      int held = 0;
+      while (System.nanoTime() - cut < 2_000_000_000L) {
+        held = Math.max(held, pending(cutOff));
+        Thread.sleep(50);
+      }
       await(() -> pending(cutOff) == 0, Duration.ofSeconds(30), "its requests taken over");
       double takeover = (System.nanoTime() - cut) / 1e9;
       load.join();
@@ -97,6 +103,8 @@ class HostFaultsIT {
       long healed = System.nanoTime();
       // the other worker paused: new requests are answered only if the healed one works again
       TestProcesses.signal(steady, "STOP");
+      // what the paused worker holds is claimed by the healed one, and answered by both
+      int paused = pending(steady);
       List<String> late = new ArrayList<>();
       for (int i = 0; i < 20; i++) {
         ImageRequest r = ImageRequest.ofBytes("late" + i, images.get(i % 8), null);
@@ -116,11 +124,11 @@ class HostFaultsIT {
       int duplicates = results.values().stream().mapToInt(n -> n - 1).sum();
       System.out.printf(
           "hosts, Redis stream, a worker host cut off 30 s: %d requests, %d held by it at the cut,"
-              + " taken over in %.1f s (claim-idle 5 s), 0 lost, %d duplicates, new work taken"
-              + " %.1f s after the heal%n",
-          sent.size(), held, takeover, duplicates, back);
+              + " taken over in %.1f s (claim-idle 5 s), 0 lost, %d duplicates (%d held by the"
+              + " other when it was paused), new work taken %.1f s after the heal%n",
+          sent.size(), held, takeover, duplicates, paused, back);
       assertThat(results.keySet()).containsAll(sent);
-      assertThat(duplicates).isLessThanOrEqualTo(held);
+      assertThat(duplicates).isLessThanOrEqualTo(held + paused);
       assertThat(back).as("seconds until the healed worker took new work").isLessThan(20);
     }
   }
