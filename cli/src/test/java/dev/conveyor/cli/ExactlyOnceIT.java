@@ -303,6 +303,56 @@ class ExactlyOnceIT {
     }
   }
 
+  @Test
+  void thePostgresQueueAnswersEveryRequestOnceThroughKills() throws Exception {
+    postgres = PostgresServer.start();
+    String uri = postgres.uri("table=jobs&results=answers&delivery=exactly-once&lease=2");
+    run(
+            "PostgreSQL queue, exactly once",
+            new Path29() {
+              @Override
+              public String uri() {
+                return uri;
+              }
+
+              @Override
+              public boolean holdsBeforeRequests() {
+                return true;
+              }
+
+              @Override
+              public Thread holdBusy(int millis) throws Exception {
+                return lockAnswers(millis);
+              }
+
+              @Override
+              public boolean holds(long pid) throws Exception {
+                return count(
+                        "SELECT count(*) FROM jobs WHERE worker LIKE '%%/%d-%%' AND visible_at > now()"
+                            .formatted(pid))
+                    > 0;
+              }
+
+              @Override
+              public Map<String, Integer> results() throws Exception {
+                return answers();
+              }
+
+              @Override
+              public void restart() {}
+
+              private long count(String sql) throws Exception {
+                try (Connection c = postgres.connect();
+                    Statement s = c.createStatement();
+                    ResultSet rs = s.executeQuery(sql)) {
+                  rs.next();
+                  return rs.getLong(1);
+                }
+              }
+            })
+        .exactlyOnce();
+  }
+
   /** Holds the results table locked for {@code millis}; returns once it is locked. */
   private Thread lockAnswers(int millis) throws Exception {
     java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);
