@@ -76,7 +76,10 @@ class FlinkExactlyOnceIT {
         // the Redis job part-way through this round: results stored since its last checkpoint,
         // which its restart reads again; the Kafka job's transaction open meanwhile
         int into = round * per + per / 10;
-        await(() -> redisCount() >= into, Duration.ofSeconds(150), "working on round " + round);
+        await(
+            () -> redis.length("conveyor:results") >= into,
+            Duration.ofSeconds(150),
+            "working on round " + round);
         cluster.killTaskManager();
         cluster.startTaskManager();
       }
@@ -150,14 +153,6 @@ class FlinkExactlyOnceIT {
   /** Every record of the results topic, those of aborted transactions too. */
   private long everyRecord() {
     return kafka.keys("answers", false).values().stream().mapToInt(n -> n).sum();
-  }
-
-  private long redisCount() {
-    try {
-      return Long.parseLong(redis.cli("XLEN", "conveyor:results").get(0).trim());
-    } catch (Exception e) {
-      throw new IllegalStateException(e);
-    }
   }
 
   /** How many results each request id has in the Redis results stream. */

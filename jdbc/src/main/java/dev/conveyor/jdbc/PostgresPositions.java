@@ -22,6 +22,11 @@ final class PostgresPositions {
     this.table = table;
   }
 
+  /** Whether the table was made (or found) already by this sink. */
+  boolean made() {
+    return made;
+  }
+
   /** Makes the table when missing, once per sink. */
   void ensure(Connection c) throws SQLException {
     if (!made) {

@@ -180,8 +180,10 @@ final class PostgresResultSink implements PositionStore {
       List<ImageRequest> requests,
       List<ClassifyResult> results)
       throws SQLException {
-    try (Connection c = pool.getConnection()) {
-      positions.ensure(c);
+    if (!positions.made()) {
+      try (Connection c = pool.getConnection()) {
+        positions.ensure(c);
+      }
     }
     try {
       store(

@@ -82,7 +82,10 @@ class SparkExactlyOnceIT {
       if (round < KILLS) {
         // the Redis query's task in the middle of this round's micro-batch: part of it stored
         int into = round * per + per / 10;
-        await(() -> redisCount() >= into, Duration.ofSeconds(150), "working on round " + round);
+        await(
+            () -> redis.length("conveyor:results") >= into,
+            Duration.ofSeconds(150),
+            "working on round " + round);
         List<ProcessHandle> executors = cluster.executors();
         assertThat(executors).as("the queries' executors").hasSize(2);
         executors.forEach(ProcessHandle::destroyForcibly); // SIGKILL
@@ -90,7 +93,7 @@ class SparkExactlyOnceIT {
       }
     }
     await(
-        () -> committed().size() >= REQUESTS && redisCount() >= REQUESTS,
+        () -> committed().size() >= REQUESTS && redis.length("conveyor:results") >= REQUESTS,
         Duration.ofSeconds(240),
         "every request answered in both sinks");
 
@@ -172,14 +175,6 @@ class SparkExactlyOnceIT {
   /** How many results each request id has in the results topic, read committed. */
   private Map<String, Integer> committed() {
     return kafka.keys("answers", true);
-  }
-
-  private long redisCount() {
-    try {
-      return Long.parseLong(redis.cli("XLEN", "conveyor:results").get(0).trim());
-    } catch (Exception e) {
-      throw new IllegalStateException(e);
-    }
   }
 
   private static void await(BooleanSupplier done, Duration within, String what)

@@ -205,6 +205,15 @@ public final class RedisServer implements AutoCloseable {
     stop();
   }
 
+  /** How many entries a stream holds ({@code XLEN}); 0 for none. */
+  public long length(String stream) {
+    try {
+      return Long.parseLong(cli("XLEN", stream).get(0).trim());
+    } catch (IOException | InterruptedException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   /** How many entries each request id has in a results stream (its entries' {@code id} field). */
   public java.util.Map<String, Integer> idsIn(String stream)
       throws IOException, InterruptedException {
