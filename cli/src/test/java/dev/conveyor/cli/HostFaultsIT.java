@@ -103,8 +103,9 @@ class HostFaultsIT {
       long healed = System.nanoTime();
       // the other worker paused: new requests are answered only if the healed one works again
       TestProcesses.signal(steady, "STOP");
-      // what the paused worker holds is claimed by the healed one, and answered by both
-      int paused = pending(steady);
+      // what the paused worker holds is claimed by the healed one, and answered by both; a read it
+      // left blocked in Redis is still served while it is paused, so count the most it held then
+      int[] paused = {pending(steady)};
       List<String> late = new ArrayList<>();
       for (int i = 0; i < 20; i++) {
         ImageRequest r = ImageRequest.ofBytes("late" + i, images.get(i % 8), null);
@@ -113,7 +114,10 @@ class HostFaultsIT {
       }
       assertThat(producer.flush(Duration.ofSeconds(30))).isEmpty();
       await(
-          () -> results().keySet().containsAll(late),
+          () -> {
+            paused[0] = Math.max(paused[0], pending(steady));
+            return results().keySet().containsAll(late);
+          },
           Duration.ofSeconds(60),
           "the healed worker answering new requests");
       double back = (System.nanoTime() - healed) / 1e9;
@@ -126,9 +130,9 @@ class HostFaultsIT {
           "hosts, Redis stream, a worker host cut off 30 s: %d requests, %d held by it at the cut,"
               + " taken over in %.1f s (claim-idle 5 s), 0 lost, %d duplicates (%d held by the"
               + " other when it was paused), new work taken %.1f s after the heal%n",
-          sent.size(), held, takeover, duplicates, paused, back);
+          sent.size(), held, takeover, duplicates, paused[0], back);
       assertThat(results.keySet()).containsAll(sent);
-      assertThat(duplicates).isLessThanOrEqualTo(held + paused);
+      assertThat(duplicates).isLessThanOrEqualTo(held + paused[0]);
       assertThat(back).as("seconds until the healed worker took new work").isLessThan(20);
     }
   }
