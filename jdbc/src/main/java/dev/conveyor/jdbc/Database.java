@@ -28,6 +28,7 @@ final class Database {
     // fail at the first use rather than at open: a worker may start before its database
     c.setInitializationFailTimeout(-1);
     c.addDataSourceProperty("reWriteBatchedInserts", "true");
+    c.addDataSourceProperty("socketTimeout", Long.toString(a.socketTimeout().toSeconds()));
     // a time written into a column without a time zone (seed 004's time) is UTC on every host
     c.setConnectionInitSql("SET TIME ZONE 'UTC'");
     c.addDataSourceProperty("ApplicationName", "conveyor " + name);
@@ -43,6 +44,7 @@ final class Database {
     }
     p.setProperty("ApplicationName", "conveyor " + name);
     p.setProperty("connectTimeout", "10");
+    p.setProperty("socketTimeout", Long.toString(a.socketTimeout().toSeconds()));
     return DriverManager.getConnection(a.jdbcUrl(), p);
   }
 

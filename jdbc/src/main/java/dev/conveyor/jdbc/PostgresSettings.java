@@ -45,6 +45,11 @@ final class PostgresSettings {
           "lease",
           60,
           "seconds a worker holds the rows it took; a row whose lease ran out (its worker died) is taken again");
+  static final Setting<Duration> SOCKET_TIMEOUT =
+      Setting.seconds(
+          "socket-timeout",
+          15,
+          "seconds a statement may go unanswered before its connection is given up and a new one made: a database cut off by the network is noticed then, and a new connection works as soon as the network does");
   static final Setting<Integer> MAX_DELIVERIES = TransportSettings.MAX_DELIVERIES;
   static final Setting<String> DELIVERY = TransportSettings.DELIVERY;
   static final Setting<Long> MAX_LENGTH =
@@ -70,6 +75,7 @@ final class PostgresSettings {
           COLUMN,
           KEY_PREFIX,
           LEASE,
+          SOCKET_TIMEOUT,
           MAX_DELIVERIES,
           DELIVERY,
           MAX_LENGTH,

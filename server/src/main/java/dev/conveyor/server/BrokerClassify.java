@@ -89,9 +89,11 @@ public final class BrokerClassify implements Classify, AutoCloseable {
       Thread.currentThread().interrupt();
       throw new ConveyorException(ErrorCode.BUSY, "interrupted while sending");
     } catch (RuntimeException e) {
+      // the broker's client failed (a command timed out, the connection is down): it is away
       pending.remove(request.id());
+      LOG.warn("sending a request to {}: {}", describe, e.toString());
       throw new ConveyorException(
-          ErrorCode.INTERNAL, "the broker did not take the request: " + e.getMessage(), e);
+          ErrorCode.UNAVAILABLE, "the broker did not take the request; try again shortly", e);
     }
     return result;
   }

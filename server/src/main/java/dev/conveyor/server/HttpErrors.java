@@ -60,6 +60,9 @@ final class HttpErrors {
     ctx.status(HttpStatus.of(e.code()));
     if (e.code() == ErrorCode.BUSY) {
       ctx.header("Retry-After", "1");
+    } else if (e.code() == ErrorCode.UNAVAILABLE || e.code() == ErrorCode.TIMEOUT) {
+      // the broker or the workers are away for now: try again, not at once
+      ctx.header("Retry-After", "5");
     } else if (e.code() == ErrorCode.UNAUTHORIZED) {
       ctx.header("WWW-Authenticate", "Bearer");
     }

@@ -21,21 +21,31 @@ public final class Hosts implements AutoCloseable {
   private static final Path IP = Path.of("/usr/sbin/ip");
   private static final String PREFIX = "cvh";
 
+  /** The bridges of this JVM's hosts still open: not leftovers, though they may hold no process. */
+  private static final java.util.Set<String> OPEN = new java.util.HashSet<>();
+
   private final String name;
   private final int subnet;
   private final List<Host> hosts = new ArrayList<>();
   private final List<Process> processes = new ArrayList<>();
 
-  /** One host: its namespace, its address, and the link that cuts it off. */
+  /** One host: its name, its namespace, its address, and the link that cuts it off. */
   public final class Host {
+    private final String name;
     private final String namespace;
     private final String link;
     private final String address;
 
-    private Host(String namespace, String link, String address) {
+    private Host(String name, String namespace, String link, String address) {
+      this.name = name;
       this.namespace = namespace;
       this.link = link;
       this.address = address;
+    }
+
+    /** The host's name, {@code host1} and on: what a worker started on it reports in results. */
+    public String name() {
+      return name;
     }
 
     /** The host's address, as others reach it. */
@@ -49,17 +59,19 @@ public final class Hosts implements AutoCloseable {
     }
 
     /**
-     * Starts {@code command} on this host, its output and errors appended to {@code log}; {@link
-     * Hosts#close} stops it if it is still running.
+     * Starts {@code command} on this host, its output and errors appended to {@code log}, with
+     * {@code HOSTNAME} set to the host's {@link #name}; {@link Hosts#close} stops it if it is still
+     * running.
      */
     public Process start(List<String> command, Path log) throws IOException {
       List<String> all = new ArrayList<>(List.of(IP.toString(), "netns", "exec", namespace));
       all.addAll(command);
-      Process p =
+      ProcessBuilder builder =
           new ProcessBuilder(all)
               .redirectErrorStream(true)
-              .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
-              .start();
+              .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+      builder.environment().put("HOSTNAME", name);
+      Process p = builder.start();
       synchronized (processes) {
         processes.add(p);
       }
@@ -82,9 +94,15 @@ public final class Hosts implements AutoCloseable {
     this.subnet = subnet;
   }
 
-  /** Makes {@code n} hosts on a bridge of their own. */
+  /** Makes {@code n} hosts on a bridge of their own; tests running at once each make their own. */
   public static Hosts create(int n) throws IOException, InterruptedException {
     Requirements.executable(IP, "apt-get install iproute2");
+    synchronized (OPEN) {
+      return createAlone(n);
+    }
+  }
+
+  private static Hosts createAlone(int n) throws IOException, InterruptedException {
     removeLeftovers();
     List<String> bridges = run(List.of(IP.toString(), "-o", "link", "show", "type", "bridge"));
     int id = ThreadLocalRandom.current().nextInt(1, 250);
@@ -92,6 +110,7 @@ public final class Hosts implements AutoCloseable {
       id = ThreadLocalRandom.current().nextInt(1, 250);
     }
     Hosts h = new Hosts(PREFIX + id, id);
+    OPEN.add(h.name);
     try {
       h.ip("link", "add", h.bridge(), "type", "bridge");
       h.ip("addr", "add", h.gateway() + "/24", "dev", h.bridge());
@@ -112,7 +131,7 @@ public final class Hosts implements AutoCloseable {
     String inside = name + "i" + i;
     String address = "10.231." + subnet + "." + (10 + i);
     ip("netns", "add", ns);
-    hosts.add(new Host(ns, outside, address));
+    hosts.add(new Host("host" + i, ns, outside, address));
     ip("link", "add", outside, "type", "veth", "peer", "name", inside);
     ip("link", "set", inside, "netns", ns);
     ip("link", "set", outside, "master", bridge());
@@ -173,13 +192,18 @@ public final class Hosts implements AutoCloseable {
       quietly("netns", "del", h.namespace);
     }
     quietly("link", "del", bridge());
+    synchronized (OPEN) {
+      OPEN.remove(name);
+    }
   }
 
   /** Deletes namespaces and bridges left by a run that was killed before it could. */
   private static void removeLeftovers() throws IOException, InterruptedException {
     for (String line : run(List.of(IP.toString(), "netns", "list"))) {
       String ns = line.split(" ")[0];
-      if (ns.matches(PREFIX + "\\d+h\\d+") && !ownedByLiveRun(ns)) {
+      if (ns.matches(PREFIX + "\\d+h\\d+")
+          && !OPEN.contains(ns.substring(0, ns.lastIndexOf('h')))
+          && !ownedByLiveRun(ns)) {
         run(List.of(IP.toString(), "netns", "del", ns));
       }
     }
@@ -187,6 +211,7 @@ public final class Hosts implements AutoCloseable {
       String[] fields = line.split(":\\s+");
       String bridge = fields.length > 1 ? fields[1].split("@")[0] : "";
       if (bridge.matches(PREFIX + "\\d+br")
+          && !OPEN.contains(bridge.substring(0, bridge.length() - 2))
           && run(List.of(IP.toString(), "-o", "link", "show", "master", bridge)).isEmpty()) {
         run(List.of(IP.toString(), "link", "del", bridge));
       }

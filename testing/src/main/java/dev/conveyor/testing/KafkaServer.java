@@ -28,18 +28,37 @@ public final class KafkaServer implements AutoCloseable {
   private final Path config;
   private final int port;
   private final int securePort;
+  private final String hostsAddress;
+  private final int hostsPort;
   private final TestTls tls;
   private Process process;
 
-  private KafkaServer(Path dir, Path config, int port, int securePort, TestTls tls) {
+  private KafkaServer(
+      Path dir,
+      Path config,
+      int port,
+      int securePort,
+      String hostsAddress,
+      int hostsPort,
+      TestTls tls) {
     this.dir = dir;
     this.config = config;
     this.port = port;
     this.securePort = securePort;
+    this.hostsAddress = hostsAddress;
+    this.hostsPort = hostsPort;
     this.tls = tls;
   }
 
   public static KafkaServer start(Path dir) throws Exception {
+    return start(dir, null);
+  }
+
+  /**
+   * Starts a broker that test hosts ({@link Hosts}) reach too: besides its loopback listeners it
+   * has a plain one on {@code address} (the hosts' gateway), advertised there, for {@link #uriAt}.
+   */
+  public static KafkaServer start(Path dir, String address) throws Exception {
     try {
       Class.forName("kafka.Kafka", false, KafkaServer.class.getClassLoader());
     } catch (ClassNotFoundException e) {
@@ -50,6 +69,8 @@ public final class KafkaServer implements AutoCloseable {
     int port = Ports.free();
     int secure = Ports.free();
     int controller = Ports.free();
+    int hosts = address == null ? 0 : Ports.free();
+    String hostsListener = address == null ? "" : ",HOSTS://" + address + ":" + hosts;
     TestTls tls = TestTls.write(dir.resolve("tls"));
     Path config = dir.resolve("server.properties");
     Files.writeString(
@@ -64,13 +85,16 @@ public final class KafkaServer implements AutoCloseable {
                 + ",SASL_SSL://127.0.0.1:"
                 + secure
                 + ",CONTROLLER://127.0.0.1:"
-                + controller,
+                + controller
+                + hostsListener,
             "advertised.listeners=PLAINTEXT://127.0.0.1:"
                 + port
                 + ",SASL_SSL://127.0.0.1:"
-                + secure,
+                + secure
+                + hostsListener,
             "controller.listener.names=CONTROLLER",
-            "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,SASL_SSL:SASL_SSL,CONTROLLER:PLAINTEXT",
+            "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,SASL_SSL:SASL_SSL,CONTROLLER:PLAINTEXT"
+                + ",HOSTS:PLAINTEXT",
             "inter.broker.listener.name=PLAINTEXT",
             "listener.name.sasl_ssl.sasl.enabled.mechanisms=SCRAM-SHA-512",
             "listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config="
@@ -101,7 +125,7 @@ public final class KafkaServer implements AutoCloseable {
       throw new IllegalStateException(
           "formatting Kafka's storage failed: " + Files.readString(dir.resolve("format.log")));
     }
-    KafkaServer server = new KafkaServer(dir, config, port, secure, tls);
+    KafkaServer server = new KafkaServer(dir, config, port, secure, address, hosts, tls);
     server.launch();
     return server;
   }
@@ -129,6 +153,17 @@ public final class KafkaServer implements AutoCloseable {
   /** A Kafka URI for this broker's plain listener, with query settings. */
   public String uri(String query) {
     return "kafka://127.0.0.1:" + port + (query.isEmpty() ? "" : "?" + query);
+  }
+
+  /**
+   * A Kafka URI for the listener test hosts reach, on the address given to {@link #start(Path,
+   * String)}.
+   */
+  public String uriAt(String query) {
+    if (hostsAddress == null) {
+      throw new IllegalStateException("this broker was started without a listener for hosts");
+    }
+    return "kafka://" + hostsAddress + ":" + hostsPort + (query.isEmpty() ? "" : "?" + query);
   }
 
   /**
@@ -189,6 +224,18 @@ public final class KafkaServer implements AutoCloseable {
    */
   public java.util.Map<String, Integer> keys(String topic, boolean committed) {
     java.util.Map<String, Integer> out = new java.util.HashMap<>();
+    for (java.util.Map.Entry<String, String> r : records(topic, committed)) {
+      out.merge(r.getKey(), 1, Integer::sum);
+    }
+    return out;
+  }
+
+  /**
+   * The records of {@code topic}, keys and values, from its start to its end now, read as {@link
+   * #keys} reads them. Empty when there is no such topic.
+   */
+  public List<java.util.Map.Entry<String, String>> records(String topic, boolean committed) {
+    List<java.util.Map.Entry<String, String>> out = new java.util.ArrayList<>();
     java.util.Map<String, Object> props = new java.util.HashMap<>();
     props.put("bootstrap.servers", bootstrap());
     props.put("isolation.level", committed ? "read_committed" : "read_uncommitted");
@@ -206,7 +253,8 @@ public final class KafkaServer implements AutoCloseable {
       c.seekToBeginning(parts);
       java.util.Map<org.apache.kafka.common.TopicPartition, Long> ends = c.endOffsets(parts);
       while (parts.stream().anyMatch(tp -> c.position(tp) < ends.get(tp))) {
-        c.poll(Duration.ofMillis(500)).forEach(r -> out.merge(r.key(), 1, Integer::sum));
+        c.poll(Duration.ofMillis(500))
+            .forEach(r -> out.add(java.util.Map.entry(r.key(), r.value())));
       }
     }
     return out;

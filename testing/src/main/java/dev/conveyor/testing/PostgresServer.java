@@ -59,6 +59,15 @@ public final class PostgresServer implements AutoCloseable {
   }
 
   public static PostgresServer start() throws IOException, InterruptedException, SQLException {
+    return start(null);
+  }
+
+  /**
+   * Starts a server that test hosts ({@link Hosts}) reach too: it also listens on {@code address}
+   * (their gateway) and trusts its user from their addresses, for {@link #uriAt}.
+   */
+  public static PostgresServer start(String address)
+      throws IOException, InterruptedException, SQLException {
     Path bin = bin();
     Requirements.executable(bin.resolve("postgres"), "apt-get install postgresql");
     // a folder of its own outside the test's (which only root can enter)
@@ -98,7 +107,14 @@ public final class PostgresServer implements AutoCloseable {
     }
     Path hba = data.resolve("pg_hba.conf");
     Files.writeString(
-        hba, "host all " + PASSWORD_USER + " 127.0.0.1/32 scram-sha-256\n" + Files.readString(hba));
+        hba,
+        "host all "
+            + PASSWORD_USER
+            + " 127.0.0.1/32 scram-sha-256\n"
+            + Files.readString(hba)
+            + (address == null
+                ? ""
+                : "host all " + USER + " " + address.replaceAll("\\.\\d+$", ".0") + "/24 trust\n"));
     int port = Ports.free();
     List<String> postgres = new ArrayList<>(as);
     postgres.addAll(
@@ -109,7 +125,7 @@ public final class PostgresServer implements AutoCloseable {
             "-p",
             Integer.toString(port),
             "-c",
-            "listen_addresses=127.0.0.1",
+            "listen_addresses=127.0.0.1" + (address == null ? "" : "," + address),
             "-c",
             "unix_socket_directories=",
             "-c",
@@ -147,6 +163,11 @@ public final class PostgresServer implements AutoCloseable {
         + port
         + "/conveyor"
         + (query.isEmpty() ? "" : "?" + query);
+  }
+
+  /** A URI of the {@code conveyor} database at {@code address}, where hosts reach it. */
+  public String uriAt(String address, String query) {
+    return uri(query).replace("@127.0.0.1:", "@" + address + ":");
   }
 
   public Connection connect() throws SQLException {
