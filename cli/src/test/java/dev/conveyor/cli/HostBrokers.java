@@ -39,6 +39,13 @@ interface HostBrokers extends AutoCloseable {
   /** The setting that decides how soon a silent worker's requests are taken over, and its value. */
   String takeover();
 
+  /**
+   * How long one command of a client may go unanswered before it fails: Redis's command timeout (10
+   * s), PostgreSQL's {@code socket-timeout} (15 s); none for Kafka, whose producer waits as long as
+   * it is told to.
+   */
+  int networkTimeoutSeconds();
+
   /** The transport URI for workers on the hosts. */
   String workerUri();
 
@@ -79,6 +86,11 @@ interface HostBrokers extends AutoCloseable {
       @Override
       public String takeover() {
         return stream ? "claim-idle 5 s" : "heartbeat 5 s";
+      }
+
+      @Override
+      public int networkTimeoutSeconds() {
+        return 10;
       }
 
       @Override
@@ -151,6 +163,11 @@ interface HostBrokers extends AutoCloseable {
       @Override
       public String takeover() {
         return "lease 5 s";
+      }
+
+      @Override
+      public int networkTimeoutSeconds() {
+        return 15;
       }
 
       @Override
@@ -242,6 +259,11 @@ interface HostBrokers extends AutoCloseable {
       @Override
       public String takeover() {
         return "kafka.session.timeout.ms 10 s";
+      }
+
+      @Override
+      public int networkTimeoutSeconds() {
+        return 0;
       }
 
       @Override

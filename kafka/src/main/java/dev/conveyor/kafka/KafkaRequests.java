@@ -7,8 +7,14 @@ import dev.conveyor.core.transport.Requests;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -18,12 +24,18 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * Sends requests to the topic with an idempotent producer ({@code acks=all}). Back-pressure is
  * Kafka's own: a send waits while the producer's buffer is full of unacknowledged records, up to
  * the send's {@code maxWait}. Every record Kafka does not acknowledge (the broker is down, the wait
- * ran out) is reported by {@link #flush}; nothing is dropped silently. The topics are created, when
- * missing, on the first send.
+ * ran out) is reported by {@link #flush}; nothing is dropped silently. A record still
+ * unacknowledged when a flush's {@code maxWait} runs out (Kafka cut off by the network) is reported
+ * {@code TIMEOUT}: it may still arrive, as the producer keeps trying for its delivery timeout. The
+ * topics are created, when missing, on the first send.
  */
 public final class KafkaRequests implements Requests {
   private final KafkaConfig address;
   private final ConcurrentLinkedQueue<Failure> failures = new ConcurrentLinkedQueue<>();
+
+  /** The records sent and not yet acknowledged or failed, each reported once. */
+  private final Map<ImageRequest, CompletableFuture<Void>> inFlight = new ConcurrentHashMap<>();
+
   private final boolean topicsExist;
   private KafkaProducer<String, byte[]> producer;
 
@@ -63,18 +75,23 @@ public final class KafkaRequests implements Requests {
       open(maxWait);
     }
     try {
+      CompletableFuture<Void> sent = new CompletableFuture<>();
+      inFlight.put(request, sent);
       producer.send(
           Records.toRecord(address.topic(), request),
           (metadata, e) -> {
-            if (e != null) {
+            // reported once: by the flush that gave up on it, or here
+            if (inFlight.remove(request) != null && e != null) {
               failures.add(
                   new Failure(
                       request,
                       new ConveyorException(
                           ErrorCode.UNAVAILABLE, "Kafka did not take it: " + e.getMessage(), e)));
             }
+            sent.complete(null);
           });
     } catch (KafkaException e) {
+      inFlight.remove(request);
       failures.add(
           new Failure(
               request,
@@ -97,11 +114,30 @@ public final class KafkaRequests implements Requests {
     producer = new KafkaProducer<>(p);
   }
 
-  /** Waits until every record sent so far is acknowledged or has failed; returns the failures. */
+  /**
+   * Waits up to {@code maxWait} until every record sent so far is acknowledged or has failed;
+   * returns the failures, and the records still unacknowledged then as {@code TIMEOUT}.
+   */
   @Override
-  public List<Failure> flush(Duration maxWait) {
-    if (producer != null) {
-      producer.flush();
+  public List<Failure> flush(Duration maxWait) throws InterruptedException {
+    long deadline = System.nanoTime() + maxWait.toNanos();
+    for (Map.Entry<ImageRequest, CompletableFuture<Void>> e : List.copyOf(inFlight.entrySet())) {
+      try {
+        e.getValue().get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+      } catch (TimeoutException late) {
+        if (inFlight.remove(e.getKey()) != null) {
+          failures.add(
+              new Failure(
+                  e.getKey(),
+                  new ConveyorException(
+                      ErrorCode.TIMEOUT,
+                      "Kafka did not acknowledge it within "
+                          + maxWait.toSeconds()
+                          + " s; it may still arrive")));
+        }
+      } catch (ExecutionException failed) {
+        // reported by the send's callback
+      }
     }
     return failures();
   }

@@ -96,7 +96,7 @@ class KafkaTransportIT {
     }
   }
 
-  private static List<String> produce(KafkaConfig address, int n) {
+  private static List<String> produce(KafkaConfig address, int n) throws InterruptedException {
     List<String> ids = new ArrayList<>();
     try (KafkaRequests requests = new KafkaRequests(address)) {
       for (int i = 0; i < n; i++) {
