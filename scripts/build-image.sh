@@ -46,7 +46,7 @@ base="$cache/debian-bookworm-$(printf '%s recipe 1' "$packages" | sha256sum | cu
 if [ ! -s "$base" ]; then
   echo "build-image: making the Debian base ($packages) from $mirror …" >&2
   # no documentation, manuals or translations in the image; Java's postinst needs man1 to exist
-  mmdebstrap --variant=essential --include="$packages" \
+  mmdebstrap --variant=essential --format=tar --include="$packages" \
     --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-exclude=/usr/share/man/*' \
     --dpkgopt='path-exclude=/usr/share/locale/*' --essential-hook='mkdir -p "$1/usr/share/man/man1"' \
     --customize-hook='echo "conveyor:x:10001:10001:Conveyor:/nonexistent:/usr/sbin/nologin" >> "$1/etc/passwd"' \
