@@ -239,16 +239,24 @@ interface HostBrokers extends AutoCloseable {
     };
   }
 
-  /**
-   * Kafka, a topic of four partitions, its results in the topic {@code answers}; a member silent
-   * for 10 s leaves the group. What a host holds is what its members read and did not commit: at
-   * most the records between the group's committed offsets and the ends of their partitions.
-   */
+  /** Kafka, a topic of four partitions; see {@link #kafka(Path, Hosts, int)}. */
   static HostBrokers kafka(Path dir, Hosts hosts) throws Exception {
+    return kafka(dir, hosts, 4);
+  }
+
+  /**
+   * Kafka, a topic of {@code partitions} partitions (at most as many workers take from it), its
+   * results in the topic {@code answers}; a member silent for 10 s leaves the group. What a host
+   * holds is what its members read and did not commit: at most the records between the group's
+   * committed offsets and the ends of their partitions.
+   */
+  static HostBrokers kafka(Path dir, Hosts hosts, int partitions) throws Exception {
     KafkaServer kafka =
         KafkaServer.start(Files.createDirectories(dir.resolve("kafka")), hosts.gateway());
     String query =
-        "topic=jobs&results=answers&partitions=4&group=workers&kafka.session.timeout.ms=10000";
+        "topic=jobs&results=answers&partitions="
+            + partitions
+            + "&group=workers&kafka.session.timeout.ms=10000";
     Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrap()));
     return new HostBrokers() {
       @Override

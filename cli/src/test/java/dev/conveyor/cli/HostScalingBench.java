@@ -61,8 +61,9 @@ class HostScalingBench {
         String.format(
             "workers on hosts, model %d ms per batch of %d (%.0f images/s per worker at most)%n",
             MODEL_MS, BATCH, 1000.0 * BATCH / MODEL_MS));
-    table.append("| broker | workers | results/s | efficiency | machine CPU |\n");
-    table.append("|---|---:|---:|---:|---:|\n");
+    table.append(
+        "| broker | workers | results/s | efficiency | machine CPU | CPU ms per result |\n");
+    table.append("|---|---:|---:|---:|---:|---:|\n");
     for (Point p : points) {
       table.append(row(points, p)).append('\n');
     }
@@ -80,17 +81,22 @@ class HostScalingBench {
     assertThat(points).allMatch(p -> p.rate() > 0);
   }
 
-  /** A table row: rate, efficiency (rate ÷ (n × one worker's rate)), CPU. */
+  /**
+   * A table row: rate, efficiency (rate ÷ (n × one worker's rate)), the machine's CPU busy, and its
+   * CPU time per result (broker, producers and workers together).
+   */
   private static String row(List<Point> points, Point p) {
     double one = one(points, p.broker());
+    int cores = Runtime.getRuntime().availableProcessors();
     return String.format(
         Locale.ROOT,
-        "| %s | %d | %.0f | %.2f | %.0f%% |",
+        "| %s | %d | %.0f | %.2f | %.0f%% | %.1f |",
         p.broker(),
         p.workers(),
         p.rate(),
         p.rate() / (p.workers() * one),
-        100 * p.cpu());
+        100 * p.cpu(),
+        1000 * p.cpu() * cores / p.rate());
   }
 
   private static double one(List<Point> points, String broker) {
@@ -102,12 +108,17 @@ class HostScalingBench {
   }
 
   private Point measure(String which, int n) throws Exception {
-    Path here = Files.createDirectories(dir.resolve(which + "-" + n));
+    Path data = Files.createDirectories(dir.resolve(which + "-" + n));
+    // the workers' logs, kept after the run
+    Path here =
+        Files.createDirectories(
+            Path.of("target", "host-logs", "HostScalingBench", which + "-" + n));
     try (Hosts hosts = Hosts.create(n);
-        HostBrokers broker = open(which, here, hosts)) {
+        HostBrokers broker = open(which, data, hosts)) {
       List<Process> workers = new ArrayList<>();
       try {
         for (Hosts.Host h : hosts.all()) {
+          Files.deleteIfExists(here.resolve(h.name() + ".log"));
           workers.add(
               h.start(
                   SleepingWorker.command(broker.workerUri(), MODEL_MS, BATCH),
@@ -126,7 +137,7 @@ class HostScalingBench {
     return switch (which) {
       case "stream", "list" -> HostBrokers.redis(dir, hosts, which);
       case "postgres" -> HostBrokers.postgres(hosts);
-      case "kafka" -> HostBrokers.kafka(dir, hosts);
+      case "kafka" -> HostBrokers.kafka(dir, hosts, 8);
       default -> throw new IllegalArgumentException("no broker " + which);
     };
   }
@@ -154,6 +165,8 @@ class HostScalingBench {
                 try {
                   for (int i = 0; sending.get(); i++) {
                     if (sent.get() - stored.get() > ahead) {
+                      // a producer may hold what it was given until a flush (PostgreSQL's does)
+                      producer.flush(Duration.ofSeconds(30));
                       Thread.sleep(5);
                       continue;
                     }
@@ -227,7 +240,7 @@ class HostScalingBench {
             .yAxisTitle("results / s")
             .build();
     chart.getStyler().setChartBackgroundColor(java.awt.Color.WHITE);
-    chart.getStyler().setXAxisLogarithmic(true);
+    chart.getStyler().setXAxisDecimalPattern("0");
     Map<String, List<Point>> byBroker = new LinkedHashMap<>();
     for (Point p : points) {
       byBroker.computeIfAbsent(p.broker(), k -> new ArrayList<>()).add(p);

@@ -1,0 +1,174 @@
+package dev.conveyor.flink;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.conveyor.core.ImageRequest;
+import dev.conveyor.core.Json;
+import dev.conveyor.testing.Await;
+import dev.conveyor.testing.Hosts;
+import dev.conveyor.testing.KafkaServer;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A standalone Flink cluster across hosts ({@link Hosts}: network namespaces on one machine): the
+ * JobManager on host 1, a TaskManager on each of hosts 2 and 3, Kafka on the machine's own
+ * namespace. The job runs with parallelism 2, spread over both TaskManagers, each with room for the
+ * whole job. Host 2 is cut off mid-stream: the JobManager must miss its heartbeats, restart the job
+ * from its last checkpoint on host 3 alone, and every request must be answered.
+ */
+@Timeout(400)
+class FlinkHostsIT {
+  private static final int REQUESTS = 1200;
+
+  @TempDir Path dir;
+  private Hosts hosts;
+  private KafkaServer kafka;
+  private FlinkCluster cluster;
+
+  @AfterEach
+  void stop() throws Exception {
+    if (cluster != null) {
+      cluster.close();
+    }
+    if (hosts != null) {
+      hosts.close();
+    }
+    if (kafka != null) {
+      kafka.close();
+    }
+  }
+
+  @Test
+  void aTaskManagerHostCutOffRestartsTheJobFromItsCheckpointOnTheOther() throws Exception {
+    hosts = Hosts.create(3);
+    kafka = KafkaServer.start(Files.createDirectories(dir.resolve("kafka")), hosts.gateway());
+    cluster =
+        FlinkCluster.startOn(
+            Files.createDirectories(dir.resolve("flink")),
+            2,
+            hosts.host(1),
+            List.of(hosts.host(2), hosts.host(3)),
+            "heartbeat.interval: 1000",
+            "heartbeat.timeout: 8000",
+            "cluster.evenly-spread-out-slots: true",
+            "restart-strategy.type: fixed-delay",
+            "restart-strategy.fixed-delay.attempts: 1000",
+            "restart-strategy.fixed-delay.delay: 1 s");
+    Process run =
+        cluster.flink(
+            "run",
+            "run",
+            "-d",
+            "-p",
+            "2",
+            "-c",
+            "dev.conveyor.flink.ClassifyJob",
+            StandaloneClusterIT.JOB_JAR.toAbsolutePath().toString(),
+            "--source",
+            kafka.uriAt("topic=jobs&partitions=2&group=job"),
+            "--sink",
+            kafka.uriAt("results=answers"),
+            "--model",
+            ClassifyOperatorTest.MODEL,
+            "--batch",
+            "8",
+            "--checkpoint-ms",
+            "1000",
+            "--checkpoints",
+            dir.resolve("checkpoints").toString());
+    assertThat(run.waitFor(120, TimeUnit.SECONDS)).as("flink run -d returned").isTrue();
+    assertThat(run.exitValue())
+        .as(Files.readString(dir.resolve("flink").resolve("run.err")))
+        .isZero();
+    String job = only(get("/jobs").get("jobs")).get("id").asText();
+    Await.until(
+        () -> hostsRunning(job).size() == 2,
+        Duration.ofSeconds(60),
+        "the job's tasks on both TaskManagers");
+
+    List<ImageRequest> all = FlinkTesting.requests(REQUESTS);
+    FlinkTesting.send(kafka.uri("topic=jobs&partitions=2"), all.subList(0, REQUESTS / 2));
+    Await.until(
+        () -> kafka.keys("answers", false).size() >= REQUESTS / 4,
+        Duration.ofSeconds(120),
+        "results flowing");
+    hosts.host(2).cut();
+    long cut = System.nanoTime();
+    // the other half while host 2 is away: for the job restarted on host 3 alone
+    FlinkTesting.send(kafka.uri("topic=jobs&partitions=2"), all.subList(REQUESTS / 2, REQUESTS));
+    Await.until(
+        () -> restarts(job) >= 1 && hostsRunning(job).equals(List.of(hosts.host(3).address())),
+        Duration.ofSeconds(120),
+        "the job restarted on host 3");
+    double restarted = (System.nanoTime() - cut) / 1e9;
+    Await.until(
+        () -> kafka.keys("answers", false).size() >= REQUESTS,
+        Duration.ofSeconds(180),
+        "every request answered");
+    double answered = (System.nanoTime() - cut) / 1e9;
+    hosts.host(2).heal();
+
+    Map<String, Integer> results = kafka.keys("answers", false);
+    int duplicates = results.values().stream().mapToInt(n -> n - 1).sum();
+    System.out.printf(
+        "hosts, Flink: JobManager, 2 TaskManagers on hosts of their own, the host of one cut off:"
+            + " %d requests, the job restarted on the other %.1f s after the cut (heartbeat"
+            + " timeout 8 s), %d restarts, all answered %.1f s after the cut, 0 lost, %d"
+            + " duplicates (results after the last checkpoint, written again)%n",
+        REQUESTS, restarted, restarts(job), answered, duplicates);
+    assertThat(results.keySet())
+        .containsExactlyInAnyOrderElementsOf(all.stream().map(ImageRequest::id).toList());
+  }
+
+  /** The addresses of the TaskManagers the job's tasks run on now, sorted. */
+  private List<String> hostsRunning(String job) throws Exception {
+    java.util.TreeSet<String> at = new java.util.TreeSet<>();
+    for (JsonNode vertex : get("/jobs/" + job).get("vertices")) {
+      JsonNode tms = get("/jobs/" + job + "/vertices/" + vertex.get("id").asText() + "/taskmanagers");
+      for (JsonNode tm : tms.get("taskmanagers")) {
+        if (tm.path("status").asText().equals("RUNNING")) {
+          String host = tm.path("host").asText(tm.path("endpoint").asText());
+          at.add(host.replaceAll(":\\d+$", ""));
+        }
+      }
+    }
+    return List.copyOf(at);
+  }
+
+  /** How many times the job has restarted. */
+  private long restarts(String job) throws Exception {
+    JsonNode metric = get("/jobs/" + job + "/metrics?get=numRestarts");
+    return metric.isEmpty() ? 0 : metric.get(0).path("value").asLong();
+  }
+
+  private static JsonNode only(JsonNode array) {
+    assertThat(array).hasSize(1);
+    return array.get(0);
+  }
+
+  private JsonNode get(String path) throws Exception {
+    HttpResponse<String> r =
+        HttpClient.newHttpClient()
+            .send(
+                HttpRequest.newBuilder(URI.create(cluster.restUrl() + path))
+                    .timeout(Duration.ofSeconds(10))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
+    assertThat(r.statusCode()).as(path + ": " + r.body()).isEqualTo(200);
+    return Json.mapper().readTree(r.body());
+  }
+}
