@@ -2,7 +2,6 @@ package dev.conveyor.flink;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.conveyor.testing.Hosts;
 import dev.conveyor.testing.Ports;
 import dev.conveyor.testing.TestProcesses;
 import java.io.File;
@@ -61,19 +60,16 @@ final class FlinkCluster implements AutoCloseable {
   private final Path dir;
   private final Path conf;
   private final String classpath;
-  private final String restHost;
   private final int rest;
   private final int slotsPerTaskManager;
   private final List<Process> cluster = new ArrayList<>();
   private Process taskManager;
   private int taskManagers;
 
-  private FlinkCluster(
-      Path dir, Path conf, String classpath, String restHost, int rest, int slots) {
+  private FlinkCluster(Path dir, Path conf, String classpath, int rest, int slots) {
     this.dir = dir;
     this.conf = conf;
     this.classpath = classpath;
-    this.restHost = restHost;
     this.rest = rest;
     this.slotsPerTaskManager = slots;
   }
@@ -83,11 +79,31 @@ final class FlinkCluster implements AutoCloseable {
    * these configuration lines besides the cluster's own; returns once the slots are offered.
    */
   static FlinkCluster start(Path dir, int slots, String... config) throws Exception {
-    FlinkCluster c = configure(dir, slots, "127.0.0.1", "127.0.0.1", config);
+    int rest = Ports.free();
+    Path conf = Files.createDirectories(dir.resolve("conf"));
+    List<String> lines =
+        new ArrayList<>(
+            List.of(
+                "jobmanager.rpc.address: 127.0.0.1",
+                "jobmanager.rpc.port: " + Ports.free(),
+                "jobmanager.bind-host: 127.0.0.1",
+                "jobmanager.memory.process.size: 1024m",
+                "rest.address: 127.0.0.1",
+                "rest.bind-address: 127.0.0.1",
+                "rest.port: " + rest,
+                "taskmanager.host: 127.0.0.1",
+                "taskmanager.bind-host: 127.0.0.1",
+                "taskmanager.numberOfTaskSlots: " + slots,
+                "taskmanager.memory.process.size: 1600m",
+                "taskmanager.memory.managed.size: 128m",
+                "parallelism.default: 1",
+                "io.tmp.dirs: " + Files.createDirectories(dir.resolve("tmp"))));
+    lines.addAll(List.of(config));
+    Files.writeString(conf.resolve("config.yaml"), String.join("\n", lines) + "\n");
+    FlinkCluster c = new FlinkCluster(dir, conf, flinkClasspath(), rest, slots);
     try {
       c.cluster.add(
           c.process(
-              null,
               "jobmanager",
               "GET_JM_RESOURCE_PARAMS",
               "org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint"));
@@ -99,73 +115,12 @@ final class FlinkCluster implements AutoCloseable {
     return c;
   }
 
-  /**
-   * Starts the cluster across test hosts: the JobManager on {@code jobManager}, a TaskManager with
-   * {@code slots} slots on each of {@code taskManagers}; returns once all their slots are offered.
-   * {@code flink} and the REST API reach the JobManager at its host's address.
-   */
-  static FlinkCluster startOn(
-      Path dir, int slots, Hosts.Host jobManager, List<Hosts.Host> taskManagers, String... config)
-      throws Exception {
-    FlinkCluster c = configure(dir, slots, jobManager.address(), "0.0.0.0", config);
-    try {
-      c.cluster.add(
-          c.process(
-              jobManager,
-              "jobmanager",
-              "GET_JM_RESOURCE_PARAMS",
-              "org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint"));
-      for (Hosts.Host h : taskManagers) {
-        c.taskManager =
-            c.process(
-                h,
-                "taskmanager-" + h.name(),
-                "GET_TM_RESOURCE_PARAMS",
-                "org.apache.flink.runtime.taskexecutor.TaskManagerRunner");
-        c.cluster.add(c.taskManager);
-      }
-      c.waitForSlots(slots * taskManagers.size());
-    } catch (Exception | AssertionError e) {
-      c.close();
-      throw e;
-    }
-    return c;
-  }
-
-  /** Writes the configuration: the JobManager and REST at {@code address}, TaskManagers bound to {@code bind}. */
-  private static FlinkCluster configure(
-      Path dir, int slots, String address, String bind, String... config) throws Exception {
-    int rest = Ports.free();
-    Path conf = Files.createDirectories(dir.resolve("conf"));
-    List<String> lines =
-        new ArrayList<>(
-            List.of(
-                "jobmanager.rpc.address: " + address,
-                "jobmanager.rpc.port: " + Ports.free(),
-                "jobmanager.bind-host: " + address,
-                "jobmanager.memory.process.size: 1024m",
-                "rest.address: " + address,
-                "rest.bind-address: " + address,
-                "rest.port: " + rest,
-                "taskmanager.host: 127.0.0.1",
-                "taskmanager.bind-host: " + bind,
-                "taskmanager.numberOfTaskSlots: " + slots,
-                "taskmanager.memory.process.size: 1600m",
-                "taskmanager.memory.managed.size: 128m",
-                "parallelism.default: 1",
-                "io.tmp.dirs: " + Files.createDirectories(dir.resolve("tmp"))));
-    lines.addAll(List.of(config));
-    Files.writeString(conf.resolve("config.yaml"), String.join("\n", lines) + "\n");
-    return new FlinkCluster(dir, conf, flinkClasspath(), address, rest, slots);
-  }
-
   /** Starts a TaskManager (another, after one was killed); returns once its slots are offered. */
   Process startTaskManager() throws Exception {
     String name = "taskmanager" + (taskManagers == 0 ? "" : "-" + taskManagers);
     taskManagers++;
     taskManager =
         process(
-            null,
             name,
             "GET_TM_RESOURCE_PARAMS",
             "org.apache.flink.runtime.taskexecutor.TaskManagerRunner");
@@ -210,8 +165,7 @@ final class FlinkCluster implements AutoCloseable {
    * A cluster process: its JVM options and dynamic properties computed by Flink's {@code
    * BashJavaUtils} from the configuration, as {@code jobmanager.sh} and {@code taskmanager.sh} do.
    */
-  private Process process(Hosts.Host host, String name, String resources, String entryPoint)
-      throws Exception {
+  private Process process(String name, String resources, String entryPoint) throws Exception {
     Process utils =
         new ProcessBuilder(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
@@ -237,15 +191,6 @@ final class FlinkCluster implements AutoCloseable {
     command.addAll(JAVA_17_OPTIONS);
     command.addAll(List.of("-cp", classpath, entryPoint, "--configDir", conf.toString()));
     command.addAll(List.of(results.get(1).split("\\s+")));
-    if (host != null) {
-      // on a host of its own: reached at its address, its output in NAME.log
-      if (name.startsWith("taskmanager")) {
-        command.addAll(List.of("-D", "taskmanager.host=" + host.address()));
-      }
-      List<String> withConf = new ArrayList<>(List.of("env", "FLINK_CONF_DIR=" + conf));
-      withConf.addAll(command);
-      return host.start(withConf, dir.resolve(name + ".log"));
-    }
     ProcessBuilder b =
         new ProcessBuilder(command)
             .redirectOutput(dir.resolve(name + ".out").toFile())
@@ -297,7 +242,7 @@ final class FlinkCluster implements AutoCloseable {
       try {
         HttpResponse<String> r =
             http.send(
-                HttpRequest.newBuilder(URI.create(restUrl() + "/overview"))
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + rest + "/overview"))
                     .build(),
                 HttpResponse.BodyHandlers.ofString());
         if (r.statusCode() == 200 && total.matcher(r.body()).find()) {
@@ -311,16 +256,11 @@ final class FlinkCluster implements AutoCloseable {
     throw new AssertionError("the cluster did not offer " + slots + " slots: " + logs());
   }
 
-  /** The REST API's address. */
-  String restUrl() {
-    return "http://" + restHost + ":" + rest;
-  }
-
   /** The cluster's logs, for a failure's message. */
   private String logs() throws IOException {
     StringBuilder s = new StringBuilder();
     for (String name : List.of("jobmanager", "taskmanager")) {
-      for (String ext : List.of(".out", ".err", ".log")) {
+      for (String ext : List.of(".out", ".err")) {
         Path log = dir.resolve(name + ext);
         if (Files.exists(log)) {
           String text = Files.readString(log);
