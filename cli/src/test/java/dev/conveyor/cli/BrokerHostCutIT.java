@@ -49,14 +49,7 @@ class BrokerHostCutIT {
 
   @BeforeEach
   void logs(TestInfo test) throws Exception {
-    logs =
-        Files.createDirectories(
-            Path.of("target", "host-logs", getClass().getSimpleName(), test.getDisplayName()));
-    try (var old = Files.list(logs)) {
-      for (Path f : old.toList()) {
-        Files.delete(f);
-      }
-    }
+    logs = Hosts.logFolder(getClass().getSimpleName(), test.getDisplayName());
   }
 
   @AfterEach

@@ -153,7 +153,7 @@ interface HostBrokers extends AutoCloseable {
   /** The PostgreSQL queue, its results in a table of one row per request. */
   static HostBrokers postgres(Hosts hosts) throws Exception {
     PostgresServer postgres = PostgresServer.start(hosts.gateway());
-    String query = "table=jobs&results=answers&lease=5";
+    String query = "table=jobs&results=answers&lease=5&socket-timeout=5";
     return new HostBrokers() {
       @Override
       public String name() {
@@ -167,7 +167,7 @@ interface HostBrokers extends AutoCloseable {
 
       @Override
       public int networkTimeoutSeconds() {
-        return 15;
+        return 5;
       }
 
       @Override

@@ -8,7 +8,6 @@ import dev.conveyor.core.transport.Requests;
 import dev.conveyor.testing.Await;
 import dev.conveyor.testing.Hosts;
 import dev.conveyor.testing.TestProcesses;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -43,14 +42,7 @@ class HostFaultsIT {
 
   @BeforeEach
   void logs(TestInfo test) throws Exception {
-    logs =
-        Files.createDirectories(
-            Path.of("target", "host-logs", getClass().getSimpleName(), test.getDisplayName()));
-    try (var old = Files.list(logs)) {
-      for (Path f : old.toList()) {
-        Files.delete(f);
-      }
-    }
+    logs = Hosts.logFolder(getClass().getSimpleName(), test.getDisplayName());
   }
 
   @AfterEach
@@ -170,12 +162,17 @@ class HostFaultsIT {
           broker.name(), all.size(), held, takeover, broker.takeover(), duplicates, back);
       assertThat(answered.keySet()).containsAll(all);
       assertThat(duplicates).as("requests answered twice").isLessThanOrEqualTo(held);
-      answered.forEach(
-          (id, by) -> {
-            if (by.size() > 1) {
-              assertThat(by).as("the hosts that answered %s", id).contains(cutOff.name());
-            }
-          });
+      if (!broker.name().equals("Kafka")) {
+        // a request is answered twice only by the host that held it and the one that took it
+        // over; on Kafka the rebalances (after the cut, and when host 1 joins again) hand
+        // partitions over with what was read and not committed, from any member
+        answered.forEach(
+            (id, by) -> {
+              if (by.size() > 1) {
+                assertThat(by).as("the hosts that answered %s", id).contains(cutOff.name());
+              }
+            });
+      }
       assertThat(back).as("seconds until the healed worker took new work").isLessThan(20);
     }
   }

@@ -109,16 +109,12 @@ class HostScalingBench {
 
   private Point measure(String which, int n) throws Exception {
     Path data = Files.createDirectories(dir.resolve(which + "-" + n));
-    // the workers' logs, kept after the run
-    Path here =
-        Files.createDirectories(
-            Path.of("target", "host-logs", "HostScalingBench", which + "-" + n));
+    Path here = Hosts.logFolder("HostScalingBench", which + "-" + n);
     try (Hosts hosts = Hosts.create(n);
         HostBrokers broker = open(which, data, hosts)) {
       List<Process> workers = new ArrayList<>();
       try {
         for (Hosts.Host h : hosts.all()) {
-          Files.deleteIfExists(here.resolve(h.name() + ".log"));
           workers.add(
               h.start(
                   SleepingWorker.command(broker.workerUri(), MODEL_MS, BATCH),

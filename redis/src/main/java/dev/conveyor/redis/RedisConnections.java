@@ -11,8 +11,6 @@ import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.lettuce.core.api.sync.RedisCommands;
 import io.lettuce.core.codec.ByteArrayCodec;
-import io.lettuce.core.event.command.CommandFailedEvent;
-import io.lettuce.core.event.command.CommandListener;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -27,19 +25,11 @@ import java.util.function.Function;
  * reconnects by itself with backoff when Redis restarts; commands issued while it is away are
  * refused at once, and every command, a replayed one too, is cancelled after the URI's timeout, so
  * that callers see failures and retry instead of waiting.
- *
- * <p>A command that timed out drops both connections, and the next command connects afresh. Redis
- * that restarts closes its connections, but a network that fails between here and Redis closes
- * nothing: the connection stays open with its commands unanswered, and after the network heals it
- * would wait on TCP's retransmission timer, which by then fires tens of seconds apart. A new
- * connection works as soon as the network does.
  */
 final class RedisConnections implements AutoCloseable {
   private final RedisClient client;
-  private final RedisConfig address;
-  private StatefulRedisConnection<byte[], byte[]> main;
+  private final StatefulRedisConnection<byte[], byte[]> main;
   private StatefulRedisConnection<byte[], byte[]> blocking;
-  private boolean closed;
 
   RedisConnections(RedisConfig address) {
     this(address, false);
@@ -63,63 +53,25 @@ final class RedisConnections implements AutoCloseable {
             .socketOptions(SocketOptions.builder().connectTimeout(Duration.ofSeconds(5)).build())
             .timeoutOptions(TimeoutOptions.enabled(address.uri().getTimeout()))
             .build());
-    this.address = address;
     try {
       main = client.connect(ByteArrayCodec.INSTANCE);
     } catch (RedisException e) {
       client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
       throw RedisRefusals.of(address, e);
     }
-    client.addListener(
-        new CommandListener() {
-          @Override
-          public void commandFailed(CommandFailedEvent event) {
-            if (event.getCause() instanceof RedisCommandTimeoutException) {
-              // off Lettuce's thread: dropping waits for a command thread that may be connecting
-              CompletableFuture.runAsync(RedisConnections.this::dropAfterTimeout);
-            }
-          }
-        });
   }
 
   RedisCommands<byte[], byte[]> sync() {
-    return connection().sync();
+    return main.sync();
   }
 
-  /**
-   * The connection for ordinary commands, connected again if a timeout dropped it.
-   *
-   * @throws dev.conveyor.core.ConveyorException {@code UNAVAILABLE} when Redis cannot be reached
-   */
-  synchronized StatefulRedisConnection<byte[], byte[]> connection() {
-    if (main == null) {
-      if (closed) {
-        throw new RedisException("closed");
-      }
-      try {
-        main = client.connect(ByteArrayCodec.INSTANCE);
-      } catch (RedisException e) {
-        throw RedisRefusals.of(address, e);
-      }
-    }
+  StatefulRedisConnection<byte[], byte[]> connection() {
     return main;
-  }
-
-  /** Drops both connections after a command timed out; the next command connects again. */
-  private synchronized void dropAfterTimeout() {
-    if (main != null) {
-      main.closeAsync();
-      main = null;
-    }
-    resetBlocking();
   }
 
   /** The connection of its own for blocking commands (BLMOVE, XREADGROUP BLOCK, BLPOP). */
   private synchronized StatefulRedisConnection<byte[], byte[]> blockingConnection() {
     if (blocking == null) {
-      if (closed) {
-        throw new RedisException("closed");
-      }
       blocking = client.connect(ByteArrayCodec.INSTANCE);
     }
     return blocking;
@@ -206,17 +158,10 @@ final class RedisConnections implements AutoCloseable {
 
   @Override
   public void close() {
-    synchronized (this) {
-      closed = true;
-      if (blocking != null) {
-        blocking.close();
-        blocking = null;
-      }
-      if (main != null) {
-        main.close();
-        main = null;
-      }
+    if (blocking != null) {
+      blocking.close();
     }
+    main.close();
     client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
   }
 }

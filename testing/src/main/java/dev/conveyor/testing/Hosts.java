@@ -142,6 +142,22 @@ public final class Hosts implements AutoCloseable {
     ip("-n", ns, "route", "add", "default", "via", gateway());
   }
 
+  /**
+   * An empty folder for the logs of processes on hosts, {@code target/host-logs/NAMES…}: kept after
+   * the run, for reading after a failure.
+   */
+  public static Path logFolder(String... names) throws IOException {
+    Path folder =
+        java.nio.file.Files.createDirectories(
+            Path.of("target", "host-logs").resolve(String.join("/", names)));
+    try (var old = java.nio.file.Files.list(folder)) {
+      for (Path f : old.toList()) {
+        java.nio.file.Files.delete(f);
+      }
+    }
+    return folder;
+  }
+
   /** The hosts, from the first. */
   public List<Host> all() {
     return List.copyOf(hosts);
