@@ -63,4 +63,15 @@ class PostgresConfigTest {
         .hasMessageNotContaining("uri-pass-3")
         .hasMessageNotContaining("file-pass-3");
   }
+
+  @Test
+  void aStatementGoesUnansweredForTheSocketTimeoutAtMostFifteenSecondsUnlessSet() {
+    assertThat(PostgresConfig.parse(DB, Map.of(), Map.of()).socketTimeout())
+        .isEqualTo(java.time.Duration.ofSeconds(15));
+    assertThat(PostgresConfig.parse(DB + "?socket-timeout=5", Map.of(), Map.of()).socketTimeout())
+        .isEqualTo(java.time.Duration.ofSeconds(5));
+    assertThatThrownBy(() -> PostgresConfig.parse(DB + "?socket-timeout=0", Map.of(), Map.of()))
+        .isInstanceOf(ConveyorException.class)
+        .hasMessageContaining("socket-timeout");
+  }
 }
