@@ -38,7 +38,18 @@ jar="$root/cli/target/conveyor.jar"
 
 # 1. the base: Debian 12's Java 17 runtime and TurboJPEG, nothing else beside the essential set
 packages="openjdk-17-jre-headless,libturbojpeg0,libturbojpeg-java,ca-certificates"
-mirror="${CONVEYOR_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
+# the mirror: CONVEYOR_DEBIAN_MIRROR, else this machine's own Debian 12 sources (which apt reaches
+# here, through its proxy if it has one), else Debian's
+mirror="${CONVEYOR_DEBIAN_MIRROR:-}"
+if [ -z "$mirror" ]; then
+  for f in /etc/apt/sources.list.d/debian.sources /etc/apt/sources.list; do
+    if [ -s "$f" ] && grep -q "bookworm" "$f"; then mirror="$f"; break; fi
+  done
+fi
+mirror="${mirror:-http://deb.debian.org/debian}"
+aptopts=()
+proxy="$(apt-config dump 2>/dev/null | sed -n 's/^Acquire::http::Proxy "\(.*\)";$/\1/p' | head -1)"
+[ -n "$proxy" ] && aptopts+=(--aptopt="Acquire::http::Proxy \"$proxy\"")
 cache="${CONVEYOR_CACHE:-$HOME/.cache/conveyor}"
 mkdir -p "$cache"
 # named by what makes it: the packages and this script's recipe (its version, 1)
@@ -46,7 +57,7 @@ base="$cache/debian-bookworm-$(printf '%s recipe 1' "$packages" | sha256sum | cu
 if [ ! -s "$base" ]; then
   echo "build-image: making the Debian base ($packages) from $mirror …" >&2
   # no documentation, manuals or translations in the image; Java's postinst needs man1 to exist
-  mmdebstrap --variant=essential --format=tar --include="$packages" \
+  mmdebstrap --variant=essential --format=tar --include="$packages" ${aptopts[@]+"${aptopts[@]}"} \
     --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-exclude=/usr/share/man/*' \
     --dpkgopt='path-exclude=/usr/share/locale/*' --essential-hook='mkdir -p "$1/usr/share/man/man1"' \
     --customize-hook='echo "conveyor:x:10001:10001:Conveyor:/nonexistent:/usr/sbin/nologin" >> "$1/etc/passwd"' \
