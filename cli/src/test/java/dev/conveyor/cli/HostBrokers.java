@@ -182,22 +182,12 @@ interface HostBrokers extends AutoCloseable {
 
       @Override
       public int held(Hosts.Host host) throws Exception {
-        try (Connection c = postgres.connect();
-            Statement s = c.createStatement();
-            ResultSet rs =
-                s.executeQuery(
-                    "SELECT count(*) FROM jobs WHERE state = 'queued' AND visible_at > now()"
-                        + " AND worker LIKE '"
-                        + host.name()
-                        + "/%'")) {
-          rs.next();
-          return rs.getInt(1);
-        } catch (java.sql.SQLException e) {
-          if ("42P01".equals(e.getSQLState())) {
-            return 0; // no table yet
-          }
-          throw e;
-        }
+        return (int)
+            count(
+                "SELECT count(*) FROM jobs WHERE state = 'queued' AND visible_at > now()"
+                    + " AND worker LIKE '"
+                    + host.name()
+                    + "/%'");
       }
 
       @Override
@@ -219,9 +209,14 @@ interface HostBrokers extends AutoCloseable {
 
       @Override
       public long stored() throws Exception {
+        return count("SELECT count(*) FROM answers");
+      }
+
+      /** A {@code SELECT count(*)}'s answer; 0 while its table is not made yet. */
+      private long count(String sql) throws Exception {
         try (Connection c = postgres.connect();
             Statement s = c.createStatement();
-            ResultSet rs = s.executeQuery("SELECT count(*) FROM answers")) {
+            ResultSet rs = s.executeQuery(sql)) {
           rs.next();
           return rs.getLong(1);
         } catch (java.sql.SQLException e) {
