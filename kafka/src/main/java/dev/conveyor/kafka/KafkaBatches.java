@@ -3,12 +3,14 @@ package dev.conveyor.kafka;
 import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.ErrorCode;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.ExecutionException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.ListConsumerGroupOffsetsOptions;
+import org.apache.kafka.clients.admin.ListConsumerGroupOffsetsSpec;
 import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -29,6 +31,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class KafkaBatches implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(KafkaBatches.class);
+  private static final Duration SETTLE = Duration.ofSeconds(60);
   private final KafkaConfig address;
   private final String writer;
   private final TopicPartition marker;
@@ -93,16 +96,38 @@ public final class KafkaBatches implements AutoCloseable {
     }
   }
 
-  /** How many batches were written: the number after the last one, from the writer's group. */
+  /**
+   * How many batches were written: the number after the last one, from the writer's group. A
+   * transaction that committed a moment ago may leave the offset pending (unstable) for a while;
+   * the admin client then leaves the partition out of its answer, so this asks again until it is
+   * settled rather than read a pending offset as none.
+   */
   private long written() throws InterruptedException, ExecutionException {
-    Map<TopicPartition, OffsetAndMetadata> at =
-        admin
-            .listConsumerGroupOffsets(
-                writer, new ListConsumerGroupOffsetsOptions().requireStable(true))
-            .partitionsToOffsetAndMetadata()
-            .get();
-    OffsetAndMetadata o = at.get(marker);
-    return o == null ? 0 : o.offset();
+    long deadline = System.nanoTime() + SETTLE.toNanos();
+    while (true) {
+      Map<TopicPartition, OffsetAndMetadata> at =
+          admin
+              .listConsumerGroupOffsets(
+                  Map.of(
+                      writer, new ListConsumerGroupOffsetsSpec().topicPartitions(List.of(marker))),
+                  new ListConsumerGroupOffsetsOptions().requireStable(true))
+              .partitionsToOffsetAndMetadata(writer)
+              .get();
+      if (at.containsKey(marker)) {
+        OffsetAndMetadata o = at.get(marker);
+        return o == null ? 0 : o.offset();
+      }
+      if (System.nanoTime() > deadline) {
+        throw new ConveyorException(
+            ErrorCode.UNAVAILABLE,
+            "Kafka kept the batches written to "
+                + address.describe()
+                + " pending for "
+                + SETTLE.toSeconds()
+                + " s: a transaction of this writer is still open; try again");
+      }
+      Thread.sleep(50);
+    }
   }
 
   @Override
