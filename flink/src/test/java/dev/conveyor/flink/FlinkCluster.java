@@ -132,7 +132,10 @@ final class FlinkCluster implements AutoCloseable {
     return c;
   }
 
-  /** Writes the configuration: the JobManager and REST at {@code address}, TaskManagers bound to {@code bind}. */
+  /**
+   * Writes the configuration: the JobManager and REST at {@code address}, TaskManagers bound to
+   * {@code bind}.
+   */
   private static FlinkCluster configure(
       Path dir, int slots, String address, String bind, String... config) throws Exception {
     int rest = Ports.free();
@@ -297,8 +300,7 @@ final class FlinkCluster implements AutoCloseable {
       try {
         HttpResponse<String> r =
             http.send(
-                HttpRequest.newBuilder(URI.create(restUrl() + "/overview"))
-                    .build(),
+                HttpRequest.newBuilder(URI.create(restUrl() + "/overview")).build(),
                 HttpResponse.BodyHandlers.ofString());
         if (r.statusCode() == 200 && total.matcher(r.body()).find()) {
           return;

@@ -58,13 +58,13 @@ class FlinkHostsIT {
     kafka = KafkaServer.start(Files.createDirectories(dir.resolve("kafka")), hosts.gateway());
     cluster =
         FlinkCluster.startOn(
-            Files.createDirectories(dir.resolve("flink")),
+            flinkDir(),
             2,
             hosts.host(1),
             List.of(hosts.host(2), hosts.host(3)),
             "heartbeat.interval: 1000",
             "heartbeat.timeout: 8000",
-            "cluster.evenly-spread-out-slots: true",
+            "taskmanager.load-balance.mode: slots",
             "restart-strategy.type: fixed-delay",
             "restart-strategy.fixed-delay.attempts: 1000",
             "restart-strategy.fixed-delay.delay: 1 s");
@@ -91,14 +91,24 @@ class FlinkHostsIT {
             "--checkpoints",
             dir.resolve("checkpoints").toString());
     assertThat(run.waitFor(120, TimeUnit.SECONDS)).as("flink run -d returned").isTrue();
-    assertThat(run.exitValue())
-        .as(Files.readString(dir.resolve("flink").resolve("run.err")))
-        .isZero();
+    assertThat(run.exitValue()).as(Files.readString(flinkDir().resolve("run.err"))).isZero();
     String job = only(get("/jobs").get("jobs")).get("id").asText();
-    Await.until(
-        () -> hostsRunning(job).size() == 2,
-        Duration.ofSeconds(60),
-        "the job's tasks on both TaskManagers");
+    try {
+      Await.until(
+          () ->
+              hostsRunning(job).size() == 2
+                  && get("/jobs/" + job).path("state").asText().equals("RUNNING"),
+          Duration.ofSeconds(60),
+          "the job's tasks on both TaskManagers");
+    } catch (AssertionError e) {
+      throw new AssertionError(
+          e.getMessage()
+              + ": "
+              + get("/jobs/" + job).path("state")
+              + " "
+              + get("/jobs/" + job + "/exceptions").toString().substring(0, 3000),
+          e);
+    }
 
     List<ImageRequest> all = FlinkTesting.requests(REQUESTS);
     FlinkTesting.send(kafka.uri("topic=jobs&partitions=2"), all.subList(0, REQUESTS / 2));
@@ -124,29 +134,61 @@ class FlinkHostsIT {
 
     Map<String, Integer> results = kafka.keys("answers", false);
     int duplicates = results.values().stream().mapToInt(n -> n - 1).sum();
+    JsonNode checkpoints = get("/jobs/" + job + "/checkpoints");
+    JsonNode restored = checkpoints.at("/latest/restored");
     System.out.printf(
         "hosts, Flink: JobManager, 2 TaskManagers on hosts of their own, the host of one cut off:"
             + " %d requests, the job restarted on the other %.1f s after the cut (heartbeat"
-            + " timeout 8 s), %d restarts, all answered %.1f s after the cut, 0 lost, %d"
-            + " duplicates (results after the last checkpoint, written again)%n",
-        REQUESTS, restarted, restarts(job), answered, duplicates);
+            + " timeout 8 s) from checkpoint %s (%d completed), %d restarts, all answered %.1f"
+            + " s after the cut, 0 lost, %d duplicates (results after that checkpoint, written"
+            + " again)%n",
+        REQUESTS,
+        restarted,
+        restored.path("id").asText("none"),
+        checkpoints.at("/counts/completed").asLong(),
+        restarts(job),
+        answered,
+        duplicates);
+    assertThat(restored.path("id").asLong(0))
+        .as("the checkpoint the job restarted from: %s", failures(job))
+        .isPositive();
     assertThat(results.keySet())
         .containsExactlyInAnyOrderElementsOf(all.stream().map(ImageRequest::id).toList());
   }
 
-  /** The addresses of the TaskManagers the job's tasks run on now, sorted. */
+  /**
+   * The addresses of the TaskManagers that run tasks now (those with slots in use), sorted: this
+   * cluster runs one job.
+   */
   private List<String> hostsRunning(String job) throws Exception {
     java.util.TreeSet<String> at = new java.util.TreeSet<>();
-    for (JsonNode vertex : get("/jobs/" + job).get("vertices")) {
-      JsonNode tms = get("/jobs/" + job + "/vertices/" + vertex.get("id").asText() + "/taskmanagers");
-      for (JsonNode tm : tms.get("taskmanagers")) {
-        if (tm.path("status").asText().equals("RUNNING")) {
-          String host = tm.path("host").asText(tm.path("endpoint").asText());
-          at.add(host.replaceAll(":\\d+$", ""));
-        }
+    for (JsonNode tm : get("/taskmanagers").get("taskmanagers")) {
+      if (tm.path("freeSlots").asInt() < tm.path("slotsNumber").asInt()) {
+        java.util.regex.Matcher m =
+            java.util.regex.Pattern.compile("@([0-9.]+):").matcher(tm.path("path").asText());
+        assertThat(m.find()).as(tm.toString()).isTrue();
+        at.add(m.group(1));
       }
     }
     return List.copyOf(at);
+  }
+
+  /** The cluster's folder, its logs kept after the run under target/host-logs. */
+  private static Path flinkDir() throws java.io.IOException {
+    return Files.createDirectories(Path.of("target", "host-logs", "FlinkHostsIT").toAbsolutePath());
+  }
+
+  /** The distinct failures the job restarted after, each its first line. */
+  private java.util.Set<String> failures(String job) throws Exception {
+    java.util.Set<String> out = new java.util.TreeSet<>();
+    for (JsonNode e :
+        get("/jobs/" + job + "/exceptions").path("exceptionHistory").path("entries")) {
+      out.add(
+          e.path("stacktrace").asText().lines().findFirst().orElse("")
+              + " @ "
+              + e.path("taskManagerLocation").asText());
+    }
+    return out;
   }
 
   /** How many times the job has restarted. */
@@ -165,7 +207,7 @@ class FlinkHostsIT {
         HttpClient.newHttpClient()
             .send(
                 HttpRequest.newBuilder(URI.create(cluster.restUrl() + path))
-                    .timeout(Duration.ofSeconds(10))
+                    .timeout(Duration.ofSeconds(30))
                     .build(),
                 HttpResponse.BodyHandlers.ofString());
     assertThat(r.statusCode()).as(path + ": " + r.body()).isEqualTo(200);
