@@ -68,6 +68,15 @@ class FlinkHostsIT {
             "restart-strategy.type: fixed-delay",
             "restart-strategy.fixed-delay.attempts: 1000",
             "restart-strategy.fixed-delay.delay: 1 s");
+    // the topic made before the job's source looks for its partitions
+    try (org.apache.kafka.clients.admin.Admin admin =
+        org.apache.kafka.clients.admin.Admin.create(
+            Map.<String, Object>of("bootstrap.servers", kafka.bootstrap()))) {
+      admin
+          .createTopics(List.of(new org.apache.kafka.clients.admin.NewTopic("jobs", 2, (short) 1)))
+          .all()
+          .get(30, TimeUnit.SECONDS);
+    }
     Process run =
         cluster.flink(
             "run",
