@@ -8,6 +8,7 @@ import dev.conveyor.core.engine.JobPlan;
 import dev.conveyor.kafka.KafkaConfig;
 import dev.conveyor.kafka.Records;
 import dev.conveyor.kafka.RequestFormat;
+import dev.conveyor.kafka.Topics;
 import dev.conveyor.redis.RedisConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,6 +25,8 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.util.Collector;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.OffsetResetStrategy;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Where the job's requests come from, from the {@code source} setting:
@@ -39,6 +42,8 @@ import org.apache.kafka.clients.consumer.OffsetResetStrategy;
  * </ul>
  */
 final class JobSources {
+  private static final Logger LOG = LoggerFactory.getLogger(JobSources.class);
+
   private JobSources() {}
 
   /** What a source setting names, checked on the client. */
@@ -108,6 +113,9 @@ final class JobSources {
           .uid("conveyor-folder-requests");
     }
     if (source instanceof Kafka k) {
+      // the topic made first, as a worker makes it: Flink's source fails, and restarts the job
+      // over and over, on a topic that does not exist yet
+      Topics.ensure(k.address()).ifPresent(LOG::warn);
       // offsets are committed when a checkpoint completes, never by the consumer on its own: an
       // automatic commit would cover records whose results are not stored yet
       KafkaSourceBuilder<ImageRequest> b =

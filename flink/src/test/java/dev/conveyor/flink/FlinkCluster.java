@@ -2,6 +2,7 @@ package dev.conveyor.flink;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.conveyor.testing.Hosts;
 import dev.conveyor.testing.Ports;
 import dev.conveyor.testing.TestProcesses;
 import java.io.File;
@@ -57,19 +58,28 @@ final class FlinkCluster implements AutoCloseable {
           "--add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED",
           "--add-opens=java.base/java.util.concurrent.locks=ALL-UNNAMED");
 
+  /** The logger's lines with the time of day, to line up with the test's own. */
+  private static final List<String> LOGGER =
+      List.of(
+          "-Dorg.slf4j.simpleLogger.showDateTime=true",
+          "-Dorg.slf4j.simpleLogger.dateTimeFormat=HH:mm:ss.SSS");
+
   private final Path dir;
   private final Path conf;
   private final String classpath;
+  private final String restHost;
   private final int rest;
   private final int slotsPerTaskManager;
   private final List<Process> cluster = new ArrayList<>();
   private Process taskManager;
   private int taskManagers;
 
-  private FlinkCluster(Path dir, Path conf, String classpath, int rest, int slots) {
+  private FlinkCluster(
+      Path dir, Path conf, String classpath, String restHost, int rest, int slots) {
     this.dir = dir;
     this.conf = conf;
     this.classpath = classpath;
+    this.restHost = restHost;
     this.rest = rest;
     this.slotsPerTaskManager = slots;
   }
@@ -79,31 +89,11 @@ final class FlinkCluster implements AutoCloseable {
    * these configuration lines besides the cluster's own; returns once the slots are offered.
    */
   static FlinkCluster start(Path dir, int slots, String... config) throws Exception {
-    int rest = Ports.free();
-    Path conf = Files.createDirectories(dir.resolve("conf"));
-    List<String> lines =
-        new ArrayList<>(
-            List.of(
-                "jobmanager.rpc.address: 127.0.0.1",
-                "jobmanager.rpc.port: " + Ports.free(),
-                "jobmanager.bind-host: 127.0.0.1",
-                "jobmanager.memory.process.size: 1024m",
-                "rest.address: 127.0.0.1",
-                "rest.bind-address: 127.0.0.1",
-                "rest.port: " + rest,
-                "taskmanager.host: 127.0.0.1",
-                "taskmanager.bind-host: 127.0.0.1",
-                "taskmanager.numberOfTaskSlots: " + slots,
-                "taskmanager.memory.process.size: 1600m",
-                "taskmanager.memory.managed.size: 128m",
-                "parallelism.default: 1",
-                "io.tmp.dirs: " + Files.createDirectories(dir.resolve("tmp"))));
-    lines.addAll(List.of(config));
-    Files.writeString(conf.resolve("config.yaml"), String.join("\n", lines) + "\n");
-    FlinkCluster c = new FlinkCluster(dir, conf, flinkClasspath(), rest, slots);
+    FlinkCluster c = configure(dir, slots, "127.0.0.1", "127.0.0.1", config);
     try {
       c.cluster.add(
           c.process(
+              null,
               "jobmanager",
               "GET_JM_RESOURCE_PARAMS",
               "org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint"));
@@ -115,12 +105,76 @@ final class FlinkCluster implements AutoCloseable {
     return c;
   }
 
+  /**
+   * Starts the cluster across test hosts: the JobManager on {@code jobManager}, a TaskManager with
+   * {@code slots} slots on each of {@code taskManagers}; returns once all their slots are offered.
+   * {@code flink} and the REST API reach the JobManager at its host's address.
+   */
+  static FlinkCluster startOn(
+      Path dir, int slots, Hosts.Host jobManager, List<Hosts.Host> taskManagers, String... config)
+      throws Exception {
+    FlinkCluster c = configure(dir, slots, jobManager.address(), "0.0.0.0", config);
+    try {
+      c.cluster.add(
+          c.process(
+              jobManager,
+              "jobmanager",
+              "GET_JM_RESOURCE_PARAMS",
+              "org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint"));
+      for (Hosts.Host h : taskManagers) {
+        c.taskManager =
+            c.process(
+                h,
+                "taskmanager-" + h.name(),
+                "GET_TM_RESOURCE_PARAMS",
+                "org.apache.flink.runtime.taskexecutor.TaskManagerRunner");
+        c.cluster.add(c.taskManager);
+      }
+      c.waitForSlots(slots * taskManagers.size());
+    } catch (Exception | AssertionError e) {
+      c.close();
+      throw e;
+    }
+    return c;
+  }
+
+  /**
+   * Writes the configuration: the JobManager and REST at {@code address}, TaskManagers bound to
+   * {@code bind}.
+   */
+  private static FlinkCluster configure(
+      Path dir, int slots, String address, String bind, String... config) throws Exception {
+    int rest = Ports.free();
+    Path conf = Files.createDirectories(dir.resolve("conf"));
+    List<String> lines =
+        new ArrayList<>(
+            List.of(
+                "jobmanager.rpc.address: " + address,
+                "jobmanager.rpc.port: " + Ports.free(),
+                "jobmanager.bind-host: " + address,
+                "jobmanager.memory.process.size: 1024m",
+                "rest.address: " + address,
+                "rest.bind-address: " + address,
+                "rest.port: " + rest,
+                "taskmanager.host: 127.0.0.1",
+                "taskmanager.bind-host: " + bind,
+                "taskmanager.numberOfTaskSlots: " + slots,
+                "taskmanager.memory.process.size: 1600m",
+                "taskmanager.memory.managed.size: 128m",
+                "parallelism.default: 1",
+                "io.tmp.dirs: " + Files.createDirectories(dir.resolve("tmp"))));
+    lines.addAll(List.of(config));
+    Files.writeString(conf.resolve("config.yaml"), String.join("\n", lines) + "\n");
+    return new FlinkCluster(dir, conf, flinkClasspath(), address, rest, slots);
+  }
+
   /** Starts a TaskManager (another, after one was killed); returns once its slots are offered. */
   Process startTaskManager() throws Exception {
     String name = "taskmanager" + (taskManagers == 0 ? "" : "-" + taskManagers);
     taskManagers++;
     taskManager =
         process(
+            null,
             name,
             "GET_TM_RESOURCE_PARAMS",
             "org.apache.flink.runtime.taskexecutor.TaskManagerRunner");
@@ -165,7 +219,8 @@ final class FlinkCluster implements AutoCloseable {
    * A cluster process: its JVM options and dynamic properties computed by Flink's {@code
    * BashJavaUtils} from the configuration, as {@code jobmanager.sh} and {@code taskmanager.sh} do.
    */
-  private Process process(String name, String resources, String entryPoint) throws Exception {
+  private Process process(Hosts.Host host, String name, String resources, String entryPoint)
+      throws Exception {
     Process utils =
         new ProcessBuilder(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
@@ -189,8 +244,18 @@ final class FlinkCluster implements AutoCloseable {
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.addAll(List.of(results.get(0).split("\\s+")));
     command.addAll(JAVA_17_OPTIONS);
+    command.addAll(LOGGER);
     command.addAll(List.of("-cp", classpath, entryPoint, "--configDir", conf.toString()));
     command.addAll(List.of(results.get(1).split("\\s+")));
+    if (host != null) {
+      // on a host of its own: reached at its address, its output in NAME.log
+      if (name.startsWith("taskmanager")) {
+        command.addAll(List.of("-D", "taskmanager.host=" + host.address()));
+      }
+      List<String> withConf = new ArrayList<>(List.of("env", "FLINK_CONF_DIR=" + conf));
+      withConf.addAll(command);
+      return host.start(withConf, dir.resolve(name + ".log"));
+    }
     ProcessBuilder b =
         new ProcessBuilder(command)
             .redirectOutput(dir.resolve(name + ".out").toFile())
@@ -200,7 +265,7 @@ final class FlinkCluster implements AutoCloseable {
   }
 
   /** Flink's jars among those the build copied to target/lib, without any of Conveyor's. */
-  private static String flinkClasspath() throws IOException {
+  private static String flinkClasspath() throws IOException, java.net.URISyntaxException {
     try (Stream<Path> jars = Files.list(Path.of("target", "lib"))) {
       List<String> chosen =
           jars.filter(p -> FLINK_LIB.matcher(p.getFileName().toString()).matches())
@@ -210,6 +275,17 @@ final class FlinkCluster implements AutoCloseable {
       assertThat(chosen).anyMatch(p -> p.contains("flink-runtime-"));
       assertThat(chosen).noneMatch(p -> p.contains("conveyor") || p.contains("onnxruntime"));
       assertThat(chosen).noneMatch(p -> p.contains("kafka"));
+      // a logger, as Flink's distribution has (Log4j there; SLF4J's simple one, from this test's
+      // own class path, here): each process logs to its .err file, read after a failure
+      chosen = new ArrayList<>(chosen);
+      chosen.add(
+          Path.of(
+                  org.slf4j.simple.SimpleLogger.class
+                      .getProtectionDomain()
+                      .getCodeSource()
+                      .getLocation()
+                      .toURI())
+              .toString());
       return String.join(File.pathSeparator, chosen);
     }
   }
@@ -219,6 +295,7 @@ final class FlinkCluster implements AutoCloseable {
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.add(heap);
     command.addAll(JAVA_17_OPTIONS);
+    command.addAll(LOGGER);
     command.add("-cp");
     command.add(classpath);
     command.addAll(List.of(args));
@@ -242,8 +319,7 @@ final class FlinkCluster implements AutoCloseable {
       try {
         HttpResponse<String> r =
             http.send(
-                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + rest + "/overview"))
-                    .build(),
+                HttpRequest.newBuilder(URI.create(restUrl() + "/overview")).build(),
                 HttpResponse.BodyHandlers.ofString());
         if (r.statusCode() == 200 && total.matcher(r.body()).find()) {
           return;
@@ -256,11 +332,16 @@ final class FlinkCluster implements AutoCloseable {
     throw new AssertionError("the cluster did not offer " + slots + " slots: " + logs());
   }
 
+  /** The REST API's address. */
+  String restUrl() {
+    return "http://" + restHost + ":" + rest;
+  }
+
   /** The cluster's logs, for a failure's message. */
   private String logs() throws IOException {
     StringBuilder s = new StringBuilder();
     for (String name : List.of("jobmanager", "taskmanager")) {
-      for (String ext : List.of(".out", ".err")) {
+      for (String ext : List.of(".out", ".err", ".log")) {
         Path log = dir.resolve(name + ext);
         if (Files.exists(log)) {
           String text = Files.readString(log);

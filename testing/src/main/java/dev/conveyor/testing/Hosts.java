@@ -2,6 +2,7 @@ package dev.conveyor.testing;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -118,6 +119,7 @@ public final class Hosts implements AutoCloseable {
       for (int i = 1; i <= n; i++) {
         h.add(i);
       }
+      HostNames.write(h.all(), h.gateway());
     } catch (IOException | InterruptedException | RuntimeException e) {
       h.close();
       throw e;
@@ -148,11 +150,12 @@ public final class Hosts implements AutoCloseable {
    */
   public static Path logFolder(String... names) throws IOException {
     Path folder =
-        java.nio.file.Files.createDirectories(
-            Path.of("target", "host-logs").resolve(String.join("/", names)));
-    try (var old = java.nio.file.Files.list(folder)) {
-      for (Path f : old.toList()) {
-        java.nio.file.Files.delete(f);
+        Files.createDirectories(Path.of("target", "host-logs").resolve(String.join("/", names)));
+    try (var old = Files.walk(folder)) {
+      for (Path f : old.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        if (!f.equals(folder)) {
+          Files.delete(f);
+        }
       }
     }
     return folder;
@@ -206,6 +209,11 @@ public final class Hosts implements AutoCloseable {
     }
     for (Host h : hosts) {
       quietly("netns", "del", h.namespace);
+      try {
+        HostNames.remove(h.namespace);
+      } catch (IOException e) {
+        // left for the next run's removeLeftovers
+      }
     }
     quietly("link", "del", bridge());
     synchronized (OPEN) {
@@ -221,6 +229,7 @@ public final class Hosts implements AutoCloseable {
           && !OPEN.contains(ns.substring(0, ns.lastIndexOf('h')))
           && !ownedByLiveRun(ns)) {
         run(List.of(IP.toString(), "netns", "del", ns));
+        HostNames.remove(ns);
       }
     }
     for (String line : run(List.of(IP.toString(), "-o", "link", "show", "type", "bridge"))) {
