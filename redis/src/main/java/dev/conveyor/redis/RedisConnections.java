@@ -12,6 +12,9 @@ import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.lettuce.core.api.sync.RedisCommands;
 import io.lettuce.core.codec.ByteArrayCodec;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
+import io.lettuce.core.resource.ClientResources;
+import io.lettuce.core.resource.DefaultClientResources;
+import io.lettuce.core.resource.Delay;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -27,6 +30,14 @@ import java.util.function.Function;
  * that callers see failures and retry instead of waiting.
  */
 final class RedisConnections implements AutoCloseable {
+  /**
+   * Attempts to reconnect after 50 ms, then doubling to at most 2 s: a client comes back within
+   * about 2 s of its network, however long it was away (Lettuce's own backoff grows to 30 s).
+   */
+  private static final Delay RECONNECT =
+      Delay.exponential(Duration.ofMillis(50), Duration.ofSeconds(2), 2, TimeUnit.MILLISECONDS);
+
+  private final ClientResources resources;
   private final RedisClient client;
   private final StatefulRedisConnection<byte[], byte[]> main;
   private StatefulRedisConnection<byte[], byte[]> blocking;
@@ -41,7 +52,8 @@ final class RedisConnections implements AutoCloseable {
    *     (an engine's source), which a short restart should not fail
    */
   RedisConnections(RedisConfig address, boolean rideOutRestarts) {
-    client = RedisClient.create(address.uri());
+    resources = DefaultClientResources.builder().reconnectDelay(RECONNECT).build();
+    client = RedisClient.create(resources, address.uri());
     client.setOptions(
         address
             .clientOptions()
@@ -50,15 +62,40 @@ final class RedisConnections implements AutoCloseable {
                 rideOutRestarts
                     ? ClientOptions.DisconnectedBehavior.ACCEPT_COMMANDS
                     : ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
-            .socketOptions(SocketOptions.builder().connectTimeout(Duration.ofSeconds(5)).build())
+            .socketOptions(socketOptions(address.uri().getTimeout()))
             .timeoutOptions(TimeoutOptions.enabled(address.uri().getTimeout()))
             .build());
     try {
       main = client.connect(ByteArrayCodec.INSTANCE);
     } catch (RedisException e) {
       client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+      resources.shutdown(0, 2, TimeUnit.SECONDS);
       throw RedisRefusals.of(address, e);
     }
+  }
+
+  /**
+   * A connection that the network lost is dropped, and replaced, instead of waiting on TCP: data
+   * unacknowledged for the command {@code timeout} (TCP_USER_TIMEOUT), or an idle connection whose
+   * keepalive probes go unanswered, closes it, and Lettuce reconnects. Without this, a connection
+   * across a partition of minutes waits on TCP's retransmission backoff, up to two minutes more
+   * after the network is back. These options need the epoll transport (Linux, on the class path);
+   * elsewhere only plain keepalive applies.
+   */
+  private static SocketOptions socketOptions(Duration timeout) {
+    Duration lost = timeout.compareTo(Duration.ofSeconds(5)) < 0 ? Duration.ofSeconds(5) : timeout;
+    return SocketOptions.builder()
+        .connectTimeout(Duration.ofSeconds(5))
+        .keepAlive(
+            SocketOptions.KeepAliveOptions.builder()
+                .enable()
+                .idle(Duration.ofSeconds(10))
+                .interval(Duration.ofSeconds(5))
+                .count(3)
+                .build())
+        .tcpUserTimeout(
+            SocketOptions.TcpUserTimeoutOptions.builder().enable().tcpUserTimeout(lost).build())
+        .build();
   }
 
   RedisCommands<byte[], byte[]> sync() {
@@ -163,5 +200,6 @@ final class RedisConnections implements AutoCloseable {
     }
     main.close();
     client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+    resources.shutdown(0, 2, TimeUnit.SECONDS);
   }
 }

@@ -20,6 +20,7 @@ import java.util.concurrent.TimeUnit;
  */
 public final class Hosts implements AutoCloseable {
   private static final Path IP = Path.of("/usr/sbin/ip");
+  private static final Path IPTABLES = Path.of("/usr/sbin/iptables");
   private static final String PREFIX = "cvh";
 
   /** The bridges of this JVM's hosts still open: not leftovers, though they may hold no process. */
@@ -87,6 +88,27 @@ public final class Hosts implements AutoCloseable {
     /** Joins the host to the others again. */
     public void heal() throws IOException, InterruptedException {
       ip("link", "set", link, "up");
+    }
+
+    /**
+     * Cuts the host off silently, as a fault in the middle of a network does: every packet that
+     * reaches it is dropped (iptables), so its peers' sends meet silence and TCP's backoff, where
+     * {@link #cut} fails their sends at once. {@code false} lets packets in again.
+     */
+    public void dropIncoming(boolean drop) throws IOException, InterruptedException {
+      Requirements.executable(IPTABLES, "apt-get install iptables");
+      String rule = drop ? "-I" : "-D";
+      run(
+          List.of(
+              IP.toString(),
+              "netns",
+              "exec",
+              namespace,
+              IPTABLES.toString(),
+              rule,
+              "INPUT",
+              "-j",
+              "DROP"));
     }
   }
 
