@@ -8,38 +8,50 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A real S3-compatible server on a free loopback port: s3proxy (from Maven Central) in its own
- * process, storing objects in a folder of the test's, checking AWS signatures against one access
- * key. The build copies its jar to the path the {@code s3proxy.jar} system property names.
+ * A real S3-compatible server on a free loopback port, or on a test host: s3proxy (from Maven
+ * Central) in its own process, storing objects in a folder of the test's, checking AWS signatures
+ * against one access key. The build copies its jar to the path the {@code s3proxy.jar} system
+ * property names.
  */
 public final class S3Server implements AutoCloseable {
   public static final String ACCESS_KEY = "conveyor-test";
   public static final String SECRET_KEY = "conveyor-test-secret";
 
   private final Process process;
+  private final String address;
   private final int port;
   private final Path dir;
 
-  private S3Server(Process process, int port, Path dir) {
+  private S3Server(Process process, String address, int port, Path dir) {
     this.process = process;
+    this.address = address;
     this.port = port;
     this.dir = dir;
   }
 
   public static S3Server start(Path dir) throws IOException, InterruptedException {
+    return start(dir, null);
+  }
+
+  /**
+   * Starts the server on {@code host} ({@link Hosts}), listening on the host's address, or on this
+   * machine's loopback when {@code host} is null.
+   */
+  public static S3Server start(Path dir, Hosts.Host host) throws IOException, InterruptedException {
     String jar = System.getProperty("s3proxy.jar");
     if (jar == null || !Files.isRegularFile(Path.of(jar))) {
       throw new IllegalStateException(
           "no s3proxy jar at " + jar + ": the build copies it (run the tests through ./mvnw)");
     }
     int port = Ports.free();
+    String address = host == null ? "127.0.0.1" : host.address();
     Path objects = Files.createDirectories(dir.resolve("objects"));
     Path properties = dir.resolve("s3proxy.properties");
     Files.writeString(
         properties,
         String.join(
             "\n",
-            "s3proxy.endpoint=http://127.0.0.1:" + port,
+            "s3proxy.endpoint=http://" + address + ":" + port,
             "s3proxy.authorization=aws-v2-or-v4",
             "s3proxy.identity=" + ACCESS_KEY,
             "s3proxy.credential=" + SECRET_KEY,
@@ -47,12 +59,16 @@ public final class S3Server implements AutoCloseable {
             "jclouds.filesystem.basedir=" + objects,
             ""));
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    List<String> command =
+        List.of(java, "-Xmx256m", "-jar", jar, "--properties", properties.toString());
     Process p =
-        TestProcesses.start(
-            List.of(java, "-Xmx256m", "-jar", jar, "--properties", properties.toString()),
-            dir.resolve("s3proxy.log"));
-    S3Server server = new S3Server(p, port, dir);
-    if (Ports.awaitListening(p, port, Duration.ofSeconds(60))) {
+        host == null
+            ? TestProcesses.start(command, dir.resolve("s3proxy.log"))
+            : host.start(command, dir.resolve("s3proxy.log"));
+    S3Server server = new S3Server(p, address, port, dir);
+    if (host == null
+        ? Ports.awaitListening(p, port, Duration.ofSeconds(60))
+        : awaitListening(p, address, port)) {
       return server;
     }
     if (!p.isAlive()) {
@@ -64,7 +80,21 @@ public final class S3Server implements AutoCloseable {
   }
 
   public String endpoint() {
-    return "http://127.0.0.1:" + port;
+    return "http://" + address + ":" + port;
+  }
+
+  private static boolean awaitListening(Process p, String address, int port)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    while (p.isAlive() && System.nanoTime() < deadline) {
+      try (java.net.Socket s = new java.net.Socket()) {
+        s.connect(new java.net.InetSocketAddress(address, port), 500);
+        return true;
+      } catch (IOException notYet) {
+        Thread.sleep(50);
+      }
+    }
+    return false;
   }
 
   /** The settings a pipeline or {@code upload} needs to reach this server. */
