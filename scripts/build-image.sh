@@ -12,7 +12,7 @@
 #                        `podman load -i …`, or `skopeo copy … docker://REGISTRY/conveyor:TAG`
 #   conveyor-docker.tar  the same for `docker load -i …`
 # The Debian base is kept in ~/.cache/conveyor (CONVEYOR_CACHE) and made again only when its
-# package list changes. Needs root and: apt-get install mmdebstrap umoci skopeo; Conveyor built
+# package list changes. Needs root and: apt-get install mmdebstrap umoci skopeo python3; Conveyor built
 # (./conveyor does it, or ./mvnw package -DskipTests).
 set -euo pipefail
 root="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
@@ -26,9 +26,9 @@ while [ $# -gt 0 ]; do
     *) echo "build-image: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
-for tool in mmdebstrap umoci skopeo; do
+for tool in mmdebstrap umoci skopeo python3; do
   command -v "$tool" >/dev/null || {
-    echo "build-image: $tool is missing: apt-get install mmdebstrap umoci skopeo" >&2
+    echo "build-image: $tool is missing: apt-get install mmdebstrap umoci skopeo python3" >&2
     exit 1
   }
 done
@@ -78,6 +78,23 @@ for f in "$root"/cli/target/lib/*.jar; do
     conveyor-*) cp "$f" "$app/lib/" ;;
     *) cp "$f" "$libs/lib/" ;;
   esac
+done
+# ONNX Runtime's and OpenCV's jars hold every platform's native libraries (and Windows and macOS
+# debug symbols): the image is linux/amd64, so only those are kept, which halves the layer
+only_amd64() { # JAR: rewrites it without the entries under the other platforms' folders
+  python3 - "$1" <<'PY'
+import re, shutil, sys, zipfile
+jar = sys.argv[1]
+other = re.compile(r"^(ai/onnxruntime/native/(?!linux-x64/)[^/]+/|nu/pattern/opencv/(?!linux/x86_64/)(linux|osx|windows)/[^/]+/)")
+with zipfile.ZipFile(jar) as src, zipfile.ZipFile(jar + ".new", "w", zipfile.ZIP_DEFLATED) as dst:
+    for entry in src.infolist():
+        if not other.match(entry.filename):
+            dst.writestr(entry, src.read(entry.filename))
+shutil.move(jar + ".new", jar)
+PY
+}
+for f in "$libs"/lib/onnxruntime-*.jar "$libs"/lib/opencv-*.jar; do
+  if [ -f "$f" ]; then only_amd64 "$f"; fi
 done
 cp "$jar" "$app/"
 cp "$root"/models/fashion-mnist.onnx "$root"/models/fashion-mnist.labels.txt \
