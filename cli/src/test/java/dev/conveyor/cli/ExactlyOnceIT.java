@@ -52,7 +52,9 @@ class ExactlyOnceIT {
 
   private static final String SETTLED = "acknowledged";
 
-  @TempDir Path dir;
+  @TempDir(cleanup = org.junit.jupiter.api.io.CleanupMode.NEVER)
+  Path dir;
+
   private final List<Process> workers = new ArrayList<>();
   private final Random random = new Random(29);
   private RedisServer redis;
@@ -91,9 +93,22 @@ class ExactlyOnceIT {
       return 100;
     }
 
-    /** Whether {@link #holdBusy} leaves producers free, so that it can begin before they send. */
+    /**
+     * Whether {@link #holdBusy} leaves producers free, so that it can begin before they send. Then
+     * the steady worker is paused (SIGSTOP) while a round aims at the window, so that the victim,
+     * just started, takes the round's requests instead of the steady one taking them all first.
+     */
     default boolean holdsBeforeRequests() {
       return false;
+    }
+
+    /**
+     * Whether the worker of process {@code pid}, started, is taking requests: a worker that prints
+     * its start line and is then still a few seconds from its first poll would let the steady one
+     * take every request of the round.
+     */
+    default boolean ready(long pid) throws Exception {
+      return true;
     }
 
     /** Whether the worker of process {@code pid} holds requests it has not settled. */
@@ -326,6 +341,16 @@ class ExactlyOnceIT {
               }
 
               @Override
+              public boolean ready(long pid) throws Exception {
+                // its poller's connection, made on its first poll
+                return count(
+                        ("SELECT count(*) FROM pg_stat_activity"
+                                + " WHERE application_name LIKE 'conveyor worker %%/%d-%%'")
+                            .formatted(pid))
+                    > 0;
+              }
+
+              @Override
               public boolean holds(long pid) throws Exception {
                 return count(
                         "SELECT count(*) FROM jobs WHERE worker LIKE '%%/%d-%%' AND visible_at > now()"
@@ -534,7 +559,7 @@ class ExactlyOnceIT {
     for (int i = 0; i < test.count(); i++) {
       images.add(PngExport.png(test, i));
     }
-    worker("steady", broker);
+    Process steady = worker("steady", broker);
     Process victim = worker("victim", broker);
     java.util.Set<String> ids = new java.util.HashSet<>();
     int kills = 0;
@@ -553,10 +578,25 @@ class ExactlyOnceIT {
             },
             Duration.ofSeconds(60),
             "the victim started");
+        long victimPid = victim.pid();
+        await(
+            () -> {
+              try {
+                return broker.ready(victimPid);
+              } catch (Exception e) {
+                return false;
+              }
+            },
+            Duration.ofSeconds(60),
+            "the victim taking requests");
         boolean intoWindow = round % 2 == 1;
         String at = log("victim");
         // a table locked does not stop requests coming; a Redis held busy would stop them too
-        Thread busy = intoWindow && broker.holdsBeforeRequests() ? broker.holdBusy(1500) : null;
+        boolean holdFirst = intoWindow && broker.holdsBeforeRequests();
+        if (holdFirst) {
+          TestProcesses.signal(steady, "STOP");
+        }
+        Thread busy = holdFirst ? broker.holdBusy(4000) : null;
         for (int i = 0; i < PER_ROUND; i++) {
           ImageRequest r =
               ImageRequest.ofBytes("r" + round + "-" + i, images.get(i % images.size()), null);
@@ -576,7 +616,7 @@ class ExactlyOnceIT {
             }
             busy = broker.holdBusy(1000);
           }
-          long deadline = System.nanoTime() + Duration.ofMillis(700).toNanos();
+          long deadline = System.nanoTime() + Duration.ofMillis(holdFirst ? 3000 : 700).toNanos();
           while (!storing(log("victim")) && System.nanoTime() < deadline) {
             Thread.onSpinWait();
           }
@@ -584,6 +624,9 @@ class ExactlyOnceIT {
           // worker is gone: at least once, nothing acknowledges them
           Thread.sleep(broker.killAfterMillis());
           TestProcesses.kill(victim);
+          if (holdFirst) {
+            TestProcesses.signal(steady, "CONT");
+          }
           busy.join();
         } else {
           Thread.sleep(random.nextInt(200));
