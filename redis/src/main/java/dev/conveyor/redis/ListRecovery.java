@@ -19,6 +19,12 @@ import org.slf4j.LoggerFactory;
  * finds a processing list whose heartbeat has expired (its worker was killed) moves the requests
  * back to the queue; a request left in this worker's own processing list because acknowledging or
  * releasing it failed (Redis was away) goes back too, once seen there untracked twice in a row.
+ *
+ * <p>Workers name themselves in a list of the workers ({@code IMAGES:workers}) with each heartbeat,
+ * and each pass looks only at the processing lists of those named there: a pass costs a few
+ * commands however many keys Redis holds (results kept as keys run to millions). A full {@code
+ * SCAN} of the keyspace, for processing lists of workers not named there (a worker of an earlier
+ * version), runs on the first pass and every {@link #FULL_SCAN_EVERY} passes after it.
  */
 final class ListRecovery implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ListRecovery.class);
@@ -32,6 +38,13 @@ final class ListRecovery implements AutoCloseable {
       "if redis.call('LREM', KEYS[1], 1, ARGV[1]) == 0 then return 0 end"
           + " return redis.call('LPUSH', KEYS[2], ARGV[1])";
 
+  /** Names a worker in the list of workers, once. */
+  static final String REGISTER =
+      "redis.call('LREM', KEYS[1], 0, ARGV[1]) return redis.call('LPUSH', KEYS[1], ARGV[1])";
+
+  /** How many passes apart the full scans of the keyspace are. */
+  static final int FULL_SCAN_EVERY = 24;
+
   static final String RECOVER =
       "local n = 0; while redis.call('LMOVE', KEYS[1], KEYS[2], 'RIGHT', 'LEFT') do n = n + 1 end; return n";
 
@@ -40,9 +53,11 @@ final class ListRecovery implements AutoCloseable {
   private final String worker;
   private final byte[] images;
   private final byte[] processing;
+  private final byte[] workers;
   private final Set<ByteBuffer> inFlight;
   private final ScheduledExecutorService timer;
   private Set<ByteBuffer> orphanSuspects = Set.of();
+  private long passes;
 
   /**
    * @param inFlight what this worker holds now (taken and not yet settled), kept by the transport
@@ -54,6 +69,7 @@ final class ListRecovery implements AutoCloseable {
     this.worker = worker;
     this.images = RequestCodec.bytes(address.images());
     this.processing = RequestCodec.bytes(processingKey(address, worker));
+    this.workers = RequestCodec.bytes(address.images() + ":workers");
     this.inFlight = inFlight;
     this.timer =
         Executors.newSingleThreadScheduledExecutor(
@@ -88,6 +104,10 @@ final class ListRecovery implements AutoCloseable {
             RequestCodec.bytes(heartbeatKey(address, worker)),
             new byte[] {1},
             SetArgs.Builder.px(address.heartbeat().toMillis()));
+    redis
+        .sync()
+        .eval(
+            REGISTER, ScriptOutputType.INTEGER, new byte[][] {workers}, RequestCodec.bytes(worker));
   }
 
   private void quietly(String what, Runnable action) {
@@ -101,27 +121,48 @@ final class ListRecovery implements AutoCloseable {
   /** Moves the requests of workers whose heartbeat has expired back to the queue. */
   void recover() {
     RedisCommands<byte[], byte[]> sync = redis.sync();
-    String prefix = address.images() + ":processing:";
-    ScanArgs match = ScanArgs.Builder.matches(prefix + "*").limit(200);
-    KeyScanCursor<byte[]> cursor = sync.scan(match);
-    while (true) {
-      for (byte[] key : cursor.getKeys()) {
-        String owner = RequestCodec.string(key).substring(prefix.length());
-        if (!owner.equals(worker)
-            && sync.exists(RequestCodec.bytes(heartbeatKey(address, owner))) == 0) {
-          Long n = sync.eval(RECOVER, ScriptOutputType.INTEGER, new byte[][] {key, images});
-          if (n != null && n > 0) {
-            LOG.warn(
-                "moved {} requests of the silent worker {} back to {}", n, owner, address.images());
+    Set<String> seen = new HashSet<>();
+    for (byte[] name : sync.lrange(workers, 0, -1)) {
+      String owner = RequestCodec.string(name);
+      if (seen.add(owner) && recoverIfSilent(sync, owner)) {
+        sync.lrem(workers, 0, name);
+      }
+    }
+    if (passes++ % FULL_SCAN_EVERY == 0) {
+      String prefix = address.images() + ":processing:";
+      ScanArgs match = ScanArgs.Builder.matches(prefix + "*").limit(200);
+      KeyScanCursor<byte[]> cursor = sync.scan(match);
+      while (true) {
+        for (byte[] key : cursor.getKeys()) {
+          String owner = RequestCodec.string(key).substring(prefix.length());
+          if (seen.add(owner)) {
+            recoverIfSilent(sync, owner);
           }
         }
+        if (cursor.isFinished()) {
+          break;
+        }
+        cursor = sync.scan(cursor, match);
       }
-      if (cursor.isFinished()) {
-        requeueOrphans();
-        return;
-      }
-      cursor = sync.scan(cursor, match);
     }
+    requeueOrphans();
+  }
+
+  /**
+   * Moves what {@code owner} holds back to the queue when its heartbeat has expired.
+   *
+   * @return whether it had
+   */
+  private boolean recoverIfSilent(RedisCommands<byte[], byte[]> sync, String owner) {
+    if (owner.equals(worker) || sync.exists(RequestCodec.bytes(heartbeatKey(address, owner))) > 0) {
+      return false;
+    }
+    byte[] key = RequestCodec.bytes(processingKey(address, owner));
+    Long n = sync.eval(RECOVER, ScriptOutputType.INTEGER, new byte[][] {key, images});
+    if (n != null && n > 0) {
+      LOG.warn("moved {} requests of the silent worker {} back to {}", n, owner, address.images());
+    }
+    return true;
   }
 
   /**
@@ -157,6 +198,7 @@ final class ListRecovery implements AutoCloseable {
     try {
       redis.sync().eval(RECOVER, ScriptOutputType.INTEGER, new byte[][] {processing, images});
       redis.sync().del(RequestCodec.bytes(heartbeatKey(address, worker)));
+      redis.sync().lrem(workers, 0, RequestCodec.bytes(worker));
     } catch (RuntimeException e) {
       LOG.warn("closing {}: {}", address.describe(), e.toString());
     }

@@ -423,6 +423,27 @@ class RedisTransportIT {
   }
 
   @Test
+  void listWorkersNameThemselvesAndAProcessingListOfAWorkerNamedNowhereIsStillRecovered()
+      throws Exception {
+    RedisServer server = redis(false);
+    RedisConfig address = RedisConfig.parse(server.uri("mode=list&heartbeat=2"));
+    // what a killed worker of an earlier version, which named itself nowhere, left held
+    ImageRequest held = ImageRequest.ofBytes(COLOURS[0], TestImages.bytes(COLOURS[0]), null);
+    try (RedisConnections c = new RedisConnections(address)) {
+      c.sync()
+          .lpush(
+              RequestCodec.bytes(ListRecovery.processingKey(address, "old-worker")),
+              RequestCodec.toJson(held));
+    }
+    worker(address, new MeanColourClassifier(32, 32), 4);
+    assertColours(awaitResults(address, List.of(held.id()), Duration.ofSeconds(20)));
+    // the new worker is named in the list of workers, and found there once killed
+    List<String> named = server.cli("LRANGE", "conveyor:images:workers", "0", "-1");
+    assertThat(named).hasSize(1);
+    assertThat(named.get(0)).doesNotContain("old-worker");
+  }
+
+  @Test
   void redisRestartedMidRunLosesNothing() throws Exception {
     RedisServer server = redis(true);
     RedisConfig address = RedisConfig.parse(server.uri("mode=list"));
