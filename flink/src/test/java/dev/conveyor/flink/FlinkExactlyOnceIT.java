@@ -8,10 +8,16 @@ import dev.conveyor.testing.RedisServer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.ListOffsetsOptions;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.common.IsolationLevel;
+import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -80,6 +86,12 @@ class FlinkExactlyOnceIT {
             () -> redis.length("conveyor:results") >= into,
             Duration.ofSeconds(150),
             "working on round " + round);
+        // and the Kafka job's transaction holding results (a few seconds at most while it works):
+        // the kill then aborts them
+        long open = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (!openTransaction() && System.nanoTime() < open) {
+          Thread.sleep(10);
+        }
         cluster.killTaskManager();
         cluster.startTaskManager();
       }
@@ -148,6 +160,42 @@ class FlinkExactlyOnceIT {
   /** How many results each request id has in the results topic, read committed. */
   private Map<String, Integer> committed() {
     return kafka.keys("answers", true);
+  }
+
+  /**
+   * Whether a transaction holds results in the results topic now: a partition's end, read
+   * uncommitted, past its last stable offset, where the first open transaction begins.
+   */
+  private boolean openTransaction() {
+    try (Admin admin =
+        Admin.create(Map.<String, Object>of("bootstrap.servers", kafka.bootstrap()))) {
+      int partitions =
+          admin
+              .describeTopics(List.of("answers"))
+              .allTopicNames()
+              .get(10, TimeUnit.SECONDS)
+              .get("answers")
+              .partitions()
+              .size();
+      Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+      for (int p = 0; p < partitions; p++) {
+        latest.put(new TopicPartition("answers", p), OffsetSpec.latest());
+      }
+      var stable =
+          admin
+              .listOffsets(latest, new ListOffsetsOptions(IsolationLevel.READ_COMMITTED))
+              .all()
+              .get(10, TimeUnit.SECONDS);
+      var end =
+          admin
+              .listOffsets(latest, new ListOffsetsOptions(IsolationLevel.READ_UNCOMMITTED))
+              .all()
+              .get(10, TimeUnit.SECONDS);
+      return end.entrySet().stream()
+          .anyMatch(e -> e.getValue().offset() > stable.get(e.getKey()).offset());
+    } catch (Exception notYet) {
+      return false;
+    }
   }
 
   /** Every record of the results topic, those of aborted transactions too. */
