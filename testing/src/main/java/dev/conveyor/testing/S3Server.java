@@ -66,9 +66,7 @@ public final class S3Server implements AutoCloseable {
             ? TestProcesses.start(command, dir.resolve("s3proxy.log"))
             : host.start(command, dir.resolve("s3proxy.log"));
     S3Server server = new S3Server(p, address, port, dir);
-    if (host == null
-        ? Ports.awaitListening(p, port, Duration.ofSeconds(60))
-        : awaitListening(p, address, port)) {
+    if (Ports.awaitListening(p, address, port, Duration.ofSeconds(60))) {
       return server;
     }
     if (!p.isAlive()) {
@@ -81,20 +79,6 @@ public final class S3Server implements AutoCloseable {
 
   public String endpoint() {
     return "http://" + address + ":" + port;
-  }
-
-  private static boolean awaitListening(Process p, String address, int port)
-      throws InterruptedException {
-    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-    while (p.isAlive() && System.nanoTime() < deadline) {
-      try (java.net.Socket s = new java.net.Socket()) {
-        s.connect(new java.net.InetSocketAddress(address, port), 500);
-        return true;
-      } catch (IOException notYet) {
-        Thread.sleep(50);
-      }
-    }
-    return false;
   }
 
   /** The settings a pipeline or {@code upload} needs to reach this server. */
