@@ -89,8 +89,11 @@ class FlinkExactlyOnceIT {
         // and the Kafka job's transaction holding results (a few seconds at most while it works):
         // the kill then aborts them
         long open = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-        while (!openTransaction() && System.nanoTime() < open) {
-          Thread.sleep(10);
+        try (Admin admin =
+            Admin.create(Map.<String, Object>of("bootstrap.servers", kafka.bootstrap()))) {
+          while (!openTransaction(admin) && System.nanoTime() < open) {
+            Thread.sleep(10);
+          }
         }
         cluster.killTaskManager();
         cluster.startTaskManager();
@@ -166,9 +169,8 @@ class FlinkExactlyOnceIT {
    * Whether a transaction holds results in the results topic now: a partition's end, read
    * uncommitted, past its last stable offset, where the first open transaction begins.
    */
-  private boolean openTransaction() {
-    try (Admin admin =
-        Admin.create(Map.<String, Object>of("bootstrap.servers", kafka.bootstrap()))) {
+  private static boolean openTransaction(Admin admin) {
+    try {
       int partitions =
           admin
               .describeTopics(List.of("answers"))
