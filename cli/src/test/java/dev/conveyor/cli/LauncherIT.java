@@ -5,13 +5,27 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.conveyor.core.testing.TestImages;
 import dev.conveyor.onnx.testing.TestModels;
 import dev.conveyor.onnx.testing.TestModels.Colour;
+import dev.conveyor.train.FashionMnist;
+import dev.conveyor.train.PngExport;
+import java.io.BufferedReader;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -25,10 +39,10 @@ class LauncherIT {
   private record Run(int code, String out, String err) {}
 
   private Run conveyor(String... args) throws IOException, InterruptedException {
-    return conveyor(java.util.Map.of(), args);
+    return conveyor(Map.of(), args);
   }
 
-  private Run conveyor(java.util.Map<String, String> env, String... args)
+  private Run conveyor(Map<String, String> env, String... args)
       throws IOException, InterruptedException {
     List<String> command = new ArrayList<>();
     command.add(ROOT.resolve("conveyor").toString());
@@ -101,59 +115,97 @@ class LauncherIT {
 
   @Test
   void serveAnswersSeed003sPredictFormWithTheBundledModel() throws Exception {
-    Process server =
-        new ProcessBuilder(ROOT.resolve("conveyor").toString(), "serve", "--port", "0")
-            .redirectErrorStream(true)
-            .start();
+    Serve serve = serve(Map.of());
     try {
-      var out =
-          new java.io.BufferedReader(
-              new java.io.InputStreamReader(
-                  server.getInputStream(), java.nio.charset.StandardCharsets.UTF_8));
-      String line;
-      int port = -1;
-      while ((line = out.readLine()) != null) {
-        var m =
-            java.util.regex.Pattern.compile("conveyor serve: http://[^:]+:(\\d+)/").matcher(line);
-        if (m.find()) {
-          port = Integer.parseInt(m.group(1));
-          break;
-        }
-      }
-      assertThat(port).as("the server said where it listens").isPositive();
-      byte[] png =
-          dev.conveyor.train.PngExport.png(
-              dev.conveyor.train.FashionMnist.load(
-                      dev.conveyor.train.FashionMnist.DEFAULT_DIR,
-                      dev.conveyor.train.FashionMnist.Split.TEST)
-                  .head(3),
-              2);
-      String boundary = "b0undary";
-      java.io.ByteArrayOutputStream body = new java.io.ByteArrayOutputStream();
-      body.writeBytes(
-          ("--"
-                  + boundary
-                  + "\r\nContent-Disposition: form-data; name=\"image\"; filename=\"trouser.png\"\r\nContent-Type: image/png\r\n\r\n")
-              .getBytes(java.nio.charset.StandardCharsets.UTF_8));
-      body.writeBytes(png);
-      body.writeBytes(
-          ("\r\n--" + boundary + "--\r\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
-      var response =
-          java.net.http.HttpClient.newHttpClient()
-              .send(
-                  java.net.http.HttpRequest.newBuilder(
-                          java.net.URI.create("http://127.0.0.1:" + port + "/predict"))
-                      .header("Content-Type", "multipart/form-data; boundary=" + boundary)
-                      .POST(
-                          java.net.http.HttpRequest.BodyPublishers.ofByteArray(body.toByteArray()))
-                      .build(),
-                  java.net.http.HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> response = predictTrouser(serve.port());
       assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
       assertThat(response.body()).startsWith("{\"success\":true").contains("\"label\":\"Trouser\"");
     } finally {
-      server.destroy();
-      assertThat(server.waitFor(20, TimeUnit.SECONDS)).as("stops on SIGTERM").isTrue();
+      serve.process().destroy();
+      assertThat(serve.process().waitFor(20, TimeUnit.SECONDS)).as("stops on SIGTERM").isTrue();
     }
+  }
+
+  /**
+   * ONNX Runtime and OpenCV bring their native libraries inside their jars. Loaded by the jars' own
+   * loaders, each JVM unpacks 85 MB of them into the temporary folder and deletes them only at a
+   * clean exit, so a supervisor restarting killed workers filled the disk. They are loaded from a
+   * shared cache instead, and a killed JVM leaves no file behind.
+   */
+  @Test
+  void aKilledServerLeavesNoNativeLibrariesInTheTemporaryFolder() throws Exception {
+    Path tmp = Files.createDirectory(dir.resolve("tmp"));
+    Serve serve = serve(Map.of("CONVEYOR_JAVA_OPTS", "-Djava.io.tmpdir=" + tmp));
+    try {
+      HttpResponse<String> response = predictTrouser(serve.port());
+      assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+      List<String> maps = Files.readAllLines(Path.of("/proc/" + serve.process().pid() + "/maps"));
+      List<String> natives =
+          maps.stream()
+              .filter(l -> l.contains("libonnxruntime.so") || l.contains("libopencv_java"))
+              .map(l -> l.substring(l.indexOf('/')))
+              .distinct()
+              .toList();
+      assertThat(natives)
+          .as("ONNX Runtime and OpenCV, loaded from the cache")
+          .anyMatch(f -> f.endsWith("/libonnxruntime.so"))
+          .anyMatch(f -> f.contains("/libopencv_java"))
+          .allMatch(f -> f.contains("/conveyor/native/") && !f.startsWith(tmp.toString()));
+    } finally {
+      serve.process().destroyForcibly();
+      assertThat(serve.process().waitFor(20, TimeUnit.SECONDS)).as("killed").isTrue();
+    }
+    try (Stream<Path> left = Files.walk(tmp)) {
+      assertThat(left.filter(Files::isRegularFile).map(Path::toString).toList())
+          .as("files a killed server left in its temporary folder")
+          .isEmpty();
+    }
+  }
+
+  private record Serve(Process process, int port) {}
+
+  private Serve serve(Map<String, String> env) throws IOException {
+    ProcessBuilder b =
+        new ProcessBuilder(ROOT.resolve("conveyor").toString(), "serve", "--port", "0")
+            .redirectErrorStream(true);
+    b.environment().putAll(env);
+    Process server = b.start();
+    var out =
+        new BufferedReader(new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8));
+    Pattern listening = Pattern.compile("conveyor serve: http://[^:]+:(\\d+)/");
+    String line;
+    while ((line = out.readLine()) != null) {
+      Matcher m = listening.matcher(line);
+      if (m.find()) {
+        return new Serve(server, Integer.parseInt(m.group(1)));
+      }
+    }
+    server.destroyForcibly();
+    throw new AssertionError("the server ended without saying where it listens");
+  }
+
+  private static HttpResponse<String> predictTrouser(int port)
+      throws IOException, InterruptedException {
+    byte[] png =
+        PngExport.png(
+            FashionMnist.load(FashionMnist.DEFAULT_DIR, FashionMnist.Split.TEST).head(3), 2);
+    String boundary = "b0undary";
+    ByteArrayOutputStream body = new ByteArrayOutputStream();
+    body.writeBytes(
+        ("--"
+                + boundary
+                + "\r\nContent-Disposition: form-data; name=\"image\"; filename=\"trouser.png\"\r\nContent-Type: image/png\r\n\r\n")
+            .getBytes(StandardCharsets.UTF_8));
+    body.writeBytes(png);
+    body.writeBytes(("\r\n--" + boundary + "--\r\n").getBytes(StandardCharsets.UTF_8));
+    return HttpClient.newHttpClient()
+        .send(
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/predict"))
+                .timeout(Duration.ofSeconds(60))
+                .header("Content-Type", "multipart/form-data; boundary=" + boundary)
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body.toByteArray()))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
   }
 
   @Test

@@ -25,6 +25,10 @@ import java.util.function.UnaryOperator;
  * is run in chunks of that size, the last one padded.
  */
 public final class OnnxClassifier implements Classifier {
+  static {
+    OrtNatives.prepare();
+  }
+
   private final OrtEnvironment env = OrtEnvironment.getEnvironment();
   private final OrtSession session;
   private final String inputName;
