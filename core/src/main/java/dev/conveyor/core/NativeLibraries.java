@@ -32,6 +32,11 @@ import java.util.zip.CRC32;
  * of libraries lives in a folder named after the checksums of its entries in the jar, so a new
  * version gets a folder of its own and a JVM never loads another version's files. Files are written
  * under a temporary name and renamed into place, so JVMs starting at once never see half a file.
+ *
+ * <p>A JVM loads a native library file into one class loader only. Where one JVM holds several
+ * (Flink gives each job, and each restart of a job, a class loader of its own), the first to ask
+ * loads the cached files, and the others are answered empty, to load copies of their own with the
+ * library's own loader.
  */
 public final class NativeLibraries {
   private static final Set<PosixFilePermission> OWNER_ONLY =
@@ -46,7 +51,36 @@ public final class NativeLibraries {
    * falls back to the library's own loader.
    */
   public static Optional<Path> unpack(String prefix, String folder, List<String> names) {
-    return root().flatMap(root -> unpackInto(root, prefix, folder, names));
+    synchronized (jvmLock()) {
+      return root()
+          .flatMap(root -> unpackInto(root, prefix, folder, names))
+          .filter(dir -> claim(dir, NativeLibraries.class.getClassLoader()));
+    }
+  }
+
+  /**
+   * One lock for the whole JVM, whichever class loader loaded this class: held from the choice of
+   * files to their loading, so that two class loaders never both load the same file.
+   */
+  public static Object jvmLock() {
+    return System.getProperties();
+  }
+
+  /**
+   * Whether {@code loader} may load the files in {@code dir}: it is the first class loader in this
+   * JVM to ask, or the one that did. Recorded in a system property, which every class loader sees.
+   */
+  static boolean claim(Path dir, ClassLoader loader) {
+    String key = "conveyor.native.loader." + dir;
+    String self = Integer.toHexString(System.identityHashCode(loader));
+    synchronized (jvmLock()) {
+      String owner = System.getProperty(key);
+      if (owner == null) {
+        System.setProperty(key, self);
+        return true;
+      }
+      return owner.equals(self);
+    }
   }
 
   static Optional<Path> unpackInto(Path root, String prefix, String folder, List<String> names) {

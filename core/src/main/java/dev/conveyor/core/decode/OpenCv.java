@@ -9,8 +9,8 @@ import nu.pattern.OpenCV;
 
 /**
  * Loads OpenCV's native library, bundled in the {@code org.openpnp:opencv} jar, once: from the
- * shared cache of {@link NativeLibraries}, or, on a platform the jar has no library for under the
- * name below, with the jar's own loader.
+ * shared cache of {@link NativeLibraries}, or with the jar's own loader: on a platform the jar has
+ * no library for under the name below, or in a second class loader of the same JVM.
  */
 public final class OpenCv {
   /** The library's name in {@code org.openpnp:opencv} 4.9.0; a test checks that the jar has it. */
@@ -25,12 +25,14 @@ public final class OpenCv {
       synchronized (OpenCv.class) {
         if (!loaded) {
           String file = System.mapLibraryName(LIBRARY);
-          Optional<Path> dir =
-              NativeLibraries.unpack(LIBRARY, "nu/pattern/opencv/" + folder(), List.of(file));
-          if (dir.isPresent()) {
-            System.load(dir.get().resolve(file).toString());
-          } else {
-            OpenCV.loadLocally();
+          synchronized (NativeLibraries.jvmLock()) {
+            Optional<Path> dir =
+                NativeLibraries.unpack(LIBRARY, "nu/pattern/opencv/" + folder(), List.of(file));
+            if (dir.isPresent()) {
+              System.load(dir.get().resolve(file).toString());
+            } else {
+              OpenCV.loadLocally();
+            }
           }
           loaded = true;
         }
