@@ -7,6 +7,7 @@ import dev.conveyor.core.ErrorCode;
 import dev.conveyor.core.ImageRequest;
 import dev.conveyor.core.Json;
 import dev.conveyor.core.settings.Settings;
+import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
@@ -38,8 +39,8 @@ import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
  * errors} (and per code, under {@code code}), {@code batchSize} and {@code latencyMs} histograms.
  * The accumulators {@link #RESULTS} and {@link #ERRORS} count for the job's client.
  */
-public final class ClassifyOperator extends AbstractStreamOperator<Classified>
-    implements OneInputStreamOperator<Incoming, Classified>, BoundedOneInput {
+public final class ClassifyOperator<I, O> extends AbstractStreamOperator<O>
+    implements OneInputStreamOperator<I, O>, BoundedOneInput {
 
   /** The accumulator counting results, read by the job's client for its progress line. */
   public static final String RESULTS = "conveyor-results";
@@ -47,10 +48,41 @@ public final class ClassifyOperator extends AbstractStreamOperator<Classified>
   /** The accumulator counting error results. */
   public static final String ERRORS = "conveyor-errors";
 
+  /**
+   * What the operator reads from its input and gives for each result.
+   *
+   * @param <I> what comes in
+   * @param <O> what goes out, one for each that came in
+   */
+  public interface Shape<I, O> extends Serializable {
+    /** The request {@code in} carries. */
+    ImageRequest request(I in);
+
+    /** What goes out for {@code in}, whose request got {@code result}. */
+    O result(I in, ImageRequest request, ClassifyResult result);
+  }
+
+  /** The job's: a source's requests in, results on their way to a sink out. */
+  static final class JobShape implements Shape<Incoming, Classified> {
+    private static final long serialVersionUID = 1L;
+
+    @Override
+    public ImageRequest request(Incoming in) {
+      return in.request();
+    }
+
+    @Override
+    public Classified result(Incoming in, ImageRequest request, ClassifyResult result) {
+      return new Classified(
+          result.id(), request.replyTo(), result.isOk(), Json.write(result), in.entry());
+    }
+  }
+
   private final Map<String, String> settings;
+  private final Shape<I, O> shape;
   private transient ServedModels models;
   private transient List<ImageRequest> pending;
-  private transient List<String> pendingEntries;
+  private transient List<I> pendingIn;
   private transient int batch;
   private transient long lingerMillis;
   private transient ScheduledFuture<?> timer;
@@ -67,9 +99,15 @@ public final class ClassifyOperator extends AbstractStreamOperator<Classified>
    * @param settings the pipeline's settings by name (model, preset, batch, linger-ms, …), as job
    *     arguments give them; checked here, on the client, before the job is submitted
    */
-  public ClassifyOperator(Map<String, String> settings) {
+  public ClassifyOperator(Map<String, String> settings, Shape<I, O> shape) {
     ServedModels.read(settings, "job");
     this.settings = Map.copyOf(settings);
+    this.shape = shape;
+  }
+
+  /** The job's operator: {@link Incoming} requests in, {@link Classified} results out. */
+  public static ClassifyOperator<Incoming, Classified> forJob(Map<String, String> settings) {
+    return new ClassifyOperator<>(settings, new JobShape());
   }
 
   @Override
@@ -80,7 +118,7 @@ public final class ClassifyOperator extends AbstractStreamOperator<Classified>
     batch = s.get(PipelineSettings.BATCH);
     lingerMillis = s.get(PipelineSettings.LINGER_MS);
     pending = new ArrayList<>(batch);
-    pendingEntries = new ArrayList<>(batch);
+    pendingIn = new ArrayList<>(batch);
     metrics = getMetricGroup().addGroup("conveyor");
     images = metrics.counter("images");
     metrics.meter("imagesPerSecond", new MeterView(images));
@@ -95,9 +133,9 @@ public final class ClassifyOperator extends AbstractStreamOperator<Classified>
   }
 
   @Override
-  public void processElement(StreamRecord<Incoming> element) {
-    ImageRequest given = element.getValue().request();
-    String entry = element.getValue().entry();
+  public void processElement(StreamRecord<I> element) {
+    I in = element.getValue();
+    ImageRequest given = shape.request(in);
     // latency counts from here: a source's clock is another machine's
     ImageRequest r =
         new ImageRequest(
@@ -110,11 +148,11 @@ public final class ClassifyOperator extends AbstractStreamOperator<Classified>
             .withModel(given.model());
     if (ImageRequest.UNREADABLE.equals(r.contentType())) {
       // answered at once: the pipeline makes its BAD_REQUEST result without running the model
-      emit(r, entry, models.classify(List.of(r)).get(0), System.nanoTime());
+      emit(in, r, models.classify(List.of(r)).get(0), System.nanoTime());
       return;
     }
     pending.add(r);
-    pendingEntries.add(entry);
+    pendingIn.add(in);
     if (pending.size() >= batch) {
       flush();
     } else if (pending.size() == 1) {
@@ -133,18 +171,18 @@ public final class ClassifyOperator extends AbstractStreamOperator<Classified>
       return;
     }
     List<ImageRequest> requests = pending;
-    List<String> entries = pendingEntries;
+    List<I> ins = pendingIn;
     pending = new ArrayList<>(batch);
-    pendingEntries = new ArrayList<>(batch);
+    pendingIn = new ArrayList<>(batch);
     List<ClassifyResult> results = models.classify(requests);
     long now = System.nanoTime();
     batchSizes.update(requests.size());
     for (int i = 0; i < results.size(); i++) {
-      emit(requests.get(i), entries.get(i), results.get(i), now);
+      emit(ins.get(i), requests.get(i), results.get(i), now);
     }
   }
 
-  private void emit(ImageRequest request, String entry, ClassifyResult result, long now) {
+  private void emit(I in, ImageRequest request, ClassifyResult result, long now) {
     images.inc();
     resultCount.add(1);
     if (request.enqueuedNanos() > 0) {
@@ -159,10 +197,7 @@ public final class ClassifyOperator extends AbstractStreamOperator<Classified>
               code -> metrics.addGroup("code", code.name()).counter("errors"))
           .inc();
     }
-    output.collect(
-        new StreamRecord<>(
-            new Classified(
-                result.id(), request.replyTo(), result.isOk(), Json.write(result), entry)));
+    output.collect(new StreamRecord<>(shape.result(in, request, result)));
   }
 
   @Override

@@ -76,7 +76,7 @@ public final class FlinkJob {
           allowed + ",file:" + f.folder().toAbsolutePath().normalize());
     }
     this.pipeline = p;
-    new ClassifyOperator(pipeline); // checks the pipeline's settings
+    ClassifyOperator.forJob(pipeline); // checks the pipeline's settings
   }
 
   /**
@@ -139,7 +139,7 @@ public final class FlinkJob {
     DataStream<Classified> results =
         tap.apply(requests)
             .transform(
-                "classify", TypeInformation.of(Classified.class), new ClassifyOperator(pipeline))
+                "classify", TypeInformation.of(Classified.class), ClassifyOperator.forJob(pipeline))
             .uid("conveyor-classify");
     if (!sink.equals(JobPlan.STDOUT)) {
       JobSinks.attach(

@@ -22,8 +22,8 @@ class ClassifyOperatorTest {
 
   private static OneInputStreamOperatorTestHarness<Incoming, Classified> harness(
       String batch, String linger) throws Exception {
-    ClassifyOperator operator =
-        new ClassifyOperator(
+    ClassifyOperator<Incoming, Classified> operator =
+        ClassifyOperator.forJob(
             Map.of(
                 "model",
                 MODEL,
@@ -123,7 +123,7 @@ class ClassifyOperatorTest {
 
   @Test
   void aBadSettingFailsOnTheClientBeforeTheJobIsSubmitted() {
-    assertThatThrownBy(() -> new ClassifyOperator(Map.of("bacth", "2")))
+    assertThatThrownBy(() -> ClassifyOperator.forJob(Map.of("bacth", "2")))
         .hasMessageContaining("unknown job settings [bacth]");
   }
 
@@ -137,8 +137,8 @@ class ClassifyOperatorTest {
       @org.junit.jupiter.api.io.TempDir Path repo) throws Exception {
     assertThat(publish(repo, "fashion")).isEqualTo(1);
     assertThat(publish(repo, "other")).isEqualTo(1);
-    ClassifyOperator operator =
-        new ClassifyOperator(
+    ClassifyOperator<Incoming, Classified> operator =
+        ClassifyOperator.forJob(
             Map.of(
                 "models", repo.toString(),
                 "default-model", "fashion",

@@ -10,9 +10,6 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -25,9 +22,9 @@ import org.apache.spark.util.LongAccumulator;
  * results ({@link #RESULTS}) out, in batches of {@code batch} as the partition's iterator is read
  * (the Java counterpart of Spark's {@code predict_batch_udf}), the next batch decoded while the
  * model runs the current one. The model is opened once per executor JVM and shared by its tasks (a
- * pipeline's {@code classify} is thread-safe). With {@code models}, a repository's models are, each
- * request classified by the model it names, on its version serving when its batch runs. A bad image
- * is an error row.
+ * pipeline's {@code classify} is thread-safe: {@link ExecutorModels}). With {@code models}, a
+ * repository's models are, each request classified by the model it names, on its version serving
+ * when its batch runs. A bad image is an error row.
  */
 final class ClassifyPartition implements MapPartitionsFunction<Row, Row> {
   /**
@@ -51,36 +48,6 @@ final class ClassifyPartition implements MapPartitionsFunction<Row, Row> {
           .add("ok", DataTypes.BooleanType)
           .add("json", DataTypes.StringType);
 
-  /** The models this executor has opened, by their settings. */
-  private static final Map<Map<String, String>, ServedModels> OPEN = new ConcurrentHashMap<>();
-
-  /**
-   * The executor's threads that decode and preprocess the next batch while the model runs the
-   * current one, shared by its tasks.
-   */
-  private static final ExecutorService PREPARERS =
-      Executors.newFixedThreadPool(
-          Runtime.getRuntime().availableProcessors(),
-          r -> {
-            Thread t = new Thread(r, "conveyor-prepare");
-            t.setDaemon(true);
-            return t;
-          });
-
-  static {
-    // closed once the SparkContext has stopped (Spark runs its shutdown hooks by priority, highest
-    // first), not beside them: a query stopping at shutdown lets the batch in flight end first
-    org.apache.spark.util.ShutdownHookManager.addShutdownHook(
-        org.apache.spark.util.ShutdownHookManager.SPARK_CONTEXT_SHUTDOWN_PRIORITY() - 1,
-        new scala.runtime.AbstractFunction0<scala.runtime.BoxedUnit>() {
-          @Override
-          public scala.runtime.BoxedUnit apply() {
-            OPEN.values().forEach(ServedModels::close);
-            return scala.runtime.BoxedUnit.UNIT;
-          }
-        });
-  }
-
   private final Map<String, String> settings;
   private final int batch;
   private final LongAccumulator results;
@@ -94,7 +61,7 @@ final class ClassifyPartition implements MapPartitionsFunction<Row, Row> {
   }
 
   private ServedModels models() {
-    return OPEN.computeIfAbsent(settings, s -> ServedModels.open(ServedModels.read(s, "query")));
+    return ExecutorModels.open(settings, "query");
   }
 
   @Override
@@ -119,7 +86,7 @@ final class ClassifyPartition implements MapPartitionsFunction<Row, Row> {
     Iterator<ClassifyResult> out =
         models.repository().isPresent()
             ? byModel(models, requests)
-            : models.lease(null).pipeline().classify(requests, PREPARERS);
+            : models.lease(null).pipeline().classify(requests, ExecutorModels.PREPARERS);
     return new Iterator<>() {
       @Override
       public boolean hasNext() {
