@@ -33,10 +33,10 @@ import java.util.zip.CRC32;
  * version gets a folder of its own and a JVM never loads another version's files. Files are written
  * under a temporary name and renamed into place, so JVMs starting at once never see half a file.
  *
- * <p>A JVM loads a native library file into one class loader only. Where one JVM holds several
- * (Flink gives each job, and each restart of a job, a class loader of its own), the first to ask
- * loads the cached files, and the others are answered empty, to load copies of their own with the
- * library's own loader.
+ * <p>A JVM loads a native library file into one class loader only. The cache serves the
+ * application's own class loader (Conveyor's commands, a Spark or Flink process started with
+ * Conveyor on its class path); another (Flink gives each job, and each restart of a job, a class
+ * loader of its own) is answered empty, to load copies of its own with the library's own loader.
  */
 public final class NativeLibraries {
   private static final Set<PosixFilePermission> OWNER_ONLY =
@@ -51,20 +51,31 @@ public final class NativeLibraries {
    * falls back to the library's own loader.
    */
   public static Optional<Path> unpack(String prefix, String folder, List<String> names) {
+    ClassLoader loader = NativeLibraries.class.getClassLoader();
+    if (loader != ClassLoader.getSystemClassLoader()) {
+      // a class loader of an engine's job (Flink's, Spark's --jars): made and dropped as jobs come
+      // and go, in processes that outlive them; the libraries' own loaders serve them, as before
+      return Optional.empty();
+    }
     synchronized (jvmLock()) {
       return root()
           .flatMap(root -> unpackInto(root, prefix, folder, names))
-          .filter(dir -> claim(dir, NativeLibraries.class.getClassLoader()));
+          .filter(dir -> claim(dir, loader));
     }
   }
 
   /**
    * One lock for the whole JVM, whichever class loader loaded this class: held from the choice of
-   * files to their loading, so that two class loaders never both load the same file.
+   * files to their loading, so that two class loaders never both load the same file. Not the system
+   * properties' own monitor, which other code holds while it initializes classes.
    */
   public static Object jvmLock() {
-    return System.getProperties();
+    // a string constant is one object in the whole JVM, whichever class loader's class names it;
+    // nothing else locks it, so a class initializer run under it cannot wait on another thread
+    return JVM_LOCK;
   }
+
+  private static final String JVM_LOCK = "dev.conveyor.core.NativeLibraries: loading";
 
   /**
    * Whether {@code loader} may load the files in {@code dir}: it is the first class loader in this

@@ -338,17 +338,21 @@ final class FlinkCluster implements AutoCloseable {
   }
 
   /** The cluster's logs, for a failure's message. */
-  private String logs() throws IOException {
+  String logs() throws IOException {
     StringBuilder s = new StringBuilder();
-    for (String name : List.of("jobmanager", "taskmanager")) {
-      for (String ext : List.of(".out", ".err", ".log")) {
-        Path log = dir.resolve(name + ext);
-        if (Files.exists(log)) {
-          String text = Files.readString(log);
-          s.append("\n--- ").append(name).append(ext).append(":\n");
-          s.append(text, Math.max(0, text.length() - 3000), text.length());
-        }
-      }
+    List<Path> logs;
+    try (var files = Files.list(dir)) {
+      logs =
+          files
+              .filter(
+                  f -> f.getFileName().toString().matches("(job|task)manager.*\\.(out|err|log)"))
+              .sorted()
+              .toList();
+    }
+    for (Path log : logs) {
+      String text = Files.readString(log);
+      s.append("\n--- ").append(log.getFileName()).append(":\n");
+      s.append(text, Math.max(0, text.length() - 3000), text.length());
     }
     return s.toString();
   }
