@@ -58,16 +58,15 @@ public final class NativeLibraries {
       return Optional.empty();
     }
     synchronized (jvmLock()) {
-      return root()
-          .flatMap(root -> unpackInto(root, prefix, folder, names))
-          .filter(dir -> claim(dir, loader));
+      return root().flatMap(root -> unpackInto(root, prefix, folder, names));
     }
   }
 
   /**
    * One lock for the whole JVM, whichever class loader loaded this class: held from the choice of
-   * files to their loading, so that two class loaders never both load the same file. Not the system
-   * properties' own monitor, which other code holds while it initializes classes.
+   * files to their loading, so that no other class loader's ONNX Runtime reads the property that
+   * points at them meanwhile. Not the system properties' own monitor, which other code holds while
+   * it initializes classes.
    */
   public static Object jvmLock() {
     // a string constant is one object in the whole JVM, whichever class loader's class names it;
@@ -76,23 +75,6 @@ public final class NativeLibraries {
   }
 
   private static final String JVM_LOCK = "dev.conveyor.core.NativeLibraries: loading";
-
-  /**
-   * Whether {@code loader} may load the files in {@code dir}: it is the first class loader in this
-   * JVM to ask, or the one that did. Recorded in a system property, which every class loader sees.
-   */
-  static boolean claim(Path dir, ClassLoader loader) {
-    String key = "conveyor.native.loader." + dir;
-    String self = Integer.toHexString(System.identityHashCode(loader));
-    synchronized (jvmLock()) {
-      String owner = System.getProperty(key);
-      if (owner == null) {
-        System.setProperty(key, self);
-        return true;
-      }
-      return owner.equals(self);
-    }
-  }
 
   static Optional<Path> unpackInto(Path root, String prefix, String folder, List<String> names) {
     ClassLoader loader = NativeLibraries.class.getClassLoader();
