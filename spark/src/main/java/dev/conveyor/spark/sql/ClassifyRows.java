@@ -116,7 +116,7 @@ final class ClassifyRows
       task.addTaskCompletionListener((TaskCompletionListener) done -> lease.close());
     }
     // rows wait here, in order, for their results
-    ArrayDeque<InternalRow> waiting = new ArrayDeque<>();
+    ArrayDeque<Waiting> waiting = new ArrayDeque<>();
     Iterator<ImageRequest> requests =
         new Iterator<>() {
           private long n;
@@ -129,8 +129,8 @@ final class ClassifyRows
           @Override
           public ImageRequest next() {
             InternalRow row = rows.next().copy();
-            waiting.add(row);
             InternalRow arg = argument.apply(row);
+            waiting.add(new Waiting(row, arg.isNullAt(0)));
             String id = prefix + n++;
             return arg.isNullAt(0)
                 ? ImageRequest.unreadable(id, id, "NULL content")
@@ -152,15 +152,17 @@ final class ClassifyRows
               throw new NoSuchElementException();
             }
             ClassifyResult r = lease.named(List.of(results.next())).get(0);
-            InternalRow row = waiting.poll();
-            boolean absent = argument.apply(row).isNullAt(0);
+            Waiting row = waiting.poll();
             GenericInternalRow value =
-                new GenericInternalRow(new Object[] {absent ? null : struct(r)});
-            return joinedOut.apply(joined.apply(row, value)).copy();
+                new GenericInternalRow(new Object[] {row.absent() ? null : struct(r)});
+            return joinedOut.apply(joined.apply(row.row(), value)).copy();
           }
         };
     return CollectionConverters.asScala(out);
   }
+
+  /** A row waiting for its result, and whether its content was NULL (its result is NULL then). */
+  private record Waiting(InternalRow row, boolean absent) {}
 
   /** A result as {@link #RESULT}'s struct. */
   static InternalRow struct(ClassifyResult r) {
