@@ -6,10 +6,20 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.conveyor.core.ImageRequest;
 import dev.conveyor.core.Json;
+import dev.conveyor.core.model.Classifier;
+import dev.conveyor.core.model.ModelSpec;
+import dev.conveyor.core.testing.MeanColourClassifier;
 import dev.conveyor.core.testing.TestImages;
+import dev.conveyor.core.testing.TestWorkers;
+import java.nio.FloatBuffer;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.apache.flink.streaming.runtime.tasks.mailbox.TaskMailbox;
 import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -39,6 +49,17 @@ class ClassifyOperatorTest {
     return h;
   }
 
+  /**
+   * The results once at least {@code n} are out: batches run on the operator's threads and hand
+   * their results to the task's mailbox, which this runs as the task's thread would.
+   */
+  static <O> List<O> emitted(OneInputStreamOperatorTestHarness<?, O> h, int n) throws Exception {
+    while (h.extractOutputValues().size() < n) {
+      h.getTaskMailbox().take(TaskMailbox.MIN_PRIORITY).run();
+    }
+    return h.extractOutputValues();
+  }
+
   private static JsonNode tree(Classified c) {
     return Json.read(c.json(), JsonNode.class);
   }
@@ -53,7 +74,7 @@ class ClassifyOperatorTest {
       h.processElement(image("tiny-gray.png"), 0);
       assertThat(h.extractOutputValues()).isEmpty();
       h.processElement(image("palette-blue.png"), 0);
-      assertThat(h.extractOutputValues()).as("a full batch runs at once").hasSize(2);
+      assertThat(emitted(h, 2)).as("a full batch runs at once").hasSize(2);
       h.processElement(image("truncated.jpg"), 0);
       assertThat(h.extractOutputValues()).hasSize(2);
       h.prepareSnapshotPreBarrier(1);
@@ -91,6 +112,7 @@ class ClassifyOperatorTest {
           new Incoming(
               new ImageRequest(r.id(), r.source(), null, null, "replies:caller-7", 0), "17-0"),
           0);
+      emitted(h, 1);
       assertThat(h.extractOutputValues().get(0).replyTo()).isEqualTo("replies:caller-7");
       assertThat(h.extractOutputValues().get(0).id()).isEqualTo(r.id());
       assertThat(h.extractOutputValues().get(0).entry())
@@ -107,7 +129,62 @@ class ClassifyOperatorTest {
       h.setProcessingTime(1_049);
       assertThat(h.extractOutputValues()).isEmpty();
       h.setProcessingTime(1_050);
-      assertThat(h.extractOutputValues()).hasSize(1);
+      assertThat(emitted(h, 1)).hasSize(1);
+    }
+  }
+
+  /** A model whose first two calls each wait until the other has begun. */
+  static final class TwoAtOnce implements Classifier {
+    private final MeanColourClassifier model = new MeanColourClassifier(32, 32);
+    private final CountDownLatch both = new CountDownLatch(2);
+    final List<Boolean> met = new CopyOnWriteArrayList<>();
+
+    @Override
+    public ModelSpec spec() {
+      return model.spec();
+    }
+
+    @Override
+    public void run(FloatBuffer input, int count, FloatBuffer output) {
+      both.countDown();
+      try {
+        met.add(both.await(20, TimeUnit.SECONDS));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      model.run(input, count, output);
+    }
+
+    @Override
+    public void close() {
+      model.close();
+    }
+  }
+
+  @Test
+  void twoBatchesRunAtOnceAndTheirResultsComeOutInTheOrderTheyBegan() throws Exception {
+    TwoAtOnce model = new TwoAtOnce();
+    var operator =
+        new ClassifyOperator<>(
+            Map.of("model", MODEL, "batch", "2", "linger-ms", "600000"),
+            new ClassifyOperator.JobShape(),
+            s -> TestWorkers.pipeline(model, 2, TestWorkers.anyFile()));
+    try (var h = new OneInputStreamOperatorTestHarness<>(operator)) {
+      h.open();
+      List<String> sent = new ArrayList<>();
+      for (String name :
+          List.of("yellow.bmp", "palette-blue.png", "tiny-gray.png", "yellow.bmp", "gray.jpg")) {
+        Incoming in = image(name);
+        sent.add(in.request().id());
+        h.processElement(in, 0);
+      }
+      h.endInput();
+      assertThat(h.extractOutputValues().stream().map(Classified::id))
+          .as("every result, in the order the requests came")
+          .containsExactlyElementsOf(sent);
+      assertThat(model.met.subList(0, 2))
+          .as("the second batch began while the model ran the first")
+          .containsExactly(true, true);
     }
   }
 

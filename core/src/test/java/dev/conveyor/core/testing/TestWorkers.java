@@ -5,6 +5,7 @@ import dev.conveyor.core.decode.ImageLimits;
 import dev.conveyor.core.fetch.FetchSettings;
 import dev.conveyor.core.fetch.Fetcher;
 import dev.conveyor.core.fetch.Fetchers;
+import dev.conveyor.core.model.Classifier;
 import dev.conveyor.core.model.Labels;
 import dev.conveyor.core.pipeline.Pipeline;
 import dev.conveyor.core.preprocess.Preprocessing;
@@ -57,12 +58,12 @@ public final class TestWorkers {
   }
 
   /** The pipeline of {@link #colour}, fetching requests by key with {@code fetcher}. */
-  public static Pipeline pipeline(MeanColourClassifier model, int batch, Fetcher fetcher) {
+  public static Pipeline pipeline(Classifier model, int batch, Fetcher fetcher) {
     return pipeline(model, batch, fetcher, 2);
   }
 
   /** The pipeline of {@link #colour} with {@code top} predictions per result. */
-  public static Pipeline pipeline(MeanColourClassifier model, int batch, Fetcher fetcher, int top) {
+  public static Pipeline pipeline(Classifier model, int batch, Fetcher fetcher, int top) {
     Preprocessing spec =
         Preset.IMAGENET.builder().optResize(Resize.exact(32, 32)).optCrop(0, 0).build();
     return new Pipeline(
