@@ -66,6 +66,12 @@ public final class FlinkJob {
                 + " --checkpoint-ms a positive interval");
       }
     }
+    if (plan.get(JobSettings.API).equals("sql") && !(source instanceof JobSources.Folder)) {
+      throw new ConveyorException(
+          ErrorCode.INVALID_SETTING,
+          "--api sql runs the SQL function classify over a folder's files: give a folder as"
+              + " --source, or --api operator for a broker source");
+    }
     Map<String, String> p = plan.pipeline();
     if (source instanceof JobSources.Folder f) {
       // the operator named this folder: its files may be read, beside what --fetch-allow allows
@@ -134,13 +140,20 @@ public final class FlinkJob {
     }
     // operators carry fixed ids, so a job restarts from a checkpoint of an earlier version of
     // itself
-    DataStream<Incoming> requests =
-        JobSources.requests(env, source, ms > 0, plan.get(JobSettings.UNTIL_END));
-    DataStream<Classified> results =
-        tap.apply(requests)
-            .transform(
-                "classify", TypeInformation.of(Classified.class), ClassifyOperator.forJob(pipeline))
-            .uid("conveyor-classify");
+    DataStream<Classified> results;
+    if (source instanceof JobSources.Folder f && plan.get(JobSettings.API).equals("sql")) {
+      results = SqlFunctionJob.results(env, f.folder().toString(), pipeline);
+    } else {
+      DataStream<Incoming> requests =
+          JobSources.requests(env, source, ms > 0, plan.get(JobSettings.UNTIL_END));
+      results =
+          tap.apply(requests)
+              .transform(
+                  "classify",
+                  TypeInformation.of(Classified.class),
+                  ClassifyOperator.forJob(pipeline))
+              .uid("conveyor-classify");
+    }
     if (!sink.equals(JobPlan.STDOUT)) {
       JobSinks.attach(
           results, sink, plan.get(JobSettings.SINK_LINGER_MS), acksTo(), transactions());

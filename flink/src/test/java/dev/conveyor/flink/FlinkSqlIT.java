@@ -1,11 +1,14 @@
 package dev.conveyor.flink;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.conveyor.assembly.Pipelines;
 import dev.conveyor.core.ClassifyResult;
 import dev.conveyor.core.ImageRequest;
+import dev.conveyor.core.Json;
 import dev.conveyor.core.decode.ImageFiles;
+import dev.conveyor.core.engine.Engine;
 import dev.conveyor.core.fetch.FetchAllow;
 import dev.conveyor.core.pipeline.Pipeline;
 import dev.conveyor.core.testing.TestImages;
@@ -16,6 +19,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.UnaryOperator;
 import org.apache.flink.api.java.tuple.Tuple2;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.datastream.DataStream;
@@ -154,5 +158,36 @@ class FlinkSqlIT {
     Map<String, String> expected = expected();
     expected.put("nothing", "error BAD_REQUEST");
     assertThat(answers).isEqualTo(expected);
+  }
+
+  @Test
+  void theJobWithApiSqlRunsTheFunctionAndAnswersAsClassifyDoes() throws Exception {
+    Map<String, String> settings = new HashMap<>();
+    settings.put("model", ClassifyOperatorTest.MODEL);
+    settings.put("batch", "4");
+    settings.put("source", TestImages.folder().toString());
+    settings.put("parallelism", "2");
+    settings.put("api", "sql");
+    Map<String, String> answers = new HashMap<>();
+    Engine.Report report =
+        FlinkJob.of(settings)
+            .run(
+                StreamExecutionEnvironment.getExecutionEnvironment(),
+                UnaryOperator.identity(),
+                new Engine.Listener() {
+                  @Override
+                  public void result(String json) {
+                    ClassifyResult r = Json.read(json, ClassifyResult.class);
+                    assertThat(r.source()).startsWith("/");
+                    assertThat(answers.put(name(r.source()), answer(r))).isNull();
+                  }
+                });
+    assertThat(answers).isEqualTo(expected());
+    assertThat(report.results()).isEqualTo(answers.size());
+    assertThat(report.errors())
+        .isEqualTo(answers.values().stream().filter(a -> a.startsWith("error")).count());
+    settings.put("source", "kafka://127.0.0.1:9/?topic=images");
+    assertThatThrownBy(() -> FlinkJob.of(settings))
+        .hasMessageContaining("--api sql runs the SQL function classify over a folder");
   }
 }

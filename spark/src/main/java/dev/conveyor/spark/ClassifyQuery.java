@@ -21,7 +21,15 @@ public final class ClassifyQuery {
 
   public static void main(String[] args) throws Exception {
     SparkJob job = SparkJob.of(Arguments.fromArgs(args));
-    SparkSession spark = SparkSession.builder().appName(job.name()).getOrCreate();
+    // classify in the session's SQL too, beside the extensions the submission names
+    String extensions =
+        SqlFunctionQuery.extensions(
+            new org.apache.spark.SparkConf().get("spark.sql.extensions", ""));
+    SparkSession spark =
+        SparkSession.builder()
+            .appName(job.name())
+            .config("spark.sql.extensions", extensions)
+            .getOrCreate();
     Engine.Report r = job.run(spark, Engine.Listener.printing(System.out, System.err));
     System.err.println(r.summary());
     spark.stop();

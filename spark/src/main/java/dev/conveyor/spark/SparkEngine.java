@@ -35,6 +35,7 @@ public final class SparkEngine extends LocalEngine {
             .master(master(job.parallelism()))
             .appName(job.name())
             .config("spark.sql.shuffle.partitions", "4")
+            .config("spark.sql.extensions", SqlFunctionQuery.extensions(null))
             .getOrCreate();
     return new LocalRun() {
       @Override

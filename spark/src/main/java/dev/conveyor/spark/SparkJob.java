@@ -3,6 +3,7 @@ package dev.conveyor.spark;
 import dev.conveyor.assembly.PipelineSettings;
 import dev.conveyor.assembly.ServedModels;
 import dev.conveyor.core.ConveyorException;
+import dev.conveyor.core.ErrorCode;
 import dev.conveyor.core.engine.Engine;
 import dev.conveyor.core.engine.JobPlan;
 import dev.conveyor.core.engine.JobSettings;
@@ -42,6 +43,12 @@ public final class SparkJob {
     QuerySources.check(source);
     JobPlan.checkSink(sink);
     ServedModels.read(plan.pipeline(), "query");
+    if (plan.get(JobSettings.API).equals("sql") && !JobPlan.isFolder(source)) {
+      throw new ConveyorException(
+          ErrorCode.INVALID_SETTING,
+          "--api sql runs the SQL function classify over a folder's files: give a folder as"
+              + " --source, or --api operator for a broker source");
+    }
   }
 
   /**
@@ -109,9 +116,11 @@ public final class SparkJob {
       requests = requests.coalesce(parallelism());
     }
     Dataset<Row> classified =
-        requests.mapPartitions(
-            new ClassifyPartition(plan.pipeline(), results, errors),
-            Encoders.row(ClassifyPartition.RESULTS));
+        plan.get(JobSettings.API).equals("sql")
+            ? SqlFunctionQuery.results(spark, requests, plan.pipeline(), results, errors)
+            : requests.mapPartitions(
+                new ClassifyPartition(plan.pipeline(), results, errors),
+                Encoders.row(ClassifyPartition.RESULTS));
     StreamingQueryListener progress = new QueryProgress(results, errors, listener);
     spark.streams().addListener(progress);
     if (JobPlan.isFolder(source)) {

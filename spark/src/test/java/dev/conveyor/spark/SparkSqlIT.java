@@ -8,7 +8,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.conveyor.assembly.Pipelines;
 import dev.conveyor.core.ClassifyResult;
 import dev.conveyor.core.ImageRequest;
+import dev.conveyor.core.Json;
 import dev.conveyor.core.decode.ImageFiles;
+import dev.conveyor.core.engine.Engine;
 import dev.conveyor.core.fetch.FetchAllow;
 import dev.conveyor.core.pipeline.Pipeline;
 import dev.conveyor.core.testing.TestImages;
@@ -28,6 +30,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code classify} in a user's own Spark SQL and DataFrames, on {@code local[2]}: each answer the
@@ -193,5 +196,41 @@ class SparkSqlIT {
                             + " ON classify(a.image).label = classify(b.image).label")
                     .collect())
         .hasMessageContaining("classify in a subquery first");
+  }
+
+  @Test
+  void theQueryWithApiSqlRunsTheFunctionAndAnswersAsClassifyDoes(@TempDir Path dir)
+      throws Exception {
+    Map<String, String> settings = new HashMap<>();
+    settings.put("model", MODEL);
+    settings.put("batch", "4");
+    settings.put("source", TestImages.folder().toString());
+    settings.put("checkpoints", dir.toString());
+    settings.put("api", "sql");
+    Map<String, String> answers = new HashMap<>();
+    Engine.Report report =
+        SparkJob.of(settings)
+            .run(
+                spark,
+                new Engine.Listener() {
+                  @Override
+                  public void result(String json) {
+                    ClassifyResult r = Json.read(json, ClassifyResult.class);
+                    String answer =
+                        r.isOk()
+                            ? r.predictions().get(0).label()
+                                + " "
+                                + r.predictions().get(0).index()
+                                + " "
+                                + r.predictions().size()
+                            : "error " + r.error().code();
+                    assertThat(answers.put(name(r.source()), answer)).isNull();
+                  }
+                });
+    assertThat(answers).isEqualTo(expected());
+    assertThat(report.results()).isEqualTo(answers.size());
+    settings.put("source", "kafka://127.0.0.1:9/?topic=images");
+    assertThatThrownBy(() -> SparkJob.of(settings))
+        .hasMessageContaining("--api sql runs the SQL function classify over a folder");
   }
 }

@@ -80,6 +80,13 @@ public final class JobSettings {
           "what a folder sink writes: json (JSON lines, the result as every path prints it) or parquet (its fields as columns)",
           "json",
           "parquet");
+  public static final Setting<String> API =
+      Setting.choice(
+          "api",
+          "operator",
+          "how the job classifies: operator (Conveyor's batching operator, as ConveyorStreams.classify and the Structured Streaming query run it) or sql (the SQL function classify in a query over a folder source, as a user's own query calls it: SELECT classify(content) FROM …)",
+          "operator",
+          "sql");
   public static final Setting<Integer> MAX_PER_BATCH =
       Setting.integer(
           "max-per-batch",
@@ -98,7 +105,8 @@ public final class JobSettings {
           SINK_LINGER_MS,
           CHECKPOINTS,
           RESTORE,
-          UNTIL_END);
+          UNTIL_END,
+          API);
 
   /** A query on Spark: {@code conveyor spark}, {@code spark-submit}. */
   public static final SettingGroup SPARK =
@@ -113,5 +121,6 @@ public final class JobSettings {
           TRIGGER_MS,
           MAX_PER_BATCH,
           SINK_LINGER_MS,
-          FORMAT);
+          FORMAT,
+          API);
 }

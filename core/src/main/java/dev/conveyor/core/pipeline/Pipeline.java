@@ -128,10 +128,11 @@ public final class Pipeline implements AutoCloseable {
   }
 
   /**
-   * Classifies a stream of requests in order, one result each, preparing the next batch on {@code
-   * preparers} while the model runs the current one, as a worker's threads do. The requests are
-   * read on the calling thread only, a batch at a time, so at most two batches are held. For
-   * engines whose tasks hand over an iterator (a Spark partition).
+   * Classifies a stream of requests in order, one result each, as a worker's threads do: the model
+   * runs a batch on one of {@code preparers} while others prepare the next, and the calling thread
+   * reads the requests after them and hands on the results before. The requests are read on the
+   * calling thread only, a batch at a time, so at most three batches are held. For engines whose
+   * tasks hand over an iterator (a Spark partition).
    */
   public Iterator<ClassifyResult> classify(Iterator<ImageRequest> requests, Executor preparers) {
     return new Overlapped(this, requests, preparers);
