@@ -77,10 +77,12 @@ public final class EngineJob {
   /**
    * The engine's job on {@code images} of the plan's images (cycling through them), from a folder
    * into files and, when the plan's broker is Kafka or a Redis stream, from the broker back to it.
-   * Each source is classified three times: a fifth of the images to warm up, the same again, then
-   * all of them, in jobs that start alike. The rate is what the last job did beyond the one before,
-   * in the time and the CPU time it took beyond that one's, so that what every job costs once (the
-   * cluster's start, the model's loading) is left out, as it is from the other stages.
+   * A folder is classified by the job's operator and, where the engine takes {@code api}, by the
+   * SQL function {@code classify} too. Each source is classified three times: a fifth of the images
+   * to warm up, the same again, then all of them, in jobs that start alike. The rate is what the
+   * last job did beyond the one before, in the time and the CPU time it took beyond that one's, so
+   * that what every job costs once (the cluster's start, the model's loading) is left out, as it is
+   * from the other stages.
    *
    * @throws ConveyorException {@code INTERNAL} when a job gave fewer results than images
    */
@@ -95,10 +97,11 @@ public final class EngineJob {
       // measured job, which run in this process after it
       Timed[] jobs = new Timed[3];
       int[] counts = {few, few, all};
+      Path[] folders = new Path[3];
       for (int k = 0; k < 3; k++) {
-        Path in = Files.createDirectories(dir.resolve("images-" + k));
+        folders[k] = Files.createDirectories(dir.resolve("images-" + k));
         for (int i = 0; i < counts[k]; i++) {
-          Files.write(in.resolve("i%06d".formatted(i)), plan.corpus().image(i));
+          Files.write(folders[k].resolve("i%06d".formatted(i)), plan.corpus().image(i));
         }
         jobs[k] =
             timed(
@@ -106,11 +109,28 @@ public final class EngineJob {
                 plan,
                 all,
                 "folder",
-                in.toString(),
+                folders[k].toString(),
                 dir.resolve("out-" + k).toString(),
-                counts[k]);
+                counts[k],
+                Map.of());
       }
-      levels.add(between(engine, plan, "folder", jobs[1], jobs[2]));
+      levels.add(between(engine, plan, "folder", "files", jobs[1], jobs[2]));
+      if (engine.settings().settings().contains(JobSettings.API)) {
+        // the same folder through the SQL function, as a user's own query calls it
+        for (int k = 0; k < 3; k++) {
+          jobs[k] =
+              timed(
+                  engine,
+                  plan,
+                  all,
+                  "folder, SQL classify",
+                  folders[k].toString(),
+                  dir.resolve("out-sql-" + k).toString(),
+                  counts[k],
+                  Map.of(JobSettings.API.name(), "sql"));
+        }
+        levels.add(between(engine, plan, "folder (SQL classify)", "files", jobs[1], jobs[2]));
+      }
       if (plan.broker().isPresent() && brokerSource(plan.broker().get())) {
         String kind = plan.broker().get().substring(0, plan.broker().get().indexOf(':'));
         for (int k = 0; k < 3; k++) {
@@ -120,9 +140,9 @@ public final class EngineJob {
                   "conveyor-bench-" + System.currentTimeMillis() + "-" + k,
                   counts[k]);
           send(uri, plan.corpus(), counts[k]);
-          jobs[k] = timed(engine, plan, all, kind, uri, uri, counts[k]);
+          jobs[k] = timed(engine, plan, all, kind, uri, uri, counts[k], Map.of());
         }
-        levels.add(between(engine, plan, kind, jobs[1], jobs[2]));
+        levels.add(between(engine, plan, kind, kind, jobs[1], jobs[2]));
       }
     } finally {
       delete(dir);
@@ -135,7 +155,7 @@ public final class EngineJob {
 
   /** What the larger job did beyond the smaller one, per second and in CPU time per image. */
   private static EngineRun between(
-      Engine engine, BenchPlan plan, String kind, Timed few, Timed all) {
+      Engine engine, BenchPlan plan, String source, String sink, Timed few, Timed all) {
     int images = all.images() - few.images();
     double seconds = (all.nanos() - few.nanos()) / 1e9;
     // jobs too short for the difference to rise above the noise are measured whole instead
@@ -145,8 +165,8 @@ public final class EngineJob {
     return new EngineRun(
         engine.name(),
         plan.parallelism(),
-        kind,
-        kind.equals("folder") ? "files" : kind,
+        source,
+        sink,
         all.images(),
         BenchResult.round(ips),
         BenchResult.round(all.nanos() / 1e9),
@@ -170,9 +190,17 @@ public final class EngineJob {
    *
    * @param most the images of the larger job, which sets a micro-batch's size where the engine
    *     takes one: the same in both jobs, so that they differ only in how many they run
+   * @param extra settings of this job's own ({@code api})
    */
   private static Timed timed(
-      Engine engine, BenchPlan plan, int most, String kind, String source, String sink, int images)
+      Engine engine,
+      BenchPlan plan,
+      int most,
+      String kind,
+      String source,
+      String sink,
+      int images,
+      Map<String, String> extra)
       throws Exception {
     // the pipeline's settings, less where the bench's own pipeline stage sends its requests and
     // results, which the job does not take: its source and sink say that
@@ -192,6 +220,7 @@ public final class EngineJob {
           "max-per-batch", Integer.toString(Math.max(plan.pipeline().batchSize(), most / 10)));
     }
     settings.put("until-end", "true");
+    settings.putAll(extra);
     Phase.say("%s job, %s, %d images".formatted(engine.name(), kind, images));
     long cpu = CpuTime.process();
     long start = System.nanoTime();
