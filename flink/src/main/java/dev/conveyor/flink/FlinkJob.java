@@ -129,6 +129,13 @@ public final class FlinkJob {
   public DataStream<Classified> build(
       StreamExecutionEnvironment env, UnaryOperator<DataStream<Incoming>> tap) {
     int ms = plan.get(JobSettings.CHECKPOINT_MS);
+    boolean sql = source instanceof JobSources.Folder && plan.get(JobSettings.API).equals("sql");
+    if (sql && plan.get(JobSettings.CHECKPOINTS) == null) {
+      // the SQL function's calls in flight, their images with them, are part of every checkpoint:
+      // more than the JobManager's memory keeps (5 MB). Without a folder for them, a folder is
+      // read once, and read again from its start should the job fail
+      ms = 0;
+    }
     if (ms > 0) {
       // exactly once, barriers are aligned: no result of a record after a checkpoint's barrier is
       // written in the transaction of the checkpoint before it
@@ -141,8 +148,9 @@ public final class FlinkJob {
     // operators carry fixed ids, so a job restarts from a checkpoint of an earlier version of
     // itself
     DataStream<Classified> results;
-    if (source instanceof JobSources.Folder f && plan.get(JobSettings.API).equals("sql")) {
-      results = SqlFunctionJob.results(env, f.folder().toString(), pipeline);
+    if (sql) {
+      results =
+          SqlFunctionJob.results(env, ((JobSources.Folder) source).folder().toString(), pipeline);
     } else {
       DataStream<Incoming> requests =
           JobSources.requests(env, source, ms > 0, plan.get(JobSettings.UNTIL_END));
