@@ -30,6 +30,8 @@ import java.util.stream.Stream;
  * an embedded cluster into a folder (or back to the broker). After a warm-up job, each is run on a
  * fifth of the images and on all of them, and the throughput is the difference between the two, so
  * that the cluster's start and the models' loading are left out, as they are from the other stages.
+ * Each job runs with the engine's defaults, as a user's would: on Spark, micro-batches of up to
+ * {@code max-per-batch} (1024) images.
  */
 public final class EngineJob {
   private static final int MOST_IMAGES = 200_000;
@@ -107,7 +109,6 @@ public final class EngineJob {
             timed(
                 engine,
                 plan,
-                all,
                 "folder",
                 folders[k].toString(),
                 dir.resolve("out-" + k).toString(),
@@ -122,7 +123,6 @@ public final class EngineJob {
               timed(
                   engine,
                   plan,
-                  all,
                   "folder, SQL classify",
                   folders[k].toString(),
                   dir.resolve("out-sql-" + k).toString(),
@@ -140,7 +140,7 @@ public final class EngineJob {
                   "conveyor-bench-" + System.currentTimeMillis() + "-" + k,
                   counts[k]);
           send(uri, plan.corpus(), counts[k]);
-          jobs[k] = timed(engine, plan, all, kind, uri, uri, counts[k], Map.of());
+          jobs[k] = timed(engine, plan, kind, uri, uri, counts[k], Map.of());
         }
         levels.add(between(engine, plan, kind, kind, jobs[1], jobs[2]));
       }
@@ -188,14 +188,11 @@ public final class EngineJob {
   /**
    * One job from {@code source} to {@code sink} on {@code images} images, until its source ends.
    *
-   * @param most the images of the larger job, which sets a micro-batch's size where the engine
-   *     takes one: the same in both jobs, so that they differ only in how many they run
    * @param extra settings of this job's own ({@code api})
    */
   private static Timed timed(
       Engine engine,
       BenchPlan plan,
-      int most,
       String kind,
       String source,
       String sink,
@@ -213,11 +210,6 @@ public final class EngineJob {
     settings.put("sink", sink);
     if (engine.settings().settings().contains(JobSettings.PARALLELISM)) {
       settings.put("parallelism", Integer.toString(plan.parallelism()));
-    }
-    if (engine.settings().settings().contains(JobSettings.MAX_PER_BATCH)) {
-      // about ten micro-batches in the larger job
-      settings.put(
-          "max-per-batch", Integer.toString(Math.max(plan.pipeline().batchSize(), most / 10)));
     }
     settings.put("until-end", "true");
     settings.putAll(extra);

@@ -18,10 +18,13 @@ import scala.runtime.BoxedUnit;
 public final class ExecutorModels {
   private static final Map<Map<String, String>, ServedModels> OPEN = new ConcurrentHashMap<>();
 
-  /** Decode and preprocess while the model runs; daemon threads, one per core. */
+  /**
+   * Run the model, and decode and preprocess while it runs: daemon threads, one per core besides
+   * the one that runs the model, as a worker's are.
+   */
   public static final ExecutorService PREPARERS =
       Executors.newFixedThreadPool(
-          Runtime.getRuntime().availableProcessors(),
+          Runtime.getRuntime().availableProcessors() + 1,
           r -> {
             Thread t = new Thread(r, "conveyor-prepare");
             t.setDaemon(true);
