@@ -61,6 +61,34 @@ public record ClassifyResult(
         request.id(), request.source(), Status.OK, model, predictions, null, host, ms);
   }
 
+  /**
+   * A result as a SQL function's row gives it back (no host, no latency): {@code error} when its
+   * code is given, else the model's predictions.
+   *
+   * @param errorCode an {@link ErrorCode}'s name, or null for a classified image
+   */
+  public static ClassifyResult fromRow(
+      String id,
+      String source,
+      String model,
+      Long version,
+      List<Prediction> predictions,
+      String errorCode,
+      String errorMessage) {
+    return errorCode != null
+        ? new ClassifyResult(
+            id,
+            source,
+            Status.ERROR,
+            null,
+            null,
+            null,
+            new Error(ErrorCode.valueOf(errorCode), errorMessage),
+            null,
+            null)
+        : new ClassifyResult(id, source, Status.OK, model, version, predictions, null, null, null);
+  }
+
   public static ClassifyResult error(
       ImageRequest request, ErrorCode code, String message, String host, double ms) {
     return new ClassifyResult(

@@ -3,7 +3,6 @@ package dev.conveyor.flink;
 import dev.conveyor.assembly.PipelineSettings;
 import dev.conveyor.assembly.ServedModels;
 import dev.conveyor.core.ClassifyResult;
-import dev.conveyor.core.ErrorCode;
 import dev.conveyor.core.ImageRequest;
 import dev.conveyor.core.Json;
 import dev.conveyor.core.Prediction;
@@ -77,34 +76,21 @@ final class SqlFunctionJob {
   /** The function's row ({@link Classify#RESULT}) as the result the operator gives. */
   static ClassifyResult result(String id, String source, Row c) {
     Row error = (Row) c.getField(6);
-    if (error != null) {
-      return new ClassifyResult(
-          id,
-          source,
-          ClassifyResult.Status.ERROR,
-          null,
-          null,
-          null,
-          new ClassifyResult.Error(
-              ErrorCode.valueOf((String) error.getField(0)), (String) error.getField(1)),
-          null,
-          null);
-    }
     List<Prediction> top = new ArrayList<>();
-    for (Object p : (Object[]) c.getField(3)) {
-      Row r = (Row) p;
-      top.add(
-          new Prediction((Integer) r.getField(0), (String) r.getField(1), (Float) r.getField(2)));
+    if (error == null) {
+      for (Object p : (Object[]) c.getField(3)) {
+        Row r = (Row) p;
+        top.add(
+            new Prediction((Integer) r.getField(0), (String) r.getField(1), (Float) r.getField(2)));
+      }
     }
-    return new ClassifyResult(
+    return ClassifyResult.fromRow(
         id,
         source,
-        ClassifyResult.Status.OK,
         (String) c.getField(4),
         (Long) c.getField(5),
         top,
-        null,
-        null,
-        null);
+        error == null ? null : (String) error.getField(0),
+        error == null ? null : (String) error.getField(1));
   }
 }

@@ -82,31 +82,19 @@ final class SqlFunctionQuery {
   /** The function's struct as the result the query's own classification gives. */
   static ClassifyResult result(String id, String source, Row c) {
     Row error = c.getStruct(6);
-    if (error != null) {
-      return new ClassifyResult(
-          id,
-          source,
-          ClassifyResult.Status.ERROR,
-          null,
-          null,
-          null,
-          new ClassifyResult.Error(ErrorCode.valueOf(error.getString(0)), error.getString(1)),
-          null,
-          null);
-    }
     List<Prediction> top = new ArrayList<>();
-    for (Row p : c.<Row>getList(3)) {
-      top.add(new Prediction(p.getInt(0), p.getString(1), p.getFloat(2)));
+    if (error == null) {
+      for (Row p : c.<Row>getList(3)) {
+        top.add(new Prediction(p.getInt(0), p.getString(1), p.getFloat(2)));
+      }
     }
-    return new ClassifyResult(
+    return ClassifyResult.fromRow(
         id,
         source,
-        ClassifyResult.Status.OK,
         c.getString(4),
         c.isNullAt(5) ? null : c.getLong(5),
         top,
-        null,
-        null,
-        null);
+        error == null ? null : error.getString(0),
+        error == null ? null : error.getString(1));
   }
 }
