@@ -105,31 +105,27 @@ public final class EngineJob {
         for (int i = 0; i < counts[k]; i++) {
           Files.write(folders[k].resolve("i%06d".formatted(i)), plan.corpus().image(i));
         }
-        jobs[k] =
-            timed(
-                engine,
-                plan,
-                "folder",
-                folders[k].toString(),
-                dir.resolve("out-" + k).toString(),
-                counts[k],
-                Map.of());
       }
-      levels.add(between(engine, plan, "folder", "files", jobs[1], jobs[2]));
-      if (engine.settings().settings().contains(JobSettings.API)) {
-        // the same folder through the SQL function, as a user's own query calls it
+      // the folder through the job's operator and, where the engine takes it, through the SQL
+      // function, as a user's own query calls it
+      List<String> apis =
+          engine.settings().settings().contains(JobSettings.API)
+              ? List.of("operator", "sql")
+              : List.of("operator");
+      for (String api : apis) {
+        String source = api.equals("sql") ? "folder (SQL classify)" : "folder";
         for (int k = 0; k < 3; k++) {
           jobs[k] =
               timed(
                   engine,
                   plan,
-                  "folder, SQL classify",
+                  source,
                   folders[k].toString(),
-                  dir.resolve("out-sql-" + k).toString(),
+                  dir.resolve("out-" + api + "-" + k).toString(),
                   counts[k],
-                  Map.of(JobSettings.API.name(), "sql"));
+                  api.equals("sql") ? Map.of(JobSettings.API.name(), api) : Map.of());
         }
-        levels.add(between(engine, plan, "folder (SQL classify)", "files", jobs[1], jobs[2]));
+        levels.add(between(engine, plan, source, "files", jobs[1], jobs[2]));
       }
       if (plan.broker().isPresent() && brokerSource(plan.broker().get())) {
         String kind = plan.broker().get().substring(0, plan.broker().get().indexOf(':'));

@@ -74,19 +74,24 @@ class SparkSqlIT {
               classify
                   .classify(List.of(ImageRequest.ofBytes("f", Files.readAllBytes(f), null)))
                   .get(0);
-          expected.put(
-              f.getFileName().toString(),
-              r.isOk()
-                  ? r.predictions().get(0).label()
-                      + " "
-                      + r.predictions().get(0).index()
-                      + " "
-                      + r.predictions().size()
-                  : "error " + r.error().code());
+          expected.put(f.getFileName().toString(), answer(r));
         }
       }
     }
     return expected;
+  }
+
+  /**
+   * A result as {@link #answer(Row)} gives the function's struct: best label, index, top-k size.
+   */
+  private static String answer(ClassifyResult r) {
+    return r.isOk()
+        ? r.predictions().get(0).label()
+            + " "
+            + r.predictions().get(0).index()
+            + " "
+            + r.predictions().size()
+        : "error " + r.error().code();
   }
 
   private static String answer(Row c) {
@@ -216,15 +221,7 @@ class SparkSqlIT {
                   @Override
                   public void result(String json) {
                     ClassifyResult r = Json.read(json, ClassifyResult.class);
-                    String answer =
-                        r.isOk()
-                            ? r.predictions().get(0).label()
-                                + " "
-                                + r.predictions().get(0).index()
-                                + " "
-                                + r.predictions().size()
-                            : "error " + r.error().code();
-                    assertThat(answers.put(name(r.source()), answer)).isNull();
+                    assertThat(answers.put(name(r.source()), answer(r))).isNull();
                   }
                 });
     assertThat(answers).isEqualTo(expected());
