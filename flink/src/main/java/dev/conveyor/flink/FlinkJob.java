@@ -33,6 +33,7 @@ public final class FlinkJob {
   private final String sink;
   private final boolean exactlyOnce;
   private final Map<String, String> pipeline;
+  private final boolean sql;
 
   private FlinkJob(JobPlan plan) {
     this.plan = plan;
@@ -66,12 +67,7 @@ public final class FlinkJob {
                 + " --checkpoint-ms a positive interval");
       }
     }
-    if (plan.get(JobSettings.API).equals("sql") && !(source instanceof JobSources.Folder)) {
-      throw new ConveyorException(
-          ErrorCode.INVALID_SETTING,
-          "--api sql runs the SQL function classify over a folder's files: give a folder as"
-              + " --source, or --api operator for a broker source");
-    }
+    this.sql = plan.sqlFunction();
     Map<String, String> p = plan.pipeline();
     if (source instanceof JobSources.Folder f) {
       // the operator named this folder: its files may be read, beside what --fetch-allow allows
@@ -129,7 +125,6 @@ public final class FlinkJob {
   public DataStream<Classified> build(
       StreamExecutionEnvironment env, UnaryOperator<DataStream<Incoming>> tap) {
     int ms = plan.get(JobSettings.CHECKPOINT_MS);
-    boolean sql = source instanceof JobSources.Folder && plan.get(JobSettings.API).equals("sql");
     if (sql && plan.get(JobSettings.CHECKPOINTS) == null) {
       // the SQL function's calls in flight, their images with them, are part of every checkpoint:
       // more than the JobManager's memory keeps (5 MB). Without a folder for them, a folder is

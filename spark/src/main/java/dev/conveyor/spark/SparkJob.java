@@ -3,7 +3,6 @@ package dev.conveyor.spark;
 import dev.conveyor.assembly.PipelineSettings;
 import dev.conveyor.assembly.ServedModels;
 import dev.conveyor.core.ConveyorException;
-import dev.conveyor.core.ErrorCode;
 import dev.conveyor.core.engine.Engine;
 import dev.conveyor.core.engine.JobPlan;
 import dev.conveyor.core.engine.JobSettings;
@@ -35,6 +34,7 @@ public final class SparkJob {
   private final JobPlan plan;
   private final String source;
   private final String sink;
+  private final boolean sql;
 
   private SparkJob(JobPlan plan) {
     this.plan = plan;
@@ -43,12 +43,7 @@ public final class SparkJob {
     QuerySources.check(source);
     JobPlan.checkSink(sink);
     ServedModels.read(plan.pipeline(), "query");
-    if (plan.get(JobSettings.API).equals("sql") && !JobPlan.isFolder(source)) {
-      throw new ConveyorException(
-          ErrorCode.INVALID_SETTING,
-          "--api sql runs the SQL function classify over a folder's files: give a folder as"
-              + " --source, or --api operator for a broker source");
-    }
+    this.sql = plan.sqlFunction();
   }
 
   /**
@@ -116,7 +111,7 @@ public final class SparkJob {
       requests = requests.coalesce(parallelism());
     }
     Dataset<Row> classified =
-        plan.get(JobSettings.API).equals("sql")
+        sql
             ? SqlFunctionQuery.results(spark, requests, plan.pipeline(), results, errors)
             : requests.mapPartitions(
                 new ClassifyPartition(plan.pipeline(), results, errors),

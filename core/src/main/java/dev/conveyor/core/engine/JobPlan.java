@@ -107,6 +107,25 @@ public final class JobPlan {
     }
   }
 
+  /**
+   * Whether the job classifies through the SQL function {@code classify} ({@code --api sql}) rather
+   * than its own operator.
+   *
+   * @throws ConveyorException {@code INVALID_SETTING} when it does and the source is not a folder
+   */
+  public boolean sqlFunction() {
+    if (!get(JobSettings.API).equals("sql")) {
+      return false;
+    }
+    if (!isFolder(source())) {
+      throw new ConveyorException(
+          ErrorCode.INVALID_SETTING,
+          "--api sql runs the SQL function classify over a folder's files: give a folder as"
+              + " --source, or --api operator for a broker source");
+    }
+    return true;
+  }
+
   /** Whether a source or sink names a URI ({@code scheme://…}) rather than a folder. */
   public static boolean isUri(String location) {
     return location.matches("[a-zA-Z][a-zA-Z0-9+.-]*://.*");

@@ -48,6 +48,18 @@ class JobPlanTest {
   }
 
   @Test
+  void theSqlFunctionClassifiesAFolderOnlyAndTheOperatorIsTheDefault() {
+    assertThat(read(Map.of("source", "photos/")).sqlFunction()).isFalse();
+    assertThat(read(Map.of("source", "photos/", "api", "sql")).sqlFunction()).isTrue();
+    assertThat(read(Map.of("source", "kafka://k:9092?topic=t")).sqlFunction()).isFalse();
+    assertThatThrownBy(
+            () -> read(Map.of("source", "kafka://k:9092?topic=t", "api", "sql")).sqlFunction())
+        .isInstanceOfSatisfying(
+            ConveyorException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_SETTING))
+        .hasMessageContaining("--api sql runs the SQL function classify over a folder");
+  }
+
+  @Test
   void aSettingOfAnotherEngineIsUnknown() {
     assertThatThrownBy(() -> read(Map.of("source", "photos/", "watch", "true")))
         .isInstanceOfSatisfying(
