@@ -33,18 +33,29 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Delivery exactly once, proved with kills: real {@code conveyor worker} processes with {@code
  * delivery=exactly-once}, one of them killed with SIGKILL 20 times (and started again) while 2,000
- * requests go through, on the Redis stream, the Redis list (each with a Redis restart, AOF {@code
- * always}), the PostgreSQL queue, and Kafka to Kafka (with the broker killed and started again).
- * Afterwards every request has exactly one result in the results store. Half of the kills are aimed
- * at the moment the killed worker's batch is being stored and acknowledged: the broker is held busy
- * for a moment (a long script, a table lock, Kafka frozen with SIGSTOP), the worker logs that it is
- * storing, and it is killed before it logs that it stored. The counts are printed for the docs.
+ * requests go through, on the PostgreSQL queue and Kafka to Kafka (with the broker killed and
+ * started again), 12 times with 1,200 on the Redis stream and the Redis list (each with a Redis
+ * restart, AOF {@code always}). Afterwards every request has exactly one result in the results
+ * store. Half of the kills are aimed at the moment the killed worker's batch is being stored and
+ * acknowledged: the broker is held busy for a moment (a long script, a table lock, Kafka frozen
+ * with SIGSTOP), the worker logs that it is storing, and it is killed before it logs that it
+ * stored. The counts are printed for the docs.
  */
 @Timeout(420)
 class ExactlyOnceIT {
   private static final Path ROOT =
       Path.of(System.getProperty("conveyor.home", "..")).toAbsolutePath().normalize();
+
+  /** Kills per run where a kill lands in the window less often (Kafka's, the table lock's). */
   private static final int ROUNDS = 20;
+
+  /**
+   * Kills per exactly-once run on Redis, where most kills land in the window (14 to 17 of 20 in
+   * earlier runs): fewer rounds prove the same. The at-least-once contrast keeps 20, since its
+   * duplicates need kills in the window whose stores then reached Redis (one in 12 rounds once).
+   */
+  private static final int REDIS_ROUNDS = 12;
+
   private static final int PER_ROUND = 100;
 
   /** The worker's debug lines as a batch's store starts, and once it is acknowledged. */
@@ -131,7 +142,8 @@ class ExactlyOnceIT {
     redis = redis();
     run(
             "Redis stream, exactly once",
-            redisPath(redis.uri("mode=stream&delivery=exactly-once&claim-idle=1")))
+            redisPath(redis.uri("mode=stream&delivery=exactly-once&claim-idle=1")),
+            REDIS_ROUNDS)
         .exactlyOnce();
   }
 
@@ -152,7 +164,8 @@ class ExactlyOnceIT {
     redis = redis();
     run(
             "Redis list, exactly once",
-            redisPath(redis.uri("mode=list&delivery=exactly-once&heartbeat=1")))
+            redisPath(redis.uri("mode=list&delivery=exactly-once&heartbeat=1")),
+            REDIS_ROUNDS)
         .exactlyOnce();
   }
 
@@ -542,10 +555,11 @@ class ExactlyOnceIT {
   }
 
   /** What a run counted. */
-  private record Outcome(int kills, int holding, int inWindow, int lost, int duplicates) {
+  private record Outcome(
+      int rounds, int kills, int holding, int inWindow, int lost, int duplicates) {
     void exactlyOnce() {
       assertThat(inWindow).as("kills while a batch was being stored and acknowledged").isPositive();
-      assertThat(kills).isEqualTo(ROUNDS);
+      assertThat(kills).isEqualTo(rounds);
       assertThat(holding).as("kills that left work to recover").isPositive();
       assertThat(lost).isZero();
       assertThat(duplicates).isZero();
@@ -553,6 +567,10 @@ class ExactlyOnceIT {
   }
 
   private Outcome run(String path, Path29 broker) throws Exception {
+    return run(path, broker, ROUNDS);
+  }
+
+  private Outcome run(String path, Path29 broker, int rounds) throws Exception {
     FashionMnist test =
         FashionMnist.load(FashionMnist.DEFAULT_DIR, FashionMnist.Split.TEST).head(8);
     images = new ArrayList<>();
@@ -566,7 +584,7 @@ class ExactlyOnceIT {
     int holding = 0;
     int inWindow = 0;
     try (Requests producer = Brokers.open(broker.uri()).producer()) {
-      for (int round = 0; round < ROUNDS; round++) {
+      for (int round = 0; round < rounds; round++) {
         int started = round + 1; // each start of the victim appends its line to its log
         await(
             () -> {
@@ -641,14 +659,14 @@ class ExactlyOnceIT {
         if (broker.holds(victim.pid())) {
           holding++;
         }
-        if (round == ROUNDS / 2) {
+        if (round == rounds / 2) {
           broker.restart();
         }
         workers.remove(victim);
         victim = worker("victim", broker);
       }
     }
-    int sent = ROUNDS * PER_ROUND;
+    int sent = rounds * PER_ROUND;
     @SuppressWarnings("unchecked")
     Map<String, Integer>[] results = new Map[1];
     await(
@@ -670,6 +688,6 @@ class ExactlyOnceIT {
         "delivery, %s: %d requests, %d kills, %d with requests held, %d in the window"
             + " (storing, not yet stored), %d lost, %d duplicates%n",
         path, sent, kills, holding, inWindow, lost, duplicates);
-    return new Outcome(kills, holding, inWindow, lost, duplicates);
+    return new Outcome(rounds, kills, holding, inWindow, lost, duplicates);
   }
 }
