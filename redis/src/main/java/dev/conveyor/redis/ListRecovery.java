@@ -5,7 +5,6 @@ import io.lettuce.core.ScanArgs;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.SetArgs;
 import io.lettuce.core.api.sync.RedisCommands;
-import java.nio.ByteBuffer;
 import java.util.HashSet;
 import java.util.Set;
 import java.util.concurrent.Executors;
@@ -54,16 +53,16 @@ final class ListRecovery implements AutoCloseable {
   private final byte[] images;
   private final byte[] processing;
   private final byte[] workers;
-  private final Set<ByteBuffer> inFlight;
+  private final Set<HeldMessage> inFlight;
   private final ScheduledExecutorService timer;
-  private Set<ByteBuffer> orphanSuspects = Set.of();
+  private Set<HeldMessage> orphanSuspects = Set.of();
   private long passes;
 
   /**
    * @param inFlight what this worker holds now (taken and not yet settled), kept by the transport
    */
   ListRecovery(
-      RedisConfig address, RedisConnections redis, String worker, Set<ByteBuffer> inFlight) {
+      RedisConfig address, RedisConnections redis, String worker, Set<HeldMessage> inFlight) {
     this.address = address;
     this.redis = redis;
     this.worker = worker;
@@ -171,10 +170,10 @@ final class ListRecovery implements AutoCloseable {
    */
   private void requeueOrphans() {
     RedisCommands<byte[], byte[]> sync = redis.sync();
-    Set<ByteBuffer> seen = new HashSet<>();
+    Set<HeldMessage> seen = new HashSet<>();
     int requeued = 0;
     for (byte[] message : sync.lrange(processing, 0, -1)) {
-      ByteBuffer key = ByteBuffer.wrap(message);
+      HeldMessage key = new HeldMessage(message);
       if (inFlight.contains(key)) {
         continue;
       }

@@ -6,7 +6,6 @@ import dev.conveyor.core.transport.Transport;
 import io.lettuce.core.LMoveArgs;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.sync.RedisCommands;
-import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,7 +27,7 @@ public final class ListTransport implements Transport {
   private final byte[] images;
   private final byte[] processing;
   private final byte[] attempts;
-  private final Set<ByteBuffer> inFlight = ConcurrentHashMap.newKeySet();
+  private final Set<HeldMessage> inFlight = ConcurrentHashMap.newKeySet();
   private final ListRecovery recovery;
   private final RedisResultSink atomic;
 
@@ -94,14 +93,14 @@ public final class ListTransport implements Transport {
       return deliveries(raw);
     } catch (RuntimeException e) {
       // what was moved is in the processing list but will never be delivered: an orphan
-      raw.forEach(m -> inFlight.remove(ByteBuffer.wrap(m)));
+      raw.forEach(m -> inFlight.remove(new HeldMessage(m)));
       throw e;
     }
   }
 
   private void add(List<byte[]> raw, byte[] message) {
     raw.add(message);
-    inFlight.add(ByteBuffer.wrap(message));
+    inFlight.add(new HeldMessage(message));
   }
 
   private byte[] lmove() {
@@ -125,7 +124,7 @@ public final class ListTransport implements Transport {
       } catch (IllegalArgumentException e) {
         DeadLetters.add(sync, address, null, message, "not a Conveyor request: " + e.getMessage());
         sync.lrem(processing, 1, message);
-        inFlight.remove(ByteBuffer.wrap(message));
+        inFlight.remove(new HeldMessage(message));
         continue;
       }
       int attempt = sync.hincrby(attempts, RequestCodec.bytes(request.id()), 1).intValue();
@@ -144,7 +143,7 @@ public final class ListTransport implements Transport {
     DeadLetters.add(sync, address, request.id(), message, reason);
     sync.lrem(processing, 1, message);
     sync.hdel(attempts, RequestCodec.bytes(request.id()));
-    inFlight.remove(ByteBuffer.wrap(message));
+    inFlight.remove(new HeldMessage(message));
   }
 
   @Override
@@ -163,7 +162,7 @@ public final class ListTransport implements Transport {
   /** No longer in flight: if still in the processing list, orphan recovery requeues them. */
   private void untrack(List<Delivery> deliveries) {
     for (Delivery d : deliveries) {
-      inFlight.remove(ByteBuffer.wrap((byte[]) d.receipt()));
+      inFlight.remove(new HeldMessage((byte[]) d.receipt()));
     }
   }
 
@@ -181,7 +180,7 @@ public final class ListTransport implements Transport {
             ScriptOutputType.INTEGER,
             new byte[][] {processing, images},
             message);
-        inFlight.remove(ByteBuffer.wrap(message));
+        inFlight.remove(new HeldMessage(message));
       }
     }
   }

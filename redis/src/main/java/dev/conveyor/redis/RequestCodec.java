@@ -1,12 +1,17 @@
 package dev.conveyor.redis;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.core.Base64Variant;
+import com.fasterxml.jackson.core.Base64Variants;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.exc.StreamReadException;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.conveyor.core.ImageRequest;
 import dev.conveyor.core.Json;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -30,6 +35,10 @@ public final class RequestCodec {
 
   /** Instead of {@code image}: where the worker fetches it, such as {@code s3://bucket/key}. */
   static final String REF = "ref";
+
+  private static final Base64Variant BASE64 =
+      Base64Variants.MIME_NO_LINEFEEDS.withReadPadding(
+          Base64Variant.PaddingReadBehaviour.PADDING_ALLOWED);
 
   private RequestCodec() {}
 
@@ -58,34 +67,58 @@ public final class RequestCodec {
    * @throws IllegalArgumentException saying what is wrong with the message
    */
   public static ImageRequest fromJson(byte[] message) {
-    JsonNode node;
-    try {
-      node = Json.mapper().readTree(message);
+    // read as it streams by: the image's base64 decodes straight from the message's bytes, with no
+    // tree, string or second copy of a text that is most of the message
+    Map<String, String> fields = new HashMap<>();
+    byte[] image = null;
+    boolean object;
+    try (JsonParser p = Json.mapper().createParser(message)) {
+      object = p.nextToken() == JsonToken.START_OBJECT;
+      while (object && p.nextToken() == JsonToken.FIELD_NAME) {
+        String name = p.currentName();
+        JsonToken value = p.nextToken();
+        if (IMAGE.equals(name)) {
+          image = value == JsonToken.VALUE_NULL ? null : base64(p, value);
+        } else if (value == JsonToken.START_OBJECT || value == JsonToken.START_ARRAY) {
+          p.skipChildren();
+          fields.put(name, "");
+        } else {
+          fields.put(name, value == JsonToken.VALUE_NULL ? null : p.getText());
+        }
+      }
     } catch (IOException e) {
       throw new IllegalArgumentException("not a JSON request: " + Json.malformed(e));
     }
-    if (node != null && node.isObject() && !node.hasNonNull(IMAGE) && node.hasNonNull(REF)) {
+    if (object && image == null && fields.get(REF) != null) {
       return reference(
-              text(node, ID), text(node, REF), text(node, CONTENT_TYPE), text(node, REPLY_TO))
-          .withModel(text(node, MODEL));
+              fields.get(ID), fields.get(REF), fields.get(CONTENT_TYPE), fields.get(REPLY_TO))
+          .withModel(fields.get(MODEL));
     }
-    if (node == null || !node.isObject() || !node.hasNonNull(IMAGE)) {
+    if (!object || image == null) {
       throw new IllegalArgumentException(
           "a request is a JSON object with an \"image\" (base64) field, or a \"ref\" to fetch it by");
     }
-    byte[] image;
-    try {
-      image = Base64.getDecoder().decode(node.get(IMAGE).asText());
-    } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("the request's \"image\" is not base64");
-    }
     return request(
-            text(node, ID),
+            fields.get(ID),
             image,
-            text(node, CONTENT_TYPE),
-            text(node, REPLY_TO),
-            text(node, SOURCE))
-        .withModel(text(node, MODEL));
+            fields.get(CONTENT_TYPE),
+            fields.get(REPLY_TO),
+            fields.get(SOURCE))
+        .withModel(fields.get(MODEL));
+  }
+
+  /** The image field's bytes; padding optional, and MIME line breaks are skipped. */
+  private static byte[] base64(JsonParser p, JsonToken value) throws IOException {
+    if (value == JsonToken.VALUE_STRING) {
+      try {
+        return p.getBinaryValue(BASE64);
+      } catch (StreamReadException e) {
+        // Jackson's message quotes the offending character: say what is wrong without it
+      }
+    } else if (value == JsonToken.START_OBJECT || value == JsonToken.START_ARRAY) {
+      p.skipChildren();
+    }
+    throw new IllegalArgumentException("the request's \"image\" is not base64");
   }
 
   public static Map<byte[], byte[]> toFields(ImageRequest r) {
@@ -174,11 +207,6 @@ public final class RequestCodec {
     String requestId = id != null && !id.isBlank() ? id : ImageRequest.newId();
     String name = source != null && !source.isBlank() ? source : requestId;
     return new ImageRequest(requestId, name, image, contentType, replyTo, System.nanoTime());
-  }
-
-  private static String text(JsonNode node, String field) {
-    JsonNode v = node.get(field);
-    return v == null || v.isNull() ? null : v.asText();
   }
 
   public static byte[] bytes(String s) {

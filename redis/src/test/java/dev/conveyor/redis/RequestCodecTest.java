@@ -123,4 +123,43 @@ class RequestCodecTest {
     assertThatThrownBy(() -> RequestCodec.fromFields(fields))
         .hasMessageContaining("has an \"image\" or a \"ref\" field");
   }
+
+  @Test
+  void base64WithoutPaddingOrWithMimeLineBreaksIsRead() {
+    byte[] image = new byte[200];
+    for (int i = 0; i < image.length; i++) {
+      image[i] = (byte) (i * 7);
+    }
+    String mime = java.util.Base64.getMimeEncoder().encodeToString(image).replace("\r\n", "\\n");
+    String unpadded = java.util.Base64.getEncoder().withoutPadding().encodeToString(IMAGE);
+    for (String base64 : new String[] {mime, unpadded}) {
+      String json = "{\"image\":\"" + base64 + "\",\"id\":\"k\"}";
+      assertThat(RequestCodec.fromJson(json.getBytes(StandardCharsets.UTF_8)).bytes())
+          .isEqualTo(base64 == mime ? image : IMAGE);
+    }
+  }
+
+  @Test
+  void anImageThatIsNotAStringIsNotBase64AndOtherFieldsMayHoldAnything() {
+    for (String image : new String[] {"12", "{\"a\":\"AAEC\"}", "[\"AAEC\"]", "true"}) {
+      assertThatThrownBy(
+              () ->
+                  RequestCodec.fromJson(
+                      ("{\"image\":" + image + "}").getBytes(StandardCharsets.UTF_8)))
+          .hasMessage("the request's \"image\" is not base64");
+    }
+    String json = "{\"meta\":{\"image\":\"@@\",\"x\":[1,2]},\"id\":7,\"image\":\"AAEC\"}";
+    ImageRequest r = RequestCodec.fromJson(json.getBytes(StandardCharsets.UTF_8));
+    assertThat(r.id()).isEqualTo("7");
+    assertThat(r.bytes()).containsExactly(0, 1, 2);
+  }
+
+  @Test
+  void aBadBase64CharacterIsNotEchoed() {
+    assertThatThrownBy(
+            () ->
+                RequestCodec.fromJson(
+                    "{\"image\":\"AA\u00e9<script>\"}".getBytes(StandardCharsets.UTF_8)))
+        .hasMessage("the request's \"image\" is not base64");
+  }
 }
