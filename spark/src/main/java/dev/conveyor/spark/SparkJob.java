@@ -6,13 +6,17 @@ import dev.conveyor.core.ConveyorException;
 import dev.conveyor.core.engine.Engine;
 import dev.conveyor.core.engine.JobPlan;
 import dev.conveyor.core.engine.JobSettings;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.Map;
 import java.util.concurrent.TimeoutException;
+import java.util.stream.Stream;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
@@ -129,6 +133,7 @@ public final class SparkJob {
                 + " (conveyor classify answers them EMPTY)");
       }
     }
+    boolean resumed = JobPlan.isFolder(source) && committed(checkpoints());
     long start = System.nanoTime();
     StreamingQuery query =
         start(
@@ -155,7 +160,28 @@ public final class SparkJob {
       QueryStop.acknowledgeLastBatch(query, source);
     }
     listener.progress(results.value(), errors.value());
+    if (resumed && results.value() == 0) {
+      listener.warning(
+          "every file in "
+              + source
+              + " was classified by an earlier run that the checkpoint "
+              + checkpoints()
+              + " remembers: delete that folder, or give --checkpoints another, to classify them"
+              + " again");
+    }
     return new Engine.Report(results.value(), errors.value(), (System.nanoTime() - start) / 1e9);
+  }
+
+  /** Whether a local checkpoint folder holds a micro-batch an earlier run committed. */
+  private static boolean committed(String checkpoint) {
+    if (checkpoint.contains(":/")) {
+      return false; // on another file system: not looked into
+    }
+    try (Stream<Path> commits = Files.list(Path.of(checkpoint, "commits"))) {
+      return commits.findAny().isPresent();
+    } catch (IOException | InvalidPathException e) {
+      return false;
+    }
   }
 
   private StreamingQuery start(DataStreamWriter<?> writer) throws TimeoutException {

@@ -127,6 +127,31 @@ class SparkJobIT {
     assertThat(table.count()).isEqualTo(files.size());
     assertThat(table.filter("status = 'error'").count()).isEqualTo(report.errors());
     assertThat(table.filter("status = 'ok' AND predictions[0].label = 'Bag'").count()).isPositive();
+
+    // the first query again, on its checkpoint: nothing is new to it, and the run says why
+    settings.remove("sink");
+    settings.remove("format");
+    settings.put("checkpoints", dir.resolve("checkpoints").toString());
+    List<String> again = new ArrayList<>();
+    Engine.Report second =
+        SparkJob.of(settings)
+            .run(
+                spark,
+                new Engine.Listener() {
+                  @Override
+                  public void warning(String line) {
+                    again.add(line);
+                  }
+                });
+    assertThat(second.results()).isZero();
+    assertThat(again)
+        .contains(
+            "every file in "
+                + folder
+                + " was classified by an earlier run that the checkpoint "
+                + dir.resolve("checkpoints")
+                + " remembers: delete that folder, or give --checkpoints another, to classify them"
+                + " again");
   }
 
   @Test
